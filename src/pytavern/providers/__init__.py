@@ -1,0 +1,51 @@
+"""Provider registry: API type name -> provider class, imported lazily on first use.
+
+Adding a backend is one module plus one line in ``_REGISTRY``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from pytavern.errors import ConfigError
+from pytavern.providers.base import ConnectionConfig, Provider
+
+
+@dataclass(frozen=True, slots=True)
+class ApiType:
+    """A registered API type: where its class lives and what it needs."""
+
+    target: str
+    label: str
+    needs_url: bool = True
+    key_env: str | None = None
+    default_url: str | None = None
+
+
+_REGISTRY: dict[str, ApiType] = {
+    "local": ApiType("pytavern.providers.local:LocalProvider", "Built-in model", needs_url=False),
+}
+
+
+def api_types() -> dict[str, ApiType]:
+    """Return every registered API type by name."""
+    return dict(_REGISTRY)
+
+
+def get_api_type(api: str) -> ApiType:
+    """Return the registered API type ``api`` or raise a ``ConfigError`` listing the choices."""
+    try:
+        return _REGISTRY[api]
+    except KeyError:
+        choices = ", ".join(sorted(_REGISTRY))
+        raise ConfigError(f"unknown API type {api!r}", hint=f"Choose one of: {choices}") from None
+
+
+def create_provider(config: ConnectionConfig) -> Provider:
+    """Build the provider for ``config``."""
+    api_type = get_api_type(config.api)
+    module_name, _, class_name = api_type.target.partition(":")
+    provider_class = getattr(importlib.import_module(module_name), class_name)
+    provider: Provider = provider_class(config)
+    return provider

@@ -1,0 +1,20 @@
+"""Shared fixtures: every test gets its own data directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point PYTAVERN_DATA_DIR at a fresh temporary directory."""
+    path = tmp_path / "data"
+    monkeypatch.setenv("PYTAVERN_DATA_DIR", str(path))
+    from pytavern.settings import get_settings
+
+    get_settings.cache_clear()
+    yield path
+    get_settings.cache_clear()

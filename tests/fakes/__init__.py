@@ -1,0 +1,1 @@
+"""Fake upstream servers that speak each backend's real wire format, on loopback."""
