@@ -25,6 +25,17 @@ class ApiType:
 
 _REGISTRY: dict[str, ApiType] = {
     "local": ApiType("pytavern.providers.local:LocalProvider", "Built-in model", needs_url=False),
+    "kobold": ApiType(
+        "pytavern.providers.kobold:KoboldProvider",
+        "KoboldAI United (classic API)",
+        default_url="http://127.0.0.1:5000",
+    ),
+    "koboldcpp": ApiType(
+        "pytavern.providers.kobold:KoboldCppProvider",
+        "KoboldCpp",
+        key_env="KOBOLDCPP_API_KEY",
+        default_url="http://127.0.0.1:5001",
+    ),
 }
 
 
