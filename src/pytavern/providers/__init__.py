@@ -36,6 +36,59 @@ _REGISTRY: dict[str, ApiType] = {
         key_env="KOBOLDCPP_API_KEY",
         default_url="http://127.0.0.1:5001",
     ),
+    "ooba": ApiType(
+        "pytavern.providers.openai_text:OobaProvider",
+        "text-generation-webui (Oobabooga)",
+        key_env="OOBA_API_KEY",
+        default_url="http://127.0.0.1:5000",
+    ),
+    "tabby": ApiType(
+        "pytavern.providers.openai_text:TabbyProvider",
+        "TabbyAPI",
+        key_env="TABBY_API_KEY",
+        default_url="http://127.0.0.1:5000",
+    ),
+    "vllm": ApiType(
+        "pytavern.providers.openai_text:VllmProvider",
+        "vLLM",
+        key_env="VLLM_API_KEY",
+        default_url="http://127.0.0.1:8000",
+    ),
+    "mancer": ApiType(
+        "pytavern.providers.openai_text:MancerProvider",
+        "Mancer",
+        key_env="MANCER_API_KEY",
+        default_url="https://neuro.mancer.tech",
+    ),
+    "dreamgen": ApiType(
+        "pytavern.providers.openai_text:DreamGenProvider",
+        "DreamGen",
+        key_env="DREAMGEN_API_KEY",
+        default_url="https://dreamgen.com",
+    ),
+    "llamacpp": ApiType(
+        "pytavern.providers.llamacpp:LlamaCppProvider",
+        "llama.cpp server",
+        key_env="LLAMACPP_API_KEY",
+        default_url="http://127.0.0.1:8080",
+    ),
+    "ollama": ApiType(
+        "pytavern.providers.ollama:OllamaProvider",
+        "Ollama",
+        default_url="http://127.0.0.1:11434",
+    ),
+    "horde": ApiType(
+        "pytavern.providers.horde:HordeProvider",
+        "AI Horde",
+        key_env="HORDE_API_KEY",
+        default_url="https://aihorde.net/api",
+    ),
+    "novelai": ApiType(
+        "pytavern.providers.novelai:NovelAIProvider",
+        "NovelAI",
+        key_env="NOVELAI_API_KEY",
+        default_url="https://text.novelai.net",
+    ),
 }
 
 
