@@ -58,6 +58,7 @@ class TextProvider:
             headers=self.headers(),
             timeouts=timeouts_from_options(config.options),
             retry=retry_from_options(config.options),
+            refine_error=self.refine_error,
         )
 
     @property
@@ -73,6 +74,10 @@ class TextProvider:
     def headers(self) -> dict[str, str]:
         """Headers sent with every request (auth); overridden per backend."""
         return {}
+
+    def refine_error(self, error: ProviderError, status: int, body: Any) -> ProviderError:
+        """Give a status error a backend-specific hint; the default keeps it."""
+        return error
 
     def supported_samplers(self) -> frozenset[str]:
         """Names of the ``SamplerSettings`` fields this backend takes."""
