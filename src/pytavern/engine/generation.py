@@ -1,0 +1,177 @@
+"""One chat turn: load what the prompt needs, stream from the provider, persist.
+
+The user's message is committed before generation starts; the reply is committed when the
+stream ends; a reply cut short (stop, upstream error, lost client) is kept, marked
+``incomplete``, with what had arrived.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pytavern.errors import ConfigError, PytavernError
+from pytavern.events import (
+    Accumulator,
+    ErrorEvent,
+    Finished,
+    StreamEvent,
+    TextDelta,
+)
+from pytavern.prompt.basic import HistoryItem, build_messages, card_fields
+from pytavern.providers.base import Provider
+from pytavern.store import ConnectionRecord, MessageRecord, Store, SwipeStatus
+from pytavern.types import GenerationRequest, Role
+
+GenerationMode = Literal["send", "regenerate", "swipe", "continue", "impersonate"]
+HISTORY_WINDOW = 400
+
+
+@dataclass(slots=True)
+class TurnPlan:
+    """What one turn generates and where its result goes."""
+
+    mode: GenerationMode
+    chat_id: int
+    history: list[MessageRecord]
+    target: MessageRecord | None = None
+    prefill: str | None = None
+    persisted: dict[str, Any] = field(default_factory=dict)
+
+
+def _role(record: MessageRecord) -> Role:
+    return "user" if record.role == "user" else "system" if record.role == "system" else "assistant"
+
+
+def plan_turn(store: Store, chat_id: int, mode: GenerationMode, text: str | None) -> TurnPlan:
+    """Check the mode against the chat and commit the user's message when there is one."""
+    if mode == "send" and text:
+        store.append_message(chat_id, role="user", name="", text=text)
+    history = store.history(chat_id, limit=HISTORY_WINDOW)
+    last = history[-1] if history else None
+    if mode in ("regenerate", "swipe", "continue"):
+        if last is None or last.role != "assistant":
+            raise ConfigError(
+                f"there is no reply to {mode}",
+                hint="Send a message first; regenerate, swipe and continue work on the last reply",
+            )
+        if mode == "continue":
+            return TurnPlan(mode, chat_id, history[:-1], target=last, prefill=last.text)
+        return TurnPlan(mode, chat_id, history[:-1], target=last)
+    return TurnPlan(mode, chat_id, history)
+
+
+def build_request(
+    plan: TurnPlan, card: dict[str, Any], user: str, record: ConnectionRecord
+) -> GenerationRequest:
+    """The provider request for a planned turn."""
+    items = [HistoryItem(_role(message), message.text) for message in plan.history]
+    messages = build_messages(card, items, user=user, impersonate=plan.mode == "impersonate")
+    return GenerationRequest(messages=messages, model=record.model, prefill=plan.prefill)
+
+
+def _status(finish_reason: str, error: bool) -> SwipeStatus:
+    if error:
+        return "incomplete"
+    return "incomplete" if finish_reason == "cancelled" else "complete"
+
+
+def persist_reply(
+    store: Store,
+    plan: TurnPlan,
+    accumulator: Accumulator,
+    *,
+    character_name: str,
+    connection: str,
+    error: PytavernError | None,
+) -> MessageRecord | None:
+    """Save what the turn produced (nothing for impersonate, or when nothing arrived)."""
+    text = accumulator.text
+    if plan.mode == "impersonate" or (not text and plan.mode != "continue"):
+        return None
+    reason = accumulator.finish_reason or ("error" if error else "cancelled")
+    fields: dict[str, Any] = {
+        "reasoning": accumulator.reasoning,
+        "finish_reason": reason,
+        "error": str(error) if error else None,
+        "model": accumulator.model,
+        "connection": connection,
+        "usage": accumulator.usage.to_dict(),
+    }
+    status = _status(reason, error is not None)
+    if plan.mode == "continue" and plan.target is not None:
+        target = plan.target
+        return store.update_swipe(
+            target.id, target.active_swipe, text=target.text + text, status=status, **fields
+        )
+    if plan.mode in ("regenerate", "swipe") and plan.target is not None:
+        return store.add_swipe(plan.target.id, text=text, status=status, **fields)
+    return store.append_message(
+        plan.chat_id, role="assistant", name=character_name, text=text, status=status, **fields
+    )
+
+
+async def run_turn(
+    store: Store,
+    provider: Provider,
+    plan: TurnPlan,
+    *,
+    card: dict[str, Any],
+    user: str,
+    record: ConnectionRecord,
+) -> AsyncIterator[StreamEvent]:
+    """Stream one turn, persisting its result however the stream ends."""
+    request = build_request(plan, card, user, record)
+    accumulator = Accumulator()
+    error: PytavernError | None = None
+    finished: Finished | None = None
+    stream = provider.stream(request)
+    started = time.monotonic()
+    try:
+        async for event in stream:
+            accumulator.feed(event)
+            if isinstance(event, Finished):
+                finished = event
+                continue
+            yield event
+    except PytavernError as exc:
+        error = exc
+    finally:
+        await _close(stream)
+        saved = persist_reply(
+            store,
+            plan,
+            accumulator,
+            character_name=card_fields(card)["name"],
+            connection=record.name,
+            error=error,
+        )
+        plan.persisted = _persisted_info(saved, started)
+    if error is not None:
+        yield ErrorEvent(
+            message=error.message, kind=error.kind, hint=error.hint, retryable=error.retryable
+        )
+    reason = finished.reason if finished and error is None else "error"
+    model = finished.model if finished else accumulator.model
+    yield Finished(reason=reason, model=model, extra={"chat_id": plan.chat_id, **plan.persisted})
+
+
+async def _close(stream: AsyncIterator[StreamEvent]) -> None:
+    """Close a provider stream early so its upstream request is released."""
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+def _persisted_info(saved: MessageRecord | None, started: float) -> dict[str, Any]:
+    info: dict[str, Any] = {"seconds": round(time.monotonic() - started, 3)}
+    if saved is not None:
+        info |= {"message_id": saved.id, "swipe_index": saved.active_swipe}
+    return info
+
+
+def first_text(events: list[StreamEvent]) -> str:
+    """The text of a list of events (for tests and quiet generations)."""
+    return "".join(event.text for event in events if isinstance(event, TextDelta))

@@ -1,0 +1,30 @@
+"""First run: the default character and the built-in model connection."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from pytavern.store import Store
+
+DEFAULTS_KEY = "defaults_installed"
+LOCAL_CONNECTION = "local"
+
+
+def default_card() -> dict[str, Any]:
+    """pytavern's own default character, a SillyTavern V2 card."""
+    text = resources.files("pytavern.data").joinpath("default_character.json").read_text("utf-8")
+    card: dict[str, Any] = json.loads(text)
+    return card
+
+
+def install_defaults(store: Store) -> None:
+    """Install the default character and the ``local`` connection, once per data directory."""
+    if store.get_meta(DEFAULTS_KEY):
+        return
+    store.add_character(default_card())
+    if not store.list_connections():
+        store.save_connection(name=LOCAL_CONNECTION, api="local")
+        store.set_default_connection(LOCAL_CONNECTION)
+    store.set_meta(DEFAULTS_KEY, "1")
