@@ -56,7 +56,7 @@ def test_send_error_is_one_line_and_keeps_partial(run, scripted: ScriptBook) -> 
     payload = json.loads(out)
     assert payload["reply"] == "half" and payload["finish_reason"] == "error"
     assert "cut" in payload["error"]["message"]
-    code, out, err = run("send", "again")
+    code, out, _err = run("send", "again")
     assert code == 0
 
 
@@ -101,7 +101,7 @@ def test_connections_test_models_default_remove(run) -> None:  # type: ignore[no
     assert code == 0 and json.loads(out)["ok"] is True
     code, out, _ = run("connections", "models", "s", "--json")
     assert json.loads(out)[0]["id"] == "scripted-1"
-    code, out, err = run("connections", "test", "missing")
+    code, out, _err = run("connections", "test", "missing")
     assert code == 1 and "no connection named 'missing'" in out
     assert run("connections", "default", "local")[0] == 0
     assert run("connections", "remove", "s")[0] == 0

@@ -8,7 +8,7 @@ stream ends; a reply cut short (stop, upstream error, lost client) is kept, mark
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -121,7 +121,7 @@ async def run_turn(
     card: dict[str, Any],
     user: str,
     record: ConnectionRecord,
-) -> AsyncIterator[StreamEvent]:
+) -> AsyncGenerator[StreamEvent, None]:
     """Stream one turn, persisting its result however the stream ends."""
     request = build_request(plan, card, user, record)
     accumulator = Accumulator()
