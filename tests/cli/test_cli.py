@@ -51,7 +51,7 @@ def test_send_streams_text_to_stdout(run, scripted: ScriptBook) -> None:  # type
 
 def test_send_error_is_one_line_and_keeps_partial(run, scripted: ScriptBook) -> None:  # type: ignore[no-untyped-def]
     scripted.scripts.append(Script(["half"], error=cut_error()))
-    code, out, err = run("send", "hi", "--json")
+    code, out, _err = run("send", "hi", "--json")
     assert code == 1
     payload = json.loads(out)
     assert payload["reply"] == "half" and payload["finish_reason"] == "error"
