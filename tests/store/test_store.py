@@ -86,3 +86,36 @@ def test_deleting_a_character_deletes_its_chats(store: Store) -> None:
     store.delete_character(character.id)
     with pytest.raises(NotFoundError):
         store.get_chat(chat.id)
+
+
+def test_personas_default_and_fields(store: Store) -> None:
+    alice = store.save_persona(name="Alice", description="a knight", position=4, depth=3)
+    bob = store.save_persona(name="Bob")
+    assert store.default_persona() is None
+    store.set_default_persona(alice.id)
+    store.set_default_persona(bob.id)
+    default = store.default_persona()
+    assert default is not None and default.name == "Bob"
+    changed = store.save_persona(alice.id, description="a tired knight")
+    assert (changed.description, changed.position, changed.depth) == ("a tired knight", 4, 3)
+    with pytest.raises(Exception, match="unknown persona fields"):
+        store.save_persona(name="x", colour="red")
+
+
+def test_lorebooks_presets_settings_keep_every_field(store: Store) -> None:
+    book = {"entries": {"0": {"uid": 0, "key": ["a"], "content": "A", "unknownField": [1]}}}
+    store.save_lorebook("World", book)
+    store.save_lorebook("World", book | {"extra": True})
+    assert store.get_lorebook("World").data == book | {"extra": True}
+    assert [b.name for b in store.list_lorebooks()] == ["World"]
+    store.save_preset("instruct", "Mine", {"input_sequence": "### U:", "x": 1})
+    preset = store.get_preset("instruct", "Mine")
+    assert preset is not None and preset.data["x"] == 1
+    with pytest.raises(Exception, match="unknown preset kind"):
+        store.save_preset("colour", "x", {})
+    store.set_setting("generation", {"max_tokens": 200})
+    assert store.get_setting("generation") == {"max_tokens": 200}
+    assert store.get_setting("missing", 5) == 5
+    store.delete_lorebook("World")
+    with pytest.raises(NotFoundError):
+        store.get_lorebook("World")

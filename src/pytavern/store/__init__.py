@@ -13,11 +13,15 @@ from pytavern.store.characters import CharactersMixin
 from pytavern.store.chats import ChatsMixin
 from pytavern.store.connections import ConnectionsMixin
 from pytavern.store.database import make_engine, migrate, sqlite_url
+from pytavern.store.library import LibraryMixin
 from pytavern.store.records import (
     CharacterRecord,
     ChatRecord,
     ConnectionRecord,
+    LorebookRecord,
     MessageRecord,
+    PersonaRecord,
+    PresetRecord,
     SwipeRecord,
     SwipeStatus,
 )
@@ -27,14 +31,17 @@ __all__ = [
     "CharacterRecord",
     "ChatRecord",
     "ConnectionRecord",
+    "LorebookRecord",
     "MessageRecord",
+    "PersonaRecord",
+    "PresetRecord",
     "Store",
     "SwipeRecord",
     "SwipeStatus",
 ]
 
 
-class Store(ConnectionsMixin, CharactersMixin, ChatsMixin):
+class Store(ConnectionsMixin, CharactersMixin, ChatsMixin, LibraryMixin):
     """Everything pytavern keeps, except secrets (see ``pytavern.secrets``)."""
 
     @classmethod

@@ -88,3 +88,39 @@ class MessageRecord:
     def is_user(self) -> bool:
         """True for the user's messages."""
         return self.role == "user"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonaRecord:
+    """A stored persona. ``position`` uses SillyTavern's codes (0 in prompt, 2/3 author's
+    note top/bottom, 4 at depth, 9 none); ``role`` 0 system, 1 user, 2 assistant."""
+
+    id: int
+    name: str
+    description: str
+    position: int
+    depth: int
+    role: int
+    lorebook: str | None
+    has_avatar: bool
+    is_default: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LorebookRecord:
+    """A stored lorebook: ``data`` is the SillyTavern World Info dict."""
+
+    id: int
+    name: str
+    data: dict[str, Any]
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PresetRecord:
+    """A stored preset of one ``kind`` (instruct, context, sysprompt, sampler)."""
+
+    id: int
+    kind: str
+    name: str
+    data: dict[str, Any]
