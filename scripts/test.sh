@@ -9,10 +9,14 @@ cd "$(dirname "$0")/.."
 # CMAKE_ARGS: if a default build was ever cached, run `pip cache remove llama_cpp_python`.)
 export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 
-# System packages for the browser tests (Debian's chromium), when we can install them.
-if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 \
-   && [ "$(id -u)" = 0 ]; then
-  apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null
+# System packages: Debian's chromium (browser tests) and postgresql (store tests run on both
+# SQLite and a PostgreSQL server the tests start on loopback), when we can install them.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"

@@ -35,3 +35,12 @@ def scripted(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     scripted_module.BOOK.requests.clear()
     scripted_module.BOOK.closed = 0
     yield scripted_module.BOOK
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server started for this test session (URL without a database)."""
+    from tests.postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     local_model_path: Path | None = None
+    database_url: str | None = None
+    """A SQLAlchemy URL (e.g. ``postgresql+psycopg://user@host/db``); SQLite when unset."""
 
     @property
     def database_path(self) -> Path:

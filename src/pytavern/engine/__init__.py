@@ -36,10 +36,15 @@ class Engine:
         self.user_name = DEFAULT_USER
 
     @classmethod
-    def open(cls, settings: Settings, *, database_url: str | None = None) -> Engine:
-        """Open the data directory (creating and migrating it) and install first-run data."""
+    def open(cls, settings: Settings) -> Engine:
+        """Open the data directory (creating and migrating it) and install first-run data.
+
+        The database is ``settings.database_url`` when set (PostgreSQL for many users),
+        otherwise a SQLite file in the data directory.
+        """
         data_dir: Path = settings.data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
+        database_url = settings.database_url
         store = (
             Store.open(database_url) if database_url else Store.open_sqlite(settings.database_path)
         )
