@@ -14,7 +14,6 @@ from pytavern.errors import NotFoundError
 from pytavern.store import Store
 from tests.postgres import create_database
 
-
 _DATABASES = itertools.count()
 
 
