@@ -153,3 +153,20 @@ async def test_swipe_without_a_reply_is_a_clear_error(engine: Engine) -> None:
     chat = engine.store.create_chat(character.id)
     with pytest.raises(Exception, match="no reply to swipe"):
         _ = [e async for e in engine.generate(chat.id, "swipe")]
+
+
+async def test_reply_is_in_the_store_while_it_streams(engine: Engine, scripted: ScriptBook) -> None:
+    """A killed server would leave what had arrived: the reply is written as it streams."""
+    chat_id = new_chat(engine)
+    scripted.scripts.append(Script(["first", " second"]))
+    stream = engine.generate(chat_id, "send", "go")
+    async for event in stream:
+        if isinstance(event, TextDelta):
+            break
+    last = engine.store.last_message(chat_id)
+    assert last is not None and (last.text, last.swipe.status) == ("first", "incomplete")
+    async for _event in stream:
+        pass
+    last = engine.store.last_message(chat_id)
+    assert last is not None and (last.text, last.swipe.status) == ("first second", "complete")
+    assert len(engine.store.history(chat_id)) == 3

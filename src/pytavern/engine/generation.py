@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
 from pytavern.errors import ConfigError, PytavernError
 from pytavern.events import (
     Accumulator,
@@ -72,45 +73,8 @@ def build_request(
     return GenerationRequest(messages=messages, model=record.model, prefill=plan.prefill)
 
 
-def _status(finish_reason: str, error: bool) -> SwipeStatus:
-    if error:
-        return "incomplete"
-    return "incomplete" if finish_reason == "cancelled" else "complete"
-
-
-def persist_reply(
-    store: Store,
-    plan: TurnPlan,
-    accumulator: Accumulator,
-    *,
-    character_name: str,
-    connection: str,
-    error: PytavernError | None,
-) -> MessageRecord | None:
-    """Save what the turn produced (nothing for impersonate, or when nothing arrived)."""
-    text = accumulator.text
-    if plan.mode == "impersonate" or (not text and plan.mode != "continue"):
-        return None
-    reason = accumulator.finish_reason or ("error" if error else "cancelled")
-    fields: dict[str, Any] = {
-        "reasoning": accumulator.reasoning,
-        "finish_reason": reason,
-        "error": str(error) if error else None,
-        "model": accumulator.model,
-        "connection": connection,
-        "usage": accumulator.usage.to_dict(),
-    }
-    status = _status(reason, error is not None)
-    if plan.mode == "continue" and plan.target is not None:
-        target = plan.target
-        return store.update_swipe(
-            target.id, target.active_swipe, text=target.text + text, status=status, **fields
-        )
-    if plan.mode in ("regenerate", "swipe") and plan.target is not None:
-        return store.add_swipe(plan.target.id, text=text, status=status, **fields)
-    return store.append_message(
-        plan.chat_id, role="assistant", name=character_name, text=text, status=status, **fields
-    )
+def _final_status(reason: str, error: PytavernError | None) -> SwipeStatus:
+    return "incomplete" if error is not None or reason == "cancelled" else "complete"
 
 
 async def run_turn(
@@ -125,6 +89,10 @@ async def run_turn(
     """Stream one turn, persisting its result however the stream ends."""
     request = build_request(plan, card, user, record)
     accumulator = Accumulator()
+    writer = ReplyWriter(
+        store,
+        ReplyTarget(plan.mode, plan.chat_id, card_fields(card)["name"], record.name, plan.target),
+    )
     error: PytavernError | None = None
     finished: Finished | None = None
     stream = provider.stream(request)
@@ -135,18 +103,18 @@ async def run_turn(
             if isinstance(event, Finished):
                 finished = event
                 continue
+            if isinstance(event, TextDelta):
+                writer.progress(accumulator)
             yield event
     except PytavernError as exc:
         error = exc
     finally:
         await _close(stream)
-        saved = persist_reply(
-            store,
-            plan,
+        reason = accumulator.finish_reason or ("error" if error else "cancelled")
+        saved = writer.finish(
             accumulator,
-            character_name=card_fields(card)["name"],
-            connection=record.name,
-            error=error,
+            status=_final_status(reason, error),
+            outcome={"finish_reason": reason, "error": str(error) if error else None},
         )
         plan.persisted = _persisted_info(saved, started)
     if error is not None:
