@@ -85,10 +85,12 @@ def test_connections_key_is_never_shown(run, data_dir: Path) -> None:  # type: i
     assert rows["oa"]["key"]["last4"] == "WXYZ" and rows["s"]["default"] is True
     assert SECRET not in out
     secrets_file = data_dir / "secrets.json"
-    assert SECRET in secrets_file.read_text() and (secrets_file.stat().st_mode & 0o777) == 0o600
+    assert (secrets_file.stat().st_mode & 0o777) == 0o600
+    assert ((data_dir / "secrets.key").stat().st_mode & 0o777) == 0o600
     for path in data_dir.rglob("*"):
-        if path.is_file() and path != secrets_file:
+        if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
+            assert SECRET[-12:].encode() not in path.read_bytes(), path
 
 
 def test_key_on_the_command_line_is_refused(run) -> None:  # type: ignore[no-untyped-def]

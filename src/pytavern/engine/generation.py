@@ -138,8 +138,3 @@ def _persisted_info(saved: MessageRecord | None, started: float) -> dict[str, An
     if saved is not None:
         info |= {"message_id": saved.id, "swipe_index": saved.active_swipe}
     return info
-
-
-def first_text(events: list[StreamEvent]) -> str:
-    """The text of a list of events (for tests and quiet generations)."""
-    return "".join(event.text for event in events if isinstance(event, TextDelta))
