@@ -9,6 +9,7 @@ from pytavern.cli._common import data_dir_option
 from pytavern.cli.chat import chat_command
 from pytavern.cli.connections import connections_group
 from pytavern.cli.send import send_command
+from pytavern.cli.users import users_group
 
 
 @click.group("pytavern", invoke_without_command=True)
@@ -24,6 +25,7 @@ def cli(ctx: click.Context) -> None:
 cli.add_command(chat_command)
 cli.add_command(send_command)
 cli.add_command(connections_group)
+cli.add_command(users_group)
 
 
 def main() -> None:

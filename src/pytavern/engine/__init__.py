@@ -54,6 +54,7 @@ class Engine:
     def for_user(self, user_id: int) -> Engine:
         """An engine over the same database that sees only ``user_id``'s data and keys.
 
+        A user's first visit installs the default character and ``local`` connection.
         Providers are not shared between users (each has its own connections and keys).
         """
         view = Engine(self.settings, self.store.for_owner(user_id), self.secrets.for_owner(user_id))

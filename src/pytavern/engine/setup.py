@@ -20,11 +20,12 @@ def default_card() -> dict[str, Any]:
 
 
 def install_defaults(store: Store) -> None:
-    """Install the default character and the ``local`` connection, once per data directory."""
-    if store.get_meta(DEFAULTS_KEY):
+    """Install the default character and the ``local`` connection, once per owner."""
+    flag = DEFAULTS_KEY if store.owner_id == 0 else f"{DEFAULTS_KEY}:{store.owner_id}"
+    if store.get_meta(flag):
         return
     store.add_character(default_card())
     if not store.list_connections():
         store.save_connection(name=LOCAL_CONNECTION, api="local")
         store.set_default_connection(LOCAL_CONNECTION)
-    store.set_meta(DEFAULTS_KEY, "1")
+    store.set_meta(flag, "1")
