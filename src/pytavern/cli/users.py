@@ -7,6 +7,7 @@ import sys
 import click
 
 from pytavern.cli._common import data_dir_option, json_option, open_engine, print_json, run_async
+from pytavern.engine.setup import mark_defaults_installed
 from pytavern.errors import ConfigError, NotFoundError
 from pytavern.secrets import SecretStore
 from pytavern.security.passwords import hash_password
@@ -44,6 +45,7 @@ async def add_command(name: str, admin: bool, password_stdin: bool) -> None:
         user = engine.store.create_user(name, hash_password(password), is_admin=admin)
         if first_admin:
             engine.store.adopt_unowned(user.id)
+            mark_defaults_installed(engine.store.for_owner(user.id))
             _adopt_keys(engine.secrets, user.id)
     role = "admin" if admin else "user"
     click.echo(

@@ -57,7 +57,9 @@ class Engine:
         A user's first visit installs the default character and ``local`` connection.
         Providers are not shared between users (each has its own connections and keys).
         """
-        view = Engine(self.settings, self.store.for_owner(user_id), self.secrets.for_owner(user_id))
+        store = self.store.for_owner(user_id)
+        install_defaults(store)
+        view = Engine(self.settings, store, self.secrets.for_owner(user_id))
         view.user_name = self.user_name
         return view
 
