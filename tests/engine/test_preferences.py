@@ -26,7 +26,7 @@ def test_defaults_and_partial_updates(store: Store) -> None:
 
 
 def test_invalid_values_are_refused_with_the_field(store: Store) -> None:
-    with pytest.raises(ConfigError, match="sampling.temperature"):
+    with pytest.raises(ConfigError, match=r"sampling\.temperature"):
         save_preferences(store, {"sampling": {"temperature": "hot"}})
     with pytest.raises(ConfigError, match="context_size"):
         save_preferences(store, {"context_size": 10})
