@@ -28,6 +28,8 @@ from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest, Mo
 API_HOST = "https://api.novelai.net"
 TEXT_HOST = "https://text.novelai.net"
 MODELS = {"clio-v1": API_HOST, "kayra-v1": TEXT_HOST, "llama-3-erato-v1": TEXT_HOST}
+MAX_RESPONSE = 150
+"""NovelAI's cap on the reply length in tokens (longer requests are refused with 400)."""
 TIERS = {0: "Paper", 1: "Tablet", 2: "Scroll", 3: "Opus"}
 DEFAULT_MODEL = "llama-3-erato-v1"
 DEFAULT_ORDER = [1, 5, 0, 2, 3, 4]
@@ -47,6 +49,8 @@ def parameters(params: dict[str, Any], options: dict[str, Any]) -> dict[str, Any
         "order": DEFAULT_ORDER,
     }
     out.update(params)
+    cap = int(options.get("max_length_cap", MAX_RESPONSE))
+    out["max_length"] = max(1, min(int(out["max_length"]), cap))
     return out
 
 

@@ -29,6 +29,7 @@ def test_body_and_parameters() -> None:
     body = generate_body("Hi", "llama-3-erato-v1", params)
     assert body["input"] == "<|startoftext|>Hi"
     assert generate_body("Hi", "kayra-v1", params)["input"] == "Hi"
+    assert parameters({"max_length": 300}, {})["max_length"] == 150  # NovelAI's cap
 
 
 @given(st.text(alphabet="ab<|>", max_size=30), st.lists(st.integers(1, 5), max_size=8))
