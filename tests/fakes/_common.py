@@ -60,26 +60,33 @@ async def faulty_stream(
     """Yield ``frames`` with ``fault`` applied half way.
 
     ``cut`` raises, so the server drops the connection without ending the body; ``stop``
-    is polled between frames so an abort can end the stream early.
+    is polled between frames so an abort can end the stream early. When the stream ends
+    (also when the client went away), ``plan.requests`` gets a ``STREAM-END`` entry saying
+    how many frames were sent.
     """
     items = list(frames)
     half = max(len(items) // 2, 1)
-    for index, frame in enumerate(items):
-        if index == half:
-            if fault == "cut":
-                raise ConnectionAbortedError("fake: connection cut mid-stream")
-            if fault == "malformed":
-                yield malformed
-            if fault == "error_in_stream":
-                yield error_frame
+    sent = 0
+    try:
+        for index, frame in enumerate(items):
+            if index == half:
+                if fault == "cut":
+                    raise ConnectionAbortedError("fake: connection cut mid-stream")
+                if fault == "malformed":
+                    yield malformed
+                if fault == "error_in_stream":
+                    yield error_frame
+                    return
+                if fault == "stall_mid":
+                    await plan.stall()
+            if stop is not None and stop():
                 return
-            if fault == "stall_mid":
-                await plan.stall()
-        if stop is not None and stop():
-            return
-        yield frame
-        if delay:
-            await asyncio.sleep(delay)
+            yield frame
+            sent += 1
+            if delay:
+                await asyncio.sleep(delay)
+    finally:
+        plan.requests.append({"method": "STREAM-END", "path": "", "sent": sent, "of": len(items)})
 
 
 REPLY = ["Hello", ",", " traveler", ".", " The", " road", " is", " long", "."]

@@ -26,7 +26,9 @@ def llama_error(code: int, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "type": TYPES.get(code, "server_error")}}
 
 
-def create_app(plan: FaultPlan, *, key: str | None = None, loading: bool = False) -> FastAPI:
+def create_app(
+    plan: FaultPlan, *, key: str | None = None, loading: bool = False, token_delay: float = 0.0
+) -> FastAPI:
     """Build the fake; ``loading=True`` answers 503 as while a model loads."""
     app = FastAPI()
 
@@ -85,6 +87,7 @@ def create_app(plan: FaultPlan, *, key: str | None = None, loading: bool = False
             plan,
             malformed=b'data: {"content": \n\n',
             error_frame=_frame(llama_error(500, "failed to decode the batch")),
+            delay=token_delay,
         )
         return await streaming(chunks, fault, plan, "text/event-stream")
 

@@ -38,7 +38,7 @@ def _tag(name: str) -> dict[str, Any]:
     }
 
 
-def create_app(plan: FaultPlan) -> FastAPI:
+def create_app(plan: FaultPlan, *, token_delay: float = 0.0) -> FastAPI:
     """Build the fake."""
     app = FastAPI()
 
@@ -94,6 +94,7 @@ def create_app(plan: FaultPlan) -> FastAPI:
             plan,
             malformed=b'{"model": "x", "respon\n',
             error_frame=b'{"error": "an error was encountered while running the model"}\n',
+            delay=token_delay,
         )
         return await streaming(chunks, fault, plan, "application/x-ndjson")
 

@@ -45,7 +45,12 @@ def _authorized(flavour: str, key: str | None, request: Request) -> bool:
 
 
 def create_app(
-    plan: FaultPlan, flavour: str = "ooba", *, key: str | None = None, admin: bool = True
+    plan: FaultPlan,
+    flavour: str = "ooba",
+    *,
+    key: str | None = None,
+    admin: bool = True,
+    token_delay: float = 0.0,
 ) -> FastAPI:
     """Build the fake for ``flavour`` (ooba, tabby, vllm, mancer, dreamgen)."""
     app = FastAPI()
@@ -136,7 +141,10 @@ def create_app(
             choice = {"index": 0, "text": "".join(tokens), "finish_reason": reason}
             return JSONResponse({"object": "text_completion", "choices": [choice], "usage": usage})
         return await streaming(
-            _frames(body, tokens, reason, usage, fault, plan), fault, plan, "text/event-stream"
+            _frames(body, tokens, reason, usage, fault, plan, token_delay),
+            fault,
+            plan,
+            "text/event-stream",
         )
 
     return app
@@ -149,6 +157,7 @@ def _frames(
     usage: dict[str, int],
     fault: str | None,
     plan: FaultPlan,
+    delay: float,
 ) -> Any:
     def chunk(text: str, finish: str | None) -> bytes:
         choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
@@ -165,4 +174,5 @@ def _frames(
         plan,
         malformed=b'data: {"choices": [\n\n',
         error_frame=f"data: {json.dumps(openai_error(500, 'CUDA out of memory'))}\n\n".encode(),
+        delay=delay,
     )
