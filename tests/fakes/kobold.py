@@ -48,6 +48,7 @@ def create_app(
     password: str | None = None,
     context: int = 4096,
     token_delay: float = 0.0,
+    version: str = "1.80.3",
 ) -> FastAPI:
     """Build the fake; ``token_delay`` slows the stream so tests can stop it mid-way."""
     app = FastAPI()
@@ -69,7 +70,7 @@ def create_app(
         return {"result": "koboldcpp/fake-7b"}
 
     @app.get("/api/v1/info/version")
-    async def version() -> dict[str, Any]:
+    async def united_version() -> dict[str, Any]:
         return {"result": "1.2.5"}
 
     @app.get("/api/v1/config/max_context_length")
@@ -78,7 +79,7 @@ def create_app(
 
     @app.get("/api/extra/version")
     async def extra_version() -> dict[str, Any]:
-        return {"result": "KoboldCpp", "version": "1.80.3", "protected": bool(password)}
+        return {"result": "KoboldCpp", "version": version, "protected": bool(password)}
 
     @app.post("/api/extra/tokencount")
     async def tokencount(request: Request) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from pytavern.errors import BadRequestError, ProviderError, StreamProtocolError
@@ -25,6 +25,31 @@ CLASSIC_FLAGS = {
     "use_world_info": False,
 }
 """United extras SillyTavern always turns off (pytavern builds the whole prompt)."""
+
+
+KOBOLDCPP_SINCE = {
+    "mirostat": (1, 35),
+    "mirostat_tau": (1, 35),
+    "mirostat_eta": (1, 35),
+    "grammar": (1, 44),
+    "min_p": (1, 48),
+}
+"""KoboldCpp versions that first took these parameters (older ones refuse or ignore them)."""
+
+UNITED_SINCE = {"stop_sequence": (1, 2, 2)}
+"""KoboldAI United versions that first took these parameters."""
+
+STREAMING_SINCE = (1, 30)
+"""The first KoboldCpp version with SSE streaming."""
+
+
+def drop_too_new(
+    params: dict[str, Any], version: tuple[int, ...], since: Mapping[str, tuple[int, ...]]
+) -> dict[str, Any]:
+    """Leave out parameters the server's ``version`` does not know (unknown keeps all)."""
+    if not version:
+        return params
+    return {k: v for k, v in params.items() if k not in since or version >= since[k]}
 
 
 def kobold_body(
@@ -92,6 +117,10 @@ class KoboldProvider(TextProvider):
     sampler_backend = "kobold"
     default_url = "http://127.0.0.1:5000"
     strip_suffixes = ("/v1", "/extra", "/api")
+    version_path = "/api/v1/info/version"
+    version_key = "result"
+    since: Mapping[str, tuple[int, ...]] = UNITED_SINCE
+    _version: tuple[int, ...] | None = None
 
     def headers(self) -> dict[str, str]:
         """KoboldCpp's ``--password`` is a Bearer token; United takes none."""
@@ -124,6 +153,22 @@ class KoboldProvider(TextProvider):
             models=(models[0].id,),
             details=details,
         )
+
+    async def server_version(self) -> tuple[int, ...]:
+        """The server's version (asked once; ``()`` when it cannot be read)."""
+        if self._version is None:
+            try:
+                body = await self.http.request_json("GET", self.version_path)
+                value = body.get(self.version_key) if isinstance(body, dict) else None
+                self._version = parse_version(str(value or ""))
+            except ProviderError:
+                self._version = ()
+        return self._version
+
+    async def params_for(self, request: GenerationRequest) -> tuple[str, dict[str, Any]]:
+        """The prompt and the parameters this server's version takes."""
+        prompt, params = self.prompt_and_params(request)
+        return prompt, drop_too_new(params, await self.server_version(), self.since)
 
     async def max_context(self, request: GenerationRequest) -> int:
         """The context size: the request's, else the server's configured one."""
@@ -164,7 +209,7 @@ class KoboldProvider(TextProvider):
 
     async def generate_once(self, request: GenerationRequest) -> tuple[str, FinishReason]:
         """Send one ``/api/v1/generate`` after checking the prompt fits."""
-        prompt, params = self.prompt_and_params(request)
+        prompt, params = await self.params_for(request)
         limit = await self.max_context(request)
         await self._check_fits(prompt, params, limit)
         body = kobold_body(prompt, params, max_context_length=limit)
@@ -196,6 +241,9 @@ class KoboldCppProvider(KoboldProvider):
     api = "koboldcpp"
     sampler_backend = "koboldcpp"
     default_url = "http://127.0.0.1:5001"
+    version_path = "/api/extra/version"
+    version_key = "version"
+    since = KOBOLDCPP_SINCE
 
     async def probe(self) -> ConnectionStatus:
         """Read ``/api/extra/version`` (features) and the loaded model."""
@@ -221,13 +269,14 @@ class KoboldCppProvider(KoboldProvider):
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
         """Stream tokens from ``/api/extra/generate/stream``; abort upstream if stopped."""
-        if not request.stream:
+        version = await self.server_version()
+        if not request.stream or (version and version < STREAMING_SINCE):
             text, whole_reason = await self.generate_once(request)
             if text:
                 yield TextDelta(text)
             yield Finished(whole_reason, model=self.model_for(request))
             return
-        prompt, params = self.prompt_and_params(request)
+        prompt, params = await self.params_for(request)
         genkey = f"KCPP{random.randint(1000, 9999)}"
         body = kobold_body(prompt, params, max_context_length=request.context_size, genkey=genkey)
         opened = done = False

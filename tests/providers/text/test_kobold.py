@@ -17,7 +17,12 @@ from pytavern.errors import (
     UpstreamTimeoutError,
 )
 from pytavern.events import TextDelta
-from pytavern.providers.kobold import kobold_body, parse_generate, parse_stream_data
+from pytavern.providers.kobold import (
+    drop_too_new,
+    kobold_body,
+    parse_generate,
+    parse_stream_data,
+)
 from tests.fakes import kobold as fake
 from tests.fakes.server import FaultPlan, serve
 from tests.providers.text._helpers import SECRET, collect, finished, make, request, text_of
@@ -48,6 +53,8 @@ def test_pure_builders() -> None:
     assert parse_stream_data({"token": "a", "finish_reason": None}) == ("a", None)
     with pytest.raises(ValueError):
         parse_generate({"results": []})
+    assert drop_too_new({"min_p": 1, "top_k": 2}, (1, 47), {"min_p": (1, 48)}) == {"top_k": 2}
+    assert drop_too_new({"min_p": 1}, (), {"min_p": (1, 48)}) == {"min_p": 1}
 
 
 async def test_check_and_models(url: str) -> None:
@@ -182,3 +189,20 @@ async def test_connection_refused_check() -> None:
     assert not status.ok and status.hint and "connect" in status.summary
     await provider.aclose()
     await asyncio.sleep(0)
+
+
+async def test_old_versions_get_only_what_they_know(plan: FaultPlan) -> None:
+    with serve(fake.create_app(plan, version="1.40")) as base:
+        provider = make("koboldcpp", base)
+        _, error = await collect(provider, request(min_p=0.1, grammar="g", mirostat_mode=2))
+        assert error is None
+        body = gen_requests(plan, "/api/extra/generate/stream")[0]["json"]
+        assert isinstance(body, dict) and body["mirostat"] == 2
+        assert "min_p" not in body and "grammar" not in body
+        await provider.aclose()
+    with serve(fake.create_app(plan, version="1.25")) as base:
+        provider = make("koboldcpp", base)
+        events, error = await collect(provider, request(max_tokens=2))
+        assert error is None and text_of(events) == "Hello,"
+        assert gen_requests(plan, "/api/v1/generate")  # no streaming before 1.30
+        await provider.aclose()
