@@ -4,6 +4,10 @@ A generation is a job: ``POST /v2/generate/text/async`` submits it, ``GET
 /v2/generate/text/status/{id}`` is polled (queue position and wait time become
 ``StatusEvent``s) until ``done``; ``DELETE`` on the same path cancels it when the consumer
 stops. Auth is the ``apikey`` header (anonymous ``0000000000``) plus a ``Client-Agent``.
+
+Options: ``models`` (names), ``workers`` (ids), ``trusted_workers``, ``poll_interval``
+(seconds, default 2.5), ``max_wait`` (seconds), ``auto_adjust`` (default on: with ``models``
+set, the reply and context lengths are clamped to what the workers serving them take).
 """
 
 from __future__ import annotations
@@ -108,6 +112,27 @@ def parse_workers(body: Any) -> list[HordeWorker]:
     ]
 
 
+def clamp_to_workers(
+    params: dict[str, Any], workers: list[HordeWorker], models: list[str], trusted: bool
+) -> dict[str, Any]:
+    """Clamp ``max_length`` / ``max_context_length`` to what every eligible worker takes.
+
+    Eligible workers serve one of ``models`` (and are trusted when ``trusted``); with none,
+    ``params`` are returned unchanged. The reply length never drops below 16 (Horde's floor).
+    """
+    eligible = [w for w in workers if set(w.models) & set(models) and (w.trusted or not trusted)]
+    if not eligible:
+        return params
+    out = dict(params)
+    lengths = [w.max_length for w in eligible if w.max_length]
+    contexts = [w.max_context_length for w in eligible if w.max_context_length]
+    if lengths and "max_length" in out:
+        out["max_length"] = max(16, min(int(out["max_length"]), min(lengths)))
+    if contexts and "max_context_length" in out:
+        out["max_context_length"] = min(int(out["max_context_length"]), min(contexts))
+    return out
+
+
 def status_message(status: JobStatus) -> str:
     """Words for a waiting job."""
     if status.queue_position:
@@ -171,6 +196,13 @@ class HordeProvider(TextProvider):
         """Submit, poll with status events, yield the text; cancel the job if stopped."""
         prompt, params = self.prompt_and_params(request)
         body = submit_body(prompt, params, dict(self.options), context_size=request.context_size)
+        if self.options.get("auto_adjust", True) and self.options.get("models"):
+            body["params"] = clamp_to_workers(
+                body["params"],
+                await self.list_workers(),
+                list(self.options["models"]),
+                bool(self.options.get("trusted_workers", False)),
+            )
         job = await self.http.request_json("POST", "/v2/generate/text/async", json_body=body)
         job_id = job.get("id") if isinstance(job, dict) else None
         if not isinstance(job_id, str):

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
 
 from pytavern.errors import AuthError, BadRequestError, GenerationFailedError
 from pytavern.events import StatusEvent, TextDelta
-from pytavern.providers.horde import HordeProvider, parse_status, submit_body
+from pytavern.providers.horde import (
+    HordeProvider,
+    HordeWorker,
+    clamp_to_workers,
+    parse_status,
+    submit_body,
+)
 from tests.fakes import horde as fake
 from tests.fakes.server import FaultPlan, serve
 from tests.providers.text._helpers import SECRET, collect, finished, make, request, text_of
@@ -135,4 +142,31 @@ async def test_user_key_and_bad_key(url: str) -> None:
     assert not status.ok and SECRET not in str(status.to_dict())
     _, error = await collect(provider, request(max_tokens=100))
     assert isinstance(error, AuthError) and SECRET not in str(error)
+    await provider.aclose()
+
+
+def test_clamp_to_workers() -> None:
+    workers = [
+        HordeWorker("1", "a", ("m1",), max_length=120, max_context_length=4096, trusted=True),
+        HordeWorker("2", "b", ("m1", "m2"), max_length=80, max_context_length=2048),
+        HordeWorker("3", "c", ("m3",), max_length=10, max_context_length=512),
+    ]
+    params = {"max_length": 300, "max_context_length": 8192}
+    assert clamp_to_workers(params, workers, ["m1"], False) == {
+        "max_length": 80,
+        "max_context_length": 2048,
+    }
+    assert clamp_to_workers(params, workers, ["m1"], True)["max_length"] == 120
+    assert clamp_to_workers(params, workers, ["zz"], False) == params
+    assert clamp_to_workers({"max_length": 300}, workers, ["m3"], False)["max_length"] == 16
+
+
+async def test_auto_adjust_clamps_to_workers(url: str, plan: FaultPlan) -> None:
+    provider = horde(url, models=[fake.MODELS[1]])
+    req = dataclasses.replace(request(max_tokens=400), context_size=8000)
+    _, error = await collect(provider, req)
+    assert error is None
+    body = calls(plan, "POST", "/api/v2/generate/text/async")[0]["json"]
+    assert isinstance(body, dict)
+    assert body["params"]["max_length"] == 256 and body["params"]["max_context_length"] == 4096
     await provider.aclose()
