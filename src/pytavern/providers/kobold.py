@@ -116,7 +116,7 @@ class KoboldProvider(TextProvider):
     api = "kobold"
     sampler_backend = "kobold"
     default_url = "http://127.0.0.1:5000"
-    strip_suffixes = ("/v1", "/extra", "/api")
+    strip_suffixes = ("/generate", "/v1", "/extra", "/api")
     version_path = "/api/v1/info/version"
     version_key = "result"
     since: Mapping[str, tuple[int, ...]] = UNITED_SINCE

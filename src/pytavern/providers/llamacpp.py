@@ -48,7 +48,7 @@ class LlamaCppProvider(TextProvider):
     api = "llamacpp"
     sampler_backend = "llamacpp"
     default_url = "http://127.0.0.1:8080"
-    strip_suffixes = ("/v1",)
+    strip_suffixes = ("/completion", "/v1")
 
     def headers(self) -> dict[str, str]:
         """``--api-key`` is a Bearer token."""

@@ -70,7 +70,7 @@ class OllamaProvider(TextProvider):
     api = "ollama"
     sampler_backend = "ollama"
     default_url = "http://127.0.0.1:11434"
-    strip_suffixes = ("/v1", "/api")
+    strip_suffixes = ("/generate", "/v1", "/api")
 
     def refine_error(self, error: ProviderError, status: int, body: Any) -> ProviderError:
         """A 404 naming a model means it has not been pulled."""

@@ -70,7 +70,7 @@ class OpenAITextProvider(TextProvider):
 
     api = "openai-text"
     sampler_backend = "vllm"
-    strip_suffixes: tuple[str, ...] = ("/v1",)
+    strip_suffixes: tuple[str, ...] = ("/completions", "/v1")
     prefix = "/v1"
     models_path = "/v1/models"
 
@@ -256,7 +256,7 @@ class MancerProvider(OpenAITextProvider):
     api = "mancer"
     sampler_backend = "mancer"
     default_url = "https://neuro.mancer.tech"
-    strip_suffixes = ("/v1", "/oai")
+    strip_suffixes = ("/completions", "/v1", "/oai")
     prefix = "/oai/v1"
     models_path = "/oai/v1/models"
 
@@ -272,7 +272,7 @@ class DreamGenProvider(OpenAITextProvider):
     api = "dreamgen"
     sampler_backend = "dreamgen"
     default_url = "https://dreamgen.com"
-    strip_suffixes = ("/v1", "/openai", "/api")
+    strip_suffixes = ("/completions", "/v1", "/openai", "/api")
     prefix = "/api/openai/v1"
     models_path = "/api/openai/v1/models"
 

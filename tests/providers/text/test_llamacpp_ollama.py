@@ -157,3 +157,19 @@ async def test_official_ollama_package_reads_the_fake() -> None:
         assert whole.response.startswith("Hello")
         with pytest.raises(ollama.ResponseError, match="not found"):
             await client.generate(model="nope", prompt="Hi")
+
+
+async def test_whole_replies_and_full_endpoint_urls() -> None:
+    plan = FaultPlan()
+    with serve(fake_llama.create_app(plan)) as base:
+        provider = make("llamacpp", base + "/completion")
+        events, error = await collect(provider, request(stream=False, max_tokens=2))
+        assert error is None and text_of(events) == "Hello,"
+        assert [f.reason for f in finished(events)] == ["length"]
+        await provider.aclose()
+    with serve(fake_ollama.create_app(plan)) as base:
+        provider = make("ollama", base + "/api/generate", model="mistral:7b")
+        events, error = await collect(provider, request(stream=False))
+        assert error is None and text_of(events) == "Hello, traveler. The road is long."
+        assert [f.reason for f in finished(events)] == ["stop"]
+        await provider.aclose()
