@@ -153,6 +153,17 @@ class HordeProvider(TextProvider):
         """``apikey`` (anonymous when none is set) and ``Client-Agent``."""
         return {"apikey": self.config.key or ANONYMOUS_KEY, "Client-Agent": CLIENT_AGENT}
 
+    def refine_error(self, error: ProviderError, status: int, body: Any) -> ProviderError:
+        """A job the Horde no longer knows (``RequestNotFound``) failed, not a bad URL."""
+        if status == 404 and isinstance(body, dict) and body.get("rc") == "RequestNotFound":
+            return GenerationFailedError(
+                "the Horde no longer knows this job (it expired or was cancelled)",
+                provider=self.name,
+                status_code=404,
+                hint="Generate again",
+            )
+        return error
+
     async def list_models(self) -> list[ModelInfo]:
         """Text models with workers online (``/v2/status/models?type=text``)."""
         body = await self.http.request_json("GET", "/v2/status/models", params={"type": "text"})

@@ -170,3 +170,10 @@ async def test_auto_adjust_clamps_to_workers(url: str, plan: FaultPlan) -> None:
     assert isinstance(body, dict)
     assert body["params"]["max_length"] == 256 and body["params"]["max_context_length"] == 4096
     await provider.aclose()
+
+
+async def test_forgotten_job_is_a_failed_generation(url: str) -> None:
+    provider = horde(url)
+    with pytest.raises(GenerationFailedError, match="no longer knows"):
+        await provider._status("no-such-job")
+    await provider.aclose()
