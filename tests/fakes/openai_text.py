@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from tests.fakes._common import (
     REPLY,
@@ -52,7 +52,10 @@ def create_app(
     admin: bool = True,
     token_delay: float = 0.0,
 ) -> FastAPI:
-    """Build the fake for ``flavour`` (ooba, tabby, vllm, mancer, dreamgen)."""
+    """Build the fake for ``flavour`` (ooba, tabby, vllm, mancer, dreamgen).
+
+    Tabby's ``/v1/model/load`` streams SSE progress ending in ``status: finished``.
+    """
     app = FastAPI()
     prefix = PREFIX.get(flavour, "/v1")
     state: dict[str, Any] = {"model": MODEL}
@@ -104,10 +107,18 @@ def create_app(
 
         @app.post("/v1/model/load")
         async def load(request: Request) -> Response:
-            state["model"] = (await request.json())["name"]
-            return JSONResponse(
-                {"model_type": "model", "module": 1, "modules": 1, "status": "finished"}
-            )
+            name = (await request.json()).get("name")
+            if name not in (MODEL, "other-7b"):
+                message = "Could not find the model path for load. Check model name or config.yml?"
+                return JSONResponse(openai_error(400, message), status_code=400)
+            state["model"] = name
+            steps = [(i, 3, "processing") for i in range(1, 3)] + [(3, 3, "finished")]
+            cards = [
+                {"model_type": "model", "module": m, "modules": n, "status": st}
+                for m, n, st in steps
+            ]
+            frames = [f"data: {json.dumps(card)}\n\n".encode() for card in cards]
+            return StreamingResponse(iter(frames), media_type="text/event-stream")
 
         @app.post("/v1/model/unload")
         async def unload() -> Response:

@@ -212,13 +212,22 @@ class TabbyProvider(OpenAITextProvider):
         return {"x-admin-key": self.config.key} if self.config.key else {}
 
     async def load_model(self, name: str) -> None:
-        """Load model ``name`` (``POST /v1/model/load``; needs the admin key)."""
+        """Load model ``name`` (``POST /v1/model/load``; needs the admin key).
+
+        Tabby answers with an SSE stream of progress (``module``/``modules``/``status``)
+        that ends with ``status: finished``; an ``error`` payload in it fails the load.
+        """
         headers = await self._require_admin()
+        finished = False
         async with self.http.open(
             "POST", "/v1/model/load", json_body={"name": name}, headers=headers
         ) as response:
-            async for _chunk in self.http.iter_bytes(response):
-                pass
+            async for _event, data in self.sse_json(response):
+                if isinstance(data, dict) and "error" in data:
+                    raise self.stream_error(data["error"])
+                finished = finished or (isinstance(data, dict) and data.get("status") == "finished")
+        if not finished:
+            raise self.interrupted()
 
     async def unload_model(self) -> None:
         """Unload the loaded model (``POST /v1/model/unload``; needs the admin key)."""

@@ -6,6 +6,7 @@ import pytest
 
 from pytavern.errors import (
     AuthError,
+    BadRequestError,
     RateLimitError,
     StreamInterruptedError,
     StreamProtocolError,
@@ -94,6 +95,8 @@ async def test_tabby_load_and_unload() -> None:
         assert (await provider.check()).model == "other-7b"
         loads = [r for r in plan.requests if r["path"] == "/v1/model/load"]
         assert loads[0]["json"] == {"name": "other-7b"}
+        with pytest.raises(BadRequestError, match="Could not find the model path"):
+            await provider.load_model("missing-70b")
         await provider.aclose()
     with serve(fake.create_app(plan, "tabby", key=SECRET, admin=False)) as base:
         provider = make("tabby", base, key=SECRET)
