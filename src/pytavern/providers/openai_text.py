@@ -148,6 +148,10 @@ class OobaProvider(OpenAITextProvider):
     sampler_backend = "ooba"
     default_url = "http://127.0.0.1:5000"
 
+    def extra_body(self, request: GenerationRequest) -> dict[str, Any]:
+        """The context size goes in ``truncation_length`` (ooba cuts the prompt to it)."""
+        return {"truncation_length": request.context_size} if request.context_size else {}
+
     async def probe(self) -> ConnectionStatus:
         """Ask ``/v1/internal/model/info`` for the loaded model."""
         info = await self.http.request_json("GET", "/v1/internal/model/info")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from pytavern.errors import (
@@ -142,4 +144,16 @@ async def test_rate_limit_exhausted_and_bad_key() -> None:
         plan.arm("429")
         _, error = await collect(provider, request())
         assert isinstance(error, RateLimitError) and "Too many requests" in str(error)
+        await provider.aclose()
+
+
+async def test_ooba_sends_context_size_as_truncation_length() -> None:
+    plan = FaultPlan()
+    with serve(fake.create_app(plan, "ooba")) as base:
+        provider = make("ooba", base)
+        req = dataclasses.replace(request(), context_size=4096)
+        _, error = await collect(provider, req)
+        assert error is None
+        body = completions(plan, "ooba")[0]["json"]
+        assert isinstance(body, dict) and body["truncation_length"] == 4096
         await provider.aclose()
