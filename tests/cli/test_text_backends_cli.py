@@ -77,7 +77,7 @@ def test_add_test_models_send(run: Run, backend: tuple[str, str]) -> None:
 
 
 def test_connection_refused_is_one_clear_line(run: Run) -> None:
-    add(run, "down", "koboldcpp", "http://127.0.0.1:9")
+    add(run, "down", "koboldcpp", "http://127.0.0.1:9", "--option", "max_retries=0")
     code, out, _ = run("connections", "test", "down")
     assert code == 1 and "FAILED" in out and "what to do:" in out
 

@@ -88,9 +88,14 @@ class NovelAIProvider(TextProvider):
         """Bearer auth with the persistent API token."""
         return bearer(self.config.key)
 
+    @property
+    def overridden(self) -> bool:
+        """True when the connection names its own host (a proxy, or a test server)."""
+        return bool(self.config.url) and self.http.base_url not in (TEXT_HOST, API_HOST)
+
     def host_for(self, model: str) -> str:
-        """The host serving ``model`` (the connection URL wins when set)."""
-        if self.config.url:
+        """The host serving ``model`` (an overriding connection URL wins)."""
+        if self.overridden:
             return self.http.base_url
         return MODELS.get(model, TEXT_HOST)
 
@@ -100,7 +105,7 @@ class NovelAIProvider(TextProvider):
 
     async def probe(self) -> ConnectionStatus:
         """Read the subscription tier (``/user/subscription``)."""
-        host = self.http.base_url if self.config.url else API_HOST
+        host = self.http.base_url if self.overridden else API_HOST
         body = await self.http.request_json("GET", f"{host}/user/subscription")
         tier = body.get("tier") if isinstance(body, dict) else None
         active = bool(body.get("active")) if isinstance(body, dict) else False

@@ -14,7 +14,8 @@ from pytavern.errors import (
     UpstreamServerError,
 )
 from pytavern.providers._stops import StopMatcher
-from pytavern.providers.novelai import generate_body, parameters
+from pytavern.providers.base import ConnectionConfig
+from pytavern.providers.novelai import NovelAIProvider, generate_body, parameters
 from tests.fakes import novelai as fake
 from tests.fakes.server import FaultPlan, serve
 from tests.providers.text._helpers import SECRET, collect, finished, make, request, text_of
@@ -107,3 +108,14 @@ async def test_keys() -> None:
         _, error = await collect(provider, request())
         assert isinstance(error, AuthError) and SECRET not in str(error)
         await provider.aclose()
+
+
+def test_official_hosts_are_chosen_per_model() -> None:
+    for url in (None, "https://text.novelai.net"):  # the registry's default URL is no override
+        provider = NovelAIProvider(ConnectionConfig(name="n", api="novelai", url=url, key="k"))
+        assert provider.host_for("clio-v1") == "https://api.novelai.net"
+        assert provider.host_for("kayra-v1") == "https://text.novelai.net"
+    proxy = NovelAIProvider(
+        ConnectionConfig(name="n", api="novelai", url="http://127.0.0.1:9/", key="k")
+    )
+    assert proxy.host_for("clio-v1") == "http://127.0.0.1:9"
