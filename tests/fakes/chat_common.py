@@ -79,8 +79,9 @@ def sse_response(
     fault: str | None,
     in_stream: Callable[[str], str],
     delay: float = 0.01,
+    fault_at: int = 2,
 ) -> StreamingResponse:
-    """Stream pre-formatted SSE ``frames``; faults strike after the second frame.
+    """Stream pre-formatted SSE ``frames``; faults strike before frame ``fault_at``.
 
     ``in_stream(fault)`` gives the frame for ``malformed`` / ``error_in_stream``. A ``cut``
     drops the connection mid-body; the client going away is recorded as ``disconnected``.
@@ -89,7 +90,7 @@ def sse_response(
     async def body() -> AsyncIterator[bytes]:
         try:
             for index, frame in enumerate(frames):
-                if index == 2 and fault is not None:
+                if index == fault_at and fault is not None:
                     if fault == "cut":
                         raise ConnectionAbortedError("fake: stream cut")
                     if fault == "stall_mid":
