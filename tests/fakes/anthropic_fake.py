@@ -1,6 +1,7 @@
 """A fake Anthropic Messages API (``POST /v1/messages``, ``GET /v1/models``).
 
-Validates like the real API: ``x-api-key``, ``anthropic-version``, a known model, the
+Validates like the real API: ``x-api-key`` (or ``Authorization: Bearer``, which newer
+SDKs send), ``anthropic-version``, a known model, the
 required ``max_tokens``, messages that start with a user turn and alternate roles, no
 ``system`` role inside ``messages``, ``max_tokens`` above a thinking budget. Errors use
 ``{"type": "error", "error": {"type", "message"}}``; streams follow the real event order
@@ -42,7 +43,8 @@ def _fail(status: int, message: str) -> JSONResponse:
 
 
 def _check_headers(request: Request, key: str) -> JSONResponse | None:
-    if request.headers.get("x-api-key") != key:
+    bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+    if key not in (request.headers.get("x-api-key"), bearer):
         return _fail(401, "invalid x-api-key")
     if not request.headers.get("anthropic-version"):
         return _fail(400, "anthropic-version: header is required")

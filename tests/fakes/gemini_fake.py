@@ -1,4 +1,5 @@
-"""A fake Gemini API (``/v1beta/models``, ``:generateContent``, ``:streamGenerateContent``).
+"""A fake Gemini API (``/v1beta/models``, ``:generateContent``, ``:streamGenerateContent``;
+the same under ``/v1``, which google-genai uses by default).
 
 Validates like the real API: the key (header ``x-goog-api-key`` or ``?key=``; a wrong key
 is 400 INVALID_ARGUMENT with reason API_KEY_INVALID), a known model (404 NOT_FOUND),
@@ -151,8 +152,13 @@ def _in_stream(fault: str) -> str:
 def create_app(plan: FaultPlan, *, key: str = DEFAULT_KEY) -> FastAPI:
     """The fake Gemini API."""
     app = FastAPI()
+    for version in ("v1beta", "v1"):
+        _routes(app, plan, key, version)
+    return app
 
-    @app.get("/v1beta/models")
+
+def _routes(app: FastAPI, plan: FaultPlan, key: str, version: str) -> None:
+    @app.get(f"/{version}/models")
     async def models(request: Request) -> Response:
         await record(plan, request)
         early = await before_reply(plan, plan.take(), error_body)
@@ -173,7 +179,7 @@ def create_app(plan: FaultPlan, *, key: str = DEFAULT_KEY) -> FastAPI:
         items.append({"name": "models/embedding-001", "supportedGenerationMethods": ["embed"]})
         return JSONResponse({"models": items})
 
-    @app.post("/v1beta/models/{target}")
+    @app.post(f"/{version}/models/{{target}}")
     async def generate(target: str, request: Request) -> Response:
         entry = await record(plan, request)
         fault = plan.take()
@@ -202,5 +208,3 @@ def create_app(plan: FaultPlan, *, key: str = DEFAULT_KEY) -> FastAPI:
             return JSONResponse(chunks)
         frames = [f"data: {json.dumps(c)}\r\n\r\n" for c in chunks]
         return sse_response(plan, entry, frames, fault, _in_stream, fault_at=1)
-
-    return app
