@@ -18,3 +18,29 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     get_settings.cache_clear()
     yield path
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def scripted(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """Register the scripted test provider as API type ``scripted`` and reset its book."""
+    from pytavern import providers
+    from tests import scripted as scripted_module
+
+    monkeypatch.setitem(
+        providers._REGISTRY,
+        "scripted",
+        providers.ApiType("tests.scripted:ScriptedProvider", "Scripted", needs_url=False),
+    )
+    scripted_module.BOOK.scripts.clear()
+    scripted_module.BOOK.requests.clear()
+    scripted_module.BOOK.closed = 0
+    yield scripted_module.BOOK
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server started for this test session (URL without a database)."""
+    from tests.postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url

@@ -1,8 +1,33 @@
-"""The ``pytavern`` command line (filled in by the CLI modules)."""
+"""The ``pytavern`` command line: thin commands over the engine."""
 
 from __future__ import annotations
+
+import click
+
+from pytavern import __version__
+from pytavern.cli._common import data_dir_option
+from pytavern.cli.chat import chat_command
+from pytavern.cli.connections import connections_group
+from pytavern.cli.send import send_command
+from pytavern.cli.users import users_group
+
+
+@click.group("pytavern", invoke_without_command=True)
+@click.version_option(__version__, prog_name="pytavern")
+@data_dir_option
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """pytavern: chat with characters through any LLM backend, or the built-in model."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(chat_command)
+
+
+cli.add_command(chat_command)
+cli.add_command(send_command)
+cli.add_command(connections_group)
+cli.add_command(users_group)
 
 
 def main() -> None:
     """Run the pytavern command line."""
-    raise SystemExit("pytavern: the command line is not built yet")
+    cli()

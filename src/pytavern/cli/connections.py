@@ -1,0 +1,204 @@
+"""``pytavern connections``: add, list, remove, choose, test and list models."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from pytavern.cli._common import data_dir_option, json_option, open_engine, print_json, run_async
+from pytavern.engine import Engine, key_info
+from pytavern.errors import ConfigError, PytavernError
+from pytavern.providers import api_types, get_api_type
+from pytavern.store import ConnectionRecord
+from pytavern.types import ConnectionStatus
+
+
+@click.group("connections")
+@data_dir_option
+def connections_group() -> None:
+    """Manage connections to LLM backends."""
+
+
+def _describe(engine: Engine, record: ConnectionRecord) -> dict[str, Any]:
+    return {
+        "name": record.name,
+        "api": record.api,
+        "url": record.url or get_api_type(record.api).default_url,
+        "model": record.model,
+        "default": record.is_default,
+        "key": key_info(record, engine.secrets).to_dict(),
+        "options": dict(record.options),
+    }
+
+
+@connections_group.command("list")
+@data_dir_option
+@json_option
+@run_async
+async def list_command(as_json: bool) -> None:
+    """List the connections."""
+    async with open_engine() as engine:
+        rows = [_describe(engine, record) for record in engine.store.list_connections()]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        mark = "*" if row["default"] else " "
+        key = (
+            f"key …{row['key']['last4']}"
+            if row["key"]["last4"]
+            else ("key set" if row["key"]["set"] else "no key")
+        )
+        where = row["url"] or "built-in"
+        click.echo(
+            f"{mark} {row['name']:<16} {row['api']:<11} {where}  {row['model'] or ''}  ({key})"
+        )
+
+
+def parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """Parse ``KEY=VALUE`` pairs; VALUE is JSON when it parses, else a plain string."""
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--option {pair!r} is not KEY=VALUE", hint="e.g. --option seed=42")
+        try:
+            options[key] = json.loads(raw)
+        except ValueError:
+            options[key] = raw
+    return options
+
+
+def _read_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    if key != "-":
+        raise ConfigError(
+            "--key takes '-' (read the key from standard input)",
+            hint="Pipe the key in: `printenv MY_KEY | pytavern connections add NAME ... --key -`, "
+            "so it never lands in your shell history",
+        )
+    value = sys.stdin.readline().strip()
+    if not value:
+        raise ConfigError("no key arrived on standard input", hint="Pipe the key into the command")
+    return value
+
+
+@connections_group.command("add")
+@click.argument("name")
+@click.option("--api", "api", required=True, help=f"API type: {', '.join(sorted(api_types()))}.")
+@click.option("--url", help="The backend's base URL.")
+@click.option("--model", help="The model to use.")
+@click.option("--key", "key", help="'-' reads the API key from standard input.")
+@click.option("--key-env", help="Read the key from this environment variable at each use.")
+@click.option("--option", "option_pairs", multiple=True, help="KEY=VALUE setting (JSON value).")
+@click.option("--default", "make_default", is_flag=True, help="Make it the default connection.")
+@data_dir_option
+@json_option
+@run_async
+async def add_command(
+    name: str,
+    api: str,
+    url: str | None,
+    model: str | None,
+    key: str | None,
+    key_env: str | None,
+    option_pairs: tuple[str, ...],
+    make_default: bool,
+    as_json: bool,
+) -> None:
+    """Add a connection (or change an existing one)."""
+    get_api_type(api)
+    if key and key_env:
+        raise ConfigError("give --key or --key-env, not both")
+    options = parse_options(option_pairs)
+    if key_env:
+        options["key_env"] = key_env
+    secret = _read_key(key)
+    async with open_engine() as engine:
+        record = engine.store.save_connection(
+            name=name, api=api, url=url, model=model, options=options
+        )
+        if secret:
+            engine.secrets.set(name, secret)
+        if make_default:
+            record = engine.store.set_default_connection(name)
+        row = _describe(engine, record)
+    if as_json:
+        print_json(row)
+    else:
+        click.echo(f"saved connection {name!r} ({api})")
+
+
+@connections_group.command("remove")
+@click.argument("name")
+@data_dir_option
+@run_async
+async def remove_command(name: str) -> None:
+    """Remove a connection and its stored key."""
+    async with open_engine() as engine:
+        engine.store.remove_connection(name)
+        engine.secrets.delete(name)
+    click.echo(f"removed connection {name!r}")
+
+
+@connections_group.command("default")
+@click.argument("name")
+@data_dir_option
+@run_async
+async def default_command(name: str) -> None:
+    """Make NAME the default connection."""
+    async with open_engine() as engine:
+        engine.store.set_default_connection(name)
+    click.echo(f"{name!r} is now the default connection")
+
+
+async def check_connection(engine: Engine, name: str) -> ConnectionStatus:
+    """Check a connection for real; configuration problems become a failed status."""
+    try:
+        _record, provider = await engine.provider(name)
+        return await provider.check()
+    except PytavernError as error:
+        return ConnectionStatus(ok=False, summary=error.message, hint=error.hint)
+
+
+@connections_group.command("test")
+@click.argument("name")
+@data_dir_option
+@json_option
+@run_async
+async def test_command(name: str, as_json: bool) -> None:
+    """Check that a connection works, and say what to do when it does not."""
+    async with open_engine() as engine:
+        status = await check_connection(engine, name)
+    if as_json:
+        print_json({"name": name, **status.to_dict()})
+    else:
+        click.echo(f"{'ok' if status.ok else 'FAILED'}  {name}: {status.summary}")
+        if status.hint:
+            click.echo(f"    what to do: {status.hint}")
+    if not status.ok:
+        sys.exit(1)
+
+
+@connections_group.command("models")
+@click.argument("name")
+@data_dir_option
+@json_option
+@run_async
+async def models_command(name: str, as_json: bool) -> None:
+    """List the models a connection offers."""
+    async with open_engine() as engine:
+        _record, provider = await engine.provider(name)
+        models = await provider.list_models()
+    if as_json:
+        print_json(
+            [{"id": m.id, "name": m.name, "context_length": m.context_length} for m in models]
+        )
+        return
+    for model in models:
+        extra = f"  ({model.context_length} tokens)" if model.context_length else ""
+        click.echo(f"{model.id}{extra}")

@@ -1,0 +1,1 @@
+"""Data files shipped with pytavern (default character, templates)."""

@@ -1,0 +1,107 @@
+"""The engine: the only place that composes store, prompt and providers.
+
+Faces (CLI, server) call ``Engine``; it loads what a turn needs, streams from the provider
+and persists the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from pathlib import Path
+
+from pytavern.engine.connections import ProviderPool, connection_config, key_info
+from pytavern.engine.generation import GenerationMode, plan_turn, run_turn
+from pytavern.engine.setup import install_defaults
+from pytavern.events import StreamEvent
+from pytavern.prompt.basic import card_fields, substitute_names
+from pytavern.providers.base import Provider
+from pytavern.secrets import SecretStore
+from pytavern.settings import Settings
+from pytavern.store import ChatRecord, ConnectionRecord, Store
+
+__all__ = ["Engine", "GenerationMode", "connection_config", "key_info"]
+
+DEFAULT_USER = "User"
+
+
+class Engine:
+    """pytavern's service layer over one data directory."""
+
+    def __init__(self, settings: Settings, store: Store, secrets: SecretStore) -> None:
+        self.settings = settings
+        self.store = store
+        self.secrets = secrets
+        self.providers = ProviderPool(store, secrets)
+        self.user_name = DEFAULT_USER
+
+    @classmethod
+    def open(cls, settings: Settings) -> Engine:
+        """Open the data directory (creating and migrating it) and install first-run data.
+
+        The database is ``settings.database_url`` when set (PostgreSQL for many users),
+        otherwise a SQLite file in the data directory.
+        """
+        data_dir: Path = settings.data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        database_url = settings.database_url
+        store = (
+            Store.open(database_url) if database_url else Store.open_sqlite(settings.database_path)
+        )
+        install_defaults(store)
+        return cls(settings, store, SecretStore(settings.secrets_path))
+
+    def for_user(self, user_id: int) -> Engine:
+        """An engine over the same database that sees only ``user_id``'s data and keys.
+
+        A user's first visit installs the default character and ``local`` connection.
+        Providers are not shared between users (each has its own connections and keys).
+        """
+        store = self.store.for_owner(user_id)
+        install_defaults(store)
+        view = Engine(self.settings, store, self.secrets.for_owner(user_id))
+        view.user_name = self.user_name
+        return view
+
+    async def aclose(self) -> None:
+        """Close providers and the database."""
+        await self.providers.aclose()
+        self.store.close()
+
+    def start_chat(self, character_id: int) -> ChatRecord:
+        """Create a chat that opens with the character's first message."""
+        character = self.store.get_character(character_id)
+        chat = self.store.create_chat(character_id, title=character.name)
+        fields = card_fields(character.card)
+        greeting = substitute_names(fields["first_mes"], fields["name"], self.user_name)
+        if greeting.strip():
+            self.store.append_message(chat.id, role="assistant", name=character.name, text=greeting)
+        return self.store.get_chat(chat.id)
+
+    async def provider(self, connection: str | None = None) -> tuple[ConnectionRecord, Provider]:
+        """The connection record (named or default) and its provider."""
+        record = self.providers.resolve(connection)
+        return record, await self.providers.get(record)
+
+    async def generate(
+        self,
+        chat_id: int,
+        mode: GenerationMode = "send",
+        text: str | None = None,
+        *,
+        connection: str | None = None,
+    ) -> AsyncIterator[StreamEvent]:
+        """Run one turn of ``chat_id`` and yield its events; the result is persisted.
+
+        ``send`` commits ``text`` as the user's message first. ``swipe`` and ``regenerate``
+        add a new swipe to the last reply (the old one stays reachable), ``continue`` extends
+        it, ``impersonate`` writes as the user and saves nothing.
+        """
+        chat = self.store.get_chat(chat_id)
+        card = self.store.get_character(chat.character_id).card
+        record, provider = await self.provider(connection)
+        plan = plan_turn(self.store, chat_id, mode, text)
+        turn = run_turn(self.store, provider, plan, card=card, user=self.user_name, record=record)
+        async with aclosing(turn) as events:
+            async for event in events:
+                yield event

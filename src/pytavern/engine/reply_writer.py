@@ -1,0 +1,100 @@
+"""Writing a reply to the store while it streams.
+
+The reply is inserted, marked ``incomplete``, as soon as its first text arrives, then
+updated at most every ``FLUSH_SECONDS`` and once more when the stream ends. So a stop, an
+upstream error, a lost client or even a killed server leaves what had arrived in the chat,
+marked incomplete; every write is one small transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pytavern.events import Accumulator
+from pytavern.store import MessageRecord, Store, SwipeStatus
+
+FLUSH_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTarget:
+    """Where a reply goes: a new message, a new swipe of one, or the end of one."""
+
+    mode: str
+    chat_id: int
+    character_name: str
+    connection: str
+    message: MessageRecord | None = None
+
+
+class ReplyWriter:
+    """Persists one streaming reply: first insert, periodic updates, final state."""
+
+    def __init__(self, store: Store, target: ReplyTarget) -> None:
+        self._store = store
+        self._target = target
+        self._saved: MessageRecord | None = None
+        self._last_flush = 0.0
+
+    @property
+    def saved(self) -> MessageRecord | None:
+        """The message as last written, if anything was."""
+        return self._saved
+
+    def progress(self, accumulator: Accumulator) -> None:
+        """Write the reply so far if it is new or the last write is old enough."""
+        if self._target.mode == "impersonate" or not accumulator.text:
+            return
+        now = time.monotonic()
+        if self._saved is None or now - self._last_flush >= FLUSH_SECONDS:
+            self._write(accumulator, "incomplete", {})
+            self._last_flush = now
+
+    def finish(
+        self, accumulator: Accumulator, *, status: SwipeStatus, outcome: dict[str, Any]
+    ) -> MessageRecord | None:
+        """Write the final text and how the generation ended."""
+        if self._target.mode == "impersonate":
+            return None
+        if not accumulator.text and self._saved is None:
+            return None
+        fields = {
+            "reasoning": accumulator.reasoning,
+            "model": accumulator.model,
+            "usage": accumulator.usage.to_dict(),
+            **outcome,
+        }
+        self._write(accumulator, status, fields)
+        return self._saved
+
+    def _write(self, accumulator: Accumulator, status: SwipeStatus, fields: dict[str, Any]) -> None:
+        fields = {"connection": self._target.connection, **fields}
+        target = self._target.message
+        if self._target.mode == "continue" and target is not None:
+            text = target.text + accumulator.text
+            self._saved = self._store.update_swipe(
+                target.id, target.active_swipe, text=text, status=status, **fields
+            )
+        elif self._saved is not None:
+            self._saved = self._store.update_swipe(
+                self._saved.id,
+                self._saved.active_swipe,
+                text=accumulator.text,
+                status=status,
+                **fields,
+            )
+        elif self._target.mode in ("regenerate", "swipe") and target is not None:
+            self._saved = self._store.add_swipe(
+                target.id, text=accumulator.text, status=status, **fields
+            )
+        else:
+            self._saved = self._store.append_message(
+                self._target.chat_id,
+                role="assistant",
+                name=self._target.character_name,
+                text=accumulator.text,
+                status=status,
+                **fields,
+            )

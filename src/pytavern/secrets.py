@@ -1,0 +1,162 @@
+"""The key store: API keys kept apart from all other data, encrypted at rest.
+
+Keys are stored per connection name in ``secrets.json``, each encrypted with Fernet
+(AES-128-CBC + HMAC-SHA256). The encryption key comes from ``PYTAVERN_SECRETS_KEY`` (a Fernet
+key), else from the file named by ``PYTAVERN_SECRETS_KEY_FILE``, else from ``secrets.key``
+in the data directory, created on first use and readable by its owner only. Both files are
+written atomically with mode 0600.
+
+Nothing here ever returns a key to a face: faces get ``KeyInfo`` (whether one is set and its
+last four characters). Only the engine asks for the real value, to hand it to a provider.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from pytavern.errors import ConfigError, StoreError
+
+KEY_ENV = "PYTAVERN_SECRETS_KEY"
+KEY_FILE_ENV = "PYTAVERN_SECRETS_KEY_FILE"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What may be shown about a stored key."""
+
+    is_set: bool
+    last4: str | None = None
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready mapping (never the key itself)."""
+        return {"set": self.is_set, "last4": self.last4, "source": self.source}
+
+
+def describe_key(key: str | None, source: str | None = None) -> KeyInfo:
+    """Describe ``key`` without revealing it (the last four only for keys of 8+ characters)."""
+    if not key:
+        return KeyInfo(is_set=False)
+    return KeyInfo(is_set=True, last4=key[-4:] if len(key) >= 8 else None, source=source)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, readable and writable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_cipher(default_key_file: Path) -> Fernet:
+    """The Fernet cipher for the key store, creating the key file on first use."""
+    from_env = os.environ.get(KEY_ENV)
+    if from_env:
+        return _cipher(from_env.encode(), KEY_ENV)
+    key_file = Path(os.environ.get(KEY_FILE_ENV) or default_key_file)
+    if not key_file.exists():
+        write_private(key_file, Fernet.generate_key())
+    return _cipher(key_file.read_bytes().strip(), str(key_file))
+
+
+def _cipher(key: bytes, where: str) -> Fernet:
+    try:
+        return Fernet(key)
+    except ValueError:
+        raise ConfigError(
+            f"the key-store encryption key in {where} is not a valid Fernet key",
+            hint="Generate one with `python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'`",
+        ) from None
+
+
+class SecretStore:
+    """API keys by connection name, encrypted, in a 0600 JSON file written atomically."""
+
+    def __init__(self, path: Path, key_file: Path | None = None, owner_id: int = 0) -> None:
+        self.path = path
+        self.owner_id = owner_id
+        self._key_file = key_file or path.with_name("secrets.key")
+        self._cipher: Fernet | None = None
+
+    def for_owner(self, owner_id: int) -> SecretStore:
+        """The keys of another owner (each user's keys are invisible to the others)."""
+        view = SecretStore(self.path, self._key_file, owner_id)
+        view._cipher = self._cipher
+        return view
+
+    def _slot(self, name: str) -> str:
+        return name if self.owner_id == 0 else f"user:{self.owner_id}:{name}"
+
+    def get(self, name: str) -> str | None:
+        """The key stored for connection ``name``, if any."""
+        token = self._read().get(self._slot(name))
+        if token is None:
+            return None
+        try:
+            return self._fernet().decrypt(token.encode()).decode()
+        except InvalidToken:
+            raise StoreError(
+                f"the stored key of {name!r} cannot be decrypted",
+                hint="The key-store encryption key changed; add the key again with "
+                f"`pytavern connections add {name} --api TYPE --key -`",
+            ) from None
+
+    def set(self, name: str, key: str) -> None:
+        """Store ``key`` for connection ``name``."""
+        data = self._read()
+        data[self._slot(name)] = self._fernet().encrypt(key.strip().encode()).decode()
+        self._write(data)
+
+    def delete(self, name: str) -> None:
+        """Forget the key of connection ``name``."""
+        data = self._read()
+        if data.pop(self._slot(name), None) is not None:
+            self._write(data)
+
+    def names(self) -> list[str]:
+        """Connection names of this owner that have a stored key."""
+        prefix = self._slot("")
+        return sorted(
+            slot.removeprefix(prefix)
+            for slot in self._read()
+            if slot.startswith(prefix) and (prefix or not slot.startswith("user:"))
+        )
+
+    def _fernet(self) -> Fernet:
+        if self._cipher is None:
+            self._cipher = load_cipher(self._key_file)
+        return self._cipher
+
+    def _read(self) -> dict[str, str]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise StoreError(
+                f"the key store {self.path} is damaged",
+                hint="Move it aside and add the keys again with `pytavern connections add`",
+            ) from exc
+        keys = data.get("keys", {}) if isinstance(data, dict) else {}
+        return {str(k): str(v) for k, v in keys.items()}
+
+    def _write(self, data: dict[str, str]) -> None:
+        payload = {"format": "pytavern-secrets", "version": 1, "keys": data}
+        write_private(self.path, json.dumps(payload, indent=1).encode())

@@ -1,0 +1,76 @@
+"""Persistence: SQLAlchemy 2 on SQLite (default) or PostgreSQL, migrated by Alembic.
+
+``Store`` is the one facade the engine and faces use; its methods return plain records.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from pytavern.store.characters import CharactersMixin
+from pytavern.store.chats import ChatsMixin
+from pytavern.store.connections import ConnectionsMixin
+from pytavern.store.database import make_engine, migrate, sqlite_url
+from pytavern.store.library import LibraryMixin
+from pytavern.store.records import (
+    CharacterRecord,
+    ChatRecord,
+    ConnectionRecord,
+    LorebookRecord,
+    MessageRecord,
+    PersonaRecord,
+    PresetRecord,
+    SwipeRecord,
+    SwipeStatus,
+    UserRecord,
+)
+from pytavern.store.schema import MetaRow
+from pytavern.store.users import UsersMixin
+
+__all__ = [
+    "CharacterRecord",
+    "ChatRecord",
+    "ConnectionRecord",
+    "LorebookRecord",
+    "MessageRecord",
+    "PersonaRecord",
+    "PresetRecord",
+    "Store",
+    "SwipeRecord",
+    "SwipeStatus",
+    "UserRecord",
+]
+
+
+class Store(ConnectionsMixin, CharactersMixin, ChatsMixin, LibraryMixin, UsersMixin):
+    """Everything pytavern keeps, except secrets (see ``pytavern.secrets``)."""
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Open (and migrate) the database at SQLAlchemy URL ``url``."""
+        engine = make_engine(url)
+        migrate(engine)
+        return cls(engine)
+
+    @classmethod
+    def open_sqlite(cls, path: Path) -> Store:
+        """Open (and migrate) a SQLite database file, creating its folder."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return cls.open(sqlite_url(path))
+
+    def get_meta(self, key: str) -> str | None:
+        """A stored fact about this data directory."""
+        with self.transaction() as session:
+            row = session.scalar(select(MetaRow).where(MetaRow.key == key))
+            return row.value if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a fact about this data directory."""
+        with self.transaction() as session:
+            session.merge(MetaRow(key=key, value=value))
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()

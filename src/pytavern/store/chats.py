@@ -1,0 +1,305 @@
+"""Stored chats and their messages and swipes.
+
+Appending a message is one insert (plus a counter update), never a rewrite of the chat;
+reading history reads only the window asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select
+from sqlalchemy.orm import Session
+
+from pytavern.errors import NotFoundError
+from pytavern.store._base import StoreBase, dumps, loads
+from pytavern.store.records import ChatRecord, MessageRecord, SwipeRecord, SwipeStatus
+from pytavern.store.schema import CharacterRow, ChatRow, MessageRow, SwipeRow, utcnow
+
+
+def _swipe_record(row: SwipeRow) -> SwipeRecord:
+    status: SwipeStatus = row.status  # type: ignore[assignment]
+    return SwipeRecord(
+        index=row.swipe_index,
+        text=row.text,
+        status=status,
+        reasoning=row.reasoning,
+        finish_reason=row.finish_reason,
+        error=row.error,
+        model=row.model,
+        connection=row.connection,
+        usage=loads(row.usage),
+        created_at=row.created_at,
+    )
+
+
+def _message_record(message: MessageRow, swipe: SwipeRow) -> MessageRecord:
+    return MessageRecord(
+        id=message.id,
+        chat_id=message.chat_id,
+        position=message.position,
+        role=message.role,
+        name=message.name,
+        active_swipe=message.active_swipe,
+        swipe_count=message.swipe_count,
+        swipe=_swipe_record(swipe),
+        extra=loads(message.extra),
+        created_at=message.created_at,
+    )
+
+
+def _chat_record(row: ChatRow, count: int) -> ChatRecord:
+    return ChatRecord(
+        id=row.id,
+        character_id=row.character_id,
+        title=row.title,
+        metadata=loads(row.metadata_json),
+        message_count=count,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+_ACTIVE = and_(
+    SwipeRow.message_id == MessageRow.id, SwipeRow.swipe_index == MessageRow.active_swipe
+)
+
+
+class ChatsMixin(StoreBase):
+    """Chat, message and swipe storage."""
+
+    def create_chat(
+        self, character_id: int, *, title: str = "", metadata: dict[str, Any] | None = None
+    ) -> ChatRecord:
+        """Start an empty chat with a character."""
+        with self.transaction() as session:
+            self._owned_character(session, character_id)
+            row = ChatRow(
+                owner_id=self.owner_id,
+                character_id=character_id,
+                title=title,
+                metadata_json=dumps(metadata or {}),
+            )
+            session.add(row)
+            session.flush()
+            return _chat_record(row, 0)
+
+    def get_chat(self, chat_id: int) -> ChatRecord:
+        """The chat with this id."""
+        with self.transaction() as session:
+            row = self._chat_row(session, chat_id)
+            return _chat_record(row, self._count(session, chat_id))
+
+    def list_chats(self, character_id: int | None = None) -> list[ChatRecord]:
+        """Chats, newest activity first, optionally of one character."""
+        counts = (
+            select(MessageRow.chat_id, func.count().label("n"))
+            .group_by(MessageRow.chat_id)
+            .subquery()
+        )
+        query = (
+            select(ChatRow, func.coalesce(counts.c.n, 0))
+            .outerjoin(counts, counts.c.chat_id == ChatRow.id)
+            .where(ChatRow.owner_id == self.owner_id)
+            .order_by(ChatRow.updated_at.desc(), ChatRow.id.desc())
+        )
+        if character_id is not None:
+            query = query.where(ChatRow.character_id == character_id)
+        with self.transaction() as session:
+            return [_chat_record(row, count) for row, count in session.execute(query)]
+
+    def latest_chat(self, character_id: int) -> ChatRecord | None:
+        """The character's most recently active chat, if any."""
+        chats = self.list_chats(character_id)
+        return chats[0] if chats else None
+
+    def update_chat(
+        self, chat_id: int, *, title: str | None = None, metadata: dict[str, Any] | None = None
+    ) -> ChatRecord:
+        """Change a chat's title or metadata."""
+        with self.transaction() as session:
+            row = self._chat_row(session, chat_id)
+            if title is not None:
+                row.title = title
+            if metadata is not None:
+                row.metadata_json = dumps(metadata)
+            row.updated_at = utcnow()
+            return _chat_record(row, self._count(session, chat_id))
+
+    def delete_chat(self, chat_id: int) -> None:
+        """Delete a chat and its messages."""
+        with self.transaction() as session:
+            session.delete(self._chat_row(session, chat_id))
+
+    def append_message(
+        self,
+        chat_id: int,
+        *,
+        role: str,
+        name: str,
+        text: str,
+        status: SwipeStatus = "complete",
+        extra: dict[str, Any] | None = None,
+        **swipe_fields: Any,
+    ) -> MessageRecord:
+        """Add a message at the end of a chat, committed when this returns."""
+        with self.transaction() as session:
+            chat = self._chat_row(session, chat_id)
+            message = MessageRow(
+                chat_id=chat_id,
+                position=chat.next_position,
+                role=role,
+                name=name,
+                active_swipe=0,
+                swipe_count=1,
+                extra=dumps(extra or {}),
+            )
+            chat.next_position += 1
+            chat.updated_at = utcnow()
+            session.add(message)
+            session.flush()
+            swipe = _new_swipe(message.id, 0, text, status, swipe_fields)
+            session.add(swipe)
+            session.flush()
+            return _message_record(message, swipe)
+
+    def add_swipe(
+        self, message_id: int, *, text: str, status: SwipeStatus = "complete", **fields: Any
+    ) -> MessageRecord:
+        """Add an alternative text to a message and show it."""
+        with self.transaction() as session:
+            message = self._message_row(session, message_id)
+            swipe = _new_swipe(message_id, message.swipe_count, text, status, fields)
+            message.active_swipe = message.swipe_count
+            message.swipe_count += 1
+            session.add(swipe)
+            session.flush()
+            return _message_record(message, swipe)
+
+    def update_swipe(
+        self, message_id: int, swipe_index: int, *, text: str, status: SwipeStatus, **fields: Any
+    ) -> MessageRecord:
+        """Replace the text and outcome of one swipe (used by continue and edit)."""
+        with self.transaction() as session:
+            message = self._message_row(session, message_id)
+            swipe = self._swipe_row(session, message_id, swipe_index)
+            swipe.text, swipe.status = text, status
+            _apply_fields(swipe, fields)
+            return _message_record(message, swipe)
+
+    def set_active_swipe(self, message_id: int, swipe_index: int) -> MessageRecord:
+        """Show another swipe of a message."""
+        with self.transaction() as session:
+            message = self._message_row(session, message_id)
+            swipe = self._swipe_row(session, message_id, swipe_index)
+            message.active_swipe = swipe_index
+            return _message_record(message, swipe)
+
+    def get_message(self, message_id: int) -> MessageRecord:
+        """One message with its shown swipe."""
+        with self.transaction() as session:
+            message = self._message_row(session, message_id)
+            swipe = self._swipe_row(session, message_id, message.active_swipe)
+            return _message_record(message, swipe)
+
+    def list_swipes(self, message_id: int) -> list[SwipeRecord]:
+        """Every swipe of a message, in order."""
+        with self.transaction() as session:
+            self._message_row(session, message_id)
+            rows = session.scalars(
+                select(SwipeRow)
+                .where(SwipeRow.message_id == message_id)
+                .order_by(SwipeRow.swipe_index)
+            )
+            return [_swipe_record(row) for row in rows]
+
+    def delete_message(self, message_id: int) -> None:
+        """Delete one message and its swipes."""
+        with self.transaction() as session:
+            message = self._message_row(session, message_id)
+            session.execute(delete(SwipeRow).where(SwipeRow.message_id == message_id))
+            session.delete(message)
+
+    def history(
+        self, chat_id: int, *, limit: int | None = None, before_position: int | None = None
+    ) -> list[MessageRecord]:
+        """Messages of a chat in order; with ``limit``, only the newest ``limit`` of them."""
+        query = (
+            select(MessageRow, SwipeRow)
+            .join(SwipeRow, _ACTIVE)
+            .where(MessageRow.chat_id == chat_id)
+            .order_by(MessageRow.position.desc())
+        )
+        if before_position is not None:
+            query = query.where(MessageRow.position < before_position)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.transaction() as session:
+            self._chat_row(session, chat_id)
+            rows = session.execute(query).all()
+        return [_message_record(message, swipe) for message, swipe in reversed(rows)]
+
+    def last_message(self, chat_id: int) -> MessageRecord | None:
+        """The newest message of a chat, if any."""
+        newest = self.history(chat_id, limit=1)
+        return newest[0] if newest else None
+
+    @staticmethod
+    def _count(session: Session, chat_id: int) -> int:
+        return int(session.scalar(select(func.count()).where(MessageRow.chat_id == chat_id)) or 0)
+
+    def _owned_character(self, session: Session, character_id: int) -> None:
+        if self.owned(session, CharacterRow, character_id) is None:
+            raise NotFoundError(f"no character with id {character_id}")
+
+    def _chat_row(self, session: Session, chat_id: int) -> ChatRow:
+        row = self.owned(session, ChatRow, chat_id)
+        if row is None:
+            raise NotFoundError(
+                f"no chat with id {chat_id}", hint="List chats with `pytavern chats list`"
+            )
+        return row
+
+    def _message_row(self, session: Session, message_id: int) -> MessageRow:
+        row = session.get(MessageRow, message_id)
+        if row is None or self.owned(session, ChatRow, row.chat_id) is None:
+            raise NotFoundError(f"no message with id {message_id}")
+        return row
+
+    @staticmethod
+    def _swipe_row(session: Session, message_id: int, swipe_index: int) -> SwipeRow:
+        row = session.scalar(
+            select(SwipeRow).where(
+                SwipeRow.message_id == message_id, SwipeRow.swipe_index == swipe_index
+            )
+        )
+        if row is None:
+            raise NotFoundError(f"message {message_id} has no swipe {swipe_index}")
+        return row
+
+
+_SWIPE_FIELDS = frozenset({"reasoning", "finish_reason", "error", "model", "connection", "usage"})
+
+
+def _apply_fields(swipe: SwipeRow, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - _SWIPE_FIELDS
+    if unknown:
+        raise TypeError(f"unknown swipe fields: {sorted(unknown)}")
+    for key, value in fields.items():
+        setattr(swipe, key, dumps(value) if key == "usage" else value)
+
+
+def _new_swipe(
+    message_id: int, index: int, text: str, status: SwipeStatus, fields: dict[str, Any]
+) -> SwipeRow:
+    swipe = SwipeRow(
+        message_id=message_id,
+        swipe_index=index,
+        text=text,
+        status=status,
+        reasoning="",
+        usage="{}",
+        created_at=utcnow(),
+    )
+    _apply_fields(swipe, fields)
+    return swipe

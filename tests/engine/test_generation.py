@@ -1,0 +1,172 @@
+"""The engine's chat turn: commit order, partial replies, swipes, continue, impersonate."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from pytavern.engine import Engine
+from pytavern.events import ErrorEvent, Finished, TextDelta
+from pytavern.settings import Settings
+from tests.scripted import Script, ScriptBook, cut_error
+
+
+@pytest.fixture
+async def engine(data_dir: Path, scripted: ScriptBook) -> Engine:
+    engine = Engine.open(Settings(data_dir=data_dir))
+    engine.store.save_connection(name="s", api="scripted")
+    engine.store.set_default_connection("s")
+    return engine
+
+
+def new_chat(engine: Engine) -> int:
+    character = engine.store.list_characters()[0]
+    return engine.start_chat(character.id).id
+
+
+async def test_new_chat_opens_with_the_greeting(engine: Engine) -> None:
+    chat_id = new_chat(engine)
+    history = engine.store.history(chat_id)
+    assert len(history) == 1 and history[0].role == "assistant"
+    assert "{{user}}" not in history[0].text and "User" in history[0].text
+
+
+async def test_user_message_is_committed_before_generation(
+    engine: Engine, scripted: ScriptBook
+) -> None:
+    chat_id = new_chat(engine)
+    seen: list[str] = []
+    scripted.scripts.append(
+        Script(["ok"], on_start=lambda: seen.extend(m.text for m in engine.store.history(chat_id)))
+    )
+    events = [event async for event in engine.generate(chat_id, "send", "Hello there")]
+    assert seen[-1] == "Hello there"
+    assert isinstance(events[-1], Finished) and events[-1].reason == "stop"
+    assert events[-1].extra["message_id"]
+    texts = [m.text for m in engine.store.history(chat_id)]
+    assert texts[-2:] == ["Hello there", "ok"]
+    request = scripted.requests[-1]
+    assert request.messages[0].role == "system"
+    assert request.messages[-1].content == "Hello there"
+
+
+async def test_second_turn_sees_the_first_exchange(engine: Engine, scripted: ScriptBook) -> None:
+    chat_id = new_chat(engine)
+    scripted.scripts.append(Script(["first reply"]))
+    _ = [e async for e in engine.generate(chat_id, "send", "one")]
+    _ = [e async for e in engine.generate(chat_id, "send", "two")]
+    contents = [m.content for m in scripted.requests[-1].messages]
+    assert contents[-3:] == ["one", "first reply", "two"]
+
+
+async def test_stop_keeps_the_partial_reply_marked_incomplete(
+    engine: Engine, scripted: ScriptBook
+) -> None:
+    chat_id = new_chat(engine)
+    scripted.scripts.append(Script(["a", "b", "c", "d", "e"], delay=0.05))
+    received: list[str] = []
+
+    async def consume() -> None:
+        async for event in engine.generate(chat_id, "send", "go"):
+            if isinstance(event, TextDelta):
+                received.append(event.text)
+
+    task = asyncio.create_task(consume())
+    while len(received) < 2:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    last = engine.store.last_message(chat_id)
+    assert last is not None and last.role == "assistant"
+    assert last.text == "".join(received)
+    assert last.swipe.status == "incomplete"
+    assert last.swipe.finish_reason == "cancelled"
+    assert engine.store.history(chat_id)[-2].text == "go"
+    assert scripted.closed == 1
+
+
+async def test_breaking_out_early_also_keeps_partial(engine: Engine, scripted: ScriptBook) -> None:
+    chat_id = new_chat(engine)
+    scripted.scripts.append(Script(["x", "y", "z"]))
+    stream = engine.generate(chat_id, "send", "go")
+    async for event in stream:
+        if isinstance(event, TextDelta):
+            break
+    await stream.aclose()
+    last = engine.store.last_message(chat_id)
+    assert last is not None and (last.text, last.swipe.status) == ("x", "incomplete")
+
+
+async def test_error_mid_stream_keeps_partial_and_reports(
+    engine: Engine, scripted: ScriptBook
+) -> None:
+    chat_id = new_chat(engine)
+    scripted.scripts.append(Script(["par", "tial"], error=cut_error()))
+    events = [event async for event in engine.generate(chat_id, "send", "go")]
+    errors = [e for e in events if isinstance(e, ErrorEvent)]
+    assert errors and errors[0].kind == "StreamInterruptedError"
+    assert isinstance(events[-1], Finished) and events[-1].reason == "error"
+    last = engine.store.last_message(chat_id)
+    assert last is not None and last.text == "partial"
+    assert last.swipe.status == "incomplete" and "cut" in (last.swipe.error or "")
+
+
+async def test_error_before_any_text_keeps_only_the_user_message(
+    engine: Engine, scripted: ScriptBook
+) -> None:
+    chat_id = new_chat(engine)
+    scripted.scripts.append(Script([], error=cut_error()))
+    _ = [event async for event in engine.generate(chat_id, "send", "hello?")]
+    assert engine.store.last_message(chat_id).text == "hello?"  # type: ignore[union-attr]
+
+
+async def test_swipe_regenerate_and_continue(engine: Engine, scripted: ScriptBook) -> None:
+    chat_id = new_chat(engine)
+    scripted.scripts += [Script(["one"]), Script(["two"]), Script(["three"]), Script([" more"])]
+    _ = [e async for e in engine.generate(chat_id, "send", "hi")]
+    _ = [e async for e in engine.generate(chat_id, "swipe")]
+    _ = [e async for e in engine.generate(chat_id, "regenerate")]
+    last = engine.store.last_message(chat_id)
+    assert last is not None and (last.text, last.swipe_count, last.active_swipe) == ("three", 3, 2)
+    assert scripted.requests[-1].messages[-1].content == "hi"
+    _ = [e async for e in engine.generate(chat_id, "continue")]
+    last = engine.store.last_message(chat_id)
+    assert last is not None and last.text == "three more" and last.swipe_count == 3
+    assert scripted.requests[-1].prefill == "three"
+
+
+async def test_impersonate_saves_nothing(engine: Engine, scripted: ScriptBook) -> None:
+    chat_id = new_chat(engine)
+    before = len(engine.store.history(chat_id))
+    scripted.scripts.append(Script(["I say"]))
+    events = [e async for e in engine.generate(chat_id, "impersonate")]
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "I say"
+    assert len(engine.store.history(chat_id)) == before
+    assert "point of view" in scripted.requests[-1].messages[-1].content
+
+
+async def test_swipe_without_a_reply_is_a_clear_error(engine: Engine) -> None:
+    character = engine.store.list_characters()[0]
+    chat = engine.store.create_chat(character.id)
+    with pytest.raises(Exception, match="no reply to swipe"):
+        _ = [e async for e in engine.generate(chat.id, "swipe")]
+
+
+async def test_reply_is_in_the_store_while_it_streams(engine: Engine, scripted: ScriptBook) -> None:
+    """A killed server would leave what had arrived: the reply is written as it streams."""
+    chat_id = new_chat(engine)
+    scripted.scripts.append(Script(["first", " second"]))
+    stream = engine.generate(chat_id, "send", "go")
+    async for event in stream:
+        if isinstance(event, TextDelta):
+            break
+    last = engine.store.last_message(chat_id)
+    assert last is not None and (last.text, last.swipe.status) == ("first", "incomplete")
+    async for _event in stream:
+        pass
+    last = engine.store.last_message(chat_id)
+    assert last is not None and (last.text, last.swipe.status) == ("first second", "complete")
+    assert len(engine.store.history(chat_id)) == 3

@@ -1,0 +1,187 @@
+"""The SQLite store: migrations, connections, characters, chats, messages and swipes."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from pytavern.engine.setup import default_card, install_defaults
+from pytavern.errors import NotFoundError
+from pytavern.store import Store
+from tests.postgres import create_database
+
+_DATABASES = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The store on SQLite and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        opened = Store.open_sqlite(tmp_path / "db" / "test.db")
+    else:
+        server = request.getfixturevalue("postgres_url")
+        opened = Store.open(create_database(server, f"t{next(_DATABASES)}"))
+    yield opened
+    opened.close()
+
+
+def test_migrations_create_the_schema(store: Store) -> None:
+    tables = set(inspect(store.engine).get_table_names())
+    assert {"connections", "characters", "chats", "messages", "swipes", "meta"} <= tables
+    assert "alembic_version" in tables
+
+
+def test_reopening_migrated_database_keeps_data(tmp_path: Path) -> None:
+    first = Store.open_sqlite(tmp_path / "x.db")
+    first.add_character({"name": "A"})
+    first.close()
+    again = Store.open_sqlite(tmp_path / "x.db")
+    assert [c.name for c in again.list_characters()] == ["A"]
+
+
+def test_first_connection_becomes_default(store: Store) -> None:
+    store.save_connection(name="one", api="local")
+    store.save_connection(name="two", api="openai", url="http://x", model="m")
+    assert store.default_connection().name == "one"
+    store.set_default_connection("two")
+    assert store.default_connection().name == "two"
+    assert [c.name for c in store.list_connections() if c.is_default] == ["two"]
+
+
+def test_missing_connection_lists_known_ones(store: Store) -> None:
+    store.save_connection(name="one", api="local")
+    with pytest.raises(NotFoundError) as info:
+        store.get_connection("nope")
+    assert "one" in str(info.value)
+
+
+def test_defaults_are_installed_once(store: Store) -> None:
+    install_defaults(store)
+    install_defaults(store)
+    characters = store.list_characters()
+    assert [c.name for c in characters] == [default_card()["data"]["name"]]
+    store.delete_character(characters[0].id)
+    install_defaults(store)
+    assert store.list_characters() == []
+    assert store.default_connection().api == "local"
+
+
+def test_messages_swipes_and_history_window(store: Store) -> None:
+    character = store.add_character({"spec": "chara_card_v2", "data": {"name": "Bo"}})
+    chat = store.create_chat(character.id)
+    for index in range(10):
+        store.append_message(
+            chat.id, role="user" if index % 2 else "assistant", name="", text=f"m{index}"
+        )
+    window = store.history(chat.id, limit=3)
+    assert [m.text for m in window] == ["m7", "m8", "m9"]
+    assert [m.position for m in window] == [7, 8, 9]
+    last = store.last_message(chat.id)
+    assert last is not None
+    swiped = store.add_swipe(last.id, text="alt", status="incomplete", finish_reason="cancelled")
+    assert (swiped.active_swipe, swiped.swipe_count, swiped.text) == (1, 2, "alt")
+    assert swiped.swipe.status == "incomplete"
+    back = store.set_active_swipe(last.id, 0)
+    assert back.text == "m9"
+    assert [s.text for s in store.list_swipes(last.id)] == ["m9", "alt"]
+    assert store.get_chat(chat.id).message_count == 10
+
+
+def test_deleting_a_character_deletes_its_chats(store: Store) -> None:
+    character = store.add_character({"name": "Cy"})
+    chat = store.create_chat(character.id)
+    store.append_message(chat.id, role="user", name="", text="hi")
+    store.delete_character(character.id)
+    with pytest.raises(NotFoundError):
+        store.get_chat(chat.id)
+
+
+def test_personas_default_and_fields(store: Store) -> None:
+    alice = store.save_persona(name="Alice", description="a knight", position=4, depth=3)
+    bob = store.save_persona(name="Bob")
+    assert store.default_persona() is None
+    store.set_default_persona(alice.id)
+    store.set_default_persona(bob.id)
+    default = store.default_persona()
+    assert default is not None and default.name == "Bob"
+    changed = store.save_persona(alice.id, description="a tired knight")
+    assert (changed.description, changed.position, changed.depth) == ("a tired knight", 4, 3)
+    with pytest.raises(Exception, match="unknown persona fields"):
+        store.save_persona(name="x", colour="red")
+
+
+def test_lorebooks_presets_settings_keep_every_field(store: Store) -> None:
+    book = {"entries": {"0": {"uid": 0, "key": ["a"], "content": "A", "unknownField": [1]}}}
+    store.save_lorebook("World", book)
+    store.save_lorebook("World", book | {"extra": True})
+    assert store.get_lorebook("World").data == book | {"extra": True}
+    assert [b.name for b in store.list_lorebooks()] == ["World"]
+    store.save_preset("instruct", "Mine", {"input_sequence": "### U:", "x": 1})
+    preset = store.get_preset("instruct", "Mine")
+    assert preset is not None and preset.data["x"] == 1
+    with pytest.raises(Exception, match="unknown preset kind"):
+        store.save_preset("colour", "x", {})
+    store.set_setting("generation", {"max_tokens": 200})
+    assert store.get_setting("generation") == {"max_tokens": 200}
+    assert store.get_setting("missing", 5) == 5
+    store.delete_lorebook("World")
+    with pytest.raises(NotFoundError):
+        store.get_lorebook("World")
+
+
+def test_owners_cannot_see_each_others_objects(store: Store) -> None:
+    alice, bob = store.for_owner(1), store.for_owner(2)
+    character = alice.add_character({"name": "Secret"})
+    chat = alice.create_chat(character.id)
+    message = alice.append_message(chat.id, role="user", name="", text="private")
+    alice.save_connection(name="oa", api="openai", url="http://x")
+    bob.save_connection(name="oa", api="claude")
+    alice.save_lorebook("Lore", {"entries": {}})
+    persona = alice.save_persona(name="Me")
+    alice.save_preset("instruct", "P", {})
+    alice.set_setting("k", 1)
+    assert bob.list_characters() == [] and bob.list_chats() == []
+    assert bob.get_connection("oa").api == "claude" and alice.get_connection("oa").api == "openai"
+    assert bob.list_lorebooks() == [] and bob.list_personas() == [] and bob.list_presets() == []
+    assert bob.get_setting("k") is None and alice.get_setting("k") == 1
+    for attempt in (
+        lambda: bob.get_character(character.id),
+        lambda: bob.get_chat(chat.id),
+        lambda: bob.history(chat.id),
+        lambda: bob.get_message(message.id),
+        lambda: bob.add_swipe(message.id, text="x"),
+        lambda: bob.delete_message(message.id),
+        lambda: bob.list_swipes(message.id),
+        lambda: bob.create_chat(character.id),
+        lambda: bob.get_lorebook("Lore"),
+        lambda: bob.get_persona(persona.id),
+        lambda: bob.delete_character(character.id),
+    ):
+        with pytest.raises(NotFoundError):
+            attempt()
+    assert alice.history(chat.id)[0].text == "private"
+
+
+def test_users_sessions_and_adoption(store: Store) -> None:
+    from datetime import timedelta
+
+    from pytavern.store.schema import utcnow
+
+    store.add_character({"name": "Mine"})
+    admin = store.create_user("admin", "hash", is_admin=True)
+    with pytest.raises(Exception, match="exists already"):
+        store.create_user("admin", "hash")
+    store.adopt_unowned(admin.id)
+    assert store.list_characters() == []
+    assert [c.name for c in store.for_owner(admin.id).list_characters()] == ["Mine"]
+    store.create_session("live", admin.id, utcnow() + timedelta(hours=1))
+    store.create_session("old", admin.id, utcnow() - timedelta(seconds=1))
+    user = store.session_user("live")
+    assert user is not None and user.name == "admin" and user.is_admin
+    assert store.session_user("old") is None and store.session_user("nope") is None
+    store.update_user(admin.id, enabled=False)
+    assert store.session_user("live") is None
