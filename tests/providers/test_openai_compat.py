@@ -355,3 +355,31 @@ def test_supported_samplers_say_what_is_sent() -> None:
         "messages",
         "stream",
     }
+
+
+async def test_plain_json_answer_to_a_stream_request_is_understood() -> None:
+    with fake(openai_fake.create_app) as (url, plan):
+        provider = provider_for(
+            "custom", url, DEFAULT_KEY, model="gpt-4o-mini", exclude_body=["stream"]
+        )
+        events = await collect(provider, request("no stream here"))
+        assert "stream" not in plan.requests[-1]["body"]
+        assert text_of(events) == "Echo: no stream here" and finished(events).reason == "stop"
+        await provider.aclose()
+
+
+async def test_check_diagnoses_wrong_path_and_timeout() -> None:
+    with fake(openai_fake.create_app) as (url, plan):
+        provider = provider_for("custom", f"{url}/wrong/path", DEFAULT_KEY, model="m")
+        status = await provider.check()
+        assert not status.ok and "404" in status.summary and status.hint
+        assert "URL" in status.hint
+        await provider.aclose()
+        provider = provider_for(
+            "custom", url, DEFAULT_KEY, model="m", timeout_first_byte=0.2, max_retries=0
+        )
+        plan.arm("stall")
+        status = await provider.check()
+        assert not status.ok and "no answer within 0.2 s" in status.summary
+        assert status.hint and "timeout_first_byte" in status.hint
+        await provider.aclose()

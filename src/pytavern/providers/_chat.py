@@ -25,6 +25,9 @@ from pytavern.providers._sse import ServerSentEvent, iter_sse
 from pytavern.providers.base import ConnectionConfig, Family
 from pytavern.types import ChatMessage, ConnectionStatus, GenerationRequest, ModelInfo
 
+JSON_ANSWER = "application/json"
+"""The event name ``ChatProvider.sse_events`` gives a plain JSON answer to a stream request."""
+
 
 def require_key(config: ConnectionConfig, env_var: str) -> str:
     """Return the connection's key, or raise ``MissingKeyError`` saying how to set one."""
@@ -174,9 +177,19 @@ class ChatProvider:
     async def sse_events(
         self, path: str, body: Mapping[str, Any], params: Mapping[str, str] | None = None
     ) -> AsyncGenerator[ServerSentEvent, None]:
-        """POST ``body`` and yield the answer's SSE events; the response closes on exit."""
+        """POST ``body`` and yield the answer's SSE events; the response closes on exit.
+
+        A server that answers a stream request with plain JSON (it ignored ``stream``, or
+        sent an error with status 200) gives one event named ``application/json`` that
+        carries the whole body.
+        """
         async with self.http.open("POST", path, json_body=body, params=params) as response:
             ensure_api_answer(response, self.name)
+            if "application/json" in response.headers.get("content-type", ""):
+                parts = [chunk async for chunk in self.http.iter_bytes(response)]
+                text = b"".join(parts).decode("utf-8", errors="replace")
+                yield ServerSentEvent(data=text, event=JSON_ANSWER)
+                return
             async for event in iter_sse(self.http.iter_bytes(response)):
                 yield event
 

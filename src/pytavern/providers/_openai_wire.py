@@ -35,7 +35,7 @@ FINISH_REASONS: dict[str, FinishReason] = {
 
 OPENAI_SAMPLERS = frozenset(
     {"temperature", "top_p", "frequency_penalty", "presence_penalty", "max_tokens"}
-    | {"stop", "seed", "logit_bias"}
+    | {"stop", "seed"}
 )
 OPENROUTER_SAMPLERS = OPENAI_SAMPLERS | {"top_k", "min_p", "top_a", "repetition_penalty"}
 REASONING_SAMPLERS = frozenset({"max_tokens", "stop", "seed"})

@@ -19,7 +19,7 @@ from contextlib import aclosing
 
 from pytavern.events import StreamEvent
 from pytavern.providers import _openai_wire as wire
-from pytavern.providers._chat import ChatProvider, parse_json_event, require_key
+from pytavern.providers._chat import JSON_ANSWER, ChatProvider, parse_json_event, require_key
 from pytavern.providers.base import ConnectionConfig
 from pytavern.types import GenerationRequest, ModelInfo
 
@@ -91,6 +91,10 @@ class OpenAICompatProvider(ChatProvider):
         done = False
         async with aclosing(self.sse_events("chat/completions", body)) as events:
             async for sse in events:
+                if sse.event == JSON_ANSWER:
+                    for event in wire.parse_reply(self.name, parse_json_event(sse.data, self.name)):
+                        yield event
+                    return
                 if sse.data.strip() == "[DONE]":
                     done = True
                     break
