@@ -93,6 +93,7 @@ async def partial_then_error(
                 if isinstance(event, TextDelta):
                     got.append(event.text)
     except Exception as error:
+        assert "\n" not in str(error), "errors are one line"
         return "".join(got), error
     raise AssertionError("the stream did not fail")
 

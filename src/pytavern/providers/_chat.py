@@ -41,12 +41,13 @@ def require_key(config: ConnectionConfig, env_var: str) -> str:
 
 
 def scrub(error: ProviderError, secret: str | None) -> ProviderError:
-    """Remove ``secret`` from the error's message and hint, in place, and return it."""
+    """Make the error one line and remove ``secret`` from it, in place; return it."""
+    error.message = " ".join(error.message.split())
     if secret and len(secret) >= 4:
         error.message = error.message.replace(secret, "***")
         if error.hint:
             error.hint = error.hint.replace(secret, "***")
-        error.args = (error.message,)
+    error.args = (error.message,)
     return error
 
 
