@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pytavern.errors import AuthError
-from pytavern.providers import api_types
+from pytavern.providers import api_types, create_provider
 from pytavern.providers._chat import merge_same_role, scrub
+from pytavern.providers.base import ConnectionConfig, Provider
 
 
 def test_scrub_makes_one_line_without_the_key() -> None:
@@ -32,6 +33,11 @@ def test_merge_same_role() -> None:
         ("custom", None, None),
     ],
 )
-def test_registry(api: str, key_env: str | None, url: str | None) -> None:
+async def test_registry(api: str, key_env: str | None, url: str | None) -> None:
     entry = api_types()[api]
     assert (entry.key_env, entry.default_url, entry.needs_url) == (key_env, url, api == "custom")
+    config = ConnectionConfig(name="n", api=api, url=url or "http://127.0.0.1:9", key="k")
+    provider = create_provider(config)
+    assert isinstance(provider, Provider) and provider.family == "chat"
+    assert provider.name == "n" and provider.supported_samplers() >= {"temperature", "max_tokens"}
+    await provider.aclose()

@@ -59,9 +59,9 @@ def test_base_url_rule(given: str, expected: str) -> None:
 
 @pytest.mark.parametrize("model", ["o1", "o3-mini", "o4-mini-high", "gpt-5", "openai/o3"])
 def test_reasoning_models_get_max_completion_tokens(model: str) -> None:
-    req = request("hi", max_tokens=50, temperature=0.7, frequency_penalty=0.5, seed=3)
+    req = request("hi", max_tokens=50, temperature=0.7, frequency_penalty=0.5, seed=3, stop=["x"])
     body = wire.build_body(req, model, wire.OPENAI, {}, stream=False)
-    assert body["max_completion_tokens"] == 50
+    assert body["max_completion_tokens"] == 50 and "stop" not in body
     assert "max_tokens" not in body and "temperature" not in body
     assert "frequency_penalty" not in body and body["seed"] == 3
 

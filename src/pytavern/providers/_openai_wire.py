@@ -38,7 +38,8 @@ OPENAI_SAMPLERS = frozenset(
     | {"stop", "seed"}
 )
 OPENROUTER_SAMPLERS = OPENAI_SAMPLERS | {"top_k", "min_p", "top_a", "repetition_penalty"}
-REASONING_SAMPLERS = frozenset({"max_tokens", "stop", "seed"})
+REASONING_SAMPLERS = frozenset({"max_tokens", "seed"})
+"""o-series and gpt-5 models refuse temperature, top_p, penalties and stop."""
 
 
 @dataclass(frozen=True, slots=True)
