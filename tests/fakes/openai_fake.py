@@ -77,8 +77,10 @@ def _validate(body: Any) -> JSONResponse | None:
             "Unsupported parameter: 'max_tokens' is not supported with this model. "
             "Use 'max_completion_tokens' instead.",
         )
-    if body["model"].startswith("o") and "temperature" in body:
-        return _fail(400, "Unsupported parameter: 'temperature' is not supported.")
+    refused = ("temperature", "top_p", "frequency_penalty", "presence_penalty", "stop")
+    for name in refused if body["model"].startswith("o") else ():
+        if name in body:
+            return _fail(400, f"Unsupported parameter: '{name}' is not supported with this model.")
     return None
 
 

@@ -150,7 +150,8 @@ async def test_check_models_stream_and_non_stream() -> None:
 async def test_reasoning_model_body_accepted_and_reasoning_streamed() -> None:
     with fake(openai_fake.create_app) as (url, plan):
         provider = provider_for("openai", f"{url}/v1", DEFAULT_KEY, model="o3-mini")
-        events = await collect(provider, request("hi", max_tokens=50, temperature=1.0))
+        req = request("hi", max_tokens=50, temperature=1.0, stop=["x"], presence_penalty=1.0)
+        events = await collect(provider, req)
         assert text_of(events) == "Echo: hi"
         assert plan.requests[-1]["body"]["max_completion_tokens"] == 50
         custom = provider_for("custom", url, DEFAULT_KEY, model="thinker")
