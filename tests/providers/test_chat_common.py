@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from fastapi import FastAPI, Response
 
-from pytavern.errors import AuthError
-from pytavern.providers import api_types, create_provider
+from pytavern.errors import AuthError, StreamInterruptedError, UpstreamServerError
+from pytavern.providers import _openai_wire, api_types, create_provider
 from pytavern.providers._chat import merge_same_role, scrub
 from pytavern.providers.base import ConnectionConfig, Provider
+from pytavern.types import ModelInfo
+from tests.fakes.server import serve
+from tests.providers.chat_helpers import partial_then_error, request
 
 
 def test_scrub_makes_one_line_without_the_key() -> None:
@@ -41,3 +45,50 @@ async def test_registry(api: str, key_env: str | None, url: str | None) -> None:
     assert isinstance(provider, Provider) and provider.family == "chat"
     assert provider.name == "n" and provider.supported_samplers() >= {"temperature", "max_tokens"}
     await provider.aclose()
+
+
+TRUNCATED = {
+    # api: (path the provider posts to, a body that stops before the terminal event)
+    "custom": (
+        "/v1/chat/completions",
+        'data: {"choices": [{"index": 0, "delta": {"content": "Half"}}]}\n\n',
+    ),
+    "claude": (
+        "/v1/messages",
+        'event: message_start\ndata: {"type": "message_start", "message": {"usage": {}}}\n\n'
+        'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0, '
+        '"delta": {"type": "text_delta", "text": "Half"}}\n\n',
+    ),
+    "gemini": (
+        "/v1beta/models/m:streamGenerateContent",
+        'data: {"candidates": [{"content": {"parts": [{"text": "Half"}]}}]}\r\n\r\n',
+    ),
+}
+
+
+@pytest.mark.parametrize("api", sorted(TRUNCATED))
+async def test_stream_that_ends_without_its_terminal_event(api: str) -> None:
+    path, body = TRUNCATED[api]
+    app = FastAPI()
+
+    @app.post(path)
+    async def reply() -> Response:
+        return Response(body, media_type="text/event-stream")
+
+    with serve(app) as url:
+        provider = create_provider(
+            ConnectionConfig(name="cut", api=api, url=url, key="k", model="m")
+        )
+        got, error = await partial_then_error(provider, request("x"))
+        await provider.aclose()
+    assert got == "Half" and isinstance(error, StreamInterruptedError)
+    assert str(error).startswith("cut: ") and error.hint
+
+
+def test_openrouter_models_and_int_error_codes() -> None:
+    models = _openai_wire.parse_models(
+        {"data": [{"id": "a/b", "name": "B", "context_length": 8192}, {"x": 1}]}
+    )
+    assert models == [ModelInfo(id="a/b", name="B", context_length=8192)]
+    with pytest.raises(UpstreamServerError):
+        _openai_wire.StreamParser("p").feed({"error": {"code": 502, "message": "upstream"}})
