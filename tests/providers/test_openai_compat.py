@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from fastapi import FastAPI
 
 from pytavern.errors import (
     AuthError,
@@ -24,7 +25,7 @@ from pytavern.providers.openai_compat import OpenAICompatProvider
 from pytavern.types import ChatMessage, GenerationRequest, SamplerSettings
 from tests.fakes import openai_fake
 from tests.fakes.openai_fake import DEFAULT_KEY
-from tests.fakes.server import free_port
+from tests.fakes.server import free_port, serve
 from tests.providers.chat_helpers import (
     collect,
     fake,
@@ -383,4 +384,23 @@ async def test_check_diagnoses_wrong_path_and_timeout() -> None:
         status = await provider.check()
         assert not status.ok and "no answer within 0.2 s" in status.summary
         assert status.hint and "timeout_first_byte" in status.hint
+        await provider.aclose()
+
+
+async def test_custom_server_without_model_list_is_checked_by_generating() -> None:
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def reply() -> dict[str, object]:
+        message = {"role": "assistant", "content": "H"}
+        return {"choices": [{"index": 0, "message": message, "finish_reason": "length"}]}
+
+    with serve(app) as url:
+        provider = provider_for("custom", url, None, model="m")
+        status = await provider.check()
+        assert status.ok and "no model list" in status.summary
+        await provider.aclose()
+        provider = provider_for("custom", url, None)
+        status = await provider.check()
+        assert not status.ok and "404" in status.summary
         await provider.aclose()

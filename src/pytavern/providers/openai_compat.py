@@ -17,11 +17,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
+from pytavern.errors import ProviderError
 from pytavern.events import StreamEvent
 from pytavern.providers import _openai_wire as wire
 from pytavern.providers._chat import JSON_ANSWER, ChatProvider, parse_json_event, require_key
-from pytavern.providers.base import ConnectionConfig
-from pytavern.types import GenerationRequest, ModelInfo
+from pytavern.providers.base import ConnectionConfig, generate
+from pytavern.types import (
+    ChatMessage,
+    ConnectionStatus,
+    GenerationRequest,
+    ModelInfo,
+    SamplerSettings,
+)
 
 _FLAVOURS = {"openai": wire.OPENAI, "openrouter": wire.OPENROUTER, "custom": wire.CUSTOM}
 _KEY_ENV = {"openai": "OPENAI_API_KEY", "openrouter": "OPENROUTER_API_KEY"}
@@ -76,6 +83,32 @@ class OpenAICompatProvider(ChatProvider):
     async def list_models(self) -> list[ModelInfo]:
         """``GET /models``."""
         return wire.parse_models(await self.http.request_json("GET", "models"))
+
+    async def check(self) -> ConnectionStatus:
+        """List the models; a custom server without ``/models`` is tried with a 1-token reply."""
+        status = await super().check()
+        if status.ok or self.flavour is not wire.CUSTOM or not self.config.model:
+            return status
+        if status.details.get("kind") != "UpstreamNotFoundError":
+            return status
+        return await self._check_by_generating(status)
+
+    async def _check_by_generating(self, failed: ConnectionStatus) -> ConnectionStatus:
+        probe = GenerationRequest(
+            messages=(ChatMessage("user", "Hi"),),
+            sampling=SamplerSettings(max_tokens=1),
+            stream=False,
+        )
+        try:
+            await generate(self, probe)
+        except ProviderError:
+            return failed
+        return ConnectionStatus(
+            ok=True,
+            summary=f"{self.name}: the server answered a 1-token request "
+            "(it has no model list at /models)",
+            model=self.config.model,
+        )
 
     async def _stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
         model = self.model_for(request)
