@@ -9,7 +9,10 @@ added; any other path is kept as the user gave it. So ``http://h:8080``,
 Options: ``openrouter`` takes ``provider_order`` (list), ``allow_fallbacks`` (bool),
 ``middle_out`` (bool) and ``include_reasoning`` (bool); ``custom`` takes ``extra_headers``
 (dict), ``extra_body`` (dict merged into the body) and ``exclude_body`` (list of body keys
-removed). All take the ``_http`` timeout and retry options.
+removed); it sends the extra samplers OpenAI-compatible servers commonly take (top_k, min_p,
+top_a, repetition_penalty; drop any a server refuses with ``exclude_body``), and a server
+without ``GET /models`` is checked with a 1-token request when a model is set. All take the
+``_http`` timeout and retry options.
 """
 
 from __future__ import annotations
