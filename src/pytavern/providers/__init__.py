@@ -89,6 +89,39 @@ _REGISTRY: dict[str, ApiType] = {
         key_env="NOVELAI_API_KEY",
         default_url="https://text.novelai.net",
     ),
+    "openai": ApiType(
+        "pytavern.providers.openai_compat:OpenAICompatProvider",
+        "OpenAI",
+        needs_url=False,
+        key_env="OPENAI_API_KEY",
+        default_url="https://api.openai.com/v1",
+    ),
+    "claude": ApiType(
+        "pytavern.providers.anthropic:AnthropicProvider",
+        "Anthropic Claude",
+        needs_url=False,
+        key_env="ANTHROPIC_API_KEY",
+        default_url="https://api.anthropic.com/v1",
+    ),
+    "gemini": ApiType(
+        "pytavern.providers.gemini:GeminiProvider",
+        "Google Gemini (AI Studio)",
+        needs_url=False,
+        key_env="GEMINI_API_KEY",
+        default_url="https://generativelanguage.googleapis.com",
+    ),
+    "openrouter": ApiType(
+        "pytavern.providers.openai_compat:OpenAICompatProvider",
+        "OpenRouter",
+        needs_url=False,
+        key_env="OPENROUTER_API_KEY",
+        default_url="https://openrouter.ai/api/v1",
+    ),
+    "custom": ApiType(
+        "pytavern.providers.openai_compat:OpenAICompatProvider",
+        "Custom OpenAI-compatible",
+        needs_url=True,
+    ),
 }
 
 
