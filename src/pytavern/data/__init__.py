@@ -1,0 +1,1 @@
+"""Bundled SillyTavern-compatible templates (instruct, context, sysprompt JSON)."""
