@@ -1,0 +1,1 @@
+"""Pure prompt building: macros, instruct formatting, World Info, token budgets, assembly."""
