@@ -219,7 +219,7 @@ def _history(
             break
         budget.used += cost
         picked.append(msg)
-        included += 1
+        included += 0 if injected else 1
     picked.reverse()
     if c.send_if_empty and picked and picked[-1].role == "assistant":
         picked.append(ChatMessage("user", c.send_if_empty))
