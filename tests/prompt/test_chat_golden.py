@@ -178,3 +178,12 @@ def test_hidden_messages_skipped_and_timed_state_returned():
     built = build(history=history)
     assert list(built.messages) == EXPECTED
     assert built.timed_state.sticky == {}
+
+
+def test_hidden_messages_do_not_break_lore_scan():
+    history = [
+        HistoryMessage(True, "Ann", "the glade"),
+        *[HistoryMessage(True, "Ann", "hidden", is_system=True) for _ in range(5)],
+    ]
+    built = build(history=history)
+    assert "Lore after." in [m.content for m in built.messages]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections import OrderedDict
 from typing import Any, Protocol, runtime_checkable
 
@@ -47,7 +48,9 @@ class OpenAITokenizer:
         import bpe_openai
 
         try:
-            self._enc: Any = bpe_openai.get_encoding(encoding)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self._enc: Any = bpe_openai.get_encoding(encoding)
         except Exception as exc:
             raise ConfigError(
                 f"unknown OpenAI encoding {encoding!r}",

@@ -91,7 +91,7 @@ class ScanBuffer:
         if depth <= self.start_depth:
             result = ""
         else:
-            picked = [self._messages[i].strip() for i in range(min(depth, len(self._messages)))]
+            picked = _take(self._messages, depth)
             result = _MATCHER + _JOINER.join(picked)
             if self._inject:
                 result += _JOINER + _JOINER.join(self._inject)
@@ -136,6 +136,16 @@ class ScanBuffer:
             if entry.selective_logic == 3 and secondary == len(entry.secondary_keys):
                 return primary + secondary
         return primary
+
+
+def _take(messages: Sequence[str], count: int) -> list[str]:
+    picked: list[str] = []
+    for i in range(count):
+        try:
+            picked.append(messages[i].strip())
+        except IndexError:
+            break
+    return picked
 
 
 @lru_cache(maxsize=64)
