@@ -108,11 +108,12 @@ class WorldInfoEntry:
     delay: int | None = None
     book: str = ""
     raw: dict[str, Any] | None = None
+    key_id: str = ""
+    """A stable identity across calls: ``"<book>.<uid>"`` (SillyTavern's timed-effect key)."""
 
-    @property
-    def key_id(self) -> str:
-        """A stable identity across calls: ``"<book>.<uid>"`` (SillyTavern's timed-effect key)."""
-        return f"{self.book}.{self.uid}"
+    def __post_init__(self) -> None:
+        if not self.key_id:
+            object.__setattr__(self, "key_id", f"{self.book}.{self.uid}")
 
 
 def entry_from_dict(raw: dict[str, Any], book: str = "", uid: int | None = None) -> WorldInfoEntry:

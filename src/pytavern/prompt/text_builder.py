@@ -53,7 +53,9 @@ def build_text(inp: PromptInput) -> BuiltPrompt:
     cycle_text = _format(inp, p, cycle, "last", cut_after=True) if cycle else ""
     fixed_text = before + story + after + pinned + align + chat_start + last_line + cycle_text
     used = tok.count(fixed_text.replace("\r", "")) + t.token_padding
+    before_history = used
     chosen, used, included_msgs, starts_user, cut = _history(inp, p, cycle, oldest, used, limit)
+    history_tokens = used - before_history
     if align and not starts_user:
         chosen.insert(0, align)
         used += tok.count(align)
@@ -61,10 +63,11 @@ def build_text(inp: PromptInput) -> BuiltPrompt:
     ex_text = pinned
     if not t.pin_examples:
         for block in examples:
-            used += tok.count(block.replace("\r", ""))
-            if used >= limit:
+            cost = tok.count(block.replace("\r", ""))
+            if used + cost >= limit:
                 cut.append("example dialogue")
                 break
+            used += cost
             ex_text += block
             ex_count += 1
     if not chosen:
@@ -89,12 +92,12 @@ def build_text(inp: PromptInput) -> BuiltPrompt:
         PromptPart("storyString", tok.count(story)),
         PromptPart("anchors", tok.count(before + after)),
         PromptPart("examples", tok.count(ex_text)),
-        PromptPart("chatHistory", tok.count(body + cycle_text)),
+        PromptPart("chatHistory", history_tokens + tok.count(chat_start + cycle_text)),
     )
     breakdown = Breakdown(
         parts=tuple(x for x in parts if x.tokens),
         budget=limit,
-        total_tokens=tok.count(text),
+        total_tokens=used - t.token_padding,
         history_included=included_msgs + (1 if cycle else 0),
         history_total=p.view.chat_length,
         examples_included=ex_count if not t.pin_examples else len(examples),

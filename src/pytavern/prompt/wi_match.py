@@ -108,12 +108,12 @@ class ScanBuffer:
         needle = self._key(key)
         if not needle:
             return False
-        regex = parse_regex(needle)
+        regex = parse_regex(needle) if needle[0] == "/" else None
         if regex is not None:
             return regex.search(haystack) is not None
         case = entry.case_sensitive if entry.case_sensitive is not None else self.case_sensitive
         if not case:
-            haystack, needle = _lower(haystack), needle.lower()
+            haystack, needle = _lower(haystack), _lower_key(needle)
         whole = (
             entry.match_whole_words
             if entry.match_whole_words is not None
@@ -146,6 +146,11 @@ def _take(messages: Sequence[str], count: int) -> list[str]:
         except IndexError:
             break
     return picked
+
+
+@lru_cache(maxsize=65536)
+def _lower_key(key: str) -> str:
+    return key.lower()
 
 
 @lru_cache(maxsize=64)
