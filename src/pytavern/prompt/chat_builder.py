@@ -174,6 +174,8 @@ def _absolute(inp: PromptInput, p: Prepared) -> dict[int, list[ChatMessage]]:
 def _to_message(inp: PromptInput, p: Prepared, msg: HistoryMessage) -> ChatMessage:
     role: Role = "system" if msg.is_narrator else "user" if msg.is_user else "assistant"
     content = msg.text.replace("\r", "")
+    if "{{" in content or "<" in content:
+        content = p.sub(content)
     nb = inp.settings.chat.names_behavior
     name = None
     forced = nb == 0 and msg.force_avatar and msg.name != p.user

@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from pytavern.prompt.inputs import HistoryMessage, PromptInput
+from pytavern.prompt.inputs import AuthorsNote, HistoryMessage, PromptInput
 from pytavern.prompt.macros import MacroContext, evaluate
 from pytavern.prompt.worldinfo import ROLES, WorldInfoResult, check_world_info
 
@@ -191,7 +191,9 @@ def _an_due(inp: PromptInput) -> bool:
         return False
     if note.frequency == 1:
         return True
-    users = sum(1 for m in inp.history if m.is_user)
+    users = note.user_message_count
+    if users is None:
+        users = sum(1 for m in inp.history if m.is_user)
     if users <= 0:
         return False
     left = users % note.frequency if users >= note.frequency else note.frequency - users
@@ -201,15 +203,17 @@ def _an_due(inp: PromptInput) -> bool:
 def _extension_prompts(inp: PromptInput, p: Prepared) -> list[ExtPrompt]:
     ext: list[ExtPrompt] = []
     note, persona, lore = inp.authors_note, inp.persona, p.lore
-    due = _an_due(inp)
-    if due and note is not None:
-        text = p.sub(note.text)
-        if p.persona and persona.position in (2, 3):
-            text = f"{p.persona}\n{text}" if persona.position == 2 else f"{text}\n{p.persona}"
+    due = _an_due(inp) and note is not None
+    text = p.sub(note.text) if due and note is not None else ""
+    if p.persona and persona.position in (2, 3):
+        text = f"{p.persona}\n{text}" if persona.position == 2 else f"{text}\n{p.persona}"
+    if due:
         top, bottom = "\n".join(lore.an_top), "\n".join(lore.an_bottom)
         text = f"{top}\n{text}\n{bottom}"
-        text = text.removeprefix("\n").removesuffix("\n")
-        ext.append(ExtPrompt("2_floating_prompt", note.position, note.depth, note.role, text))
+    text = text.removeprefix("\n").removesuffix("\n")
+    if text.strip():
+        where = note or AuthorsNote()
+        ext.append(ExtPrompt("2_floating_prompt", where.position, where.depth, where.role, text))
     prompt, depth, role = inp.card.depth_prompt
     if prompt.strip():
         ext.append(

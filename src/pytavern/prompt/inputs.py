@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 from pytavern.formats.cards import Card
+from pytavern.formats.chats import ChatRecord
 from pytavern.formats.presets import ContextTemplate, InstructTemplate
 from pytavern.formats.worldinfo import WorldInfoEntry
 from pytavern.prompt.macros import MacroContext
@@ -51,6 +52,18 @@ class HistoryMessage:
     send_date: datetime | None = None
     force_avatar: bool = False
 
+    @classmethod
+    def from_record(cls, record: ChatRecord) -> HistoryMessage:
+        """View a SillyTavern chat line as a history message."""
+        return cls(
+            is_user=record.is_user,
+            name=record.name,
+            text=record.mes,
+            is_system=record.is_system,
+            is_narrator=record.extra.get("type") == "narrator",
+            force_avatar=bool(record.raw.get("force_avatar")),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Persona:
@@ -72,6 +85,8 @@ class AuthorsNote:
     frequency: int = 1
     position: int = 1
     role: int = 0
+    user_message_count: int | None = None
+    """User messages in the chat, for ``frequency`` > 1 (counted from the history if None)."""
 
 
 @dataclass(frozen=True, slots=True)
