@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pytavern.prompt import instruct as ins
 from pytavern.prompt.common import (
@@ -29,84 +29,129 @@ class _Item:
     injected: bool
 
 
+@dataclass(slots=True)
+class _Pieces:
+    """The parts of a text prompt, in order, and the tokens spent so far."""
+
+    before: str
+    story: str
+    after: str
+    chat_start: str
+    examples: list[str]
+    cycle: _Item | None
+    cycle_text: str
+    align: str
+    used: int = 0
+    history_tokens: int = 0
+    history_count: int = 0
+    example_text: str = ""
+    example_count: int = 0
+    cut: list[str] = field(default_factory=list)
+
+
 def build_text(inp: PromptInput) -> BuiltPrompt:
     """Build a Text Completion prompt the way SillyTavern's ``Generate`` does."""
     p = prepare(inp)
-    s, t = inp.settings, inp.settings.text
-    it = t.instruct
-    tok = inp.tokenizer
-    limit = s.context_size - s.max_reply_tokens
-    continuing, impersonate = (
-        inp.generation_type == "continue",
-        inp.generation_type == "impersonate",
-    )
-    examples = _examples(inp, p)
-    story = _story(inp, p, examples)
-    before = anchor(p.ext, BEFORE_PROMPT).lstrip()
-    after = anchor(p.ext, IN_PROMPT)
-    chat_start = p.sub(t.context.chat_start + "\n") if t.context.chat_start else ""
-    cycle = _cycle(p, continuing)
-    oldest = _oldest_index(inp)
-    align = _alignment(inp, p)
-    last_line = _last_line(inp, p, impersonate, continuing, "")
-    pinned = "".join(examples) if t.pin_examples else ""
-    cycle_text = _format(inp, p, cycle, "last", cut_after=True) if cycle else ""
-    fixed_text = before + story + after + pinned + align + chat_start + last_line + cycle_text
-    used = tok.count(fixed_text.replace("\r", "")) + t.token_padding
-    before_history = used
-    chosen, used, included_msgs, starts_user, cut = _history(inp, p, cycle, oldest, used, limit)
-    history_tokens = used - before_history
-    if align and not starts_user:
-        chosen.insert(0, align)
-        used += tok.count(align)
-    ex_count = 0
-    ex_text = pinned
-    if not t.pin_examples:
-        for block in examples:
-            cost = tok.count(block.replace("\r", ""))
-            if used + cost >= limit:
-                cut.append("example dialogue")
-                break
-            used += cost
-            ex_text += block
-            ex_count += 1
-    if not chosen:
-        chosen = [""]
-    if not continuing and (it is None or it.wrap):
+    t = inp.settings.text
+    limit = inp.settings.context_size - inp.settings.max_reply_tokens
+    continuing = inp.generation_type == "continue"
+    impersonate = inp.generation_type == "impersonate"
+    pieces = _pieces(inp, p, continuing)
+    pinned = "".join(pieces.examples) if t.pin_examples else ""
+    fixed = pieces.before + pieces.story + pieces.after + pinned + pieces.align
+    fixed += pieces.chat_start + _last_line(inp, p, impersonate, continuing, "") + pieces.cycle_text
+    pieces.used = inp.tokenizer.count(fixed.replace("\r", "")) + t.token_padding
+    chosen = _fit_history(inp, p, pieces, limit)
+    _fit_examples(inp, pieces, limit, pinned)
+    if not continuing and (t.instruct is None or t.instruct.wrap):
         chosen[-1] = re.sub(r"\n?$", "", chosen[-1], count=1)
     chosen[-1] = _last_line(inp, p, impersonate, continuing, chosen[-1])
-    if cycle and p.view.chat_length > 1:
-        cycle_text = _cleanup_cycle(p, cycle_text, it is not None)
-    body = chat_start + "".join(chosen)
-    text = (before + story + after + ex_text + body + cycle_text).replace("\r", "")
+    if pieces.cycle and p.view.chat_length > 1:
+        pieces.cycle_text = _cleanup_cycle(p, pieces.cycle_text, t.instruct is not None)
+    body = pieces.chat_start + "".join(chosen) + pieces.cycle_text
+    text = (pieces.before + pieces.story + pieces.after + pieces.example_text + body).replace(
+        "\r", ""
+    )
     stop = ins.stopping_strings(
-        it,
+        t.instruct,
         t.context,
         user=p.user,
         char=p.char,
         impersonate=impersonate,
-        continue_on_user=continuing and cycle is not None and cycle.msg.is_user,
+        continue_on_user=continuing and pieces.cycle is not None and pieces.cycle.msg.is_user,
         custom=t.custom_stop,
     )
-    parts = (
-        PromptPart("storyString", tok.count(story)),
-        PromptPart("anchors", tok.count(before + after)),
-        PromptPart("examples", tok.count(ex_text)),
-        PromptPart("chatHistory", history_tokens + tok.count(chat_start + cycle_text)),
+    breakdown = _breakdown(inp, p, pieces, limit)
+    return BuiltPrompt((), text, stop, None, breakdown, p.lore.timed_state)
+
+
+def _pieces(inp: PromptInput, p: Prepared, continuing: bool) -> _Pieces:
+    t = inp.settings.text
+    examples = _examples(inp, p)
+    cycle = _cycle(p, continuing)
+    return _Pieces(
+        before=anchor(p.ext, BEFORE_PROMPT).lstrip(),
+        story=_story(inp, p, examples),
+        after=anchor(p.ext, IN_PROMPT),
+        chat_start=p.sub(t.context.chat_start + "\n") if t.context.chat_start else "",
+        examples=examples,
+        cycle=cycle,
+        cycle_text=_format(inp, p, cycle, "last", cut_after=True) if cycle else "",
+        align=_alignment(inp, p),
     )
-    breakdown = Breakdown(
+
+
+def _fit_history(inp: PromptInput, p: Prepared, pieces: _Pieces, limit: int) -> list[str]:
+    start = pieces.used
+    chosen, used, count, starts_user, cut = _history(
+        inp, p, pieces.cycle, _oldest_index(inp), pieces.used, limit
+    )
+    pieces.history_tokens, pieces.history_count, pieces.used = used - start, count, used
+    pieces.cut.extend(cut)
+    if pieces.align and not starts_user:
+        chosen.insert(0, pieces.align)
+        pieces.used += inp.tokenizer.count(pieces.align)
+    return chosen or [""]
+
+
+def _fit_examples(inp: PromptInput, pieces: _Pieces, limit: int, pinned: str) -> None:
+    pieces.example_text = pinned
+    if inp.settings.text.pin_examples:
+        pieces.example_count = len(pieces.examples)
+        return
+    for block in pieces.examples:
+        cost = inp.tokenizer.count(block.replace("\r", ""))
+        if pieces.used + cost >= limit:
+            pieces.cut.append("example dialogue")
+            return
+        pieces.used += cost
+        pieces.example_text += block
+        pieces.example_count += 1
+
+
+def _breakdown(inp: PromptInput, p: Prepared, pieces: _Pieces, limit: int) -> Breakdown:
+    tok = inp.tokenizer
+    parts = (
+        PromptPart("storyString", tok.count(pieces.story)),
+        PromptPart("anchors", tok.count(pieces.before + pieces.after)),
+        PromptPart("examples", tok.count(pieces.example_text)),
+        PromptPart(
+            "chatHistory",
+            pieces.history_tokens + tok.count(pieces.chat_start + pieces.cycle_text),
+        ),
+    )
+    return Breakdown(
         parts=tuple(x for x in parts if x.tokens),
         budget=limit,
-        total_tokens=used - t.token_padding,
-        history_included=included_msgs + (1 if cycle else 0),
+        total_tokens=pieces.used - inp.settings.text.token_padding,
+        history_included=pieces.history_count + (1 if pieces.cycle else 0),
         history_total=p.view.chat_length,
-        examples_included=ex_count if not t.pin_examples else len(examples),
-        examples_total=len(examples),
+        examples_included=pieces.example_count,
+        examples_total=len(pieces.examples),
         lore=p.lore.activated,
         lore_skipped=p.lore.skipped,
-        cut=tuple(cut),
+        cut=tuple(pieces.cut),
     )
-    return BuiltPrompt((), text, stop, None, breakdown, p.lore.timed_state)
 
 
 def _system(inp: PromptInput, p: Prepared) -> str:

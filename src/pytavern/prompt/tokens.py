@@ -45,11 +45,11 @@ class OpenAITokenizer:
     """Exact counts with OpenAI's BPE encodings (``cl100k_base``, ``o200k_base``), offline."""
 
     def __init__(self, encoding: str = "cl100k_base") -> None:
-        import bpe_openai
-
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
+                import bpe_openai
+
                 self._enc: Any = bpe_openai.get_encoding(encoding)
         except Exception as exc:
             raise ConfigError(
@@ -61,8 +61,9 @@ class OpenAITokenizer:
     @classmethod
     def for_model(cls, model: str) -> OpenAITokenizer:
         """The encoding OpenAI uses for ``model`` (o200k for unknown new models)."""
-        import bpe_openai
-
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import bpe_openai
         try:
             return cls(bpe_openai.encoding_name_for_model(model))
         except Exception:
