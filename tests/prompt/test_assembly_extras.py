@@ -157,3 +157,24 @@ def test_history_from_chat_file_and_clean_reply():
         settings=PromptSettings(mode="text"),
     )
     assert clean_reply(inp, built, "Sera: Fine.\nAnn: and you?") == "Fine."
+
+
+def test_post_history_instructions_in_text_mode_when_context_allows():
+    from dataclasses import replace
+
+    card = CARD.with_fields(post_history_instructions="Keep it short, {{user}}.{{original}}")
+    ctx = replace(load_bundled("context", "Default"), allow_jailbreak=True)
+    settings = PromptSettings(
+        mode="text", system_prompt="Be {{char}}.", text=TextSettings(context=ctx)
+    )
+    built = assemble(
+        PromptInput(
+            card=card,
+            history=HISTORY,
+            tokenizer=CharRatioTokenizer(),
+            persona=Persona("Ann"),
+            settings=settings,
+        )
+    )
+    assert built.text.endswith("Ann: Hey.\nKeep it short, Ann.\nSera:")
+    assert "Keep it short" not in text(card=card).text

@@ -217,6 +217,11 @@ def _history(
     newest: list[str] = []
     cut: list[str] = []
     count, starts_user, seen_user = 0, False, False
+    jailbreak = _jailbreak(inp, p)
+    if jailbreak:
+        newest.append(jailbreak)
+        used += tok.count(jailbreak)
+        seen_user = True
     skip = 1 if cycle is not None else 0
     for real, (index, msg) in enumerate(p.view):
         if real < skip:
@@ -238,6 +243,16 @@ def _history(
         newest.extend(pending[depth])
     newest.reverse()
     return newest, used, count, starts_user, cut
+
+
+def _jailbreak(inp: PromptInput, p: Prepared) -> str:
+    """The card's post-history instructions as the last user turn, when the context allows."""
+    s = inp.settings
+    if not (s.text.context.allow_jailbreak and s.prefer_character_jailbreak and p.card_jailbreak):
+        return ""
+    text = evaluate(p.card_jailbreak, p.macros, original="")
+    msg = HistoryMessage(is_user=True, name="", text=text)
+    return _format(inp, p, _Item(msg, -1, False), "last")
 
 
 def _injections(inp: PromptInput, p: Prepared) -> dict[int, list[str]]:
