@@ -53,7 +53,11 @@ def test_whole_words():
     assert fired(scan(["cat"], b)) == ["C"]
     multi = book({"key": ["black cat"], "content": "M", "matchWholeWords": True})
     assert fired(scan(["a black cat"], multi)) == ["M"]
-    assert fired(scan(["concatenate"], book({"key": ["cat"], "content": "C"}))) == ["C"]
+    assert fired(scan(["concatenate"], book({"key": ["cat"], "content": "C"}))) == []  # default
+    loose = WorldInfoSettings(match_whole_words=False)
+    assert fired(scan(["concatenate"], book({"key": ["cat"], "content": "C"}), settings=loose)) == [
+        "C"
+    ]
 
 
 def test_regex_keys():

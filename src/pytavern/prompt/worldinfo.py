@@ -24,7 +24,7 @@ ROLES = ("system", "user", "assistant")
 
 @dataclass(frozen=True, slots=True)
 class WorldInfoSettings:
-    """Global World Info settings (SillyTavern's defaults)."""
+    """Global World Info settings (the defaults of SillyTavern's shipped settings.json)."""
 
     scan_depth: int = 2
     budget_percent: int = 25
@@ -35,7 +35,7 @@ class WorldInfoSettings:
     max_recursion_steps: int = 0
     include_names: bool = True
     case_sensitive: bool = False
-    match_whole_words: bool = False
+    match_whole_words: bool = True
     use_group_scoring: bool = False
     character_strategy: int = 1
     """0 evenly, 1 character lore first, 2 global lore first."""
