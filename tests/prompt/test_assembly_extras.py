@@ -178,3 +178,31 @@ def test_post_history_instructions_in_text_mode_when_context_allows():
     )
     assert built.text.endswith("Ann: Hey.\nKeep it short, Ann.\nSera:")
     assert "Keep it short" not in text(card=card).text
+
+
+def test_send_dates_and_idle_duration():
+    from datetime import UTC, datetime
+
+    from pytavern.prompt.inputs import parse_send_date
+    from pytavern.prompt.macros import MacroContext
+
+    assert parse_send_date(1727524800000) == datetime(2024, 9, 28, 12, 0, tzinfo=UTC)
+    assert parse_send_date("September 28, 2024 12:05pm") == datetime(2024, 9, 28, 12, 5, tzinfo=UTC)
+    assert parse_send_date("2024-09-28T12:00:00Z") == datetime(2024, 9, 28, 12, tzinfo=UTC)
+    assert parse_send_date("garbage") is None and parse_send_date(None) is None
+    history = [
+        HistoryMessage(True, "Ann", "a", send_date=datetime(2024, 9, 28, 9, tzinfo=UTC)),
+        HistoryMessage(False, "Sera", "b"),
+        HistoryMessage(True, "Ann", "c", send_date=datetime(2024, 9, 28, 12, tzinfo=UTC)),
+    ]
+    card = CARD.with_fields(system_prompt="Idle {{idle_duration}}.")
+    built = assemble(
+        PromptInput(
+            card=card,
+            history=history,
+            tokenizer=CharRatioTokenizer(),
+            persona=Persona("Ann"),
+            macros=MacroContext(now=datetime(2024, 9, 28, 12, 1, tzinfo=UTC)),
+        )
+    )
+    assert built.messages[0].content == "Idle 3 hours."

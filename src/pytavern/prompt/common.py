@@ -6,6 +6,7 @@ import dataclasses
 import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pytavern.prompt.inputs import AuthorsNote, HistoryMessage, PromptInput
 from pytavern.prompt.macros import MacroContext, evaluate
@@ -167,6 +168,18 @@ def _fill_last_messages(ctx: MacroContext, view: NewestFirst) -> None:
             ctx.last_user_message = msg.text
         if not msg.is_user and not ctx.last_char_message:
             ctx.last_char_message = msg.text
+    if ctx.idle_since is None:
+        ctx.idle_since = _idle_since(view)
+
+
+def _idle_since(view: NewestFirst) -> datetime | None:
+    """When the user last wrote before the newest message (``{{idle_duration}}``)."""
+    for i, (_, msg) in enumerate(view):
+        if i > 200:
+            break
+        if i > 0 and msg.is_user:
+            return msg.send_date
+    return None
 
 
 def _lore(inp: PromptInput, view: NewestFirst, ctx: MacroContext) -> WorldInfoResult:

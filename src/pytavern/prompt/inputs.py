@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pytavern.formats.cards import Card
@@ -61,8 +61,28 @@ class HistoryMessage:
             text=record.mes,
             is_system=record.is_system,
             is_narrator=record.extra.get("type") == "narrator",
+            send_date=parse_send_date(record.send_date),
             force_avatar=bool(record.raw.get("force_avatar")),
         )
+
+
+def parse_send_date(value: object) -> datetime | None:
+    """Read SillyTavern's ``send_date``: epoch milliseconds, ISO text or "May 5, 2024 3:04pm"."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000, UTC)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    for fmt in ("%B %d, %Y %I:%M%p", "%B %d, %Y %I:%M %p", "%Y-%m-%d @%Hh %Mm %Ss %fms"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
