@@ -171,6 +171,8 @@ def test_names_behaviors_and_squash():
     squashed = build(settings=PromptSettings(chat=ChatSettings(squash_system_messages=True)))
     assert squashed.messages[0].content.startswith("Write Sera's next reply")
     assert "\nLore before.\nAnn travels.\n" in squashed.messages[0].content
+    assert M("system", "[Start a new Chat]") in squashed.messages
+    assert M("system", "[Example Chat]") in squashed.messages
 
 
 def test_hidden_messages_skipped_and_timed_state_returned():

@@ -61,7 +61,8 @@ def build_chat(inp: PromptInput) -> BuiltPrompt:
     messages.extend(control)
     prefill = _continue_prefill(inp, p, messages)
     if s.chat.squash_system_messages:
-        messages = _squash(messages)
+        markers = {p.sub(s.chat.new_chat_prompt), p.sub(s.chat.new_example_chat_prompt)}
+        messages = _squash(messages, markers)
     parts.tokens["chatHistory"] = sum(budget.cost(m) for m in history)
     parts.tokens["dialogueExamples"] = sum(budget.cost(m) for m in examples)
     breakdown = Breakdown(
@@ -283,11 +284,14 @@ def _examples(inp: PromptInput, p: Prepared, budget: _Budget) -> tuple[list[Chat
     return out, added_blocks, len(blocks)
 
 
-def _squash(messages: list[ChatMessage]) -> list[ChatMessage]:
+def _squash(messages: list[ChatMessage], markers: set[str]) -> list[ChatMessage]:
+    """Merge runs of unnamed system messages (chat/example markers stay on their own)."""
     out: list[ChatMessage] = []
     for m in messages:
         prev = out[-1] if out else None
-        if prev and m.role == prev.role == "system" and not m.name and not prev.name:
+        plain = prev and not m.name and not prev.name
+        apart = m.content in markers or (prev and prev.content in markers)
+        if prev and plain and not apart and m.role == prev.role == "system":
             out[-1] = ChatMessage("system", f"{prev.content}\n{m.content}")
         else:
             out.append(m)

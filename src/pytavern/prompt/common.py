@@ -7,6 +7,7 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from pytavern.prompt.inputs import AuthorsNote, HistoryMessage, PromptInput
 from pytavern.prompt.macros import MacroContext, evaluate
@@ -104,29 +105,18 @@ class Prepared:
 
 def prepare(inp: PromptInput) -> Prepared:
     """Evaluate card fields with macros, run World Info, and collect injections."""
-    card, persona = inp.card, inp.persona
-    user, char = persona.name, card.name
-    base = dataclasses.replace(inp.macros, user=user, char=char)
+    card = inp.card
+    base = dataclasses.replace(inp.macros, user=inp.persona.name, char=card.name)
     view = NewestFirst(inp.history, inp.generation_type in ("swipe", "regenerate"))
     _fill_last_messages(base, view)
-
-    def sub(text: str) -> str:
-        return evaluate(text, base) if text else ""
-
-    fields = {
-        "description": sub(card.description.strip()),
-        "personality": sub(card.personality.strip()),
-        "scenario": sub(card.scenario.strip()),
-        "persona": sub(persona.description.strip()),
-        "mes_examples": sub(card.mes_example.strip()),
-    }
+    fields = _card_fields(inp, base)
     ctx = dataclasses.replace(
         base,
-        description=fields["description"],
-        personality=fields["personality"],
-        scenario=fields["scenario"],
-        persona=fields["persona"],
-        mes_examples=fields["mes_examples"],
+        description=fields.description,
+        personality=fields.personality,
+        scenario=fields.scenario,
+        persona=fields.persona,
+        mes_examples=fields.mes_examples,
         char_prompt=card.system_prompt,
         char_jailbreak=card.post_history_instructions,
         char_version=card.character_version,
@@ -135,22 +125,38 @@ def prepare(inp: PromptInput) -> Prepared:
     )
     ctx.rng = base.rng
     prepared = Prepared(
-        user=user,
-        char=char,
+        user=base.user,
+        char=base.char,
         macros=ctx,
         sub=lambda t: evaluate(t, ctx) if t else "",
-        description=fields["description"],
-        personality=fields["personality"],
-        scenario=fields["scenario"],
-        persona=fields["persona"],
-        mes_examples=fields["mes_examples"],
         card_system=card.system_prompt,
         card_jailbreak=card.post_history_instructions,
         view=view,
         lore=_lore(inp, view, ctx),
+        description=fields.description,
+        personality=fields.personality,
+        scenario=fields.scenario,
+        persona=fields.persona,
+        mes_examples=fields.mes_examples,
     )
     prepared.ext = _extension_prompts(inp, prepared)
     return prepared
+
+
+class _Fields(NamedTuple):
+    description: str
+    personality: str
+    scenario: str
+    persona: str
+    mes_examples: str
+
+
+def _card_fields(inp: PromptInput, ctx: MacroContext) -> _Fields:
+    """Card and persona texts with macros substituted (SillyTavern's ``baseChatReplace``)."""
+    card = inp.card
+    raw = (card.description, card.personality, card.scenario, inp.persona.description)
+    texts = [*raw, card.mes_example]
+    return _Fields(*(evaluate(v.strip(), ctx) if v.strip() else "" for v in texts))
 
 
 def _fill_last_messages(ctx: MacroContext, view: NewestFirst) -> None:
