@@ -193,3 +193,46 @@ def test_swipe_drops_the_last_reply():
     history = [*HISTORY, HistoryMessage(False, "Sera", "Old reply")]
     built = build("ChatML", "ChatML", generation_type="swipe", history=history)
     assert built.text == GOLDEN["ChatML"][0]
+
+
+def test_first_and_last_sequences():
+    from pytavern.formats.presets import InstructTemplate
+
+    t = InstructTemplate.from_dict(
+        {
+            "input_sequence": "<U>",
+            "output_sequence": "<A>",
+            "first_output_sequence": "<A1>",
+            "last_output_sequence": "<AL>",
+            "first_input_sequence": "<U1>",
+            "last_input_sequence": "<UL>",
+            "input_suffix": "|",
+            "output_suffix": "|",
+            "wrap": False,
+            "names_behavior": "none",
+        }
+    )
+    settings = PromptSettings(
+        mode="text",
+        system_prompt="Be {{char}}.",
+        text=TextSettings(instruct=t, context=load_bundled("context", "Default")),
+    )
+
+    def run(history, **kw):
+        return assemble(
+            PromptInput(
+                card=CARD,
+                history=history,
+                tokenizer=CharRatioTokenizer(),
+                persona=Persona("Ann"),
+                settings=settings,
+                **kw,
+            )
+        ).text
+
+    msgs = [HistoryMessage(i % 2 == 1, "Ann" if i % 2 else "Sera", x) for i, x in enumerate("abcd")]
+    head = "Be Sera.\nSera guards the glade.\n***\n<U>Hi|<A>Yo|***\n"
+    assert run(msgs) == head + "<A1>a|<U>b|<A>c|<UL>d|<AL>"
+    assert run(msgs[1:]) == head + "<U1>b|<A>c|<UL>d|<AL>"
+    more = [*msgs, HistoryMessage(False, "Sera", "e")]
+    assert run(more, generation_type="continue") == head + "<A1>a|<U>b|<A>c|<UL>d|<AL>e"
