@@ -119,9 +119,11 @@ class ScanBuffer:
             if entry.match_whole_words is not None
             else self.match_whole_words
         )
+        if needle not in haystack:
+            return False  # cheap pre-check: a whole word is also a substring
         if whole and len(needle.split()) <= 1:
             return _word_regex(needle).search(haystack) is not None
-        return needle in haystack
+        return True
 
     def score(self, entry: WorldInfoEntry, with_recursion: bool) -> int:
         """Number of matching keys, for inclusion-group scoring (``getScore``)."""
