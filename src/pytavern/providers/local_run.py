@@ -101,14 +101,14 @@ def run_generation(
     """Generate, calling ``emit`` per piece; return ``None`` if ``stop`` was set midway."""
     kwargs = dict(plan.params)
     if plan.grammar:
-        kwargs["grammar"] = _grammar(plan)
+        kwargs["grammar"] = _grammar(model, plan)
     if plan.prompt is None and plan.prefill is None:
-        prompt_tokens = len(_chat_prompt(model, plan)[0])
+        prompt_tokens = _fits(model, plan, len(_chat_prompt(model, plan)[0]))
         chunks = model.llama.create_chat_completion(messages=plan.messages, stream=True, **kwargs)
         pieces = _chat_pieces(chunks)
     else:
         tokens, stops, criteria = _completion_prompt(model, plan)
-        prompt_tokens = len(tokens)
+        prompt_tokens = _fits(model, plan, len(tokens))
         kwargs["stop"] = list(kwargs.get("stop") or []) + stops
         criteria.append(lambda _tokens, _logits: stop.is_set())
         chunks = model.llama.create_completion(
@@ -133,6 +133,17 @@ def run_generation(
     output = "".join(produced).encode("utf-8")
     output_tokens = len(model.llama.tokenize(output, add_bos=False, special=True)) if output else 0
     return reason, prompt_tokens, output_tokens
+
+
+def _fits(model: LoadedModel, plan: GenerationPlan, prompt_tokens: int) -> int:
+    """Return ``prompt_tokens`` if the prompt leaves room to generate, else refuse it."""
+    if prompt_tokens < model.n_ctx:
+        return prompt_tokens
+    raise BadRequestError(
+        f"the prompt is {prompt_tokens} tokens but the model's context is {model.n_ctx} tokens",
+        provider=plan.provider,
+        hint="Shorten the chat or raise n_ctx in the connection's options",
+    )
 
 
 def _chat_pieces(chunks: Iterator[Any]) -> Iterator[tuple[str | None, str | None]]:
@@ -175,14 +186,20 @@ def _completion_prompt(
     return tokens, stops, criteria
 
 
-def _grammar(plan: GenerationPlan) -> Any:
+def _grammar(model: LoadedModel, plan: GenerationPlan) -> Any:
+    """Parse the GBNF grammar with llama.cpp first: it crashes on an invalid one later."""
+    import llama_cpp
     from llama_cpp.llama_grammar import LlamaGrammar
 
-    try:
-        return LlamaGrammar.from_string(plan.grammar or "", verbose=False)
-    except Exception as exc:
+    text = plan.grammar or ""
+    probe = llama_cpp.llama_sampler_init_grammar(
+        model.llama._model.vocab, text.encode("utf-8"), b"root"
+    )
+    if not probe:
         raise BadRequestError(
-            f"the grammar is not valid GBNF ({' '.join(str(exc).split())})",
+            "the grammar is not valid GBNF (llama.cpp could not parse it, or it has no root rule)",
             provider=plan.provider,
             hint="Fix the grammar in the sampler settings, or clear it",
-        ) from None
+        )
+    llama_cpp.llama_sampler_free(probe)
+    return LlamaGrammar.from_string(text, verbose=False)
