@@ -188,13 +188,10 @@ class LocalProvider:
 
 
 def _start_worker(model: LoadedModel, plan: GenerationPlan) -> _Job:
-    """Start the generation thread; it owns the model's turn and leaves the gate when done."""
+    """Queue the generation on the model's thread; it leaves the gate when done."""
     job = _Job(asyncio.get_running_loop())
-    thread = threading.Thread(
-        target=_work, args=(model, plan, job), name="pytavern-local", daemon=True
-    )
     try:
-        thread.start()
+        model.submit(lambda: _work(model, plan, job))
     except BaseException:
         model.gate.leave()
         raise
@@ -208,7 +205,7 @@ def _work(model: LoadedModel, plan: GenerationPlan, job: _Job) -> None:
         outcome = run_generation(model, plan, job.put, job.stop)
     except PytavernError as exc:
         outcome = exc
-    except Exception as exc:
+    except BaseException as exc:  # never let the model's thread die
         outcome = plan.failure(exc)
     finally:
         model.gate.leave()

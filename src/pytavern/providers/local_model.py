@@ -8,10 +8,13 @@ across threads and event loops.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib.util
 import os
+import queue
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,7 +136,11 @@ class TurnGate:
 
 @dataclass
 class LoadedModel:
-    """A loaded ``llama_cpp.Llama`` with its file, name, context size and turn gate."""
+    """A loaded ``llama_cpp.Llama`` with its file, name, context size, turn gate and thread.
+
+    Every generation on the model runs on the model's one long-lived daemon thread, so
+    llama.cpp's OpenMP thread team is created once, not once per generation.
+    """
 
     llama: Any
     path: Path
@@ -141,6 +148,23 @@ class LoadedModel:
     n_ctx: int
     gate: TurnGate = field(default_factory=TurnGate)
     _formatter: Any = None
+    _jobs: queue.SimpleQueue[Callable[[], None]] = field(default_factory=queue.SimpleQueue)
+    _thread: threading.Thread | None = None
+    _thread_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def submit(self, job: Callable[[], None]) -> None:
+        """Run ``job`` on the model's worker thread (started on first use)."""
+        with self._thread_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._serve, name=f"pytavern-local-{self.name}", daemon=True
+                )
+                self._thread.start()
+        self._jobs.put(job)
+
+    def _serve(self) -> None:
+        while True:
+            self._jobs.get()()
 
     def chat_formatter(self) -> Any:
         """Return a jinja chat formatter built from the GGUF's own chat template."""
@@ -203,6 +227,17 @@ def cached_models() -> list[LoadedModel]:
     """Return the models loaded so far in this process."""
     with _CACHE_LOCK:
         return list(_CACHE.values())
+
+
+@atexit.register
+def _close_all() -> None:
+    """Free llama.cpp models before interpreter teardown (their finalizer fails later)."""
+    with _CACHE_LOCK:
+        models = list(_CACHE.values())
+        _CACHE.clear()
+    for model in models:
+        if not model.gate.busy:  # a daemon worker may still be generating with it
+            model.llama.close()
 
 
 def model_name(path: Path) -> str:
