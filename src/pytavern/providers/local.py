@@ -95,6 +95,7 @@ class LocalProvider:
         self._n_threads = int(threads) if threads else None
         seed = options.get("seed")
         self._seed = int(seed) if seed is not None else None
+        self._path: Path | None = None
 
     @property
     def name(self) -> str:
@@ -103,6 +104,11 @@ class LocalProvider:
 
     def model_path(self) -> Path:
         """Return the GGUF file this connection uses (raises if the built-in one is missing)."""
+        if self._path is None:
+            self._path = self._resolve_path()
+        return self._path
+
+    def _resolve_path(self) -> Path:
         path = self._config.options.get("model_path")
         if path:
             return Path(str(path)).expanduser()
