@@ -76,6 +76,23 @@ def test_sampler_mapping_uses_llama_cpp_names() -> None:
     assert {"tfs", "grammar", "min_p"} <= _provider().supported_samplers()
 
 
+async def test_turn_gate_is_first_come_first_served() -> None:
+    gate, loop = TurnGate(), asyncio.get_running_loop()
+    assert gate.try_enter(loop) is None and gate.busy
+    tickets = [gate.try_enter(loop) for _ in range(3)]
+    assert [t[1] for t in tickets if t] == [1, 2, 3]
+    (first, _), (second, _), (third, _) = (t for t in tickets if t)
+    second.cancel()  # gave up while waiting
+    gate.leave()
+    await gate.wait(first)
+    gate.leave()  # second is skipped
+    await asyncio.wait_for(gate.wait(third), 1)
+    gate.abandon(third)  # handed over, then abandoned: the turn is passed on, freeing the gate
+    await asyncio.sleep(0)
+    assert not gate.busy
+    assert gate.try_enter(loop) is None
+
+
 def test_builtin_model_missing_gives_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(local_model.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ModelLoadError) as info:

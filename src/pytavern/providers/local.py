@@ -171,7 +171,7 @@ class LocalProvider:
             try:
                 yield StatusEvent(WAITING_MESSAGE, queue_position=position)
             except BaseException:
-                future.cancel()
+                model.gate.abandon(future)
                 raise
             await model.gate.wait(future)
         job = _start_worker(model, plan)

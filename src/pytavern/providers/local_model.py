@@ -127,11 +127,15 @@ class TurnGate:
         try:
             await future
         except BaseException:
-            if future.done() and not future.cancelled():
-                self.leave()
-            else:
-                future.cancel()
+            self.abandon(future)
             raise
+
+    def abandon(self, future: asyncio.Future[None]) -> None:
+        """Give up a queued turn; if it was already handed over, pass it on."""
+        if future.done() and not future.cancelled():
+            self.leave()
+        else:
+            future.cancel()
 
 
 @dataclass
