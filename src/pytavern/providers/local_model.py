@@ -199,7 +199,12 @@ def _load_llama(path: Path, n_ctx: int, n_threads: int | None, seed: int | None)
     """Build the ``Llama`` object (the one expensive step; tests patch it to count loads)."""
     from llama_cpp import Llama
 
-    kwargs: dict[str, Any] = {"n_ctx": n_ctx, "n_threads": n_threads, "verbose": False}
+    kwargs: dict[str, Any] = {
+        "n_ctx": n_ctx,
+        "n_threads": n_threads,
+        "n_threads_batch": n_threads,
+        "verbose": False,
+    }
     if seed is not None:
         kwargs["seed"] = seed
     return Llama(model_path=str(path), **kwargs)
@@ -219,12 +224,19 @@ def get_model(
         if model is None:
             validate_gguf(path)
             try:
-                llama = _load_llama(path, n_ctx, n_threads or os.cpu_count(), seed)
+                llama = _load_llama(path, n_ctx, n_threads or default_threads(), seed)
             except (ValueError, RuntimeError, OSError) as exc:
                 raise _invalid(path, _one_line(exc)) from None
             model = LoadedModel(llama=llama, path=path, name=model_name(path), n_ctx=n_ctx)
             _CACHE[key] = model
         return model
+
+
+def default_threads() -> int:
+    """All cores but one (at least one): llama.cpp's OpenMP threads spin at barriers, and
+    when they outnumber the free cores (the event loop, another process) a token can take
+    5-10x longer; one spare core keeps generation fast and the loop responsive."""
+    return max(1, (os.cpu_count() or 2) - 1)
 
 
 def cached_models() -> list[LoadedModel]:
