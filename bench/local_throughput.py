@@ -10,6 +10,7 @@ pytavern/raw; the target is >= 0.95.
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -59,6 +60,8 @@ async def pytavern_round(provider: LocalProvider, new_tokens: int) -> tuple[int,
 async def main(rounds: int, new_tokens: int) -> None:
     provider = LocalProvider(ConnectionConfig(name="bench", api="local"))
     llama = (await provider.ensure_loaded()).llama
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{rounds} rounds x {new_tokens} tokens; n_threads {llama.n_threads}; load avg {load}")
     raw_round(llama, 8)  # warm up both paths
     await pytavern_round(provider, 8)
     speeds: dict[str, list[float]] = {"raw": [], "pytavern": []}
@@ -79,6 +82,7 @@ async def main(rounds: int, new_tokens: int) -> None:
     print(f"ratio pytavern/raw:   {ours_tps / raw_tps:.3f} of medians (target >= 0.95)")
     print(f"                      {max(speeds['pytavern']) / max(speeds['raw']):.3f} of bests")
     print(f"                      {statistics.median(pair_ratios):.3f} median of per-round pairs")
+    print(f"load avg now {', '.join(f'{x:.2f}' for x in os.getloadavg())} (noisy if above ~1)")
 
 
 if __name__ == "__main__":
