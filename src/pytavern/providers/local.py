@@ -129,6 +129,11 @@ class LocalProvider:
         """Return the loaded model, loading it in a worker thread on first use."""
         return await asyncio.to_thread(self.load_model)
 
+    @property
+    def context_limit(self) -> int:
+        """The context window the model is loaded with (``n_ctx``)."""
+        return self._n_ctx
+
     def count_tokens(self, text: str) -> int:
         """Count ``text``'s tokens with the model's own vocabulary (loads it on first use)."""
         llama = self.load_model().llama
