@@ -1,9 +1,9 @@
 """Fuzzing the SillyTavern parsers: every input is either parsed or refused with our
 ``FormatError`` — never another exception, never a hang.
 
-Each parser gets at least 20,000 generated inputs: raw bytes, JSON of random shape, JSON
-shaped like the real format with random values, and (for cards) PNG files with random
-``chara``/``ccv3`` chunks.
+Each parser gets at least 20,000 generated inputs (2,000 hypothesis examples of 10): raw
+bytes, JSON of random shape, JSON shaped like the real format with random values, and (for
+cards) PNG files with random ``chara``/``ccv3`` chunks.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +32,10 @@ from pytavern.formats.png import (
 from pytavern.formats.presets import read_sampler_preset, read_template
 from pytavern.formats.worldinfo import read_lorebook
 
-EXAMPLES = 20_000
+INPUTS = int(os.environ.get("PYTAVERN_FUZZ_INPUTS", "20000"))
+"""Inputs per parser; each hypothesis example carries a batch of ``BATCH`` of them."""
+BATCH = 10
+EXAMPLES = max(INPUTS // BATCH, 1)
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -118,7 +122,7 @@ PRESET_KEYS = [
 ]
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=30)
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=12)
 )
 
 
@@ -127,10 +131,10 @@ def shaped(keys: list[str]) -> st.SearchStrategy[Any]:
     return st.recursive(
         scalars,
         lambda inner: st.one_of(
-            st.lists(inner, max_size=4),
-            st.dictionaries(st.sampled_from(keys) | st.text(max_size=5), inner, max_size=6),
+            st.lists(inner, max_size=3),
+            st.dictionaries(st.sampled_from(keys) | st.text(max_size=3), inner, max_size=5),
         ),
-        max_leaves=25,
+        max_leaves=10,
     )
 
 
@@ -144,6 +148,14 @@ def inputs(keys: list[str]) -> st.SearchStrategy[bytes]:
         json_bytes(keys),
         json_bytes(keys).map(lambda data: data[: len(data) // 2]),
     )
+
+
+PRESET_KINDS = ["instruct", "context", "sysprompt", "sampler"]
+
+
+def batch(inputs_: st.SearchStrategy[Any]) -> st.SearchStrategy[list[Any]]:
+    """``BATCH`` inputs per hypothesis example (amortises the engine's per-example cost)."""
+    return st.lists(inputs_, min_size=BATCH, max_size=BATCH)
 
 
 def check(parse: Callable[[bytes], object], data: bytes) -> None:
@@ -160,10 +172,10 @@ def png_with(chunks: list[tuple[str, str]]) -> bytes:
 
 card_payloads = st.one_of(
     json_bytes(CARD_KEYS).map(lambda raw: base64.b64encode(raw).decode()),
-    st.text(st.characters(max_codepoint=255), max_size=50),
+    st.text(st.characters(max_codepoint=255), max_size=20),
 )
 png_cards = st.lists(
-    st.tuples(st.sampled_from(["chara", "ccv3", "other"]), card_payloads), max_size=3
+    st.tuples(st.sampled_from(["chara", "ccv3", "other"]), card_payloads), max_size=2
 ).map(png_with)
 png_mutations = st.tuples(png_cards, st.integers(0, 200), st.binary(min_size=1, max_size=4)).map(
     lambda t: t[0][: t[1]] + t[2] + t[0][t[1] + len(t[2]) :]
@@ -171,46 +183,58 @@ png_mutations = st.tuples(png_cards, st.integers(0, 200), st.binary(min_size=1, 
 
 
 @pytest.mark.fuzz
+@pytest.mark.timeout(1200)
 @FUZZ
-@given(st.one_of(inputs(CARD_KEYS), png_cards, png_mutations))
-def test_cards(data: bytes) -> None:
-    check(lambda d: read_card(d, "fuzz.png"), data)
+@given(batch(st.one_of(inputs(CARD_KEYS), png_cards, png_mutations)))
+def test_cards(batch_: list[bytes]) -> None:
+    for data in batch_:
+        check(lambda d: read_card(d, "fuzz.png"), data)
 
 
 @pytest.mark.fuzz
+@pytest.mark.timeout(1200)
 @FUZZ
 @given(
-    st.one_of(
-        inputs(CHAT_KEYS),
-        st.lists(json_bytes(CHAT_KEYS), max_size=5).map(lambda lines: b"\n".join(lines)),
+    batch(
+        st.one_of(
+            inputs(CHAT_KEYS),
+            st.lists(json_bytes(CHAT_KEYS), max_size=5).map(lambda lines: b"\n".join(lines)),
+        )
     )
 )
-def test_chats(data: bytes) -> None:
-    check(lambda d: parse_chat_jsonl(d, "fuzz.jsonl"), data)
+def test_chats(batch_: list[bytes]) -> None:
+    for data in batch_:
+        check(lambda d: parse_chat_jsonl(d, "fuzz.jsonl"), data)
 
 
 @pytest.mark.fuzz
+@pytest.mark.timeout(1200)
 @FUZZ
 @given(
-    st.one_of(
-        inputs(LORE_KEYS),
-        st.dictionaries(st.text(max_size=3), shaped(LORE_KEYS), max_size=4).map(
-            lambda entries: json.dumps({"entries": entries}).encode()
-        ),
+    batch(
+        st.one_of(
+            inputs(LORE_KEYS),
+            st.dictionaries(st.text(max_size=3), shaped(LORE_KEYS), max_size=4).map(
+                lambda entries: json.dumps({"entries": entries}).encode()
+            ),
+        )
     )
 )
-def test_lorebooks(data: bytes) -> None:
-    check(lambda d: read_lorebook(d, "fuzz.json"), data)
+def test_lorebooks(batch_: list[bytes]) -> None:
+    for data in batch_:
+        check(lambda d: read_lorebook(d, "fuzz.json"), data)
 
 
 @pytest.mark.fuzz
+@pytest.mark.timeout(1200)
 @FUZZ
-@given(st.sampled_from(["instruct", "context", "sysprompt", "sampler"]), inputs(PRESET_KEYS))
-def test_presets(kind: str, data: bytes) -> None:
-    if kind == "sampler":
-        check(lambda d: read_sampler_preset(d, "fuzz.json"), data)
-    else:
-        check(lambda d: read_template(kind, d, "fuzz.json"), data)  # type: ignore[arg-type]
+@given(batch(st.tuples(st.sampled_from(PRESET_KINDS), inputs(PRESET_KEYS))))
+def test_presets(batch_: list[tuple[str, bytes]]) -> None:
+    for kind, data in batch_:
+        if kind == "sampler":
+            check(lambda d: read_sampler_preset(d, "fuzz.json"), data)
+        else:
+            check(lambda d, k=kind: read_template(k, d, "fuzz.json"), data)  # type: ignore[misc]
 
 
 def test_png_chunk_encoding_is_usable() -> None:
