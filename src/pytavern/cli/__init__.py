@@ -9,6 +9,7 @@ from pytavern.cli._common import data_dir_option
 from pytavern.cli.chat import chat_command
 from pytavern.cli.connections import connections_group
 from pytavern.cli.send import send_command
+from pytavern.cli.serve import serve_command
 
 
 @click.group("pytavern", invoke_without_command=True)
@@ -18,11 +19,12 @@ from pytavern.cli.send import send_command
 def cli(ctx: click.Context) -> None:
     """pytavern: chat with characters through any LLM backend, or the built-in model."""
     if ctx.invoked_subcommand is None:
-        ctx.invoke(chat_command)
+        ctx.invoke(serve_command)
 
 
 cli.add_command(chat_command)
 cli.add_command(send_command)
+cli.add_command(serve_command)
 cli.add_command(connections_group)
 
 

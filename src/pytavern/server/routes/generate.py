@@ -1,0 +1,56 @@
+"""Generation over SSE, and stopping a running generation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from pytavern.engine import GenerationMode, connection_config
+from pytavern.errors import NotFoundError
+from pytavern.server.deps import EngineDep, GenerationsDep
+from pytavern.server.generations import Generation
+
+router = APIRouter(tags=["generation"])
+
+_SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Server-sent events: `event: text|reasoning|status|usage|error|finished`,"
+        " `data:` JSON. The `X-Generation-Id` header names the generation for /stop.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+class GenerateBody(BaseModel):
+    """What to generate: ``send`` (with ``text``), ``regenerate``, ``swipe``, ``continue``,
+    ``impersonate``; ``connection`` overrides the default connection."""
+
+    mode: GenerationMode = "send"
+    text: str | None = Field(default=None, max_length=200_000)
+    connection: str | None = None
+
+
+@router.post("/chats/{chat_id}/generate", response_class=Generation, responses=_SSE_RESPONSE)
+async def generate(
+    chat_id: int, body: GenerateBody, engine: EngineDep, generations: GenerationsDep
+) -> Generation:
+    """Run one turn and stream its events; the reply is saved however the stream ends."""
+    engine.store.get_chat(chat_id)
+    record = engine.providers.resolve(body.connection)
+    connection_config(record, engine.secrets)
+    events = engine.generate(chat_id, body.mode, body.text, connection=body.connection)
+    return generations.start(events)
+
+
+@router.post("/generations/{generation_id}/stop")
+async def stop_generation(generation_id: str, generations: GenerationsDep) -> dict[str, bool]:
+    """Stop a running generation; what had arrived is kept, marked incomplete."""
+    generation = generations.get(generation_id)
+    if generation is None:
+        raise NotFoundError(
+            f"no running generation {generation_id!r}", hint="It may have finished already"
+        )
+    generation.stop()
+    return {"stopped": True}
