@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -18,6 +20,8 @@ from pytavern.errors import (
     StoreError,
     UpstreamTimeoutError,
 )
+
+logger = logging.getLogger("pytavern.server")
 
 _STATUS: tuple[tuple[type[PytavernError], int], ...] = (
     (NotFoundError, 404),
@@ -74,8 +78,19 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
+async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    logger.error("unexpected error", exc_info=exc)
+    body = error_body(
+        "InternalError",
+        f"the server failed unexpectedly ({type(exc).__name__})",
+        "This is a bug in pytavern; the server console has the details",
+    )
+    return JSONResponse(body, status_code=500)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every pytavern error, validation error and HTTP error in one JSON shape."""
     app.add_exception_handler(PytavernError, _pytavern_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

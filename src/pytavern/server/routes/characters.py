@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from pytavern.errors import FormatError, NotFoundError
-from pytavern.prompt.basic import card_fields
+from pytavern.prompt.basic import card_fields, substitute_names
 from pytavern.server.cards import check_card, parse_upload, write_png_card
 from pytavern.server.deps import StoreDep
 from pytavern.store import CharacterRecord
@@ -52,7 +52,7 @@ def summary(record: CharacterRecord) -> dict[str, Any]:
     return {
         "id": record.id,
         "name": record.name,
-        "description": fields["description"][:280],
+        "description": substitute_names(fields["description"][:280], record.name, "you"),
         "tags": [str(t) for t in tags][:12] if isinstance(tags, list) else [],
         "has_avatar": record.has_avatar,
         "updated_at": record.updated_at.isoformat(),
