@@ -46,3 +46,16 @@ def test_describe_key_shows_only_last_four() -> None:
     assert describe_key(KEY).to_dict() == {"set": True, "last4": "CRET", "source": None}
     assert describe_key("short").last4 is None
     assert describe_key(None).is_set is False
+
+
+def test_owners_have_separate_keys(tmp_path: Path) -> None:
+    single = SecretStore(tmp_path / "secrets.json")
+    alice, bob = single.for_owner(1), single.for_owner(2)
+    single.set("oa", "single-user-key-0000")
+    alice.set("oa", "alice-key-1111111")
+    assert bob.get("oa") is None
+    assert alice.get("oa") == "alice-key-1111111"
+    assert single.get("oa") == "single-user-key-0000"
+    assert single.names() == ["oa"] and alice.names() == ["oa"] and bob.names() == []
+    alice.delete("oa")
+    assert single.get("oa") == "single-user-key-0000"

@@ -87,14 +87,24 @@ def _cipher(key: bytes, where: str) -> Fernet:
 class SecretStore:
     """API keys by connection name, encrypted, in a 0600 JSON file written atomically."""
 
-    def __init__(self, path: Path, key_file: Path | None = None) -> None:
+    def __init__(self, path: Path, key_file: Path | None = None, owner_id: int = 0) -> None:
         self.path = path
+        self.owner_id = owner_id
         self._key_file = key_file or path.with_name("secrets.key")
         self._cipher: Fernet | None = None
 
+    def for_owner(self, owner_id: int) -> SecretStore:
+        """The keys of another owner (each user's keys are invisible to the others)."""
+        view = SecretStore(self.path, self._key_file, owner_id)
+        view._cipher = self._cipher
+        return view
+
+    def _slot(self, name: str) -> str:
+        return name if self.owner_id == 0 else f"user:{self.owner_id}:{name}"
+
     def get(self, name: str) -> str | None:
         """The key stored for connection ``name``, if any."""
-        token = self._read().get(name)
+        token = self._read().get(self._slot(name))
         if token is None:
             return None
         try:
@@ -109,18 +119,23 @@ class SecretStore:
     def set(self, name: str, key: str) -> None:
         """Store ``key`` for connection ``name``."""
         data = self._read()
-        data[name] = self._fernet().encrypt(key.strip().encode()).decode()
+        data[self._slot(name)] = self._fernet().encrypt(key.strip().encode()).decode()
         self._write(data)
 
     def delete(self, name: str) -> None:
         """Forget the key of connection ``name``."""
         data = self._read()
-        if data.pop(name, None) is not None:
+        if data.pop(self._slot(name), None) is not None:
             self._write(data)
 
     def names(self) -> list[str]:
-        """Connection names that have a stored key."""
-        return sorted(self._read())
+        """Connection names of this owner that have a stored key."""
+        prefix = self._slot("")
+        return sorted(
+            slot.removeprefix(prefix)
+            for slot in self._read()
+            if slot.startswith(prefix) and (prefix or not slot.startswith("user:"))
+        )
 
     def _fernet(self) -> Fernet:
         if self._cipher is None:

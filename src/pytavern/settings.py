@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 import platformdirs
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from pytavern.security.listen import Protection
 
 
 def default_data_dir() -> Path:
@@ -30,6 +33,34 @@ class Settings(BaseSettings):
     local_model_path: Path | None = None
     database_url: str | None = None
     """A SQLAlchemy URL (e.g. ``postgresql+psycopg://user@host/db``); SQLite when unset."""
+    accounts: bool = False
+    """User accounts: every request needs a login session; each user sees only their data."""
+    basic_auth: str | None = Field(default=None, repr=False)
+    """``user:password`` for HTTP basic auth, the simple single-user protection."""
+    allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """IP addresses and CIDR ranges allowed to connect (loopback always is)."""
+    insecure_listen: bool = False
+    """Listen on a network address with no protection, knowingly."""
+    session_hours: float = 24 * 7
+    """How long a login session lasts."""
+    max_upload_bytes: int = 20 * 1024 * 1024
+    """The largest file accepted by an upload (cards, chats, lorebooks, presets)."""
+
+    @field_validator("allow", mode="before")
+    @classmethod
+    def _split_allow(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    def protection(self) -> Protection:
+        """Which protections these settings turn on."""
+        return Protection(
+            accounts=self.accounts,
+            basic_auth=bool(self.basic_auth),
+            allow_list=bool(self.allow),
+            override=self.insecure_listen,
+        )
 
     @property
     def database_path(self) -> Path:

@@ -131,3 +131,57 @@ def test_lorebooks_presets_settings_keep_every_field(store: Store) -> None:
     store.delete_lorebook("World")
     with pytest.raises(NotFoundError):
         store.get_lorebook("World")
+
+
+def test_owners_cannot_see_each_others_objects(store: Store) -> None:
+    alice, bob = store.for_owner(1), store.for_owner(2)
+    character = alice.add_character({"name": "Secret"})
+    chat = alice.create_chat(character.id)
+    message = alice.append_message(chat.id, role="user", name="", text="private")
+    alice.save_connection(name="oa", api="openai", url="http://x")
+    bob.save_connection(name="oa", api="claude")
+    alice.save_lorebook("Lore", {"entries": {}})
+    persona = alice.save_persona(name="Me")
+    alice.save_preset("instruct", "P", {})
+    alice.set_setting("k", 1)
+    assert bob.list_characters() == [] and bob.list_chats() == []
+    assert bob.get_connection("oa").api == "claude" and alice.get_connection("oa").api == "openai"
+    assert bob.list_lorebooks() == [] and bob.list_personas() == [] and bob.list_presets() == []
+    assert bob.get_setting("k") is None and alice.get_setting("k") == 1
+    for attempt in (
+        lambda: bob.get_character(character.id),
+        lambda: bob.get_chat(chat.id),
+        lambda: bob.history(chat.id),
+        lambda: bob.get_message(message.id),
+        lambda: bob.add_swipe(message.id, text="x"),
+        lambda: bob.delete_message(message.id),
+        lambda: bob.list_swipes(message.id),
+        lambda: bob.create_chat(character.id),
+        lambda: bob.get_lorebook("Lore"),
+        lambda: bob.get_persona(persona.id),
+        lambda: bob.delete_character(character.id),
+    ):
+        with pytest.raises(NotFoundError):
+            attempt()
+    assert alice.history(chat.id)[0].text == "private"
+
+
+def test_users_sessions_and_adoption(store: Store) -> None:
+    from datetime import timedelta
+
+    from pytavern.store.schema import utcnow
+
+    store.add_character({"name": "Mine"})
+    admin = store.create_user("admin", "hash", is_admin=True)
+    with pytest.raises(Exception, match="exists already"):
+        store.create_user("admin", "hash")
+    store.adopt_unowned(admin.id)
+    assert store.list_characters() == []
+    assert [c.name for c in store.for_owner(admin.id).list_characters()] == ["Mine"]
+    store.create_session("live", admin.id, utcnow() + timedelta(hours=1))
+    store.create_session("old", admin.id, utcnow() - timedelta(seconds=1))
+    user = store.session_user("live")
+    assert user is not None and user.name == "admin" and user.is_admin
+    assert store.session_user("old") is None and store.session_user("nope") is None
+    store.update_user(admin.id, enabled=False)
+    assert store.session_user("live") is None

@@ -10,6 +10,7 @@ from pytavern.cli.chat import chat_command
 from pytavern.cli.connections import connections_group
 from pytavern.cli.send import send_command
 from pytavern.cli.serve import serve_command
+from pytavern.cli.users import users_group
 
 
 @click.group("pytavern", invoke_without_command=True)
@@ -26,6 +27,7 @@ cli.add_command(chat_command)
 cli.add_command(send_command)
 cli.add_command(serve_command)
 cli.add_command(connections_group)
+cli.add_command(users_group)
 
 
 def main() -> None:

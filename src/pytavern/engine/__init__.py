@@ -51,6 +51,18 @@ class Engine:
         install_defaults(store)
         return cls(settings, store, SecretStore(settings.secrets_path))
 
+    def for_user(self, user_id: int) -> Engine:
+        """An engine over the same database that sees only ``user_id``'s data and keys.
+
+        A user's first visit installs the default character and ``local`` connection.
+        Providers are not shared between users (each has its own connections and keys).
+        """
+        store = self.store.for_owner(user_id)
+        install_defaults(store)
+        view = Engine(self.settings, store, self.secrets.for_owner(user_id))
+        view.user_name = self.user_name
+        return view
+
     async def aclose(self) -> None:
         """Close providers and the database."""
         await self.providers.aclose()

@@ -12,6 +12,12 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pytavern.engine.preferences import (
+    DEFAULT_MAX_TOKENS,
+    GenerationPreferences,
+    load_preferences,
+    sampling_for,
+)
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
 from pytavern.errors import ConfigError, PytavernError
 from pytavern.events import (
@@ -65,12 +71,26 @@ def plan_turn(store: Store, chat_id: int, mode: GenerationMode, text: str | None
 
 
 def build_request(
-    plan: TurnPlan, card: dict[str, Any], user: str, record: ConnectionRecord
+    plan: TurnPlan,
+    card: dict[str, Any],
+    user: str,
+    record: ConnectionRecord,
+    preferences: GenerationPreferences,
 ) -> GenerationRequest:
     """The provider request for a planned turn."""
+    sampling = sampling_for(preferences, record)
+    budget = preferences.context_size - (sampling.max_tokens or DEFAULT_MAX_TOKENS)
     items = [HistoryItem(_role(message), message.text) for message in plan.history]
-    messages = build_messages(card, items, user=user, impersonate=plan.mode == "impersonate")
-    return GenerationRequest(messages=messages, model=record.model, prefill=plan.prefill)
+    messages = build_messages(
+        card, items, user=user, budget_tokens=budget, impersonate=plan.mode == "impersonate"
+    )
+    return GenerationRequest(
+        messages=messages,
+        model=record.model,
+        sampling=sampling,
+        prefill=plan.prefill,
+        context_size=preferences.context_size,
+    )
 
 
 def _final_status(reason: str, error: PytavernError | None) -> SwipeStatus:
@@ -87,7 +107,7 @@ async def run_turn(
     record: ConnectionRecord,
 ) -> AsyncGenerator[StreamEvent, None]:
     """Stream one turn, persisting its result however the stream ends."""
-    request = build_request(plan, card, user, record)
+    request = build_request(plan, card, user, record, load_preferences(store))
     accumulator = Accumulator()
     writer = ReplyWriter(
         store,

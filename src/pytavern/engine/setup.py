@@ -19,12 +19,22 @@ def default_card() -> dict[str, Any]:
     return card
 
 
+def _flag(store: Store) -> str:
+    return DEFAULTS_KEY if store.owner_id == 0 else f"{DEFAULTS_KEY}:{store.owner_id}"
+
+
+def mark_defaults_installed(store: Store) -> None:
+    """Record that ``store``'s owner has (or needs no) defaults, e.g. after adopting data."""
+    store.set_meta(_flag(store), "1")
+
+
 def install_defaults(store: Store) -> None:
-    """Install the default character and the ``local`` connection, once per data directory."""
-    if store.get_meta(DEFAULTS_KEY):
+    """Install the default character and the ``local`` connection, once per owner."""
+    flag = _flag(store)
+    if store.get_meta(flag):
         return
     store.add_character(default_card())
     if not store.list_connections():
         store.save_connection(name=LOCAL_CONNECTION, api="local")
         store.set_default_connection(LOCAL_CONNECTION)
-    store.set_meta(DEFAULTS_KEY, "1")
+    store.set_meta(flag, "1")

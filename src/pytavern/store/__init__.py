@@ -24,8 +24,10 @@ from pytavern.store.records import (
     PresetRecord,
     SwipeRecord,
     SwipeStatus,
+    UserRecord,
 )
 from pytavern.store.schema import MetaRow
+from pytavern.store.users import UsersMixin
 
 __all__ = [
     "CharacterRecord",
@@ -38,10 +40,11 @@ __all__ = [
     "Store",
     "SwipeRecord",
     "SwipeStatus",
+    "UserRecord",
 ]
 
 
-class Store(ConnectionsMixin, CharactersMixin, ChatsMixin, LibraryMixin):
+class Store(ConnectionsMixin, CharactersMixin, ChatsMixin, LibraryMixin, UsersMixin):
     """Everything pytavern keeps, except secrets (see ``pytavern.secrets``)."""
 
     @classmethod

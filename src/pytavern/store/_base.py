@@ -2,24 +2,47 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pytavern.errors import StoreError
+from pytavern.store.schema import Base
+
+RowT = TypeVar("RowT", bound=Base)
 
 
 class StoreBase:
-    """Holds the engine and hands out transactional sessions."""
+    """Holds the engine and hands out transactional sessions.
 
-    def __init__(self, engine: Engine) -> None:
+    A store is scoped to one owner: every query it makes sees only rows whose ``owner_id``
+    is its ``owner_id`` (0, the single user, unless accounts are on). ``for_owner`` gives a
+    view of the same database for another owner.
+    """
+
+    def __init__(self, engine: Engine, owner_id: int = 0) -> None:
         self.engine = engine
+        self.owner_id = owner_id
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def for_owner(self, owner_id: int) -> Self:
+        """The same store, seeing only the rows of ``owner_id``."""
+        view = copy.copy(self)
+        view.owner_id = owner_id
+        return view
+
+    def owned(self, session: Session, row_type: type[RowT], row_id: object) -> RowT | None:
+        """The row with primary key ``row_id`` if it exists and belongs to this owner."""
+        row = session.get(row_type, row_id)
+        if row is None or getattr(row, "owner_id", self.owner_id) != self.owner_id:
+            return None
+        return row
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from pytavern.errors import NotFoundError
 from pytavern.store._base import StoreBase, dumps, loads
@@ -37,7 +38,9 @@ class CharactersMixin(StoreBase):
     def add_character(self, card: dict[str, Any], avatar: bytes | None = None) -> CharacterRecord:
         """Store a new character from its card dict."""
         with self.transaction() as session:
-            row = CharacterRow(name=card_name(card), card=dumps(card), avatar=avatar)
+            row = CharacterRow(
+                owner_id=self.owner_id, name=card_name(card), card=dumps(card), avatar=avatar
+            )
             session.add(row)
             session.flush()
             return _record(row)
@@ -63,12 +66,17 @@ class CharactersMixin(StoreBase):
         with self.transaction() as session:
             row = session.scalar(
                 select(CharacterRow)
-                .where(func.lower(CharacterRow.name) == name.lower())
+                .where(
+                    CharacterRow.owner_id == self.owner_id,
+                    func.lower(CharacterRow.name) == name.lower(),
+                )
                 .order_by(CharacterRow.id.desc())
             )
             if row is not None:
                 return _record(row)
-            names = session.scalars(select(CharacterRow.name)).all()
+            names = session.scalars(
+                select(CharacterRow.name).where(CharacterRow.owner_id == self.owner_id)
+            ).all()
         raise NotFoundError(
             f"no character named {name!r}",
             hint=f"Known characters: {', '.join(names) or 'none'}",
@@ -77,7 +85,11 @@ class CharactersMixin(StoreBase):
     def list_characters(self) -> list[CharacterRecord]:
         """Every character, by name."""
         with self.transaction() as session:
-            rows = session.scalars(select(CharacterRow).order_by(CharacterRow.name))
+            rows = session.scalars(
+                select(CharacterRow)
+                .where(CharacterRow.owner_id == self.owner_id)
+                .order_by(CharacterRow.name)
+            )
             return [_record(row) for row in rows]
 
     def character_avatar(self, character_id: int) -> bytes | None:
@@ -90,9 +102,8 @@ class CharactersMixin(StoreBase):
         with self.transaction() as session:
             session.delete(self._character_row(session, character_id))
 
-    @staticmethod
-    def _character_row(session: Any, character_id: int) -> CharacterRow:
-        row: CharacterRow | None = session.get(CharacterRow, character_id)
+    def _character_row(self, session: Session, character_id: int) -> CharacterRow:
+        row = self.owned(session, CharacterRow, character_id)
         if row is None:
             raise NotFoundError(f"no character with id {character_id}")
         return row

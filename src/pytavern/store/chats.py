@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from pytavern.errors import NotFoundError
 from pytavern.store._base import StoreBase, dumps, loads
 from pytavern.store.records import ChatRecord, MessageRecord, SwipeRecord, SwipeStatus
-from pytavern.store.schema import ChatRow, MessageRow, SwipeRow, utcnow
+from pytavern.store.schema import CharacterRow, ChatRow, MessageRow, SwipeRow, utcnow
 
 
 def _swipe_record(row: SwipeRow) -> SwipeRecord:
@@ -73,8 +73,12 @@ class ChatsMixin(StoreBase):
     ) -> ChatRecord:
         """Start an empty chat with a character."""
         with self.transaction() as session:
+            self._owned_character(session, character_id)
             row = ChatRow(
-                character_id=character_id, title=title, metadata_json=dumps(metadata or {})
+                owner_id=self.owner_id,
+                character_id=character_id,
+                title=title,
+                metadata_json=dumps(metadata or {}),
             )
             session.add(row)
             session.flush()
@@ -96,6 +100,7 @@ class ChatsMixin(StoreBase):
         query = (
             select(ChatRow, func.coalesce(counts.c.n, 0))
             .outerjoin(counts, counts.c.chat_id == ChatRow.id)
+            .where(ChatRow.owner_id == self.owner_id)
             .order_by(ChatRow.updated_at.desc(), ChatRow.id.desc())
         )
         if character_id is not None:
@@ -200,6 +205,7 @@ class ChatsMixin(StoreBase):
     def list_swipes(self, message_id: int) -> list[SwipeRecord]:
         """Every swipe of a message, in order."""
         with self.transaction() as session:
+            self._message_row(session, message_id)
             rows = session.scalars(
                 select(SwipeRow)
                 .where(SwipeRow.message_id == message_id)
@@ -229,6 +235,7 @@ class ChatsMixin(StoreBase):
         if limit is not None:
             query = query.limit(limit)
         with self.transaction() as session:
+            self._chat_row(session, chat_id)
             rows = session.execute(query).all()
         return [_message_record(message, swipe) for message, swipe in reversed(rows)]
 
@@ -241,19 +248,21 @@ class ChatsMixin(StoreBase):
     def _count(session: Session, chat_id: int) -> int:
         return int(session.scalar(select(func.count()).where(MessageRow.chat_id == chat_id)) or 0)
 
-    @staticmethod
-    def _chat_row(session: Session, chat_id: int) -> ChatRow:
-        row = session.get(ChatRow, chat_id)
+    def _owned_character(self, session: Session, character_id: int) -> None:
+        if self.owned(session, CharacterRow, character_id) is None:
+            raise NotFoundError(f"no character with id {character_id}")
+
+    def _chat_row(self, session: Session, chat_id: int) -> ChatRow:
+        row = self.owned(session, ChatRow, chat_id)
         if row is None:
             raise NotFoundError(
                 f"no chat with id {chat_id}", hint="List chats with `pytavern chats list`"
             )
         return row
 
-    @staticmethod
-    def _message_row(session: Session, message_id: int) -> MessageRow:
+    def _message_row(self, session: Session, message_id: int) -> MessageRow:
         row = session.get(MessageRow, message_id)
-        if row is None:
+        if row is None or self.owned(session, ChatRow, row.chat_id) is None:
             raise NotFoundError(f"no message with id {message_id}")
         return row
 

@@ -40,12 +40,20 @@ class ConnectionsMixin(StoreBase):
         if not name.strip():
             raise ConfigError("a connection needs a name", hint="Give a short name, e.g. 'openai'")
         with self.transaction() as session:
-            row = session.scalar(select(ConnectionRow).where(ConnectionRow.name == name))
+            row = session.scalar(
+                select(ConnectionRow).where(
+                    ConnectionRow.owner_id == self.owner_id, ConnectionRow.name == name
+                )
+            )
             if row is None:
                 has_default = session.scalar(
-                    select(ConnectionRow.id).where(ConnectionRow.is_default)
+                    select(ConnectionRow.id).where(
+                        ConnectionRow.owner_id == self.owner_id, ConnectionRow.is_default
+                    )
                 )
-                row = ConnectionRow(name=name, is_default=has_default is None)
+                row = ConnectionRow(
+                    owner_id=self.owner_id, name=name, is_default=has_default is None
+                )
                 session.add(row)
             row.api, row.url, row.model = api, url, model
             row.options = dumps(options or {})
@@ -55,16 +63,26 @@ class ConnectionsMixin(StoreBase):
     def list_connections(self) -> list[ConnectionRecord]:
         """Every connection, by name."""
         with self.transaction() as session:
-            rows = session.scalars(select(ConnectionRow).order_by(ConnectionRow.name))
+            rows = session.scalars(
+                select(ConnectionRow)
+                .where(ConnectionRow.owner_id == self.owner_id)
+                .order_by(ConnectionRow.name)
+            )
             return [_record(row) for row in rows]
 
     def get_connection(self, name: str) -> ConnectionRecord:
         """The connection ``name``, or ``NotFoundError`` listing the ones there are."""
         with self.transaction() as session:
-            row = session.scalar(select(ConnectionRow).where(ConnectionRow.name == name))
+            row = session.scalar(
+                select(ConnectionRow).where(
+                    ConnectionRow.owner_id == self.owner_id, ConnectionRow.name == name
+                )
+            )
             if row is not None:
                 return _record(row)
-            names = session.scalars(select(ConnectionRow.name)).all()
+            names = session.scalars(
+                select(ConnectionRow.name).where(ConnectionRow.owner_id == self.owner_id)
+            ).all()
         raise NotFoundError(
             f"no connection named {name!r}",
             hint=f"Known connections: {', '.join(names) or 'none'}; "
@@ -74,7 +92,11 @@ class ConnectionsMixin(StoreBase):
     def default_connection(self) -> ConnectionRecord:
         """The default connection."""
         with self.transaction() as session:
-            row = session.scalar(select(ConnectionRow).where(ConnectionRow.is_default))
+            row = session.scalar(
+                select(ConnectionRow).where(
+                    ConnectionRow.owner_id == self.owner_id, ConnectionRow.is_default
+                )
+            )
             if row is not None:
                 return _record(row)
         raise NotFoundError(
@@ -86,7 +108,11 @@ class ConnectionsMixin(StoreBase):
         """Make ``name`` the default connection."""
         record = self.get_connection(name)
         with self.transaction() as session:
-            session.execute(update(ConnectionRow).values(is_default=False))
+            session.execute(
+                update(ConnectionRow)
+                .where(ConnectionRow.owner_id == self.owner_id)
+                .values(is_default=False)
+            )
             session.execute(
                 update(ConnectionRow).where(ConnectionRow.id == record.id).values(is_default=True)
             )
@@ -96,5 +122,5 @@ class ConnectionsMixin(StoreBase):
         """Delete the connection ``name``."""
         record = self.get_connection(name)
         with self.transaction() as session:
-            row = session.get(ConnectionRow, record.id)
+            row = self.owned(session, ConnectionRow, record.id)
             session.delete(row)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from pytavern.errors import ConfigError, NotFoundError
@@ -51,7 +51,13 @@ class LibraryMixin(StoreBase):
         with self.transaction() as session:
             if persona_id is None:
                 row = PersonaRow(
-                    name="User", description="", position=0, depth=2, role=0, is_default=False
+                    owner_id=self.owner_id,
+                    name="User",
+                    description="",
+                    position=0,
+                    depth=2,
+                    role=0,
+                    is_default=False,
                 )
                 session.add(row)
             else:
@@ -67,7 +73,12 @@ class LibraryMixin(StoreBase):
         """Every persona, by name."""
         with self.transaction() as session:
             return [
-                _persona(r) for r in session.scalars(select(PersonaRow).order_by(PersonaRow.name))
+                _persona(r)
+                for r in session.scalars(
+                    select(PersonaRow)
+                    .where(PersonaRow.owner_id == self.owner_id)
+                    .order_by(PersonaRow.name)
+                )
             ]
 
     def get_persona(self, persona_id: int) -> PersonaRecord:
@@ -83,14 +94,22 @@ class LibraryMixin(StoreBase):
     def default_persona(self) -> PersonaRecord | None:
         """The default persona, if one is chosen."""
         with self.transaction() as session:
-            row = session.scalar(select(PersonaRow).where(PersonaRow.is_default))
+            row = session.scalar(
+                select(PersonaRow).where(
+                    PersonaRow.owner_id == self.owner_id, PersonaRow.is_default
+                )
+            )
             return _persona(row) if row else None
 
     def set_default_persona(self, persona_id: int) -> PersonaRecord:
         """Make a persona the default."""
         with self.transaction() as session:
             row = self._persona_row(session, persona_id)
-            session.execute(update(PersonaRow).values(is_default=False))
+            session.execute(
+                update(PersonaRow)
+                .where(PersonaRow.owner_id == self.owner_id)
+                .values(is_default=False)
+            )
             row.is_default = True
             return _persona(row)
 
@@ -102,9 +121,9 @@ class LibraryMixin(StoreBase):
     def save_lorebook(self, name: str, data: dict[str, Any]) -> LorebookRecord:
         """Create or replace the lorebook ``name``."""
         with self.transaction() as session:
-            row = session.scalar(select(LorebookRow).where(LorebookRow.name == name))
+            row = session.scalar(self._lorebook_query(name))
             if row is None:
-                row = LorebookRow(name=name, created_at=utcnow())
+                row = LorebookRow(owner_id=self.owner_id, name=name, created_at=utcnow())
                 session.add(row)
             row.data, row.updated_at = dumps(data), utcnow()
             session.flush()
@@ -113,13 +132,17 @@ class LibraryMixin(StoreBase):
     def list_lorebooks(self) -> list[LorebookRecord]:
         """Every lorebook, by name."""
         with self.transaction() as session:
-            rows = session.scalars(select(LorebookRow).order_by(LorebookRow.name))
+            rows = session.scalars(
+                select(LorebookRow)
+                .where(LorebookRow.owner_id == self.owner_id)
+                .order_by(LorebookRow.name)
+            )
             return [_lorebook(r) for r in rows]
 
     def get_lorebook(self, name: str) -> LorebookRecord:
         """The lorebook called ``name``."""
         with self.transaction() as session:
-            row = session.scalar(select(LorebookRow).where(LorebookRow.name == name))
+            row = session.scalar(self._lorebook_query(name))
             if row is None:
                 raise NotFoundError(
                     f"no lorebook named {name!r}", hint="List them with `pytavern lorebooks list`"
@@ -130,7 +153,7 @@ class LibraryMixin(StoreBase):
         """Delete the lorebook called ``name``."""
         record = self.get_lorebook(name)
         with self.transaction() as session:
-            session.delete(session.get(LorebookRow, record.id))
+            session.delete(self.owned(session, LorebookRow, record.id))
 
     def save_preset(self, kind: str, name: str, data: dict[str, Any]) -> PresetRecord:
         """Create or replace a preset."""
@@ -140,11 +163,9 @@ class LibraryMixin(StoreBase):
                 hint=f"Use one of {', '.join(sorted(PRESET_KINDS))}",
             )
         with self.transaction() as session:
-            row = session.scalar(
-                select(PresetRow).where(PresetRow.kind == kind, PresetRow.name == name)
-            )
+            row = session.scalar(self._preset_query(kind, name))
             if row is None:
-                row = PresetRow(kind=kind, name=name)
+                row = PresetRow(owner_id=self.owner_id, kind=kind, name=name)
                 session.add(row)
             row.data, row.updated_at = dumps(data), utcnow()
             session.flush()
@@ -152,7 +173,11 @@ class LibraryMixin(StoreBase):
 
     def list_presets(self, kind: str | None = None) -> list[PresetRecord]:
         """Presets, optionally of one kind."""
-        query = select(PresetRow).order_by(PresetRow.kind, PresetRow.name)
+        query = (
+            select(PresetRow)
+            .where(PresetRow.owner_id == self.owner_id)
+            .order_by(PresetRow.kind, PresetRow.name)
+        )
         if kind is not None:
             query = query.where(PresetRow.kind == kind)
         with self.transaction() as session:
@@ -161,17 +186,13 @@ class LibraryMixin(StoreBase):
     def get_preset(self, kind: str, name: str) -> PresetRecord | None:
         """A stored preset, or ``None``."""
         with self.transaction() as session:
-            row = session.scalar(
-                select(PresetRow).where(PresetRow.kind == kind, PresetRow.name == name)
-            )
+            row = session.scalar(self._preset_query(kind, name))
             return _preset(row) if row else None
 
     def delete_preset(self, kind: str, name: str) -> None:
         """Delete a preset."""
         with self.transaction() as session:
-            row = session.scalar(
-                select(PresetRow).where(PresetRow.kind == kind, PresetRow.name == name)
-            )
+            row = session.scalar(self._preset_query(kind, name))
             if row is None:
                 raise NotFoundError(f"no {kind} preset named {name!r}")
             session.delete(row)
@@ -179,17 +200,26 @@ class LibraryMixin(StoreBase):
     def get_setting(self, key: str, default: Any = None) -> Any:
         """A user setting's JSON value, or ``default``."""
         with self.transaction() as session:
-            row = session.get(SettingRow, key)
+            row = session.get(SettingRow, (self.owner_id, key))
             return loads(row.value) if row else default
 
     def set_setting(self, key: str, value: Any) -> None:
         """Store a user setting (any JSON value)."""
         with self.transaction() as session:
-            session.merge(SettingRow(key=key, value=dumps(value)))
+            session.merge(SettingRow(owner_id=self.owner_id, key=key, value=dumps(value)))
 
-    @staticmethod
-    def _persona_row(session: Session, persona_id: int) -> PersonaRow:
-        row = session.get(PersonaRow, persona_id)
+    def _lorebook_query(self, name: str) -> Select[LorebookRow]:
+        return select(LorebookRow).where(
+            LorebookRow.owner_id == self.owner_id, LorebookRow.name == name
+        )
+
+    def _preset_query(self, kind: str, name: str) -> Select[PresetRow]:
+        return select(PresetRow).where(
+            PresetRow.owner_id == self.owner_id, PresetRow.kind == kind, PresetRow.name == name
+        )
+
+    def _persona_row(self, session: Session, persona_id: int) -> PersonaRow:
+        row = self.owned(session, PersonaRow, persona_id)
         if row is None:
             raise NotFoundError(f"no persona with id {persona_id}")
         return row

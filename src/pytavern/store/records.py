@@ -124,3 +124,14 @@ class PresetRecord:
     kind: str
     name: str
     data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """An account; ``password_hash`` stays inside the server."""
+
+    id: int
+    name: str
+    password_hash: str = field(repr=False)
+    is_admin: bool
+    enabled: bool

@@ -1,4 +1,4 @@
-"""Initial schema: meta, connections, characters, chats, messages, swipes.
+"""Initial schema: users, sessions, meta, connections, characters, chats, messages, swipes.
 
 Revision ID: 0001
 Revises:
@@ -18,6 +18,28 @@ depends_on = None
 def upgrade() -> None:
     """Create the first tables."""
     op.create_table(
+        "users",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(100), nullable=False, unique=True),
+        sa.Column("password_hash", sa.Text, nullable=False),
+        sa.Column("is_admin", sa.Boolean, nullable=False),
+        sa.Column("enabled", sa.Boolean, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
+        "sessions",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column(
+            "user_id",
+            sa.Integer,
+            sa.ForeignKey("users.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
         "meta",
         sa.Column("key", sa.String(100), primary_key=True),
         sa.Column("value", sa.Text, nullable=False),
@@ -25,17 +47,20 @@ def upgrade() -> None:
     op.create_table(
         "connections",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", sa.String(200), nullable=False, unique=True),
+        sa.Column("owner_id", sa.Integer, nullable=False, index=True),
+        sa.Column("name", sa.String(200), nullable=False),
         sa.Column("api", sa.String(50), nullable=False),
         sa.Column("url", sa.Text),
         sa.Column("model", sa.Text),
         sa.Column("options", sa.Text, nullable=False),
         sa.Column("is_default", sa.Boolean, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("owner_id", "name"),
     )
     op.create_table(
         "characters",
         sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("owner_id", sa.Integer, nullable=False, index=True),
         sa.Column("name", sa.String(500), nullable=False, index=True),
         sa.Column("card", sa.Text, nullable=False),
         sa.Column("avatar", sa.LargeBinary),
@@ -45,6 +70,7 @@ def upgrade() -> None:
     op.create_table(
         "chats",
         sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("owner_id", sa.Integer, nullable=False, index=True),
         sa.Column(
             "character_id",
             sa.Integer,
@@ -98,5 +124,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the first tables."""
-    for table in ("swipes", "messages", "chats", "characters", "connections", "meta"):
+    tables = ("swipes", "messages", "chats", "characters", "connections", "meta", "sessions")
+    for table in (*tables, "users"):
         op.drop_table(table)

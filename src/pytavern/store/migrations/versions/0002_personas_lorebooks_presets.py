@@ -20,6 +20,7 @@ def upgrade() -> None:
     op.create_table(
         "personas",
         sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("owner_id", sa.Integer, nullable=False, index=True),
         sa.Column("name", sa.String(500), nullable=False),
         sa.Column("description", sa.Text, nullable=False),
         sa.Column("position", sa.Integer, nullable=False),
@@ -33,22 +34,26 @@ def upgrade() -> None:
     op.create_table(
         "lorebooks",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", sa.String(500), nullable=False, unique=True),
+        sa.Column("owner_id", sa.Integer, nullable=False, index=True),
+        sa.Column("name", sa.String(500), nullable=False),
         sa.Column("data", sa.Text, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("owner_id", "name"),
     )
     op.create_table(
         "presets",
         sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("owner_id", sa.Integer, nullable=False, index=True),
         sa.Column("kind", sa.String(30), nullable=False),
         sa.Column("name", sa.String(500), nullable=False),
         sa.Column("data", sa.Text, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.UniqueConstraint("kind", "name"),
+        sa.UniqueConstraint("owner_id", "kind", "name"),
     )
     op.create_table(
         "settings",
+        sa.Column("owner_id", sa.Integer, primary_key=True),
         sa.Column("key", sa.String(200), primary_key=True),
         sa.Column("value", sa.Text, nullable=False),
     )
