@@ -114,6 +114,8 @@ async def test_personas_lorebooks_presets_and_settings(client: httpx.AsyncClient
     saved = (await client.put("/api/lorebooks/Tavern", json={"data": book})).json()
     assert saved["entries"] == 1 and saved["data"] == book
     assert (await client.get("/api/lorebooks")).json()[0]["name"] == "Tavern"
+    await client.put("/api/lorebooks/Tavern/active", json={"active": True})
+    assert (await client.get("/api/lorebooks")).json()[0]["active"] is True
     assert (await client.delete("/api/lorebooks/Tavern")).status_code == 204
     preset = await client.put("/api/presets/instruct/ChatML", json={"data": {"input": "x"}})
     assert preset.json()["kind"] == "instruct"
@@ -122,10 +124,16 @@ async def test_personas_lorebooks_presets_and_settings(client: httpx.AsyncClient
     )
     bad = await client.put("/api/presets/weird/x", json={"data": {}})
     assert bad.status_code == 400
-    settings = await client.patch("/api/settings", json={"context_size": 8192})
+    settings = await client.patch(
+        "/api/settings", json={"context_size": 8192, "sampling": {"temperature": 0.7}}
+    )
     assert settings.json()["context_size"] == 8192
+    assert settings.json()["sampling"]["temperature"] == 0.7
+    assert (await client.get("/api/settings")).json()["sampling"]["max_tokens"] == 300
     unknown = await client.patch("/api/settings", json={"colour": "red"})
     assert unknown.status_code == 400
+    bad = await client.patch("/api/settings", json={"context_size": 3})
+    assert bad.status_code == 400 and "context_size" in bad.json()["error"]["message"]
 
 
 async def test_prompt_view_and_token_count(client: httpx.AsyncClient) -> None:

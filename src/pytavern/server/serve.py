@@ -9,7 +9,7 @@ import threading
 import webbrowser
 from collections.abc import Callable
 
-from pytavern.security.listen import Protection, check_listen
+from pytavern.security.listen import check_listen
 from pytavern.settings import Settings
 
 PORT_ATTEMPTS = 50
@@ -68,7 +68,7 @@ def run_server(
 
     from pytavern.server.app import create_app
 
-    check_listen(settings.host, Protection())
+    check_listen(settings.host, settings.protection())
     port = choose_port(settings.host, settings.port, fixed=port_fixed)
     if port != settings.port:
         echo(f"Port {settings.port} is taken; using {port} instead.")

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from pytavern.errors import ConfigError, FormatError, NotFoundError
+from pytavern.engine.preferences import load_preferences, save_preferences
+from pytavern.errors import FormatError, NotFoundError
 from pytavern.server.deps import StoreDep
 from pytavern.server.routes.characters import _IMAGE_BODY, _PNG_RESPONSE, image_type, read_limited
 from pytavern.store import LorebookRecord, PersonaRecord, PresetRecord
@@ -105,24 +106,31 @@ async def put_persona_avatar(persona_id: int, request: Request, store: StoreDep)
     return persona_public(store.save_persona(persona_id, avatar=image))
 
 
-def lorebook_public(record: LorebookRecord, *, full: bool) -> dict[str, Any]:
+def lorebook_public(record: LorebookRecord, active: list[str], *, full: bool) -> dict[str, Any]:
     """A lorebook (its entries only when ``full``)."""
     entries = record.data.get("entries")
     count = len(entries) if isinstance(entries, dict | list) else 0
-    base = {"name": record.name, "entries": count, "updated_at": record.updated_at.isoformat()}
+    base = {
+        "name": record.name,
+        "entries": count,
+        "active": record.name in active,
+        "updated_at": record.updated_at.isoformat(),
+    }
     return base | {"data": record.data} if full else base
 
 
 @lorebooks.get("")
 async def list_lorebooks(store: StoreDep) -> list[dict[str, Any]]:
     """Every lorebook with its entry count."""
-    return [lorebook_public(r, full=False) for r in store.list_lorebooks()]
+    active = store.get_setting(ACTIVE_LOREBOOKS, [])
+    return [lorebook_public(r, active, full=False) for r in store.list_lorebooks()]
 
 
 @lorebooks.get("/{name}")
 async def get_lorebook(name: str, store: StoreDep) -> dict[str, Any]:
     """One lorebook with its World Info data."""
-    return lorebook_public(store.get_lorebook(name), full=True)
+    active = store.get_setting(ACTIVE_LOREBOOKS, [])
+    return lorebook_public(store.get_lorebook(name), active, full=True)
 
 
 @lorebooks.put("/{name}")
@@ -130,7 +138,8 @@ async def put_lorebook(name: str, body: Payload, store: StoreDep) -> dict[str, A
     """Create or replace a lorebook (SillyTavern World Info JSON: ``{"entries": {...}}``)."""
     if not isinstance(body.data.get("entries", {}), dict | list):
         raise FormatError("a lorebook's 'entries' must be an object or a list")
-    return lorebook_public(store.save_lorebook(name, body.data), full=True)
+    active = store.get_setting(ACTIVE_LOREBOOKS, [])
+    return lorebook_public(store.save_lorebook(name, body.data), active, full=True)
 
 
 @lorebooks.delete("/{name}", status_code=204)
@@ -173,40 +182,31 @@ async def delete_preset(kind: str, name: str, store: StoreDep) -> Response:
     return Response(status_code=204)
 
 
-SETTING_KEYS = frozenset(
-    {
-        "samplers",
-        "context_size",
-        "max_tokens",
-        "instruct",
-        "context",
-        "sysprompt",
-        "system_prompt",
-        "persona_id",
-        "author_note",
-        "author_note_depth",
-        "lorebooks",
-        "stream",
-        "user_name",
-    }
-)
+ACTIVE_LOREBOOKS = "active_lorebooks"
+
+
+class ActiveBody(BaseModel):
+    """Whether a lorebook is active in every chat."""
+
+    active: bool
+
+
+@lorebooks.put("/{name}/active")
+async def set_lorebook_active(name: str, body: ActiveBody, store: StoreDep) -> dict[str, Any]:
+    """Make a lorebook active in every chat, or not."""
+    store.get_lorebook(name)
+    names = [n for n in store.get_setting(ACTIVE_LOREBOOKS, []) if n != name]
+    store.set_setting(ACTIVE_LOREBOOKS, [*names, name] if body.active else names)
+    return {"name": name, "active": body.active}
 
 
 @settings.get("")
 async def get_settings(store: StoreDep) -> dict[str, Any]:
-    """The user's generation settings."""
-    return {key: store.get_setting(key) for key in sorted(SETTING_KEYS)}
+    """The user's generation preferences (samplers, context, templates, author's note)."""
+    return load_preferences(store).model_dump(mode="json")
 
 
 @settings.patch("")
 async def patch_settings(body: dict[str, Any], store: StoreDep) -> dict[str, Any]:
-    """Change some of the user's generation settings."""
-    unknown = set(body) - SETTING_KEYS
-    if unknown:
-        raise ConfigError(
-            f"unknown settings: {', '.join(sorted(unknown))}",
-            hint=f"Known settings: {', '.join(sorted(SETTING_KEYS))}",
-        )
-    for key, value in body.items():
-        store.set_setting(key, value)
-    return await get_settings(store)
+    """Change some generation preferences; nested objects merge, ``null`` resets a field."""
+    return save_preferences(store, body).model_dump(mode="json")

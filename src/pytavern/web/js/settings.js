@@ -49,8 +49,15 @@ const save = debounce(async (patch) => {
   }
 }, 300);
 let pending = {};
+function merge(into, patch) {
+  for (const [k, v] of Object.entries(patch)) {
+    if (v && typeof v === "object" && !Array.isArray(v) && into[k] && typeof into[k] === "object") merge(into[k], v);
+    else into[k] = v;
+  }
+  return into;
+}
 function queue(key, value) {
-  pending[key] = value;
+  merge(pending, { [key]: value });
   const patch = pending;
   save(patch);
   setTimeout(() => { if (pending === patch) pending = {}; }, 400);
@@ -85,15 +92,19 @@ async function samplersTab() {
   if (conn) {
     try { supported = (await api.get(`/api/connections/${encodeURIComponent(conn.name)}/samplers`)).samplers; } catch { supported = []; }
   }
-  const values = { ...(settings.samplers || {}) };
-  const setSampler = (key, value) => { if (value === null || value === "" || Number.isNaN(value)) delete values[key]; else values[key] = value; queue("samplers", { ...values }); };
+  const values = { ...(settings.sampling || {}) };
+  const setSampler = (key, value) => {
+    const unset = value === null || value === "" || Number.isNaN(value);
+    values[key] = unset ? null : value;
+    queue("sampling", { [key]: values[key] });
+  };
   const numeric = supported.filter((s) => SAMPLERS[s]);
   const lists = supported.filter((s) => LIST_SAMPLERS[s]);
   return h("div", { "data-testid": "samplers" },
     h("div.card-box", h("h3", "Context"),
       h("div.grid-2",
-        numberField("Context size (tokens)", settings.context_size, 512, 1048576, 256, (v) => queue("context_size", v), "context-size"),
-        numberField("Reply length (tokens)", settings.max_tokens, 16, 32768, 16, (v) => queue("max_tokens", v), "max-tokens"))),
+        numberField("Context size (tokens)", settings.context_size, 256, 1048576, 256, (v) => queue("context_size", v ?? 4096), "context-size"),
+        numberField("Reply length (tokens)", values.max_tokens, 16, 32768, 16, (v) => queue("sampling", { max_tokens: v }), "max-tokens"))),
     h("div.card-box", h("h3", conn ? `Samplers for ${conn.name}` : "Samplers"),
       numeric.length || lists.length ? null : h("p.small.muted", conn ? "This backend takes no sampler settings." : "Connect a backend to see its samplers."),
       numeric.map((key) => slider(key, values[key], (v) => setSampler(key, v))),
@@ -118,27 +129,35 @@ function slider(key, value, onChange) {
 
 async function promptTab() {
   const presets = await api.get("/api/presets");
-  const pick = (kind, label, key) => {
+  const pick = (kind, label, key, none, noneValue) => {
     const select = h("select", { "aria-label": label },
-      h("option", { value: "" }, "None"),
+      h("option", { value: "" }, none),
       presets.filter((p) => p.kind === kind).map((p) => h("option", { value: p.name, selected: settings[key] === p.name }, p.name)));
-    select.addEventListener("change", () => queue(key, select.value || null));
+    select.addEventListener("change", () => queue(key, select.value || noneValue));
     return h("div.field", h("label", label), select);
   };
   const system = h("textarea", { rows: 5, placeholder: "Write {{char}}'s next reply in a fictional chat between {{char}} and {{user}}." }, settings.system_prompt || "");
-  system.addEventListener("input", () => queue("system_prompt", system.value));
-  const note = h("textarea", { rows: 3, placeholder: "A reminder inserted near the end of the chat" }, settings.author_note || "");
-  note.addEventListener("input", () => queue("author_note", note.value));
-  const depth = h("input", { type: "number", min: 0, max: 100, value: settings.author_note_depth ?? 4 });
-  depth.addEventListener("change", () => queue("author_note_depth", Number(depth.value)));
+  system.addEventListener("input", () => queue("system_prompt", system.value.trim() ? system.value : null));
+  const an = settings.author_note || {};
+  const note = h("textarea", { rows: 3, placeholder: "A reminder inserted near the end of the chat", "data-testid": "author-note" }, an.text || "");
+  note.addEventListener("input", () => queue("author_note", { text: note.value }));
+  const depth = h("input", { type: "number", min: 0, max: 100, value: an.depth ?? 4 });
+  depth.addEventListener("change", () => queue("author_note", { depth: Number(depth.value) }));
+  const every = h("input", { type: "number", min: 0, max: 100, value: an.frequency ?? 1 });
+  every.addEventListener("change", () => queue("author_note", { frequency: Number(every.value) }));
+  const role = h("select", {}, ["system", "user", "assistant"].map((r) => h("option", { value: r, selected: (an.role || "system") === r }, r)));
+  role.addEventListener("change", () => queue("author_note", { role: role.value }));
   const file = h("input", { type: "file", accept: ".json,application/json", hidden: true });
   file.addEventListener("change", () => importPreset(file));
   return h("div",
-    h("div.card-box", h("h3", "Templates"), pick("instruct", "Instruct template", "instruct"), pick("context", "Context template", "context"),
-      pick("sysprompt", "System prompt preset", "sysprompt"),
+    h("div.card-box", h("h3", "Templates"),
+      pick("instruct", "Instruct template", "instruct_template", "Auto (from the model name)", null),
+      pick("context", "Context template", "context_template", "Default", "Default"),
       button("Import a preset (JSON)", () => file.click(), { cls: "small", iconName: "upload" }), file),
     h("div.card-box", h("h3", "System prompt"), system),
-    h("div.card-box", h("h3", "Author's note"), note, h("div.field", h("label", "Insertion depth"), depth)));
+    h("div.card-box", h("h3", "Author's note"), note,
+      h("div.grid-2", h("div.field", h("label", "Insertion depth"), depth), h("div.field", h("label", "Every N messages"), every)),
+      h("div.field", h("label", "Role"), role)));
 }
 
 function presetKind(data) {

@@ -15,13 +15,12 @@ export async function renderWorldInfoPanel(root, close) {
   const foot = h("div.panel-foot");
   replace(root, h("div.panel-head", h("h2", "World Info"), iconButton("close", "Close", close)), body, foot);
   let books = [];
-  let settings = {};
   let current = null; // {name, data}
   const file = h("input", { type: "file", accept: ".json,application/json", hidden: true });
   file.addEventListener("change", () => importBook());
 
   async function reload(selected) {
-    [books, settings] = await Promise.all([api.get("/api/lorebooks"), api.get("/api/settings")]);
+    books = await api.get("/api/lorebooks");
     const name = selected ?? (current && current.name) ?? (books[0] && books[0].name);
     current = name && books.some((b) => b.name === name) ? (({ name: n, data }) => ({ name: n, data }))(await api.get(`/api/lorebooks/${encodeURIComponent(name)}`)) : null;
     draw();
@@ -30,11 +29,11 @@ export async function renderWorldInfoPanel(root, close) {
   function draw() {
     const select = h("select", { "aria-label": "Lorebook", "data-testid": "wi-select" }, books.map((b) => h("option", { value: b.name, selected: current && b.name === current.name }, `${b.name} (${b.entries})`)));
     select.addEventListener("change", () => reload(select.value));
-    const active = new Set(settings.lorebooks || []);
-    const activeBox = h("input", { type: "checkbox", checked: current && active.has(current.name), "data-testid": "wi-active" });
+    const book = current && books.find((b) => b.name === current.name);
+    const activeBox = h("input", { type: "checkbox", checked: !!(book && book.active), "data-testid": "wi-active" });
     activeBox.addEventListener("change", async () => {
-      if (activeBox.checked) active.add(current.name); else active.delete(current.name);
-      settings = await api.patch("/api/settings", { lorebooks: [...active] });
+      await api.put(`/api/lorebooks/${encodeURIComponent(current.name)}/active`, { active: activeBox.checked });
+      book.active = activeBox.checked;
     });
     const entries = current ? entryList(current.data) : [];
     replace(body,
