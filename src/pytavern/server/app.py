@@ -13,6 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from pytavern import __version__
 from pytavern.engine import Engine
 from pytavern.security.listen import is_loopback_host
+from pytavern.server.access import AccessMiddleware
+from pytavern.server.auth import Accounts
 from pytavern.server.errors import install_error_handlers
 from pytavern.server.generations import Generations
 from pytavern.server.middleware import GuardMiddleware
@@ -33,11 +35,14 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     owned = engine is None
     engine = engine or Engine.open(settings)
     generations = Generations()
+    accounts = Accounts(engine, settings) if settings.accounts else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         generations.stop_all()
+        if accounts is not None:
+            await accounts.aclose()
         if owned:
             await engine.aclose()
 
@@ -52,9 +57,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.settings = settings
     app.state.generations = generations
+    app.state.accounts = accounts
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix="/api")
     app.mount("/", StaticFiles(directory=web_dir(), html=True), name="web")
     app.add_middleware(GuardMiddleware, loopback_only=is_loopback_host(settings.host))
+    if settings.allow or settings.basic_auth:
+        app.add_middleware(AccessMiddleware, allow=settings.allow, basic_auth=settings.basic_auth)
     return app

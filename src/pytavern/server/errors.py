@@ -20,10 +20,14 @@ from pytavern.errors import (
     StoreError,
     UpstreamTimeoutError,
 )
+from pytavern.server.auth import ForbiddenError, LoginRequiredError, TooManyAttemptsError
 
 logger = logging.getLogger("pytavern.server")
 
 _STATUS: tuple[tuple[type[PytavernError], int], ...] = (
+    (LoginRequiredError, 401),
+    (ForbiddenError, 403),
+    (TooManyAttemptsError, 429),
     (NotFoundError, 404),
     (ConfigError, 400),
     (FormatError, 400),

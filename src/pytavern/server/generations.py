@@ -65,8 +65,10 @@ class Generation(Response):
         events: AsyncIterator[StreamEvent],
         on_done: Callable[[], None] = lambda: None,
         status_code: int = 200,
+        owner: int = 0,
     ) -> None:
         self.id = generation_id
+        self.owner = owner
         self._events = events
         self._on_done = on_done
         self._task: asyncio.Task[None] | None = None
@@ -140,16 +142,19 @@ class Generations:
     def __init__(self) -> None:
         self._running: dict[str, Generation] = {}
 
-    def start(self, events: AsyncIterator[StreamEvent]) -> Generation:
-        """Register a new generation over ``events``."""
+    def start(self, events: AsyncIterator[StreamEvent], owner: int = 0) -> Generation:
+        """Register a new generation over ``events``, started by user ``owner``."""
         generation_id = secrets.token_urlsafe(9)
-        generation = Generation(generation_id, events, lambda: self.discard(generation_id))
+        generation = Generation(
+            generation_id, events, lambda: self.discard(generation_id), owner=owner
+        )
         self._running[generation_id] = generation
         return generation
 
-    def get(self, generation_id: str) -> Generation | None:
-        """The running generation with this id, if any."""
-        return self._running.get(generation_id)
+    def get(self, generation_id: str, owner: int = 0) -> Generation | None:
+        """The running generation with this id started by ``owner``, if any."""
+        generation = self._running.get(generation_id)
+        return generation if generation is not None and generation.owner == owner else None
 
     def discard(self, generation_id: str) -> None:
         """Forget a finished generation."""

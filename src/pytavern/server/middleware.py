@@ -29,7 +29,8 @@ LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "testserve
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def header(scope: Scope, name: bytes) -> str | None:
+    """The value of request header ``name`` (lower-case bytes), if present."""
     for key, value in scope["headers"]:
         if key == name:
             return str(value.decode("latin-1"))
@@ -65,10 +66,10 @@ class GuardMiddleware:
         await self.app(scope, receive, send_with_headers)
 
     def _refusal(self, scope: Scope) -> str | None:
-        host = _header(scope, b"host") or ""
+        host = header(scope, b"host") or ""
         if self.loopback_only and host and _host_name(host).lower() not in LOOPBACK_NAMES:
             return "this server only answers requests addressed to localhost"
-        origin = _header(scope, b"origin")
+        origin = header(scope, b"origin")
         if (
             scope["method"] not in SAFE_METHODS
             and origin

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from pytavern.server.routes import (
+    auth,
     characters,
     chats,
     connections,
@@ -17,6 +18,7 @@ from pytavern.server.routes import (
 
 ROUTERS: tuple[APIRouter, ...] = (
     meta.router,
+    auth.router,
     connections.router,
     characters.router,
     chats.router,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from pytavern.engine import GenerationMode, connection_config
 from pytavern.errors import NotFoundError
-from pytavern.server.deps import EngineDep, GenerationsDep
+from pytavern.server.deps import EngineDep, GenerationsDep, OwnerDep
 from pytavern.server.generations import Generation
 
 router = APIRouter(tags=["generation"])
@@ -34,20 +34,26 @@ class GenerateBody(BaseModel):
 
 @router.post("/chats/{chat_id}/generate", response_class=Generation, responses=_SSE_RESPONSE)
 async def generate(
-    chat_id: int, body: GenerateBody, engine: EngineDep, generations: GenerationsDep
+    chat_id: int,
+    body: GenerateBody,
+    engine: EngineDep,
+    generations: GenerationsDep,
+    owner: OwnerDep,
 ) -> Generation:
     """Run one turn and stream its events; the reply is saved however the stream ends."""
     engine.store.get_chat(chat_id)
     record = engine.providers.resolve(body.connection)
     connection_config(record, engine.secrets)
     events = engine.generate(chat_id, body.mode, body.text, connection=body.connection)
-    return generations.start(events)
+    return generations.start(events, owner)
 
 
 @router.post("/generations/{generation_id}/stop")
-async def stop_generation(generation_id: str, generations: GenerationsDep) -> dict[str, bool]:
+async def stop_generation(
+    generation_id: str, generations: GenerationsDep, owner: OwnerDep
+) -> dict[str, bool]:
     """Stop a running generation; what had arrived is kept, marked incomplete."""
-    generation = generations.get(generation_id)
+    generation = generations.get(generation_id, owner)
     if generation is None:
         raise NotFoundError(
             f"no running generation {generation_id!r}", hint="It may have finished already"

@@ -12,8 +12,31 @@ export class ApiError extends Error {
   }
 }
 
+let csrfToken = null;
+let onLoginRequired = () => {};
+
+/** Remember the session's CSRF token (sent with every state-changing request). */
+export function setCsrf(token) { csrfToken = token; }
+
+/** What to do when the server says the user must log in. */
+export function setLoginHandler(fn) { onLoginRequired = fn; }
+
+function headersFor(method) {
+  const headers = {};
+  if (csrfToken && method !== "GET") headers["X-CSRF-Token"] = csrfToken;
+  return headers;
+}
+
+async function failure(response) {
+  let payload = null;
+  try { payload = await response.json(); } catch { /* not JSON */ }
+  const error = new ApiError(response.status, payload);
+  if (error.type === "LoginRequiredError" && !location.hash.startsWith("#/login")) onLoginRequired();
+  return error;
+}
+
 async function call(method, path, body, { raw = false } = {}) {
-  const init = { method, headers: {} };
+  const init = { method, headers: headersFor(method) };
   if (body instanceof Blob || body instanceof ArrayBuffer) {
     init.body = body;
     init.headers["Content-Type"] = body.type || "application/octet-stream";
@@ -27,11 +50,7 @@ async function call(method, path, body, { raw = false } = {}) {
   } catch (err) {
     throw new ApiError(0, { error: { message: "the pytavern server cannot be reached", hint: "Is `pytavern serve` still running?" } });
   }
-  if (!response.ok) {
-    let payload = null;
-    try { payload = await response.json(); } catch { /* not JSON */ }
-    throw new ApiError(response.status, payload);
-  }
+  if (!response.ok) throw await failure(response);
   if (raw) return response;
   if (response.status === 204) return null;
   return response.json();
@@ -53,15 +72,11 @@ export async function streamGeneration(chatId, body, onEvent) {
   const controller = new AbortController();
   const response = await fetch(`/api/chats/${chatId}/generate`, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+    headers: { ...headersFor("POST"), "Content-Type": "application/json", Accept: "text/event-stream" },
     body: JSON.stringify(body),
     signal: controller.signal,
   }).catch(() => { throw new ApiError(0, { error: { message: "the pytavern server cannot be reached" } }); });
-  if (!response.ok) {
-    let payload = null;
-    try { payload = await response.json(); } catch { /* not JSON */ }
-    throw new ApiError(response.status, payload);
-  }
+  if (!response.ok) throw await failure(response);
   const id = response.headers.get("X-Generation-Id");
   const done = readEvents(response.body, onEvent).catch((err) => {
     if (err.name !== "AbortError") onEvent("error", { message: "the connection to the server was lost", hint: "The reply so far was kept; try Continue" });

@@ -2,7 +2,7 @@
 // regenerate, continue, impersonate, and the chat list of the character.
 
 import { api, streamGeneration } from "./api.js";
-import { avatar, button, confirmDialog, debounce, h, icon, iconButton, modal, replace, toast } from "./dom.js";
+import { askText, avatar, button, confirmDialog, debounce, h, icon, iconButton, replace, toast } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 import { state, emit, avatarUrl } from "./state.js";
 import { showPromptView, countTokens } from "./promptview.js";
@@ -44,9 +44,10 @@ function renderTitle(chat) {
 export function renderSidebar() {
   const c = state.character;
   if (!c) return;
-  const items = state.chats.map((chat) => h(`div.chat-item${chat.id === state.chatId ? ".active" : ""}`,
+  const total = state.chats.length;
+  const items = state.chats.map((chat, i) => h(`div.chat-item${chat.id === state.chatId ? ".active" : ""}`,
     { "data-testid": "chat-item", on: { click: () => emit("navigate", `#/chat/${chat.id}`) } },
-    icon("chat"), h("div.title", chat.title || c.name, h("div.meta", `${chat.message_count} messages · ${when(chat.updated_at)}`)),
+    icon("chat"), h("div.title", chatLabel(chat, total - i), h("div.meta", `${chat.message_count} messages · ${when(chat.updated_at)}`)),
     iconButton("edit", "Rename chat", (e) => { e.stopPropagation(); renameChat(chat); }),
     iconButton("trash", "Delete chat", (e) => { e.stopPropagation(); deleteChat(chat); })));
   replace(document.getElementById("sidebar"),
@@ -54,6 +55,10 @@ export function renderSidebar() {
     h("div.side-actions", button("New chat", newChat, { cls: "primary small", iconName: "plus", "data-testid": "new-chat" }),
       button("Characters", () => emit("navigate", "#/characters"), { cls: "small", iconName: "users" })),
     h("div.section-label", "Chats"), h("div.chat-list", items));
+}
+
+function chatLabel(chat, number) {
+  return chat.title && chat.title !== state.character.name ? chat.title : `Chat ${number}`;
 }
 
 function when(iso) {
@@ -73,23 +78,16 @@ async function newChat() {
 }
 
 async function renameChat(chat) {
-  const field = h("input", { type: "text", value: chat.title || "", "aria-label": "Chat title" });
-  const save = async () => {
-    const title = field.value.trim();
-    if (!title) return;
-    try {
-      await api.patch(`/api/chats/${chat.id}`, { title });
-      close();
-      state.chats = await api.get(`/api/characters/${state.character.id}/chats`);
-      renderSidebar();
-      if (chat.id === state.chatId) renderTitle({ ...chat, title });
-    } catch (err) {
-      toast(err.message, { hint: err.hint, bad: true });
-    }
-  };
-  const close = modal("Rename chat", h("form", { on: { submit: (e) => { e.preventDefault(); save(); } } }, field),
-    { footer: [h("div.spacer"), button("Cancel", () => close(), { cls: "ghost" }), button("Save", save, { cls: "primary" })] });
-  field.focus();
+  const title = await askText("Rename chat", chat.title && chat.title !== state.character.name ? chat.title : "");
+  if (!title) return;
+  try {
+    await api.patch(`/api/chats/${chat.id}`, { title });
+    state.chats = await api.get(`/api/characters/${state.character.id}/chats`);
+    renderSidebar();
+    if (chat.id === state.chatId) renderTitle({ ...chat, title });
+  } catch (err) {
+    toast(err.message, { hint: err.hint, bad: true });
+  }
 }
 
 async function deleteChat(chat) {

@@ -159,3 +159,19 @@ export function debounce(fn, ms) {
   let timer = null;
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
 }
+
+/** Ask for one line of text in a modal; resolves the text, or null when cancelled. */
+export function askText(title, value = "", okLabel = "Save") {
+  return new Promise((resolve) => {
+    let done = false;
+    const field = h("input", { type: "text", value, "aria-label": title, "data-testid": "ask-text" });
+    const finish = (result) => { if (!done) { done = true; close(); resolve(result); } };
+    const close = modal(title, h("form", { on: { submit: (e) => { e.preventDefault(); finish(field.value.trim() || null); } } }, field), {
+      footer: [h("div.spacer"), button("Cancel", () => finish(null), { cls: "ghost" }),
+        button(okLabel, () => finish(field.value.trim() || null), { cls: "primary", "data-testid": "ask-ok" })],
+      onClose: () => { if (!done) { done = true; resolve(null); } },
+    });
+    field.focus();
+    field.select();
+  });
+}

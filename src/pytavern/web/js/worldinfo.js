@@ -1,7 +1,7 @@
 // The World Info (lorebook) editor: SillyTavern World Info JSON, entry by entry.
 
 import { api } from "./api.js";
-import { button, confirmDialog, h, iconButton, replace, toast } from "./dom.js";
+import { askText, button, confirmDialog, h, iconButton, replace, toast } from "./dom.js";
 
 const POSITIONS = [[0, "Before character"], [1, "After character"], [2, "Before author's note"], [3, "After author's note"], [4, "At depth"], [5, "Before examples"], [6, "After examples"]];
 
@@ -43,7 +43,7 @@ export async function renderWorldInfoPanel(root, close) {
         current ? iconButton("download", "Export as JSON", exportBook) : null,
         current ? iconButton("trash", "Delete lorebook", deleteBook) : null)),
       file,
-      current ? h("label.check", activeBox, "Active in every chat") : null,
+      current ? h("div.row.wi-active", h("label.check.grow", activeBox, "Active in every chat"), button("Rename", renameBook, { cls: "ghost small" })) : null,
       current ? h("div", { "data-testid": "wi-entries" }, entries.map(([uid, entry]) => entryView(uid, entry))) : h("div.empty", h("p", "A lorebook holds entries that are added to the prompt when their keywords appear in the chat.")));
     replace(foot, current ? [button("Add entry", addEntry, { iconName: "plus", "data-testid": "wi-add" }), h("div.spacer"), button("Save", saveBook, { cls: "primary", "data-testid": "wi-save" })] : []);
   }
@@ -103,6 +103,14 @@ export async function renderWorldInfoPanel(root, close) {
   async function createBook() {
     const name = `Lorebook ${books.length + 1}`;
     await api.put(`/api/lorebooks/${encodeURIComponent(name)}`, { data: { entries: {} } });
+    await reload(name);
+  }
+
+  async function renameBook() {
+    const name = await askText("Rename lorebook", current.name);
+    if (!name || name === current.name) return;
+    await api.put(`/api/lorebooks/${encodeURIComponent(name)}`, { data: current.data });
+    await api.del(`/api/lorebooks/${encodeURIComponent(current.name)}`);
     await reload(name);
   }
 
