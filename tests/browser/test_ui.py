@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from pytavern.server.cards import placeholder_png, write_png_card
 from tests.browser.conftest import Live, shoot
@@ -27,9 +28,7 @@ def open_chat(page: Any, live: Live, name: str) -> None:
 def new_chat(page: Any) -> None:
     before = page.locator("[data-testid=chat-item]").count()
     page.click("[data-testid=new-chat]")
-    page.wait_for_function(
-        f"() => document.querySelectorAll('[data-testid=chat-item]').length > {before}"
-    )
+    expect(page.locator("[data-testid=chat-item]")).to_have_count(before + 1)
 
 
 def send(page: Any, text: str) -> None:
@@ -78,10 +77,7 @@ def test_stream_stop_continue_swipe_regenerate_edit_impersonate(page: Any, live:
 
     live.book.scripts.append(Script([f"word{i} " for i in range(300)], delay=0.03))
     send(page, "Tell me everything")
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=message-text]')].at(-1)"
-        ".textContent.includes('word3')"
-    )
+    expect(page.locator("[data-testid=message-text]").last).to_contain_text("word3")
     page.click("[data-testid=stop]")
     wait_idle(page)
     assert page.locator(".msg").last.locator("[data-testid=incomplete]").count() == 1
@@ -101,9 +97,7 @@ def test_stream_stop_continue_swipe_regenerate_edit_impersonate(page: Any, live:
     assert page.locator("[data-testid=swipe-counter]").inner_text() == "2/2"
     assert last_text(page) == "A second answer."
     page.locator("[data-testid=swipe-left]").click()
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=swipe-counter]').textContent === '1/2'"
-    )
+    expect(page.locator("[data-testid=swipe-counter]")).to_have_text("1/2")
     assert last_text(page).endswith("The end.")
 
     live.book.scripts.append(Script(["Regenerated."]))
@@ -124,9 +118,7 @@ def test_stream_stop_continue_swipe_regenerate_edit_impersonate(page: Any, live:
     live.book.scripts.append(Script(["I lean ", "on the bar."]))
     page.click("[data-testid=more]")
     page.click("[data-testid=menu-impersonate]")
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=input]').value === 'I lean on the bar.'"
-    )
+    expect(page.locator("[data-testid=input]")).to_have_value("I lean on the bar.")
     page.wait_for_selector("[data-testid=send]")
     shoot(page, "chat")
     assert live.problems == []
@@ -143,9 +135,7 @@ def test_message_delete_and_chat_list(page: Any, live: Live) -> None:
     last.hover()
     last.locator("[data-testid=delete]").click()
     page.click("[data-testid=confirm]")
-    page.wait_for_function(
-        f"document.querySelectorAll('[data-testid=message]').length === {count - 1}"
-    )
+    expect(page.locator("[data-testid=message]")).to_have_count(count - 1)
     assert page.locator("[data-testid=chat-item]").count() >= 2
     assert live.problems == []
 
@@ -193,8 +183,7 @@ def test_connection_panel_connects_lists_models_and_hides_the_key(page: Any, liv
     page.wait_for_selector(".diagnosis.ok")
     assert "scripted provider ready" in page.inner_text("[data-testid=diagnosis]")
     assert page.inner_text("[data-testid=key-state]").strip() == "set …SECR"
-    page.wait_for_function("() => document.querySelector('[data-testid=conn-model]').value")
-    assert page.input_value("[data-testid=conn-model]") == "scripted-1"
+    expect(page.locator("[data-testid=conn-model]")).to_have_value("scripted-1")
     assert re.search(r"ok", page.get_attribute("#conn-dot", "class") or "")
     shoot(page, "connection")
     html = page.content()
@@ -209,9 +198,7 @@ def test_settings_world_info_and_prompt_view(page: Any, live: Live) -> None:
     page.wait_for_selector("[data-testid=samplers] [data-sampler=temperature]")
     page.fill("[data-testid=context-size]", "8192")
     page.locator("[data-testid=context-size]").dispatch_event("change")
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=settings-saved]').textContent === 'Saved'"
-    )
+    expect(page.locator("[data-testid=settings-saved]")).to_have_text("Saved")
     settings = live.app.state.engine.store.get_setting("generation")
     assert settings["context_size"] == 8192
     shoot(page, "settings")
@@ -222,10 +209,7 @@ def test_settings_world_info_and_prompt_view(page: Any, live: Live) -> None:
     page.fill("[data-testid=wi-keys]", "lantern")
     page.fill("[data-testid=wi-content]", "The lantern over the door never goes out.")
     page.click("[data-testid=wi-save]")
-    page.wait_for_function(
-        "document.querySelector('[data-testid=wi-select]') &&"
-        " document.querySelector('[data-testid=wi-select]').value"
-    )
+    expect(page.locator("[data-testid=wi-select]")).to_have_value("Lorebook 1")
     book = live.app.state.engine.store.list_lorebooks()[0]
     assert book.data["entries"]["0"]["key"] == ["lantern"]
     shoot(page, "worldinfo")

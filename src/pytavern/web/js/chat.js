@@ -305,11 +305,11 @@ export async function generate(mode, text = null) {
     failed = { message: err.message, hint: err.hint };
   } finally {
     target.finish();
-    state.generation = null;
-    setBusy(false);
   }
-  if (failed) toast(failed.message, { hint: failed.hint, bad: true, ms: 9000 });
   if (mode !== "impersonate") await reloadMessages();
+  state.generation = null;
+  setBusy(false);
+  if (failed) toast(failed.message, { hint: failed.hint, bad: true, ms: 9000 });
 }
 
 async function reloadMessages() {
