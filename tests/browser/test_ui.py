@@ -209,7 +209,7 @@ def test_settings_world_info_and_prompt_view(page: Any, live: Live) -> None:
     page.fill("[data-testid=wi-keys]", "lantern")
     page.fill("[data-testid=wi-content]", "The lantern over the door never goes out.")
     page.click("[data-testid=wi-save]")
-    expect(page.locator("[data-testid=wi-select]")).to_have_value("Lorebook 1")
+    expect(page.get_by_text("Saved Lorebook 1")).to_be_visible()
     book = live.app.state.engine.store.list_lorebooks()[0]
     assert book.data["entries"]["0"]["key"] == ["lantern"]
     shoot(page, "worldinfo")
