@@ -173,8 +173,32 @@ async def run_level(concurrency: int, total: int, one: object) -> tuple[list[Sam
     return samples, time.perf_counter() - started
 
 
+def _us(seconds_ms: float) -> str:
+    """A per-token gap for the table ('one read' when the reply came in a single read)."""
+    return f"{seconds_ms * 1000:.1f}us" if seconds_ms else "one read"
+
+
 def p50(values: list[float]) -> float:
     return statistics.median(values) * 1000
+
+
+async def engine_ttft(data_dir: Path, chats: list[int], count: int) -> float:
+    """TTFT p50 of ``Engine.generate`` called in this process (no HTTP in front)."""
+    from pytavern.engine import Engine
+    from pytavern.events import TextDelta
+    from pytavern.settings import Settings
+
+    engine = Engine.open(Settings(data_dir=data_dir))
+    times: list[float] = []
+    for _ in range(count):
+        started = time.perf_counter()
+        first = 0.0
+        async for event in engine.generate(chats.pop(), "send", "Hello"):
+            if not first and isinstance(event, TextDelta):
+                first = time.perf_counter() - started
+        times.append(first)
+    await engine.aclose()
+    return p50(times[count // 5 :])
 
 
 def setup_data(data_dir: Path, upstream: str, chats: int) -> list[int]:
@@ -226,8 +250,8 @@ async def measure(upstream: str, server: str, chats: list[int], requests: int) -
             lines.append(
                 f"{level:>7} | {d_ttft:>9.2f}ms {s_ttft:>8.2f}ms "
                 f"{s_ttft - d_ttft:>+6.2f}ms {s_ttft / d_ttft:>6.2f} | "
-                f"{d_tok * 1000:>14.1f}us {s_tok * 1000:>8.1f}us "
-                f"{s_tok / max(d_tok, 1e-9):>6.2f} | "
+                f"{_us(d_tok):>16} {_us(s_tok):>10} "
+                f"{(f'{s_tok / d_tok:.2f}' if d_tok and s_tok else 'n/a'):>6} | "
                 f"{total / direct_time:>12.0f} {total / via_time:>10.0f}"
             )
             if level == 1:
@@ -261,7 +285,7 @@ def main() -> None:
             )
             wait_port(up_port)
             upstream = f"http://127.0.0.1:{up_port}"
-            needed = 40 + sum(max(args.requests, level * 4) for level in LEVELS)
+            needed = 140 + sum(max(args.requests, level * 4) for level in LEVELS)
             chats = setup_data(Path(tmp), upstream, needed)
             server_env = env | {"PYTAVERN_DATA_DIR": tmp}
             processes.append(
@@ -288,6 +312,11 @@ def main() -> None:
             )
             for line in asyncio.run(measure(upstream, server, chats, args.requests)):
                 print(line)
+            alone = asyncio.run(engine_ttft(Path(tmp), chats, 100))
+            print(
+                f"for reference, Engine.generate in this process (store + prompt + provider, "
+                f"no HTTP): TTFT p50 {alone:.2f} ms"
+            )
         finally:
             for process in processes:
                 process.terminate()

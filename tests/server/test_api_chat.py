@@ -117,16 +117,13 @@ async def test_errors_before_the_stream_are_json_with_status(client: httpx.Async
     assert bad_mode.json()["error"]["type"] == "ValidationError"
 
 
-async def test_a_mode_that_does_not_fit_the_chat_reports_an_error_event(
-    client: httpx.AsyncClient,
-) -> None:
+async def test_a_mode_that_does_not_fit_the_chat_is_a_400(client: httpx.AsyncClient) -> None:
     chat = await start_chat(client)
     await client.delete(f"/api/messages/{chat['messages'][0]['id']}")
-    events = await generate(client, chat["id"], mode="continue")
-    assert [kind for kind, _ in events] == ["error", "finished"]
-    assert events[0][1]["kind"] == "ConfigError"
-    assert "no reply to continue" in events[0][1]["message"]
-    assert events[1][1]["reason"] == "error"
+    response = await client.post(f"/api/chats/{chat['id']}/generate", json={"mode": "continue"})
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "ConfigError"
+    assert "no reply to continue" in response.json()["error"]["message"]
 
 
 async def test_stop_of_an_unknown_generation_is_404(client: httpx.AsyncClient) -> None:

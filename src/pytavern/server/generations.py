@@ -73,8 +73,16 @@ class Generation(Response):
         self._on_done = on_done
         self._task: asyncio.Task[None] | None = None
         self.stopped = False
+        self._buffer: list[bytes] = []
+        self._ready = asyncio.Event()
+        self._ended = False
         self.status_code = status_code
         self.background = None
+
+    def prepend(self, event: StreamEvent) -> None:
+        """Send ``event`` first (the event the route already took from the stream)."""
+        self._buffer.insert(0, encode_event(event))
+        self._ready.set()
 
     def stop(self) -> None:
         """Stop the generation: the upstream request ends, the partial reply is kept."""
@@ -86,23 +94,29 @@ class Generation(Response):
         """Stream the events until they end, the client leaves or ``stop()`` is called."""
         headers = [*SSE_HEADERS, (b"x-generation-id", self.id.encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        self._task = asyncio.create_task(self._pump(send))
+        self._task = pump = asyncio.create_task(self._pump())
+        writer = asyncio.create_task(self._write(send))
         watcher = asyncio.create_task(self._watch(receive))
         try:
-            await asyncio.wait({self._task}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({pump, writer}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             watcher.cancel()
-            if not self._task.done():
-                self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            if not pump.done():
+                pump.cancel()
+            await asyncio.gather(pump, return_exceptions=True)
+            self._finish(pump)
+            await asyncio.gather(writer, return_exceptions=True)
             self._on_done()
-        if self.stopped and self._task.cancelled():
-            await _send_quietly(
-                send, frame("finished", {"type": "finished", "reason": "cancelled"})
-            )
-        await _send_quietly(send, b"", more=False)
+        if not writer.cancelled() and writer.exception() is None:
+            await _send_quietly(send, b"", more=False)
         if self.background is not None:
             await self.background()
+
+    def _finish(self, pump: asyncio.Task[None]) -> None:
+        if self.stopped and pump.cancelled():
+            self._buffer.append(frame("finished", CANCELLED))
+        self._ended = True
+        self._ready.set()
 
     async def _watch(self, receive: Receive) -> None:
         while True:
@@ -112,23 +126,31 @@ class Generation(Response):
                     self._task.cancel()
                 return
 
-    async def _pump(self, send: Send) -> None:
+    async def _pump(self) -> None:
+        """Turn events into SSE frames; a burst of events becomes one write."""
+        buffer, ready = self._buffer, self._ready
         try:
             async with aclosing(self._events) as events:  # type: ignore[type-var]
                 async for event in events:
-                    await send(
-                        {
-                            "type": "http.response.body",
-                            "body": encode_event(event),
-                            "more_body": True,
-                        }
-                    )
+                    buffer.append(encode_event(event))
+                    ready.set()
         except PytavernError as error:
-            await send(_body(error_frames(error)))
+            buffer.append(error_frames(error))
+            ready.set()
 
-
-def _body(body: bytes) -> Message:
-    return {"type": "http.response.body", "body": body, "more_body": True}
+    async def _write(self, send: Send) -> None:
+        """Send what the pump produced, as it comes; ends when the pump has ended."""
+        buffer, ready = self._buffer, self._ready
+        while True:
+            if not buffer:
+                if self._ended:
+                    return
+                await ready.wait()
+                ready.clear()
+                continue
+            chunk = buffer[0] if len(buffer) == 1 else b"".join(buffer)
+            buffer.clear()
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
 
 async def _send_quietly(send: Send, body: bytes, *, more: bool = True) -> None:
@@ -142,12 +164,16 @@ class Generations:
     def __init__(self) -> None:
         self._running: dict[str, Generation] = {}
 
-    def start(self, events: AsyncIterator[StreamEvent], owner: int = 0) -> Generation:
-        """Register a new generation over ``events``, started by user ``owner``."""
+    def start(
+        self, events: AsyncIterator[StreamEvent], owner: int = 0, first: StreamEvent | None = None
+    ) -> Generation:
+        """Register a new generation over ``events`` (``first`` already taken from them)."""
         generation_id = secrets.token_urlsafe(9)
         generation = Generation(
             generation_id, events, lambda: self.discard(generation_id), owner=owner
         )
+        if first is not None:
+            generation.prepend(first)
         self._running[generation_id] = generation
         return generation
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from pytavern.engine import GenerationMode, connection_config
+from pytavern.engine import GenerationMode
 from pytavern.errors import NotFoundError
 from pytavern.server.deps import EngineDep, GenerationsDep, OwnerDep
 from pytavern.server.generations import Generation
@@ -40,12 +40,20 @@ async def generate(
     generations: GenerationsDep,
     owner: OwnerDep,
 ) -> Generation:
-    """Run one turn and stream its events; the reply is saved however the stream ends."""
-    engine.store.get_chat(chat_id)
-    record = engine.providers.resolve(body.connection)
-    connection_config(record, engine.secrets)
+    """Run one turn and stream its events; the reply is saved however the stream ends.
+
+    The turn runs up to its first event before the answer starts, so a request that cannot
+    start (no such chat or connection, nothing to continue) is an HTTP error with a status.
+    """
     events = engine.generate(chat_id, body.mode, body.text, connection=body.connection)
-    return generations.start(events, owner)
+    try:
+        first = await anext(events)
+    except StopAsyncIteration:
+        first = None
+    except BaseException:
+        await events.aclose()  # type: ignore[attr-defined]
+        raise
+    return generations.start(events, owner, first=first)
 
 
 @router.post("/generations/{generation_id}/stop")
