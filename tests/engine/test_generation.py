@@ -135,7 +135,9 @@ async def test_swipe_regenerate_and_continue(engine: Engine, scripted: ScriptBoo
     _ = [e async for e in engine.generate(chat_id, "continue")]
     last = engine.store.last_message(chat_id)
     assert last is not None and last.text == "three more" and last.swipe_count == 3
-    assert scripted.requests[-1].prefill == "three"
+    nudge = scripted.requests[-1].messages[-1]
+    assert nudge.role == "system" and "Continue the following message" in nudge.content
+    assert nudge.content.endswith("three]")
 
 
 async def test_impersonate_saves_nothing(engine: Engine, scripted: ScriptBook) -> None:

@@ -8,6 +8,7 @@ from pytavern import __version__
 from pytavern.cli._common import data_dir_option
 from pytavern.cli.chat import chat_command
 from pytavern.cli.connections import connections_group
+from pytavern.cli.library import characters_group, chats_group, lorebooks_group
 from pytavern.cli.send import send_command
 from pytavern.cli.serve import serve_command
 from pytavern.cli.users import users_group
@@ -28,6 +29,9 @@ cli.add_command(send_command)
 cli.add_command(serve_command)
 cli.add_command(connections_group)
 cli.add_command(users_group)
+cli.add_command(characters_group)
+cli.add_command(chats_group)
+cli.add_command(lorebooks_group)
 
 
 def main() -> None:

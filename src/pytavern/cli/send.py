@@ -7,7 +7,14 @@ import sys
 import click
 
 from pytavern.cli._common import data_dir_option, json_option, open_engine, print_json, run_async
-from pytavern.cli._turns import error_line, resolve_chat, stdout, stream_turn
+from pytavern.cli._turns import TurnOutcome, error_line, resolve_chat, stdout, stream_turn
+
+
+def _reply_text(outcome: TurnOutcome, streamed: str) -> str:
+    """The reply as saved (cleaned of stop strings and a leading name), else as streamed."""
+    if outcome.finished is not None and isinstance(outcome.finished.extra.get("reply"), str):
+        return str(outcome.finished.extra["reply"])
+    return streamed
 
 
 @click.command("send")
@@ -41,7 +48,7 @@ async def send_command(
         print_json(
             {
                 "chat_id": chat.id,
-                "reply": result.text,
+                "reply": _reply_text(outcome, result.text),
                 "finish_reason": outcome.finished.reason if outcome.finished else "error",
                 "usage": result.usage.to_dict(),
                 "connection": connection_name,

@@ -1,1 +1,1 @@
-"""Data files shipped with pytavern (default character, templates)."""
+"""Data shipped with pytavern: the default character and bundled SillyTavern templates."""

@@ -12,9 +12,12 @@ from pathlib import Path
 
 from pytavern.engine.connections import ProviderPool, connection_config, key_info
 from pytavern.engine.generation import GenerationMode, plan_turn, run_turn
+from pytavern.engine.preferences import load_preferences
+from pytavern.engine.prompting import load_persona
 from pytavern.engine.setup import install_defaults
 from pytavern.events import StreamEvent
-from pytavern.prompt.basic import card_fields, substitute_names
+from pytavern.formats.cards import card_from_dict
+from pytavern.prompt.macros import MacroContext, evaluate
 from pytavern.providers.base import Provider
 from pytavern.secrets import SecretStore
 from pytavern.settings import Settings
@@ -72,8 +75,10 @@ class Engine:
         """Create a chat that opens with the character's first message."""
         character = self.store.get_character(character_id)
         chat = self.store.create_chat(character_id, title=character.name)
-        fields = card_fields(character.card)
-        greeting = substitute_names(fields["first_mes"], fields["name"], self.user_name)
+        card = card_from_dict(character.card, filename=character.name)
+        persona, _book = load_persona(self.store, load_preferences(self.store))
+        context = MacroContext(user=persona.name, char=card.name, chat_id=str(chat.id))
+        greeting = evaluate(card.first_mes, context)
         if greeting.strip():
             self.store.append_message(chat.id, role="assistant", name=character.name, text=greeting)
         return self.store.get_chat(chat.id)
@@ -101,7 +106,7 @@ class Engine:
         card = self.store.get_character(chat.character_id).card
         record, provider = await self.provider(connection)
         plan = plan_turn(self.store, chat_id, mode, text)
-        turn = run_turn(self.store, provider, plan, card=card, user=self.user_name, record=record)
+        turn = run_turn(self.store, provider, plan, card=card, record=record)
         async with aclosing(turn) as events:
             async for event in events:
                 yield event

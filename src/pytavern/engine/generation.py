@@ -1,8 +1,8 @@
-"""One chat turn: load what the prompt needs, stream from the provider, persist.
+"""One chat turn: build the prompt, stream from the provider, persist as it streams.
 
-The user's message is committed before generation starts; the reply is committed when the
-stream ends; a reply cut short (stop, upstream error, lost client) is kept, marked
-``incomplete``, with what had arrived.
+The user's message is committed before generation starts; the reply is written while it
+streams (marked ``incomplete``) and completed when the stream ends; a reply cut short (stop,
+upstream error, lost client, crash) keeps what had arrived.
 """
 
 from __future__ import annotations
@@ -12,28 +12,24 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pytavern.engine.preferences import (
-    DEFAULT_MAX_TOKENS,
-    GenerationPreferences,
-    load_preferences,
-    sampling_for,
-)
+from pytavern.engine.preferences import load_preferences
+from pytavern.engine.prompting import PromptJob, breakdown_dict, build, load_persona
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
 from pytavern.errors import ConfigError, PytavernError
-from pytavern.events import (
-    Accumulator,
-    ErrorEvent,
-    Finished,
-    StreamEvent,
-    TextDelta,
-)
-from pytavern.prompt.basic import HistoryItem, build_messages, card_fields
+from pytavern.events import Accumulator, ErrorEvent, Finished, StreamEvent, TextDelta
+from pytavern.prompt.assemble import clean_reply
+from pytavern.prompt.inputs import BuiltPrompt, GenerationType, PromptInput
 from pytavern.providers.base import Provider
 from pytavern.store import ConnectionRecord, MessageRecord, Store, SwipeStatus
-from pytavern.types import GenerationRequest, Role
 
 GenerationMode = Literal["send", "regenerate", "swipe", "continue", "impersonate"]
-HISTORY_WINDOW = 400
+GENERATION_TYPES: dict[GenerationMode, GenerationType] = {
+    "send": "normal",
+    "regenerate": "regenerate",
+    "swipe": "swipe",
+    "continue": "continue",
+    "impersonate": "impersonate",
+}
 
 
 @dataclass(slots=True)
@@ -42,59 +38,51 @@ class TurnPlan:
 
     mode: GenerationMode
     chat_id: int
-    history: list[MessageRecord]
     target: MessageRecord | None = None
-    prefill: str | None = None
     persisted: dict[str, Any] = field(default_factory=dict)
-
-
-def _role(record: MessageRecord) -> Role:
-    return "user" if record.role == "user" else "system" if record.role == "system" else "assistant"
 
 
 def plan_turn(store: Store, chat_id: int, mode: GenerationMode, text: str | None) -> TurnPlan:
     """Check the mode against the chat and commit the user's message when there is one."""
     if mode == "send" and text:
-        store.append_message(chat_id, role="user", name="", text=text)
-    history = store.history(chat_id, limit=HISTORY_WINDOW)
-    last = history[-1] if history else None
+        persona, _book = load_persona(store, load_preferences(store))
+        store.append_message(chat_id, role="user", name=persona.name, text=text)
+    last = store.last_message(chat_id)
     if mode in ("regenerate", "swipe", "continue"):
         if last is None or last.role != "assistant":
             raise ConfigError(
                 f"there is no reply to {mode}",
                 hint="Send a message first; regenerate, swipe and continue work on the last reply",
             )
-        if mode == "continue":
-            return TurnPlan(mode, chat_id, history[:-1], target=last, prefill=last.text)
-        return TurnPlan(mode, chat_id, history[:-1], target=last)
-    return TurnPlan(mode, chat_id, history)
+        return TurnPlan(mode, chat_id, target=last)
+    return TurnPlan(mode, chat_id)
 
 
-def build_request(
-    plan: TurnPlan,
-    card: dict[str, Any],
-    user: str,
-    record: ConnectionRecord,
-    preferences: GenerationPreferences,
-) -> GenerationRequest:
-    """The provider request for a planned turn."""
-    sampling = sampling_for(preferences, record)
-    budget = preferences.context_size - (sampling.max_tokens or DEFAULT_MAX_TOKENS)
-    items = [HistoryItem(_role(message), message.text) for message in plan.history]
-    messages = build_messages(
-        card, items, user=user, budget_tokens=budget, impersonate=plan.mode == "impersonate"
+def prepare_prompt(
+    store: Store, plan: TurnPlan, card: dict[str, Any], record: ConnectionRecord, provider: Provider
+) -> tuple[PromptInput, BuiltPrompt, Any]:
+    """Build the prompt and request for a planned turn."""
+    job = PromptJob(
+        chat=store.get_chat(plan.chat_id),
+        card=card,
+        generation_type=GENERATION_TYPES[plan.mode],
+        record=record,
+        provider=provider,
+        preferences=load_preferences(store),
     )
-    return GenerationRequest(
-        messages=messages,
-        model=record.model,
-        sampling=sampling,
-        prefill=plan.prefill,
-        context_size=preferences.context_size,
-    )
+    return build(store, job)
 
 
 def _final_status(reason: str, error: PytavernError | None) -> SwipeStatus:
     return "incomplete" if error is not None or reason == "cancelled" else "complete"
+
+
+def _remember_prompt(store: Store, chat_id: int, built: BuiltPrompt) -> None:
+    chat = store.get_chat(chat_id)
+    metadata = dict(chat.metadata)
+    metadata["timedWorldInfo"] = built.timed_state.to_dict()
+    metadata["last_prompt"] = breakdown_dict(built)
+    store.update_chat(chat_id, metadata=metadata)
 
 
 async def run_turn(
@@ -103,15 +91,14 @@ async def run_turn(
     plan: TurnPlan,
     *,
     card: dict[str, Any],
-    user: str,
     record: ConnectionRecord,
 ) -> AsyncGenerator[StreamEvent, None]:
     """Stream one turn, persisting its result however the stream ends."""
-    request = build_request(plan, card, user, record, load_preferences(store))
+    inp, built, request = prepare_prompt(store, plan, card, record, provider)
+    _remember_prompt(store, plan.chat_id, built)
     accumulator = Accumulator()
     writer = ReplyWriter(
-        store,
-        ReplyTarget(plan.mode, plan.chat_id, card_fields(card)["name"], record.name, plan.target),
+        store, ReplyTarget(plan.mode, plan.chat_id, inp.card.name, record.name, plan.target)
     )
     error: PytavernError | None = None
     finished: Finished | None = None
@@ -131,12 +118,14 @@ async def run_turn(
     finally:
         await _close(stream)
         reason = accumulator.finish_reason or ("error" if error else "cancelled")
+        final_text = clean_reply(inp, built, accumulator.text)
         saved = writer.finish(
             accumulator,
+            text=final_text,
             status=_final_status(reason, error),
             outcome={"finish_reason": reason, "error": str(error) if error else None},
         )
-        plan.persisted = _persisted_info(saved, started)
+        plan.persisted = _persisted_info(saved, started) | {"reply": final_text}
     if error is not None:
         yield ErrorEvent(
             message=error.message, kind=error.kind, hint=error.hint, retryable=error.retryable

@@ -44,6 +44,8 @@ class GenerationPreferences(BaseModel):
     system_prompt: str | None = None
     """The main prompt; ``None`` keeps SillyTavern's default."""
     persona_id: int | None = None
+    world_info: list[str] = Field(default_factory=list)
+    """Names of the global lorebooks in play for every chat."""
     author_note: AuthorNote = Field(default_factory=AuthorNote)
 
 

@@ -49,16 +49,21 @@ class ReplyWriter:
             return
         now = time.monotonic()
         if self._saved is None or now - self._last_flush >= FLUSH_SECONDS:
-            self._write(accumulator, "incomplete", {})
+            self._write(accumulator.text, "incomplete", {})
             self._last_flush = now
 
     def finish(
-        self, accumulator: Accumulator, *, status: SwipeStatus, outcome: dict[str, Any]
+        self,
+        accumulator: Accumulator,
+        *,
+        text: str,
+        status: SwipeStatus,
+        outcome: dict[str, Any],
     ) -> MessageRecord | None:
-        """Write the final text and how the generation ended."""
+        """Write the final (cleaned) text and how the generation ended."""
         if self._target.mode == "impersonate":
             return None
-        if not accumulator.text and self._saved is None:
+        if not text and self._saved is None:
             return None
         fields = {
             "reasoning": accumulator.reasoning,
@@ -66,14 +71,14 @@ class ReplyWriter:
             "usage": accumulator.usage.to_dict(),
             **outcome,
         }
-        self._write(accumulator, status, fields)
+        self._write(text, status, fields)
         return self._saved
 
-    def _write(self, accumulator: Accumulator, status: SwipeStatus, fields: dict[str, Any]) -> None:
+    def _write(self, text: str, status: SwipeStatus, fields: dict[str, Any]) -> None:
         fields = {"connection": self._target.connection, **fields}
         target = self._target.message
         if self._target.mode == "continue" and target is not None:
-            text = target.text + accumulator.text
+            text = target.text + text
             self._saved = self._store.update_swipe(
                 target.id, target.active_swipe, text=text, status=status, **fields
             )
@@ -81,20 +86,18 @@ class ReplyWriter:
             self._saved = self._store.update_swipe(
                 self._saved.id,
                 self._saved.active_swipe,
-                text=accumulator.text,
+                text=text,
                 status=status,
                 **fields,
             )
         elif self._target.mode in ("regenerate", "swipe") and target is not None:
-            self._saved = self._store.add_swipe(
-                target.id, text=accumulator.text, status=status, **fields
-            )
+            self._saved = self._store.add_swipe(target.id, text=text, status=status, **fields)
         else:
             self._saved = self._store.append_message(
                 self._target.chat_id,
                 role="assistant",
                 name=self._target.character_name,
-                text=accumulator.text,
+                text=text,
                 status=status,
                 **fields,
             )

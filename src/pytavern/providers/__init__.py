@@ -25,6 +25,103 @@ class ApiType:
 
 _REGISTRY: dict[str, ApiType] = {
     "local": ApiType("pytavern.providers.local:LocalProvider", "Built-in model", needs_url=False),
+    "kobold": ApiType(
+        "pytavern.providers.kobold:KoboldProvider",
+        "KoboldAI United (classic API)",
+        default_url="http://127.0.0.1:5000",
+    ),
+    "koboldcpp": ApiType(
+        "pytavern.providers.kobold:KoboldCppProvider",
+        "KoboldCpp",
+        key_env="KOBOLDCPP_API_KEY",
+        default_url="http://127.0.0.1:5001",
+    ),
+    "ooba": ApiType(
+        "pytavern.providers.openai_text:OobaProvider",
+        "text-generation-webui (Oobabooga)",
+        key_env="OOBA_API_KEY",
+        default_url="http://127.0.0.1:5000",
+    ),
+    "tabby": ApiType(
+        "pytavern.providers.openai_text:TabbyProvider",
+        "TabbyAPI",
+        key_env="TABBY_API_KEY",
+        default_url="http://127.0.0.1:5000",
+    ),
+    "vllm": ApiType(
+        "pytavern.providers.openai_text:VllmProvider",
+        "vLLM",
+        key_env="VLLM_API_KEY",
+        default_url="http://127.0.0.1:8000",
+    ),
+    "mancer": ApiType(
+        "pytavern.providers.openai_text:MancerProvider",
+        "Mancer",
+        key_env="MANCER_API_KEY",
+        default_url="https://neuro.mancer.tech",
+    ),
+    "dreamgen": ApiType(
+        "pytavern.providers.openai_text:DreamGenProvider",
+        "DreamGen",
+        key_env="DREAMGEN_API_KEY",
+        default_url="https://dreamgen.com",
+    ),
+    "llamacpp": ApiType(
+        "pytavern.providers.llamacpp:LlamaCppProvider",
+        "llama.cpp server",
+        key_env="LLAMACPP_API_KEY",
+        default_url="http://127.0.0.1:8080",
+    ),
+    "ollama": ApiType(
+        "pytavern.providers.ollama:OllamaProvider",
+        "Ollama",
+        default_url="http://127.0.0.1:11434",
+    ),
+    "horde": ApiType(
+        "pytavern.providers.horde:HordeProvider",
+        "AI Horde",
+        key_env="HORDE_API_KEY",
+        default_url="https://aihorde.net/api",
+    ),
+    "novelai": ApiType(
+        "pytavern.providers.novelai:NovelAIProvider",
+        "NovelAI",
+        key_env="NOVELAI_API_KEY",
+        default_url="https://text.novelai.net",
+    ),
+    "openai": ApiType(
+        "pytavern.providers.openai_compat:OpenAICompatProvider",
+        "OpenAI",
+        needs_url=False,
+        key_env="OPENAI_API_KEY",
+        default_url="https://api.openai.com/v1",
+    ),
+    "claude": ApiType(
+        "pytavern.providers.anthropic:AnthropicProvider",
+        "Anthropic Claude",
+        needs_url=False,
+        key_env="ANTHROPIC_API_KEY",
+        default_url="https://api.anthropic.com/v1",
+    ),
+    "gemini": ApiType(
+        "pytavern.providers.gemini:GeminiProvider",
+        "Google Gemini (AI Studio)",
+        needs_url=False,
+        key_env="GEMINI_API_KEY",
+        default_url="https://generativelanguage.googleapis.com",
+    ),
+    "openrouter": ApiType(
+        "pytavern.providers.openai_compat:OpenAICompatProvider",
+        "OpenRouter",
+        needs_url=False,
+        key_env="OPENROUTER_API_KEY",
+        default_url="https://openrouter.ai/api/v1",
+    ),
+    "custom": ApiType(
+        "pytavern.providers.openai_compat:OpenAICompatProvider",
+        "Custom OpenAI-compatible",
+        needs_url=True,
+    ),
 }
 
 

@@ -6,6 +6,7 @@ reading history reads only the window asked for.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, delete, func, select
@@ -13,7 +14,13 @@ from sqlalchemy.orm import Session
 
 from pytavern.errors import NotFoundError
 from pytavern.store._base import StoreBase, dumps, loads
-from pytavern.store.records import ChatRecord, MessageRecord, SwipeRecord, SwipeStatus
+from pytavern.store.records import (
+    ChatRecord,
+    MessageRecord,
+    NewMessage,
+    SwipeRecord,
+    SwipeStatus,
+)
 from pytavern.store.schema import CharacterRow, ChatRow, MessageRow, SwipeRow, utcnow
 
 
@@ -83,6 +90,30 @@ class ChatsMixin(StoreBase):
             session.add(row)
             session.flush()
             return _chat_record(row, 0)
+
+    def import_chat(
+        self,
+        character_id: int,
+        *,
+        title: str,
+        metadata: dict[str, Any],
+        messages: Sequence[NewMessage],
+    ) -> ChatRecord:
+        """Create a chat with all its messages in one transaction (all or nothing)."""
+        with self.transaction() as session:
+            self._owned_character(session, character_id)
+            chat = ChatRow(
+                owner_id=self.owner_id,
+                character_id=character_id,
+                title=title,
+                metadata_json=dumps(metadata),
+                next_position=len(messages),
+            )
+            session.add(chat)
+            session.flush()
+            for position, message in enumerate(messages):
+                _add_imported(session, chat.id, position, message)
+            return _chat_record(chat, len(messages))
 
     def get_chat(self, chat_id: int) -> ChatRecord:
         """The chat with this id."""
@@ -276,6 +307,24 @@ class ChatsMixin(StoreBase):
         if row is None:
             raise NotFoundError(f"message {message_id} has no swipe {swipe_index}")
         return row
+
+
+def _add_imported(session: Session, chat_id: int, position: int, message: NewMessage) -> None:
+    swipes = message.swipes or [""]
+    row = MessageRow(
+        chat_id=chat_id,
+        position=position,
+        role=message.role,
+        name=message.name,
+        active_swipe=min(max(message.active_swipe, 0), len(swipes) - 1),
+        swipe_count=len(swipes),
+        extra=dumps(message.extra),
+    )
+    session.add(row)
+    session.flush()
+    session.add_all(
+        _new_swipe(row.id, index, text, "complete", {}) for index, text in enumerate(swipes)
+    )
 
 
 _SWIPE_FIELDS = frozenset({"reasoning", "finish_reason", "error", "model", "connection", "usage"})

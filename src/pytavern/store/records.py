@@ -135,3 +135,14 @@ class UserRecord:
     password_hash: str = field(repr=False)
     is_admin: bool
     enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message to import: its swipes (the texts), which one is shown, and extras."""
+
+    role: str
+    name: str
+    swipes: list[str]
+    active_swipe: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)

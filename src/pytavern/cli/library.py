@@ -1,0 +1,207 @@
+"""``pytavern characters | chats | lorebooks``: import, export and list SillyTavern files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pytavern.cli._common import data_dir_option, json_option, open_engine, print_json, run_async
+from pytavern.engine import transfer
+from pytavern.errors import FormatError
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+def read_input(path: Path) -> bytes:
+    """Read an input file, refusing huge ones with a clear error."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot be read ({exc.strerror})") from None
+    if size > MAX_FILE_BYTES:
+        raise FormatError(f"{path}: the file is too large ({size} bytes)")
+    return path.read_bytes()
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write an exported file, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+IN_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+OUT_FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+@click.group("characters")
+@data_dir_option
+def characters_group() -> None:
+    """Character cards (SillyTavern V1/V2/V3, PNG or JSON)."""
+
+
+@characters_group.command("import")
+@click.argument("file", type=IN_FILE)
+@data_dir_option
+@json_option
+@run_async
+async def import_character(file: Path, as_json: bool) -> None:
+    """Import a character card."""
+    data = read_input(file)
+    async with open_engine() as engine:
+        record = transfer.import_card(engine.store, data, file.name)
+    if as_json:
+        print_json({"id": record.id, "name": record.name})
+    else:
+        click.echo(f"imported {record.name!r} (id {record.id})")
+
+
+@characters_group.command("export")
+@click.argument("name")
+@click.option("--out", required=True, type=OUT_FILE, help="A .png or .json file.")
+@data_dir_option
+@run_async
+async def export_character(name: str, out: Path) -> None:
+    """Export a character card (PNG with its avatar, or JSON, by the file's extension)."""
+    async with open_engine() as engine:
+        record = engine.store.find_character(name)
+        data = transfer.export_card(engine.store, record.id, png=out.suffix.lower() == ".png")
+    write_output(out, data)
+    click.echo(f"wrote {out}")
+
+
+@characters_group.command("list")
+@data_dir_option
+@json_option
+@run_async
+async def list_characters(as_json: bool) -> None:
+    """List the characters."""
+    async with open_engine() as engine:
+        rows = [
+            {"id": c.id, "name": c.name, "chats": len(engine.store.list_chats(c.id))}
+            for c in engine.store.list_characters()
+        ]
+    if as_json:
+        print_json(rows)
+    else:
+        for row in rows:
+            click.echo(f"{row['id']:>5}  {row['name']}  ({row['chats']} chats)")
+
+
+@click.group("chats")
+@data_dir_option
+def chats_group() -> None:
+    """Chats (SillyTavern JSONL)."""
+
+
+@chats_group.command("import")
+@click.argument("file", type=IN_FILE)
+@click.option("--character", required=True, help="The character the chat belongs to.")
+@data_dir_option
+@json_option
+@run_async
+async def import_chat(file: Path, character: str, as_json: bool) -> None:
+    """Import a SillyTavern chat file for a character."""
+    data = read_input(file)
+    async with open_engine() as engine:
+        record = engine.store.find_character(character)
+        chat = transfer.import_chat(engine.store, data, file.name, record.id)
+    if as_json:
+        print_json({"id": chat.id, "messages": chat.message_count})
+    else:
+        click.echo(f"imported chat {chat.id} ({chat.message_count} messages)")
+
+
+@chats_group.command("export")
+@click.argument("chat_id", type=int)
+@click.option("--out", required=True, type=OUT_FILE)
+@data_dir_option
+@run_async
+async def export_chat(chat_id: int, out: Path) -> None:
+    """Export a chat as SillyTavern JSONL."""
+    async with open_engine() as engine:
+        data = transfer.export_chat(engine.store, chat_id)
+    write_output(out, data)
+    click.echo(f"wrote {out}")
+
+
+@chats_group.command("list")
+@click.option("--character", help="Only this character's chats.")
+@data_dir_option
+@json_option
+@run_async
+async def list_chats(character: str | None, as_json: bool) -> None:
+    """List chats, newest first."""
+    async with open_engine() as engine:
+        owner = engine.store.find_character(character).id if character else None
+        names = {c.id: c.name for c in engine.store.list_characters()}
+        rows = [
+            {
+                "id": chat.id,
+                "character": names.get(chat.character_id, "?"),
+                "title": chat.title,
+                "messages": chat.message_count,
+                "updated_at": chat.updated_at.isoformat(),
+            }
+            for chat in engine.store.list_chats(owner)
+        ]
+    if as_json:
+        print_json(rows)
+    else:
+        for row in rows:
+            click.echo(f"{row['id']:>5}  {row['character']:<20} {row['messages']:>5} messages")
+
+
+@click.group("lorebooks")
+@data_dir_option
+def lorebooks_group() -> None:
+    """Lorebooks (SillyTavern World Info JSON)."""
+
+
+@lorebooks_group.command("import")
+@click.argument("file", type=IN_FILE)
+@click.option("--name", help="Name to store it under (default: the file name).")
+@data_dir_option
+@json_option
+@run_async
+async def import_lorebook(file: Path, name: str | None, as_json: bool) -> None:
+    """Import a World Info file."""
+    data = read_input(file)
+    async with open_engine() as engine:
+        record = transfer.import_lorebook(engine.store, data, file.name, name)
+    entries = len(record.data.get("entries") or {})
+    if as_json:
+        print_json({"name": record.name, "entries": entries})
+    else:
+        click.echo(f"imported lorebook {record.name!r} ({entries} entries)")
+
+
+@lorebooks_group.command("export")
+@click.argument("name")
+@click.option("--out", required=True, type=OUT_FILE)
+@data_dir_option
+@run_async
+async def export_lorebook(name: str, out: Path) -> None:
+    """Export a lorebook as World Info JSON."""
+    async with open_engine() as engine:
+        data = transfer.export_lorebook(engine.store, name)
+    write_output(out, data)
+    click.echo(f"wrote {out}")
+
+
+@lorebooks_group.command("list")
+@data_dir_option
+@json_option
+@run_async
+async def list_lorebooks(as_json: bool) -> None:
+    """List the lorebooks."""
+    async with open_engine() as engine:
+        rows = [
+            {"name": b.name, "entries": len(b.data.get("entries") or {})}
+            for b in engine.store.list_lorebooks()
+        ]
+    if as_json:
+        print_json(rows)
+    else:
+        for row in rows:
+            click.echo(f"{row['name']}  ({row['entries']} entries)")

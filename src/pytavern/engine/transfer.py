@@ -1,0 +1,163 @@
+"""Importing and exporting SillyTavern files: cards, chats and lorebooks.
+
+Both faces (CLI and server) call these. Imports are all-or-nothing: a file is parsed
+completely (a broken one raises ``FormatError`` naming it) before anything is stored, and a
+chat is stored in one transaction. Every field we do not model is kept and written back.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from pytavern.formats.cards import Card, card_from_dict, card_to_json, read_card, write_card_png
+from pytavern.formats.chats import (
+    ChatFile,
+    ChatHeader,
+    chat_to_jsonl,
+    new_record,
+    parse_chat_jsonl,
+)
+from pytavern.formats.chats import (
+    ChatRecord as ChatLine,
+)
+from pytavern.formats.worldinfo import Lorebook, lorebook_from_dict, lorebook_to_json, read_lorebook
+from pytavern.store import (
+    CharacterRecord,
+    ChatRecord,
+    LorebookRecord,
+    MessageRecord,
+    NewMessage,
+    Store,
+)
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+ST_LINE = "st"
+"""Key in a message's ``extra`` holding the SillyTavern line's other fields."""
+ST_HEADER = "_st_header"
+"""Key in a chat's metadata holding the SillyTavern header's other fields."""
+PRIVATE_METADATA = frozenset({ST_HEADER, "last_prompt"})
+ST_LINE_ORDER = (
+    "name",
+    "is_user",
+    "is_system",
+    "send_date",
+    "mes",
+    "swipe_id",
+    "swipes",
+    "swipe_info",
+    "extra",
+)
+MODELLED_LINE_FIELDS = frozenset({"mes", "swipes", "swipe_id", "name", "is_user"})
+
+
+def import_card(store: Store, data: bytes, filename: str) -> CharacterRecord:
+    """Store a character from a card file (PNG with ``chara``/``ccv3``, or JSON)."""
+    card = read_card(data, filename)
+    avatar = data if data.startswith(PNG_MAGIC) else None
+    return store.add_character(card.raw, avatar=avatar)
+
+
+def export_card(store: Store, character_id: int, *, png: bool) -> bytes:
+    """A character's card as PNG (with its avatar) or JSON bytes."""
+    record = store.get_character(character_id)
+    card = card_from_dict(record.card, filename=record.name)
+    if png:
+        return write_card_png(card, store.character_avatar(character_id))
+    return card_to_json(card)
+
+
+def character_card(record: CharacterRecord) -> Card:
+    """The typed card of a stored character."""
+    return card_from_dict(record.card, filename=record.name)
+
+
+def import_lorebook(store: Store, data: bytes, filename: str, name: str | None) -> LorebookRecord:
+    """Store a World Info file (named after the file unless ``name`` is given)."""
+    book = read_lorebook(data, filename, name)
+    return store.save_lorebook(book.name, book.raw)
+
+
+def export_lorebook(store: Store, name: str) -> bytes:
+    """A stored lorebook as SillyTavern World Info JSON."""
+    record = store.get_lorebook(name)
+    book: Lorebook = lorebook_from_dict(record.data, record.name)
+    return lorebook_to_json(book)
+
+
+def _new_message(line: ChatLine) -> NewMessage:
+    swipes = line.swipes or [line.mes]
+    active = min(line.swipe_id, len(swipes) - 1) if line.swipes else 0
+    if swipes[active] != line.mes:
+        swipes = [*swipes[:active], line.mes, *swipes[active + 1 :]]
+    rest = {k: v for k, v in line.raw.items() if k not in MODELLED_LINE_FIELDS}
+    rest["has_swipes"] = "swipes" in line.raw
+    rest["key_order"] = list(line.raw)
+    return NewMessage(
+        role="user" if line.is_user else "assistant",
+        name=line.name,
+        swipes=swipes,
+        active_swipe=active,
+        extra={ST_LINE: rest},
+    )
+
+
+def import_chat(store: Store, data: bytes, filename: str, character_id: int) -> ChatRecord:
+    """Store a SillyTavern chat (JSONL) as a new chat of a character."""
+    parsed = parse_chat_jsonl(data, filename)
+    header = dict(parsed.header.raw) if parsed.header else {}
+    metadata = dict(header.pop("chat_metadata", None) or {})
+    metadata[ST_HEADER] = header
+    title = filename.rsplit("/", 1)[-1].removesuffix(".jsonl")
+    messages = [_new_message(line) for line in parsed.messages]
+    return store.import_chat(character_id, title=title, metadata=metadata, messages=messages)
+
+
+def _line(store: Store, message: MessageRecord) -> dict[str, Any]:
+    st = dict(message.extra.get(ST_LINE) or {})
+    if not st:
+        created = message.created_at or datetime.now(UTC)
+        fresh = new_record(
+            message.name, message.text, is_user=message.is_user, send_date=_st_date(created)
+        )
+        st = {k: v for k, v in fresh.raw.items() if k not in MODELLED_LINE_FIELDS}
+        st["has_swipes"] = message.swipe_count > 1
+    has_swipes = bool(st.pop("has_swipes", False)) or message.swipe_count > 1
+    order: list[str] = list(st.pop("key_order", None) or ST_LINE_ORDER)
+    line: dict[str, Any] = {"name": message.name, "is_user": message.is_user, **st}
+    line["mes"] = message.text
+    if has_swipes:
+        line["swipe_id"] = message.active_swipe
+        line["swipes"] = [swipe.text for swipe in store.list_swipes(message.id)]
+        line.setdefault("swipe_info", [])
+    return {k: line[k] for k in order if k in line} | line
+
+
+def _st_date(moment: datetime) -> str:
+    return f"{moment:%B} {moment.day}, {moment.year} {moment:%I:%M%p}".lower().capitalize()
+
+
+def export_chat(store: Store, chat_id: int) -> bytes:
+    """A stored chat as SillyTavern JSONL (header line, then one message per line)."""
+    chat = store.get_chat(chat_id)
+    character = store.get_character(chat.character_id)
+    header = dict(chat.metadata.get(ST_HEADER) or {})
+    header.setdefault("user_name", "User")
+    header.setdefault("character_name", character.name)
+    header.setdefault("create_date", _st_date(chat.created_at))
+    header["chat_metadata"] = {k: v for k, v in chat.metadata.items() if k not in PRIVATE_METADATA}
+    lines = [ChatLine(_line(store, message)) for message in store.history(chat_id)]
+    return chat_to_jsonl(ChatFile(ChatHeader(_ordered_header(header)), lines))
+
+
+def _ordered_header(header: dict[str, Any]) -> dict[str, Any]:
+    first = ("user_name", "character_name", "create_date", "chat_metadata")
+    return {k: header[k] for k in first if k in header} | {
+        k: v for k, v in header.items() if k not in first
+    }
+
+
+def dumps_pretty(value: Any) -> str:
+    """Indented JSON for people."""
+    return json.dumps(value, indent=2, ensure_ascii=False)

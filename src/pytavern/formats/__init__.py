@@ -1,0 +1,1 @@
+"""SillyTavern-compatible file formats: cards, chats, lorebooks, presets (pure, no I/O)."""

@@ -1,0 +1,298 @@
+"""Chat Completion prompts: SillyTavern's prompt manager, budgeted newest-first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from pytavern.errors import ConfigError
+from pytavern.prompt.common import BEFORE_PROMPT, IN_PROMPT, Prepared, depth_injections, prepare
+from pytavern.prompt.examples import split_blocks, split_turns
+from pytavern.prompt.inputs import (
+    Breakdown,
+    BuiltPrompt,
+    HistoryMessage,
+    PromptInput,
+    PromptItem,
+    PromptPart,
+)
+from pytavern.prompt.macros import evaluate
+from pytavern.prompt.tokens import Tokenizer
+from pytavern.types import ChatMessage, Role
+
+_ROLES: tuple[Role, Role, Role] = ("system", "user", "assistant")
+
+
+@dataclass(slots=True)
+class _Budget:
+    tokenizer: Tokenizer
+    limit: int
+    used: int = 3  # every reply is primed with the assistant header
+
+    def cost(self, msg: ChatMessage) -> int:
+        name = self.tokenizer.count(msg.name) + 1 if msg.name else 0
+        return self.tokenizer.count(msg.content) + 3 + name
+
+    def fits(self, cost: int) -> bool:
+        return self.used + cost <= self.limit
+
+
+@dataclass(slots=True)
+class _Parts:
+    by_id: dict[str, list[ChatMessage]] = field(default_factory=dict)
+    tokens: dict[str, int] = field(default_factory=dict)
+
+
+def build_chat(inp: PromptInput) -> BuiltPrompt:
+    """Build a Chat Completion message list following SillyTavern's prompt manager."""
+    p = prepare(inp)
+    s = inp.settings
+    budget = _Budget(inp.tokenizer, s.context_size - s.max_reply_tokens)
+    parts = _fixed_parts(inp, p, budget)
+    control = _control(inp, p)
+    reserved = sum(budget.cost(m) for m in control)
+    budget.used += reserved
+    history, cut, included = _history(inp, p, budget)
+    parts.by_id["chatHistory"] = history
+    examples, ex_included, ex_total = _examples(inp, p, budget)
+    parts.by_id["dialogueExamples"] = examples
+    messages = [m for item in _order(inp) for m in parts.by_id.get(item.identifier, [])]
+    messages.extend(control)
+    prefill = _continue_prefill(inp, p, messages)
+    if s.chat.squash_system_messages:
+        markers = {p.sub(s.chat.new_chat_prompt), p.sub(s.chat.new_example_chat_prompt)}
+        messages = _squash(messages, markers)
+    parts.tokens["chatHistory"] = sum(budget.cost(m) for m in history)
+    parts.tokens["dialogueExamples"] = sum(budget.cost(m) for m in examples)
+    breakdown = Breakdown(
+        parts=tuple(PromptPart(k, v) for k, v in parts.tokens.items() if v),
+        budget=budget.limit,
+        total_tokens=budget.used,
+        history_included=included,
+        history_total=p.view.chat_length,
+        examples_included=ex_included,
+        examples_total=ex_total,
+        lore=p.lore.activated,
+        lore_skipped=p.lore.skipped,
+        cut=tuple(cut),
+    )
+    return BuiltPrompt(tuple(messages), None, [], prefill, breakdown, p.lore.timed_state)
+
+
+def _order(inp: PromptInput) -> list[PromptItem]:
+    return [i for i in inp.settings.chat.prompt_order if i.enabled or i.identifier == "main"]
+
+
+def _content(inp: PromptInput, p: Prepared, item: PromptItem) -> str:
+    c, s = inp.settings.chat, inp.settings
+    ident = item.identifier
+    if ident == "main":
+        text = c.main_prompt if item.content is None else item.content
+        if p.card_system and s.prefer_character_prompt and not item.forbid_overrides:
+            return evaluate(p.card_system, p.macros, original=text)
+        return p.sub(text)
+    if ident == "jailbreak":
+        text = c.post_history_instructions if item.content is None else item.content
+        if p.card_jailbreak and s.prefer_character_jailbreak and not item.forbid_overrides:
+            return evaluate(p.card_jailbreak, p.macros, original=text)
+        return p.sub(text)
+    builtin = {
+        "worldInfoBefore": _wi(c.wi_format, p.lore.before),
+        "worldInfoAfter": _wi(c.wi_format, p.lore.after),
+        "charDescription": p.description,
+        "charPersonality": p.sub(c.personality_format) if p.personality else "",
+        "scenario": p.sub(c.scenario_format) if p.scenario else "",
+        "personaDescription": p.persona if inp.persona.position == IN_PROMPT else "",
+        "nsfw": p.sub(c.nsfw_prompt if item.content is None else item.content),
+        "enhanceDefinitions": p.sub(
+            c.enhance_definitions if item.content is None else item.content
+        ),
+    }
+    if ident in builtin:
+        return builtin[ident]
+    return p.sub(item.content or "")
+
+
+def _wi(fmt: str, text: str) -> str:
+    if not text:
+        return ""
+    return fmt.replace("{0}", text) if fmt.strip() else text
+
+
+def _fixed_parts(inp: PromptInput, p: Prepared, budget: _Budget) -> _Parts:
+    parts = _Parts()
+    for item in _order(inp):
+        if item.identifier in ("chatHistory", "dialogueExamples") or item.injection_position == 1:
+            continue
+        content = _content(inp, p, item)
+        msgs = [ChatMessage(item.role or "system", content)] if content else []
+        if item.identifier == "main":
+            msgs = _with_anchors(p, msgs)
+        parts.by_id[item.identifier] = msgs
+        parts.tokens[item.identifier] = sum(budget.cost(m) for m in msgs)
+        budget.used += parts.tokens[item.identifier]
+    if budget.used > budget.limit:
+        raise ConfigError(
+            f"the prompt's fixed parts need {budget.used} tokens but only {budget.limit} fit "
+            "(context size minus reply length)",
+            hint="Raise the context size, lower the reply length, or shorten the card, "
+            "persona or lore.",
+        )
+    return parts
+
+
+def _with_anchors(p: Prepared, msgs: list[ChatMessage]) -> list[ChatMessage]:
+    before = [ChatMessage(_ROLES[e.role], e.text) for e in p.ext if e.position == BEFORE_PROMPT]
+    after = [ChatMessage(_ROLES[e.role], e.text) for e in p.ext if e.position == IN_PROMPT]
+    return [m for m in (*before, *msgs, *after) if m.content]
+
+
+def _control(inp: PromptInput, p: Prepared) -> list[ChatMessage]:
+    if inp.generation_type == "impersonate" and inp.settings.chat.impersonation_prompt:
+        return [ChatMessage("system", p.sub(inp.settings.chat.impersonation_prompt))]
+    return []
+
+
+def _absolute(inp: PromptInput, p: Prepared) -> dict[int, list[ChatMessage]]:
+    ext = depth_injections(p.ext, continuing=False)
+    out: dict[int, list[ChatMessage]] = {}
+    absolute = [i for i in _order(inp) if i.injection_position == 1]
+    for depth in sorted({*ext, *(i.injection_depth for i in absolute)}):
+        for role_index, role in enumerate(_ROLES):
+            own = [
+                _content(inp, p, i)
+                for i in absolute
+                if i.injection_depth == depth and (i.role or "system") == role
+            ]
+            extension = [t for r, t in ext.get(depth, []) if r == role_index]
+            joint = "\n".join(x.strip() for x in (*own, *extension) if x)
+            if joint:
+                out.setdefault(depth, []).append(ChatMessage(role, joint))
+    return out
+
+
+def _to_message(inp: PromptInput, p: Prepared, msg: HistoryMessage) -> ChatMessage:
+    role: Role = "system" if msg.is_narrator else "user" if msg.is_user else "assistant"
+    content = msg.text.replace("\r", "")
+    if "{{" in content or "<" in content:
+        content = p.sub(content)
+    nb = inp.settings.chat.names_behavior
+    name = None
+    forced = nb == 0 and msg.force_avatar and msg.name != p.user
+    if (forced or nb == 2) and not msg.is_narrator:
+        content = f"{msg.name}: {content}"
+    elif nb == 1 and msg.name:
+        name = msg.name if re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", msg.name) else _sanitize(msg.name)
+    return ChatMessage(role, content, name)
+
+
+def _sanitize(name: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9_-]", "_", name)[:64]
+
+
+def _newest_first(inp: PromptInput, p: Prepared) -> Iterator[tuple[ChatMessage, bool]]:
+    """History newest-first with in-chat injections; ``True`` marks an injection."""
+    injections = _absolute(inp, p)
+    for real, (_, msg) in enumerate(p.view):
+        yield from ((inj, True) for inj in injections.pop(real, []))
+        yield _to_message(inp, p, msg), False
+    for depth in sorted(injections):
+        yield from ((inj, True) for inj in injections[depth])
+
+
+def _history(
+    inp: PromptInput, p: Prepared, budget: _Budget
+) -> tuple[list[ChatMessage], list[str], int]:
+    c = inp.settings.chat
+    new_chat = ChatMessage("system", p.sub(c.new_chat_prompt))
+    nudge = _nudge(inp, p)
+    budget.used += budget.cost(new_chat) + (budget.cost(nudge) if nudge else 0)
+    picked: list[ChatMessage] = []
+    cut: list[str] = []
+    included = 0
+    skip_prefill = inp.generation_type == "continue" and c.continue_prefill
+    for msg, injected in _newest_first(inp, p):
+        if skip_prefill and not injected:
+            skip_prefill = False
+            continue
+        cost = budget.cost(msg)
+        if not budget.fits(cost):
+            cut.append("older chat history")
+            break
+        budget.used += cost
+        picked.append(msg)
+        included += 0 if injected else 1
+    picked.reverse()
+    if c.send_if_empty and picked and picked[-1].role == "assistant":
+        picked.append(ChatMessage("user", c.send_if_empty))
+    head = [new_chat] if new_chat.content else []
+    return head + picked + ([nudge] if nudge else []), cut, included
+
+
+def _nudge(inp: PromptInput, p: Prepared) -> ChatMessage | None:
+    c = inp.settings.chat
+    if inp.generation_type != "continue" or c.continue_prefill:
+        return None
+    last = p.view.get(0)
+    if last is None:
+        return None
+    text = evaluate(
+        c.continue_nudge_prompt.replace("{{lastChatMessage}}", last[1].text.strip()), p.macros
+    )
+    return ChatMessage("system", text)
+
+
+def _continue_prefill(inp: PromptInput, p: Prepared, messages: list[ChatMessage]) -> str | None:
+    c = inp.settings.chat
+    if inp.generation_type == "continue" and c.continue_prefill:
+        last = p.view.get(0)
+        if last is not None:
+            messages.append(ChatMessage("assistant", last[1].text + c.continue_postfix))
+        return None
+    prefill = (
+        c.assistant_impersonation if inp.generation_type == "impersonate" else c.assistant_prefill
+    )
+    return p.sub(prefill) or None
+
+
+def _examples(inp: PromptInput, p: Prepared, budget: _Budget) -> tuple[list[ChatMessage], int, int]:
+    blocks = [
+        *[b for t in p.lore.examples_top for b in split_blocks(p.sub(t), "<START>\n")],
+        *split_blocks(p.mes_examples, "<START>\n"),
+        *[b for t in p.lore.examples_bottom for b in split_blocks(p.sub(t), "<START>\n")],
+    ]
+    header = ChatMessage("system", p.sub(inp.settings.chat.new_example_chat_prompt))
+    out: list[ChatMessage] = []
+    added_blocks = 0
+    for block in blocks:
+        chunk: list[ChatMessage] = []
+        if budget.fits(budget.cost(header)):
+            chunk.append(header)
+            budget.used += budget.cost(header)
+        for turn in split_turns(block, p.user, p.char):
+            msg = ChatMessage("system", turn.content, turn.name)
+            if not budget.fits(budget.cost(msg)):
+                break
+            budget.used += budget.cost(msg)
+            chunk.append(msg)
+        if len(chunk) > 1 or (chunk and chunk[0] is not header):
+            out.extend(chunk)
+            added_blocks += 1
+        elif chunk:
+            budget.used -= budget.cost(header)
+    return out, added_blocks, len(blocks)
+
+
+def _squash(messages: list[ChatMessage], markers: set[str]) -> list[ChatMessage]:
+    """Merge runs of unnamed system messages (chat/example markers stay on their own)."""
+    out: list[ChatMessage] = []
+    for m in messages:
+        prev = out[-1] if out else None
+        plain = prev and not m.name and not prev.name
+        apart = m.content in markers or (prev and prev.content in markers)
+        if prev and plain and not apart and m.role == prev.role == "system":
+            out[-1] = ChatMessage("system", f"{prev.content}\n{m.content}")
+        else:
+            out.append(m)
+    return out

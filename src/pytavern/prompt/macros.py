@@ -1,0 +1,297 @@
+"""SillyTavern macros (``{{char}}``, ``{{random::a::b}}``, ``{{setvar::x::v}}``...).
+
+Everything that would be global state in SillyTavern (the clock, the random generator, chat
+variables, the last messages) comes from a :class:`MacroContext`, so evaluation is
+deterministic. The order of substitution follows SillyTavern's ``evaluateMacros``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+_I = re.IGNORECASE
+
+
+@dataclass(slots=True)
+class MacroContext:
+    """Everything macros can read or change. ``variables`` is changed in place by setvar."""
+
+    user: str = "User"
+    char: str = ""
+    group: str | None = None
+    description: str = ""
+    personality: str = ""
+    scenario: str = ""
+    persona: str = ""
+    mes_examples: str = ""
+    char_prompt: str = ""
+    char_jailbreak: str = ""
+    char_version: str = ""
+    model: str = ""
+    now: datetime | None = None
+    seed: int = 0
+    chat_id: str = ""
+    variables: dict[str, str] = field(default_factory=dict)
+    global_variables: dict[str, str] = field(default_factory=dict)
+    last_message: str = ""
+    last_user_message: str = ""
+    last_char_message: str = ""
+    last_message_id: int | None = None
+    idle_since: datetime | None = None
+    max_prompt: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+    rng: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def clock(self) -> datetime:
+        """The time macros see (``now`` when given)."""
+        return self.now if self.now is not None else datetime.now(UTC)
+
+
+def evaluate(text: str, ctx: MacroContext, original: str | None = None) -> str:
+    """Substitute every macro in ``text``. ``original`` is what ``{{original}}`` inserts once."""
+    if not text:
+        return ""
+    raw = text
+    text = _legacy(text, ctx)
+    if "{{" not in text:
+        return text
+    text = _roll(text, ctx)
+    text = _instruct_and_vars(text, ctx)
+    text = re.sub(r"{{newline}}", "\n", text, flags=_I)
+    text = re.sub(r"(?:\r?\n)*{{trim}}(?:\r?\n)*", "", text, flags=_I)
+    text = re.sub(r"{{noop}}", "", text, flags=_I)
+    text = _environment(text, ctx, original)
+    text = _chat_state(text, ctx)
+    text = re.sub(r"\{\{//[\s\S]*?\}\}", "", text)
+    text = _time(text, ctx)
+    text = _random(text, ctx)
+    return _pick(text, ctx, raw)
+
+
+def _legacy(text: str, ctx: MacroContext) -> str:
+    group = ctx.group if ctx.group is not None else ctx.char
+    for tag, value in (("<USER>", ctx.user), ("<BOT>", ctx.char), ("<CHAR>", ctx.char)):
+        text = _sub_const(re.escape(tag), value, text)
+    for tag in ("<CHARIFNOTGROUP>", "<GROUP>"):
+        text = re.sub(re.escape(tag), lambda _m: group, text, flags=_I)
+    return text
+
+
+def _sub_const(pattern: str, value: str, text: str) -> str:
+    return re.sub(pattern, lambda _m: value, text, flags=_I)
+
+
+def _sub_fn(pattern: str, fn: Callable[[], str], text: str) -> str:
+    return re.sub(pattern, lambda _m: fn(), text, flags=_I)
+
+
+def _roll(text: str, ctx: MacroContext) -> str:
+    def roll(match: re.Match[str]) -> str:
+        formula = match.group(1).strip().replace(" ", "")
+        if formula.isdigit():
+            formula = f"1d{formula}"
+        parsed = re.fullmatch(r"(\d*)d(\d+)([+-]\d+)?", formula, flags=_I)
+        if not parsed or int(parsed.group(2)) < 1:
+            return ""
+        count = int(parsed.group(1) or 1)
+        sides = int(parsed.group(2))
+        total = sum(ctx.rng.randint(1, sides) for _ in range(min(count, 1000)))
+        return str(total + int(parsed.group(3) or 0))
+
+    return re.sub(r"{{roll[ :]([^}]+)}}", roll, text, flags=_I)
+
+
+def _instruct_and_vars(text: str, ctx: MacroContext) -> str:
+    return "\n".join(_vars_line(line, ctx) if "{{" in line else line for line in text.split("\n"))
+
+
+def _vars_line(line: str, ctx: MacroContext) -> str:
+    for scope, store in (("", ctx.variables), ("global", ctx.global_variables)):
+        line = _var_ops(line, scope, store)
+    return line
+
+
+def _var_ops(line: str, scope: str, store: dict[str, str]) -> str:
+    def setvar(m: re.Match[str]) -> str:
+        store[m.group(1).strip()] = m.group(2)
+        return ""
+
+    def addvar(m: re.Match[str]) -> str:
+        name, value = m.group(1).strip(), m.group(2)
+        store[name] = _add(store.get(name, ""), value)
+        return ""
+
+    def step(delta: int) -> Callable[[re.Match[str]], str]:
+        def apply(m: re.Match[str]) -> str:
+            name = m.group(1).strip()
+            store[name] = _add(store.get(name, "0"), str(delta))
+            return store[name]
+
+        return apply
+
+    line = re.sub(
+        rf"{{{{get{scope}var::([^}}]+)}}}}",
+        lambda m: store.get(m.group(1).strip(), ""),
+        line,
+        flags=_I,
+    )
+    line = re.sub(rf"{{{{set{scope}var::([^:]+)::([^}}]+)}}}}", setvar, line, flags=_I)
+    line = re.sub(rf"{{{{add{scope}var::([^:]+)::([^}}]+)}}}}", addvar, line, flags=_I)
+    line = re.sub(rf"{{{{inc{scope}var::([^}}]+)}}}}", step(1), line, flags=_I)
+    return re.sub(rf"{{{{dec{scope}var::([^}}]+)}}}}", step(-1), line, flags=_I)
+
+
+def _number(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _add(current: str, value: str) -> str:
+    a, b = _number(current or "0"), _number(value)
+    if a is None or b is None:
+        return current + value
+    total = a + b
+    return str(int(total)) if total.is_integer() else str(total)
+
+
+def _environment(text: str, ctx: MacroContext, original: str | None) -> str:
+    group = ctx.group if ctx.group is not None else ctx.char
+    env: dict[str, str | Callable[[], str]] = dict(ctx.extra)
+    env.update(
+        {
+            "charPrompt": ctx.char_prompt,
+            "charJailbreak": ctx.char_jailbreak,
+            "description": ctx.description,
+            "personality": ctx.personality,
+            "scenario": ctx.scenario,
+            "persona": ctx.persona,
+            "mesExamples": ctx.mes_examples,
+            "charVersion": ctx.char_version,
+            "char_version": ctx.char_version,
+        }
+    )
+    if original is not None:
+        used = [False]
+
+        def once() -> str:
+            if used[0]:
+                return ""
+            used[0] = True
+            return original
+
+        env["original"] = once
+    env.update({"user": ctx.user, "char": ctx.char, "group": group})
+    env.update({"charIfNotGroup": group, "model": ctx.model})
+    for name, value in env.items():
+        if "{{" not in text:
+            break
+        pattern = "{{" + re.escape(name) + "}}"
+        if callable(value):
+            text = _sub_fn(pattern, value, text)
+        else:
+            text = _sub_const(pattern, value, text)
+    return text
+
+
+def _chat_state(text: str, ctx: MacroContext) -> str:
+    last_id = "" if ctx.last_message_id is None else str(ctx.last_message_id)
+    values = {
+        "maxPrompt": "" if ctx.max_prompt is None else str(ctx.max_prompt),
+        "lastMessage": ctx.last_message,
+        "lastMessageId": last_id,
+        "lastUserMessage": ctx.last_user_message,
+        "lastCharMessage": ctx.last_char_message,
+    }
+    for name, value in values.items():
+        text = _sub_const("{{" + name + "}}", value, text)
+    return re.sub(r"{{reverse:(.+?)}}", lambda m: m.group(1)[::-1], text, flags=_I)
+
+
+def _time(text: str, ctx: MacroContext) -> str:
+    now = ctx.clock()
+    hour = now.hour % 12 or 12
+    formats = {
+        "time": f"{hour}:{now.minute:02d} {'AM' if now.hour < 12 else 'PM'}",
+        "date": f"{now:%B} {now.day}, {now.year}",
+        "weekday": f"{now:%A}",
+        "isotime": f"{now:%H:%M}",
+        "isodate": f"{now:%Y-%m-%d}",
+        "idle_duration": humanize(now - ctx.idle_since) if ctx.idle_since else "just now",
+    }
+    for name, value in formats.items():
+        text = _sub_const("{{" + name + "}}", value, text)
+
+    def utc(m: re.Match[str]) -> str:
+        t = now.astimezone(UTC) + timedelta(hours=int(m.group(1)))
+        h = t.hour % 12 or 12
+        return f"{h}:{t.minute:02d} {'AM' if t.hour < 12 else 'PM'}"
+
+    return re.sub(r"{{time_UTC([-+]\d+)}}", utc, text, flags=_I)
+
+
+def humanize(delta: timedelta) -> str:
+    """Describe a duration the way moment.js ``humanize()`` does ("5 minutes", "a day")."""
+    s = abs(delta.total_seconds())
+    m, h, d = s / 60, s / 3600, s / 86400
+    steps: list[tuple[bool, str, float]] = [
+        (s < 45, "a few seconds", 0),
+        (s < 90, "a minute", 0),
+        (m < 45, "{} minutes", m),
+        (m < 90, "an hour", 0),
+        (h < 22, "{} hours", h),
+        (h < 36, "a day", 0),
+        (d < 26, "{} days", d),
+        (d < 45, "a month", 0),
+        (d < 320, "{} months", d / 30.4),
+        (d < 548, "a year", 0),
+    ]
+    for cond, words, n in steps:
+        if cond:
+            return words.format(round(n))
+    return f"{round(d / 365)} years"
+
+
+def _choices(list_string: str) -> list[str]:
+    if "::" in list_string:
+        return list_string.split("::")
+    marker = "\x00COMMA\x00"
+    parts = list_string.replace("\\,", marker).split(",")
+    return [p.strip().replace(marker, ",") for p in parts]
+
+
+def _random(text: str, ctx: MacroContext) -> str:
+    def pick(m: re.Match[str]) -> str:
+        items = _choices(m.group(1))
+        return items[ctx.rng.randrange(len(items))]
+
+    return re.sub(r"{{random\s?::?([^}]+)}}", pick, text, flags=_I)
+
+
+def _pick(text: str, ctx: MacroContext, raw: str) -> str:
+    raw_hash = hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+
+    def pick(m: re.Match[str]) -> str:
+        items = _choices(m.group(1))
+        seed = f"{ctx.chat_id}-{raw_hash}-{m.start()}"
+        rng = random.Random(int(hashlib.sha256(seed.encode("utf-8")).hexdigest()[:16], 16))
+        return items[rng.randrange(len(items))]
+
+    return re.sub(r"{{pick\s?::?([^}]+)}}", pick, text, flags=_I)
+
+
+def replace_names(text: str, user: str, char: str) -> str:
+    """A fast substitution of only ``{{user}}``, ``{{char}}`` and the legacy tags."""
+    if "{{" not in text and "<" not in text:
+        return text
+    text = re.sub(r"{{user}}|<USER>", lambda _m: user, text, flags=_I)
+    return re.sub(r"{{char}}|<BOT>|<CHAR>", lambda _m: char, text, flags=_I)

@@ -1,0 +1,99 @@
+"""Token counting: a ``Tokenizer`` protocol, OpenAI BPE (offline), an estimate, a cache."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import OrderedDict
+from typing import Any, Protocol, runtime_checkable
+
+from pytavern.errors import ConfigError
+
+CHARS_PER_TOKEN = 3.35
+"""SillyTavern's fallback estimate: characters per token."""
+
+
+@runtime_checkable
+class Tokenizer(Protocol):
+    """Anything that can count tokens in a text."""
+
+    def count(self, text: str) -> int:
+        """Return the number of tokens in ``text``."""
+        ...
+
+
+class CharRatioTokenizer:
+    """Estimate tokens as ``ceil(len(text) / chars_per_token)``."""
+
+    def __init__(self, chars_per_token: float = CHARS_PER_TOKEN) -> None:
+        if chars_per_token <= 0:
+            raise ConfigError("chars_per_token must be positive", hint="Use a value like 3.35.")
+        self.chars_per_token = chars_per_token
+
+    def count(self, text: str) -> int:
+        """Estimated token count."""
+        return math.ceil(len(text) / self.chars_per_token) if text else 0
+
+    @classmethod
+    def measured(cls, tokenizer: Tokenizer, sample: str) -> CharRatioTokenizer:
+        """Build an estimate whose ratio is measured against a real tokenizer on ``sample``."""
+        tokens = tokenizer.count(sample)
+        return cls(len(sample) / tokens if tokens else CHARS_PER_TOKEN)
+
+
+class OpenAITokenizer:
+    """Exact counts with OpenAI's BPE encodings (``cl100k_base``, ``o200k_base``), offline."""
+
+    def __init__(self, encoding: str = "cl100k_base") -> None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                import bpe_openai
+
+                self._enc: Any = bpe_openai.get_encoding(encoding)
+        except Exception as exc:
+            raise ConfigError(
+                f"unknown OpenAI encoding {encoding!r}",
+                hint="Use cl100k_base (GPT-4, GPT-3.5) or o200k_base (GPT-4o and newer).",
+            ) from exc
+        self.encoding = encoding
+
+    @classmethod
+    def for_model(cls, model: str) -> OpenAITokenizer:
+        """The encoding OpenAI uses for ``model`` (o200k for unknown new models)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import bpe_openai
+        try:
+            return cls(bpe_openai.encoding_name_for_model(model))
+        except Exception:
+            return cls("o200k_base")
+
+    def count(self, text: str) -> int:
+        """Exact token count; special-token text counts as ordinary text."""
+        return len(self._enc.encode_ordinary(text)) if text else 0
+
+
+class CachedTokenizer:
+    """Wrap a tokenizer with a bounded cache of counts (prompt parts repeat every turn)."""
+
+    def __init__(self, inner: Tokenizer, max_entries: int = 50_000) -> None:
+        self.inner = inner
+        self.max_entries = max_entries
+        self._cache: OrderedDict[str, int] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def count(self, text: str) -> int:
+        """Cached token count."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            self.hits += 1
+            self._cache.move_to_end(text)
+            return cached
+        self.misses += 1
+        value = self.inner.count(text)
+        self._cache[text] = value
+        if len(self._cache) > self.max_entries:
+            self._cache.popitem(last=False)
+        return value

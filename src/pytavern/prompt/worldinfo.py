@@ -1,0 +1,325 @@
+"""The World Info engine: which lorebook entries fire, why, and where they go.
+
+Follows SillyTavern's ``checkWorldInfo``: scan recent messages for keys, apply secondary
+key logic, constants, timed effects, probability, inclusion groups, the token budget and
+recursion; then place the activated entries by position. Randomness comes from the
+``random.Random`` passed in, timed effects from the :class:`TimedState` passed in.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from pytavern.formats.worldinfo import Lorebook, WorldInfoEntry
+from pytavern.prompt.tokens import Tokenizer
+from pytavern.prompt.wi_groups import filter_groups
+from pytavern.prompt.wi_match import ScanBuffer, match_entry
+from pytavern.prompt.wi_timed import TimedEffects, TimedState
+
+BEFORE, AFTER, AN_TOP, AN_BOTTOM, AT_DEPTH, EM_TOP, EM_BOTTOM = range(7)
+ROLES = ("system", "user", "assistant")
+
+
+@dataclass(frozen=True, slots=True)
+class WorldInfoSettings:
+    """Global World Info settings (the defaults of SillyTavern's shipped settings.json)."""
+
+    scan_depth: int = 2
+    budget_percent: int = 25
+    budget_cap: int = 0
+    min_activations: int = 0
+    min_activations_depth_max: int = 0
+    recursive: bool = True
+    max_recursion_steps: int = 0
+    include_names: bool = True
+    case_sensitive: bool = False
+    match_whole_words: bool = True
+    use_group_scoring: bool = False
+    character_strategy: int = 1
+    """0 evenly, 1 character lore first, 2 global lore first."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorldInfoSources:
+    """The lorebooks in play for one chat."""
+
+    global_books: Sequence[Lorebook] = ()
+    character_books: Sequence[Lorebook] = ()
+    chat_books: Sequence[Lorebook] = ()
+    persona_books: Sequence[Lorebook] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ActivatedEntry:
+    """An entry that made it into the prompt, with the reason it fired."""
+
+    entry: WorldInfoEntry
+    content: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DepthInjection:
+    """Entries to insert ``depth`` messages from the end, as ``role``."""
+
+    depth: int
+    role: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorldInfoResult:
+    """What the scan produced, placed by position."""
+
+    before: str = ""
+    after: str = ""
+    examples_top: tuple[str, ...] = ()
+    examples_bottom: tuple[str, ...] = ()
+    an_top: tuple[str, ...] = ()
+    an_bottom: tuple[str, ...] = ()
+    depth: tuple[DepthInjection, ...] = ()
+    activated: tuple[ActivatedEntry, ...] = ()
+    timed_state: TimedState = field(default_factory=TimedState)
+    budget: int = 0
+    overflowed: bool = False
+    skipped: tuple[tuple[WorldInfoEntry, str], ...] = ()
+
+
+def _sorted(books: Sequence[Lorebook]) -> list[WorldInfoEntry]:
+    return sorted((e for b in books for e in b.entries), key=lambda e: -e.order)
+
+
+def sorted_entries(sources: WorldInfoSources, strategy: int) -> list[WorldInfoEntry]:
+    """All entries in scan order: chat lore, persona lore, then by character strategy."""
+    glob, char = _sorted(sources.global_books), _sorted(sources.character_books)
+    if strategy == 1:
+        rest = char + glob
+    elif strategy == 2:
+        rest = glob + char
+    else:
+        rest = sorted(glob + char, key=lambda e: -e.order)
+    return _sorted(sources.chat_books) + _sorted(sources.persona_books) + rest
+
+
+def _decorators(content: str) -> tuple[set[str], str]:
+    if not content.startswith("@@"):
+        return set(), content
+    lines = content.split("\n")
+    found: set[str] = set()
+    for i, line in enumerate(lines):
+        if not line.startswith("@@"):
+            return found, "\n".join(lines[i:])
+        name = line.lstrip("@").split()[0] if line.lstrip("@") else ""
+        found.add("@@" + name)
+    return found, ""
+
+
+@dataclass(slots=True)
+class _Scan:
+    entries: list[WorldInfoEntry]
+    buffer: ScanBuffer
+    timed: TimedEffects
+    settings: WorldInfoSettings
+    rng: random.Random
+    tokenizer: Tokenizer
+    macros: Callable[[str], str]
+    budget: int
+    activated: dict[str, ActivatedEntry] = field(default_factory=dict)
+    failed: set[str] = field(default_factory=set)
+    skipped: list[tuple[WorldInfoEntry, str]] = field(default_factory=list)
+    overflowed: bool = False
+    used_tokens: int = 0
+
+
+def check_world_info(
+    messages_newest_first: Sequence[str],
+    sources: WorldInfoSources,
+    *,
+    max_context: int,
+    tokenizer: Tokenizer,
+    rng: random.Random,
+    timed_state: TimedState | None = None,
+    chat_length: int | None = None,
+    settings: WorldInfoSettings | None = None,
+    macros: Callable[[str], str] | None = None,
+    injections: Sequence[str] = (),
+    character_name: str = "",
+    dry_run: bool = False,
+) -> WorldInfoResult:
+    """Scan the chat and return the activated entries, placed, with the new timed state.
+
+    ``messages_newest_first`` only needs as many items as the deepest scan reads.
+    ``chat_length`` is the number of messages in the chat (for timed effects).
+    """
+    s = settings or WorldInfoSettings()
+    entries = [
+        e for e in sorted_entries(sources, s.character_strategy) if _allowed(e, character_name)
+    ]
+    length = chat_length if chat_length is not None else len(messages_newest_first)
+    timed = TimedEffects(timed_state or TimedState(), length, entries)
+    if not dry_run:
+        timed.check()
+    budget = round(s.budget_percent * max_context / 100) or 1
+    if s.budget_cap > 0:
+        budget = min(budget, s.budget_cap)
+    buffer = ScanBuffer(
+        messages_newest_first,
+        depth=s.scan_depth,
+        case_sensitive=s.case_sensitive,
+        match_whole_words=s.match_whole_words,
+        macros=macros,
+    )
+    for text in injections:
+        buffer.add_inject(text)
+    scan = _Scan(entries, buffer, timed, s, rng, tokenizer, macros or (lambda t: t), budget)
+    if entries:
+        _run(scan, length)
+    if not dry_run:
+        timed.record([a.entry for a in scan.activated.values()])
+    return _place(scan, timed.state())
+
+
+def _allowed(entry: WorldInfoEntry, character_name: str) -> bool:
+    flt = (entry.raw or {}).get("characterFilter")
+    if not isinstance(flt, dict) or not flt.get("names") or not character_name:
+        return True
+    included = character_name in flt["names"]
+    return not included if flt.get("isExclude") else included
+
+
+def _run(scan: _Scan, chat_length: int) -> None:
+    levels = sorted({e.delay_until_recursion for e in scan.entries if e.delay_until_recursion})
+    level = levels.pop(0) if levels else 0
+    state, count, recursion_text_tokens = "initial", 0, 0
+    while state:
+        if scan.settings.max_recursion_steps and count >= scan.settings.max_recursion_steps:
+            break
+        count += 1
+        found = _find(scan, state, level)
+        new = sorted(found, key=lambda e: (not scan.timed.is_active("sticky", e), 0))
+        groups_removed = filter_groups(new, scan, state != "min_activations")
+        scan.skipped.extend((e, "lost its inclusion group") for e in groups_removed)
+        successful = _admit(scan, new, found, recursion_text_tokens)
+        for_recursion = [e for e in successful if not e.prevent_recursion]
+        state = _next_state(scan, state, for_recursion, chat_length)
+        if not state and levels:
+            state, level = "recursion", levels.pop(0)
+        if state:
+            text = "\n".join(
+                scan.activated[e.key_id].content
+                for e in for_recursion
+                if e.key_id in scan.activated
+            )
+            scan.buffer.add_recurse(text)
+            recursion_text_tokens = scan.tokenizer.count(text) + recursion_text_tokens
+
+
+def _find(scan: _Scan, state: str, level: int) -> dict[WorldInfoEntry, str]:
+    found: dict[WorldInfoEntry, str] = {}
+    timed, rec = scan.timed, state == "recursion"
+    for e in scan.entries:
+        if e.key_id in scan.failed or e.key_id in scan.activated or e.disable:
+            continue
+        sticky = timed.is_active("sticky", e)
+        if timed.is_active("delay", e) or (timed.is_active("cooldown", e) and not sticky):
+            continue
+        if e.delay_until_recursion and not sticky and (not rec or e.delay_until_recursion > level):
+            continue
+        if rec and scan.settings.recursive and e.exclude_recursion and not sticky:
+            continue
+        reason = _reason(scan, e, sticky, state)
+        if reason:
+            found[e] = reason if not rec else f"recursion: {reason}"
+    return found
+
+
+def _reason(scan: _Scan, e: WorldInfoEntry, sticky: bool, state: str) -> str | None:
+    decorators, _ = _decorators(e.content)
+    if "@@activate" in decorators:
+        return "@@activate decorator"
+    if "@@dont_activate" in decorators:
+        return None
+    if e.constant:
+        return "constant"
+    if sticky:
+        return "sticky"
+    if not e.keys:
+        return None
+    return match_entry(scan.buffer, e, state != "min_activations")
+
+
+def _admit(
+    scan: _Scan, new: list[WorldInfoEntry], found: dict[WorldInfoEntry, str], prior: int
+) -> list[WorldInfoEntry]:
+    successful: list[WorldInfoEntry] = []
+    spent = 0
+    for i, e in enumerate(new):
+        sticky = scan.timed.is_active("sticky", e)
+        rolls = e.use_probability and e.probability != 100 and not sticky
+        if rolls and scan.rng.random() * 100 > e.probability:
+            scan.failed.add(e.key_id)
+            scan.skipped.append((e, f"failed its {e.probability}% probability roll"))
+            continue
+        content = scan.macros(_decorators(e.content)[1])
+        successful.append(e)
+        spent += scan.tokenizer.count(content + "\n")
+        if prior + spent >= scan.budget:
+            scan.overflowed = True
+            reason = f"over the World Info budget of {scan.budget} tokens"
+            scan.skipped.extend((x, reason) for x in new[i:])
+            break
+        scan.activated[e.key_id] = ActivatedEntry(e, content, found[e])
+        scan.used_tokens = prior + spent
+    return successful
+
+
+def _next_state(scan: _Scan, state: str, for_recursion: list[WorldInfoEntry], length: int) -> str:
+    s, buffer = scan.settings, scan.buffer
+    nxt = ""
+    if s.recursive and not scan.overflowed and for_recursion:
+        nxt = "recursion"
+    if s.recursive and not scan.overflowed and state == "min_activations" and buffer.has_recurse():
+        nxt = "recursion"
+    if not nxt and not scan.overflowed and 0 < s.min_activations > len(scan.activated):
+        depth = buffer.current_depth()
+        over = (s.min_activations_depth_max > 0 and depth > s.min_activations_depth_max) or (
+            depth > length
+        )
+        if not over:
+            buffer.advance()
+            nxt = "min_activations"
+    return nxt
+
+
+def _place(scan: _Scan, state: TimedState) -> WorldInfoResult:
+    ordered = sorted(scan.activated.values(), key=lambda a: -a.entry.order)
+    ordered.reverse()
+    by_pos: dict[int, list[str]] = {p: [] for p in range(7)}
+    depth: dict[tuple[int, int], list[str]] = {}
+    for a in ordered:
+        if not a.content:
+            continue
+        if a.entry.position == AT_DEPTH:
+            depth.setdefault((a.entry.depth, a.entry.role), []).append(a.content)
+        elif a.entry.position in by_pos:
+            by_pos[a.entry.position].append(a.content)
+    injections = tuple(
+        DepthInjection(d, ROLES[r] if 0 <= r < 3 else "system", "\n".join(c))
+        for (d, r), c in reversed(list(depth.items()))
+    )
+    return WorldInfoResult(
+        before="\n".join(by_pos[BEFORE]),
+        after="\n".join(by_pos[AFTER]),
+        examples_top=tuple(by_pos[EM_TOP]),
+        examples_bottom=tuple(by_pos[EM_BOTTOM]),
+        an_top=tuple(by_pos[AN_TOP]),
+        an_bottom=tuple(by_pos[AN_BOTTOM]),
+        depth=injections,
+        activated=tuple(reversed(ordered)),
+        timed_state=state,
+        budget=scan.budget,
+        overflowed=scan.overflowed,
+        skipped=tuple(scan.skipped),
+    )

@@ -1,0 +1,218 @@
+"""Anthropic Messages API wire format: pure request building and answer parsing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pytavern.errors import (
+    AuthError,
+    BadRequestError,
+    GenerationFailedError,
+    ProviderError,
+    RateLimitError,
+    StreamInterruptedError,
+    StreamProtocolError,
+    UpstreamNotFoundError,
+    UpstreamServerError,
+)
+from pytavern.events import Finished, ReasoningDelta, StreamEvent, TextDelta, UsageEvent
+from pytavern.providers._chat import merge_same_role, named, split_leading_system
+from pytavern.types import FinishReason, GenerationRequest, ModelInfo, Usage
+
+API_VERSION = "2023-06-01"
+DEFAULT_MAX_TOKENS = 1024
+PLACEHOLDER = "Let's get started."
+SAMPLERS = frozenset({"max_tokens", "temperature", "top_p", "top_k", "stop"})
+THINKING_SAMPLERS = frozenset({"max_tokens", "stop"})
+
+STOP_REASONS: dict[str, FinishReason] = {
+    "end_turn": "stop",
+    "max_tokens": "length",
+    "stop_sequence": "stop_sequence",
+    "tool_use": "stop",
+    "pause_turn": "stop",
+    "refusal": "content_filter",
+}
+
+
+def thinking_budget(options: Mapping[str, Any]) -> int | None:
+    """The extended-thinking budget from option ``thinking_budget`` (None when off)."""
+    budget = options.get("thinking_budget")
+    return int(budget) if budget else None
+
+
+def build_messages(
+    request: GenerationRequest, *, prefill_as_user: bool = False
+) -> tuple[str, list[dict[str, Any]]]:
+    """Return ``(system, messages)`` in the shape Claude requires.
+
+    Leading system messages become ``system``; later ones become user turns; names are
+    prefixed; same-role turns are merged; the first turn is a user turn; a prefill is a
+    final assistant turn with trailing whitespace trimmed (a user turn with
+    ``prefill_as_user``, since extended thinking does not allow prefills).
+    """
+    system_texts, rest = split_leading_system(request.messages)
+    pairs = [("assistant" if m.role == "assistant" else "user", named(m)) for m in rest]
+    if not pairs or pairs[0][0] != "user":
+        pairs.insert(0, ("user", PLACEHOLDER))
+    if request.prefill and request.prefill.rstrip():
+        pairs.append(("user" if prefill_as_user else "assistant", request.prefill.rstrip()))
+    merged = merge_same_role(pairs)
+    messages = [{"role": role, "content": text} for role, text in merged]
+    return "\n\n".join(system_texts), messages
+
+
+def build_body(
+    request: GenerationRequest, model: str, options: Mapping[str, Any], *, stream: bool
+) -> dict[str, Any]:
+    """The JSON body of ``POST /v1/messages``."""
+    budget = thinking_budget(options)
+    system, messages = build_messages(request, prefill_as_user=budget is not None)
+    sampling = request.sampling
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": messages,
+        "max_tokens": sampling.max_tokens or DEFAULT_MAX_TOKENS,
+        "stream": stream,
+    }
+    if system:
+        body["system"] = system
+    if sampling.stop:
+        body["stop_sequences"] = list(sampling.stop)
+    if budget:
+        body["thinking"] = {"type": "enabled", "budget_tokens": budget}
+        body["max_tokens"] = max(body["max_tokens"], budget + 1024)
+        return body
+    for field in ("temperature", "top_p", "top_k"):
+        value = getattr(sampling, field)
+        if value is not None:
+            body[field] = value
+    return body
+
+
+def error_from_body(provider: str, error: Any, *, in_stream: bool) -> ProviderError:
+    """Map Claude's ``{"type": ..., "message": ...}`` error object onto the error tree."""
+    error = error if isinstance(error, dict) else {}
+    kind = str(error.get("type") or "api_error")
+    message = str(error.get("message") or kind)
+    where = "mid-reply" if in_stream else ""
+    said = f"Claude reported {kind} {where}: {message}".replace("  ", " ")
+    if kind == "overloaded_error":
+        return UpstreamServerError(
+            said,
+            provider=provider,
+            status_code=None if in_stream else 529,
+            hint="Anthropic's servers are overloaded; try again in a moment",
+        )
+    if kind == "rate_limit_error":
+        return RateLimitError(said, provider=provider, hint="Wait a moment and try again")
+    if kind == "api_error":
+        return UpstreamServerError(said, provider=provider, hint="Try again in a moment")
+    if kind in ("authentication_error", "permission_error"):
+        return AuthError(said, provider=provider, hint="Check the Anthropic API key")
+    if kind == "not_found_error":
+        return UpstreamNotFoundError(said, provider=provider, hint="Check the model name")
+    if in_stream:
+        return GenerationFailedError(said, provider=provider, hint="Try again")
+    return BadRequestError(said, provider=provider, hint="Check the model and sampler settings")
+
+
+class StreamParser:
+    """Turns Claude's stream events into ours; ``message_stop`` is the terminal event."""
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.stop_reason: str | None = None
+        self.model: str | None = None
+        self.done = False
+
+    def feed(self, event: str, data: Any) -> list[StreamEvent]:
+        """Take one SSE event (its name and parsed data)."""
+        if not isinstance(data, dict):
+            raise StreamProtocolError(
+                f"the stream carried a {event!r} event that is not an object",
+                provider=self.provider,
+            )
+        kind = data.get("type", event)
+        if kind == "error":
+            raise error_from_body(self.provider, data.get("error"), in_stream=True)
+        if kind == "message_start":
+            message = data.get("message") or {}
+            self.model = message.get("model")
+            self._take_usage(message.get("usage"))
+        elif kind == "content_block_delta":
+            return _delta_events(data.get("delta") or {})
+        elif kind == "content_block_start":
+            return _block_start_events(data.get("content_block") or {})
+        elif kind == "message_delta":
+            self.stop_reason = (data.get("delta") or {}).get("stop_reason") or self.stop_reason
+            self._take_usage(data.get("usage"))
+        elif kind == "message_stop":
+            self.done = True
+        return []
+
+    def _take_usage(self, usage: Any) -> None:
+        if isinstance(usage, dict):
+            self.input_tokens = usage.get("input_tokens", self.input_tokens)
+            self.output_tokens = usage.get("output_tokens", self.output_tokens)
+
+    def end(self) -> list[StreamEvent]:
+        """Close the stream; raise when ``message_stop`` never came."""
+        if not self.done:
+            raise StreamInterruptedError(
+                "the stream ended before Claude finished the reply",
+                provider=self.provider,
+                hint="What arrived was kept; continue or regenerate the reply",
+            )
+        usage = Usage(self.input_tokens, self.output_tokens)
+        reason = STOP_REASONS.get(self.stop_reason or "end_turn", "stop")
+        return [UsageEvent(usage), Finished(reason, model=self.model)]
+
+
+def _delta_events(delta: Mapping[str, Any]) -> list[StreamEvent]:
+    if delta.get("type") == "text_delta" and delta.get("text"):
+        return [TextDelta(str(delta["text"]))]
+    if delta.get("type") == "thinking_delta" and delta.get("thinking"):
+        return [ReasoningDelta(str(delta["thinking"]))]
+    return []
+
+
+def _block_start_events(block: Mapping[str, Any]) -> list[StreamEvent]:
+    if block.get("type") == "text" and block.get("text"):
+        return [TextDelta(str(block["text"]))]
+    if block.get("type") == "thinking" and block.get("thinking"):
+        return [ReasoningDelta(str(block["thinking"]))]
+    return []
+
+
+def parse_reply(provider: str, data: Any) -> list[StreamEvent]:
+    """Turn a non-streamed Messages reply into events."""
+    if not isinstance(data, dict) or data.get("type") != "message":
+        if isinstance(data, dict) and data.get("type") == "error":
+            raise error_from_body(provider, data.get("error"), in_stream=False)
+        raise StreamProtocolError(
+            "the answer is not a Claude message",
+            provider=provider,
+            hint="Check that the URL points at the Anthropic API",
+        )
+    parser = StreamParser(provider)
+    parser.feed("message_start", {"type": "message_start", "message": data})
+    events: list[StreamEvent] = []
+    for block in data.get("content") or []:
+        events += _block_start_events(block)
+    parser.feed("message_delta", {"type": "message_delta", "delta": data})
+    parser.done = True
+    return events + parser.end()
+
+
+def parse_models(data: Any) -> list[ModelInfo]:
+    """Read ``GET /v1/models``."""
+    items = data.get("data") if isinstance(data, dict) else None
+    return [
+        ModelInfo(id=str(item["id"]), name=item.get("display_name"))
+        for item in items or []
+        if isinstance(item, dict) and item.get("id")
+    ]

@@ -1,0 +1,212 @@
+"""What the chat-completion providers (OpenAI-style, Claude, Gemini) share.
+
+- ``ChatProvider``: the thin I/O class around an ``HttpBackend`` (check, stream, aclose),
+  with key scrubbing so no error text can carry the API key;
+- message helpers (merging same-role turns) used by the pure request builders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
+from typing import Any
+
+import httpx
+
+from pytavern.errors import MissingKeyError, ProviderError, StreamProtocolError
+from pytavern.events import StreamEvent
+from pytavern.providers._http import (
+    HttpBackend,
+    _safe_origin,
+    retry_from_options,
+    timeouts_from_options,
+    web_page_error,
+)
+from pytavern.providers._sse import ServerSentEvent, iter_sse
+from pytavern.providers.base import ConnectionConfig, Family
+from pytavern.types import ChatMessage, ConnectionStatus, GenerationRequest, ModelInfo
+
+JSON_ANSWER = "application/json"
+"""The event name ``ChatProvider.sse_events`` gives a plain JSON answer to a stream request."""
+
+
+def require_key(config: ConnectionConfig, env_var: str) -> str:
+    """Return the connection's key, or raise ``MissingKeyError`` saying how to set one."""
+    if config.key:
+        return config.key
+    raise MissingKeyError(
+        f"connection {config.name!r} ({config.api}) has no API key",
+        hint=f"Set {env_var} in the environment, or store a key with "
+        f"`pytavern connections add {config.name} --api {config.api} --key -`",
+    )
+
+
+def scrub(error: ProviderError, secret: str | None) -> ProviderError:
+    """Make the error one line and remove ``secret`` from it, in place; return it."""
+    error.message = " ".join(error.message.split())
+    if secret and len(secret) >= 4:
+        error.message = error.message.replace(secret, "***")
+        if error.hint:
+            error.hint = error.hint.replace(secret, "***")
+    error.args = (error.message,)
+    return error
+
+
+def merge_same_role(messages: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Merge consecutive ``(role, text)`` pairs with the same role, joined by a blank line."""
+    merged: list[tuple[str, str]] = []
+    for role, text in messages:
+        if merged and merged[-1][0] == role:
+            merged[-1] = (role, f"{merged[-1][1]}\n\n{text}")
+        else:
+            merged.append((role, text))
+    return merged
+
+
+def split_leading_system(
+    messages: Iterable[ChatMessage],
+) -> tuple[list[str], list[ChatMessage]]:
+    """Split off the leading system messages' texts from the rest of the prompt."""
+    items = list(messages)
+    count = 0
+    while count < len(items) and items[count].role == "system":
+        count += 1
+    return [m.content for m in items[:count]], items[count:]
+
+
+def named(message: ChatMessage) -> str:
+    """The message's text, prefixed with ``Name: `` when it has a name (for APIs without names)."""
+    return f"{message.name}: {message.content}" if message.name else message.content
+
+
+def ensure_api_answer(response: httpx.Response, provider: str) -> None:
+    """Raise when a 2xx answer is a web page rather than what the API speaks."""
+    content_type = response.headers.get("content-type", "")
+    if "text/html" in content_type:
+        raise web_page_error(provider, response.status_code)
+
+
+def parse_json_event(data: str, provider: str) -> Any:
+    """Parse one stream event's JSON payload, or raise ``StreamProtocolError``."""
+    import json
+
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise StreamProtocolError(
+            f"the stream carried a line that is not JSON: {data[:80]!r}",
+            provider=provider,
+            hint="The server does not speak this API correctly; check the URL and API type",
+        ) from None
+
+
+class ChatProvider:
+    """Base of the chat providers: owns the HTTP backend, checks, streams and closes."""
+
+    api: str = "chat"
+    family: Family = "chat"
+
+    def __init__(
+        self, config: ConnectionConfig, *, base_url: str, headers: Mapping[str, str]
+    ) -> None:
+        self.config = config
+        self.http = HttpBackend(
+            config.name,
+            base_url=base_url,
+            headers=headers,
+            timeouts=timeouts_from_options(config.options),
+            retry=retry_from_options(config.options),
+            refine_error=self._refine,
+        )
+
+    @property
+    def name(self) -> str:
+        """The connection's name, used in error messages."""
+        return self.config.name
+
+    def refine_error(self, error: ProviderError, status: int, body: Any) -> ProviderError:
+        """Per-API refinement of an HTTP error (overridden by providers)."""
+        return error
+
+    def _refine(self, error: ProviderError, status: int, body: Any) -> ProviderError:
+        return scrub(self.refine_error(error, status, body), self.config.key)
+
+    async def list_models(self) -> list[ModelInfo]:
+        """Return the models the backend offers (overridden by providers)."""
+        raise NotImplementedError
+
+    async def check(self) -> ConnectionStatus:
+        """List the models for real; turn any failure into a status with a hint."""
+        where = _safe_origin(self.http.base_url)
+        try:
+            models = await self.list_models()
+        except ProviderError as error:
+            scrub(error, self.config.key)
+            return ConnectionStatus(
+                ok=False, summary=error.message, hint=error.hint, details={"kind": error.kind}
+            )
+        ids = tuple(m.id for m in models)
+        hint = None
+        model = self.config.model
+        if model and ids and model not in ids:
+            hint = f"The model {model!r} is not in the list; pick one with --model"
+        return ConnectionStatus(
+            ok=True,
+            summary=f"{self.name}: connected to {where} ({len(ids)} models)",
+            hint=hint,
+            model=model,
+            models=ids,
+        )
+
+    def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+        """Generate, yielding events; raise ``ProviderError`` on failure."""
+        return self._scrubbed(self._stream(request))
+
+    async def _scrubbed(self, events: AsyncIterator[StreamEvent]) -> AsyncIterator[StreamEvent]:
+        try:
+            async for event in events:
+                yield event
+        except ProviderError as error:
+            raise scrub(error, self.config.key) from error.__cause__
+        finally:
+            aclose = getattr(events, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    def _stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+        raise NotImplementedError
+
+    async def sse_events(
+        self, path: str, body: Mapping[str, Any], params: Mapping[str, str] | None = None
+    ) -> AsyncGenerator[ServerSentEvent, None]:
+        """POST ``body`` and yield the answer's SSE events; the response closes on exit.
+
+        A server that answers a stream request with plain JSON (it ignored ``stream``, or
+        sent an error with status 200) gives one event named ``application/json`` that
+        carries the whole body.
+        """
+        async with self.http.open("POST", path, json_body=body, params=params) as response:
+            ensure_api_answer(response, self.name)
+            if "application/json" in response.headers.get("content-type", ""):
+                parts = [chunk async for chunk in self.http.iter_bytes(response)]
+                text = b"".join(parts).decode("utf-8", errors="replace")
+                yield ServerSentEvent(data=text, event=JSON_ANSWER)
+                return
+            async for event in iter_sse(self.http.iter_bytes(response)):
+                yield event
+
+    def model_for(self, request: GenerationRequest) -> str:
+        """The model to use: the request's, else the connection's; raise when neither is set."""
+        model = request.model or self.config.model
+        if not model:
+            from pytavern.errors import ConfigError
+
+            raise ConfigError(
+                f"connection {self.name!r} has no model set",
+                hint=f"Pick one from `pytavern connections models {self.name}` and set it "
+                f"with `pytavern connections add {self.name} --api {self.config.api} --model M`",
+            )
+        return model
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self.http.aclose()

@@ -1,0 +1,272 @@
+"""OpenAI Chat Completions wire format: pure request building and answer parsing.
+
+Used for ``openai``, ``openrouter`` and ``custom`` (OpenAI-compatible) connections; the
+flavours differ only in a few body fields, given by ``Flavour``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pytavern.errors import (
+    GenerationFailedError,
+    ProviderError,
+    RateLimitError,
+    StreamInterruptedError,
+    StreamProtocolError,
+    UpstreamServerError,
+)
+from pytavern.events import Finished, ReasoningDelta, StreamEvent, TextDelta, UsageEvent
+from pytavern.types import FinishReason, GenerationRequest, ModelInfo, Usage
+
+_REASONING_MODEL = re.compile(r"^(?:[\w.-]+/)?(?:o\d|gpt-5)(?:[-.:]|$)")
+
+FINISH_REASONS: dict[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "content_filter": "content_filter",
+    "tool_calls": "stop",
+    "function_call": "stop",
+    "eos": "stop",
+}
+
+OPENAI_SAMPLERS = frozenset(
+    {"temperature", "top_p", "frequency_penalty", "presence_penalty", "max_tokens"}
+    | {"stop", "seed"}
+)
+OPENROUTER_SAMPLERS = OPENAI_SAMPLERS | {"top_k", "min_p", "top_a", "repetition_penalty"}
+REASONING_SAMPLERS = frozenset({"max_tokens", "seed"})
+"""o-series and gpt-5 models refuse temperature, top_p, penalties and stop."""
+
+
+@dataclass(frozen=True, slots=True)
+class Flavour:
+    """What differs between OpenAI-style APIs: extra samplers and body fields."""
+
+    name: str
+    samplers: frozenset[str] = OPENAI_SAMPLERS
+
+
+OPENAI = Flavour("openai")
+OPENROUTER = Flavour("openrouter", OPENROUTER_SAMPLERS)
+CUSTOM = Flavour("custom", OPENROUTER_SAMPLERS)
+
+
+def is_reasoning_model(model: str) -> bool:
+    """True for o1/o3/o4/gpt-5-style models (``max_completion_tokens``, no temperature)."""
+    return bool(_REASONING_MODEL.match(model.lower()))
+
+
+def supported_samplers(flavour: Flavour, model: str | None) -> frozenset[str]:
+    """The sampler fields sent for ``model`` on this flavour."""
+    if model and flavour is OPENAI and is_reasoning_model(model):
+        return REASONING_SAMPLERS
+    return flavour.samplers
+
+
+def build_messages(request: GenerationRequest) -> list[dict[str, Any]]:
+    """The ``messages`` array; a prefill becomes a final assistant message."""
+    messages: list[dict[str, Any]] = []
+    for message in request.messages:
+        item: dict[str, Any] = {"role": message.role, "content": message.content}
+        if message.name:
+            item["name"] = message.name
+        messages.append(item)
+    if request.prefill:
+        messages.append({"role": "assistant", "content": request.prefill.rstrip()})
+    return messages
+
+
+def build_body(
+    request: GenerationRequest,
+    model: str,
+    flavour: Flavour,
+    options: Mapping[str, Any],
+    *,
+    stream: bool,
+) -> dict[str, Any]:
+    """The JSON body of ``POST /chat/completions`` for ``request``."""
+    body: dict[str, Any] = {"model": model, "messages": build_messages(request), "stream": stream}
+    if stream:
+        body["stream_options"] = {"include_usage": True}
+    body.update(_sampler_fields(request, model, flavour))
+    if flavour is OPENROUTER:
+        body.update(openrouter_fields(options))
+    if flavour is CUSTOM:
+        body = apply_custom_body(body, options)
+    return body
+
+
+def _sampler_fields(request: GenerationRequest, model: str, flavour: Flavour) -> dict[str, Any]:
+    allowed = supported_samplers(flavour, model)
+    fields: dict[str, Any] = {
+        k: v for k, v in request.sampling.set_fields().items() if k in allowed
+    }
+    if "stop" in fields:
+        fields["stop"] = list(fields["stop"])[:4] if flavour is OPENAI else fields["stop"]
+        if not fields["stop"]:
+            del fields["stop"]
+    if flavour is OPENAI and is_reasoning_model(model) and "max_tokens" in fields:
+        fields["max_completion_tokens"] = fields.pop("max_tokens")
+    return fields
+
+
+def openrouter_fields(options: Mapping[str, Any]) -> dict[str, Any]:
+    """OpenRouter's extras from connection options: provider routing, middle-out, reasoning."""
+    fields: dict[str, Any] = {}
+    provider: dict[str, Any] = {}
+    if options.get("provider_order"):
+        provider["order"] = list(options["provider_order"])
+    if "allow_fallbacks" in options:
+        provider["allow_fallbacks"] = bool(options["allow_fallbacks"])
+    if provider:
+        fields["provider"] = provider
+    if "middle_out" in options:
+        fields["transforms"] = ["middle-out"] if options["middle_out"] else []
+    if "include_reasoning" in options:
+        fields["include_reasoning"] = bool(options["include_reasoning"])
+    return fields
+
+
+def apply_custom_body(body: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge option ``extra_body`` into ``body`` and drop the keys in ``exclude_body``."""
+    result = {**body, **dict(options.get("extra_body") or {})}
+    for key in options.get("exclude_body") or ():
+        result.pop(key, None)
+    return result
+
+
+def finish_reason(value: str | None) -> FinishReason:
+    """Map an OpenAI ``finish_reason`` onto ours."""
+    return FINISH_REASONS.get(value or "stop", "stop")
+
+
+def usage_from(data: Any) -> Usage | None:
+    """Read ``usage`` (prompt/completion tokens) from a chunk or reply."""
+    usage = data.get("usage") if isinstance(data, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    return Usage(usage.get("prompt_tokens"), usage.get("completion_tokens"))
+
+
+def stream_error(provider: str, error: Any) -> ProviderError:
+    """The error for an ``{"error": ...}`` object found inside a stream or a 200 answer."""
+    error = error if isinstance(error, dict) else {"message": str(error)}
+    message = str(error.get("message") or "unknown error")
+    code = str(error.get("code") or error.get("type") or "")
+    said = f"the backend reported an error mid-reply: {message}"
+    if code in ("429", "rate_limit_exceeded") or "rate" in code:
+        return RateLimitError(said, provider=provider, hint="Wait a moment and try again")
+    if code.startswith("5") or code in ("server_error", "overloaded"):
+        return UpstreamServerError(said, provider=provider, hint="Try again in a moment")
+    return GenerationFailedError(
+        said, provider=provider, hint="What arrived was kept; try again or change the prompt"
+    )
+
+
+class StreamParser:
+    """Turns the ``data`` payloads of a Chat Completions stream into our events."""
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        self.reason: str | None = None
+        self.usage: Usage | None = None
+        self.model: str | None = None
+        self.done = False
+
+    def feed(self, data: Any) -> list[StreamEvent]:
+        """Take one parsed chunk (``[DONE]`` is handled by ``end``)."""
+        if not isinstance(data, dict):
+            raise StreamProtocolError(
+                "the stream carried a chunk that is not an object", provider=self.provider
+            )
+        if data.get("error"):
+            raise stream_error(self.provider, data["error"])
+        self.model = data.get("model") or self.model
+        self.usage = usage_from(data) or self.usage
+        events: list[StreamEvent] = []
+        for choice in data.get("choices") or []:
+            if choice.get("index", 0) != 0:
+                continue
+            events.extend(_delta_events(choice.get("delta") or choice.get("message") or {}))
+            if choice.get("finish_reason"):
+                self.reason = choice["finish_reason"]
+        return events
+
+    def end(self, *, done: bool) -> list[StreamEvent]:
+        """Finish the stream: ``done`` says whether ``[DONE]`` arrived."""
+        if not done and self.reason is None:
+            raise StreamInterruptedError(
+                "the stream ended before the reply was finished",
+                provider=self.provider,
+                hint="What arrived was kept; continue or regenerate the reply",
+            )
+        events: list[StreamEvent] = []
+        if self.usage is not None:
+            events.append(UsageEvent(self.usage))
+        events.append(Finished(finish_reason(self.reason), model=self.model))
+        return events
+
+
+def _delta_events(delta: Mapping[str, Any]) -> list[StreamEvent]:
+    events: list[StreamEvent] = []
+    reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+    if isinstance(reasoning, str) and reasoning:
+        events.append(ReasoningDelta(reasoning))
+    content = delta.get("content")
+    if isinstance(content, str) and content:
+        events.append(TextDelta(content))
+    return events
+
+
+def parse_reply(provider: str, data: Any) -> list[StreamEvent]:
+    """Turn a non-streamed Chat Completions reply into events."""
+    if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
+        if isinstance(data, dict) and data.get("error"):
+            raise stream_error(provider, data["error"])
+        raise StreamProtocolError(
+            "the answer has no 'choices'",
+            provider=provider,
+            hint="Check that the URL points at an OpenAI-compatible API",
+        )
+    parser = StreamParser(provider)
+    events = parser.feed(data)
+    if parser.reason is None:
+        parser.reason = "stop"
+    return events + parser.end(done=True)
+
+
+def parse_models(data: Any) -> list[ModelInfo]:
+    """Read ``GET /models`` (``{"data": [{"id": ...}]}``; OpenRouter adds context_length)."""
+    items = data.get("data") if isinstance(data, dict) else data
+    models: list[ModelInfo] = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and item.get("id"):
+            length = item.get("context_length")
+            models.append(
+                ModelInfo(
+                    id=str(item["id"]),
+                    name=item.get("name"),
+                    context_length=length if isinstance(length, int) else None,
+                )
+            )
+    return models
+
+
+def normalize_openai_url(url: str) -> str:
+    """The base URL from what the user gave (rule documented in ``openai_compat``)."""
+    import httpx
+
+    base = url.strip().rstrip("/")
+    for suffix in ("/chat/completions", "/completions", "/models"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)].rstrip("/")
+    base = base.replace("://localhost", "://127.0.0.1")
+    try:
+        path = httpx.URL(base).path
+    except Exception:
+        return base
+    return f"{base}/v1" if path in ("", "/") else base

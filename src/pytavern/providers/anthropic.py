@@ -1,0 +1,85 @@
+"""Anthropic Messages API provider (API type ``claude``).
+
+Base URL: ``https://api.anthropic.com/v1`` by default; a proxy URL may be given with or
+without ``/v1`` or ending in ``/messages`` (all normalise to ``.../v1``). Option
+``thinking_budget`` (int) turns on extended thinking; thinking arrives as ``ReasoningDelta``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
+
+from pytavern.errors import ProviderError, UpstreamServerError
+from pytavern.events import StreamEvent
+from pytavern.providers import _anthropic_wire as wire
+from pytavern.providers._chat import ChatProvider, parse_json_event, require_key
+from pytavern.providers._http import normalize_base_url
+from pytavern.providers.base import ConnectionConfig
+from pytavern.types import GenerationRequest, ModelInfo
+
+DEFAULT_URL = "https://api.anthropic.com/v1"
+KEY_ENV = "ANTHROPIC_API_KEY"
+
+
+def base_url_for(url: str | None) -> str:
+    """``url`` (or the default) normalised to end in ``/v1``."""
+    base = normalize_base_url(url or DEFAULT_URL, strip_suffixes=("/messages", "/v1"))
+    return f"{base}/v1"
+
+
+class AnthropicProvider(ChatProvider):
+    """Claude over the Messages API."""
+
+    api = "claude"
+
+    def __init__(self, config: ConnectionConfig) -> None:
+        headers = {
+            "x-api-key": require_key(config, KEY_ENV),
+            "anthropic-version": wire.API_VERSION,
+        }
+        super().__init__(config, base_url=base_url_for(config.url), headers=headers)
+
+    def supported_samplers(self) -> frozenset[str]:
+        """Claude takes temperature, top_p, top_k, max_tokens and stop (not with thinking)."""
+        if wire.thinking_budget(self.config.options):
+            return wire.THINKING_SAMPLERS
+        return wire.SAMPLERS
+
+    def refine_error(self, error: ProviderError, status: int, body: Any) -> ProviderError:
+        """Name Anthropic's overloaded (529) error for what it is."""
+        inner = body.get("error") if isinstance(body, dict) else None
+        if status == 529 or (isinstance(inner, dict) and inner.get("type") == "overloaded_error"):
+            return UpstreamServerError(
+                f"Claude is overloaded (HTTP {status})",
+                provider=self.name,
+                status_code=status,
+                hint="Anthropic's servers are busy; try again in a moment",
+            )
+        return error
+
+    async def list_models(self) -> list[ModelInfo]:
+        """``GET /v1/models``."""
+        data = await self.http.request_json("GET", "models", params={"limit": "1000"})
+        return wire.parse_models(data)
+
+    async def _stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+        model = self.model_for(request)
+        body = wire.build_body(request, model, self.config.options, stream=request.stream)
+        if not request.stream:
+            data = await self.http.request_json("POST", "messages", json_body=body)
+            for event in wire.parse_reply(self.name, data):
+                yield event
+            return
+        parser = wire.StreamParser(self.name)
+        async with aclosing(self.sse_events("messages", body)) as events:
+            async for sse in events:
+                if not sse.data.strip():
+                    continue
+                for event in parser.feed(sse.event, parse_json_event(sse.data, self.name)):
+                    yield event
+                if parser.done:
+                    break
+        for event in parser.end():
+            yield event

@@ -1,0 +1,87 @@
+"""The engine builds prompts with the prompt engine: lore, persona, budget, text mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytavern.engine import Engine
+from pytavern.engine.preferences import save_preferences
+from pytavern.settings import Settings
+from tests.scripted import Script, ScriptBook
+
+
+@pytest.fixture
+async def engine(data_dir: Path, scripted: ScriptBook) -> Engine:
+    engine = Engine.open(Settings(data_dir=data_dir))
+    engine.store.save_connection(name="s", api="scripted")
+    engine.store.set_default_connection("s")
+    return engine
+
+
+LORE = {
+    "entries": {
+        "0": {
+            "uid": 0,
+            "key": ["lighthouse"],
+            "keysecondary": [],
+            "content": "The lighthouse has been dark for ten years.",
+            "comment": "Lighthouse",
+            "position": 0,
+        },
+        "1": {
+            "uid": 1,
+            "key": ["dragon"],
+            "keysecondary": [],
+            "content": "Dragons are extinct.",
+            "comment": "Dragons",
+            "position": 0,
+        },
+    }
+}
+
+
+async def test_global_lorebook_entry_fires_and_is_recorded(
+    engine: Engine, scripted: ScriptBook
+) -> None:
+    engine.store.save_lorebook("Coast", LORE)
+    save_preferences(engine.store, {"world_info": ["Coast"]})
+    chat = engine.start_chat(engine.store.list_characters()[0].id)
+    scripted.scripts.append(Script(["It is."]))
+    _ = [e async for e in engine.generate(chat.id, "send", "Is the lighthouse haunted?")]
+    system = "\n".join(m.content for m in scripted.requests[-1].messages if m.role == "system")
+    assert "dark for ten years" in system and "Dragons are extinct" not in system
+    last_prompt = engine.store.get_chat(chat.id).metadata["last_prompt"]
+    assert [entry["comment"] for entry in last_prompt["lore"]] == ["Lighthouse"]
+    assert last_prompt["total_tokens"] > 0 and last_prompt["parts"]
+
+
+async def test_persona_name_and_description_are_used(engine: Engine, scripted: ScriptBook) -> None:
+    persona = engine.store.save_persona(name="Ada", description="Ada is a cartographer.")
+    engine.store.set_default_persona(persona.id)
+    chat = engine.start_chat(engine.store.list_characters()[0].id)
+    greeting = engine.store.history(chat.id)[0].text
+    assert "Ada" in greeting
+    _ = [e async for e in engine.generate(chat.id, "send", "Hello")]
+    assert engine.store.history(chat.id)[1].name == "Ada"
+    text = "\n".join(m.content for m in scripted.requests[-1].messages)
+    assert "Ada is a cartographer." in text and "Write Wren's next reply" in text
+
+
+async def test_long_chat_fills_only_the_context(engine: Engine, scripted: ScriptBook) -> None:
+    chat = engine.start_chat(engine.store.list_characters()[0].id)
+    for index in range(600):
+        engine.store.append_message(
+            chat.id,
+            role="user" if index % 2 else "assistant",
+            name="",
+            text=f"message {index} " * 8,
+        )
+    save_preferences(engine.store, {"context_size": 1024, "sampling": {"max_tokens": 200}})
+    _ = [e async for e in engine.generate(chat.id, "send", "latest")]
+    contents = [m.content for m in scripted.requests[-1].messages]
+    assert contents[-1] == "latest"
+    assert not any("message 0 " in c for c in contents)
+    history = engine.store.get_chat(chat.id).metadata["last_prompt"]["history"]
+    assert 5 < history["included"] < history["total"]

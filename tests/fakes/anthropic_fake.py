@@ -1,0 +1,215 @@
+"""A fake Anthropic Messages API (``POST /v1/messages``, ``GET /v1/models``).
+
+Validates like the real API: ``x-api-key`` (or ``Authorization: Bearer``, which newer
+SDKs send), ``anthropic-version``, a known model, the
+required ``max_tokens``, messages that start with a user turn and alternate roles, no
+``system`` role inside ``messages``, ``max_tokens`` above a thinking budget. Errors use
+``{"type": "error", "error": {"type", "message"}}``; streams follow the real event order
+(``message_start``, ``content_block_start``, ``ping``, ``content_block_delta``...,
+``content_block_stop``, ``message_delta``, ``message_stop``); overloaded is HTTP 529.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from tests.fakes.chat_common import before_reply, chunks_of, echo_text, record, sse, sse_response
+from tests.fakes.server import FaultPlan
+
+DEFAULT_KEY = "sk-ant-fake-0123456789abcdef"
+MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5")
+KINDS = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+    500: "api_error",
+    503: "api_error",
+    529: "overloaded_error",
+}
+
+
+def error_body(status: int, kind: str, message: str) -> dict[str, Any]:
+    """Anthropic's error body."""
+    return {"type": "error", "error": {"type": KINDS.get(status, "api_error"), "message": message}}
+
+
+def _fail(status: int, message: str) -> JSONResponse:
+    return JSONResponse(error_body(status, "", message), status_code=status)
+
+
+def _check_headers(request: Request, key: str) -> JSONResponse | None:
+    bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+    if key not in (request.headers.get("x-api-key"), bearer):
+        return _fail(401, "invalid x-api-key")
+    if not request.headers.get("anthropic-version"):
+        return _fail(400, "anthropic-version: header is required")
+    return None
+
+
+def _validate_messages(messages: Any) -> str | None:
+    if not isinstance(messages, list) or not messages:
+        return "messages: at least one message is required"
+    previous = None
+    for index, message in enumerate(messages):
+        role = message.get("role") if isinstance(message, dict) else None
+        if role not in ("user", "assistant"):
+            return f"messages.{index}.role: Input should be 'user' or 'assistant'"
+        if role == previous:
+            return "messages: roles must alternate between 'user' and 'assistant'"
+        if not message.get("content"):
+            return f"messages.{index}: all messages must have non-empty content"
+        previous = role
+    if messages[0]["role"] != "user":
+        return "messages: first message must use the 'user' role"
+    return None
+
+
+def _validate(body: Any) -> JSONResponse | None:
+    if not isinstance(body, dict):
+        return _fail(400, "invalid JSON body")
+    if "max_tokens" not in body:
+        return _fail(400, "max_tokens: Field required")
+    problem = _validate_messages(body.get("messages"))
+    if problem:
+        return _fail(400, problem)
+    if body.get("model") not in MODELS:
+        return _fail(404, f"model: {body.get('model')}")
+    budget = (body.get("thinking") or {}).get("budget_tokens")
+    if budget is not None and body["max_tokens"] <= budget:
+        return _fail(400, "max_tokens must be greater than thinking.budget_tokens")
+    if budget is not None and ("temperature" in body or "top_k" in body):
+        return _fail(400, "temperature and top_k may not be set when thinking is enabled")
+    return None
+
+
+def _reply_text(body: dict[str, Any]) -> str:
+    users = [m["content"] for m in body["messages"] if m["role"] == "user"]
+    text = echo_text(str(users[-1]))
+    last = body["messages"][-1]
+    return text.lower() if last["role"] == "assistant" else text
+
+
+def _usage(body: dict[str, Any], text: str) -> dict[str, int]:
+    prompt = sum(len(str(m["content"]).split()) for m in body["messages"])
+    return {"input_tokens": prompt + len(str(body.get("system", "")).split()), "output_tokens": 0}
+
+
+def _limit(body: dict[str, Any], text: str) -> tuple[str, str]:
+    words = text.split(" ")
+    if body["max_tokens"] < len(words):
+        return " ".join(words[: body["max_tokens"]]), "max_tokens"
+    return text, "end_turn"
+
+
+def _message(body: dict[str, Any], content: list[Any], reason: str | None, out: int) -> Any:
+    usage = {**_usage(body, ""), "output_tokens": out}
+    return {
+        "id": "msg_fake",
+        "type": "message",
+        "role": "assistant",
+        "model": body["model"],
+        "content": content,
+        "stop_reason": reason,
+        "stop_sequence": None,
+        "usage": usage,
+    }
+
+
+def _frames(body: dict[str, Any], text: str, reason: str) -> list[str]:
+    frames = [
+        sse({"type": "message_start", "message": _message(body, [], None, 1)}, "message_start")
+    ]
+    index = 0
+    if body.get("thinking"):
+        frames += _block(0, {"type": "thinking", "thinking": ""}, "thinking", ["Let me think."])
+        index = 1
+    frames += _block(index, {"type": "text", "text": ""}, "text", chunks_of(text))
+    delta = {
+        "type": "message_delta",
+        "delta": {"stop_reason": reason, "stop_sequence": None},
+        "usage": {"output_tokens": len(text.split())},
+    }
+    frames += [sse(delta, "message_delta"), sse({"type": "message_stop"}, "message_stop")]
+    return frames
+
+
+def _block(index: int, start: dict[str, Any], kind: str, pieces: list[str]) -> list[str]:
+    frames = [
+        sse(
+            {"type": "content_block_start", "index": index, "content_block": start},
+            "content_block_start",
+        )
+    ]
+    if index == 0:
+        frames.append(sse({"type": "ping"}, "ping"))
+    for piece in pieces:
+        delta = {"type": f"{kind}_delta", kind: piece}
+        frames.append(
+            sse(
+                {"type": "content_block_delta", "index": index, "delta": delta},
+                "content_block_delta",
+            )
+        )
+    frames.append(sse({"type": "content_block_stop", "index": index}, "content_block_stop"))
+    return frames
+
+
+def _in_stream(fault: str) -> str:
+    if fault == "malformed":
+        return 'event: content_block_delta\ndata: {"type": "content_block_delta", "ind\n\n'
+    return sse(error_body(529, "", "Overloaded"), "error")
+
+
+def _content(body: dict[str, Any], text: str) -> list[Any]:
+    blocks: list[Any] = []
+    if body.get("thinking"):
+        blocks.append({"type": "thinking", "thinking": "Let me think.", "signature": "sig"})
+    blocks.append({"type": "text", "text": text})
+    return blocks
+
+
+def create_app(plan: FaultPlan, *, key: str = DEFAULT_KEY) -> FastAPI:
+    """The fake Anthropic API."""
+    app = FastAPI()
+
+    @app.get("/v1/models")
+    async def models(request: Request) -> Response:
+        await record(plan, request)
+        early = await before_reply(plan, plan.take(), error_body, overloaded_status=529)
+        if early is not None:
+            return early
+        denied = _check_headers(request, key)
+        if denied is not None:
+            return denied
+        data = [
+            {"type": "model", "id": m, "display_name": m.title(), "created_at": "2025-01-01"}
+            for m in MODELS
+        ]
+        return JSONResponse(
+            {"data": data, "has_more": False, "first_id": MODELS[0], "last_id": MODELS[-1]}
+        )
+
+    @app.post("/v1/messages")
+    async def messages(request: Request) -> Response:
+        entry = await record(plan, request)
+        fault = plan.take()
+        early = await before_reply(plan, fault, error_body, overloaded_status=529)
+        if early is not None:
+            return early
+        denied = _check_headers(request, key) or _validate(entry["body"])
+        if denied is not None:
+            return denied
+        body = entry["body"]
+        text, reason = _limit(body, _reply_text(body))
+        if not body.get("stream"):
+            entry["completed"] = True
+            return JSONResponse(_message(body, _content(body, text), reason, len(text.split())))
+        frames = _frames(body, text, reason)
+        return sse_response(plan, entry, frames, fault, _in_stream, fault_at=4)
+
+    return app

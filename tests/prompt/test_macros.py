@@ -1,0 +1,122 @@
+from datetime import UTC, datetime, timedelta
+
+from pytavern.prompt.macros import MacroContext, evaluate, humanize, replace_names
+
+NOW = datetime(2024, 9, 28, 15, 5, tzinfo=UTC)
+
+
+def ctx(**kw):
+    base = {"user": "Ann", "char": "Sera", "now": NOW, "seed": 1, "chat_id": "chat-1"}
+    base.update(kw)
+    return MacroContext(**base)
+
+
+def test_names_case_insensitive_and_legacy():
+    c = ctx()
+    assert (
+        evaluate("{{user}} {{CHAR}} {{Char}} <USER> <bot> <CHAR>", c)
+        == "Ann Sera Sera Ann Sera Sera"
+    )
+
+
+def test_card_fields_and_nested_char():
+    c = ctx(
+        description="{{char}} is tall",
+        personality="kind",
+        scenario="glade",
+        persona="p",
+        mes_examples="ex",
+    )
+    out = evaluate("{{description}}|{{personality}}|{{scenario}}|{{persona}}|{{mesExamples}}", c)
+    assert out == "Sera is tall|kind|glade|p|ex"
+
+
+def test_time_macros():
+    c = ctx(idle_since=NOW - timedelta(minutes=5))
+    assert evaluate("{{time}}|{{date}}|{{weekday}}|{{isotime}}|{{isodate}}", c) == (
+        "3:05 PM|September 28, 2024|Saturday|15:05|2024-09-28"
+    )
+    assert evaluate("{{idle_duration}}", c) == "5 minutes"
+    assert evaluate("{{idle_duration}}", ctx()) == "just now"
+    assert evaluate("{{time_UTC+2}}", c) == "5:05 PM"
+
+
+def test_humanize_thresholds():
+    assert humanize(timedelta(seconds=10)) == "a few seconds"
+    assert humanize(timedelta(seconds=60)) == "a minute"
+    assert humanize(timedelta(hours=3)) == "3 hours"
+    assert humanize(timedelta(days=1)) == "a day"
+    assert humanize(timedelta(days=3)) == "3 days"
+    assert humanize(timedelta(days=800)) == "2 years"
+
+
+def test_random_is_seeded_and_both_syntaxes():
+    outs = {evaluate("{{random::a::b::c}}", ctx(seed=s)) for s in range(30)}
+    assert outs == {"a", "b", "c"}
+    assert evaluate("{{random::a::b::c}}", ctx(seed=5)) == evaluate(
+        "{{random::a::b::c}}", ctx(seed=5)
+    )
+    assert evaluate("{{random:x, y\\, z}}", ctx(seed=3)) in {"x", "y, z"}
+    c = ctx(seed=9)
+    seq = [evaluate("{{random::1::2::3::4::5::6}}", c) for _ in range(20)]
+    assert len(set(seq)) > 1  # re-rolled every time
+
+
+def test_pick_is_stable_per_chat_and_position():
+    text = "{{pick::a::b::c::d::e::f::g}} {{pick::a::b::c::d::e::f::g}}"
+    one = evaluate(text, ctx(seed=1))
+    assert one == evaluate(text, ctx(seed=99))  # not the RNG: chat + content + position
+    picks = {evaluate(text, ctx(chat_id=f"c{i}")) for i in range(30)}
+    assert len(picks) > 1
+
+
+def test_roll():
+    c = ctx(seed=4)
+    values = {int(evaluate("{{roll:d20}}", c)) for _ in range(200)}
+    assert min(values) >= 1 and max(values) <= 20 and len(values) > 10
+    assert 5 <= int(evaluate("{{roll 2d6+3}}", c)) <= 15
+    assert 1 <= int(evaluate("{{roll:6}}", c)) <= 6
+    assert evaluate("{{roll:banana}}", c) == ""
+
+
+def test_chat_state_macros():
+    c = ctx(last_message="m", last_user_message="u", last_char_message="c", last_message_id=7)
+    assert evaluate(
+        "{{lastMessage}}|{{lastUserMessage}}|{{lastCharMessage}}|{{lastMessageId}}", c
+    ) == ("m|u|c|7")
+
+
+def test_variables():
+    c = ctx(variables={"mood": "calm"})
+    # like SillyTavern, getvar runs before setvar on the same line
+    assert evaluate("{{setvar::x::5}}{{getvar::x}}", c) == ""
+    assert evaluate("{{setvar::x::5}}\n{{getvar::x}}", c) == "\n5"
+    assert c.variables["x"] == "5"
+    assert evaluate("{{getvar::mood}}", c) == "calm"
+    assert evaluate("{{addvar::x::2}}", c) == "" and c.variables["x"] == "7"
+    assert evaluate("{{incvar::x}}", c) == "8"
+    assert evaluate("{{setglobalvar::g::hi}}\n{{getglobalvar::g}}", c) == "\nhi"
+    assert evaluate("{{getvar::missing}}", c) == ""
+
+
+def test_comments_trim_newline_noop_reverse():
+    c = ctx()
+    assert evaluate("a{{// a comment\nover lines}}b", c) == "ab"
+    assert evaluate("x\n\n{{trim}}\ny", c) == "xy"
+    assert evaluate("a{{newline}}b{{noop}}", c) == "a\nb"
+    assert evaluate("{{reverse:abc}}", c) == "cba"
+
+
+def test_original_inserted_once():
+    assert evaluate("{{original}} + {{original}}", ctx(), original="MAIN") == "MAIN + "
+    assert evaluate("{{original}}", ctx()) == "{{original}}"
+
+
+def test_extra_and_unknown_left_alone():
+    c = ctx(extra={"instructInput": "<in>"})
+    assert evaluate("{{instructInput}} {{unknownMacro}}", c) == "<in> {{unknownMacro}}"
+
+
+def test_replace_names_fast_path():
+    assert replace_names("{{user}} and <BOT>", "A", "B") == "A and B"
+    assert replace_names("plain", "A", "B") == "plain"
