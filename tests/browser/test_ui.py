@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from pytavern.server.cards import placeholder_png, write_png_card
+from pytavern.formats.cards import card_from_dict, write_card_png
+from pytavern.formats.png import solid_png
 from tests.browser.conftest import Live, shoot
 from tests.scripted import Script
 
@@ -52,7 +53,7 @@ def test_import_a_png_card_by_file_upload(page: Any, live: Live) -> None:
         "spec_version": "2.0",
         "data": {"name": "Ash", "description": "A quiet ranger.", "first_mes": "*nods*"},
     }
-    png = write_png_card(card, placeholder_png(96, (90, 120, 200)))
+    png = write_card_png(card_from_dict(card), solid_png(96, 96, (90, 120, 200)))
     page.goto(live.url)
     page.wait_for_selector("body[data-ready]")
     page.set_input_files(
@@ -212,11 +213,17 @@ def test_settings_world_info_and_prompt_view(page: Any, live: Live) -> None:
     expect(page.get_by_text("Saved Lorebook 1")).to_be_visible()
     book = live.app.state.engine.store.list_lorebooks()[0]
     assert book.data["entries"]["0"]["key"] == ["lantern"]
+    page.check("[data-testid=wi-active]")
+    expect(page.locator("[data-testid=wi-active]")).to_be_checked()
     shoot(page, "worldinfo")
     page.click("#nav-worldinfo")
+    new_chat(page)
+    live.book.scripts.append(Script(["It is always lit."]))
+    send(page, "Is the lantern over the door lit?")
+    wait_idle(page)
     page.click("[data-testid=more]")
     page.click("[data-testid=menu-prompt]")
-    page.wait_for_selector("[data-testid=prompt-view]")
+    expect(page.locator("[data-testid=fired-entry]")).to_contain_text("never goes out")
     assert "tokens" in page.inner_text("[data-testid=prompt-view]")
     shoot(page, "prompt-view")
     assert live.problems == []

@@ -8,7 +8,8 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from pytavern.server.cards import placeholder_png, read_png_card, write_png_card
+from pytavern.formats.cards import card_from_dict, read_card, write_card_png
+from pytavern.formats.png import solid_png
 from pytavern.server.routes import ROUTERS
 from tests.server.conftest import SECRET
 
@@ -69,14 +70,14 @@ async def test_character_crud_avatar_and_card_round_trip(client: httpx.AsyncClie
         "Mira Vell"
     )
     assert (await client.get(f"/api/characters/{cid}/avatar")).status_code == 404
-    png = placeholder_png(8, (200, 10, 10))
+    png = solid_png(8, 8, (200, 10, 10))
     put = await client.put(f"/api/characters/{cid}/avatar", content=png)
     assert put.json()["has_avatar"] is True
     got = await client.get(f"/api/characters/{cid}/avatar")
     assert got.content == png and got.headers["content-type"] == "image/png"
     exported = await client.get(f"/api/characters/{cid}/export")
     assert "attachment" in exported.headers["content-disposition"]
-    assert read_png_card(exported.content)["data"]["name"] == "Mira Vell"
+    assert read_card(exported.content, "x.png").name == "Mira Vell"
     imported = (await client.post("/api/characters/import", content=exported.content)).json()
     assert imported["name"] == "Mira Vell" and imported["has_avatar"] is True
     as_json = await client.get(f"/api/characters/{cid}/export", params={"format": "json"})
@@ -93,15 +94,39 @@ async def test_import_of_json_cards_v1_and_bad_files(client: httpx.AsyncClient) 
     not_a_card = await client.post("/api/characters/import", content=b"hello")
     assert not_a_card.status_code == 400
     assert not_a_card.json()["error"]["type"] == "FormatError"
-    no_chunk = await client.post("/api/characters/import", content=placeholder_png())
-    assert "no character card" in no_chunk.json()["error"]["message"]
+    no_chunk = await client.post(
+        "/api/characters/import", params={"filename": "cat.png"}, content=solid_png()
+    )
+    assert no_chunk.status_code == 400 and "cat.png" in no_chunk.json()["error"]["message"]
 
 
-def test_png_card_writer_replaces_old_card_chunks() -> None:
-    first = write_png_card(CARD, None)
-    second = write_png_card({"name": "Other"}, first)
-    assert read_png_card(second) == {"name": "Other"}
-    assert second.count(b"chara\0") == 1
+async def test_chat_and_lorebook_files_round_trip(client: httpx.AsyncClient) -> None:
+    chat = (await client.post("/api/characters/1/chats")).json()
+    await client.post(f"/api/chats/{chat['id']}/generate", json={"mode": "send", "text": "Hi"})
+    exported = await client.get(f"/api/chats/{chat['id']}/export")
+    assert exported.headers["content-disposition"].endswith('.jsonl"')
+    lines = exported.content.decode().splitlines()
+    assert json.loads(lines[1])["mes"] == json.loads(lines[1])["mes"] and len(lines) == 4
+    imported = await client.post(
+        "/api/characters/1/chats/import", params={"filename": "old.jsonl"}, content=exported.content
+    )
+    assert imported.status_code == 201 and imported.json()["message_count"] == 3
+    again = await client.get(f"/api/chats/{imported.json()['id']}/export")
+    assert again.content == exported.content
+    book = {"entries": {"0": {"uid": 0, "key": ["lantern"], "content": "Bright."}}}
+    made = await client.post(
+        "/api/lorebooks/import",
+        params={"filename": "Lamps.json"},
+        content=json.dumps(book).encode(),
+    )
+    assert made.status_code == 201 and made.json()["name"] == "Lamps"
+    out = await client.get("/api/lorebooks/Lamps/export")
+    assert json.loads(out.content)["entries"]["0"]["key"] == ["lantern"]
+
+
+def test_card_writer_is_the_formats_module() -> None:
+    card = card_from_dict(CARD)
+    assert read_card(write_card_png(card, None), "a.png").name == "Mira"
 
 
 async def test_personas_lorebooks_presets_and_settings(client: httpx.AsyncClient) -> None:
@@ -138,11 +163,22 @@ async def test_personas_lorebooks_presets_and_settings(client: httpx.AsyncClient
 
 async def test_prompt_view_and_token_count(client: httpx.AsyncClient) -> None:
     chat = (await client.post("/api/characters/1/chats")).json()
+    before = (await client.get(f"/api/chats/{chat['id']}/prompt")).json()
+    assert before == {"available": False, "chat_id": chat["id"]}
+    book = {"entries": {"0": {"uid": 0, "key": ["lantern"], "content": "The lantern glows."}}}
+    await client.put("/api/lorebooks/Lamps", json={"data": book})
+    await client.put("/api/lorebooks/Lamps/active", json={"active": True})
+    await client.post(
+        f"/api/chats/{chat['id']}/generate", json={"mode": "send", "text": "Is the lantern lit?"}
+    )
     view = (await client.get(f"/api/chats/{chat['id']}/prompt")).json()
-    assert view["messages"][0]["role"] == "system"
-    assert view["total_tokens"] == sum(m["tokens"] for m in view["messages"]) > 0
+    assert view["available"] is True and view["total_tokens"] > 0
+    assert sum(part["tokens"] for part in view["parts"]) <= view["total_tokens"] + 50
     counted = (await client.post("/api/tokenize", json={"text": "x" * 67})).json()
     assert counted["tokens"] == 20
+    assert "last_prompt" not in (await client.get(f"/api/chats/{chat['id']}")).json()["metadata"]
+    [fired] = view["lore"]
+    assert fired["book"] == "Lamps" and fired["keys"] == ["lantern"]
 
 
 @pytest.mark.parametrize("path", ["/api/connections", "/api/connections/s", "/api/health"])

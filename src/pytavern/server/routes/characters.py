@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
+from pytavern.engine.transfer import export_card, import_card
 from pytavern.errors import FormatError, NotFoundError
+from pytavern.formats.cards import card_from_dict
 from pytavern.prompt.basic import card_fields, substitute_names
-from pytavern.server.cards import check_card, parse_upload, write_png_card
 from pytavern.server.deps import StoreDep
 from pytavern.store import CharacterRecord
 
@@ -73,14 +73,15 @@ async def list_characters(store: StoreDep) -> list[dict[str, Any]]:
 @router.post("", status_code=201)
 async def create_character(body: CardBody, store: StoreDep) -> dict[str, Any]:
     """Create a character from a card dict."""
-    return detail(store.add_character(check_card(body.card)))
+    return detail(store.add_character(card_from_dict(body.card).raw))
 
 
 @router.post("/import", status_code=201, openapi_extra=_RAW_BODY)
-async def import_character(request: Request, store: StoreDep) -> dict[str, Any]:
+async def import_character(
+    request: Request, store: StoreDep, filename: str = "upload"
+) -> dict[str, Any]:
     """Import a character card file: the raw bytes of a PNG card or a JSON card."""
-    card, avatar = parse_upload(await read_limited(request))
-    return detail(store.add_character(card, avatar=avatar))
+    return detail(import_card(store, await read_limited(request), filename))
 
 
 @router.get("/{character_id}")
@@ -92,7 +93,7 @@ async def get_character(character_id: int, store: StoreDep) -> dict[str, Any]:
 @router.put("/{character_id}")
 async def update_character(character_id: int, body: CardBody, store: StoreDep) -> dict[str, Any]:
     """Replace a character's card."""
-    return detail(store.update_character(character_id, check_card(body.card)))
+    return detail(store.update_character(character_id, card_from_dict(body.card).raw))
 
 
 @router.delete("/{character_id}", status_code=204)
@@ -133,16 +134,15 @@ async def export_character(
 ) -> Response:
     """Download the card as a PNG (card in its text chunks) or as JSON."""
     record = store.get_character(character_id)
-    filename = _filename(record.name)
+    filename = safe_filename(record.name)
     if format == "json":
-        body = json.dumps(record.card, ensure_ascii=False, indent=2).encode("utf-8")
-        return _download(body, "application/json", f"{filename}.json")
-    avatar = store.character_avatar(character_id)
-    png = write_png_card(record.card, avatar if avatar and avatar.startswith(b"\x89PNG") else None)
-    return _download(png, "image/png", f"{filename}.png")
+        body = export_card(store, character_id, png=False)
+        return download(body, "application/json", f"{filename}.json")
+    return download(export_card(store, character_id, png=True), "image/png", f"{filename}.png")
 
 
-def _download(body: bytes, media_type: str, filename: str) -> Response:
+def download(body: bytes, media_type: str, filename: str) -> Response:
+    """A file download answer."""
     return Response(
         body,
         media_type=media_type,
@@ -150,7 +150,8 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
     )
 
 
-def _filename(name: str) -> str:
+def safe_filename(name: str) -> str:
+    """A file name made of safe characters only."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "character"
 
 

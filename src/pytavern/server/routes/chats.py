@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from pytavern.engine.transfer import PRIVATE_METADATA, export_chat, import_chat
 from pytavern.server.deps import EngineDep, StoreDep
+from pytavern.server.routes.characters import download, read_limited, safe_filename
 from pytavern.store import ChatRecord, MessageRecord, SwipeRecord
 
 router = APIRouter(tags=["chats"])
+_JSONL = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/jsonl": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
 
 
 class ChatRename(BaseModel):
@@ -26,7 +34,7 @@ def chat_public(chat: ChatRecord) -> dict[str, Any]:
         "character_id": chat.character_id,
         "title": chat.title,
         "message_count": chat.message_count,
-        "metadata": chat.metadata,
+        "metadata": {k: v for k, v in chat.metadata.items() if k not in PRIVATE_METADATA},
         "created_at": chat.created_at.isoformat(),
         "updated_at": chat.updated_at.isoformat(),
     }
@@ -74,6 +82,28 @@ async def create_chat(character_id: int, engine: EngineDep) -> dict[str, Any]:
     """Start a chat; it opens with the character's greeting."""
     chat = engine.start_chat(character_id)
     return _with_messages(engine.store, chat, 200)
+
+
+@router.post("/characters/{character_id}/chats/import", status_code=201, openapi_extra=_JSONL)
+async def import_chat_file(
+    character_id: int, request: Request, store: StoreDep, filename: str = "chat.jsonl"
+) -> dict[str, Any]:
+    """Import a SillyTavern chat (JSONL) as a new chat of the character."""
+    store.get_character(character_id)
+    chat = import_chat(store, await read_limited(request), filename, character_id)
+    return chat_public(chat)
+
+
+@router.get(
+    "/chats/{chat_id}/export",
+    response_class=Response,
+    responses={200: {"content": {"application/jsonl": {}}}},
+)
+async def export_chat_file(chat_id: int, store: StoreDep) -> Response:
+    """Download the chat as SillyTavern JSONL."""
+    chat = store.get_chat(chat_id)
+    name = safe_filename(chat.title or f"chat-{chat_id}")
+    return download(export_chat(store, chat_id), "application/jsonl", f"{name}.jsonl")
 
 
 @router.get("/chats/{chat_id}")

@@ -8,11 +8,25 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from pytavern.engine.preferences import load_preferences, save_preferences
+from pytavern.engine.transfer import export_lorebook, import_lorebook
 from pytavern.errors import FormatError, NotFoundError
 from pytavern.server.deps import StoreDep
-from pytavern.server.routes.characters import _IMAGE_BODY, _PNG_RESPONSE, image_type, read_limited
+from pytavern.server.routes.characters import (
+    _IMAGE_BODY,
+    _PNG_RESPONSE,
+    download,
+    image_type,
+    read_limited,
+    safe_filename,
+)
 from pytavern.store import LorebookRecord, PersonaRecord, PresetRecord
 
+_JSON_FILE = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
 personas = APIRouter(prefix="/personas", tags=["personas"])
 lorebooks = APIRouter(prefix="/lorebooks", tags=["lorebooks"])
 presets = APIRouter(prefix="/presets", tags=["presets"])
@@ -122,14 +136,33 @@ def lorebook_public(record: LorebookRecord, active: list[str], *, full: bool) ->
 @lorebooks.get("")
 async def list_lorebooks(store: StoreDep) -> list[dict[str, Any]]:
     """Every lorebook with its entry count."""
-    active = store.get_setting(ACTIVE_LOREBOOKS, [])
+    active = active_lorebooks(store)
     return [lorebook_public(r, active, full=False) for r in store.list_lorebooks()]
+
+
+@lorebooks.post("/import", status_code=201, openapi_extra=_JSON_FILE)
+async def import_lorebook_file(
+    request: Request, store: StoreDep, filename: str = "lorebook.json", name: str | None = None
+) -> dict[str, Any]:
+    """Import a SillyTavern World Info JSON file (named after the file unless ``name``)."""
+    record = import_lorebook(store, await read_limited(request), filename, name)
+    return lorebook_public(record, active_lorebooks(store), full=False)
+
+
+@lorebooks.get(
+    "/{name}/export",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+)
+async def export_lorebook_file(name: str, store: StoreDep) -> Response:
+    """Download a lorebook as SillyTavern World Info JSON."""
+    return download(export_lorebook(store, name), "application/json", f"{safe_filename(name)}.json")
 
 
 @lorebooks.get("/{name}")
 async def get_lorebook(name: str, store: StoreDep) -> dict[str, Any]:
     """One lorebook with its World Info data."""
-    active = store.get_setting(ACTIVE_LOREBOOKS, [])
+    active = active_lorebooks(store)
     return lorebook_public(store.get_lorebook(name), active, full=True)
 
 
@@ -138,7 +171,7 @@ async def put_lorebook(name: str, body: Payload, store: StoreDep) -> dict[str, A
     """Create or replace a lorebook (SillyTavern World Info JSON: ``{"entries": {...}}``)."""
     if not isinstance(body.data.get("entries", {}), dict | list):
         raise FormatError("a lorebook's 'entries' must be an object or a list")
-    active = store.get_setting(ACTIVE_LOREBOOKS, [])
+    active = active_lorebooks(store)
     return lorebook_public(store.save_lorebook(name, body.data), active, full=True)
 
 
@@ -182,7 +215,9 @@ async def delete_preset(kind: str, name: str, store: StoreDep) -> Response:
     return Response(status_code=204)
 
 
-ACTIVE_LOREBOOKS = "active_lorebooks"
+def active_lorebooks(store: StoreDep) -> list[str]:
+    """The lorebooks in play for every chat (the preferences' ``world_info``)."""
+    return load_preferences(store).world_info
 
 
 class ActiveBody(BaseModel):
@@ -195,8 +230,8 @@ class ActiveBody(BaseModel):
 async def set_lorebook_active(name: str, body: ActiveBody, store: StoreDep) -> dict[str, Any]:
     """Make a lorebook active in every chat, or not."""
     store.get_lorebook(name)
-    names = [n for n in store.get_setting(ACTIVE_LOREBOOKS, []) if n != name]
-    store.set_setting(ACTIVE_LOREBOOKS, [*names, name] if body.active else names)
+    names = [n for n in active_lorebooks(store) if n != name]
+    save_preferences(store, {"world_info": [*names, name] if body.active else names})
     return {"name": name, "active": body.active}
 
 

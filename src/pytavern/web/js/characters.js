@@ -74,7 +74,7 @@ export async function importFiles(files) {
   let last = null;
   for (const file of files) {
     try {
-      last = await api.post("/api/characters/import", file);
+      last = await api.post(`/api/characters/import?filename=${encodeURIComponent(file.name)}`, file);
       toast(`Imported ${last.name}`);
     } catch (err) {
       toast(`${file.name}: ${err.message}`, { hint: err.hint, bad: true, ms: 7000 });

@@ -44,16 +44,29 @@ function renderTitle(chat) {
 export function renderSidebar() {
   const c = state.character;
   if (!c) return;
+  const chatPicker = h("input", { type: "file", accept: ".jsonl,application/jsonl", hidden: true });
+  chatPicker.addEventListener("change", async () => {
+    const f = chatPicker.files[0];
+    if (!f) return;
+    try {
+      const chat = await api.post(`/api/characters/${c.id}/chats/import?filename=${encodeURIComponent(f.name)}`, f);
+      toast(`Imported ${chat.title}`);
+      emit("navigate", `#/chat/${chat.id}`);
+    } catch (err) {
+      toast(`${f.name}: ${err.message}`, { hint: err.hint, bad: true });
+    }
+  });
   const total = state.chats.length;
   const items = state.chats.map((chat, i) => h(`div.chat-item${chat.id === state.chatId ? ".active" : ""}`,
     { "data-testid": "chat-item", on: { click: () => emit("navigate", `#/chat/${chat.id}`) } },
     icon("chat"), h("div.title", chatLabel(chat, total - i), h("div.meta", `${chat.message_count} messages · ${when(chat.updated_at)}`)),
+    iconButton("download", "Export chat (JSONL)", (e) => { e.stopPropagation(); h("a", { href: `/api/chats/${chat.id}/export`, download: "" }).click(); }),
     iconButton("edit", "Rename chat", (e) => { e.stopPropagation(); renameChat(chat); }),
     iconButton("trash", "Delete chat", (e) => { e.stopPropagation(); deleteChat(chat); })));
   replace(document.getElementById("sidebar"),
     h("div.side-head", avatar(avatarUrl(c), c.name), h("div.who", h("strong", c.name), h("span", `${state.chats.length} chat${state.chats.length === 1 ? "" : "s"}`))),
     h("div.side-actions", button("New chat", newChat, { cls: "primary small", iconName: "plus", "data-testid": "new-chat" }),
-      button("Characters", () => emit("navigate", "#/characters"), { cls: "small", iconName: "users" })),
+      button("Import", () => chatPicker.click(), { cls: "small", iconName: "upload", title: "Import a SillyTavern chat (JSONL)" }), chatPicker),
     h("div.section-label", "Chats"), h("div.chat-list", items));
 }
 
@@ -146,7 +159,7 @@ function moreMenu() {
     ["refresh", "Regenerate", () => generate("regenerate"), "menu-regenerate"],
     ["forward", "Continue", () => generate("continue"), "menu-continue"],
     ["mask", "Impersonate", () => generate("impersonate"), "menu-impersonate"],
-    ["eye", "Prompt view", () => showPromptView(state.chatId), "menu-prompt"],
+    ["eye", "Prompt of the last reply", () => showPromptView(state.chatId), "menu-prompt"],
     ["plus", "New chat", newChat, "menu-new-chat"],
   ];
   const listEl = h("div.menu-list", { hidden: true, role: "menu" }, items.map(([ic, label, fn, id]) =>

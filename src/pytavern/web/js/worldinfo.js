@@ -122,24 +122,18 @@ export async function renderWorldInfoPanel(root, close) {
   }
 
   function exportBook() {
-    const blob = new Blob([JSON.stringify(current.data, null, 2)], { type: "application/json" });
-    const a = h("a", { href: URL.createObjectURL(blob), download: `${current.name}.json` });
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    h("a", { href: `/api/lorebooks/${encodeURIComponent(current.name)}/export`, download: "" }).click();
   }
 
   async function importBook() {
     const f = file.files[0];
     if (!f) return;
     try {
-      const data = JSON.parse(await f.text());
-      if (!data || typeof data.entries !== "object") throw new Error("this file has no World Info entries");
-      const name = (data.name || f.name.replace(/\.json$/i, "")).trim();
-      await api.put(`/api/lorebooks/${encodeURIComponent(name)}`, { data });
-      await reload(name);
-      toast(`Imported ${name}`);
+      const book = await api.post(`/api/lorebooks/import?filename=${encodeURIComponent(f.name)}`, f);
+      await reload(book.name);
+      toast(`Imported ${book.name}`);
     } catch (err) {
-      toast(`${f.name}: ${err.message}`, { hint: err.hint || "Pick a SillyTavern World Info JSON file", bad: true });
+      toast(`${f.name}: ${err.message}`, { hint: err.hint, bad: true });
     }
     file.value = "";
   }
