@@ -227,3 +227,38 @@ def test_settings_world_info_and_prompt_view(page: Any, live: Live) -> None:
     assert "tokens" in page.inner_text("[data-testid=prompt-view]")
     shoot(page, "prompt-view")
     assert live.problems == []
+
+
+def test_connect_to_an_openai_compatible_backend_through_the_panel(page: Any, live: Live) -> None:
+    from tests.fakes.openai_fake import DEFAULT_KEY, create_app
+    from tests.fakes.server import FaultPlan, free_port, serve
+
+    with serve(create_app(FaultPlan())) as upstream:
+        page.goto(live.url + "#/characters")
+        page.wait_for_selector("body[data-ready]")
+        page.click("#nav-connection")
+        page.select_option("[data-testid=conn-profile]", "")
+        page.select_option("[data-testid=conn-api]", "chat")
+        page.select_option("[data-testid=conn-source]", "custom")
+        page.fill("[data-testid=conn-name]", "fake-openai")
+        page.fill("[data-testid=conn-url]", f"http://127.0.0.1:{free_port()}/v1")
+        page.fill("[data-testid=conn-key]", DEFAULT_KEY)
+        page.click("[data-testid=connect]")
+        expect(page.locator(".diagnosis.bad")).to_be_visible()
+        diagnosis = page.inner_text("[data-testid=diagnosis]")
+        assert "127.0.0.1" in diagnosis and DEFAULT_KEY not in diagnosis
+        shoot(page, "connection-failed")
+        page.fill("[data-testid=conn-url]", f"{upstream}/v1")
+        page.click("[data-testid=connect]")
+        expect(page.locator(".diagnosis.ok")).to_be_visible()
+        expect(page.locator("[data-testid=conn-model]")).to_have_value("gpt-4o-mini")
+        assert page.locator("#model-list option").count() >= 3
+        assert DEFAULT_KEY not in page.content()
+        page.click("#nav-connection")
+        open_chat(page, live, "Wren")
+        new_chat(page)
+        send(page, "Hello over HTTP")
+        wait_idle(page)
+        assert last_text(page) == "Echo: Hello over HTTP"
+    live.app.state.engine.store.set_default_connection("scripted")
+    assert [p for p in live.problems if "Failed to load resource" not in p] == []
