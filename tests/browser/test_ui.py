@@ -262,3 +262,28 @@ def test_connect_to_an_openai_compatible_backend_through_the_panel(page: Any, li
         assert last_text(page) == "Echo: Hello over HTTP"
     live.app.state.engine.store.set_default_connection("scripted")
     assert [p for p in live.problems if "Failed to load resource" not in p] == []
+
+
+def test_accounts_show_a_login_screen(page: Any, tmp_path: Any) -> None:
+    from pytavern.security.passwords import hash_password
+    from pytavern.server import create_app
+    from pytavern.settings import Settings
+    from tests.fakes.server import serve
+
+    app = create_app(Settings(data_dir=tmp_path / "accounts", accounts=True))
+    app.state.engine.store.create_user("ada", hash_password("correct horse"), is_admin=True)
+    with serve(app) as url:
+        page.goto(url + "/")
+        page.wait_for_selector("[data-testid=login]")
+        page.fill("[data-testid=login-name]", "ada")
+        page.fill("[data-testid=login-password]", "wrong password")
+        page.click("[data-testid=login]")
+        expect(page.locator(".login .diagnosis.bad")).to_contain_text("wrong user name")
+        shoot(page, "login")
+        page.fill("[data-testid=login-password]", "correct horse")
+        page.click("[data-testid=login]")
+        expect(page.locator("[data-testid=character-card]")).to_have_count(1)
+        page.locator("[data-testid=character-card]").click()
+        page.wait_for_selector("[data-testid=message]")
+        page.click("[data-testid=logout]")
+        page.wait_for_selector("[data-testid=login]")
