@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from pytavern.formats.cards import card_from_dict, write_card_png
 from pytavern.formats.png import solid_png
-from tests.browser.conftest import Live, shoot
+from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, Live, shoot
 from tests.scripted import Script
 
 pytestmark = pytest.mark.browser
@@ -63,6 +63,12 @@ def test_import_a_png_card_by_file_upload(page: Any, live: Live) -> None:
     page.wait_for_selector("[data-testid=character-card][data-name='Ash'] img")
     assert page.locator("[data-testid=character-card]").count() == 2
     shoot(page, "gallery")
+    page.click("[data-testid=create]")
+    page.fill("input[name=name]", "Iris")
+    page.fill("textarea[name=description]", "A lighthouse keeper who talks to gulls.")
+    shoot(page, "character-editor")
+    page.click("[data-testid=save-character]")
+    expect(page.locator("[data-testid=character-card]")).to_have_count(3)
     assert live.problems == []
 
 
@@ -122,6 +128,11 @@ def test_stream_stop_continue_swipe_regenerate_edit_impersonate(page: Any, live:
     expect(page.locator("[data-testid=input]")).to_have_value("I lean on the bar.")
     page.wait_for_selector("[data-testid=send]")
     shoot(page, "chat")
+    page.set_viewport_size(PHONE)
+    page.click("#btn-sidebar")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SCREENSHOTS / "chat-list-phone.png"))
+    page.set_viewport_size(DESKTOP)
     assert live.problems == []
 
 
