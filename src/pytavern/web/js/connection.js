@@ -149,6 +149,7 @@ export function renderConnectionPanel(root, close) {
     if (!hordeBox.hidden) {
       options.workers = workers.value.split(",").map((w) => w.trim()).filter(Boolean);
       options.trusted_workers = trusted.checked;
+      options.models = model.value.trim() ? [model.value.trim()] : [];
     }
     return { api: source.value, url: url.value.trim() || null, model: model.value.trim() || null, options };
   }
