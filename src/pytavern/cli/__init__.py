@@ -10,6 +10,7 @@ from pytavern.cli.chat import chat_command
 from pytavern.cli.connections import connections_group
 from pytavern.cli.library import characters_group, chats_group, lorebooks_group
 from pytavern.cli.send import send_command
+from pytavern.cli.serve import serve_command
 from pytavern.cli.users import users_group
 
 
@@ -20,11 +21,12 @@ from pytavern.cli.users import users_group
 def cli(ctx: click.Context) -> None:
     """pytavern: chat with characters through any LLM backend, or the built-in model."""
     if ctx.invoked_subcommand is None:
-        ctx.invoke(chat_command)
+        ctx.invoke(serve_command)
 
 
 cli.add_command(chat_command)
 cli.add_command(send_command)
+cli.add_command(serve_command)
 cli.add_command(connections_group)
 cli.add_command(users_group)
 cli.add_command(characters_group)

@@ -1,0 +1,68 @@
+"""The FastAPI app factory: routers, error handlers, guards and the static web UI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from pytavern import __version__
+from pytavern.engine import Engine
+from pytavern.security.listen import is_loopback_host
+from pytavern.server.access import AccessMiddleware
+from pytavern.server.auth import Accounts
+from pytavern.server.errors import install_error_handlers
+from pytavern.server.generations import Generations
+from pytavern.server.middleware import GuardMiddleware
+from pytavern.server.routes import ROUTERS
+from pytavern.settings import Settings
+
+
+def web_dir() -> Path:
+    """The folder of the static web UI."""
+    return Path(str(resources.files("pytavern").joinpath("web")))
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """Build the pytavern app over ``engine`` (opened from ``settings`` when not given).
+
+    An engine opened here is closed when the app shuts down; one passed in is the caller's.
+    """
+    owned = engine is None
+    engine = engine or Engine.open(settings)
+    generations = Generations()
+    accounts = Accounts(engine, settings) if settings.accounts else None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        generations.stop_all()
+        if accounts is not None:
+            await accounts.aclose()
+        if owned:
+            await engine.aclose()
+
+    app = FastAPI(
+        title="pytavern",
+        version=__version__,
+        description="Chat with characters through any LLM backend.",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    app.state.generations = generations
+    app.state.accounts = accounts
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router, prefix="/api")
+    app.mount("/", StaticFiles(directory=web_dir(), html=True), name="web")
+    app.add_middleware(GuardMiddleware, loopback_only=is_loopback_host(settings.host))
+    if settings.allow or settings.basic_auth:
+        app.add_middleware(AccessMiddleware, allow=settings.allow, basic_auth=settings.basic_auth)
+    return app

@@ -1,0 +1,48 @@
+"""Typed dependencies shared by the routers.
+
+They are ``async`` so they run on the event loop: no thread-pool hop per request, and no
+two threads racing to create the same user's engine view.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from pytavern.engine import Engine
+from pytavern.server.auth import Accounts
+from pytavern.server.generations import Generations
+from pytavern.store import Store
+
+
+async def get_engine(request: Request) -> Engine:
+    """The engine this request works with: the app's, or the logged-in user's view of it."""
+    accounts: Accounts | None = request.app.state.accounts
+    if accounts is None:
+        engine: Engine = request.app.state.engine
+        return engine
+    return accounts.engine_for(accounts.require(request))
+
+
+async def get_store(request: Request) -> Store:
+    """The store this request works with."""
+    return (await get_engine(request)).store
+
+
+async def get_owner(request: Request) -> int:
+    """The id of the logged-in user (0 without accounts)."""
+    accounts: Accounts | None = request.app.state.accounts
+    return 0 if accounts is None else accounts.require(request).id
+
+
+async def get_generations(request: Request) -> Generations:
+    """The registry of running generations."""
+    generations: Generations = request.app.state.generations
+    return generations
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+StoreDep = Annotated[Store, Depends(get_store)]
+OwnerDep = Annotated[int, Depends(get_owner)]
+GenerationsDep = Annotated[Generations, Depends(get_generations)]

@@ -1,0 +1,100 @@
+"""Exception handlers: the pytavern error tree as JSON ``{"error": {...}}`` with a status."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from pytavern.errors import (
+    ConfigError,
+    FormatError,
+    ModelLoadError,
+    NotFoundError,
+    ProviderError,
+    PytavernError,
+    RateLimitError,
+    StoreError,
+    UpstreamTimeoutError,
+)
+from pytavern.server.auth import ForbiddenError, LoginRequiredError, TooManyAttemptsError
+
+logger = logging.getLogger("pytavern.server")
+
+_STATUS: tuple[tuple[type[PytavernError], int], ...] = (
+    (LoginRequiredError, 401),
+    (ForbiddenError, 403),
+    (TooManyAttemptsError, 429),
+    (NotFoundError, 404),
+    (ConfigError, 400),
+    (FormatError, 400),
+    (RateLimitError, 429),
+    (UpstreamTimeoutError, 504),
+    (ProviderError, 502),
+    (ModelLoadError, 503),
+    (StoreError, 500),
+)
+
+
+def status_for(error: PytavernError) -> int:
+    """The HTTP status that answers ``error``."""
+    for error_class, status in _STATUS:
+        if isinstance(error, error_class):
+            return status
+    return 500
+
+
+def error_body(
+    kind: str, message: str, hint: str | None = None, retryable: bool = False
+) -> dict[str, dict[str, object]]:
+    """The JSON body of every error answer."""
+    return {"error": {"type": kind, "message": message, "hint": hint, "retryable": retryable}}
+
+
+async def _pytavern_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PytavernError)
+    headers = {}
+    if isinstance(exc, RateLimitError) and exc.retry_after is not None:
+        headers["Retry-After"] = str(int(exc.retry_after + 0.999))
+    return JSONResponse({"error": exc.to_dict()}, status_code=status_for(exc), headers=headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'body'}: {e.get('msg')}"
+        for e in exc.errors()
+    )
+    body = error_body(
+        "ValidationError",
+        f"the request is not valid: {problems}",
+        "Check the fields sent against /openapi.json",
+    )
+    return JSONResponse(body, status_code=422)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    body = error_body("HTTPError", str(exc.detail))
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    logger.error("unexpected error", exc_info=exc)
+    body = error_body(
+        "InternalError",
+        f"the server failed unexpectedly ({type(exc).__name__})",
+        "This is a bug in pytavern; the server console has the details",
+    )
+    return JSONResponse(body, status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every pytavern error, validation error and HTTP error in one JSON shape."""
+    app.add_exception_handler(PytavernError, _pytavern_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,32 @@
+"""One router per resource; ``ROUTERS`` is what the app includes under ``/api``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from pytavern.server.routes import (
+    auth,
+    characters,
+    chats,
+    connections,
+    generate,
+    library,
+    messages,
+    meta,
+    prompt,
+)
+
+ROUTERS: tuple[APIRouter, ...] = (
+    meta.router,
+    auth.router,
+    connections.router,
+    characters.router,
+    chats.router,
+    messages.router,
+    generate.router,
+    library.personas,
+    library.lorebooks,
+    library.presets,
+    library.settings,
+    prompt.router,
+)

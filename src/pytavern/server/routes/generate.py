@@ -1,0 +1,93 @@
+"""Generation over SSE, and stopping a running generation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from pytavern.engine import GenerationMode
+from pytavern.errors import NotFoundError, PytavernError
+from pytavern.events import StreamEvent
+from pytavern.server.deps import EngineDep, GenerationsDep, OwnerDep
+from pytavern.server.generations import Generation
+
+router = APIRouter(tags=["generation"])
+DISCONNECT_POLL = 0.25
+"""How often a turn that has not produced its first event checks for a client that left."""
+
+_SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Server-sent events: `event: text|reasoning|status|usage|error|finished`,"
+        " `data:` JSON. The `X-Generation-Id` header names the generation for /stop.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+class GenerateBody(BaseModel):
+    """What to generate: ``send`` (with ``text``), ``regenerate``, ``swipe``, ``continue``,
+    ``impersonate``; ``connection`` overrides the default connection."""
+
+    mode: GenerationMode = "send"
+    text: str | None = Field(default=None, max_length=200_000)
+    connection: str | None = None
+
+
+@router.post("/chats/{chat_id}/generate", response_class=Generation, responses=_SSE_RESPONSE)
+async def generate(
+    chat_id: int,
+    body: GenerateBody,
+    engine: EngineDep,
+    generations: GenerationsDep,
+    owner: OwnerDep,
+    request: Request,
+) -> Generation:
+    """Run one turn and stream its events; the reply is saved however the stream ends.
+
+    The turn runs up to its first event before the answer starts, so a request that cannot
+    start (no such chat or connection, nothing to continue) is an HTTP error with a status.
+    """
+    events = engine.generate(chat_id, body.mode, body.text, connection=body.connection)
+    try:
+        first = await _first_event(events, request)
+    except BaseException:
+        await events.aclose()  # type: ignore[attr-defined]
+        raise
+    return generations.start(events, owner, first=first)
+
+
+async def _first_event(events: AsyncIterator[StreamEvent], request: Request) -> StreamEvent | None:
+    """The stream's first event; gives up (cancelling the turn) if the client leaves first."""
+    task = asyncio.ensure_future(anext(events))
+    try:
+        while True:
+            done, _pending = await asyncio.wait({task}, timeout=DISCONNECT_POLL)
+            if done:
+                break
+            if await request.is_disconnected():
+                task.cancel()
+                raise PytavernError("the client left before the reply started")
+        return await task
+    except StopAsyncIteration:
+        return None
+    finally:
+        if not task.done():
+            task.cancel()
+
+
+@router.post("/generations/{generation_id}/stop")
+async def stop_generation(
+    generation_id: str, generations: GenerationsDep, owner: OwnerDep
+) -> dict[str, bool]:
+    """Stop a running generation; what had arrived is kept, marked incomplete."""
+    generation = generations.get(generation_id, owner)
+    if generation is None:
+        raise NotFoundError(
+            f"no running generation {generation_id!r}", hint="It may have finished already"
+        )
+    generation.stop()
+    return {"stopped": True}

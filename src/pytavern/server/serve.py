@@ -1,0 +1,93 @@
+"""Running the server: pick the port, log paths only, open the browser."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+import threading
+import webbrowser
+from collections.abc import Callable
+
+from pytavern.security.listen import check_listen
+from pytavern.settings import Settings
+
+PORT_ATTEMPTS = 50
+
+
+class PathOnlyAccessLog(logging.Filter):
+    """Drops query strings from uvicorn's access log (no secrets or content in logs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the logged path to leave out its query string."""
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """True when nothing listens on ``host:port``."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
+
+
+def choose_port(host: str, wanted: int, *, fixed: bool) -> int:
+    """``wanted`` if free (or ``fixed``), otherwise the next free port above it."""
+    if fixed:
+        return wanted
+    for port in range(wanted, wanted + PORT_ATTEMPTS):
+        if port_is_free(host, port):
+            return port
+    return wanted
+
+
+def browser_host(host: str) -> str:
+    """The host name a browser on this machine should open."""
+    if host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def run_server(
+    settings: Settings,
+    *,
+    port_fixed: bool = False,
+    open_browser: bool = True,
+    echo: Callable[[str], None] = print,
+) -> None:
+    """Serve pytavern until interrupted."""
+    import uvicorn
+
+    from pytavern.server.app import create_app
+
+    check_listen(settings.host, settings.protection())
+    port = choose_port(settings.host, settings.port, fixed=port_fixed)
+    if port != settings.port:
+        echo(f"Port {settings.port} is taken; using {port} instead.")
+    url = f"http://{browser_host(settings.host)}:{port}/"
+    app = create_app(settings.model_copy(update={"port": port}))
+    config = uvicorn.Config(app, host=settings.host, port=port, log_level="info")
+    logging.getLogger("uvicorn.access").addFilter(PathOnlyAccessLog())
+    server = uvicorn.Server(config)
+    echo(f"pytavern is running at {url}  (Ctrl-C to stop)")
+    if open_browser:
+        threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
+    server.run()
+
+
+def _open_when_started(server: object, url: str) -> None:
+    import time
+
+    for _ in range(200):
+        if getattr(server, "started", False):
+            webbrowser.open(url)
+            return
+        time.sleep(0.05)

@@ -1,0 +1,166 @@
+// The character gallery: import (picker or drag and drop), create, edit, delete, export.
+
+import { api } from "./api.js";
+import { avatar, button, confirmDialog, h, icon, iconButton, modal, replace, toast } from "./dom.js";
+import { state, emit, avatarUrl } from "./state.js";
+
+const main = () => document.getElementById("main");
+
+/** Show the gallery in the main area. */
+export async function renderGallery() {
+  state.character = null;
+  state.chatId = null;
+  document.getElementById("sidebar").replaceChildren(galleryHelp());
+  replace(document.getElementById("topbar-title"), h("strong", "Characters"));
+  state.characters = await api.get("/api/characters");
+  const search = h("input.search", { type: "search", placeholder: "Search characters", "aria-label": "Search characters" });
+  const grid = h("div.gallery", { "data-testid": "gallery" });
+  const draw = () => {
+    const q = search.value.trim().toLowerCase();
+    const shown = state.characters.filter((c) => !q || c.name.toLowerCase().includes(q) || c.tags.some((t) => t.toLowerCase().includes(q)));
+    replace(grid, shown.map(characterCard), dropZone());
+  };
+  search.addEventListener("input", draw);
+  const picker = filePicker();
+  replace(main(), h("div.page", h("div.page-inner",
+    h("div.page-head", h("h1", "Characters"), h("span.badge", String(state.characters.length)), h("div.spacer"), search,
+      button("Import", () => picker.click(), { iconName: "upload", "data-testid": "import" }),
+      button("Create", () => editCharacter(null), { cls: "primary", iconName: "plus", "data-testid": "create" })),
+    grid, picker)));
+  draw();
+}
+
+function galleryHelp() {
+  return h("div.panel-body", h("div.section-label", "Getting started"),
+    h("p.small.muted", "Pick a character to chat with, or import a SillyTavern card (PNG or JSON): drop it anywhere on this page."),
+    h("p.small.muted", "Connect a backend under Connection; the built-in model works with no setup."));
+}
+
+function characterCard(c) {
+  const open = () => emit("navigate", `#/character/${c.id}`);
+  const portrait = h("div.portrait", c.has_avatar ? h("img", { src: avatarUrl(c), alt: "", loading: "lazy" }) : h("span.initial", c.name.charAt(0).toUpperCase()));
+  const card = h("article.char-card", { "data-testid": "character-card", dataset: { name: c.name }, on: { click: open } },
+    portrait,
+    h("div.info", h("h3", c.name), h("p", c.description || "No description."),
+      c.tags.length ? h("div", { class: "tags" }, c.tags.slice(0, 4).map((t) => h("span.tag", t))) : null),
+    h("div.actions",
+      iconButton("chat", `Chat with ${c.name}`, stop(open)),
+      iconButton("edit", `Edit ${c.name}`, stop(() => editCharacter(c.id))),
+      iconButton("download", `Export ${c.name}`, stop(() => exportCharacter(c))),
+      h("div.spacer"),
+      iconButton("trash", `Delete ${c.name}`, stop(() => deleteCharacter(c)))));
+  return card;
+}
+
+const stop = (fn) => (e) => { e.stopPropagation(); fn(); };
+
+function dropZone() {
+  const picker = document.querySelector("#main input[type=file]");
+  return h("div.drop-zone", { "data-testid": "drop-zone", on: { click: () => picker?.click() } },
+    icon("upload"), h("strong", "Import a card"), h("span.small", "Drop a PNG or JSON card here, or click to choose a file"));
+}
+
+function filePicker() {
+  const input = h("input", { type: "file", accept: ".png,.json,image/png,application/json", multiple: true, hidden: true, "data-testid": "file-input" });
+  input.addEventListener("change", async () => {
+    await importFiles([...input.files]);
+    input.value = "";
+  });
+  return input;
+}
+
+/** Import card files and refresh the gallery. */
+export async function importFiles(files) {
+  let last = null;
+  for (const file of files) {
+    try {
+      last = await api.post(`/api/characters/import?filename=${encodeURIComponent(file.name)}`, file);
+      toast(`Imported ${last.name}`);
+    } catch (err) {
+      toast(`${file.name}: ${err.message}`, { hint: err.hint, bad: true, ms: 7000 });
+    }
+  }
+  if (last) await renderGallery();
+}
+
+/** Accept dropped card files anywhere on the page. */
+export function installDropImport() {
+  let depth = 0;
+  const hasFiles = (e) => [...(e.dataTransfer?.types || [])].includes("Files");
+  window.addEventListener("dragenter", (e) => { if (hasFiles(e)) { depth++; document.body.classList.add("dragging"); } });
+  window.addEventListener("dragleave", () => { depth = Math.max(0, depth - 1); if (!depth) document.body.classList.remove("dragging"); });
+  window.addEventListener("dragover", (e) => { if (hasFiles(e)) e.preventDefault(); });
+  window.addEventListener("drop", (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    depth = 0;
+    document.body.classList.remove("dragging");
+    importFiles([...e.dataTransfer.files]);
+  });
+}
+
+function exportCharacter(c) {
+  const link = (format, label) => h("a.btn", { href: `/api/characters/${c.id}/export?format=${format}`, download: "" }, icon("download"), label);
+  modal(`Export ${c.name}`, h("div",
+    h("p.muted", "A PNG card carries the character inside the image; SillyTavern and card sites read it. JSON is the card alone."),
+    h("div.row", link("png", "PNG card"), link("json", "JSON"))));
+}
+
+async function deleteCharacter(c) {
+  if (!(await confirmDialog(`Delete ${c.name}?`, "The character and all of its chats will be deleted. This cannot be undone."))) return;
+  try {
+    await api.del(`/api/characters/${c.id}`);
+    toast(`Deleted ${c.name}`);
+    await renderGallery();
+  } catch (err) {
+    toast(err.message, { hint: err.hint, bad: true });
+  }
+}
+
+const FIELDS = [
+  ["name", "Name", "input"],
+  ["description", "Description", "textarea"],
+  ["personality", "Personality", "textarea"],
+  ["scenario", "Scenario", "textarea"],
+  ["first_mes", "First message", "textarea"],
+  ["mes_example", "Example messages", "textarea"],
+  ["system_prompt", "System prompt override", "textarea"],
+  ["post_history_instructions", "Post-history instructions", "textarea"],
+  ["creator_notes", "Creator's notes", "textarea"],
+];
+
+/** Open the character editor (``id`` null creates a new character). */
+export async function editCharacter(id) {
+  const record = id ? await api.get(`/api/characters/${id}`) : null;
+  const card = record ? structuredClone(record.card) : { spec: "chara_card_v2", spec_version: "2.0", data: {} };
+  const data = card.data && typeof card.data === "object" ? card.data : card;
+  const inputs = {};
+  const fields = FIELDS.map(([key, label, kind]) => {
+    const el = kind === "input" ? h("input", { type: "text", value: data[key] || "", name: key }) : h("textarea", { name: key, rows: key === "description" ? 5 : 3 }, data[key] || "");
+    inputs[key] = el;
+    return h("div.field", h("label", label), el);
+  });
+  const tags = h("input", { type: "text", name: "tags", value: (data.tags || []).join(", "), placeholder: "fantasy, tavern" });
+  const avatarInput = h("input", { type: "file", accept: "image/png,image/jpeg,image/webp,image/gif", name: "avatar" });
+  const save = async () => {
+    for (const [key] of FIELDS) data[key] = inputs[key].value;
+    data.tags = tags.value.split(",").map((t) => t.trim()).filter(Boolean);
+    if (!data.name.trim()) { toast("A character needs a name", { bad: true }); return; }
+    try {
+      const saved = id ? await api.put(`/api/characters/${id}`, { card }) : await api.post("/api/characters", { card });
+      if (avatarInput.files[0]) await api.put(`/api/characters/${saved.id}/avatar`, avatarInput.files[0]);
+      close();
+      toast(`Saved ${saved.name}`);
+      if (state.character && state.character.id === saved.id) emit("navigate", location.hash);
+      else await renderGallery();
+    } catch (err) {
+      toast(err.message, { hint: err.hint, bad: true });
+    }
+  };
+  const close = modal(record ? `Edit ${record.name}` : "New character", h("form", { on: { submit: (e) => { e.preventDefault(); save(); } } },
+    h("div.row", avatar(record ? avatarUrl(record) : null, data.name || "?"), h("div.field.grow", h("label", "Avatar image"), avatarInput)),
+    fields, h("div.field", h("label", "Tags (comma separated)"), tags)), {
+    wide: true,
+    footer: [h("div.spacer"), button("Cancel", () => close(), { cls: "ghost" }), button("Save", save, { cls: "primary", "data-testid": "save-character" })],
+  });
+}

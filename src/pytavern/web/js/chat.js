@@ -1,0 +1,432 @@
+// The chat view: messages rendered as markdown, streaming, stop, swipes, edit, delete,
+// regenerate, continue, impersonate, and the chat list of the character.
+
+import { api, streamGeneration } from "./api.js";
+import { askText, avatar, button, confirmDialog, debounce, h, icon, iconButton, replace, toast } from "./dom.js";
+import { renderMarkdown } from "./markdown.js";
+import { state, emit, avatarUrl } from "./state.js";
+import { showPromptView, countTokens } from "./promptview.js";
+
+const main = () => document.getElementById("main");
+let list = null; // the .messages-inner element
+let scroller = null;
+let input = null;
+let sendBtn = null;
+let tokenLabel = null;
+
+/** Open a chat by id, or the latest chat of a character (creating one if it has none). */
+export async function openChatView({ chatId = null, characterId = null }) {
+  if (chatId === null) {
+    const chats = await api.get(`/api/characters/${characterId}/chats`);
+    const chat = chats[0] || (await api.post(`/api/characters/${characterId}/chats`));
+    history.replaceState(null, "", `#/chat/${chat.id}`);
+    chatId = chat.id;
+  }
+  const chat = await api.get(`/api/chats/${chatId}`);
+  if (!state.character || state.character.id !== chat.character_id) {
+    state.character = await api.get(`/api/characters/${chat.character_id}`);
+  }
+  state.chatId = chat.id;
+  state.messages = chat.messages;
+  state.chats = await api.get(`/api/characters/${chat.character_id}/chats`);
+  renderTitle(chat);
+  renderSidebar();
+  renderChatMain();
+}
+
+function renderTitle(chat) {
+  const c = state.character;
+  replace(document.getElementById("topbar-title"), avatar(avatarUrl(c), c.name), h("strong", c.name),
+    h("span.small.muted", { "data-testid": "chat-title" }, chat.title && chat.title !== c.name ? `· ${chat.title}` : ""));
+}
+
+/** Draw the sidebar: the character and its chats. */
+export function renderSidebar() {
+  const c = state.character;
+  if (!c) return;
+  const chatPicker = h("input", { type: "file", accept: ".jsonl,application/jsonl", hidden: true });
+  chatPicker.addEventListener("change", async () => {
+    const f = chatPicker.files[0];
+    if (!f) return;
+    try {
+      const chat = await api.post(`/api/characters/${c.id}/chats/import?filename=${encodeURIComponent(f.name)}`, f);
+      toast(`Imported ${chat.title}`);
+      emit("navigate", `#/chat/${chat.id}`);
+    } catch (err) {
+      toast(`${f.name}: ${err.message}`, { hint: err.hint, bad: true });
+    }
+  });
+  const total = state.chats.length;
+  const items = state.chats.map((chat, i) => h(`div.chat-item${chat.id === state.chatId ? ".active" : ""}`,
+    { "data-testid": "chat-item", on: { click: () => emit("navigate", `#/chat/${chat.id}`) } },
+    icon("chat"), h("div.title", chatLabel(chat, total - i), h("div.meta", `${chat.message_count} message${chat.message_count === 1 ? "" : "s"} · ${when(chat.updated_at)}`)),
+    iconButton("download", "Export chat (JSONL)", (e) => { e.stopPropagation(); h("a", { href: `/api/chats/${chat.id}/export`, download: "" }).click(); }),
+    iconButton("edit", "Rename chat", (e) => { e.stopPropagation(); renameChat(chat); }),
+    iconButton("trash", "Delete chat", (e) => { e.stopPropagation(); deleteChat(chat); })));
+  replace(document.getElementById("sidebar"),
+    h("div.side-head", avatar(avatarUrl(c), c.name), h("div.who", h("strong", c.name), h("span", `${state.chats.length} chat${state.chats.length === 1 ? "" : "s"}`))),
+    h("div.side-actions", button("New chat", newChat, { cls: "primary small", iconName: "plus", "data-testid": "new-chat" }),
+      button("Import", () => chatPicker.click(), { cls: "small", iconName: "upload", title: "Import a SillyTavern chat (JSONL)" }), chatPicker),
+    h("div.section-label", "Chats"), h("div.chat-list", items));
+}
+
+function chatLabel(chat, number) {
+  return chat.title && chat.title !== state.character.name ? chat.title : `Chat ${number}`;
+}
+
+function when(iso) {
+  const date = new Date(iso.endsWith("Z") || iso.includes("+") ? iso : iso + "Z");
+  const days = Math.floor((Date.now() - date.getTime()) / 86400000);
+  if (days < 1) return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return days < 7 ? `${days}d ago` : date.toLocaleDateString();
+}
+
+async function newChat() {
+  try {
+    const chat = await api.post(`/api/characters/${state.character.id}/chats`);
+    emit("navigate", `#/chat/${chat.id}`);
+  } catch (err) {
+    toast(err.message, { hint: err.hint, bad: true });
+  }
+}
+
+async function renameChat(chat) {
+  const title = await askText("Rename chat", chat.title && chat.title !== state.character.name ? chat.title : "");
+  if (!title) return;
+  try {
+    await api.patch(`/api/chats/${chat.id}`, { title });
+    state.chats = await api.get(`/api/characters/${state.character.id}/chats`);
+    renderSidebar();
+    if (chat.id === state.chatId) renderTitle({ ...chat, title });
+  } catch (err) {
+    toast(err.message, { hint: err.hint, bad: true });
+  }
+}
+
+async function deleteChat(chat) {
+  if (!(await confirmDialog("Delete this chat?", `“${chat.title || state.character.name}” and its ${chat.message_count} messages will be deleted.`))) return;
+  await api.del(`/api/chats/${chat.id}`);
+  if (chat.id === state.chatId) emit("navigate", `#/character/${state.character.id}`);
+  else { state.chats = state.chats.filter((c) => c.id !== chat.id); renderSidebar(); }
+}
+
+// ---------- main area ----------
+
+function renderChatMain() {
+  list = h("div.messages-inner", { "data-testid": "messages" });
+  scroller = h("div.messages", list);
+  input = h("textarea", { rows: 1, placeholder: `Message ${state.character.name}…`, "aria-label": "Message", "data-testid": "input" });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && !matchMedia("(pointer: coarse)").matches) { e.preventDefault(); send(); }
+  });
+  input.addEventListener("input", () => { autosize(); updateTokens(); });
+  sendBtn = h("button.icon-btn.send", { type: "button", title: "Send", "aria-label": "Send", "data-testid": "send", on: { click: () => (state.generation ? stopGeneration() : send()) } }, icon("send"));
+  tokenLabel = h("span", { "data-testid": "token-count" }, "");
+  const connLabel = h("span.conn", { "data-testid": "composer-connection" });
+  const composer = h("div.composer", h("div.composer-inner",
+    h("div.composer-box", moreMenu(), input, sendBtn),
+    h("div.composer-meta", connLabel, h("div.spacer"), tokenLabel)));
+  replace(main(), scroller, composer);
+  drawConnectionLabel(connLabel);
+  drawMessages();
+  scrollToEnd();
+}
+
+function drawConnectionLabel(el) {
+  const conn = state.connection;
+  const dot = h(`span.status-dot${state.connected === true ? ".ok" : state.connected === false ? ".bad" : ""}`);
+  replace(el, dot, conn ? `${conn.name}${conn.model ? " · " + conn.model : ""}` : "no connection");
+  el.title = "Change the connection";
+  el.style.cursor = "pointer";
+  el.addEventListener("click", () => emit("panel", "connection"));
+}
+
+const updateTokens = debounce(async () => {
+  const text = input.value;
+  if (!text.trim()) { tokenLabel.textContent = ""; return; }
+  const tokens = await countTokens(text);
+  if (tokens !== null) tokenLabel.textContent = `~${tokens} token${tokens === 1 ? "" : "s"}`;
+}, 250);
+
+function autosize() {
+  input.style.height = "auto";
+  input.style.height = `${Math.min(input.scrollHeight, 220)}px`;
+}
+
+function moreMenu() {
+  const menu = h("div.menu");
+  const items = [
+    ["refresh", "Regenerate", () => generate("regenerate"), "menu-regenerate"],
+    ["forward", "Continue", () => generate("continue"), "menu-continue"],
+    ["mask", "Impersonate", () => generate("impersonate"), "menu-impersonate"],
+    ["eye", "Prompt of the last reply", () => showPromptView(state.chatId), "menu-prompt"],
+    ["plus", "New chat", newChat, "menu-new-chat"],
+  ];
+  const listEl = h("div.menu-list", { hidden: true, role: "menu" }, items.map(([ic, label, fn, id]) =>
+    h("button", { type: "button", role: "menuitem", "data-testid": id, on: { click: () => { listEl.hidden = true; fn(); } } }, icon(ic), label)));
+  const toggle = iconButton("more", "More actions", (e) => { e.stopPropagation(); listEl.hidden = !listEl.hidden; }, { "data-testid": "more" });
+  document.addEventListener("click", (e) => { if (!menu.contains(e.target)) listEl.hidden = true; });
+  menu.append(toggle, listEl);
+  return menu;
+}
+
+function drawMessages() {
+  const lastAssistant = findLastAssistant();
+  replace(list, state.messages.length ? state.messages.map((m) => messageView(m, m === lastAssistant && m === state.messages.at(-1))) : emptyChat());
+}
+
+function emptyChat() {
+  return h("div.empty", icon("chat"), h("h2", `Start talking to ${state.character.name}`), h("p", "Write a message below."));
+}
+
+function findLastAssistant() {
+  const last = state.messages.at(-1);
+  return last && last.role === "assistant" ? last : null;
+}
+
+function displayName(m) {
+  if (m.role === "user") return m.name || "You";
+  return m.name || state.character.name;
+}
+
+function messageView(m, isLast) {
+  const user = m.role === "user";
+  const incomplete = m.swipe && m.swipe.status !== "complete";
+  const text = h("div.text", { "data-testid": "message-text" });
+  text.innerHTML = renderMarkdown(m.text); // safe: renderMarkdown escapes first
+  const tools = h("div.tools",
+    iconButton("copy", "Copy", () => navigator.clipboard?.writeText(m.text).then(() => toast("Copied"))),
+    iconButton("edit", "Edit", () => startEdit(el, m), { "data-testid": "edit" }),
+    iconButton("trash", "Delete", () => deleteMessage(m), { "data-testid": "delete" }));
+  const head = h("div.head", h("span.name", displayName(m)),
+    incomplete ? h("span.badge.warn", { "data-testid": "incomplete", title: m.swipe.error || "The reply was cut short; Continue can finish it" }, "incomplete") : null,
+    tools);
+  const el = h(`div.msg${user ? ".user" : ""}${incomplete ? ".incomplete" : ""}`, { "data-testid": "message", dataset: { id: m.id, role: m.role } },
+    avatar(user ? null : avatarUrl(state.character), displayName(m), user ? "user" : ""),
+    h("div.body-col", head,
+      m.swipe && m.swipe.reasoning ? reasoningView(m.swipe.reasoning) : null,
+      text,
+      incomplete && m.swipe.error ? h("div.error-box", m.swipe.error) : null,
+      !user && isLast ? swipeBar(m) : null));
+  return el;
+}
+
+function reasoningView(text) {
+  const body = h("div");
+  body.innerHTML = renderMarkdown(text);
+  return h("details.reasoning", h("summary", "Reasoning"), body);
+}
+
+function swipeBar(m) {
+  const left = iconButton("left", "Previous swipe", () => showSwipe(m, m.active_swipe - 1), { disabled: m.active_swipe === 0, "data-testid": "swipe-left" });
+  const right = iconButton("right", m.active_swipe < m.swipe_count - 1 ? "Next swipe" : "New swipe", () => {
+    if (m.active_swipe < m.swipe_count - 1) showSwipe(m, m.active_swipe + 1);
+    else generate("swipe");
+  }, { "data-testid": "swipe-right" });
+  return h("div.swipes", left, h("span", { "data-testid": "swipe-counter" }, `${m.active_swipe + 1}/${m.swipe_count}`), right);
+}
+
+async function showSwipe(m, index) {
+  if (state.generation) return;
+  try {
+    const updated = await api.put(`/api/messages/${m.id}/swipe`, { index });
+    state.messages[state.messages.indexOf(m)] = updated;
+    drawMessages();
+  } catch (err) {
+    toast(err.message, { hint: err.hint, bad: true });
+  }
+}
+
+function startEdit(el, m) {
+  const box = h("textarea", { "aria-label": "Edit message", "data-testid": "edit-box" }, m.text);
+  const textEl = el.querySelector(".text");
+  const editor = h("div.edit-box", box, h("div.row",
+    button("Cancel", () => editor.replaceWith(textEl), { cls: "ghost small" }),
+    button("Save", async () => {
+      try {
+        const updated = await api.patch(`/api/messages/${m.id}`, { text: box.value });
+        state.messages[state.messages.indexOf(m)] = updated;
+        drawMessages();
+      } catch (err) {
+        toast(err.message, { hint: err.hint, bad: true });
+      }
+    }, { cls: "primary small", "data-testid": "save-edit" })));
+  textEl.replaceWith(editor);
+  box.style.height = `${Math.max(110, box.scrollHeight + 4)}px`;
+  box.focus();
+}
+
+async function deleteMessage(m) {
+  if (!(await confirmDialog("Delete this message?", "The message and all of its swipes will be deleted."))) return;
+  try {
+    await api.del(`/api/messages/${m.id}`);
+    state.messages = state.messages.filter((x) => x !== m);
+    drawMessages();
+  } catch (err) {
+    toast(err.message, { hint: err.hint, bad: true });
+  }
+}
+
+function scrollToEnd(force = true) {
+  if (!scroller) return;
+  const near = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 120;
+  if (force || near) scroller.scrollTop = scroller.scrollHeight;
+}
+
+// ---------- generation ----------
+
+function send() {
+  const text = input.value;
+  if (!text.trim()) {
+    if (findLastAssistant()) return;
+  }
+  generate("send", text);
+}
+
+async function stopGeneration() {
+  const generation = state.generation;
+  if (generation && generation.handle) {
+    sendBtn.disabled = true;
+    await generation.handle.stop();
+  }
+}
+
+function setBusy(busy) {
+  sendBtn.classList.toggle("stop", busy);
+  replace(sendBtn, icon(busy ? "stop" : "send"));
+  sendBtn.title = busy ? "Stop" : "Send";
+  sendBtn.setAttribute("aria-label", busy ? "Stop" : "Send");
+  sendBtn.dataset.testid = busy ? "stop" : "send";
+  sendBtn.disabled = false;
+}
+
+/** Run a generation in this chat: send, regenerate, swipe, continue or impersonate. */
+export async function generate(mode, text = null) {
+  if (state.generation || !state.chatId) return;
+  const target = startTarget(mode, text);
+  if (!target) return;
+  state.generation = { mode, handle: null };
+  setBusy(true);
+  let failed = null;
+  try {
+    state.generation.handle = await streamGeneration(state.chatId, { mode, text: text || null }, (kind, data) => {
+      if (kind === "error") failed = data;
+      target.onEvent(kind, data);
+    });
+    await state.generation.handle.done;
+  } catch (err) {
+    failed = { message: err.message, hint: err.hint };
+  } finally {
+    target.finish();
+  }
+  if (mode !== "impersonate") await reloadMessages();
+  state.generation = null;
+  setBusy(false);
+  if (failed) toast(failed.message, { hint: failed.hint, bad: true, ms: 9000 });
+}
+
+async function reloadMessages() {
+  try {
+    const chat = await api.get(`/api/chats/${state.chatId}`);
+    state.messages = chat.messages;
+    drawMessages();
+    scrollToEnd(false);
+    state.chats = await api.get(`/api/characters/${state.character.id}/chats`);
+    renderSidebar();
+  } catch (err) {
+    toast(err.message, { hint: err.hint, bad: true });
+  }
+}
+
+function startTarget(mode, text) {
+  if (mode === "impersonate") return impersonateTarget();
+  if (["regenerate", "swipe", "continue"].includes(mode) && !findLastAssistant()) {
+    toast(`There is no reply to ${mode}`, { hint: "Send a message first", bad: true });
+    return null;
+  }
+  if (mode === "send" && text && text.trim()) {
+    state.messages.push({ id: null, role: "user", name: "", text, swipe: { status: "complete" }, active_swipe: 0, swipe_count: 1 });
+    input.value = "";
+    autosize();
+    tokenLabel.textContent = "";
+  }
+  let base = "";
+  let el;
+  if (mode === "continue" || mode === "regenerate" || mode === "swipe") {
+    const last = findLastAssistant();
+    base = mode === "continue" ? last.text : "";
+    drawMessages();
+    el = list.lastElementChild;
+    el.querySelector(".swipes")?.remove();
+    el.querySelector(".error-box")?.remove();
+    el.classList.remove("incomplete");
+    el.querySelector(".badge.warn")?.remove();
+  } else {
+    drawMessages();
+    el = messageView({ id: null, role: "assistant", name: state.character.name, text: "", swipe: { status: "complete" }, active_swipe: 0, swipe_count: 1 }, false);
+    list.querySelector(".empty")?.remove();
+    list.append(el);
+  }
+  el.classList.add("streaming");
+  el.dataset.testid = "message";
+  el.querySelector(".tools")?.remove();
+  scrollToEnd();
+  return streamInto(el, base);
+}
+
+function streamInto(el, base) {
+  const textEl = el.querySelector(".text");
+  const bodyCol = el.querySelector(".body-col");
+  const status = h("div.status-line", { "data-testid": "stream-status" });
+  let reasoningBox = null;
+  let text = base;
+  let reasoning = "";
+  let pending = false;
+  const paint = () => {
+    pending = false;
+    textEl.innerHTML = renderMarkdown(text); // safe: renderMarkdown escapes first
+    if (reasoningBox) reasoningBox.lastChild.innerHTML = renderMarkdown(reasoning);
+    scrollToEnd(false);
+  };
+  const schedule = () => { if (!pending) { pending = true; requestAnimationFrame(paint); } };
+  textEl.innerHTML = renderMarkdown(text);
+  return {
+    onEvent(kind, data) {
+      if (kind === "text") { text += data.text; status.remove(); schedule(); }
+      else if (kind === "reasoning") {
+        reasoning += data.text;
+        if (!reasoningBox) { reasoningBox = h("details.reasoning", { open: true }, h("summary", "Reasoning"), h("div")); textEl.before(reasoningBox); }
+        schedule();
+      } else if (kind === "status") {
+        const parts = [data.message];
+        if (data.queue_position !== null && data.queue_position !== undefined) parts.push(`queue position ${data.queue_position}`);
+        if (data.wait_seconds) parts.push(`about ${Math.round(data.wait_seconds)} s`);
+        replace(status, h("span.status-dot.busy"), parts.join(" · "));
+        if (!status.isConnected) bodyCol.append(status);
+      } else if (kind === "error") {
+        bodyCol.append(h("div.error-box", h("strong", data.message), data.hint ? h("div", data.hint) : null));
+      }
+    },
+    finish() { paint(); el.classList.remove("streaming"); status.remove(); },
+  };
+}
+
+function impersonateTarget() {
+  const before = input.value;
+  input.value = "";
+  input.placeholder = `Writing as you…`;
+  let text = "";
+  return {
+    onEvent(kind, data) {
+      if (kind === "text") { text += data.text; input.value = text; autosize(); }
+      else if (kind === "status") input.placeholder = data.message;
+    },
+    finish() {
+      input.placeholder = `Message ${state.character.name}…`;
+      if (!text) input.value = before;
+      autosize();
+      updateTokens();
+      input.focus();
+    },
+  };
+}

@@ -1,0 +1,230 @@
+// The connection panel, shaped like SillyTavern's: API, source, URL, key, model, Connect.
+
+import { api } from "./api.js";
+import { button, h, icon, iconButton, replace, toast, confirmDialog } from "./dom.js";
+import { state, emit } from "./state.js";
+
+const GROUPS = [
+  ["chat", "Chat Completion"],
+  ["text", "Text Completion"],
+  ["kobold", "KoboldAI"],
+  ["novelai", "NovelAI"],
+  ["horde", "AI Horde"],
+  ["local", "Built-in model"],
+];
+
+/** Reload the connections and update the status light; tests the default connection once. */
+export async function refreshConnection({ test = true } = {}) {
+  try {
+    state.connections = await api.get("/api/connections");
+  } catch (err) {
+    toast(err.message, { hint: err.hint, bad: true });
+    return;
+  }
+  state.connection = state.connections.find((c) => c.is_default) || null;
+  paintDot();
+  if (test && state.connection && state.connected === null) {
+    setDot("busy");
+    try {
+      const status = await api.post(`/api/connections/${encodeURIComponent(state.connection.name)}/test`);
+      state.connected = !!status.ok;
+      state.lastStatus = status;
+    } catch (err) {
+      state.connected = false;
+      state.lastStatus = { ok: false, summary: err.message, hint: err.hint };
+    }
+    paintDot();
+  }
+}
+
+function setDot(kind) {
+  const dot = document.getElementById("conn-dot");
+  dot.className = `status-dot${kind ? "." + kind : ""}`.replace(".", " ");
+}
+
+function paintDot() {
+  setDot(state.connected === true ? "ok" : state.connected === false ? "bad" : "");
+  const nav = document.getElementById("nav-connection");
+  nav.title = state.connection ? `Connection: ${state.connection.name}${state.connected === false ? " (not connected)" : ""}` : "No connection";
+}
+
+/** Draw the connection panel into ``root``. */
+export function renderConnectionPanel(root, close) {
+  const form = {};
+  let current = state.connection ? { ...state.connection } : null;
+  const profile = h("select", { "aria-label": "Connection profile", "data-testid": "conn-profile" });
+  const group = h("select", { "aria-label": "API", "data-testid": "conn-api" });
+  const source = h("select", { "aria-label": "Source", "data-testid": "conn-source" });
+  const name = h("input", { type: "text", "aria-label": "Connection name", "data-testid": "conn-name", placeholder: "my-backend" });
+  const url = h("input", { type: "url", "aria-label": "Server URL", "data-testid": "conn-url", spellcheck: "false" });
+  const key = h("input", { type: "password", "aria-label": "API key", "data-testid": "conn-key", autocomplete: "off", spellcheck: "false" });
+  const keyState = h("span.key-state", { "data-testid": "key-state" });
+  const clearKey = button("Clear key", () => removeKey(), { cls: "ghost small", "data-testid": "clear-key" });
+  const model = h("input", { type: "text", list: "model-list", "aria-label": "Model", "data-testid": "conn-model", placeholder: "Connect to list the models" });
+  const models = h("datalist", { id: "model-list" });
+  const modelCount = h("span.help");
+  const workers = h("input", { type: "text", "aria-label": "Horde workers", placeholder: "any worker" });
+  const trusted = h("input", { type: "checkbox" });
+  const hordeBox = h("div.card-box", h("h3", "AI Horde"),
+    h("div.field", h("label", "Workers (ids, comma separated)"), workers),
+    h("label.check", trusted, "Trusted workers only"),
+    h("div.help", { "data-testid": "kudos" }, ""));
+  const dot = h("span.status-dot");
+  const statusText = h("span.small.muted", { "data-testid": "conn-status" });
+  const diagnosis = h("div", { "data-testid": "diagnosis" });
+  const connectBtn = button("Connect", () => connect(), { cls: "primary", iconName: "plug", "data-testid": "connect" });
+  form.urlField = h("div.field", h("label", "API URL"), url, h("div.help", "The server's base URL, e.g. http://127.0.0.1:5001"));
+  form.keyField = h("div.field", h("label", "API key"), key, h("div.row", keyState, h("div.spacer"), clearKey));
+
+  const typesIn = (g) => state.apiTypes.filter((t) => t.group === g);
+  const typeOf = (n) => state.apiTypes.find((t) => t.name === n);
+
+  function fillProfiles() {
+    replace(profile, state.connections.map((c) => h("option", { value: c.name, selected: current && c.name === current.name }, `${c.name}${c.is_default ? " (default)" : ""}`)),
+      h("option", { value: "", selected: !current }, "+ New connection"));
+  }
+  function fillGroups(selected) {
+    replace(group, GROUPS.map(([g, label]) => h("option", { value: g, disabled: !typesIn(g).length, selected: g === selected }, typesIn(g).length ? label : `${label} (not installed)`)));
+  }
+  function fillSources(g, selected) {
+    replace(source, typesIn(g).map((t) => h("option", { value: t.name, selected: t.name === selected }, t.label)));
+  }
+  function showFields() {
+    const type = typeOf(source.value);
+    form.urlField.hidden = !type || !type.needs_url;
+    url.placeholder = (type && type.default_url) || "http://127.0.0.1:5000";
+    form.keyField.hidden = type && type.group === "local";
+    hordeBox.hidden = !type || type.group !== "horde";
+    key.placeholder = type && type.key_env ? `Paste a key (or set ${type.key_env})` : "Paste a key if the server needs one";
+  }
+  function load(c) {
+    current = c;
+    const type = c ? typeOf(c.api) : state.apiTypes.find((t) => t.group === "chat") || state.apiTypes[0];
+    const g = type ? type.group : "local";
+    fillProfiles();
+    fillGroups(g);
+    fillSources(g, type && type.name);
+    name.value = c ? c.name : "";
+    name.disabled = !!c;
+    url.value = (c && c.url) || "";
+    model.value = (c && c.model) || "";
+    key.value = "";
+    workers.value = ((c && c.options.workers) || []).join(", ");
+    trusted.checked = !!(c && c.options.trusted_workers);
+    showFields();
+    paintKey(c ? c.key : { set: false });
+    replace(models);
+    modelCount.textContent = "";
+    diagnosis.replaceChildren();
+    const isDefault = c && state.connection && c.name === state.connection.name;
+    paintStatus(isDefault ? state.connected : null, isDefault ? state.lastStatus : null);
+  }
+  function paintKey(info) {
+    keyState.className = `key-state${info.set ? " set" : ""}`;
+    replace(keyState, info.set ? [icon("check"), info.last4 ? `set …${info.last4}` : "set"] : "not set");
+    if (info.set && info.source && info.source.startsWith("env:")) keyState.append(` (from ${info.source.slice(4)})`);
+    key.placeholder = info.set ? `set …${info.last4 || ""} (type to replace)` : key.placeholder;
+    clearKey.hidden = !(info.set && info.source === "stored");
+  }
+  function paintStatus(ok, status) {
+    dot.className = `status-dot${ok === true ? " ok" : ok === false ? " bad" : ""}`;
+    statusText.textContent = ok === true ? "Connected" : ok === false ? "Not connected" : "Not checked";
+    if (status) showDiagnosis(status);
+  }
+  function showDiagnosis(status) {
+    replace(diagnosis, h(`div.diagnosis.${status.ok ? "ok" : "bad"}`, icon(status.ok ? "check" : "close"),
+      h("div", h("div.what", status.summary), status.hint ? h("div.hint", status.hint) : null)));
+    diagnosis.scrollIntoView({ block: "nearest" });
+    const kudos = status.details && status.details.kudos;
+    hordeBox.querySelector("[data-testid=kudos]").textContent = kudos !== undefined ? `Kudos: ${kudos}` : "";
+  }
+  async function removeKey() {
+    if (!current) return;
+    const info = await api.del(`/api/connections/${encodeURIComponent(current.name)}/key`);
+    paintKey(info);
+    toast("Key removed");
+  }
+  function body() {
+    const options = { ...((current && current.options) || {}) };
+    if (!hordeBox.hidden) {
+      options.workers = workers.value.split(",").map((w) => w.trim()).filter(Boolean);
+      options.trusted_workers = trusted.checked;
+      options.models = model.value.trim() ? [model.value.trim()] : [];
+    }
+    return { api: source.value, url: url.value.trim() || null, model: model.value.trim() || null, options };
+  }
+  async function connect() {
+    const connName = (current ? current.name : name.value.trim()) || source.value;
+    connectBtn.disabled = true;
+    dot.className = "status-dot busy";
+    statusText.textContent = "Connecting…";
+    diagnosis.replaceChildren();
+    try {
+      const path = `/api/connections/${encodeURIComponent(connName)}`;
+      const exists = state.connections.some((c) => c.name === connName);
+      let saved = exists ? await api.put(path, body()) : await api.post("/api/connections", { name: connName, ...body(), key: key.value.trim() || null });
+      if (exists && key.value.trim()) await api.put(`${path}/key`, { key: key.value.trim() });
+      saved = await api.post(`${path}/default`);
+      key.value = "";
+      let status;
+      try {
+        status = await api.post(`${path}/test`);
+      } catch (err) {
+        status = { ok: false, summary: err.message, hint: err.hint };
+      }
+      state.connected = !!status.ok;
+      state.lastStatus = status;
+      await refreshConnection({ test: false });
+      current = state.connections.find((c) => c.name === saved.name);
+      load(current);
+      paintStatus(state.connected, status);
+      if (status.ok) await fillModels(connName, status);
+      emit("connection-changed");
+    } catch (err) {
+      paintStatus(false, { ok: false, summary: err.message, hint: err.hint });
+    } finally {
+      connectBtn.disabled = false;
+    }
+  }
+  async function fillModels(connName, status) {
+    let list = [];
+    try {
+      list = await api.get(`/api/connections/${encodeURIComponent(connName)}/models`);
+    } catch (err) {
+      modelCount.textContent = `Could not list models: ${err.message}`;
+      return;
+    }
+    replace(models, list.map((m) => h("option", { value: m.id }, m.name || m.id)));
+    modelCount.textContent = list.length ? `${list.length} model${list.length === 1 ? "" : "s"} available` : "The backend lists no models";
+    if (!model.value && (status.model || list[0])) {
+      model.value = status.model || list[0].id;
+      await api.put(`/api/connections/${encodeURIComponent(connName)}`, body());
+      await refreshConnection({ test: false });
+    }
+  }
+  async function deleteProfile() {
+    if (!current) return;
+    if (!(await confirmDialog(`Delete connection ${current.name}?`, "Its settings and stored key will be removed."))) return;
+    await api.del(`/api/connections/${encodeURIComponent(current.name)}`);
+    await refreshConnection({ test: false });
+    load(state.connection);
+  }
+
+  profile.addEventListener("change", () => load(state.connections.find((c) => c.name === profile.value) || null));
+  group.addEventListener("change", () => { fillSources(group.value); showFields(); });
+  source.addEventListener("change", showFields);
+
+  replace(root,
+    h("div.panel-head", h("h2", "API connection"), iconButton("close", "Close", close)),
+    h("div.panel-body", { "data-testid": "connection-panel" },
+      h("div.field", h("label", "Connection"), h("div.row", h("div.grow", profile), iconButton("trash", "Delete this connection", deleteProfile))),
+      h("div.field", h("label", "API"), group),
+      h("div.field", h("label", "Source"), source),
+      h("div.field", { "data-testid": "name-field" }, h("label", "Name"), name),
+      form.urlField, form.keyField,
+      h("div.field", h("label", "Model"), model, models, modelCount),
+      hordeBox,
+      h("div.connect-row", connectBtn, dot, statusText),
+      diagnosis));
+  load(current);
+}

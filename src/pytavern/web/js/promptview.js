@@ -1,0 +1,57 @@
+// The prompt view of the next reply, and the token counter.
+
+import { api } from "./api.js";
+import { h, modal, toast } from "./dom.js";
+
+const COLORS = { system: "#7c8cff", user: "#4cd18a", assistant: "#f0b35b" };
+
+/** Count the tokens of ``text`` (null when the server cannot say). */
+export async function countTokens(text) {
+  try {
+    return (await api.post("/api/tokenize", { text })).tokens;
+  } catch {
+    return null;
+  }
+}
+
+const PART_COLORS = ["#7c8cff", "#4cd18a", "#f0b35b", "#ff6b7a", "#5fc8e8", "#c38bff", "#e8d35f", "#8389a8"];
+
+/** Show where the tokens of the last reply's prompt went, and which lorebook entries fired. */
+export async function showPromptView(chatId) {
+  let view;
+  try {
+    view = await api.get(`/api/chats/${chatId}/prompt`);
+  } catch (err) {
+    toast(err.message, { hint: err.hint, bad: true });
+    return;
+  }
+  if (!view.available) {
+    modal("Prompt of the last reply", h("div.empty", { "data-testid": "prompt-view" }, h("h2", "No reply yet"),
+      h("p", "Once a reply has been generated in this chat, its prompt breakdown shows here.")));
+    return;
+  }
+  const parts = view.parts.filter((p) => p.tokens > 0);
+  const total = Math.max(1, view.total_tokens);
+  const color = (i) => PART_COLORS[i % PART_COLORS.length];
+  const bar = h("div.token-bar", parts.map((p, i) => {
+    const span = h("span", { title: `${p.name}: ${p.tokens} tokens` });
+    span.style.width = `${(100 * p.tokens) / total}%`;
+    span.style.background = color(i);
+    return span;
+  }));
+  const legend = h("div.legend", parts.map((p, i) => {
+    const dot = h("span.swatch");
+    dot.style.background = color(i);
+    return h("div.legend-row", dot, h("span.grow", p.name), h("span.muted", `${p.tokens}`));
+  }));
+  const lore = view.lore.length ? view.lore.map((e) => h("div.lore-entry", { "data-testid": "fired-entry" },
+    h("div.row", h("strong.grow", e.comment || (e.keys || []).join(", ") || `entry ${e.uid}`), h("span.badge", e.book)),
+    h("div.small.muted", `${e.reason}${e.keys && e.keys.length ? " · keys: " + e.keys.join(", ") : ""}`),
+    h("div.small", e.content))) : h("p.small.muted", "No lorebook entry fired.");
+  const body = h("div", { "data-testid": "prompt-view" },
+    h("div.row", h("strong", `${view.total_tokens} tokens`), h("span.muted.small", `of a ${view.budget}-token budget · ${view.history.included}/${view.history.total} messages · ${view.examples.included}/${view.examples.total} examples`)),
+    bar, legend,
+    h("div.card-box", h("h3", `World Info entries fired (${view.lore.length})`), lore),
+    view.cut.length ? h("p.small.muted", `Left out to fit: ${view.cut.join(", ")}`) : null);
+  modal("Prompt of the last reply", body, { wide: true });
+}

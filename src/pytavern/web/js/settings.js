@@ -1,0 +1,219 @@
+// Generation settings: samplers the current backend takes, context and reply length,
+// instruct/context templates, system prompt, author's note, persona.
+
+import { api } from "./api.js";
+import { button, debounce, h, iconButton, replace, toast } from "./dom.js";
+import { state } from "./state.js";
+
+// name: [label, min, max, step]; list-valued samplers are edited as text.
+const SAMPLERS = {
+  temperature: ["Temperature", 0, 2, 0.01],
+  top_p: ["Top P", 0, 1, 0.01],
+  top_k: ["Top K", 0, 200, 1],
+  top_a: ["Top A", 0, 1, 0.01],
+  min_p: ["Min P", 0, 1, 0.01],
+  typical_p: ["Typical P", 0, 1, 0.01],
+  tfs: ["Tail-free sampling", 0, 1, 0.01],
+  repetition_penalty: ["Repetition penalty", 1, 2, 0.01],
+  repetition_penalty_range: ["Rep. pen. range", 0, 8192, 1],
+  repetition_penalty_slope: ["Rep. pen. slope", 0, 10, 0.1],
+  frequency_penalty: ["Frequency penalty", -2, 2, 0.01],
+  presence_penalty: ["Presence penalty", -2, 2, 0.01],
+  dynatemp_low: ["Dynamic temp. min", 0, 2, 0.01],
+  dynatemp_high: ["Dynamic temp. max", 0, 2, 0.01],
+  dynatemp_exponent: ["Dynamic temp. exponent", 0.1, 10, 0.1],
+  mirostat_mode: ["Mirostat mode", 0, 2, 1],
+  mirostat_tau: ["Mirostat tau", 0, 20, 0.01],
+  mirostat_eta: ["Mirostat eta", 0, 1, 0.01],
+  dry_multiplier: ["DRY multiplier", 0, 5, 0.01],
+  dry_base: ["DRY base", 1, 4, 0.01],
+  dry_allowed_length: ["DRY allowed length", 1, 20, 1],
+  dry_penalty_last_n: ["DRY penalty range", 0, 8192, 1],
+  xtc_threshold: ["XTC threshold", 0, 0.5, 0.01],
+  xtc_probability: ["XTC probability", 0, 1, 0.01],
+  smoothing_factor: ["Smoothing factor", 0, 10, 0.01],
+  smoothing_curve: ["Smoothing curve", 1, 10, 0.01],
+  seed: ["Seed (-1 random)", -1, 2147483647, 1],
+};
+const LIST_SAMPLERS = { stop: "Stop strings", banned_tokens: "Banned tokens", dry_sequence_breakers: "DRY sequence breakers", sampler_order: "Sampler order" };
+
+let settings = {};
+let savedLabel = null;
+
+const save = debounce(async (patch) => {
+  try {
+    settings = await api.patch("/api/settings", patch);
+    if (savedLabel) { savedLabel.textContent = "Saved"; setTimeout(() => { if (savedLabel) savedLabel.textContent = ""; }, 1500); }
+  } catch (err) {
+    toast(err.message, { hint: err.hint, bad: true });
+  }
+}, 300);
+let pending = {};
+function merge(into, patch) {
+  for (const [k, v] of Object.entries(patch)) {
+    if (v && typeof v === "object" && !Array.isArray(v) && into[k] && typeof into[k] === "object") merge(into[k], v);
+    else into[k] = v;
+  }
+  return into;
+}
+function queue(key, value) {
+  merge(pending, { [key]: value });
+  const patch = pending;
+  save(patch);
+  setTimeout(() => { if (pending === patch) pending = {}; }, 400);
+}
+
+/** Draw the settings panel into ``root``. */
+export async function renderSettingsPanel(root, close) {
+  savedLabel = h("span.small.muted", { "data-testid": "settings-saved" });
+  const body = h("div.panel-body");
+  const tabs = [["samplers", "Samplers"], ["prompt", "Prompt"], ["persona", "Persona"]];
+  const tabBar = h("div.tabs", { role: "tablist" });
+  const show = async (name) => {
+    for (const b of tabBar.children) b.classList.toggle("active", b.dataset.tab === name);
+    replace(body, h("p.muted", "Loading…"));
+    try {
+      replace(body, await TABS[name]());
+    } catch (err) {
+      replace(body, h("p.muted", err.message));
+    }
+  };
+  replace(tabBar, tabs.map(([n, label]) => h("button", { type: "button", role: "tab", dataset: { tab: n }, on: { click: () => show(n) } }, label)));
+  replace(root, h("div.panel-head", h("h2", "Generation settings"), savedLabel, iconButton("close", "Close", close)), tabBar, body);
+  settings = await api.get("/api/settings");
+  await show("samplers");
+}
+
+const TABS = { samplers: samplersTab, prompt: promptTab, persona: personaTab };
+
+async function samplersTab() {
+  const conn = state.connection;
+  let supported = [];
+  if (conn) {
+    try { supported = (await api.get(`/api/connections/${encodeURIComponent(conn.name)}/samplers`)).samplers; } catch { supported = []; }
+  }
+  const values = { ...(settings.sampling || {}) };
+  const setSampler = (key, value) => {
+    const unset = value === null || value === "" || Number.isNaN(value);
+    values[key] = unset ? null : value;
+    queue("sampling", { [key]: values[key] });
+  };
+  const numeric = supported.filter((s) => SAMPLERS[s]);
+  const lists = supported.filter((s) => LIST_SAMPLERS[s]);
+  return h("div", { "data-testid": "samplers" },
+    h("div.card-box", h("h3", "Context"),
+      h("div.grid-2",
+        numberField("Context size (tokens)", settings.context_size, 256, 1048576, 256, (v) => queue("context_size", v ?? 4096), "context-size"),
+        numberField("Reply length (tokens)", values.max_tokens, 16, 32768, 16, (v) => queue("sampling", { max_tokens: v }), "max-tokens"))),
+    h("div.card-box", h("h3", conn ? `Samplers for ${conn.name}` : "Samplers"),
+      numeric.length || lists.length ? null : h("p.small.muted", conn ? "This backend takes no sampler settings." : "Connect a backend to see its samplers."),
+      numeric.map((key) => slider(key, values[key], (v) => setSampler(key, v))),
+      lists.map((key) => h("div.field", h("label", LIST_SAMPLERS[key]),
+        h("input", { type: "text", value: (values[key] || []).join(", "), placeholder: "comma separated", on: { change: (e) => setSampler(key, e.target.value.split(",").map((x) => x.trim()).filter(Boolean)) } })))));
+}
+
+function numberField(label, value, min, max, step, onChange, testid) {
+  const input = h("input", { type: "number", min, max, step, value: value ?? "", placeholder: "backend default", "data-testid": testid });
+  input.addEventListener("change", () => onChange(input.value === "" ? null : Number(input.value)));
+  return h("div.field", h("label", label), input);
+}
+
+function slider(key, value, onChange) {
+  const [label, min, max, step] = SAMPLERS[key];
+  const range = h("input", { type: "range", min, max, step, value: value ?? min, "aria-label": label });
+  const num = h("input", { type: "number", min, max, step, value: value ?? "", placeholder: "default", "aria-label": `${label} value`, dataset: { sampler: key } });
+  range.addEventListener("input", () => { num.value = range.value; onChange(Number(range.value)); });
+  num.addEventListener("change", () => { if (num.value !== "") range.value = num.value; onChange(num.value === "" ? null : Number(num.value)); });
+  return h("div.sampler", h("div.top", h("span", label), num), range);
+}
+
+async function promptTab() {
+  const presets = await api.get("/api/presets");
+  const pick = (kind, label, key, none, noneValue) => {
+    const select = h("select", { "aria-label": label },
+      h("option", { value: "" }, none),
+      presets.filter((p) => p.kind === kind).map((p) => h("option", { value: p.name, selected: settings[key] === p.name }, p.name)));
+    select.addEventListener("change", () => queue(key, select.value || noneValue));
+    return h("div.field", h("label", label), select);
+  };
+  const system = h("textarea", { rows: 5, placeholder: "Write {{char}}'s next reply in a fictional chat between {{char}} and {{user}}." }, settings.system_prompt || "");
+  system.addEventListener("input", () => queue("system_prompt", system.value.trim() ? system.value : null));
+  const an = settings.author_note || {};
+  const note = h("textarea", { rows: 3, placeholder: "A reminder inserted near the end of the chat", "data-testid": "author-note" }, an.text || "");
+  note.addEventListener("input", () => queue("author_note", { text: note.value }));
+  const depth = h("input", { type: "number", min: 0, max: 100, value: an.depth ?? 4 });
+  depth.addEventListener("change", () => queue("author_note", { depth: Number(depth.value) }));
+  const every = h("input", { type: "number", min: 0, max: 100, value: an.frequency ?? 1 });
+  every.addEventListener("change", () => queue("author_note", { frequency: Number(every.value) }));
+  const role = h("select", {}, ["system", "user", "assistant"].map((r) => h("option", { value: r, selected: (an.role || "system") === r }, r)));
+  role.addEventListener("change", () => queue("author_note", { role: role.value }));
+  const file = h("input", { type: "file", accept: ".json,application/json", hidden: true });
+  file.addEventListener("change", () => importPreset(file));
+  return h("div",
+    h("div.card-box", h("h3", "Templates"),
+      pick("instruct", "Instruct template", "instruct_template", "Auto (from the model name)", null),
+      pick("context", "Context template", "context_template", "Default", "Default"),
+      button("Import a preset (JSON)", () => file.click(), { cls: "small", iconName: "upload" }), file),
+    h("div.card-box", h("h3", "System prompt"), system),
+    h("div.card-box", h("h3", "Author's note"), note,
+      h("div.grid-2", h("div.field", h("label", "Insertion depth"), depth), h("div.field", h("label", "Every N messages"), every)),
+      h("div.field", h("label", "Role"), role)));
+}
+
+function presetKind(data) {
+  if ("input_sequence" in data || "output_sequence" in data) return "instruct";
+  if ("story_string" in data) return "context";
+  if ("content" in data && Object.keys(data).length <= 3) return "sysprompt";
+  return "sampler";
+}
+
+async function importPreset(file) {
+  const f = file.files[0];
+  if (!f) return;
+  try {
+    const data = JSON.parse(await f.text());
+    const kind = presetKind(data);
+    const name = data.name || f.name.replace(/\.json$/i, "");
+    await api.put(`/api/presets/${kind}/${encodeURIComponent(name)}`, { data });
+    toast(`Imported the ${kind} preset ${name}`);
+  } catch (err) {
+    toast(`${f.name}: ${err.message}`, { hint: err.hint || "Pick a SillyTavern preset JSON file", bad: true });
+  }
+  file.value = "";
+}
+
+async function personaTab() {
+  const personas = await api.get("/api/personas");
+  const wrap = h("div", { "data-testid": "personas" });
+  const draw = (list, selectedId) => {
+    const chosen = list.find((p) => p.id === selectedId) || list.find((p) => p.is_default) || list[0] || null;
+    const select = h("select", { "aria-label": "Persona" }, list.map((p) => h("option", { value: p.id, selected: chosen && p.id === chosen.id }, `${p.name}${p.is_default ? " (default)" : ""}`)));
+    select.addEventListener("change", () => draw(list, Number(select.value)));
+    const name = h("input", { type: "text", value: chosen ? chosen.name : "", "aria-label": "Persona name" });
+    const desc = h("textarea", { rows: 5, "aria-label": "Persona description", placeholder: "Who you are in the story" }, chosen ? chosen.description : "");
+    const saveBtn = button("Save", async () => {
+      const saved = await api.patch(`/api/personas/${chosen.id}`, { name: name.value.trim() || "User", description: desc.value });
+      draw(await api.get("/api/personas"), saved.id);
+      toast("Persona saved");
+    }, { cls: "primary small", disabled: !chosen });
+    const defaultBtn = button("Use by default", async () => {
+      await api.post(`/api/personas/${chosen.id}/default`);
+      queue("persona_id", chosen.id);
+      draw(await api.get("/api/personas"), chosen.id);
+    }, { cls: "small", disabled: !chosen || chosen.is_default });
+    const add = button("New persona", async () => {
+      const created = await api.post("/api/personas", { name: "New persona" });
+      draw(await api.get("/api/personas"), created.id);
+    }, { cls: "small", iconName: "plus" });
+    const remove = button("Delete", async () => {
+      await api.del(`/api/personas/${chosen.id}`);
+      draw(await api.get("/api/personas"), null);
+    }, { cls: "danger small", disabled: !chosen });
+    replace(wrap, h("div.card-box", h("h3", "Your persona"),
+      list.length ? [h("div.field", h("label", "Persona"), select), h("div.field", h("label", "Name"), name), h("div.field", h("label", "Description"), desc),
+        h("div.row", saveBtn, defaultBtn, h("div.spacer"), remove)] : h("p.small.muted", "No persona yet: the chat calls you “User”."),
+      h("div.row", { class: "mt" }, add)));
+  };
+  draw(personas, null);
+  return wrap;
+}
