@@ -8,6 +8,7 @@ one entry (what the World Info engine reads). Conversions to and from a card's e
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,9 +57,13 @@ def _int(value: Any, default: int) -> int:
         return value
     if isinstance(value, float):
         return int(value) if math.isfinite(value) else default
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         return int(value)
     return default
+
+
+_INTEGER = re.compile(r"-?[0-9]+")
+"""ASCII digits only: ``str.isdigit`` also accepts characters ``int`` refuses (e.g. ``¹``)."""
 
 
 def _opt_int(value: Any) -> int | None:

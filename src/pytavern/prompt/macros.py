@@ -98,7 +98,7 @@ def _roll(text: str, ctx: MacroContext) -> str:
         formula = match.group(1).strip().replace(" ", "")
         if formula.isdigit():
             formula = f"1d{formula}"
-        parsed = re.fullmatch(r"(\d*)d(\d+)([+-]\d+)?", formula, flags=_I)
+        parsed = re.fullmatch(r"([0-9]{0,6})d([0-9]{1,9})([+-][0-9]{1,9})?", formula, flags=_I)
         if not parsed or int(parsed.group(2)) < 1:
             return ""
         count = int(parsed.group(1) or 1)
