@@ -98,7 +98,6 @@ async def run_turn(
     if callable(ensure_loaded):
         await ensure_loaded()
     inp, built, request = prepare_prompt(store, plan, card, record, provider)
-    _remember_prompt(store, plan.chat_id, built)
     accumulator = Accumulator()
     writer = ReplyWriter(
         store, ReplyTarget(plan.mode, plan.chat_id, inp.card.name, record.name, plan.target)
@@ -113,9 +112,10 @@ async def run_turn(
             if isinstance(event, Finished):
                 finished = event
                 continue
+            yield event
+            # Written after the face has the text, so storing never delays a token.
             if isinstance(event, TextDelta):
                 writer.progress(accumulator)
-            yield event
     except PytavernError as exc:
         error = exc
     finally:
@@ -129,6 +129,7 @@ async def run_turn(
             outcome={"finish_reason": reason, "error": str(error) if error else None},
         )
         plan.persisted = _persisted_info(saved, started) | {"reply": final_text}
+        _remember_prompt(store, plan.chat_id, built)
     if error is not None:
         yield ErrorEvent(
             message=error.message, kind=error.kind, hint=error.hint, retryable=error.retryable

@@ -14,7 +14,9 @@ from typing import overload
 from pytavern.prompt.inputs import HistoryMessage
 from pytavern.store import MessageRecord, Store
 
-PAGE = 128
+FIRST_PAGE = 32
+"""Most prompts need few messages; pages then double up to ``MAX_PAGE``."""
+MAX_PAGE = 512
 
 
 def to_history_message(record: MessageRecord) -> HistoryMessage:
@@ -74,6 +76,7 @@ class StoredHistory(Sequence[HistoryMessage]):
 
     def _load_page(self) -> bool:
         before = self._newest[-1].position if self._newest else None
-        page = self._store.history(self._chat_id, limit=PAGE, before_position=before)
+        size = min(max(FIRST_PAGE, len(self._newest)), MAX_PAGE)
+        page = self._store.history(self._chat_id, limit=size, before_position=before)
         self._newest.extend(reversed(page))
         return bool(page)

@@ -255,20 +255,23 @@ class ChatsMixin(StoreBase):
         self, chat_id: int, *, limit: int | None = None, before_position: int | None = None
     ) -> list[MessageRecord]:
         """Messages of a chat in order; with ``limit``, only the newest ``limit`` of them."""
+        # Plain columns, not ORM entities: building objects was most of a prompt's cost.
         query = (
-            select(MessageRow, SwipeRow)
+            select(*_HISTORY_COLUMNS)
             .join(SwipeRow, _ACTIVE)
-            .where(MessageRow.chat_id == chat_id)
+            .join(ChatRow, ChatRow.id == MessageRow.chat_id)
+            .where(MessageRow.chat_id == chat_id, ChatRow.owner_id == self.owner_id)
             .order_by(MessageRow.position.desc())
         )
         if before_position is not None:
             query = query.where(MessageRow.position < before_position)
         if limit is not None:
             query = query.limit(limit)
-        with self.transaction() as session:
-            self._chat_row(session, chat_id)
-            rows = session.execute(query).all()
-        return [_message_record(message, swipe) for message, swipe in reversed(rows)]
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        if not rows and before_position is None:
+            self.get_chat(chat_id)  # an empty chat, or one that is not ours: NotFoundError
+        return [_record_from_row(row) for row in reversed(rows)]
 
     def last_message(self, chat_id: int) -> MessageRecord | None:
         """The newest message of a chat, if any."""
@@ -324,6 +327,55 @@ def _add_imported(session: Session, chat_id: int, position: int, message: NewMes
     session.flush()
     session.add_all(
         _new_swipe(row.id, index, text, "complete", {}) for index, text in enumerate(swipes)
+    )
+
+
+_HISTORY_COLUMNS = (
+    MessageRow.id,
+    MessageRow.chat_id,
+    MessageRow.position,
+    MessageRow.role,
+    MessageRow.name,
+    MessageRow.active_swipe,
+    MessageRow.swipe_count,
+    MessageRow.extra,
+    MessageRow.created_at,
+    SwipeRow.text,
+    SwipeRow.status,
+    SwipeRow.reasoning,
+    SwipeRow.finish_reason,
+    SwipeRow.error,
+    SwipeRow.model,
+    SwipeRow.connection,
+    SwipeRow.usage,
+    SwipeRow.created_at.label("swipe_created_at"),
+)
+
+
+def _record_from_row(row: Any) -> MessageRecord:
+    swipe = SwipeRecord(
+        index=row.active_swipe,
+        text=row.text,
+        status=row.status,
+        reasoning=row.reasoning,
+        finish_reason=row.finish_reason,
+        error=row.error,
+        model=row.model,
+        connection=row.connection,
+        usage=loads(row.usage),
+        created_at=row.swipe_created_at,
+    )
+    return MessageRecord(
+        id=row.id,
+        chat_id=row.chat_id,
+        position=row.position,
+        role=row.role,
+        name=row.name,
+        active_swipe=row.active_swipe,
+        swipe_count=row.swipe_count,
+        swipe=swipe,
+        extra=loads(row.extra),
+        created_at=row.created_at,
     )
 
 
