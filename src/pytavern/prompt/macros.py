@@ -60,7 +60,8 @@ def evaluate(text: str, ctx: MacroContext, original: str | None = None) -> str:
     if not text:
         return ""
     raw = text
-    text = _legacy(text, ctx)
+    if "<" in text:
+        text = _legacy(text, ctx)
     if "{{" not in text:
         return text
     text = _roll(text, ctx)
@@ -114,6 +115,8 @@ def _instruct_and_vars(text: str, ctx: MacroContext) -> str:
 
 
 def _vars_line(line: str, ctx: MacroContext) -> str:
+    if "var::" not in line.lower():
+        return line
     for scope, store in (("", ctx.variables), ("global", ctx.global_variables)):
         line = _var_ops(line, scope, store)
     return line
@@ -192,14 +195,18 @@ def _environment(text: str, ctx: MacroContext, original: str | None) -> str:
         env["original"] = once
     env.update({"user": ctx.user, "char": ctx.char, "group": group})
     env.update({"charIfNotGroup": group, "model": ctx.model})
+    lowered = text.lower()
     for name, value in env.items():
         if "{{" not in text:
             break
+        if "{{" + name.lower() + "}}" not in lowered:
+            continue
         pattern = "{{" + re.escape(name) + "}}"
         if callable(value):
             text = _sub_fn(pattern, value, text)
         else:
             text = _sub_const(pattern, value, text)
+        lowered = text.lower()
     return text
 
 
@@ -212,12 +219,23 @@ def _chat_state(text: str, ctx: MacroContext) -> str:
         "lastUserMessage": ctx.last_user_message,
         "lastCharMessage": ctx.last_char_message,
     }
+    lowered = text.lower()
     for name, value in values.items():
-        text = _sub_const("{{" + name + "}}", value, text)
+        if "{{" + name.lower() + "}}" in lowered:
+            text = _sub_const("{{" + name + "}}", value, text)
+            lowered = text.lower()
+    if "{{reverse:" not in lowered:
+        return text
     return re.sub(r"{{reverse:(.+?)}}", lambda m: m.group(1)[::-1], text, flags=_I)
 
 
+_TIME_WORDS = ("{{time", "{{date", "{{weekday", "{{isotime", "{{isodate", "{{idle_duration")
+
+
 def _time(text: str, ctx: MacroContext) -> str:
+    lowered = text.lower()
+    if not any(word in lowered for word in _TIME_WORDS):
+        return text
     now = ctx.clock()
     hour = now.hour % 12 or 12
     formats = {
