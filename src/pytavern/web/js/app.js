@@ -35,7 +35,18 @@ export function closePanel() {
   for (const btn of document.querySelectorAll(".nav-btn[data-panel]")) btn.classList.remove("active");
 }
 
+/** A fresh visit (no address) opens the latest chat of the first character, ready to type. */
+async function firstScreen() {
+  const characters = await api.get("/api/characters");
+  if (!characters.length) return "#/characters";
+  const first = characters.reduce((a, b) => (a.id <= b.id ? a : b));
+  return `#/character/${first.id}`;
+}
+
 async function route() {
+  if (!location.hash) {
+    history.replaceState(null, "", await firstScreen());
+  }
   const hash = location.hash || "#/characters";
   app.classList.remove("sidebar-open");
   const chatMatch = /^#\/chat\/(\d+)/.exec(hash);
