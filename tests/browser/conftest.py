@@ -1,4 +1,4 @@
-"""Browser fixtures: one headless Chromium per session, one real pytavern server per module.
+"""Browser fixtures: one headless Chromium and one real pytavern server per module.
 
 The server runs in a thread on 127.0.0.1 (``tests.fakes.server.serve``) over its own data
 directory, with the scripted provider registered so tests script the replies.
@@ -44,8 +44,10 @@ class Live:
     problems: list[str] = field(default_factory=list)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Not per session: Playwright's sync API keeps an event
+    loop running in the main thread while it is open, which breaks every asyncio test after."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("Debian's chromium is not installed")
