@@ -94,6 +94,9 @@ async def run_turn(
     record: ConnectionRecord,
 ) -> AsyncGenerator[StreamEvent, None]:
     """Stream one turn, persisting its result however the stream ends."""
+    ensure_loaded = getattr(provider, "ensure_loaded", None)
+    if callable(ensure_loaded):
+        await ensure_loaded()
     inp, built, request = prepare_prompt(store, plan, card, record, provider)
     _remember_prompt(store, plan.chat_id, built)
     accumulator = Accumulator()

@@ -7,6 +7,7 @@ provider's family and a tokenizer for the backend; then calls the pure ``assembl
 
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -148,8 +149,8 @@ class _ProviderTokenizer:
 def pick_tokenizer(record: ConnectionRecord, provider: Provider) -> Tokenizer:
     """The best tokenizer available offline: the local model's own, OpenAI's BPE for
     OpenAI-style APIs, otherwise SillyTavern's measured 3.35 characters per token."""
-    count = getattr(provider, "count_tokens_sync", None)
-    if callable(count):
+    count = getattr(provider, "count_tokens", None)
+    if callable(count) and not inspect.iscoroutinefunction(count):
         return CachedTokenizer(_ProviderTokenizer(count))
     if record.api in OPENAI_TOKENIZED:
         return _openai_tokenizer(record.model or "gpt-4o")

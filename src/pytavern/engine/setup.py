@@ -10,6 +10,14 @@ from pytavern.store import Store
 
 DEFAULTS_KEY = "defaults_installed"
 LOCAL_CONNECTION = "local"
+LOCAL_SAMPLING = {
+    "temperature": 0.7,
+    "top_p": 0.9,
+    "min_p": 0.05,
+    "repetition_penalty": 1.15,
+    "max_tokens": 160,
+}
+"""Samplers that keep the small built-in model from looping, and its replies short."""
 
 
 def default_card() -> dict[str, Any]:
@@ -35,6 +43,8 @@ def install_defaults(store: Store) -> None:
         return
     store.add_character(default_card())
     if not store.list_connections():
-        store.save_connection(name=LOCAL_CONNECTION, api="local")
+        store.save_connection(
+            name=LOCAL_CONNECTION, api="local", options={"sampling": LOCAL_SAMPLING}
+        )
         store.set_default_connection(LOCAL_CONNECTION)
     store.set_meta(flag, "1")

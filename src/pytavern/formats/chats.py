@@ -115,7 +115,13 @@ class ChatFile:
 
 def parse_chat_jsonl(data: bytes | str, filename: str) -> ChatFile:
     """Parse a SillyTavern chat file; the first line is the header unless it has ``mes``."""
-    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise FormatError(
+            f"{filename}: the chat is not UTF-8 text ({exc.reason} at byte {exc.start})",
+            hint="Save the file as UTF-8 and try again.",
+        ) from exc
     objects = list(_parse_lines(text, filename))
     if not objects:
         raise FormatError(f"{filename}: chat file is empty", hint=_HINT)

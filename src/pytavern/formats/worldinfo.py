@@ -7,6 +7,7 @@ one entry (what the World Info engine reads). Conversions to and from a card's e
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,8 +52,10 @@ ENTRY_DEFAULTS: dict[str, Any] = {
 def _int(value: Any, default: int) -> int:
     if isinstance(value, bool):
         return int(value)
-    if isinstance(value, int | float):
-        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) else default
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
     return default
