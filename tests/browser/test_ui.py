@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from pytavern.formats.cards import card_from_dict, write_card_png
 from pytavern.formats.png import solid_png
-from tests.browser.conftest import Live, shoot
+from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, Live, shoot
 from tests.scripted import Script
 
 pytestmark = pytest.mark.browser
@@ -63,6 +63,12 @@ def test_import_a_png_card_by_file_upload(page: Any, live: Live) -> None:
     page.wait_for_selector("[data-testid=character-card][data-name='Ash'] img")
     assert page.locator("[data-testid=character-card]").count() == 2
     shoot(page, "gallery")
+    page.click("[data-testid=create]")
+    page.fill("input[name=name]", "Iris")
+    page.fill("textarea[name=description]", "A lighthouse keeper who talks to gulls.")
+    shoot(page, "character-editor")
+    page.click("[data-testid=save-character]")
+    expect(page.locator("[data-testid=character-card]")).to_have_count(3)
     assert live.problems == []
 
 
@@ -122,6 +128,11 @@ def test_stream_stop_continue_swipe_regenerate_edit_impersonate(page: Any, live:
     expect(page.locator("[data-testid=input]")).to_have_value("I lean on the bar.")
     page.wait_for_selector("[data-testid=send]")
     shoot(page, "chat")
+    page.set_viewport_size(PHONE)
+    page.click("#btn-sidebar")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SCREENSHOTS / "chat-list-phone.png"))
+    page.set_viewport_size(DESKTOP)
     assert live.problems == []
 
 
@@ -227,3 +238,63 @@ def test_settings_world_info_and_prompt_view(page: Any, live: Live) -> None:
     assert "tokens" in page.inner_text("[data-testid=prompt-view]")
     shoot(page, "prompt-view")
     assert live.problems == []
+
+
+def test_connect_to_an_openai_compatible_backend_through_the_panel(page: Any, live: Live) -> None:
+    from tests.fakes.openai_fake import DEFAULT_KEY, create_app
+    from tests.fakes.server import FaultPlan, free_port, serve
+
+    with serve(create_app(FaultPlan())) as upstream:
+        page.goto(live.url + "#/characters")
+        page.wait_for_selector("body[data-ready]")
+        page.click("#nav-connection")
+        page.select_option("[data-testid=conn-profile]", "")
+        page.select_option("[data-testid=conn-api]", "chat")
+        page.select_option("[data-testid=conn-source]", "custom")
+        page.fill("[data-testid=conn-name]", "fake-openai")
+        page.fill("[data-testid=conn-url]", f"http://127.0.0.1:{free_port()}/v1")
+        page.fill("[data-testid=conn-key]", DEFAULT_KEY)
+        page.click("[data-testid=connect]")
+        expect(page.locator(".diagnosis.bad")).to_be_visible()
+        diagnosis = page.inner_text("[data-testid=diagnosis]")
+        assert "127.0.0.1" in diagnosis and DEFAULT_KEY not in diagnosis
+        shoot(page, "connection-failed")
+        page.fill("[data-testid=conn-url]", f"{upstream}/v1")
+        page.click("[data-testid=connect]")
+        expect(page.locator(".diagnosis.ok")).to_be_visible()
+        expect(page.locator("[data-testid=conn-model]")).to_have_value("gpt-4o-mini")
+        assert page.locator("#model-list option").count() >= 3
+        assert DEFAULT_KEY not in page.content()
+        page.click("#nav-connection")
+        open_chat(page, live, "Wren")
+        new_chat(page)
+        send(page, "Hello over HTTP")
+        wait_idle(page)
+        assert last_text(page) == "Echo: Hello over HTTP"
+    live.app.state.engine.store.set_default_connection("scripted")
+    assert [p for p in live.problems if "Failed to load resource" not in p] == []
+
+
+def test_accounts_show_a_login_screen(page: Any, tmp_path: Any) -> None:
+    from pytavern.security.passwords import hash_password
+    from pytavern.server import create_app
+    from pytavern.settings import Settings
+    from tests.fakes.server import serve
+
+    app = create_app(Settings(data_dir=tmp_path / "accounts", accounts=True))
+    app.state.engine.store.create_user("ada", hash_password("correct horse"), is_admin=True)
+    with serve(app) as url:
+        page.goto(url + "/")
+        page.wait_for_selector("[data-testid=login]")
+        page.fill("[data-testid=login-name]", "ada")
+        page.fill("[data-testid=login-password]", "wrong password")
+        page.click("[data-testid=login]")
+        expect(page.locator(".login .diagnosis.bad")).to_contain_text("wrong user name")
+        shoot(page, "login")
+        page.fill("[data-testid=login-password]", "correct horse")
+        page.click("[data-testid=login]")
+        expect(page.locator("[data-testid=character-card]")).to_have_count(1)
+        page.locator("[data-testid=character-card]").click()
+        page.wait_for_selector("[data-testid=message]")
+        page.click("[data-testid=logout]")
+        page.wait_for_selector("[data-testid=login]")

@@ -1,4 +1,8 @@
-"""Typed dependencies shared by the routers."""
+"""Typed dependencies shared by the routers.
+
+They are ``async`` so they run on the event loop: no thread-pool hop per request, and no
+two threads racing to create the same user's engine view.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from pytavern.server.generations import Generations
 from pytavern.store import Store
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """The engine this request works with: the app's, or the logged-in user's view of it."""
     accounts: Accounts | None = request.app.state.accounts
     if accounts is None:
@@ -21,18 +25,18 @@ def get_engine(request: Request) -> Engine:
     return accounts.engine_for(accounts.require(request))
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     """The store this request works with."""
-    return get_engine(request).store
+    return (await get_engine(request)).store
 
 
-def get_owner(request: Request) -> int:
+async def get_owner(request: Request) -> int:
     """The id of the logged-in user (0 without accounts)."""
     accounts: Accounts | None = request.app.state.accounts
     return 0 if accounts is None else accounts.require(request).id
 
 
-def get_generations(request: Request) -> Generations:
+async def get_generations(request: Request) -> Generations:
     """The registry of running generations."""
     generations: Generations = request.app.state.generations
     return generations

@@ -27,11 +27,11 @@ function headersFor(method) {
   return headers;
 }
 
-async function failure(response) {
+async function failure(response, path = "") {
   let payload = null;
   try { payload = await response.json(); } catch { /* not JSON */ }
   const error = new ApiError(response.status, payload);
-  if (error.type === "LoginRequiredError" && !location.hash.startsWith("#/login")) onLoginRequired();
+  if (error.type === "LoginRequiredError" && !path.startsWith("/api/auth/")) onLoginRequired();
   return error;
 }
 
@@ -50,7 +50,7 @@ async function call(method, path, body, { raw = false } = {}) {
   } catch (err) {
     throw new ApiError(0, { error: { message: "the pytavern server cannot be reached", hint: "Is `pytavern serve` still running?" } });
   }
-  if (!response.ok) throw await failure(response);
+  if (!response.ok) throw await failure(response, path);
   if (raw) return response;
   if (response.status === 204) return null;
   return response.json();

@@ -59,7 +59,7 @@ export function renderSidebar() {
   const total = state.chats.length;
   const items = state.chats.map((chat, i) => h(`div.chat-item${chat.id === state.chatId ? ".active" : ""}`,
     { "data-testid": "chat-item", on: { click: () => emit("navigate", `#/chat/${chat.id}`) } },
-    icon("chat"), h("div.title", chatLabel(chat, total - i), h("div.meta", `${chat.message_count} messages · ${when(chat.updated_at)}`)),
+    icon("chat"), h("div.title", chatLabel(chat, total - i), h("div.meta", `${chat.message_count} message${chat.message_count === 1 ? "" : "s"} · ${when(chat.updated_at)}`)),
     iconButton("download", "Export chat (JSONL)", (e) => { e.stopPropagation(); h("a", { href: `/api/chats/${chat.id}/export`, download: "" }).click(); }),
     iconButton("edit", "Rename chat", (e) => { e.stopPropagation(); renameChat(chat); }),
     iconButton("trash", "Delete chat", (e) => { e.stopPropagation(); deleteChat(chat); })));

@@ -111,12 +111,13 @@ export function renderConnectionPanel(root, close) {
     key.value = "";
     workers.value = ((c && c.options.workers) || []).join(", ");
     trusted.checked = !!(c && c.options.trusted_workers);
+    showFields();
     paintKey(c ? c.key : { set: false });
     replace(models);
     modelCount.textContent = "";
     diagnosis.replaceChildren();
-    paintStatus(c && state.connection && c.name === state.connection.name ? state.connected : null, c && state.connection && c.name === state.connection.name ? state.lastStatus : null);
-    showFields();
+    const isDefault = c && state.connection && c.name === state.connection.name;
+    paintStatus(isDefault ? state.connected : null, isDefault ? state.lastStatus : null);
   }
   function paintKey(info) {
     keyState.className = `key-state${info.set ? " set" : ""}`;
@@ -133,6 +134,7 @@ export function renderConnectionPanel(root, close) {
   function showDiagnosis(status) {
     replace(diagnosis, h(`div.diagnosis.${status.ok ? "ok" : "bad"}`, icon(status.ok ? "check" : "close"),
       h("div", h("div.what", status.summary), status.hint ? h("div.hint", status.hint) : null)));
+    diagnosis.scrollIntoView({ block: "nearest" });
     const kudos = status.details && status.details.kudos;
     hordeBox.querySelector("[data-testid=kudos]").textContent = kudos !== undefined ? `Kudos: ${kudos}` : "";
   }
@@ -147,6 +149,7 @@ export function renderConnectionPanel(root, close) {
     if (!hordeBox.hidden) {
       options.workers = workers.value.split(",").map((w) => w.trim()).filter(Boolean);
       options.trusted_workers = trusted.checked;
+      options.models = model.value.trim() ? [model.value.trim()] : [];
     }
     return { api: source.value, url: url.value.trim() || null, model: model.value.trim() || null, options };
   }
