@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from tests.fakes.server import serve
@@ -71,3 +72,19 @@ def test_a_client_that_disconnects_stops_the_upstream(app: FastAPI, scripted: Sc
         assert last["text"].startswith("w0 w1 w2 w3 w4")
         assert len(last["text"].split()) < 400
         assert len(app.state.generations) == 0
+
+
+def test_a_client_that_leaves_before_the_first_token_stops_the_turn(
+    app: FastAPI, scripted: ScriptBook
+) -> None:
+    scripted.scripts.append(Script(["late"], delay=8.0))
+    with serve(app) as url, httpx.Client(base_url=url, timeout=10) as http:
+        chat_id = _chat(http)
+        body = {"mode": "send", "text": "Anyone there?"}
+        with pytest.raises(httpx.ReadTimeout), httpx.Client(base_url=url, timeout=0.5) as quick:
+            quick.post(f"/api/chats/{chat_id}/generate", json=body)
+        deadline = time.monotonic() + 2
+        while scripted.closed == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert scripted.closed == 1
+        assert _last(http, chat_id)["text"] == "Anyone there?"

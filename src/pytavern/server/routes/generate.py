@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from pytavern.engine import GenerationMode
-from pytavern.errors import NotFoundError
+from pytavern.errors import NotFoundError, PytavernError
+from pytavern.events import StreamEvent
 from pytavern.server.deps import EngineDep, GenerationsDep, OwnerDep
 from pytavern.server.generations import Generation
 
 router = APIRouter(tags=["generation"])
+DISCONNECT_POLL = 0.25
+"""How often a turn that has not produced its first event checks for a client that left."""
 
 _SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
@@ -39,6 +44,7 @@ async def generate(
     engine: EngineDep,
     generations: GenerationsDep,
     owner: OwnerDep,
+    request: Request,
 ) -> Generation:
     """Run one turn and stream its events; the reply is saved however the stream ends.
 
@@ -47,13 +53,30 @@ async def generate(
     """
     events = engine.generate(chat_id, body.mode, body.text, connection=body.connection)
     try:
-        first = await anext(events)
-    except StopAsyncIteration:
-        first = None
+        first = await _first_event(events, request)
     except BaseException:
         await events.aclose()  # type: ignore[attr-defined]
         raise
     return generations.start(events, owner, first=first)
+
+
+async def _first_event(events: AsyncIterator[StreamEvent], request: Request) -> StreamEvent | None:
+    """The stream's first event; gives up (cancelling the turn) if the client leaves first."""
+    task = asyncio.ensure_future(anext(events))
+    try:
+        while True:
+            done, _pending = await asyncio.wait({task}, timeout=DISCONNECT_POLL)
+            if done:
+                break
+            if await request.is_disconnected():
+                task.cancel()
+                raise PytavernError("the client left before the reply started")
+        return await task
+    except StopAsyncIteration:
+        return None
+    finally:
+        if not task.done():
+            task.cancel()
 
 
 @router.post("/generations/{generation_id}/stop")

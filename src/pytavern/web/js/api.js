@@ -82,6 +82,7 @@ export async function streamGeneration(chatId, body, onEvent) {
     if (err.name !== "AbortError") onEvent("error", { message: "the connection to the server was lost", hint: "The reply so far was kept; try Continue" });
   });
   const stop = async () => {
+    if (!id) { controller.abort(); await done; return; }
     const fallback = setTimeout(() => controller.abort(), 3000);
     try { await api.post(`/api/generations/${id}/stop`); } catch { controller.abort(); }
     await done;
