@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -143,8 +143,3 @@ async def test_export_file_names_are_plain(http: httpx.AsyncClient) -> None:
         disposition = response.headers["content-disposition"]
         assert DISPOSITION.fullmatch(disposition), disposition
         assert "x-injected" not in response.headers
-
-
-def iter_names() -> Iterator[str]:
-    """The hostile names, for reuse by other tests."""
-    yield from HOSTILE
