@@ -152,8 +152,13 @@ def _completion(body: dict[str, Any], text: str, reason: str) -> dict[str, Any]:
     }
 
 
-def create_app(plan: FaultPlan, *, key: str = DEFAULT_KEY, prefix: str = "/v1") -> FastAPI:
-    """The fake OpenAI API; ``prefix`` is where routes live (``/api/v1`` for OpenRouter)."""
+def create_app(
+    plan: FaultPlan, *, key: str = DEFAULT_KEY, prefix: str = "/v1", chunk_delay: float = 0.01
+) -> FastAPI:
+    """The fake OpenAI API; ``prefix`` is where routes live (``/api/v1`` for OpenRouter).
+
+    ``chunk_delay`` is the pause after each streamed chunk (raise it for a slow stream).
+    """
     app = FastAPI()
 
     @app.get(f"{prefix}/models")
@@ -184,6 +189,7 @@ def create_app(plan: FaultPlan, *, key: str = DEFAULT_KEY, prefix: str = "/v1") 
         if not body.get("stream"):
             entry["completed"] = True
             return JSONResponse(_completion(body, text, reason))
-        return sse_response(plan, entry, _frames(body, text, reason), fault, _in_stream)
+        frames = _frames(body, text, reason)
+        return sse_response(plan, entry, frames, fault, _in_stream, delay=chunk_delay)
 
     return app

@@ -60,9 +60,11 @@ async def login(body: LoginBody, request: Request, response: Response) -> dict[s
 
 @router.post("/logout")
 async def logout(request: Request, response: Response) -> dict[str, Any]:
-    """Log out: ends the session and clears its cookie."""
+    """Log out: ends the session (its CSRF token needed) and clears its cookie."""
     accounts: Accounts | None = request.app.state.accounts
     if accounts is not None:
+        if accounts.user(request) is not None:
+            accounts.require(request)
         accounts.logout(request)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return _state(accounts, None, None)

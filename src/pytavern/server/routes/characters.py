@@ -13,10 +13,10 @@ from pytavern.errors import FormatError, NotFoundError
 from pytavern.formats.cards import card_from_dict
 from pytavern.prompt.basic import card_fields, substitute_names
 from pytavern.server.deps import StoreDep
+from pytavern.server.uploads import too_large, upload_name
 from pytavern.store import CharacterRecord
 
 router = APIRouter(prefix="/characters", tags=["characters"])
-MAX_UPLOAD = 20 * 1024 * 1024
 _RAW_BODY = {
     "requestBody": {
         "required": True,
@@ -81,7 +81,8 @@ async def import_character(
     request: Request, store: StoreDep, filename: str = "upload"
 ) -> dict[str, Any]:
     """Import a character card file: the raw bytes of a PNG card or a JSON card."""
-    return detail(import_card(store, await read_limited(request), filename))
+    data = await read_limited(request)
+    return detail(import_card(store, data, upload_name(filename, "upload")))
 
 
 @router.get("/{character_id}")
@@ -169,12 +170,13 @@ def image_type(data: bytes) -> str:
 
 
 async def read_limited(request: Request) -> bytes:
-    """The request body, refused past 20 MB."""
+    """The request body, refused (413) past the server's ``max_upload_bytes``."""
+    limit: int = request.app.state.settings.max_upload_bytes
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_UPLOAD:
-            raise FormatError("the file is larger than 20 MB", hint="Upload a smaller file")
+        if size > limit:
+            raise too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from pytavern.engine.transfer import PRIVATE_METADATA, export_chat, import_chat
 from pytavern.server.deps import EngineDep, StoreDep
 from pytavern.server.routes.characters import download, read_limited, safe_filename
+from pytavern.server.uploads import upload_name
 from pytavern.store import ChatRecord, MessageRecord, SwipeRecord
 
 router = APIRouter(tags=["chats"])
@@ -90,7 +91,8 @@ async def import_chat_file(
 ) -> dict[str, Any]:
     """Import a SillyTavern chat (JSONL) as a new chat of the character."""
     store.get_character(character_id)
-    chat = import_chat(store, await read_limited(request), filename, character_id)
+    data = await read_limited(request)
+    chat = import_chat(store, data, upload_name(filename, "chat.jsonl"), character_id)
     return chat_public(chat)
 
 

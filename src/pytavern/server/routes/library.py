@@ -19,6 +19,7 @@ from pytavern.server.routes.characters import (
     read_limited,
     safe_filename,
 )
+from pytavern.server.uploads import upload_name
 from pytavern.store import LorebookRecord, PersonaRecord, PresetRecord
 
 _JSON_FILE = {
@@ -145,7 +146,9 @@ async def import_lorebook_file(
     request: Request, store: StoreDep, filename: str = "lorebook.json", name: str | None = None
 ) -> dict[str, Any]:
     """Import a SillyTavern World Info JSON file (named after the file unless ``name``)."""
-    record = import_lorebook(store, await read_limited(request), filename, name)
+    data = await read_limited(request)
+    given = upload_name(name, "lorebook") if name is not None else None
+    record = import_lorebook(store, data, upload_name(filename, "lorebook.json"), given)
     return lorebook_public(record, active_lorebooks(store), full=False)
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from pytavern import __version__
 from pytavern.providers import ApiType, api_types
+from pytavern.server.deps import OwnerDep
 
 router = APIRouter(tags=["meta"])
 
@@ -61,8 +62,11 @@ def api_group(name: str, api_type: ApiType) -> str:
 
 
 @router.get("/api-types")
-async def list_api_types() -> list[dict[str, Any]]:
-    """Every registered API type with its label and family, for the connection panel."""
+async def list_api_types(_owner: OwnerDep) -> list[dict[str, Any]]:
+    """Every registered API type with its label and family, for the connection panel.
+
+    With accounts on, only logged-in users may list them (like every non-public route).
+    """
     return [
         {
             "name": name,
