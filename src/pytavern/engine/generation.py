@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pytavern.engine.preferences import load_preferences
-from pytavern.engine.prompting import PromptJob, breakdown_dict, build, load_persona
+from pytavern.engine.prompting import (
+    PromptJob,
+    breakdown_dict,
+    build,
+    load_persona,
+    warm_tokenizer,
+)
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
 from pytavern.errors import ConfigError, PytavernError
 from pytavern.events import Accumulator, ErrorEvent, Finished, StreamEvent, TextDelta
@@ -97,6 +103,7 @@ async def run_turn(
     ensure_loaded = getattr(provider, "ensure_loaded", None)
     if callable(ensure_loaded):
         await ensure_loaded()
+    await warm_tokenizer(record)
     inp, built, request = prepare_prompt(store, plan, card, record, provider)
     accumulator = Accumulator()
     writer = ReplyWriter(

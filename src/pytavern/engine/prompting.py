@@ -7,6 +7,7 @@ provider's family and a tokenizer for the backend; then calls the pure ``assembl
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import re
 from dataclasses import dataclass, replace
@@ -144,6 +145,12 @@ class _ProviderTokenizer:
 
     def count(self, text: str) -> int:
         return int(self._count(text))
+
+
+async def warm_tokenizer(record: ConnectionRecord) -> None:
+    """Load a BPE tokenizer off the event loop (its tables take seconds to load once)."""
+    if record.api in OPENAI_TOKENIZED:
+        await asyncio.to_thread(_openai_tokenizer, record.model or "gpt-4o")
 
 
 def pick_tokenizer(record: ConnectionRecord, provider: Provider) -> Tokenizer:
