@@ -8,10 +8,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from pytavern.engine.transfer import export_card, import_card
+from pytavern.engine.transfer import character_card, export_card, import_card
 from pytavern.errors import FormatError, NotFoundError
 from pytavern.formats.cards import card_from_dict
-from pytavern.prompt.basic import card_fields, substitute_names
+from pytavern.prompt.macros import MacroContext, evaluate
 from pytavern.server.deps import StoreDep
 from pytavern.server.uploads import too_large, upload_name
 from pytavern.store import CharacterRecord
@@ -46,14 +46,13 @@ class CardBody(BaseModel):
 
 def summary(record: CharacterRecord) -> dict[str, Any]:
     """A character as the gallery lists it."""
-    fields = card_fields(record.card)
-    data = record.card.get("data") if isinstance(record.card.get("data"), dict) else record.card
-    tags = data.get("tags") if isinstance(data, dict) else None
+    card = character_card(record)
+    blurb = evaluate(card.description[:280], MacroContext(user="you", char=record.name))
     return {
         "id": record.id,
         "name": record.name,
-        "description": substitute_names(fields["description"][:280], record.name, "you"),
-        "tags": [str(t) for t in tags][:12] if isinstance(tags, list) else [],
+        "description": blurb,
+        "tags": [str(t) for t in card.tags][:12],
         "has_avatar": record.has_avatar,
         "updated_at": record.updated_at.isoformat(),
     }
