@@ -25,8 +25,6 @@ from pytavern.store import ChatRecord, ConnectionRecord, Store
 
 __all__ = ["Engine", "GenerationMode", "connection_config", "key_info"]
 
-DEFAULT_USER = "User"
-
 
 class Engine:
     """pytavern's service layer over one data directory."""
@@ -36,7 +34,6 @@ class Engine:
         self.store = store
         self.secrets = secrets
         self.providers = ProviderPool(store, secrets)
-        self.user_name = DEFAULT_USER
 
     @classmethod
     def open(cls, settings: Settings) -> Engine:
@@ -62,9 +59,7 @@ class Engine:
         """
         store = self.store.for_owner(user_id)
         install_defaults(store)
-        view = Engine(self.settings, store, self.secrets.for_owner(user_id))
-        view.user_name = self.user_name
-        return view
+        return Engine(self.settings, store, self.secrets.for_owner(user_id))
 
     async def aclose(self) -> None:
         """Close providers and the database."""

@@ -161,7 +161,7 @@ def pick_tokenizer(record: ConnectionRecord, provider: Provider) -> Tokenizer:
         return CachedTokenizer(_ProviderTokenizer(count))
     if record.api in OPENAI_TOKENIZED:
         return _openai_tokenizer(record.model or "gpt-4o")
-    return CharRatioTokenizer(3.35)
+    return CharRatioTokenizer()
 
 
 def context_size(job: PromptJob) -> int:
