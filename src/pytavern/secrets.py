@@ -84,6 +84,36 @@ def _cipher(key: bytes, where: str) -> Fernet:
         ) from None
 
 
+class _ReadCache:
+    """The key file's parsed contents and decrypted keys, kept while the file is unchanged.
+
+    Every generation resolves its key; re-reading and decrypting the file each time cost a
+    third of a millisecond. The file's identity (inode, size, modification time) is checked
+    on every read, so a key changed by another process is seen at once.
+    """
+
+    def __init__(self) -> None:
+        self.signature: tuple[int, int, int] | None = None
+        self.keys: dict[str, str] = {}
+        self.plain: dict[str, str] = {}
+
+    def lookup(self, signature: tuple[int, int, int] | None) -> dict[str, str] | None:
+        """The cached keys if they were read from the file as it is now, else ``None``."""
+        return self.keys if signature is not None and signature == self.signature else None
+
+    def remember(self, signature: tuple[int, int, int] | None, keys: dict[str, str]) -> None:
+        """Keep ``keys``, read from the file whose signature was taken before reading."""
+        self.signature, self.keys, self.plain = signature, keys, {}
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
 class SecretStore:
     """API keys by connection name, encrypted, in a 0600 JSON file written atomically."""
 
@@ -92,11 +122,13 @@ class SecretStore:
         self.owner_id = owner_id
         self._key_file = key_file or path.with_name("secrets.key")
         self._cipher: Fernet | None = None
+        self._cache = _ReadCache()
 
     def for_owner(self, owner_id: int) -> SecretStore:
         """The keys of another owner (each user's keys are invisible to the others)."""
         view = SecretStore(self.path, self._key_file, owner_id)
         view._cipher = self._cipher
+        view._cache = self._cache
         return view
 
     def _slot(self, name: str) -> str:
@@ -107,14 +139,19 @@ class SecretStore:
         token = self._read().get(self._slot(name))
         if token is None:
             return None
+        plain = self._cache.plain.get(token)
+        if plain is not None:
+            return plain
         try:
-            return self._fernet().decrypt(token.encode()).decode()
+            plain = self._fernet().decrypt(token.encode()).decode()
         except InvalidToken:
             raise StoreError(
                 f"the stored key of {name!r} cannot be decrypted",
                 hint="The key-store encryption key changed; add the key again with "
                 f"`pytavern connections add {name} --api TYPE --key -`",
             ) from None
+        self._cache.plain[token] = plain
+        return plain
 
     def set(self, name: str, key: str) -> None:
         """Store ``key`` for connection ``name``."""
@@ -143,6 +180,15 @@ class SecretStore:
         return self._cipher
 
     def _read(self) -> dict[str, str]:
+        signature = _signature(self.path)
+        cached = self._cache.lookup(signature)
+        if cached is not None:
+            return dict(cached)
+        keys = self._read_file()
+        self._cache.remember(signature, keys)
+        return dict(keys)
+
+    def _read_file(self) -> dict[str, str]:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:

@@ -1,6 +1,15 @@
 from datetime import UTC, datetime, timedelta
 
-from pytavern.prompt.macros import MacroContext, evaluate, humanize, replace_names
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytavern.prompt.macros import (
+    MacroContext,
+    evaluate,
+    evaluate_in_order,
+    humanize,
+    replace_names,
+)
 
 NOW = datetime(2024, 9, 28, 15, 5, tzinfo=UTC)
 
@@ -120,3 +129,53 @@ def test_extra_and_unknown_left_alone():
 def test_replace_names_fast_path():
     assert replace_names("{{user}} and <BOT>", "A", "B") == "A and B"
     assert replace_names("plain", "A", "B") == "plain"
+
+
+_PIECES = [
+    "{{char}}",
+    "{{User}}",
+    "{{CHAR}}",
+    "{{description}}",
+    "{{persona}}",
+    "{{model}}",
+    "{{newline}}",
+    "{{noop}}",
+    "{{lastMessage}}",
+    "{{group}}",
+    "{{trim}}",
+    "{{random::a::b}}",
+    "{{// note }}",
+    "{{setvar::x::1}}{{getvar::x}}",
+    "<USER>",
+    "<BOT>",
+    "{",
+    "}",
+    "{{",
+    "}}",
+    "\n",
+    " plain text ",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    pieces=st.lists(st.sampled_from(_PIECES), max_size=12),
+    description=st.sampled_from(["", "{{char}} is tall", "plain", "{{user}}'s friend"]),
+)
+def test_one_pass_shortcut_matches_the_ordered_chain(pieces: list[str], description: str) -> None:
+    """``evaluate``'s one-pass shortcut gives exactly what SillyTavern's ordered chain gives."""
+    text = "".join(pieces)
+
+    def context() -> MacroContext:
+        return MacroContext(
+            user="Ann",
+            char="Wren",
+            description=description,
+            persona="{{char}}'s reader",
+            model="m",
+            last_message="last",
+            seed=7,
+            now=datetime(2025, 1, 2, 3, 4, tzinfo=UTC),
+        )
+
+    assert evaluate(text, context()) == evaluate_in_order(text, context())

@@ -11,10 +11,16 @@ from contextlib import aclosing
 from pathlib import Path
 
 from pytavern.engine.connections import ProviderPool, connection_config, key_info
-from pytavern.engine.generation import GenerationMode, plan_turn, run_turn
+from pytavern.engine.generation import run_turn
 from pytavern.engine.preferences import load_preferences
-from pytavern.engine.prompting import load_persona
 from pytavern.engine.setup import install_defaults
+from pytavern.engine.turn_loader import (
+    GenerationMode,
+    ParsedCache,
+    TurnRequest,
+    load_persona,
+    load_turn,
+)
 from pytavern.events import StreamEvent
 from pytavern.formats.cards import card_from_dict
 from pytavern.prompt.macros import MacroContext, evaluate
@@ -34,6 +40,7 @@ class Engine:
         self.store = store
         self.secrets = secrets
         self.providers = ProviderPool(store, secrets)
+        self.parsed = ParsedCache()
 
     @classmethod
     def open(cls, settings: Settings) -> Engine:
@@ -71,7 +78,7 @@ class Engine:
         character = self.store.get_character(character_id)
         chat = self.store.create_chat(character_id, title=character.name)
         card = card_from_dict(character.card, filename=character.name)
-        persona, _book = load_persona(self.store, load_preferences(self.store))
+        persona = load_persona(self.store, load_preferences(self.store))
         context = MacroContext(user=persona.name, char=card.name, chat_id=str(chat.id))
         greeting = evaluate(card.first_mes, context)
         if greeting.strip():
@@ -97,11 +104,9 @@ class Engine:
         add a new swipe to the last reply (the old one stays reachable), ``continue`` extends
         it, ``impersonate`` writes as the user and saves nothing.
         """
-        chat = self.store.get_chat(chat_id)
-        card = self.store.get_character(chat.character_id).card
-        record, provider = await self.provider(connection)
-        plan = plan_turn(self.store, chat_id, mode, text)
-        turn = run_turn(self.store, provider, plan, card=card, record=record)
-        async with aclosing(turn) as events:
+        request = TurnRequest(chat_id, mode, text, connection)
+        turn = load_turn(self.store, self.secrets, self.parsed, request)
+        provider = await self.providers.get_for(turn.config)
+        async with aclosing(run_turn(self.store, provider, turn)) as events:
             async for event in events:
                 yield event

@@ -64,14 +64,17 @@ class ProviderPool:
 
     async def get(self, record: ConnectionRecord) -> Provider:
         """The provider for ``record``, created on first use."""
-        config = connection_config(record, self._secrets)
-        cached = self._providers.get(record.name)
+        return await self.get_for(connection_config(record, self._secrets))
+
+    async def get_for(self, config: ConnectionConfig) -> Provider:
+        """The provider for a resolved connection ``config``, created on first use."""
+        cached = self._providers.get(config.name)
         if cached is not None:
             if cached[0] == config:
                 return cached[1]
             await cached[1].aclose()
         provider = create_provider(config)
-        self._providers[record.name] = (config, provider)
+        self._providers[config.name] = (config, provider)
         return provider
 
     async def aclose(self) -> None:

@@ -10,25 +10,18 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from pytavern.engine.preferences import load_preferences
-from pytavern.engine.prompting import (
-    PromptJob,
-    breakdown_dict,
-    build,
-    load_persona,
-    warm_tokenizer,
-)
+from pytavern.engine.prompting import PromptJob, breakdown_dict, build, warm_tokenizer
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
-from pytavern.errors import ConfigError, PytavernError
+from pytavern.engine.turn_loader import GenerationMode, TurnData
+from pytavern.errors import PytavernError
 from pytavern.events import Accumulator, ErrorEvent, Finished, StreamEvent, TextDelta
 from pytavern.prompt.assemble import clean_reply
 from pytavern.prompt.inputs import BuiltPrompt, GenerationType, PromptInput
 from pytavern.providers.base import Provider
-from pytavern.store import ConnectionRecord, MessageRecord, Store, SwipeStatus
+from pytavern.store import MessageRecord, Store, SwipeStatus
 
-GenerationMode = Literal["send", "regenerate", "swipe", "continue", "impersonate"]
 GENERATION_TYPES: dict[GenerationMode, GenerationType] = {
     "send": "normal",
     "regenerate": "regenerate",
@@ -39,42 +32,18 @@ GENERATION_TYPES: dict[GenerationMode, GenerationType] = {
 
 
 @dataclass(slots=True)
-class TurnPlan:
-    """What one turn generates and where its result goes."""
+class TurnOutcome:
+    """What a turn saved, filled in as it ends."""
 
-    mode: GenerationMode
-    chat_id: int
-    target: MessageRecord | None = None
     persisted: dict[str, Any] = field(default_factory=dict)
 
 
-def plan_turn(store: Store, chat_id: int, mode: GenerationMode, text: str | None) -> TurnPlan:
-    """Check the mode against the chat and commit the user's message when there is one."""
-    if mode == "send" and text:
-        persona, _book = load_persona(store, load_preferences(store))
-        store.append_message(chat_id, role="user", name=persona.name, text=text)
-    last = store.last_message(chat_id)
-    if mode in ("regenerate", "swipe", "continue"):
-        if last is None or last.role != "assistant":
-            raise ConfigError(
-                f"there is no reply to {mode}",
-                hint="Send a message first; regenerate, swipe and continue work on the last reply",
-            )
-        return TurnPlan(mode, chat_id, target=last)
-    return TurnPlan(mode, chat_id)
-
-
 def prepare_prompt(
-    store: Store, plan: TurnPlan, card: dict[str, Any], record: ConnectionRecord, provider: Provider
+    store: Store, turn: TurnData, provider: Provider
 ) -> tuple[PromptInput, BuiltPrompt, Any]:
-    """Build the prompt and request for a planned turn."""
+    """Build the prompt and request for a loaded turn."""
     job = PromptJob(
-        chat=store.get_chat(plan.chat_id),
-        card=card,
-        generation_type=GENERATION_TYPES[plan.mode],
-        record=record,
-        provider=provider,
-        preferences=load_preferences(store),
+        turn=turn, generation_type=GENERATION_TYPES[turn.request.mode], provider=provider
     )
     return build(store, job)
 
@@ -84,31 +53,24 @@ def _final_status(reason: str, error: PytavernError | None) -> SwipeStatus:
 
 
 def _remember_prompt(store: Store, chat_id: int, built: BuiltPrompt) -> None:
-    chat = store.get_chat(chat_id)
-    metadata = dict(chat.metadata)
-    metadata["timedWorldInfo"] = built.timed_state.to_dict()
-    metadata["last_prompt"] = breakdown_dict(built)
-    store.update_chat(chat_id, metadata=metadata)
+    changes = {"timedWorldInfo": built.timed_state.to_dict(), "last_prompt": breakdown_dict(built)}
+    store.merge_chat_metadata(chat_id, changes)
 
 
 async def run_turn(
-    store: Store,
-    provider: Provider,
-    plan: TurnPlan,
-    *,
-    card: dict[str, Any],
-    record: ConnectionRecord,
+    store: Store, provider: Provider, turn: TurnData
 ) -> AsyncGenerator[StreamEvent, None]:
     """Stream one turn, persisting its result however the stream ends."""
     ensure_loaded = getattr(provider, "ensure_loaded", None)
     if callable(ensure_loaded):
         await ensure_loaded()
-    await warm_tokenizer(record)
-    inp, built, request = prepare_prompt(store, plan, card, record, provider)
+    await warm_tokenizer(turn.record)
+    inp, built, request = prepare_prompt(store, turn, provider)
     accumulator = Accumulator()
-    writer = ReplyWriter(
-        store, ReplyTarget(plan.mode, plan.chat_id, inp.card.name, record.name, plan.target)
-    )
+    mode, chat_id = turn.request.mode, turn.chat.id
+    target = turn.last_message if mode in ("regenerate", "swipe", "continue") else None
+    writer = ReplyWriter(store, ReplyTarget(mode, chat_id, inp.card.name, turn.record.name, target))
+    outcome = TurnOutcome()
     error: PytavernError | None = None
     finished: Finished | None = None
     stream = provider.stream(request)
@@ -135,15 +97,15 @@ async def run_turn(
             status=_final_status(reason, error),
             outcome={"finish_reason": reason, "error": str(error) if error else None},
         )
-        plan.persisted = _persisted_info(saved, started) | {"reply": final_text}
-        _remember_prompt(store, plan.chat_id, built)
+        outcome.persisted = _persisted_info(saved, started) | {"reply": final_text}
+        _remember_prompt(store, chat_id, built)
     if error is not None:
         yield ErrorEvent(
             message=error.message, kind=error.kind, hint=error.hint, retryable=error.retryable
         )
     reason = finished.reason if finished and error is None else "error"
     model = finished.model if finished else accumulator.model
-    yield Finished(reason=reason, model=model, extra={"chat_id": plan.chat_id, **plan.persisted})
+    yield Finished(reason=reason, model=model, extra={"chat_id": chat_id, **outcome.persisted})
 
 
 async def _close(stream: AsyncIterator[StreamEvent]) -> None:

@@ -41,11 +41,14 @@ def _aware(moment: datetime | None) -> datetime | None:
 class StoredHistory(Sequence[HistoryMessage]):
     """The messages of one chat, oldest first, loaded newest-first on demand."""
 
-    def __init__(self, store: Store, chat_id: int, length: int) -> None:
+    def __init__(
+        self, store: Store, chat_id: int, length: int, newest: list[MessageRecord] | None = None
+    ) -> None:
+        """``newest``: the newest messages, oldest first, when already read."""
         self._store = store
         self._chat_id = chat_id
         self._length = length
-        self._newest: list[MessageRecord] = []
+        self._newest: list[MessageRecord] = list(reversed(newest or []))
 
     def __len__(self) -> int:
         return self._length

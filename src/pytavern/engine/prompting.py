@@ -1,8 +1,8 @@
-"""Turning stored data into the prompt builder's input, and its output into a request.
+"""Turning a turn's data into the prompt builder's input, and its output into a request.
 
-Loads the card, persona, lorebooks (global, the character's own and linked, the chat's and
-the persona's), templates and timed World Info state; picks chat or text mode from the
-provider's family and a tokenizer for the backend; then calls the pure ``assemble``.
+Takes what ``turn_loader`` read (card, persona, lorebooks, stored templates, newest
+messages), picks chat or text mode from the provider's family, the templates and a tokenizer
+for the backend, then calls the pure ``assemble``.
 """
 
 from __future__ import annotations
@@ -15,24 +15,15 @@ from functools import lru_cache
 from typing import Any
 
 from pytavern.engine.history import StoredHistory
-from pytavern.engine.preferences import DEFAULT_MAX_TOKENS, GenerationPreferences, sampling_for
-from pytavern.errors import NotFoundError
-from pytavern.formats.cards import Card, card_from_dict
-from pytavern.formats.presets import (
-    ContextTemplate,
-    InstructTemplate,
-    PresetKind,
-    bundled_names,
-    load_bundled,
-)
-from pytavern.formats.worldinfo import Lorebook, lorebook_from_character_book, lorebook_from_dict
+from pytavern.engine.preferences import DEFAULT_MAX_TOKENS, sampling_for
+from pytavern.engine.turn_loader import TurnData
+from pytavern.formats.presets import ContextTemplate, InstructTemplate, bundled_names, load_bundled
 from pytavern.prompt.assemble import assemble
 from pytavern.prompt.inputs import (
     AuthorsNote,
     BuiltPrompt,
     ChatSettings,
     GenerationType,
-    Persona,
     PromptInput,
     PromptSettings,
     TextSettings,
@@ -40,9 +31,9 @@ from pytavern.prompt.inputs import (
 from pytavern.prompt.macros import MacroContext
 from pytavern.prompt.tokens import CachedTokenizer, CharRatioTokenizer, OpenAITokenizer, Tokenizer
 from pytavern.prompt.wi_timed import TimedState
-from pytavern.prompt.worldinfo import ActivatedEntry, WorldInfoSources
+from pytavern.prompt.worldinfo import ActivatedEntry
 from pytavern.providers.base import Provider
-from pytavern.store import ChatRecord, ConnectionRecord, Store
+from pytavern.store import ConnectionRecord, Store
 from pytavern.types import GenerationRequest, SamplerSettings
 
 ROLE_CODES = {"system": 0, "user": 1, "assistant": 2}
@@ -54,82 +45,43 @@ PREFILL_APIS = frozenset({"claude", "local"})
 class PromptJob:
     """What the engine knows about one prompt to build."""
 
-    chat: ChatRecord
-    card: dict[str, Any]
+    turn: TurnData
     generation_type: GenerationType
-    record: ConnectionRecord
     provider: Provider
-    preferences: GenerationPreferences
 
 
-def load_persona(store: Store, preferences: GenerationPreferences) -> tuple[Persona, str | None]:
-    """The persona in use (the chosen one, else the default, else "User") and its lorebook."""
-    record = None
-    if preferences.persona_id is not None:
-        try:
-            record = store.get_persona(preferences.persona_id)
-        except NotFoundError:
-            record = None
-    record = record or store.default_persona()
-    if record is None:
-        return Persona(), None
-    persona = Persona(record.name, record.description, record.position, record.depth, record.role)
-    return persona, record.lorebook
-
-
-def _stored_book(store: Store, name: str | None) -> list[Lorebook]:
-    if not name:
-        return []
-    try:
-        stored = store.get_lorebook(name)
-    except NotFoundError:
-        return []
-    return [lorebook_from_dict(stored.data, stored.name)]
-
-
-def load_lorebooks(
-    store: Store, card: Card, chat: ChatRecord, persona_book: str | None, global_names: list[str]
-) -> WorldInfoSources:
-    """The lorebooks in play for a chat."""
-    character: list[Lorebook] = []
-    if card.character_book:
-        character.append(lorebook_from_character_book(card.character_book, f"{card.name} (card)"))
-    character += _stored_book(store, card.world)
-    chat_book = chat.metadata.get("world_info")
-    return WorldInfoSources(
-        global_books=[book for name in global_names for book in _stored_book(store, name)],
-        character_books=character,
-        chat_books=_stored_book(store, chat_book if isinstance(chat_book, str) else None),
-        persona_books=_stored_book(store, persona_book),
-    )
-
-
-def load_template(store: Store, kind: PresetKind, name: str) -> dict[str, Any] | None:
-    """A user's template of that name, else the bundled one, else ``None``."""
-    stored = store.get_preset(kind, name)
+def pick_instruct(
+    stored: InstructTemplate | None, name: str | None, model: str
+) -> InstructTemplate:
+    """The chosen instruct template (stored, else bundled by that name), else the bundled one
+    whose activation regex matches the model name, else ChatML."""
     if stored is not None:
-        return stored.data
-    if name in bundled_names(kind):
-        return load_bundled(kind, name).to_dict()
-    return None
-
-
-def pick_instruct(store: Store, preferences: GenerationPreferences, model: str) -> InstructTemplate:
-    """The chosen instruct template, else the bundled one whose activation regex matches the
-    model name, else ChatML."""
-    if preferences.instruct_template:
-        data = load_template(store, "instruct", preferences.instruct_template)
-        if data is not None:
-            return InstructTemplate.from_dict(data)
-    for name in bundled_names("instruct"):
-        template = load_bundled("instruct", name)
-        assert isinstance(template, InstructTemplate)
+        return stored
+    if name and name in bundled_names("instruct"):
+        return _bundled_instruct(name)
+    for bundled in bundled_names("instruct"):
+        template = _bundled_instruct(bundled)
         pattern = template.activation_regex
         if pattern and model and re.search(pattern, model, re.IGNORECASE):
             return template
-    chatml = load_bundled("instruct", "ChatML")
-    assert isinstance(chatml, InstructTemplate)
-    return chatml
+    return _bundled_instruct("ChatML")
+
+
+def _bundled_instruct(name: str) -> InstructTemplate:
+    template = load_bundled("instruct", name)
+    assert isinstance(template, InstructTemplate)
+    return template
+
+
+def pick_context(stored: ContextTemplate | None, name: str) -> ContextTemplate:
+    """The chosen context template (stored, else bundled by that name), else the default."""
+    if stored is not None:
+        return stored
+    if name in bundled_names("context"):
+        template = load_bundled("context", name)
+        assert isinstance(template, ContextTemplate)
+        return template
+    return ContextTemplate()
 
 
 @lru_cache(maxsize=8)
@@ -149,8 +101,13 @@ class _ProviderTokenizer:
 
 async def warm_tokenizer(record: ConnectionRecord) -> None:
     """Load a BPE tokenizer off the event loop (its tables take seconds to load once)."""
-    if record.api in OPENAI_TOKENIZED:
+    if record.api in OPENAI_TOKENIZED and (record.model or "gpt-4o") not in _warm_models:
         await asyncio.to_thread(_openai_tokenizer, record.model or "gpt-4o")
+        _warm_models.add(record.model or "gpt-4o")
+
+
+_warm_models: set[str] = set()
+"""Models whose tokenizer ``warm_tokenizer`` has loaded (no thread hop once loaded)."""
 
 
 def pick_tokenizer(record: ConnectionRecord, provider: Provider) -> Tokenizer:
@@ -167,18 +124,17 @@ def pick_tokenizer(record: ConnectionRecord, provider: Provider) -> Tokenizer:
 def context_size(job: PromptJob) -> int:
     """The context to fill: the preference, capped by what the backend can hold."""
     limit = getattr(job.provider, "context_limit", None)
-    size = job.preferences.context_size
+    size = job.turn.preferences.context_size
     return min(size, limit) if isinstance(limit, int) and limit > 0 else size
 
 
 def build_prompt_input(store: Store, job: PromptJob, tokenizer: Tokenizer) -> PromptInput:
-    """Everything ``assemble`` needs for this job."""
-    prefs = job.preferences
-    card = card_from_dict(job.card, filename=str(job.card.get("name") or "card"))
-    persona, persona_book = load_persona(store, prefs)
-    sampling = sampling_for(prefs, job.record)
+    """Everything ``assemble`` needs for this job (only older history pages are read)."""
+    turn = job.turn
+    prefs = turn.preferences
+    sampling = sampling_for(prefs, turn.record)
     text_mode = job.provider.family == "text"
-    chat_settings = ChatSettings(continue_prefill=job.record.api in PREFILL_APIS)
+    chat_settings = ChatSettings(continue_prefill=turn.record.api in PREFILL_APIS)
     if prefs.system_prompt:
         chat_settings = replace(chat_settings, main_prompt=prefs.system_prompt)
     settings = PromptSettings(
@@ -187,15 +143,15 @@ def build_prompt_input(store: Store, job: PromptJob, tokenizer: Tokenizer) -> Pr
         max_reply_tokens=sampling.max_tokens or DEFAULT_MAX_TOKENS,
         system_prompt=prefs.system_prompt,
         chat=chat_settings,
-        text=_text_settings(store, prefs, job.record) if text_mode else TextSettings(),
+        text=_text_settings(turn) if text_mode else TextSettings(),
     )
     note = prefs.author_note
     return PromptInput(
-        card=card,
-        history=StoredHistory(store, job.chat.id, job.chat.message_count),
+        card=turn.card,
+        history=StoredHistory(store, turn.chat.id, turn.message_count, newest=turn.newest),
         tokenizer=tokenizer,
-        persona=persona,
-        lorebooks=load_lorebooks(store, card, job.chat, persona_book, prefs.world_info),
+        persona=turn.persona,
+        lorebooks=turn.lorebooks,
         authors_note=AuthorsNote(
             text=note.text, depth=note.depth, frequency=note.frequency, role=ROLE_CODES[note.role]
         )
@@ -204,18 +160,18 @@ def build_prompt_input(store: Store, job: PromptJob, tokenizer: Tokenizer) -> Pr
         generation_type=job.generation_type,
         settings=settings,
         macros=MacroContext(
-            user=persona.name, model=job.record.model or "", chat_id=str(job.chat.id)
+            user=turn.persona.name, model=turn.record.model or "", chat_id=str(turn.chat.id)
         ),
-        timed_state=TimedState.from_dict(job.chat.metadata.get("timedWorldInfo")),
+        timed_state=TimedState.from_dict(turn.chat.metadata.get("timedWorldInfo")),
     )
 
 
-def _text_settings(
-    store: Store, prefs: GenerationPreferences, record: ConnectionRecord
-) -> TextSettings:
-    context_data = load_template(store, "context", prefs.context_template)
-    context = ContextTemplate.from_dict(context_data) if context_data else ContextTemplate()
-    return TextSettings(instruct=pick_instruct(store, prefs, record.model or ""), context=context)
+def _text_settings(turn: TurnData) -> TextSettings:
+    prefs = turn.preferences
+    return TextSettings(
+        instruct=pick_instruct(turn.instruct, prefs.instruct_template, turn.record.model or ""),
+        context=pick_context(turn.context, prefs.context_template),
+    )
 
 
 def request_from_prompt(
@@ -225,7 +181,7 @@ def request_from_prompt(
     stop = list(dict.fromkeys([*(sampling.stop or []), *built.stop]))
     return GenerationRequest(
         messages=built.messages,
-        model=job.record.model,
+        model=job.turn.record.model,
         sampling=sampling.model_copy(update={"stop": stop or None}),
         prompt=built.text,
         prefill=built.prefill,
@@ -235,10 +191,10 @@ def request_from_prompt(
 
 def build(store: Store, job: PromptJob) -> tuple[PromptInput, BuiltPrompt, GenerationRequest]:
     """Build the prompt and the request for one job."""
-    tokenizer = pick_tokenizer(job.record, job.provider)
+    tokenizer = pick_tokenizer(job.turn.record, job.provider)
     inp = build_prompt_input(store, job, tokenizer)
     built = assemble(inp)
-    sampling = sampling_for(job.preferences, job.record)
+    sampling = sampling_for(job.turn.preferences, job.turn.record)
     return inp, built, request_from_prompt(built, job, sampling, inp.settings.context_size)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal, TypeVar
 
@@ -259,14 +260,24 @@ def sampler_preset_to_json(preset: SamplerPreset) -> bytes:
 
 def bundled_names(kind: PresetKind) -> list[str]:
     """Names of the templates shipped with pytavern for ``kind``."""
+    return list(_bundled_names(kind))
+
+
+@lru_cache(maxsize=8)
+def _bundled_names(kind: PresetKind) -> tuple[str, ...]:
     folder = resources.files("pytavern.data").joinpath(kind)
-    return sorted(
-        p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json")
+    return tuple(
+        sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
     )
 
 
+@lru_cache(maxsize=256)
 def load_bundled(kind: PresetKind, name: str) -> Template:
-    """Load one shipped template by name (e.g. ``load_bundled("instruct", "ChatML")``)."""
+    """Load one shipped template by name (e.g. ``load_bundled("instruct", "ChatML")``).
+
+    Shipped files do not change while pytavern runs, so each is read once; templates are
+    frozen, so the cached one is shared.
+    """
     path = resources.files("pytavern.data").joinpath(kind, f"{name}.json")
     if not path.is_file():
         raise NotFoundError(

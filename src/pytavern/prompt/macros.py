@@ -59,6 +59,21 @@ def evaluate(text: str, ctx: MacroContext, original: str | None = None) -> str:
     """Substitute every macro in ``text``. ``original`` is what ``{{original}}`` inserts once."""
     if not text:
         return ""
+    legacy_done = _legacy(text, ctx) if "<" in text else text
+    if "{{" not in legacy_done:
+        return legacy_done
+    simple = _substitute_simple(legacy_done, ctx)
+    return simple if simple is not None else evaluate_in_order(text, ctx, original)
+
+
+def evaluate_in_order(text: str, ctx: MacroContext, original: str | None = None) -> str:
+    """Substitute every macro in SillyTavern's order, one kind after another.
+
+    ``evaluate`` takes a one-pass shortcut when it gives the same result; this is the
+    reference it is tested against.
+    """
+    if not text:
+        return ""
     raw = text
     if "<" in text:
         text = _legacy(text, ctx)
@@ -75,6 +90,59 @@ def evaluate(text: str, ctx: MacroContext, original: str | None = None) -> str:
     text = _time(text, ctx)
     text = _random(text, ctx)
     return _pick(text, ctx, raw)
+
+
+_MACRO = re.compile(r"{{([^{}]*)}}")
+
+
+def _simple_values(ctx: MacroContext) -> dict[str, str]:
+    """Lower-cased names of the macros that are plain values, with their values."""
+    group = ctx.group if ctx.group is not None else ctx.char
+    # Later entries win, as earlier substitutions do in the ordered chain.
+    values = {
+        "maxprompt": "" if ctx.max_prompt is None else str(ctx.max_prompt),
+        "lastmessage": ctx.last_message,
+        "lastmessageid": "" if ctx.last_message_id is None else str(ctx.last_message_id),
+        "lastusermessage": ctx.last_user_message,
+        "lastcharmessage": ctx.last_char_message,
+    }
+    values |= {name.lower(): value for name, value in ctx.extra.items()}
+    values |= {
+        "charprompt": ctx.char_prompt,
+        "charjailbreak": ctx.char_jailbreak,
+        "description": ctx.description,
+        "personality": ctx.personality,
+        "scenario": ctx.scenario,
+        "persona": ctx.persona,
+        "mesexamples": ctx.mes_examples,
+        "charversion": ctx.char_version,
+        "char_version": ctx.char_version,
+        "user": ctx.user,
+        "char": ctx.char,
+        "group": group,
+        "charifnotgroup": group,
+        "model": ctx.model,
+        "newline": "\n",
+        "noop": "",
+    }
+    return values
+
+
+def _substitute_simple(text: str, ctx: MacroContext) -> str | None:
+    """One pass over ``text`` when its macros are all plain values, else ``None``.
+
+    Most prompt parts hold only ``{{char}}``, ``{{user}}`` and the like; substituting them in
+    one pass gives what the full ordered chain gives, as long as no substituted value holds
+    a macro itself (the chain would expand some of those), which sends the text down the
+    full chain instead.
+    """
+    names = {name.lower() for name in _MACRO.findall(text)}
+    values = _simple_values(ctx)
+    if not names <= values.keys():
+        return None
+    if any("{{" in values[name] for name in names):
+        return None
+    return _MACRO.sub(lambda m: values[m.group(1).lower()], text)
 
 
 def _legacy(text: str, ctx: MacroContext) -> str:

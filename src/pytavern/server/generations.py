@@ -94,6 +94,10 @@ class Generation(Response):
         """Stream the events until they end, the client leaves or ``stop()`` is called."""
         headers = [*SSE_HEADERS, (b"x-generation-id", self.id.encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
+        if self._buffer:  # the first event goes out before the pump stores the reply
+            first = b"".join(self._buffer)
+            self._buffer.clear()
+            await send({"type": "http.response.body", "body": first, "more_body": True})
         self._task = pump = asyncio.create_task(self._pump())
         writer = asyncio.create_task(self._write(send))
         watcher = asyncio.create_task(self._watch(receive))

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pytavern.errors import NotFoundError
-from pytavern.store._base import StoreBase, dumps, loads
+from pytavern.store._base import dumps, loads
+from pytavern.store.queries import QueriesMixin
 from pytavern.store.records import CharacterRecord
 from pytavern.store.schema import CharacterRow, utcnow
 
@@ -32,7 +33,7 @@ def _record(row: CharacterRow) -> CharacterRecord:
     )
 
 
-class CharactersMixin(StoreBase):
+class CharactersMixin(QueriesMixin):
     """Character storage."""
 
     def add_character(self, card: dict[str, Any], avatar: bytes | None = None) -> CharacterRecord:
@@ -58,8 +59,16 @@ class CharactersMixin(StoreBase):
 
     def get_character(self, character_id: int) -> CharacterRecord:
         """The character with this id."""
-        with self.transaction() as session:
-            return _record(self._character_row(session, character_id))
+        with self.queries() as queries:
+            stored = queries.character(character_id)
+        return CharacterRecord(
+            id=stored.id,
+            name=stored.name,
+            card=loads(stored.card_json),
+            has_avatar=stored.has_avatar,
+            created_at=stored.created_at,
+            updated_at=stored.updated_at,
+        )
 
     def find_character(self, name: str) -> CharacterRecord:
         """The character called ``name`` (case-insensitive; the newest if several)."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from pytavern.errors import NotFoundError
-from pytavern.store._base import StoreBase, dumps, loads
+from pytavern.store._base import dumps, loads
+from pytavern.store.queries import QueriesMixin, check_swipe_fields
 from pytavern.store.records import (
     ChatRecord,
     MessageRecord,
@@ -67,12 +68,7 @@ def _chat_record(row: ChatRow, count: int) -> ChatRecord:
     )
 
 
-_ACTIVE = and_(
-    SwipeRow.message_id == MessageRow.id, SwipeRow.swipe_index == MessageRow.active_swipe
-)
-
-
-class ChatsMixin(StoreBase):
+class ChatsMixin(QueriesMixin):
     """Chat, message and swipe storage."""
 
     def create_chat(
@@ -117,9 +113,8 @@ class ChatsMixin(StoreBase):
 
     def get_chat(self, chat_id: int) -> ChatRecord:
         """The chat with this id."""
-        with self.transaction() as session:
-            row = self._chat_row(session, chat_id)
-            return _chat_record(row, self._count(session, chat_id))
+        with self.queries() as queries:
+            return queries.chat(chat_id)
 
     def list_chats(self, character_id: int | None = None) -> list[ChatRecord]:
         """Chats, newest activity first, optionally of one character."""
@@ -157,6 +152,11 @@ class ChatsMixin(StoreBase):
             row.updated_at = utcnow()
             return _chat_record(row, self._count(session, chat_id))
 
+    def merge_chat_metadata(self, chat_id: int, changes: dict[str, Any]) -> None:
+        """Set some keys of a chat's metadata, keeping the others (one transaction)."""
+        with self.queries() as queries:
+            queries.merge_chat_metadata(chat_id, changes)
+
     def delete_chat(self, chat_id: int) -> None:
         """Delete a chat and its messages."""
         with self.transaction() as session:
@@ -174,25 +174,10 @@ class ChatsMixin(StoreBase):
         **swipe_fields: Any,
     ) -> MessageRecord:
         """Add a message at the end of a chat, committed when this returns."""
-        with self.transaction() as session:
-            chat = self._chat_row(session, chat_id)
-            message = MessageRow(
-                chat_id=chat_id,
-                position=chat.next_position,
-                role=role,
-                name=name,
-                active_swipe=0,
-                swipe_count=1,
-                extra=dumps(extra or {}),
+        with self.queries() as queries:
+            return queries.append_message(
+                chat_id, role=role, name=name, text=text, status=status, extra=extra, **swipe_fields
             )
-            chat.next_position += 1
-            chat.updated_at = utcnow()
-            session.add(message)
-            session.flush()
-            swipe = _new_swipe(message.id, 0, text, status, swipe_fields)
-            session.add(swipe)
-            session.flush()
-            return _message_record(message, swipe)
 
     def add_swipe(
         self, message_id: int, *, text: str, status: SwipeStatus = "complete", **fields: Any
@@ -255,23 +240,8 @@ class ChatsMixin(StoreBase):
         self, chat_id: int, *, limit: int | None = None, before_position: int | None = None
     ) -> list[MessageRecord]:
         """Messages of a chat in order; with ``limit``, only the newest ``limit`` of them."""
-        # Plain columns, not ORM entities: building objects was most of a prompt's cost.
-        query = (
-            select(*_HISTORY_COLUMNS)
-            .join(SwipeRow, _ACTIVE)
-            .join(ChatRow, ChatRow.id == MessageRow.chat_id)
-            .where(MessageRow.chat_id == chat_id, ChatRow.owner_id == self.owner_id)
-            .order_by(MessageRow.position.desc())
-        )
-        if before_position is not None:
-            query = query.where(MessageRow.position < before_position)
-        if limit is not None:
-            query = query.limit(limit)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
-        if not rows and before_position is None:
-            self.get_chat(chat_id)  # an empty chat, or one that is not ours: NotFoundError
-        return [_record_from_row(row) for row in reversed(rows)]
+        with self.queries() as queries:
+            return queries.history(chat_id, limit=limit, before_position=before_position)
 
     def last_message(self, chat_id: int) -> MessageRecord | None:
         """The newest message of a chat, if any."""
@@ -330,62 +300,8 @@ def _add_imported(session: Session, chat_id: int, position: int, message: NewMes
     )
 
 
-_HISTORY_COLUMNS = (
-    MessageRow.id,
-    MessageRow.chat_id,
-    MessageRow.position,
-    MessageRow.role,
-    MessageRow.name,
-    MessageRow.active_swipe,
-    MessageRow.swipe_count,
-    MessageRow.extra,
-    MessageRow.created_at,
-    SwipeRow.text,
-    SwipeRow.status,
-    SwipeRow.reasoning,
-    SwipeRow.finish_reason,
-    SwipeRow.error,
-    SwipeRow.model,
-    SwipeRow.connection,
-    SwipeRow.usage,
-    SwipeRow.created_at.label("swipe_created_at"),
-)
-
-
-def _record_from_row(row: Any) -> MessageRecord:
-    swipe = SwipeRecord(
-        index=row.active_swipe,
-        text=row.text,
-        status=row.status,
-        reasoning=row.reasoning,
-        finish_reason=row.finish_reason,
-        error=row.error,
-        model=row.model,
-        connection=row.connection,
-        usage=loads(row.usage),
-        created_at=row.swipe_created_at,
-    )
-    return MessageRecord(
-        id=row.id,
-        chat_id=row.chat_id,
-        position=row.position,
-        role=row.role,
-        name=row.name,
-        active_swipe=row.active_swipe,
-        swipe_count=row.swipe_count,
-        swipe=swipe,
-        extra=loads(row.extra),
-        created_at=row.created_at,
-    )
-
-
-_SWIPE_FIELDS = frozenset({"reasoning", "finish_reason", "error", "model", "connection", "usage"})
-
-
 def _apply_fields(swipe: SwipeRow, fields: dict[str, Any]) -> None:
-    unknown = set(fields) - _SWIPE_FIELDS
-    if unknown:
-        raise TypeError(f"unknown swipe fields: {sorted(unknown)}")
+    check_swipe_fields(fields)
     for key, value in fields.items():
         setattr(swipe, key, dumps(value) if key == "usage" else value)
 

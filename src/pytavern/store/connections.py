@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from pytavern.errors import ConfigError, NotFoundError
-from pytavern.store._base import StoreBase, dumps, loads
+from pytavern.errors import ConfigError
+from pytavern.store._base import dumps, loads
+from pytavern.store.queries import QueriesMixin
 from pytavern.store.records import ConnectionRecord
 from pytavern.store.schema import ConnectionRow
 
@@ -24,7 +25,7 @@ def _record(row: ConnectionRow) -> ConnectionRecord:
     )
 
 
-class ConnectionsMixin(StoreBase):
+class ConnectionsMixin(QueriesMixin):
     """Connection storage."""
 
     def save_connection(
@@ -72,37 +73,13 @@ class ConnectionsMixin(StoreBase):
 
     def get_connection(self, name: str) -> ConnectionRecord:
         """The connection ``name``, or ``NotFoundError`` listing the ones there are."""
-        with self.transaction() as session:
-            row = session.scalar(
-                select(ConnectionRow).where(
-                    ConnectionRow.owner_id == self.owner_id, ConnectionRow.name == name
-                )
-            )
-            if row is not None:
-                return _record(row)
-            names = session.scalars(
-                select(ConnectionRow.name).where(ConnectionRow.owner_id == self.owner_id)
-            ).all()
-        raise NotFoundError(
-            f"no connection named {name!r}",
-            hint=f"Known connections: {', '.join(names) or 'none'}; "
-            "add one with `pytavern connections add NAME --api TYPE`",
-        )
+        with self.queries() as queries:
+            return queries.connection(name)
 
     def default_connection(self) -> ConnectionRecord:
         """The default connection."""
-        with self.transaction() as session:
-            row = session.scalar(
-                select(ConnectionRow).where(
-                    ConnectionRow.owner_id == self.owner_id, ConnectionRow.is_default
-                )
-            )
-            if row is not None:
-                return _record(row)
-        raise NotFoundError(
-            "no default connection is set",
-            hint="Choose one with `pytavern connections default NAME`",
-        )
+        with self.queries() as queries:
+            return queries.connection(None)
 
     def set_default_connection(self, name: str) -> ConnectionRecord:
         """Make ``name`` the default connection."""

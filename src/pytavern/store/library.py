@@ -8,7 +8,8 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from pytavern.errors import ConfigError, NotFoundError
-from pytavern.store._base import StoreBase, dumps, loads
+from pytavern.store._base import dumps, loads
+from pytavern.store.queries import QueriesMixin
 from pytavern.store.records import LorebookRecord, PersonaRecord, PresetRecord
 from pytavern.store.schema import LorebookRow, PersonaRow, PresetRow, SettingRow, utcnow
 
@@ -38,7 +39,7 @@ def _preset(row: PresetRow) -> PresetRecord:
     return PresetRecord(id=row.id, kind=row.kind, name=row.name, data=loads(row.data))
 
 
-class LibraryMixin(StoreBase):
+class LibraryMixin(QueriesMixin):
     """Personas, lorebooks, presets and settings."""
 
     def save_persona(
@@ -83,8 +84,11 @@ class LibraryMixin(StoreBase):
 
     def get_persona(self, persona_id: int) -> PersonaRecord:
         """The persona with this id."""
-        with self.transaction() as session:
-            return _persona(self._persona_row(session, persona_id))
+        with self.queries() as queries:
+            record = queries.persona(persona_id)
+        if record is None:
+            raise NotFoundError(f"no persona with id {persona_id}")
+        return record
 
     def persona_avatar(self, persona_id: int) -> bytes | None:
         """The persona's avatar image, if any."""
@@ -93,13 +97,8 @@ class LibraryMixin(StoreBase):
 
     def default_persona(self) -> PersonaRecord | None:
         """The default persona, if one is chosen."""
-        with self.transaction() as session:
-            row = session.scalar(
-                select(PersonaRow).where(
-                    PersonaRow.owner_id == self.owner_id, PersonaRow.is_default
-                )
-            )
-            return _persona(row) if row else None
+        with self.queries() as queries:
+            return queries.default_persona()
 
     def set_default_persona(self, persona_id: int) -> PersonaRecord:
         """Make a persona the default."""
@@ -199,9 +198,9 @@ class LibraryMixin(StoreBase):
 
     def get_setting(self, key: str, default: Any = None) -> Any:
         """A user setting's JSON value, or ``default``."""
-        with self.transaction() as session:
-            row = session.get(SettingRow, (self.owner_id, key))
-            return loads(row.value) if row else default
+        with self.queries() as queries:
+            text = queries.setting_json(key)
+        return default if text is None else loads(text)
 
     def set_setting(self, key: str, value: Any) -> None:
         """Store a user setting (any JSON value)."""

@@ -1,0 +1,247 @@
+"""Everything one chat turn needs from the store, read in one transaction.
+
+The chat, the character, the preferences, the persona, the connection, the lorebooks, the
+templates and the newest messages are read (and the user's message appended) on one
+connection, so the time before the upstream request starts is a few fast queries. Parsed
+forms of stored JSON (cards, preferences, lorebooks, templates) are reused while their
+stored text is unchanged, so a big lorebook is not parsed again on every turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from pydantic import ValidationError
+
+from pytavern.engine.connections import connection_config
+from pytavern.engine.history import FIRST_PAGE
+from pytavern.engine.preferences import SETTING_KEY, GenerationPreferences
+from pytavern.errors import ConfigError
+from pytavern.formats.cards import Card, card_from_dict
+from pytavern.formats.presets import ContextTemplate, InstructTemplate
+from pytavern.formats.worldinfo import Lorebook, lorebook_from_character_book, lorebook_from_dict
+from pytavern.prompt.inputs import Persona
+from pytavern.prompt.worldinfo import WorldInfoSources
+from pytavern.providers.base import ConnectionConfig
+from pytavern.secrets import SecretStore
+from pytavern.store import ChatRecord, ConnectionRecord, MessageRecord, PersonaRecord, Store
+from pytavern.store._base import loads
+from pytavern.store.queries import Queries, StoredCard
+
+GenerationMode = Literal["send", "regenerate", "swipe", "continue", "impersonate"]
+ParsedT = TypeVar("ParsedT")
+CACHE_ENTRIES = 256
+
+
+class ParsedCache:
+    """Parsed values of stored JSON texts, reused while the text is unchanged.
+
+    Keyed by what the text is (``("card", 3)``, ``("lorebook", "Eldoria")``...); a hit needs
+    the stored text to equal the cached one, so an edit made anywhere, even by another
+    process on the same database, is seen on the next turn. Cached values are never mutated.
+    """
+
+    def __init__(self, capacity: int = CACHE_ENTRIES) -> None:
+        self._capacity = capacity
+        self._entries: dict[tuple[str, object], tuple[str, Any]] = {}
+
+    def get(self, key: tuple[str, object], text: str, parse: Callable[[str], ParsedT]) -> ParsedT:
+        """The parse of ``text``, from the cache when ``key`` last held the same text."""
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] == text:
+            value: ParsedT = hit[1]
+            return value
+        value = parse(text)
+        self._entries.pop(key, None)
+        if len(self._entries) >= self._capacity:
+            del self._entries[next(iter(self._entries))]
+        self._entries[key] = (text, value)
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRequest:
+    """What the face asked for."""
+
+    chat_id: int
+    mode: GenerationMode
+    text: str | None
+    connection: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TurnData:
+    """What a turn works from, as the store held it when the turn started."""
+
+    request: TurnRequest
+    chat: ChatRecord
+    card: Card
+    preferences: GenerationPreferences
+    persona: Persona
+    record: ConnectionRecord
+    config: ConnectionConfig
+    lorebooks: WorldInfoSources
+    instruct: InstructTemplate | None
+    """The chosen instruct template when it is a stored one."""
+    context: ContextTemplate | None
+    """The chosen context template when it is a stored one."""
+    newest: list[MessageRecord]
+    """The newest messages, oldest first, including the user's message just sent."""
+    message_count: int
+
+    @property
+    def last_message(self) -> MessageRecord | None:
+        """The newest message of the chat, if any."""
+        return self.newest[-1] if self.newest else None
+
+
+def load_turn(
+    store: Store, secrets: SecretStore, parsed: ParsedCache, request: TurnRequest
+) -> TurnData:
+    """Read a turn's data and, for ``send``, commit the user's message, in one transaction.
+
+    Nothing is written when the connection cannot be used or the mode has nothing to act on.
+    """
+    with store.queries() as queries:
+        chat = queries.chat(request.chat_id)
+        card, card_book = _card(parsed, queries.character(chat.character_id))
+        preferences = _preferences(parsed, queries.setting_json(SETTING_KEY))
+        record = queries.connection(request.connection)
+        config = connection_config(record, secrets)
+        persona_record = _persona_record(queries, preferences)
+        persona = _persona(persona_record)
+        appended = 0
+        if request.mode == "send" and request.text:
+            queries.append_message(chat.id, role="user", name=persona.name, text=request.text)
+            appended = 1
+        newest = queries.history(chat.id, limit=FIRST_PAGE)
+        _check_mode(request.mode, newest)
+        books = _lorebooks(queries, parsed, (card, card_book), chat, persona_record, preferences)
+        instruct, context = _templates(queries, parsed, preferences)
+    return TurnData(
+        request=request,
+        chat=chat,
+        card=card,
+        preferences=preferences,
+        persona=persona,
+        record=record,
+        config=config,
+        lorebooks=books,
+        instruct=instruct,
+        context=context,
+        newest=newest,
+        message_count=chat.message_count + appended,
+    )
+
+
+def _card(parsed: ParsedCache, stored: StoredCard) -> tuple[Card, Lorebook | None]:
+    """The card and its embedded lorebook."""
+
+    def parse(text: str) -> tuple[Card, Lorebook | None]:
+        card = card_from_dict(loads(text), filename=stored.name or "card")
+        if not card.character_book:
+            return card, None
+        return card, lorebook_from_character_book(card.character_book, f"{card.name} (card)")
+
+    return parsed.get(("card", stored.id), stored.card_json, parse)
+
+
+def parse_preferences(text: str) -> GenerationPreferences:
+    """Stored preferences JSON as ``GenerationPreferences`` (a clear error if invalid)."""
+    try:
+        return GenerationPreferences.model_validate_json(text)
+    except ValidationError as exc:
+        raise ConfigError(
+            f"the stored generation settings are not valid ({exc.error_count()} problems)",
+            hint="Reset them in the settings panel, or save new ones",
+        ) from exc
+
+
+def _preferences(parsed: ParsedCache, text: str | None) -> GenerationPreferences:
+    return parsed.get(("setting", SETTING_KEY), text or "{}", parse_preferences)
+
+
+def _persona_record(queries: Queries, preferences: GenerationPreferences) -> PersonaRecord | None:
+    chosen = None
+    if preferences.persona_id is not None:
+        chosen = queries.persona(preferences.persona_id)
+    return chosen or queries.default_persona()
+
+
+def load_persona(store: Store, preferences: GenerationPreferences) -> Persona:
+    """The persona in use: the chosen one, else the default, else "User"."""
+    with store.queries() as queries:
+        return _persona(_persona_record(queries, preferences))
+
+
+def _persona(record: PersonaRecord | None) -> Persona:
+    if record is None:
+        return Persona()
+    return Persona(record.name, record.description, record.position, record.depth, record.role)
+
+
+def _check_mode(mode: GenerationMode, newest: list[MessageRecord]) -> None:
+    if mode not in ("regenerate", "swipe", "continue"):
+        return
+    if not newest or newest[-1].role != "assistant":
+        raise ConfigError(
+            f"there is no reply to {mode}",
+            hint="Send a message first; regenerate, swipe and continue work on the last reply",
+        )
+
+
+def _stored_books(queries: Queries, parsed: ParsedCache, name: object) -> list[Lorebook]:
+    if not isinstance(name, str) or not name:
+        return []
+    text = queries.lorebook_json(name)
+    if text is None:
+        return []
+    return [parsed.get(("lorebook", name), text, lambda t: lorebook_from_dict(loads(t), name))]
+
+
+def _lorebooks(
+    queries: Queries,
+    parsed: ParsedCache,
+    card: tuple[Card, Lorebook | None],
+    chat: ChatRecord,
+    persona: PersonaRecord | None,
+    preferences: GenerationPreferences,
+) -> WorldInfoSources:
+    character = [card[1]] if card[1] is not None else []
+    character += _stored_books(queries, parsed, card[0].world)
+    return WorldInfoSources(
+        global_books=[
+            book for name in preferences.world_info for book in _stored_books(queries, parsed, name)
+        ],
+        character_books=character,
+        chat_books=_stored_books(queries, parsed, chat.metadata.get("world_info")),
+        persona_books=_stored_books(queries, parsed, persona.lorebook if persona else None),
+    )
+
+
+def _templates(
+    queries: Queries,
+    parsed: ParsedCache,
+    preferences: GenerationPreferences,
+) -> tuple[InstructTemplate | None, ContextTemplate | None]:
+    """The chosen templates when they are stored ones (read for every backend: which ones
+    format text is known only once the provider is made; both reads are cheap)."""
+    instruct = None
+    if preferences.instruct_template:
+        name = preferences.instruct_template
+        text = queries.preset_json("instruct", name)
+        if text is not None:
+            instruct = parsed.get(
+                ("instruct", name), text, lambda t: InstructTemplate.from_dict(loads(t))
+            )
+    context = None
+    text = queries.preset_json("context", preferences.context_template)
+    if text is not None:
+        context = parsed.get(
+            ("context", preferences.context_template),
+            text,
+            lambda t: ContextTemplate.from_dict(loads(t)),
+        )
+    return instruct, context
