@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -17,6 +17,7 @@ from pytavern.events import StreamEvent
 from pytavern.providers._http import (
     HttpBackend,
     _safe_origin,
+    drain,
     retry_from_options,
     timeouts_from_options,
     web_page_error,
@@ -176,13 +177,19 @@ class ChatProvider:
         raise NotImplementedError
 
     async def sse_events(
-        self, path: str, body: Mapping[str, Any], params: Mapping[str, str] | None = None
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        params: Mapping[str, str] | None = None,
+        *,
+        is_last: Callable[[ServerSentEvent], bool] | None = None,
     ) -> AsyncGenerator[ServerSentEvent, None]:
         """POST ``body`` and yield the answer's SSE events; the response closes on exit.
 
         A server that answers a stream request with plain JSON (it ignored ``stream``, or
         sent an error with status 200) gives one event named ``application/json`` that
-        carries the whole body.
+        carries the whole body. When ``is_last`` says an event ends the stream, the rest of
+        the body is read before that event is yielded, so the connection can be reused.
         """
         async with self.http.open("POST", path, json_body=body, params=params) as response:
             ensure_api_answer(response, self.name)
@@ -191,7 +198,12 @@ class ChatProvider:
                 text = b"".join(parts).decode("utf-8", errors="replace")
                 yield ServerSentEvent(data=text, event=JSON_ANSWER)
                 return
-            async for event in iter_sse(self.http.iter_bytes(response)):
+            chunks = self.http.iter_bytes(response)
+            async for event in iter_sse(chunks):
+                if is_last is not None and is_last(event):
+                    await drain(chunks)
+                    yield event
+                    return
                 yield event
 
     def model_for(self, request: GenerationRequest) -> str:

@@ -456,3 +456,23 @@ class HttpBackend:
 
 def _retry_after(error: ProviderError) -> float | None:
     return error.retry_after if isinstance(error, RateLimitError) else None
+
+
+DRAIN_SECONDS = 0.5
+"""How long a finished stream's leftover bytes are read so its connection can be reused."""
+
+
+async def drain(chunks: AsyncIterator[bytes], seconds: float = DRAIN_SECONDS) -> None:
+    """Read what is left of a stream whose last event has arrived.
+
+    Closing a response with unread bytes (often just the chunked-encoding terminator) makes
+    httpx drop the connection, and the next request pays for a new one. Reading the rest
+    lets the connection go back to the pool; a server that keeps sending is cut off after
+    ``seconds``, and a failure here loses nothing.
+    """
+    try:
+        async with asyncio.timeout(seconds):
+            async for _chunk in chunks:
+                pass
+    except (TimeoutError, ProviderError, httpx.HTTPError):
+        return

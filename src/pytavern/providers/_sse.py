@@ -118,3 +118,8 @@ async def iter_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
     for line in splitter.flush():
         if line.strip():
             yield line
+
+
+def is_done_marker(event: ServerSentEvent) -> bool:
+    """Whether ``event`` is OpenAI's end-of-stream marker, ``data: [DONE]``."""
+    return event.data.strip() == "[DONE]"

@@ -23,6 +23,7 @@ from pytavern.events import StreamEvent
 from pytavern.providers._chatml import prompt_and_stops
 from pytavern.providers._http import (
     HttpBackend,
+    drain,
     error_from_status,
     normalize_base_url,
     retry_from_options,
@@ -30,7 +31,7 @@ from pytavern.providers._http import (
     web_page_error,
 )
 from pytavern.providers._samplers import map_samplers, supported_samplers
-from pytavern.providers._sse import ServerSentEvent, iter_lines, iter_sse
+from pytavern.providers._sse import ServerSentEvent, is_done_marker, iter_lines, iter_sse
 from pytavern.providers.base import ConnectionConfig, Family
 from pytavern.types import ConnectionStatus, GenerationRequest, ModelInfo
 
@@ -131,10 +132,12 @@ class TextProvider:
     ) -> AsyncIterator[tuple[ServerSentEvent, Any]]:
         """Yield each SSE event with its ``data`` parsed as JSON (``[DONE]`` gives ``None``)."""
         self.refuse_web_page(response)
-        async for event in iter_sse(self.http.iter_bytes(response)):
-            if event.data.strip() == "[DONE]":
+        chunks = self.http.iter_bytes(response)
+        async for event in iter_sse(chunks):
+            if is_done_marker(event):
+                await drain(chunks)  # lets the connection be reused
                 yield event, None
-                continue
+                return
             if not event.data.strip():
                 continue
             yield event, self.parse_json_line(event.data)

@@ -16,6 +16,7 @@ from pytavern.events import StreamEvent
 from pytavern.providers import _anthropic_wire as wire
 from pytavern.providers._chat import ChatProvider, parse_json_event, require_key
 from pytavern.providers._http import normalize_base_url
+from pytavern.providers._sse import ServerSentEvent
 from pytavern.providers.base import ConnectionConfig
 from pytavern.types import GenerationRequest, ModelInfo
 
@@ -73,7 +74,8 @@ class AnthropicProvider(ChatProvider):
                 yield event
             return
         parser = wire.StreamParser(self.name)
-        async with aclosing(self.sse_events("messages", body)) as events:
+        events_in = self.sse_events("messages", body, is_last=_is_message_stop)
+        async with aclosing(events_in) as events:
             async for sse in events:
                 if not sse.data.strip():
                     continue
@@ -83,3 +85,7 @@ class AnthropicProvider(ChatProvider):
                     break
         for event in parser.end():
             yield event
+
+
+def _is_message_stop(event: ServerSentEvent) -> bool:
+    return event.event == "message_stop"

@@ -24,6 +24,7 @@ from pytavern.errors import ProviderError
 from pytavern.events import StreamEvent
 from pytavern.providers import _openai_wire as wire
 from pytavern.providers._chat import JSON_ANSWER, ChatProvider, parse_json_event, require_key
+from pytavern.providers._sse import is_done_marker
 from pytavern.providers.base import ConnectionConfig, generate
 from pytavern.types import (
     ChatMessage,
@@ -125,7 +126,8 @@ class OpenAICompatProvider(ChatProvider):
             return
         parser = wire.StreamParser(self.name)
         done = False
-        async with aclosing(self.sse_events("chat/completions", body)) as events:
+        events_in = self.sse_events("chat/completions", body, is_last=is_done_marker)
+        async with aclosing(events_in) as events:
             async for sse in events:
                 if sse.event == JSON_ANSWER:
                     for event in wire.parse_reply(self.name, parse_json_event(sse.data, self.name)):
