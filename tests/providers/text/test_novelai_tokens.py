@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -189,3 +190,16 @@ async def test_missing_files_fall_back_to_client_stops_with_one_warning(
     assert "stop_sequences" not in params and "bad_words_ids" not in params
     warnings = [r.getMessage() for r in caplog.records]
     assert len(warnings) == 1 and "pip install --no-deps novelai-api" in warnings[0]
+
+
+def test_missing_library_is_one_warning_not_an_error(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(sys.modules, "sentencepiece", None)  # import now fails
+    caplog.set_level(logging.WARNING, logger="pytavern.providers.novelai")
+    assert not _nai_tokens.available("kayra-v1") and _nai_tokens.available("llama-3-erato-v1")
+    assert _nai_tokens.load_encoder("nerdstash_v2") is None
+    assert _nai_tokens.load_encoder("nerdstash_v1") is None
+    assert [r.getMessage().split(";")[0] for r in caplog.records] == [
+        "the library that reads NovelAI's nerdstash_v2 tokenizer is missing (sentencepiece)"
+    ]
