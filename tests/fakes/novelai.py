@@ -1,14 +1,20 @@
 """A fake NovelAI text API: ``/ai/generate``, ``/ai/generate-stream``, ``/user/subscription``.
 
 Faithful parts: Bearer token required (401 ``{"statusCode", "message"}``); ``input`` and a
-known ``model`` required, ``parameters.max_length`` within 1..150 (400 otherwise); the stream
-is SSE ``event: newToken`` / ``id`` / ``data: {"token", "ptr", "final", "logprobs"}`` with
-``final: true`` on the last token; the non-stream answer is ``{"output"}``.
+known ``model`` required, ``parameters.max_length`` within 1..150, ``stop_sequences`` and
+``bad_words_ids`` arrays of arrays of integers, ``logit_bias_exp`` entries with an integer
+``sequence`` (400 otherwise); the stream is SSE ``event: newToken`` / ``id`` /
+``data: {"token", "ptr", "final", "logprobs"}`` with ``final: true`` on the last token; the
+non-stream answer is ``{"output"}``.
+
+Given ``encoders`` (model -> text-to-ids), the fake stops like NovelAI: after the token whose
+ids complete a stop sequence, which is still sent (the caller trims the stop text).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,14 +36,65 @@ def _invalid(body: Any) -> str | None:
         return "input must be a string"
     if body.get("model") not in MODELS:
         return f"model {body.get('model')!r} is not a valid model"
-    length = (body.get("parameters") or {}).get("max_length")
+    params = body.get("parameters") or {}
+    length = params.get("max_length")
     if not isinstance(length, int) or not 1 <= length <= 150:
         return "parameters.max_length must be between 1 and 150"
+    for name in ("stop_sequences", "bad_words_ids"):
+        if params.get(name) is not None and not _id_lists(params[name]):
+            return f"parameters.{name} must be an array of arrays of integers"
+    biases = params.get("logit_bias_exp")
+    if biases is not None and not (
+        isinstance(biases, list) and all(_bias_ok(bias) for bias in biases)
+    ):
+        return "parameters.logit_bias_exp must be an array of logit bias objects"
     return None
 
 
-def create_app(plan: FaultPlan, *, key: str, tier: int = 3) -> FastAPI:
-    """Build the fake accepting the token ``key``."""
+def _ints(value: Any) -> bool:
+    return isinstance(value, list) and all(type(i) is int for i in value)
+
+
+def _id_lists(value: Any) -> bool:
+    return isinstance(value, list) and all(_ints(ids) for ids in value)
+
+
+def _bias_ok(bias: Any) -> bool:
+    return (
+        isinstance(bias, dict)
+        and _ints(bias.get("sequence"))
+        and isinstance(bias.get("bias"), int | float)
+        and isinstance(bias.get("ensure_sequence_finish"), bool)
+        and isinstance(bias.get("generate_once"), bool)
+    )
+
+
+Encode = Callable[[str], list[int]]
+
+
+def reply_tokens(body: dict[str, Any], encoders: dict[str, Encode]) -> list[str]:
+    """The tokens to send: ``REPLY`` cut to ``max_length`` and at the first stop sequence."""
+    tokens = REPLY[: body["parameters"]["max_length"]]
+    encode = encoders.get(body["model"])
+    stops = body["parameters"].get("stop_sequences") or []
+    if encode is None or not stops:
+        return tokens
+    for end in range(1, len(tokens) + 1):
+        ids = encode("".join(tokens[:end]))
+        if any(_contains(ids, stop) for stop in stops):
+            return tokens[:end]
+    return tokens
+
+
+def _contains(ids: list[int], part: list[int]) -> bool:
+    return any(ids[i : i + len(part)] == part for i in range(len(ids) - len(part) + 1))
+
+
+def create_app(
+    plan: FaultPlan, *, key: str, tier: int = 3, encoders: dict[str, Encode] | None = None
+) -> FastAPI:
+    """Build the fake accepting the token ``key`` (``encoders``: see the module doc)."""
+    known = encoders or {}
     app = FastAPI()
 
     @app.middleware("http")
@@ -66,7 +123,7 @@ def create_app(plan: FaultPlan, *, key: str, tier: int = 3) -> FastAPI:
         body, _fault, refused = await checked(request)
         if refused is not None:
             return refused
-        tokens = REPLY[: body["parameters"]["max_length"]]
+        tokens = reply_tokens(body, known)
         return JSONResponse({"output": "".join(tokens)}, status_code=201)
 
     @app.post("/ai/generate-stream")
@@ -74,7 +131,7 @@ def create_app(plan: FaultPlan, *, key: str, tier: int = 3) -> FastAPI:
         body, fault, refused = await checked(request)
         if refused is not None:
             return refused
-        tokens = REPLY[: body["parameters"]["max_length"]]
+        tokens = reply_tokens(body, known)
         frames = [_frame(i, t, i == len(tokens) - 1) for i, t in enumerate(tokens)]
         chunks = faulty_stream(
             frames,

@@ -3,7 +3,10 @@ Mancer and DreamGen: their paths, auth headers, model and tokenize endpoints.
 
 Faithful parts: SSE ``data: {choices:[{text, finish_reason}]}`` frames ending in
 ``data: [DONE]``; OpenAI error bodies ``{"error": {"message", "type", "code"}}``; ``prompt``
-required (400 otherwise); vLLM usage chunk with ``stream_options.include_usage``.
+required (400 otherwise); vLLM usage chunk with ``stream_options.include_usage``. Mancer's
+model list has ``name``, ``limits`` and ``pricing``; DreamGen's has ``display_type`` (image
+models too) and its completions take only the fields of its documented OpenAI text API
+(the list SillyTavern filters to; 400 for any other).
 """
 
 from __future__ import annotations
@@ -26,6 +29,37 @@ from tests.fakes.server import FaultPlan
 
 PREFIX = {"mancer": "/oai/v1", "dreamgen": "/api/openai/v1"}
 MODEL = "fake-13b"
+DREAMGEN_KEYS = frozenset(
+    {
+        "model",
+        "prompt",
+        "max_tokens",
+        "temperature",
+        "top_p",
+        "top_k",
+        "min_p",
+        "repetition_penalty",
+        "frequency_penalty",
+        "presence_penalty",
+        "stop",
+        "stream",
+        "minimum_message_content_tokens",
+    }
+)
+
+
+def model_cards(flavour: str) -> list[dict[str, Any]]:
+    """The model list of ``flavour`` in its own shape."""
+    if flavour == "mancer":
+        limits = {"context": 8192, "completion": 512}
+        pricing = {"prompt": 0.5, "completion": 1.0}
+        return [{"id": MODEL, "name": "Fake 13B", "limits": limits, "pricing": pricing}]
+    if flavour == "dreamgen":
+        return [
+            {"id": "lucid-v1-image", "object": "model", "display_type": "image"},
+            {"id": MODEL, "object": "model", "display_type": "text"},
+        ]
+    return [{"id": MODEL, "object": "model", "max_model_len": 8192}]
 
 
 def openai_error(code: int, message: str) -> dict[str, Any]:
@@ -70,7 +104,7 @@ def create_app(
 
     @app.get(f"{prefix}/models")
     async def models() -> dict[str, Any]:
-        return {"object": "list", "data": [{"id": MODEL, "object": "model", "max_model_len": 8192}]}
+        return {"object": "list", "data": model_cards(flavour)}
 
     if flavour == "ooba":
 
@@ -138,6 +172,11 @@ def create_app(
         fault = plan.take()
         if not isinstance(body.get("prompt"), str):
             return JSONResponse(openai_error(400, "'prompt' is a required property"), 400)
+        unknown = sorted(set(body) - DREAMGEN_KEYS) if flavour == "dreamgen" else []
+        if unknown:
+            return JSONResponse(
+                openai_error(400, f"Unrecognized request arguments: {unknown}"), 400
+            )
         refused = status_fault(fault, openai_error)
         if refused is not None:
             return refused

@@ -261,9 +261,17 @@ def _dynatemp_tabby(s: SamplerSettings) -> Params:
 
 
 def _dynatemp_mancer(s: SamplerSettings) -> Params:
+    """Mancer (as SillyTavern sends it): ``dynatemp_mode: 1`` and a min/max."""
     if s.dynatemp_low is None or s.dynatemp_high is None:
         return {}
-    return {"dynatemp_min": s.dynatemp_low, "dynatemp_max": s.dynatemp_high}
+    out: Params = {
+        "dynatemp_mode": 1,
+        "dynatemp_min": s.dynatemp_low,
+        "dynatemp_max": s.dynatemp_high,
+    }
+    if s.dynatemp_exponent is not None:
+        out["dynatemp_exponent"] = s.dynatemp_exponent
+    return out
 
 
 def _order(table: dict[str, Any], key: str) -> Rule:
@@ -344,8 +352,11 @@ _TABLES: dict[str, dict[str, str]] = {
     "novelai": _NOVELAI,
 }
 
-CLIENT_SIDE_STOP = frozenset({"novelai"})
-"""Backends whose stop strings pytavern enforces itself (see ``novelai.py``)."""
+TOKENIZED: dict[str, frozenset[str]] = {
+    "novelai": frozenset({"stop", "banned_tokens", "logit_bias"}),
+}
+"""Fields a backend takes as token ids of its model's tokenizer: the provider encodes them
+(see ``novelai.py``), so ``map_samplers`` leaves them out."""
 
 
 def backends() -> tuple[str, ...]:
@@ -358,8 +369,7 @@ def supported_samplers(backend: str) -> frozenset[str]:
     names = set(_TABLES[backend])
     for rule_name in _RULES.get(backend, {}):
         names.update(_DYNATEMP if rule_name == "dynatemp" else (rule_name,))
-    if backend in CLIENT_SIDE_STOP:
-        names.add("stop")
+    names.update(TOKENIZED.get(backend, ()))
     return frozenset(names)
 
 

@@ -4,11 +4,13 @@ Models ``clio-v1`` (on api.novelai.net), ``kayra-v1`` and ``llama-3-erato-v1`` (
 text.novelai.net); a connection URL overrides both hosts. ``check()`` reads the tier from
 ``/user/subscription``.
 
-Stop strings and banned words: NovelAI takes them only as token-id arrays of the model's own
-tokenizer (NerdStash v1/v2, Llama 3), which pytavern does not ship. Rather than send ids that
-might be wrong, pytavern sends no ``stop_sequences``/``bad_words_ids``, enforces stop strings
-itself (the stream is cut at the first stop string and the upstream request is closed), and
-does not offer banned tokens or logit bias for NovelAI.
+Stop strings, banned words and logit bias go to NovelAI as token-id arrays of the model's
+own tokenizer (``_nai_tokens``, ``_nai_arrays``). pytavern also cuts the reply at the first
+stop string itself: NovelAI returns the stop text, and a stop whose tokens differ in context
+is still caught. Without the tokenizer files only that client-side cut remains.
+
+The stream is ``event: newToken`` / ``data: {"token", "ptr", "final", "logprobs"}``; every
+event's ``token`` is text (SillyTavern appends each), and ``final: true`` marks the last.
 """
 
 from __future__ import annotations
@@ -16,14 +18,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from pytavern.errors import MissingKeyError, StreamProtocolError
+from pytavern.errors import ConfigError, MissingKeyError, StreamProtocolError
 from pytavern.events import Finished, StreamEvent, TextDelta
+from pytavern.providers import _nai_arrays, _nai_tokens
 from pytavern.providers._chatml import prompt_and_stops
-from pytavern.providers._samplers import map_samplers
+from pytavern.providers._samplers import TOKENIZED, map_samplers
 from pytavern.providers._stops import StopMatcher
 from pytavern.providers._text import TextProvider, bearer
 from pytavern.providers.base import ConnectionConfig
-from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest, ModelInfo
+from pytavern.types import (
+    ConnectionStatus,
+    FinishReason,
+    GenerationRequest,
+    ModelInfo,
+    SamplerSettings,
+)
 
 API_HOST = "https://api.novelai.net"
 TEXT_HOST = "https://text.novelai.net"
@@ -32,6 +41,8 @@ MAX_RESPONSE = 150
 """NovelAI's cap on the reply length in tokens (longer requests are refused with 400)."""
 TIERS = {0: "Paper", 1: "Tablet", 2: "Scroll", 3: "Opus"}
 DEFAULT_MODEL = "llama-3-erato-v1"
+ERATO_PREAMBLE = "<|startoftext|><|reserved_special_token81|>"
+"""What SillyTavern puts before every Erato prompt."""
 DEFAULT_ORDER = [1, 5, 0, 2, 3, 4]
 """NovelAI's default sampler order: top_k, typical_p, temperature, top_p, tfs, top_a."""
 
@@ -55,10 +66,24 @@ def parameters(params: dict[str, Any], options: dict[str, Any]) -> dict[str, Any
 
 
 def generate_body(prompt: str, model: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Build the ``/ai/generate`` body (Erato prompts start with ``<|startoftext|>``)."""
-    if model == "llama-3-erato-v1" and not prompt.startswith("<|startoftext|>"):
-        prompt = "<|startoftext|>" + prompt
+    """Build the ``/ai/generate`` body (Erato prompts start with ``ERATO_PREAMBLE``)."""
+    if "erato" in model and not prompt.startswith("<|startoftext|>"):
+        prompt = ERATO_PREAMBLE + prompt
     return {"input": prompt, "model": model, "parameters": params}
+
+
+def token_parameters(
+    encoder: _nai_tokens.Encoder, model: str, stops: list[str], sampling: SamplerSettings
+) -> dict[str, Any]:
+    """``stop_sequences``, ``bad_words_ids`` and ``logit_bias_exp`` as token ids."""
+    out: dict[str, Any] = {}
+    if stops:
+        out["stop_sequences"] = _nai_arrays.stop_sequences(encoder, model, stops)
+    if sampling.banned_tokens:
+        out["bad_words_ids"] = _nai_arrays.bad_words_ids(encoder, sampling.banned_tokens)
+    if sampling.logit_bias:
+        out["logit_bias_exp"] = _nai_arrays.logit_bias_exp(encoder, sampling.logit_bias)
+    return {key: value for key, value in out.items() if value}
 
 
 def parse_token(data: Any) -> tuple[str, bool]:
@@ -99,6 +124,28 @@ class NovelAIProvider(TextProvider):
             return self.http.base_url
         return MODELS.get(model, TEXT_HOST)
 
+    @property
+    def model(self) -> str:
+        """The connection's model, else NovelAI's newest."""
+        return self.config.model or DEFAULT_MODEL
+
+    def supported_samplers(self) -> frozenset[str]:
+        """Banned words and logit bias only when the model's tokenizer is installed."""
+        names = super().supported_samplers()
+        if _nai_tokens.available(self.model):
+            return names
+        return names - (TOKENIZED["novelai"] - {"stop"})
+
+    async def count_tokens(self, text: str) -> int:
+        """Count ``text``'s tokens with the connection model's own tokenizer."""
+        encoder = await _nai_tokens.encoder_for(self.model)
+        if encoder is None:
+            raise ConfigError(
+                f"no tokenizer for the NovelAI model {self.model!r} is installed",
+                hint=f"Install NovelAI's tokenizer files: {_nai_tokens.INSTALL}",
+            )
+        return len(encoder.encode(text))
+
     async def list_models(self) -> list[ModelInfo]:
         """NovelAI has no model list endpoint; these are its current text models."""
         return [ModelInfo(id=name, context_length=8192) for name in MODELS]
@@ -110,7 +157,7 @@ class NovelAIProvider(TextProvider):
         tier = body.get("tier") if isinstance(body, dict) else None
         active = bool(body.get("active")) if isinstance(body, dict) else False
         name = TIERS.get(tier, str(tier)) if isinstance(tier, int) else "unknown"
-        model = self.config.model or DEFAULT_MODEL
+        model = self.model
         return ConnectionStatus(
             ok=active,
             summary=f"connected; NovelAI {name} subscription" + ("" if active else " (inactive)"),
@@ -121,10 +168,13 @@ class NovelAIProvider(TextProvider):
         )
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
-        """Stream ``newToken`` events, cut at the first stop string (client side)."""
+        """Stream ``newToken`` events, cut at the first stop string."""
         prompt, stops = prompt_and_stops(request)
         model = self.model_for(request) or DEFAULT_MODEL
         params = parameters(map_samplers("novelai", request.sampling), dict(self.options))
+        encoder = await _nai_tokens.encoder_for(model)
+        if encoder is not None:
+            params.update(token_parameters(encoder, model, stops, request.sampling))
         body = generate_body(prompt, model, params)
         matcher = StopMatcher(stops)
         host = self.host_for(model)

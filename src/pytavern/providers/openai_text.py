@@ -15,6 +15,9 @@ from pytavern.events import Finished, StreamEvent, TextDelta, UsageEvent
 from pytavern.providers._text import TextProvider, bearer
 from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest, ModelInfo, Usage
 
+DREAMGEN_STOPS = ("### User", "## User")
+"""Stops SillyTavern always adds for DreamGen (its models echo card-style headings)."""
+
 
 def completions_body(
     prompt: str, params: dict[str, Any], *, model: str | None, stream: bool
@@ -63,6 +66,25 @@ def parse_models(body: Any) -> list[ModelInfo]:
         for item in items or []
         if isinstance(item, dict) and "id" in item
     ]
+
+
+def parse_mancer_models(body: Any) -> list[ModelInfo]:
+    """Parse Mancer's ``{"data": [{"id", "name", "limits": {"context"}}]}``."""
+    out = []
+    for item in body.get("data") or [] if isinstance(body, dict) else []:
+        if not isinstance(item, dict) or "id" not in item:
+            continue
+        limits = item.get("limits")
+        context = limits.get("context") if isinstance(limits, dict) else None
+        name = item.get("name")
+        out.append(
+            ModelInfo(
+                id=str(item["id"]),
+                name=name if isinstance(name, str) else None,
+                context_length=context if isinstance(context, int) else None,
+            )
+        )
+    return out
 
 
 class OpenAITextProvider(TextProvider):
@@ -264,7 +286,7 @@ class VllmProvider(OpenAITextProvider):
 
 
 class MancerProvider(OpenAITextProvider):
-    """Mancer: ``/oai/v1`` paths and ``X-API-KEY``."""
+    """Mancer: ``/oai/v1`` paths and ``X-API-KEY`` (SillyTavern also sends Bearer)."""
 
     api = "mancer"
     sampler_backend = "mancer"
@@ -278,6 +300,10 @@ class MancerProvider(OpenAITextProvider):
         key = self.config.key
         return {"X-API-KEY": key, **bearer(key)} if key else {}
 
+    async def list_models(self) -> list[ModelInfo]:
+        """Mancer's models carry a display ``name`` and ``limits.context``."""
+        return parse_mancer_models(await self.http.request_json("GET", self.models_path))
+
 
 class DreamGenProvider(OpenAITextProvider):
     """DreamGen: ``/api/openai/v1`` paths."""
@@ -288,6 +314,20 @@ class DreamGenProvider(OpenAITextProvider):
     strip_suffixes = ("/completions", "/v1", "/openai", "/api")
     prefix = "/api/openai/v1"
     models_path = "/api/openai/v1/models"
+
+    def prompt_and_params(self, request: GenerationRequest) -> tuple[str, dict[str, Any]]:
+        """Add ``### User`` and ``## User`` to the stops (as SillyTavern does for DreamGen)."""
+        prompt, params = super().prompt_and_params(request)
+        if params.get("stop"):
+            params["stop"] = list(dict.fromkeys([*params["stop"], *DREAMGEN_STOPS]))
+        return prompt, params
+
+    async def list_models(self) -> list[ModelInfo]:
+        """DreamGen's text models (its list also names image models, left out here)."""
+        body = await self.http.request_json("GET", self.models_path)
+        items = body.get("data") if isinstance(body, dict) else None
+        text = [i for i in items or [] if isinstance(i, dict) and i.get("display_type") != "image"]
+        return parse_models({"data": text})
 
 
 def _length(provider: TextProvider, body: Any) -> int:

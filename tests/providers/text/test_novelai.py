@@ -1,4 +1,4 @@
-"""NovelAI against the fake; client-side stop strings."""
+"""NovelAI against the fake; client-side stop strings (token ids: test_novelai_tokens.py)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def test_body_and_parameters() -> None:
     assert params["use_string"] is True and params["order"] == [0, 1]
     assert params["prefix"] == "special_instruct" and params["max_length"] == 150
     body = generate_body("Hi", "llama-3-erato-v1", params)
-    assert body["input"] == "<|startoftext|>Hi"
+    assert body["input"] == "<|startoftext|><|reserved_special_token81|>Hi"  # as SillyTavern
+    assert generate_body("<|startoftext|>Hi", "llama-3-erato-v1", params)["input"].count("<|") == 1
     assert generate_body("Hi", "kayra-v1", params)["input"] == "Hi"
     assert parameters({"max_length": 300}, {})["max_length"] == 150  # NovelAI's cap
 
@@ -63,7 +64,7 @@ async def test_check_stream_and_whole() -> None:
         assert isinstance(sent, dict) and sent["model"] == "kayra-v1"
         assert sent["parameters"]["tail_free_sampling"] == 0.9
         assert sent["parameters"]["order"] == [0, 1]
-        assert "stop_sequences" not in sent["parameters"]
+        assert sent["parameters"]["stop_sequences"]  # token ids (test_novelai_tokens.py)
         events, error = await collect(provider, request(stream=False, max_tokens=2))
         assert error is None and text_of(events) == "Hello,"
         await provider.aclose()

@@ -108,7 +108,14 @@ TABLE: dict[str, tuple[dict[str, object], set[str]]] = {
         {"top_a", "tfs", "dry_multiplier", "xtc_threshold", "grammar", "banned_tokens"},
     ),
     "mancer": (
-        {"dynatemp_min": 0.5, "dynatemp_max": 1.5, "top_a": 0.1},
+        {
+            "dynatemp_mode": 1,
+            "dynatemp_min": 0.5,
+            "dynatemp_max": 1.5,
+            "dynatemp_exponent": 1.0,
+            "top_a": 0.1,
+            "repetition_penalty": 1.1,
+        },
         {"logit_bias", "grammar", "dry_multiplier"},
     ),
     "dreamgen": (
@@ -140,9 +147,13 @@ TABLE: dict[str, tuple[dict[str, object], set[str]]] = {
             "repetition_penalty_frequency": 0.2,
             "order": [1, 2, 0],
         },
-        {"logit_bias", "banned_tokens", "grammar", "seed", "dry_multiplier"},
+        {"grammar", "seed", "dry_multiplier", "smoothing_factor", "xtc_threshold"},
     ),
 }
+
+TOKENIZED = {"novelai": {"stop": "stop_sequences", "banned_tokens": "bad_words_ids"}}
+"""Fields a backend takes as token ids: supported, but encoded by the provider (with the
+model's tokenizer, see test_novelai_tokens.py), so the mapping never sends them raw."""
 
 
 def test_every_backend_is_in_the_table() -> None:
@@ -160,6 +171,14 @@ def test_mapping(backend: str) -> None:
     assert set(unsupported_set_fields(backend, EVERYTHING)) >= left_out
     for field in left_out:
         assert field not in params  # no field leaks through under its own name
+
+
+def test_tokenized_fields_are_supported_but_left_to_the_provider() -> None:
+    params = map_samplers("novelai", EVERYTHING)
+    supported = supported_samplers("novelai")
+    for field, wire_name in TOKENIZED["novelai"].items():
+        assert field in supported and field not in params and wire_name not in params
+    assert "logit_bias" in supported and not {"logit_bias", "logit_bias_exp"} & set(params)
 
 
 @pytest.mark.parametrize("backend", sorted(TABLE))
