@@ -176,3 +176,27 @@ async def test_reply_is_in_the_store_while_it_streams(engine: Engine, scripted: 
     assert last is not None and last.swipe.status == "complete"
     assert last.text == "first second third"
     assert len(engine.store.history(chat_id)) == 3
+
+
+async def test_library_edits_reach_the_next_turn_even_from_another_process(
+    engine: Engine, scripted: ScriptBook, data_dir: Path
+) -> None:
+    """The turn's library data is reused while unchanged, and re-read once anything
+    changed it, here through a second engine on the same data folder."""
+    chat_id = new_chat(engine)
+    character = engine.store.get_chat(chat_id).character_id
+    scripted.scripts.extend([Script(["a"]), Script(["b"]), Script(["c"])])
+    _ = [e async for e in engine.generate(chat_id, "send", "one")]
+    other = Engine.open(Settings(data_dir=data_dir))
+    try:
+        card = other.store.get_character(character).card
+        card.setdefault("data", card)["description"] = "SENTINEL description"
+        other.store.update_character(character, card)
+        _ = [e async for e in engine.generate(chat_id, "send", "two")]
+        prompt = " ".join(m.content for m in scripted.requests[-1].messages)
+        assert "SENTINEL description" in prompt
+        other.store.set_setting("generation", {"system_prompt": "SENTINEL prompt"})
+        _ = [e async for e in engine.generate(chat_id, "send", "three")]
+        assert "SENTINEL prompt" in scripted.requests[-1].messages[0].content
+    finally:
+        await other.aclose()

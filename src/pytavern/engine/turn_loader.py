@@ -10,7 +10,7 @@ stored text is unchanged, so a big lorebook is not parsed again on every turn.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
@@ -24,6 +24,7 @@ from pytavern.formats.presets import ContextTemplate, InstructTemplate
 from pytavern.formats.worldinfo import Lorebook, lorebook_from_character_book, lorebook_from_dict
 from pytavern.prompt.inputs import Persona
 from pytavern.prompt.worldinfo import WorldInfoSources
+from pytavern.providers import get_api_type
 from pytavern.providers.base import ConnectionConfig
 from pytavern.secrets import SecretStore
 from pytavern.store import ChatRecord, ConnectionRecord, MessageRecord, PersonaRecord, Store
@@ -97,42 +98,83 @@ class TurnData:
         return self.newest[-1] if self.newest else None
 
 
+@dataclass(frozen=True, slots=True)
+class TurnSetup:
+    """What a turn reads from the library: it changes only with the library revision."""
+
+    card: Card
+    preferences: GenerationPreferences
+    persona: Persona
+    record: ConnectionRecord
+    lorebooks: WorldInfoSources
+    """Global, character and persona books (the chat's own book is read every turn)."""
+    instruct: InstructTemplate | None
+    context: ContextTemplate | None
+
+
 def load_turn(
     store: Store, secrets: SecretStore, parsed: ParsedCache, request: TurnRequest
 ) -> TurnData:
     """Read a turn's data and, for ``send``, commit the user's message, in one transaction.
 
-    Nothing is written when the connection cannot be used or the mode has nothing to act on.
+    The library part (card, preferences, persona, connection, lorebooks, templates) is
+    reused from the last turn of the same character and connection while the library
+    revision is unchanged. Nothing is written when the connection cannot be used or the
+    mode has nothing to act on.
     """
     with store.queries() as queries:
-        chat = queries.chat(request.chat_id)
-        card, card_book = _card(parsed, queries.character(chat.character_id))
-        preferences = _preferences(parsed, queries.setting_json(SETTING_KEY))
-        record = queries.connection(request.connection)
-        config = connection_config(record, secrets)
-        persona_record = _persona_record(queries, preferences)
-        persona = _persona(persona_record)
+        chat, revision = queries.chat_and_revision(request.chat_id)
+        setup = _setup(queries, parsed, (chat.character_id, request.connection), revision)
+        config = connection_config(setup.record, secrets)
         appended = 0
         if request.mode == "send" and request.text:
-            queries.append_message(chat.id, role="user", name=persona.name, text=request.text)
+            name = setup.persona.name
+            queries.append_message(chat.id, role="user", name=name, text=request.text)
             appended = 1
         newest = queries.history(chat.id, limit=FIRST_PAGE)
         _check_mode(request.mode, newest)
-        books = _lorebooks(queries, parsed, (card, card_book), chat, persona_record, preferences)
-        instruct, context = _templates(queries, parsed, preferences)
+        chat_books = _stored_books(queries, parsed, chat.metadata.get("world_info"))
     return TurnData(
         request=request,
         chat=chat,
-        card=card,
-        preferences=preferences,
-        persona=persona,
-        record=record,
+        card=setup.card,
+        preferences=setup.preferences,
+        persona=setup.persona,
+        record=setup.record,
         config=config,
-        lorebooks=books,
-        instruct=instruct,
-        context=context,
+        lorebooks=replace(setup.lorebooks, chat_books=chat_books),
+        instruct=setup.instruct,
+        context=setup.context,
         newest=newest,
         message_count=chat.message_count + appended,
+    )
+
+
+def _setup(
+    queries: Queries, parsed: ParsedCache, key: tuple[int, str | None], revision: str | None
+) -> TurnSetup:
+    if revision is None:
+        return _read_setup(queries, parsed, *key)
+    return parsed.get(("setup", key), revision, lambda _r: _read_setup(queries, parsed, *key))
+
+
+def _read_setup(
+    queries: Queries, parsed: ParsedCache, character_id: int, connection: str | None
+) -> TurnSetup:
+    card, card_book = _card(parsed, queries.character(character_id))
+    preferences = _preferences(parsed, queries.setting_json(SETTING_KEY))
+    record = queries.connection(connection)
+    persona_record = _persona_record(queries, preferences)
+    text_backend = get_api_type(record.api).family == "text"
+    instruct, context = _templates(queries, parsed, preferences) if text_backend else (None, None)
+    return TurnSetup(
+        card=card,
+        preferences=preferences,
+        persona=_persona(persona_record),
+        record=record,
+        lorebooks=_lorebooks(queries, parsed, (card, card_book), persona_record, preferences),
+        instruct=instruct,
+        context=context,
     )
 
 
@@ -205,7 +247,6 @@ def _lorebooks(
     queries: Queries,
     parsed: ParsedCache,
     card: tuple[Card, Lorebook | None],
-    chat: ChatRecord,
     persona: PersonaRecord | None,
     preferences: GenerationPreferences,
 ) -> WorldInfoSources:
@@ -216,7 +257,6 @@ def _lorebooks(
             book for name in preferences.world_info for book in _stored_books(queries, parsed, name)
         ],
         character_books=character,
-        chat_books=_stored_books(queries, parsed, chat.metadata.get("world_info")),
         persona_books=_stored_books(queries, parsed, persona.lorebook if persona else None),
     )
 
@@ -226,8 +266,7 @@ def _templates(
     parsed: ParsedCache,
     preferences: GenerationPreferences,
 ) -> tuple[InstructTemplate | None, ContextTemplate | None]:
-    """The chosen templates when they are stored ones (read for every backend: which ones
-    format text is known only once the provider is made; both reads are cheap)."""
+    """The chosen templates when they are stored ones (only text backends use them)."""
     instruct = None
     if preferences.instruct_template:
         name = preferences.instruct_template

@@ -6,10 +6,11 @@ Adding a backend is one module plus one line in ``_REGISTRY``.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pytavern.errors import ConfigError
-from pytavern.providers.base import ConnectionConfig, Provider
+from pytavern.providers.base import ConnectionConfig, Family, Provider
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,20 @@ class ApiType:
     needs_url: bool = True
     key_env: str | None = None
     default_url: str | None = None
+
+    def provider_class(self) -> Callable[[ConnectionConfig], Provider]:
+        """The provider class (its module is imported on first use)."""
+        module_name, _, class_name = self.target.partition(":")
+        provider_class: Callable[[ConnectionConfig], Provider] = getattr(
+            importlib.import_module(module_name), class_name
+        )
+        return provider_class
+
+    @property
+    def family(self) -> Family:
+        """Whether the API takes chat messages, a text prompt, or is the built-in model."""
+        family: Family = self.provider_class().family  # type: ignore[attr-defined]
+        return family
 
 
 _REGISTRY: dict[str, ApiType] = {
@@ -141,8 +156,4 @@ def get_api_type(api: str) -> ApiType:
 
 def create_provider(config: ConnectionConfig) -> Provider:
     """Build the provider for ``config``."""
-    api_type = get_api_type(config.api)
-    module_name, _, class_name = api_type.target.partition(":")
-    provider_class = getattr(importlib.import_module(module_name), class_name)
-    provider: Provider = provider_class(config)
-    return provider
+    return get_api_type(config.api).provider_class()(config)

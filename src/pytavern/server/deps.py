@@ -6,6 +6,7 @@ two threads racing to create the same user's engine view.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,6 +15,24 @@ from pytavern.engine import Engine
 from pytavern.server.auth import Accounts
 from pytavern.server.generations import Generations
 from pytavern.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking, and the engine view that sees their data."""
+
+    engine: Engine
+    owner: int
+
+
+async def get_caller(request: Request) -> Caller:
+    """The engine and user id of this request in one step (one session check with
+    accounts on): the generation route's only dependency."""
+    accounts: Accounts | None = request.app.state.accounts
+    if accounts is None:
+        return Caller(request.app.state.engine, 0)
+    user = accounts.require(request)
+    return Caller(accounts.engine_for(user), user.id)
 
 
 async def get_engine(request: Request) -> Engine:
@@ -42,6 +61,7 @@ async def get_generations(request: Request) -> Generations:
     return generations
 
 
+CallerDep = Annotated[Caller, Depends(get_caller)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 StoreDep = Annotated[Store, Depends(get_store)]
 OwnerDep = Annotated[int, Depends(get_owner)]

@@ -27,6 +27,7 @@ from pytavern.store.records import (
     SwipeStatus,
     UserRecord,
 )
+from pytavern.store.revision import ensure_revision_row
 from pytavern.store.schema import MetaRow
 from pytavern.store.users import UsersMixin
 
@@ -54,7 +55,9 @@ class Store(ConnectionsMixin, CharactersMixin, ChatsMixin, LibraryMixin, UsersMi
         """Open (and migrate) the database at SQLAlchemy URL ``url``."""
         engine = make_engine(url)
         migrate(engine)
-        return cls(engine)
+        store = cls(engine)
+        ensure_revision_row(store._sessions)
+        return store
 
     @classmethod
     def open_sqlite(cls, path: Path) -> Store:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pytavern.errors import StoreError
+from pytavern.store.revision import watch_library_writes
 from pytavern.store.schema import Base
 
 RowT = TypeVar("RowT", bound=Base)
@@ -30,6 +31,7 @@ class StoreBase:
         self.engine = engine
         self.owner_id = owner_id
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        watch_library_writes(self._sessions)
 
     def for_owner(self, owner_id: int) -> Self:
         """The same store, seeing only the rows of ``owner_id``."""

@@ -28,12 +28,14 @@ from pytavern.store.records import (
     SwipeRecord,
     SwipeStatus,
 )
+from pytavern.store.revision import REVISION_KEY
 from pytavern.store.schema import (
     CharacterRow,
     ChatRow,
     ConnectionRow,
     LorebookRow,
     MessageRow,
+    MetaRow,
     PersonaRow,
     PresetRow,
     SettingRow,
@@ -56,6 +58,10 @@ _CHAT = select(
     .scalar_subquery()
     .label("message_count"),
 ).where(ChatRow.id == bindparam("id"), ChatRow.owner_id == _OWNER)
+
+_CHAT_WITH_REVISION = _CHAT.add_columns(
+    select(MetaRow.value).where(MetaRow.key == REVISION_KEY).scalar_subquery().label("revision")
+)
 
 _CHARACTER = select(
     CharacterRow.id,
@@ -194,20 +200,20 @@ class Queries:
 
     def chat(self, chat_id: int) -> ChatRecord:
         """The chat with this id (``NotFoundError`` if it is not this owner's)."""
-        row = self._first(_CHAT, id=chat_id)
+        return _chat_record(self._chat_row(_CHAT, chat_id))
+
+    def chat_and_revision(self, chat_id: int) -> tuple[ChatRecord, str | None]:
+        """The chat, and the library revision (see ``store.revision``) as of this read."""
+        row = self._chat_row(_CHAT_WITH_REVISION, chat_id)
+        return _chat_record(row), row.revision
+
+    def _chat_row(self, statement: Any, chat_id: int) -> Row[Any]:
+        row = self._first(statement, id=chat_id)
         if row is None:
             raise NotFoundError(
                 f"no chat with id {chat_id}", hint="List chats with `pytavern chats list`"
             )
-        return ChatRecord(
-            id=row.id,
-            character_id=row.character_id,
-            title=row.title,
-            metadata=loads(row.metadata_json),
-            message_count=int(row.message_count),
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        return row
 
     def character(self, character_id: int) -> StoredCard:
         """The character with this id, its card as JSON text."""
@@ -382,6 +388,18 @@ def _new_message_record(
         ),
         extra=loads(message["extra"]),
         created_at=message["created_at"],
+    )
+
+
+def _chat_record(row: Any) -> ChatRecord:
+    return ChatRecord(
+        id=row.id,
+        character_id=row.character_id,
+        title=row.title,
+        metadata=loads(row.metadata_json),
+        message_count=int(row.message_count),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
 
 

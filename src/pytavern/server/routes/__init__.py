@@ -17,13 +17,13 @@ from pytavern.server.routes import (
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
+    generate.router,  # first: the hot route is matched before the ~80 others are tried
     meta.router,
     auth.router,
     connections.router,
     characters.router,
     chats.router,
     messages.router,
-    generate.router,
     library.personas,
     library.lorebooks,
     library.presets,

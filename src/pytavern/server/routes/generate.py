@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 from pytavern.engine import GenerationMode
 from pytavern.errors import NotFoundError, PytavernError
 from pytavern.events import StreamEvent
-from pytavern.server.deps import EngineDep, GenerationsDep, OwnerDep
-from pytavern.server.generations import Generation
+from pytavern.server.deps import CallerDep, GenerationsDep, OwnerDep
+from pytavern.server.generations import Generation, Generations
 
 router = APIRouter(tags=["generation"])
 DISCONNECT_POLL = 0.25
@@ -39,25 +39,21 @@ class GenerateBody(BaseModel):
 
 @router.post("/chats/{chat_id}/generate", response_class=Generation, responses=_SSE_RESPONSE)
 async def generate(
-    chat_id: int,
-    body: GenerateBody,
-    engine: EngineDep,
-    generations: GenerationsDep,
-    owner: OwnerDep,
-    request: Request,
+    chat_id: int, body: GenerateBody, caller: CallerDep, request: Request
 ) -> Generation:
     """Run one turn and stream its events; the reply is saved however the stream ends.
 
     The turn runs up to its first event before the answer starts, so a request that cannot
     start (no such chat or connection, nothing to continue) is an HTTP error with a status.
     """
-    events = engine.generate(chat_id, body.mode, body.text, connection=body.connection)
+    events = caller.engine.generate(chat_id, body.mode, body.text, connection=body.connection)
     try:
         first = await _first_event(events, request)
     except BaseException:
         await events.aclose()  # type: ignore[attr-defined]
         raise
-    return generations.start(events, owner, first=first)
+    generations: Generations = request.app.state.generations
+    return generations.start(events, caller.owner, first=first)
 
 
 async def _first_event(events: AsyncIterator[StreamEvent], request: Request) -> StreamEvent | None:
