@@ -95,37 +95,54 @@ def evaluate_in_order(text: str, ctx: MacroContext, original: str | None = None)
 _MACRO = re.compile(r"{{([^{}]*)}}")
 
 
-def _simple_values(ctx: MacroContext) -> dict[str, str]:
-    """Lower-cased names of the macros that are plain values, with their values."""
-    group = ctx.group if ctx.group is not None else ctx.char
-    # Later entries win, as earlier substitutions do in the ordered chain.
-    values = {
-        "maxprompt": "" if ctx.max_prompt is None else str(ctx.max_prompt),
-        "lastmessage": ctx.last_message,
-        "lastmessageid": "" if ctx.last_message_id is None else str(ctx.last_message_id),
-        "lastusermessage": ctx.last_user_message,
-        "lastcharmessage": ctx.last_char_message,
-    }
-    values |= {name.lower(): value for name, value in ctx.extra.items()}
-    values |= {
-        "charprompt": ctx.char_prompt,
-        "charjailbreak": ctx.char_jailbreak,
-        "description": ctx.description,
-        "personality": ctx.personality,
-        "scenario": ctx.scenario,
-        "persona": ctx.persona,
-        "mesexamples": ctx.mes_examples,
-        "charversion": ctx.char_version,
-        "char_version": ctx.char_version,
-        "user": ctx.user,
-        "char": ctx.char,
-        "group": group,
-        "charifnotgroup": group,
-        "model": ctx.model,
-        "newline": "\n",
-        "noop": "",
-    }
-    return values
+def _group(ctx: MacroContext) -> str:
+    return ctx.group if ctx.group is not None else ctx.char
+
+
+def _optional(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+_BUILT_IN_VALUES: dict[str, Callable[[MacroContext], str]] = {
+    "charprompt": lambda c: c.char_prompt,
+    "charjailbreak": lambda c: c.char_jailbreak,
+    "description": lambda c: c.description,
+    "personality": lambda c: c.personality,
+    "scenario": lambda c: c.scenario,
+    "persona": lambda c: c.persona,
+    "mesexamples": lambda c: c.mes_examples,
+    "charversion": lambda c: c.char_version,
+    "char_version": lambda c: c.char_version,
+    "user": lambda c: c.user,
+    "char": lambda c: c.char,
+    "group": _group,
+    "charifnotgroup": _group,
+    "model": lambda c: c.model,
+    "newline": lambda _c: "\n",
+    "noop": lambda _c: "",
+}
+"""Macros that are plain values, by lower-cased name; they win over ``extra`` ones."""
+_CHAT_STATE_VALUES: dict[str, Callable[[MacroContext], str]] = {
+    "maxprompt": lambda c: _optional(c.max_prompt),
+    "lastmessage": lambda c: c.last_message,
+    "lastmessageid": lambda c: _optional(c.last_message_id),
+    "lastusermessage": lambda c: c.last_user_message,
+    "lastcharmessage": lambda c: c.last_char_message,
+}
+"""Plain-value macros that ``extra`` ones win over (the chain substitutes them later)."""
+
+
+def _simple_value(ctx: MacroContext, name: str) -> str | None:
+    """The value of the plain-value macro ``name`` (lower-cased), or ``None``."""
+    getter = _BUILT_IN_VALUES.get(name)
+    if getter is not None:
+        return getter(ctx)
+    if ctx.extra:
+        for key, value in ctx.extra.items():
+            if key.lower() == name:
+                return value
+    getter = _CHAT_STATE_VALUES.get(name)
+    return getter(ctx) if getter is not None else None
 
 
 def _substitute_simple(text: str, ctx: MacroContext) -> str | None:
@@ -136,12 +153,14 @@ def _substitute_simple(text: str, ctx: MacroContext) -> str | None:
     a macro itself (the chain would expand some of those), which sends the text down the
     full chain instead.
     """
-    names = {name.lower() for name in _MACRO.findall(text)}
-    values = _simple_values(ctx)
-    if not names <= values.keys():
-        return None
-    if any("{{" in values[name] for name in names):
-        return None
+    values: dict[str, str] = {}
+    for name in _MACRO.findall(text):
+        key = name.lower()
+        if key not in values:
+            value = _simple_value(ctx, key)
+            if value is None or "{{" in value:
+                return None
+            values[key] = value
     return _MACRO.sub(lambda m: values[m.group(1).lower()], text)
 
 

@@ -196,12 +196,8 @@ class ChatsMixin(QueriesMixin):
         self, message_id: int, swipe_index: int, *, text: str, status: SwipeStatus, **fields: Any
     ) -> MessageRecord:
         """Replace the text and outcome of one swipe (used by continue and edit)."""
-        with self.transaction() as session:
-            message = self._message_row(session, message_id)
-            swipe = self._swipe_row(session, message_id, swipe_index)
-            swipe.text, swipe.status = text, status
-            _apply_fields(swipe, fields)
-            return _message_record(message, swipe)
+        with self.queries() as queries:
+            return queries.update_swipe(message_id, swipe_index, text=text, status=status, **fields)
 
     def set_active_swipe(self, message_id: int, swipe_index: int) -> MessageRecord:
         """Show another swipe of a message."""

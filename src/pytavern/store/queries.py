@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import BindParameter, Connection, Row, and_, bindparam, func, insert, select, update
@@ -130,6 +131,7 @@ _HISTORY_COLUMNS = (
     MessageRow.swipe_count,
     MessageRow.extra,
     MessageRow.created_at,
+    SwipeRow.swipe_index,
     SwipeRow.text,
     SwipeRow.status,
     SwipeRow.reasoning,
@@ -153,6 +155,16 @@ _HISTORY = (
 _HISTORY_PAGE = _HISTORY.limit(bindparam("limit"))
 _HISTORY_PAGE_BEFORE = _HISTORY.where(MessageRow.position < bindparam("before")).limit(
     bindparam("limit")
+)
+_MESSAGE_WITH_SWIPE = (
+    select(*_HISTORY_COLUMNS)
+    .join(SwipeRow, SwipeRow.message_id == MessageRow.id)
+    .join(ChatRow, ChatRow.id == MessageRow.chat_id)
+    .where(
+        MessageRow.id == bindparam("message"),
+        SwipeRow.swipe_index == bindparam("swipe"),
+        ChatRow.owner_id == _OWNER,
+    )
 )
 _EVERY_MESSAGE = 2**62
 """The ``limit`` that reads a whole chat."""
@@ -295,6 +307,23 @@ class Queries:
             {"owner": self._owner, "chat": chat_id, "metadata": dumps(metadata), "now": utcnow()},
         )
 
+    def update_swipe(
+        self, message_id: int, swipe_index: int, *, text: str, status: SwipeStatus, **fields: Any
+    ) -> MessageRecord:
+        """Replace the text and outcome of one swipe."""
+        check_swipe_fields(fields)
+        row = self._first(_MESSAGE_WITH_SWIPE, message=message_id, swipe=swipe_index)
+        if row is None:
+            raise NotFoundError(f"message {message_id} has no swipe {swipe_index}")
+        values = {"text": text, "status": status}
+        values |= {k: dumps(v) if k == "usage" else v for k, v in fields.items()}
+        self._connection.execute(
+            update(SwipeRow)
+            .where(SwipeRow.message_id == message_id, SwipeRow.swipe_index == swipe_index)
+            .values(values)
+        )
+        return _message_from_row(SimpleNamespace(**{**row._mapping, **values}))
+
     def append_message(
         self,
         chat_id: int,
@@ -405,7 +434,7 @@ def _chat_record(row: Any) -> ChatRecord:
 
 def _message_from_row(row: Any) -> MessageRecord:
     swipe = SwipeRecord(
-        index=row.active_swipe,
+        index=row.swipe_index,
         text=row.text,
         status=row.status,
         reasoning=row.reasoning,
