@@ -237,7 +237,36 @@ def test_settings_world_info_and_prompt_view(page: Any, live: Live) -> None:
     expect(page.locator("[data-testid=fired-entry]")).to_contain_text("never goes out")
     assert "tokens" in page.inner_text("[data-testid=prompt-view]")
     shoot(page, "prompt-view")
+    page.keyboard.press("Escape")
+    choose_a_bundled_instruct_template(page, live)
     assert live.problems == []
+
+
+def choose_a_bundled_instruct_template(page: Any, live: Live) -> None:
+    """Pick the bundled Alpaca template in the settings panel; the next text prompt uses it."""
+    from tests.fakes import llamacpp
+    from tests.fakes.server import FaultPlan, serve
+
+    store, plan = live.app.state.engine.store, FaultPlan()
+    page.click("#nav-settings")
+    page.click("[data-tab=prompt]")
+    page.select_option("[data-testid=pick-instruct]", "Alpaca")
+    expect(page.locator("[data-testid=settings-saved]")).to_have_text("Saved")
+    assert store.get_setting("generation")["instruct_template"] == "Alpaca"
+    page.click("[data-testid=view-instruct]")
+    expect(page.locator("[data-testid=preset-view]")).to_contain_text("### Instruction:")
+    page.keyboard.press("Escape")
+    page.click("#nav-settings")
+    with serve(llamacpp.create_app(plan)) as upstream:
+        store.save_connection(name="llama", api="llamacpp", url=upstream)
+        store.set_default_connection("llama")
+        try:
+            send(page, "Is the cellar door locked?")
+            wait_idle(page)
+        finally:
+            store.set_default_connection("scripted")
+    [prompt] = [r["json"]["prompt"] for r in plan.requests if r["path"] == "/completion"]
+    assert "### Instruction:\nIs the cellar door locked?" in prompt
 
 
 def test_connect_to_an_openai_compatible_backend_through_the_panel(page: Any, live: Live) -> None:

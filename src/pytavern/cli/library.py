@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from pytavern.cli._common import data_dir_option, json_option, open_engine, print_json, run_async
 from pytavern.engine import transfer
 from pytavern.errors import FormatError
+from pytavern.store import Store
+
+Rows = list[dict[str, Any]]
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
@@ -28,6 +33,17 @@ def write_output(path: Path, data: bytes) -> None:
     """Write an exported file, creating its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+
+
+async def show_rows(as_json: bool, rows_of: Callable[[Store], Rows], line: str) -> None:
+    """Print what ``rows_of`` reads from the store: as JSON, or ``line.format(**row)`` each."""
+    async with open_engine() as engine:
+        rows = rows_of(engine.store)
+    if as_json:
+        print_json(rows)
+    else:
+        for row in rows:
+            click.echo(line.format(**row))
 
 
 IN_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -76,16 +92,15 @@ async def export_character(name: str, out: Path) -> None:
 @run_async
 async def list_characters(as_json: bool) -> None:
     """List the characters."""
-    async with open_engine() as engine:
-        rows = [
-            {"id": c.id, "name": c.name, "chats": len(engine.store.list_chats(c.id))}
-            for c in engine.store.list_characters()
-        ]
-    if as_json:
-        print_json(rows)
-    else:
-        for row in rows:
-            click.echo(f"{row['id']:>5}  {row['name']}  ({row['chats']} chats)")
+    await show_rows(as_json, character_rows, "{id:>5}  {name}  ({chats} chats)")
+
+
+def character_rows(store: Store) -> Rows:
+    """Each character with its number of chats."""
+    return [
+        {"id": c.id, "name": c.name, "chats": len(store.list_chats(c.id))}
+        for c in store.list_characters()
+    ]
 
 
 @click.group("chats")
@@ -132,24 +147,27 @@ async def export_chat(chat_id: int, out: Path) -> None:
 @run_async
 async def list_chats(character: str | None, as_json: bool) -> None:
     """List chats, newest first."""
-    async with open_engine() as engine:
-        owner = engine.store.find_character(character).id if character else None
-        names = {c.id: c.name for c in engine.store.list_characters()}
-        rows = [
-            {
-                "id": chat.id,
-                "character": names.get(chat.character_id, "?"),
-                "title": chat.title,
-                "messages": chat.message_count,
-                "updated_at": chat.updated_at.isoformat(),
-            }
-            for chat in engine.store.list_chats(owner)
-        ]
-    if as_json:
-        print_json(rows)
-    else:
-        for row in rows:
-            click.echo(f"{row['id']:>5}  {row['character']:<20} {row['messages']:>5} messages")
+    await show_rows(
+        as_json,
+        lambda store: chat_rows(store, character),
+        "{id:>5}  {character:<20} {messages:>5} messages",
+    )
+
+
+def chat_rows(store: Store, character: str | None) -> Rows:
+    """The chats (only ``character``'s when given), newest first."""
+    owner = store.find_character(character).id if character else None
+    names = {c.id: c.name for c in store.list_characters()}
+    return [
+        {
+            "id": chat.id,
+            "character": names.get(chat.character_id, "?"),
+            "title": chat.title,
+            "messages": chat.message_count,
+            "updated_at": chat.updated_at.isoformat(),
+        }
+        for chat in store.list_chats(owner)
+    ]
 
 
 @click.group("lorebooks")
@@ -169,7 +187,7 @@ async def import_lorebook(file: Path, name: str | None, as_json: bool) -> None:
     data = read_input(file)
     async with open_engine() as engine:
         record = transfer.import_lorebook(engine.store, data, file.name, name)
-    entries = len(record.data.get("entries") or {})
+    entries = entry_count(record.data)
     if as_json:
         print_json({"name": record.name, "entries": entries})
     else:
@@ -195,13 +213,14 @@ async def export_lorebook(name: str, out: Path) -> None:
 @run_async
 async def list_lorebooks(as_json: bool) -> None:
     """List the lorebooks."""
-    async with open_engine() as engine:
-        rows = [
-            {"name": b.name, "entries": len(b.data.get("entries") or {})}
-            for b in engine.store.list_lorebooks()
-        ]
-    if as_json:
-        print_json(rows)
-    else:
-        for row in rows:
-            click.echo(f"{row['name']}  ({row['entries']} entries)")
+    await show_rows(as_json, lorebook_rows, "{name}  ({entries} entries)")
+
+
+def lorebook_rows(store: Store) -> Rows:
+    """Each lorebook with its number of entries."""
+    return [{"name": b.name, "entries": entry_count(b.data)} for b in store.list_lorebooks()]
+
+
+def entry_count(data: dict[str, Any]) -> int:
+    """How many entries a World Info dictionary holds."""
+    return len(data.get("entries") or {})

@@ -204,6 +204,32 @@ _OLLAMA: dict[str, str] = {
     "stop": "stop",
 }
 
+LLAMA_CPP_PYTHON: dict[str, str] = {
+    **{
+        field: _LLAMACPP[field]
+        for field in (
+            "temperature",
+            "top_p",
+            "top_k",
+            "min_p",
+            "typical_p",
+            "tfs",
+            "repetition_penalty",
+            "frequency_penalty",
+            "presence_penalty",
+            "mirostat_tau",
+            "mirostat_eta",
+            "seed",
+            "stop",
+        )
+    },
+    "max_tokens": "max_tokens",
+    "mirostat_mode": "mirostat_mode",
+}
+"""llama-cpp-python's keyword arguments for the built-in model (``local_run.py``): the
+llama.cpp server's names but for the two it spells differently. Not a wire backend, so not
+in ``backends()``; its grammar is built by the provider, not mapped."""
+
 _NOVELAI: dict[str, str] = {
     "max_tokens": "max_length",
     "temperature": "temperature",

@@ -7,7 +7,7 @@ stream parsers; this class only holds what they all do the same way.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from typing import Any
 
 import httpx
@@ -19,7 +19,7 @@ from pytavern.errors import (
     StreamProtocolError,
     UpstreamServerError,
 )
-from pytavern.events import StreamEvent
+from pytavern.events import Finished, StreamEvent, TextDelta, UsageEvent
 from pytavern.providers._chatml import prompt_and_stops
 from pytavern.providers._http import (
     HttpBackend,
@@ -33,7 +33,11 @@ from pytavern.providers._http import (
 from pytavern.providers._samplers import map_samplers, supported_samplers
 from pytavern.providers._sse import ServerSentEvent, is_done_marker, iter_lines, iter_sse
 from pytavern.providers.base import ConnectionConfig, Family
-from pytavern.types import ConnectionStatus, GenerationRequest, ModelInfo
+from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest, ModelInfo, Usage
+
+FrameParser = Callable[[Any], tuple[str, FinishReason | None, Usage | None]]
+"""Reads one stream frame into its text, and its finish reason and usage when it is the last;
+raises ``ValueError`` for a frame that is not the backend's."""
 
 
 class TextProvider:
@@ -164,6 +168,39 @@ class TextProvider:
                 hint="What arrived was kept. The backend or a proxy in between garbled the "
                 "stream; try again, and check the backend's log",
             ) from None
+
+    def frame_events(
+        self, data: Any, parse: FrameParser, wire: str, model: str | None
+    ) -> list[StreamEvent]:
+        """The events of one frame read by ``parse``: its text, then usage and the finish
+        (for ``model``) on the last; a frame that is not ``wire``'s is a protocol error."""
+        try:
+            text, reason, usage = parse(data)
+        except ValueError as exc:
+            raise StreamProtocolError(
+                f"the stream is not {wire}'s ({exc})",
+                provider=self.name,
+                hint="What arrived was kept; check the URL and the API type",
+            ) from None
+        events: list[StreamEvent] = [TextDelta(text)] if text else []
+        if usage is not None:
+            events.append(UsageEvent(usage))
+        if reason is not None:
+            events.append(Finished(reason, model=model))
+        return events
+
+    async def until_finished(
+        self, frames: AsyncIterable[Any], events_of: Callable[[Any], list[StreamEvent]]
+    ) -> AsyncIterator[StreamEvent]:
+        """Yield each frame's events until one finishes the reply; a stream that ends
+        before that was interrupted."""
+        async for data in frames:
+            events = events_of(data)
+            for event in events:
+                yield event
+            if events and isinstance(events[-1], Finished):
+                return
+        raise self.interrupted()
 
     def interrupted(self) -> StreamInterruptedError:
         """The error for a stream that ended without the backend's end marker."""

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from pytavern.errors import ProviderError, StreamProtocolError, UpstreamServerError
-from pytavern.events import Finished, StreamEvent, TextDelta, UsageEvent
+from pytavern.events import StreamEvent
 from pytavern.providers._text import TextProvider, bearer
 from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest, ModelInfo, Usage
 
@@ -102,30 +102,13 @@ class LlamaCppProvider(TextProvider):
                 yield event
             return
         async with self.http.open("POST", "/completion", json_body=body) as response:
-            async for _event, data in self.sse_json(response):
-                events = self._frame_events(data)
-                for event in events:
-                    yield event
-                if events and isinstance(events[-1], Finished):
-                    return
-        raise self.interrupted()
+            frames = (data async for _event, data in self.sse_json(response))
+            async for event in self.until_finished(frames, self._frame_events):
+                yield event
 
     def _frame_events(self, data: Any) -> list[StreamEvent]:
         if isinstance(data, dict) and "error" in data:
             error = data["error"]
             code = error.get("code") if isinstance(error, dict) else None
             raise self.stream_error(data, code if isinstance(code, int) else None)
-        try:
-            text, reason, usage = parse_frame(data)
-        except ValueError as exc:
-            raise StreamProtocolError(
-                f"the stream is not llama.cpp's ({exc})",
-                provider=self.name,
-                hint="What arrived was kept; check the URL and the API type",
-            ) from None
-        events: list[StreamEvent] = [TextDelta(text)] if text else []
-        if usage is not None:
-            events.append(UsageEvent(usage))
-        if reason is not None:
-            events.append(Finished(reason, model=self.config.model))
-        return events
+        return self.frame_events(data, parse_frame, "llama.cpp", self.config.model)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pytavern.errors import ModelLoadError, PytavernError
 from pytavern.events import Finished, StatusEvent, StreamEvent, TextDelta, UsageEvent
+from pytavern.providers._samplers import LLAMA_CPP_PYTHON
 from pytavern.providers.base import ConnectionConfig, Family
 from pytavern.providers.local_model import (
     BUILTIN_MODEL_ID,
@@ -36,26 +37,8 @@ from pytavern.types import (
 
 WAITING_MESSAGE = "waiting for another generation to finish"
 
-_SAMPLERS = frozenset(
-    {
-        "max_tokens",
-        "temperature",
-        "top_p",
-        "top_k",
-        "min_p",
-        "typical_p",
-        "tfs",
-        "repetition_penalty",
-        "frequency_penalty",
-        "presence_penalty",
-        "mirostat_mode",
-        "mirostat_tau",
-        "mirostat_eta",
-        "seed",
-        "stop",
-        "grammar",
-    }
-)
+_SAMPLERS = frozenset(LLAMA_CPP_PYTHON) | {"grammar"}
+"""The fields the built-in model takes: the mapped ones, and a grammar it builds itself."""
 
 
 @dataclass(frozen=True, slots=True)

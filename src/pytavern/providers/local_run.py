@@ -12,27 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytavern.errors import BadRequestError, GenerationFailedError, ProviderError
+from pytavern.providers._samplers import LLAMA_CPP_PYTHON
 from pytavern.providers.local_model import LoadedModel
 from pytavern.types import FinishReason, GenerationRequest, SamplerSettings
-
-# SamplerSettings field -> llama-cpp-python keyword (grammar is handled apart).
-_SAMPLER_NAMES = {
-    "max_tokens": "max_tokens",
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "top_k": "top_k",
-    "min_p": "min_p",
-    "typical_p": "typical_p",
-    "tfs": "tfs_z",
-    "repetition_penalty": "repeat_penalty",
-    "frequency_penalty": "frequency_penalty",
-    "presence_penalty": "presence_penalty",
-    "mirostat_mode": "mirostat_mode",
-    "mirostat_tau": "mirostat_tau",
-    "mirostat_eta": "mirostat_eta",
-    "seed": "seed",
-    "stop": "stop",
-}
 
 GenerationResult = tuple[FinishReason, int, int]
 """Finish reason, prompt tokens, generated tokens."""
@@ -41,9 +23,9 @@ GenerationResult = tuple[FinishReason, int, int]
 def sampler_kwargs(settings: SamplerSettings, default_seed: int | None = None) -> dict[str, Any]:
     """Map the sampler fields that are set to llama-cpp-python's keyword arguments."""
     kwargs = {
-        _SAMPLER_NAMES[name]: value
+        LLAMA_CPP_PYTHON[name]: value
         for name, value in settings.set_fields().items()
-        if name in _SAMPLER_NAMES
+        if name in LLAMA_CPP_PYTHON
     }
     if "seed" not in kwargs and default_seed is not None:
         kwargs["seed"] = default_seed

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from pytavern.errors import ProviderError, StreamProtocolError, UpstreamNotFoundError
-from pytavern.events import Finished, StreamEvent, TextDelta, UsageEvent
+from pytavern.errors import ProviderError, UpstreamNotFoundError
+from pytavern.events import StreamEvent
 from pytavern.providers._text import TextProvider
 from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest, ModelInfo, Usage
 
@@ -117,28 +117,11 @@ class OllamaProvider(TextProvider):
             context_size=request.context_size,
         )
         async with self.http.open("POST", "/api/generate", json_body=body) as response:
-            async for data in self.ndjson(response):
-                events = self._line_events(data)
-                for event in events:
-                    yield event
-                if events and isinstance(events[-1], Finished):
-                    return
-        raise self.interrupted()
+            async for event in self.until_finished(self.ndjson(response), self._line_events):
+                yield event
 
     def _line_events(self, data: Any) -> list[StreamEvent]:
         if isinstance(data, dict) and "error" in data:
             raise self.stream_error(data["error"])
-        try:
-            text, reason, usage = parse_line(data)
-        except ValueError as exc:
-            raise StreamProtocolError(
-                f"the stream is not Ollama's ({exc})",
-                provider=self.name,
-                hint="What arrived was kept; check the URL and the API type",
-            ) from None
-        events: list[StreamEvent] = [TextDelta(text)] if text else []
-        if usage is not None:
-            events.append(UsageEvent(usage))
-        if reason is not None:
-            events.append(Finished(reason, model=data.get("model")))
-        return events
+        model = data.get("model") if isinstance(data, dict) else None
+        return self.frame_events(data, parse_line, "Ollama", model)

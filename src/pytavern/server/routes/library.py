@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 from pytavern.engine.preferences import load_preferences, save_preferences
 from pytavern.engine.transfer import export_lorebook, import_lorebook
 from pytavern.errors import FormatError, NotFoundError
+from pytavern.formats.presets import PresetKind, bundled_names, load_bundled
+from pytavern.server.auth import ForbiddenError
 from pytavern.server.deps import StoreDep
 from pytavern.server.routes.characters import (
     _IMAGE_BODY,
@@ -185,35 +187,91 @@ async def delete_lorebook(name: str, store: StoreDep) -> Response:
     return Response(status_code=204)
 
 
-def preset_public(record: PresetRecord) -> dict[str, Any]:
-    """A preset."""
-    return {"kind": record.kind, "name": record.name, "data": record.data}
+BUNDLED_KINDS: tuple[PresetKind, ...] = ("instruct", "context", "sysprompt")
+"""The kinds of preset pytavern ships templates of (``pytavern/data/<kind>/``)."""
+
+
+def preset_public(record: PresetRecord, *, shadows_bundled: bool = False) -> dict[str, Any]:
+    """A stored preset, marked when it shadows a bundled template of the same name."""
+    return {
+        "kind": record.kind,
+        "name": record.name,
+        "data": record.data,
+        "bundled": False,
+        "read_only": False,
+        "shadows_bundled": shadows_bundled,
+    }
+
+
+def bundled_public(kind: PresetKind, name: str) -> dict[str, Any]:
+    """A template shipped with pytavern (read-only)."""
+    data = load_bundled(kind, name).to_dict()
+    return {
+        "kind": kind,
+        "name": name,
+        "data": data,
+        "bundled": True,
+        "read_only": True,
+        "shadows_bundled": False,
+    }
+
+
+def _bundled_kind(kind: str) -> PresetKind | None:
+    return next((k for k in BUNDLED_KINDS if k == kind), None)
+
+
+def _is_bundled(kind: str, name: str) -> bool:
+    bundled = _bundled_kind(kind)
+    return bundled is not None and name in bundled_names(bundled)
 
 
 @presets.get("")
 async def list_presets(store: StoreDep, kind: str | None = None) -> list[dict[str, Any]]:
-    """Presets (instruct, context, sysprompt, sampler), optionally of one kind."""
-    return [preset_public(p) for p in store.list_presets(kind)]
+    """Presets (instruct, context, sysprompt, sampler), optionally of one kind: the stored
+    ones first, then the instruct, context and system-prompt templates bundled with pytavern
+    (``bundled`` and ``read_only`` true). A stored preset named like a bundled template
+    shadows it (``shadows_bundled`` true; the bundled one is then not listed), as it does
+    when a prompt is built."""
+    stored = store.list_presets(kind)
+    taken = {(p.kind, p.name) for p in stored}
+    listed = [preset_public(p, shadows_bundled=_is_bundled(p.kind, p.name)) for p in stored]
+    kinds = BUNDLED_KINDS if kind is None else [k for k in BUNDLED_KINDS if k == kind]
+    return listed + [
+        bundled_public(k, name)
+        for k in kinds
+        for name in bundled_names(k)
+        if (k, name) not in taken
+    ]
 
 
 @presets.get("/{kind}/{name}")
 async def get_preset(kind: str, name: str, store: StoreDep) -> dict[str, Any]:
-    """One preset."""
+    """One preset: the stored one of that name, else the bundled template of that name."""
     record = store.get_preset(kind, name)
-    if record is None:
-        raise NotFoundError(f"no {kind} preset named {name!r}")
-    return preset_public(record)
+    if record is not None:
+        return preset_public(record, shadows_bundled=_is_bundled(kind, name))
+    bundled = _bundled_kind(kind)
+    if bundled is not None and name in bundled_names(bundled):
+        return bundled_public(bundled, name)
+    raise NotFoundError(f"no {kind} preset named {name!r}")
 
 
 @presets.put("/{kind}/{name}")
 async def put_preset(kind: str, name: str, body: Payload, store: StoreDep) -> dict[str, Any]:
-    """Create or replace a preset."""
-    return preset_public(store.save_preset(kind, name, body.data))
+    """Create or replace a stored preset (one named like a bundled template shadows it)."""
+    record = store.save_preset(kind, name, body.data)
+    return preset_public(record, shadows_bundled=_is_bundled(kind, name))
 
 
 @presets.delete("/{kind}/{name}", status_code=204)
 async def delete_preset(kind: str, name: str, store: StoreDep) -> Response:
-    """Delete a preset."""
+    """Delete a stored preset (a bundled template it shadowed comes back); bundled templates
+    are read-only (403)."""
+    if store.get_preset(kind, name) is None and _is_bundled(kind, name):
+        raise ForbiddenError(
+            f"the {kind} template {name!r} is bundled with pytavern and cannot be deleted",
+            hint="Save a preset of the same name to use in its place",
+        )
     store.delete_preset(kind, name)
     return Response(status_code=204)
 

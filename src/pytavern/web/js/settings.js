@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { button, debounce, h, iconButton, replace, toast } from "./dom.js";
 import { state } from "./state.js";
+import { templatePickers } from "./templates.js";
 
 // name: [label, min, max, step]; list-valued samplers are edited as text.
 const SAMPLERS = {
@@ -128,16 +129,17 @@ function slider(key, value, onChange) {
 }
 
 async function promptTab() {
-  const presets = await api.get("/api/presets");
-  const pick = (kind, label, key, none, noneValue) => {
-    const select = h("select", { "aria-label": label },
-      h("option", { value: "" }, none),
-      presets.filter((p) => p.kind === kind).map((p) => h("option", { value: p.name, selected: settings[key] === p.name }, p.name)));
-    select.addEventListener("change", () => queue(key, select.value || noneValue));
-    return h("div.field", h("label", label), select);
-  };
-  const system = h("textarea", { rows: 5, placeholder: "Write {{char}}'s next reply in a fictional chat between {{char}} and {{user}}." }, settings.system_prompt || "");
-  system.addEventListener("input", () => queue("system_prompt", system.value.trim() ? system.value : null));
+  const system = h("textarea", { rows: 5, placeholder: "Write {{char}}'s next reply in a fictional chat between {{char}} and {{user}}.", "data-testid": "system-prompt" }, settings.system_prompt || "");
+  const setSystem = () => queue("system_prompt", system.value.trim() ? system.value : null);
+  system.addEventListener("input", setSystem);
+  const applySystem = (text) => { system.value = text; setSystem(); };
+  const templates = h("div.card-box");
+  const file = h("input", { type: "file", accept: ".json,application/json", hidden: true });
+  const drawTemplates = async () => replace(templates, h("h3", "Templates"),
+    await templatePickers(settings, queue, applySystem),
+    button("Import a preset (JSON)", () => file.click(), { cls: "small", iconName: "upload" }), file);
+  file.addEventListener("change", async () => { if (await importPreset(file)) await drawTemplates(); });
+  await drawTemplates();
   const an = settings.author_note || {};
   const note = h("textarea", { rows: 3, placeholder: "A reminder inserted near the end of the chat", "data-testid": "author-note" }, an.text || "");
   note.addEventListener("input", () => queue("author_note", { text: note.value }));
@@ -147,13 +149,8 @@ async function promptTab() {
   every.addEventListener("change", () => queue("author_note", { frequency: Number(every.value) }));
   const role = h("select", {}, ["system", "user", "assistant"].map((r) => h("option", { value: r, selected: (an.role || "system") === r }, r)));
   role.addEventListener("change", () => queue("author_note", { role: role.value }));
-  const file = h("input", { type: "file", accept: ".json,application/json", hidden: true });
-  file.addEventListener("change", () => importPreset(file));
   return h("div",
-    h("div.card-box", h("h3", "Templates"),
-      pick("instruct", "Instruct template", "instruct_template", "Auto (from the model name)", null),
-      pick("context", "Context template", "context_template", "Default", "Default"),
-      button("Import a preset (JSON)", () => file.click(), { cls: "small", iconName: "upload" }), file),
+    templates,
     h("div.card-box", h("h3", "System prompt"), system),
     h("div.card-box", h("h3", "Author's note"), note,
       h("div.grid-2", h("div.field", h("label", "Insertion depth"), depth), h("div.field", h("label", "Every N messages"), every)),
@@ -167,19 +164,23 @@ function presetKind(data) {
   return "sampler";
 }
 
+/** Import the chosen preset file; true when it was stored. */
 async function importPreset(file) {
   const f = file.files[0];
-  if (!f) return;
+  if (!f) return false;
+  let stored = false;
   try {
     const data = JSON.parse(await f.text());
     const kind = presetKind(data);
     const name = data.name || f.name.replace(/\.json$/i, "");
     await api.put(`/api/presets/${kind}/${encodeURIComponent(name)}`, { data });
     toast(`Imported the ${kind} preset ${name}`);
+    stored = true;
   } catch (err) {
     toast(`${f.name}: ${err.message}`, { hint: err.hint || "Pick a SillyTavern preset JSON file", bad: true });
   }
   file.value = "";
+  return stored;
 }
 
 async function personaTab() {
