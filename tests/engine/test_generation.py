@@ -33,15 +33,21 @@ async def test_new_chat_opens_with_the_greeting(engine: Engine) -> None:
     assert "{{user}}" not in history[0].text and "User" in history[0].text
 
 
-async def test_user_message_is_committed_before_generation(
+async def test_user_message_is_committed_before_the_reply_starts(
     engine: Engine, scripted: ScriptBook
 ) -> None:
+    """Saving the message overlaps the upstream's start, but it is committed before the
+    face gets the first event of the reply."""
     chat_id = new_chat(engine)
     seen: list[str] = []
-    scripted.scripts.append(
-        Script(["ok"], on_start=lambda: seen.extend(m.text for m in engine.store.history(chat_id)))
-    )
-    events = [event async for event in engine.generate(chat_id, "send", "Hello there")]
+    scripted.scripts.append(Script(["ok"]))
+    events = []
+    other = Engine.open(engine.settings)  # another connection sees only what is committed
+    async for event in engine.generate(chat_id, "send", "Hello there"):
+        if not events:
+            seen.extend(m.text for m in other.store.history(chat_id))
+        events.append(event)
+    await other.aclose()
     assert seen[-1] == "Hello there"
     assert isinstance(events[-1], Finished) and events[-1].reason == "stop"
     assert events[-1].extra["message_id"]

@@ -24,7 +24,7 @@ def revision(store: Store) -> str | None:
     if not chats:  # after adopt_unowned the chat belongs to someone else
         return store.get_meta("library_revision")
     with store.queries() as queries:
-        return queries.chat_and_revision(chats[0].id)[1]
+        return queries.chat_for_turn(chats[0].id).revision
 
 
 def _library_writes(store: Store, character: int, persona: int) -> dict[str, Callable[[], Any]]:

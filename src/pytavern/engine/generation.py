@@ -7,6 +7,7 @@ upstream error, lost client, crash) keeps what had arrived.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
@@ -14,13 +15,14 @@ from typing import Any
 
 from pytavern.engine.prompting import PromptJob, breakdown_dict, build, warm_tokenizer
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
-from pytavern.engine.turn_loader import GenerationMode, TurnData
+from pytavern.engine.turn_loader import GenerationMode, TurnData, save_user_message
 from pytavern.errors import PytavernError
 from pytavern.events import Accumulator, ErrorEvent, Finished, StreamEvent, TextDelta
 from pytavern.prompt.assemble import clean_reply
 from pytavern.prompt.inputs import BuiltPrompt, GenerationType, PromptInput
 from pytavern.providers.base import Provider
 from pytavern.store import MessageRecord, Store, SwipeStatus
+from pytavern.types import GenerationRequest
 
 GENERATION_TYPES: dict[GenerationMode, GenerationType] = {
     "send": "normal",
@@ -60,12 +62,18 @@ def _remember_prompt(store: Store, chat_id: int, built: BuiltPrompt) -> None:
 async def run_turn(
     store: Store, provider: Provider, turn: TurnData
 ) -> AsyncGenerator[StreamEvent, None]:
-    """Stream one turn, persisting its result however the stream ends."""
-    ensure_loaded = getattr(provider, "ensure_loaded", None)
-    if callable(ensure_loaded):
-        await ensure_loaded()
-    await warm_tokenizer(turn.record)
-    inp, built, request = prepare_prompt(store, turn, provider)
+    """Stream one turn, persisting its result however the stream ends.
+
+    The user's message is stored while the upstream starts on the request (the two
+    overlap; storing it no longer delays the reply), and always before the first event
+    is passed on: a face that shows any of the reply can rely on the message being saved.
+    """
+    try:
+        inp, built, request = await _prepare(store, provider, turn)
+    except BaseException:
+        await asyncio.to_thread(save_user_message, store, turn)  # kept, whatever failed
+        raise
+    stream = _after_first(await _start_saving(store, turn, provider.stream(request)))
     accumulator = Accumulator()
     mode, chat_id = turn.request.mode, turn.chat.id
     target = turn.last_message if mode in ("regenerate", "swipe", "continue") else None
@@ -73,7 +81,6 @@ async def run_turn(
     outcome = TurnOutcome()
     error: PytavernError | None = None
     finished: Finished | None = None
-    stream = provider.stream(request)
     started = time.monotonic()
     try:
         async for event in stream:
@@ -106,6 +113,52 @@ async def run_turn(
     reason = finished.reason if finished and error is None else "error"
     model = finished.model if finished else accumulator.model
     yield Finished(reason=reason, model=model, extra={"chat_id": chat_id, **outcome.persisted})
+
+
+async def _prepare(
+    store: Store, provider: Provider, turn: TurnData
+) -> tuple[PromptInput, BuiltPrompt, GenerationRequest]:
+    ensure_loaded = getattr(provider, "ensure_loaded", None)
+    if callable(ensure_loaded):
+        await ensure_loaded()
+    await warm_tokenizer(turn.record)
+    return prepare_prompt(store, turn, provider)
+
+
+_Started = tuple["asyncio.Future[StreamEvent | None]", AsyncIterator[StreamEvent]]
+
+
+async def _start_saving(
+    store: Store, turn: TurnData, stream: AsyncIterator[StreamEvent]
+) -> _Started:
+    """Start the stream, and store the user's message while the upstream works."""
+    first: asyncio.Future[StreamEvent | None] = asyncio.ensure_future(anext(stream, None))
+    try:
+        if turn.user_message is not None:
+            await asyncio.to_thread(save_user_message, store, turn)
+    except BaseException:
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+        await _close(stream)
+        raise
+    return first, stream
+
+
+async def _after_first(started: _Started) -> AsyncGenerator[StreamEvent, None]:
+    """The stream's events, its first one taken from the future that started it."""
+    first, stream = started
+    try:
+        event = await first
+        if event is None:
+            return
+        yield event
+        async for event in stream:
+            yield event
+    finally:
+        if not first.done():
+            first.cancel()
+            await asyncio.gather(first, return_exceptions=True)
+        await _close(stream)
 
 
 async def _close(stream: AsyncIterator[StreamEvent]) -> None:

@@ -27,9 +27,17 @@ from pytavern.prompt.worldinfo import WorldInfoSources
 from pytavern.providers import get_api_type
 from pytavern.providers.base import ConnectionConfig
 from pytavern.secrets import SecretStore
-from pytavern.store import ChatRecord, ConnectionRecord, MessageRecord, PersonaRecord, Store
+from pytavern.store import (
+    ChatRecord,
+    ConnectionRecord,
+    MessageRecord,
+    PersonaRecord,
+    Store,
+    SwipeRecord,
+)
 from pytavern.store._base import loads
 from pytavern.store.queries import Queries, StoredCard
+from pytavern.store.schema import utcnow
 
 GenerationMode = Literal["send", "regenerate", "swipe", "continue", "impersonate"]
 ParsedT = TypeVar("ParsedT")
@@ -89,8 +97,10 @@ class TurnData:
     context: ContextTemplate | None
     """The chosen context template when it is a stored one."""
     newest: list[MessageRecord]
-    """The newest messages, oldest first, including the user's message just sent."""
+    """The newest messages, oldest first, including the user's message being sent."""
     message_count: int
+    user_message: MessageRecord | None = None
+    """The user's message of a ``send``, not stored yet (``save_user_message`` stores it)."""
 
     @property
     def last_message(self) -> MessageRecord | None:
@@ -115,25 +125,25 @@ class TurnSetup:
 def load_turn(
     store: Store, secrets: SecretStore, parsed: ParsedCache, request: TurnRequest
 ) -> TurnData:
-    """Read a turn's data and, for ``send``, commit the user's message, in one transaction.
+    """Read a turn's data, in one transaction that writes nothing.
 
     The library part (card, preferences, persona, connection, lorebooks, templates) is
     reused from the last turn of the same character and connection while the library
-    revision is unchanged. Nothing is written when the connection cannot be used or the
-    mode has nothing to act on.
+    revision is unchanged. The user's message of a ``send`` is part of the prompt but not
+    stored yet: ``save_user_message`` stores it, before any of the reply is shown.
     """
     with store.queries() as queries:
-        chat, revision = queries.chat_and_revision(request.chat_id)
-        setup = _setup(queries, parsed, (chat.character_id, request.connection), revision)
+        read = queries.chat_for_turn(request.chat_id)
+        chat = read.chat
+        setup = _setup(queries, parsed, (chat.character_id, request.connection), read.revision)
         config = connection_config(setup.record, secrets)
-        appended = 0
-        if request.mode == "send" and request.text:
-            name = setup.persona.name
-            queries.append_message(chat.id, role="user", name=name, text=request.text)
-            appended = 1
         newest = queries.history(chat.id, limit=FIRST_PAGE)
         _check_mode(request.mode, newest)
         chat_books = _stored_books(queries, parsed, chat.metadata.get("world_info"))
+    user_message = None
+    if request.mode == "send" and request.text:
+        user_message = _unsaved_user_message(chat.id, read.next_position, setup, request.text)
+        newest.append(user_message)
     return TurnData(
         request=request,
         chat=chat,
@@ -146,8 +156,34 @@ def load_turn(
         instruct=setup.instruct,
         context=setup.context,
         newest=newest,
-        message_count=chat.message_count + appended,
+        message_count=chat.message_count + (user_message is not None),
+        user_message=user_message,
     )
+
+
+def _unsaved_user_message(
+    chat_id: int, position: int, setup: TurnSetup, text: str
+) -> MessageRecord:
+    now = utcnow()
+    return MessageRecord(
+        id=0,
+        chat_id=chat_id,
+        position=position,
+        role="user",
+        name=setup.persona.name,
+        active_swipe=0,
+        swipe_count=1,
+        swipe=SwipeRecord(index=0, text=text, status="complete", created_at=now),
+        created_at=now,
+    )
+
+
+def save_user_message(store: Store, turn: TurnData) -> MessageRecord | None:
+    """Store the user's message of a ``send`` turn (committed when this returns)."""
+    message = turn.user_message
+    if message is None:
+        return None
+    return store.append_message(turn.chat.id, role="user", name=message.name, text=message.text)
 
 
 def _setup(

@@ -60,8 +60,9 @@ _CHAT = select(
     .label("message_count"),
 ).where(ChatRow.id == bindparam("id"), ChatRow.owner_id == _OWNER)
 
-_CHAT_WITH_REVISION = _CHAT.add_columns(
-    select(MetaRow.value).where(MetaRow.key == REVISION_KEY).scalar_subquery().label("revision")
+_CHAT_FOR_TURN = _CHAT.add_columns(
+    ChatRow.next_position,
+    select(MetaRow.value).where(MetaRow.key == REVISION_KEY).scalar_subquery().label("revision"),
 )
 
 _CHARACTER = select(
@@ -200,6 +201,16 @@ class StoredCard:
     updated_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class TurnChat:
+    """A chat as a turn reads it."""
+
+    chat: ChatRecord
+    next_position: int
+    revision: str | None
+    """The library revision when it was read (``None`` on a database that has none)."""
+
+
 class Queries:
     """Fast reads and appends for one owner, on one connection inside one transaction."""
 
@@ -214,10 +225,11 @@ class Queries:
         """The chat with this id (``NotFoundError`` if it is not this owner's)."""
         return _chat_record(self._chat_row(_CHAT, chat_id))
 
-    def chat_and_revision(self, chat_id: int) -> tuple[ChatRecord, str | None]:
-        """The chat, and the library revision (see ``store.revision``) as of this read."""
-        row = self._chat_row(_CHAT_WITH_REVISION, chat_id)
-        return _chat_record(row), row.revision
+    def chat_for_turn(self, chat_id: int) -> TurnChat:
+        """The chat, where its next message goes, and the library revision (see
+        ``store.revision``), in one read."""
+        row = self._chat_row(_CHAT_FOR_TURN, chat_id)
+        return TurnChat(_chat_record(row), int(row.next_position), row.revision)
 
     def _chat_row(self, statement: Any, chat_id: int) -> Row[Any]:
         row = self._first(statement, id=chat_id)
