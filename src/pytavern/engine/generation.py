@@ -12,13 +12,21 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytavern.engine.prompting import PromptJob, breakdown_dict, build, warm_tokenizer
+from pytavern.engine.prompting import (
+    Prepared,
+    PromptJob,
+    breakdown_dict,
+    build,
+    count_and_rebuild,
+    warm_tokenizer,
+)
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
+from pytavern.engine.token_ratio import learn_ratio
 from pytavern.engine.turn_loader import GenerationMode, TurnData
 from pytavern.errors import PytavernError
 from pytavern.events import Accumulator, ErrorEvent, Finished, StreamEvent, TextDelta
 from pytavern.prompt.assemble import clean_reply
-from pytavern.prompt.inputs import BuiltPrompt, GenerationType, PromptInput
+from pytavern.prompt.inputs import GenerationType
 from pytavern.providers.base import Provider
 from pytavern.store import MessageRecord, Store, SwipeStatus
 
@@ -38,23 +46,40 @@ class TurnOutcome:
     persisted: dict[str, Any] = field(default_factory=dict)
 
 
-def prepare_prompt(
-    store: Store, turn: TurnData, provider: Provider
-) -> tuple[PromptInput, BuiltPrompt, Any]:
-    """Build the prompt and request for a loaded turn."""
+def prepare_prompt(store: Store, turn: TurnData, provider: Provider) -> Prepared:
+    """Build the prompt and request for a loaded turn with the counts at hand (no I/O but
+    the store); ``complete_counts`` then makes a backend's estimated counts exact."""
     job = PromptJob(
         turn=turn, generation_type=GENERATION_TYPES[turn.request.mode], provider=provider
     )
     return build(store, job)
 
 
+async def complete_counts(store: Store, prepared: Prepared) -> Prepared:
+    """Rebuild with the backend's exact counts of what ``prepare_prompt`` estimated; the
+    usual turn (history already counted, or an in-process tokenizer) returns at once."""
+    if not prepared.counting.wants_counts():
+        return prepared
+    return await count_and_rebuild(store, prepared)
+
+
 def _final_status(reason: str, error: PytavernError | None) -> SwipeStatus:
     return "incomplete" if error is not None or reason == "cancelled" else "complete"
 
 
-def _remember_prompt(store: Store, chat_id: int, built: BuiltPrompt) -> None:
-    changes = {"timedWorldInfo": built.timed_state.to_dict(), "last_prompt": breakdown_dict(built)}
+def _remember_prompt(store: Store, chat_id: int, prepared: Prepared) -> None:
+    built = prepared.built
+    changes = {
+        "timedWorldInfo": built.timed_state.to_dict(),
+        "last_prompt": breakdown_dict(built, prepared.counting),
+    }
     store.merge_chat_metadata(chat_id, changes)
+
+
+def _learn(store: Store, turn: TurnData, prepared: Prepared, accumulator: Accumulator) -> None:
+    """Teach the connection's estimate what the backend said the prompt took."""
+    if prepared.counting.estimated_only():
+        learn_ratio(store, turn.record, prepared.built, accumulator.usage.input_tokens)
 
 
 async def run_turn(
@@ -65,7 +90,10 @@ async def run_turn(
     if callable(ensure_loaded):
         await ensure_loaded()
     await warm_tokenizer(turn.record)
-    inp, built, request = prepare_prompt(store, turn, provider)
+    prepared = prepare_prompt(store, turn, provider)
+    if prepared.counting.wants_counts():
+        prepared = await complete_counts(store, prepared)
+    inp, built, request = prepared.inp, prepared.built, prepared.request
     accumulator = Accumulator()
     mode, chat_id = turn.request.mode, turn.chat.id
     target = turn.last_message if mode in ("regenerate", "swipe", "continue") else None
@@ -98,7 +126,8 @@ async def run_turn(
             outcome={"finish_reason": reason, "error": str(error) if error else None},
         )
         outcome.persisted = _persisted_info(saved, started) | {"reply": final_text}
-        _remember_prompt(store, chat_id, built)
+        _remember_prompt(store, chat_id, prepared)
+        _learn(store, turn, prepared, accumulator)
     if error is not None:
         yield ErrorEvent(
             message=error.message, kind=error.kind, hint=error.hint, retryable=error.retryable
