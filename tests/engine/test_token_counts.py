@@ -4,6 +4,7 @@ fakes (whose tokenizers count one token a word, far from the 3.35 chars/token es
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -266,3 +267,27 @@ async def test_the_estimate_learns_from_reported_usage(
         provider = await reopened.providers.get(record)
         assert prompting.pick_counting(record, provider).chars_per_token == second
         await reopened.aclose()
+
+
+async def test_a_long_first_turn_goes_on_counting_next_turn(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(token_counts, "COUNT_TIMEOUT", 0.5)
+    caplog.set_level(logging.WARNING, logger="pytavern.engine.token_counts")
+    with rig(data_dir, monkeypatch, "llamacpp", stall_seconds=0.15) as r:
+        for index in range(60):
+            role = "user" if index % 2 else "assistant"
+            text = f"old message number {index} about the tides"
+            r.engine.store.append_message(r.chat_id, role=role, name="", text=text)
+        r.plan.tokenize_fault = "stall"  # every count takes 0.15 s: 8 at a time, 0.5 s a turn
+        assert _reply(await r.turn("send", "what happened then"))
+        asked = [len(r.counted())]
+        assert 0 < asked[0] < 60 and "estimated" in r.last_prompt()["tokenizer"]
+        while r.last_prompt()["tokenizer"] != "backend" and len(asked) < 12:
+            assert _reply(await r.turn("swipe"))
+            asked.append(len(r.counted()))
+        assert r.last_prompt()["tokenizer"] == "backend"
+        assert r.last_prompt()["total_tokens"] == r.total_with(Words())
+        assert all(b > a for a, b in itertools.pairwise(asked))  # asked every turn
+        assert not caplog.records  # progress, not a failure
+        await r.engine.aclose()

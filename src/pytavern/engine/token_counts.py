@@ -55,7 +55,9 @@ class RemoteCounts:
     async def fill(self, provider: Provider, texts: Sequence[str], timeout: float) -> bool:
         """Count ``texts`` through ``provider`` into the cache; True when all were counted.
 
-        Counts that arrived before a failure or the timeout are kept for the next turn.
+        Counts that arrived before a failure or the timeout are kept for the next turn; a
+        timeout after some counts arrived (a long chat's first turn) is no failure, so the
+        next turn goes on counting.
         """
         counts: dict[str, int | None] = {}
         try:
@@ -63,7 +65,8 @@ class RemoteCounts:
                 await _count_all(provider, texts, counts)
         except TimeoutError:
             self._keep(counts)
-            self._failed(provider, f"it did not answer within {timeout:.1f} s")
+            if not any(value is not None for value in counts.values()):
+                self._failed(provider, f"it did not answer within {timeout:.1f} s")
             return False
         except PytavernError as error:
             self._keep(counts)
