@@ -21,6 +21,8 @@ from pytavern.events import Finished, StreamEvent, TextDelta
 from pytavern.prompt.assemble import assemble
 from pytavern.prompt.inputs import PromptInput
 from pytavern.prompt.tokens import CharRatioTokenizer
+from pytavern.providers import create_provider
+from pytavern.providers.base import ConnectionConfig
 from pytavern.settings import Settings
 from tests.fakes import anthropic_fake, gemini_fake, kobold, llamacpp, ollama, openai_text
 from tests.fakes.server import FaultPlan, serve
@@ -291,3 +293,14 @@ async def test_a_long_first_turn_goes_on_counting_next_turn(
         assert all(b > a for a, b in itertools.pairwise(asked))  # asked every turn
         assert not caplog.records  # progress, not a failure
         await r.engine.aclose()
+
+
+async def test_a_backend_without_the_endpoint_is_not_asked_again() -> None:
+    plan = FaultPlan()
+    with serve(kobold.create_app(plan, united=True)) as url:  # KoboldAI United: no /api/extra
+        provider = create_provider(ConnectionConfig(name="k", api="kobold", url=url))
+        counts = token_counts.RemoteCounts()
+        assert counts.ready()
+        assert not await counts.fill(provider, ["one two", "three"], 1.0)
+        assert not counts.supported and not counts.ready() and len(counts.cache) == 0
+        await provider.aclose()

@@ -8,7 +8,8 @@ a bounded cache of exact counts. A build counts from it and estimates the rest, 
 again with exact counts. History repeats from turn to turn, so after the first turn only
 new messages are asked for.
 
-A backend that answers ``None`` cannot count: it is not asked again. A failure or a timeout
+A backend that answers ``None`` (or 404: no such endpoint) cannot count: it is not asked
+again. A failure or a timeout
 keeps the estimates, is logged once, and the backend is not asked again for a while.
 """
 
@@ -20,7 +21,7 @@ import time
 import weakref
 from collections.abc import Sequence
 
-from pytavern.errors import PytavernError
+from pytavern.errors import PytavernError, UpstreamNotFoundError
 from pytavern.prompt.tokens import CountCache
 from pytavern.providers.base import Provider
 
@@ -68,13 +69,15 @@ class RemoteCounts:
             if not any(value is not None for value in counts.values()):
                 self._failed(provider, f"it did not answer within {timeout:.1f} s")
             return False
+        except UpstreamNotFoundError:
+            self._cannot_count(provider)  # no such endpoint (KoboldAI United), or model
+            return False
         except PytavernError as error:
             self._keep(counts)
             self._failed(provider, error.message)
             return False
         if any(value is None for value in counts.values()):
-            self.supported = False
-            log.info("%s cannot count tokens; its prompts are estimated", provider.name)
+            self._cannot_count(provider)
             return False
         self._keep(counts)
         self.failing = False
@@ -84,6 +87,10 @@ class RemoteCounts:
         for text, value in counts.items():
             if value is not None:
                 self.cache.put(text, value)
+
+    def _cannot_count(self, provider: Provider) -> None:
+        self.supported = False
+        log.info("%s cannot count tokens; its prompts are estimated", provider.name)
 
     def _failed(self, provider: Provider, why: str) -> None:
         self.retry_at = time.monotonic() + RETRY_AFTER_FAILURE
