@@ -48,19 +48,12 @@ class TurnOutcome:
 
 def prepare_prompt(store: Store, turn: TurnData, provider: Provider) -> Prepared:
     """Build the prompt and request for a loaded turn with the counts at hand (no I/O but
-    the store); ``complete_counts`` then makes a backend's estimated counts exact."""
+    the store); when it estimated texts the backend can count, ``count_and_rebuild`` makes
+    them exact (the usual turn has nothing to ask: history was counted on earlier turns)."""
     job = PromptJob(
         turn=turn, generation_type=GENERATION_TYPES[turn.request.mode], provider=provider
     )
     return build(store, job)
-
-
-async def complete_counts(store: Store, prepared: Prepared) -> Prepared:
-    """Rebuild with the backend's exact counts of what ``prepare_prompt`` estimated; the
-    usual turn (history already counted, or an in-process tokenizer) returns at once."""
-    if not prepared.counting.wants_counts():
-        return prepared
-    return await count_and_rebuild(store, prepared)
 
 
 def _final_status(reason: str, error: PytavernError | None) -> SwipeStatus:
@@ -91,8 +84,8 @@ async def run_turn(
         await ensure_loaded()
     await warm_tokenizer(turn.record)
     prepared = prepare_prompt(store, turn, provider)
-    if prepared.counting.wants_counts():
-        prepared = await complete_counts(store, prepared)
+    if prepared.counting.wants_counts():  # decided without I/O: no await when not needed
+        prepared = await count_and_rebuild(store, prepared)
     inp, built, request = prepared.inp, prepared.built, prepared.request
     accumulator = Accumulator()
     mode, chat_id = turn.request.mode, turn.chat.id

@@ -18,12 +18,12 @@ import re
 import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 from pytavern.engine import token_counts
 from pytavern.engine.history import StoredHistory
 from pytavern.engine.preferences import DEFAULT_MAX_TOKENS, sampling_for
-from pytavern.engine.token_counts import RemoteCounts, remote_counts
+from pytavern.engine.token_counts import Counting, remote_counts
 from pytavern.engine.token_ratio import stored_ratio
 from pytavern.engine.turn_loader import TurnData
 from pytavern.formats.presets import ContextTemplate, InstructTemplate, bundled_names, load_bundled
@@ -123,58 +123,6 @@ async def warm_tokenizer(record: ConnectionRecord) -> None:
 
 _warm_models: set[str] = set()
 """Models whose tokenizer ``warm_tokenizer`` has loaded (no thread hop once loaded)."""
-
-TokenizerKind = Literal["local model", "openai-bpe", "backend", "estimate"]
-
-
-@dataclass(frozen=True, slots=True)
-class Counting:
-    """The tokenizer of one build: what it is, the estimate's ratio, the backend's cache."""
-
-    tokenizer: Tokenizer
-    kind: TokenizerKind
-    chars_per_token: float | None = None
-    """The ratio estimates use (``estimate`` and ``backend`` kinds)."""
-    remote: RemoteCounts | None = None
-    """The backend's cached counts (``backend`` kind)."""
-
-    def missed(self) -> list[str]:
-        """The texts this build estimated that the backend could count."""
-        tokenizer = self.tokenizer
-        return list(tokenizer.missed) if isinstance(tokenizer, RecordingTokenizer) else []
-
-    def wants_counts(self) -> bool:
-        """Whether to ask the backend for counts and build again (no I/O to decide)."""
-        return self.remote is not None and self.remote.ready() and bool(self.missed())
-
-    def fresh(self) -> Counting:
-        """The same counting with a new record of misses (for the next build)."""
-        tokenizer = self.tokenizer
-        if isinstance(tokenizer, RecordingTokenizer):
-            tokenizer = RecordingTokenizer(tokenizer.cache, tokenizer.fallback)
-        return replace(self, tokenizer=tokenizer)
-
-    def estimated_only(self) -> bool:
-        """True when every count of the build was an estimate (so usage can teach it)."""
-        tokenizer = self.tokenizer
-        if isinstance(tokenizer, RecordingTokenizer):
-            return tokenizer.exact == 0 and tokenizer.estimated > 0
-        return self.kind == "estimate"
-
-    def describe(self) -> dict[str, Any]:
-        """``tokenizer`` (what counted) and, when estimates were used, ``chars_per_token``."""
-        tokenizer = self.tokenizer
-        ratio = self.chars_per_token or 0.0
-        if self.kind in ("local model", "openai-bpe"):
-            return {"tokenizer": self.kind}
-        cannot_count = self.remote is not None and not self.remote.supported
-        if isinstance(tokenizer, RecordingTokenizer) and not cannot_count:
-            if not tokenizer.estimated:
-                return {"tokenizer": "backend"}
-            total = tokenizer.exact + tokenizer.estimated
-            label = f"backend ({tokenizer.estimated} of {total} counts estimated"
-            return {"tokenizer": f"{label} at {ratio:.2f} chars/token)", "chars_per_token": ratio}
-        return {"tokenizer": f"estimate {ratio:.2f} chars/token", "chars_per_token": ratio}
 
 
 def pick_counting(record: ConnectionRecord, provider: Provider) -> Counting:

@@ -9,7 +9,8 @@ again with exact counts. History repeats from turn to turn, so after the first t
 new messages are asked for.
 
 A backend that answers ``None`` (or 404: no such endpoint) cannot count: it is not asked
-again. A failure or a timeout
+again. ``Counting`` says which tokenizer a build used, for the prompt view and for learning
+the estimate (``token_ratio``). A failure or a timeout
 keeps the estimates, is logged once, and the backend is not asked again for a while.
 """
 
@@ -20,9 +21,11 @@ import logging
 import time
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 from pytavern.errors import PytavernError, UpstreamNotFoundError
-from pytavern.prompt.tokens import CountCache
+from pytavern.prompt.tokens import CountCache, RecordingTokenizer, Tokenizer
 from pytavern.providers.base import Provider
 
 log = logging.getLogger(__name__)
@@ -141,3 +144,56 @@ def remote_counts(provider: Provider) -> RemoteCounts:
     if counts is None:
         counts = _BY_PROVIDER[provider] = RemoteCounts()
     return counts
+
+
+TokenizerKind = Literal["local model", "openai-bpe", "backend", "estimate"]
+
+
+@dataclass(frozen=True, slots=True)
+class Counting:
+    """The tokenizer of one build: what it is, the estimate's ratio, the backend's cache."""
+
+    tokenizer: Tokenizer
+    kind: TokenizerKind
+    chars_per_token: float | None = None
+    """The ratio estimates use (``estimate`` and ``backend`` kinds)."""
+    remote: RemoteCounts | None = None
+    """The backend's cached counts (``backend`` kind)."""
+
+    def missed(self) -> list[str]:
+        """The texts this build estimated that the backend could count."""
+        tokenizer = self.tokenizer
+        return list(tokenizer.missed) if isinstance(tokenizer, RecordingTokenizer) else []
+
+    def wants_counts(self) -> bool:
+        """Whether to ask the backend for counts and build again (no I/O to decide)."""
+        return self.remote is not None and self.remote.ready() and bool(self.missed())
+
+    def fresh(self) -> Counting:
+        """The same counting with a new record of misses (for the next build)."""
+        tokenizer = self.tokenizer
+        if isinstance(tokenizer, RecordingTokenizer):
+            tokenizer = RecordingTokenizer(tokenizer.cache, tokenizer.fallback)
+        return replace(self, tokenizer=tokenizer)
+
+    def estimated_only(self) -> bool:
+        """True when every count of the build was an estimate (so usage can teach it)."""
+        tokenizer = self.tokenizer
+        if isinstance(tokenizer, RecordingTokenizer):
+            return tokenizer.exact == 0 and tokenizer.estimated > 0
+        return self.kind == "estimate"
+
+    def describe(self) -> dict[str, Any]:
+        """``tokenizer`` (what counted) and, when estimates were used, ``chars_per_token``."""
+        tokenizer = self.tokenizer
+        ratio = self.chars_per_token or 0.0
+        if self.kind in ("local model", "openai-bpe"):
+            return {"tokenizer": self.kind}
+        cannot_count = self.remote is not None and not self.remote.supported
+        if isinstance(tokenizer, RecordingTokenizer) and not cannot_count:
+            if not tokenizer.estimated:
+                return {"tokenizer": "backend"}
+            total = tokenizer.exact + tokenizer.estimated
+            label = f"backend ({tokenizer.estimated} of {total} counts estimated"
+            return {"tokenizer": f"{label} at {ratio:.2f} chars/token)", "chars_per_token": ratio}
+        return {"tokenizer": f"estimate {ratio:.2f} chars/token", "chars_per_token": ratio}
