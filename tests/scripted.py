@@ -74,6 +74,9 @@ class ScriptedProvider:
         finally:
             BOOK.closed += 1
 
+    async def count_tokens(self, text: str) -> int | None:
+        return None
+
     async def aclose(self) -> None:
         return None
 

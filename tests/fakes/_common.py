@@ -47,6 +47,14 @@ def status_fault(fault: str | None, error_body: ErrorBody) -> Response | None:
     return None
 
 
+async def tokenize_fault(plan: FaultPlan, error_body: ErrorBody) -> Response | None:
+    """Apply ``plan.tokenize_fault`` to a tokenize request: an error answer, or a stall."""
+    if plan.tokenize_fault == "stall":
+        await plan.stall()
+        return None
+    return status_fault(plan.tokenize_fault, error_body)
+
+
 async def faulty_stream(
     frames: Iterable[bytes],
     fault: str | None,

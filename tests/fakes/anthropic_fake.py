@@ -1,4 +1,5 @@
-"""A fake Anthropic Messages API (``POST /v1/messages``, ``GET /v1/models``).
+"""A fake Anthropic Messages API (``POST /v1/messages``, ``POST /v1/messages/count_tokens``,
+``GET /v1/models``).
 
 Validates like the real API: ``x-api-key`` (or ``Authorization: Bearer``, which newer
 SDKs send), ``anthropic-version``, a known model, the
@@ -7,6 +8,9 @@ required ``max_tokens``, messages that start with a user turn and alternate role
 ``{"type": "error", "error": {"type", "message"}}``; streams follow the real event order
 (``message_start``, ``content_block_start``, ``ping``, ``content_block_delta``...,
 ``content_block_stop``, ``message_delta``, ``message_stop``); overloaded is HTTP 529.
+Its tokenizer is one token a word, plus ``OVERHEAD`` tokens for the body's framing, in
+``count_tokens`` (which takes no ``max_tokens`` or other generation-only fields, and
+refuses whitespace-only text) and in the reported usage alike.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ from tests.fakes.server import FaultPlan
 
 DEFAULT_KEY = "sk-ant-fake-0123456789abcdef"
 MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5")
+OVERHEAD = 7
+"""Tokens the fake counts for a body's framing, on top of one a word."""
+COUNT_FIELDS = frozenset(
+    {"model", "messages", "system", "tools", "tool_choice", "thinking", "mcp_servers"}
+    | {"cache_control", "output_config", "context_management", "speed"}
+)
+"""The fields ``/v1/messages/count_tokens`` takes (no ``max_tokens``, no samplers)."""
 KINDS = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -69,6 +80,33 @@ def _validate_messages(messages: Any) -> str | None:
     return None
 
 
+def _text_of(content: Any) -> str:
+    if isinstance(content, list):
+        return " ".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+    return str(content)
+
+
+def _prompt_tokens(body: dict[str, Any]) -> int:
+    words = sum(len(_text_of(m["content"]).split()) for m in body["messages"])
+    return OVERHEAD + words + len(_text_of(body.get("system", "")).split())
+
+
+def _validate_count(body: Any) -> JSONResponse | None:
+    if not isinstance(body, dict):
+        return _fail(400, "invalid JSON body")
+    extra = sorted(set(body) - COUNT_FIELDS)
+    if extra:
+        return _fail(400, f"{extra[0]}: Extra inputs are not permitted")
+    problem = _validate_messages(body.get("messages"))
+    if problem:
+        return _fail(400, problem)
+    if any(not _text_of(m["content"]).strip() for m in body["messages"]):
+        return _fail(400, "messages: text content blocks must contain non-whitespace text")
+    if body.get("model") not in MODELS:
+        return _fail(404, f"model: {body.get('model')}")
+    return None
+
+
 def _validate(body: Any) -> JSONResponse | None:
     if not isinstance(body, dict):
         return _fail(400, "invalid JSON body")
@@ -95,8 +133,7 @@ def _reply_text(body: dict[str, Any]) -> str:
 
 
 def _usage(body: dict[str, Any], text: str) -> dict[str, int]:
-    prompt = sum(len(str(m["content"]).split()) for m in body["messages"])
-    return {"input_tokens": prompt + len(str(body.get("system", "")).split()), "output_tokens": 0}
+    return {"input_tokens": _prompt_tokens(body), "output_tokens": 0}
 
 
 def _limit(body: dict[str, Any], text: str) -> tuple[str, str]:
@@ -193,6 +230,18 @@ def create_app(plan: FaultPlan, *, key: str = DEFAULT_KEY) -> FastAPI:
         return JSONResponse(
             {"data": data, "has_more": False, "first_id": MODELS[0], "last_id": MODELS[-1]}
         )
+
+    @app.post("/v1/messages/count_tokens")
+    async def count_tokens(request: Request) -> Response:
+        entry = await record(plan, request)
+        early = await before_reply(plan, plan.tokenize_fault, error_body, overloaded_status=529)
+        if early is not None:
+            return early
+        denied = _check_headers(request, key) or _validate_count(entry["body"])
+        if denied is not None:
+            return denied
+        entry["completed"] = True
+        return JSONResponse({"input_tokens": _prompt_tokens(entry["body"])})
 
     @app.post("/v1/messages")
     async def messages(request: Request) -> Response:

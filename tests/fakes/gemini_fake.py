@@ -1,5 +1,5 @@
-"""A fake Gemini API (``/v1beta/models``, ``:generateContent``, ``:streamGenerateContent``;
-the same under ``/v1``, which google-genai uses by default).
+"""A fake Gemini API (``/v1beta/models``, ``:generateContent``, ``:streamGenerateContent``,
+``:countTokens``; the same under ``/v1``, which google-genai uses by default).
 
 Validates like the real API: the key (header ``x-goog-api-key`` or ``?key=``; a wrong key
 is 400 INVALID_ARGUMENT with reason API_KEY_INVALID), a known model (404 NOT_FOUND),
@@ -7,7 +7,9 @@ is 400 INVALID_ARGUMENT with reason API_KEY_INVALID), a known model (404 NOT_FOU
 sequences. Errors use ``{"error": {"code", "message", "status", "details"}}``. Streams are
 SSE only with ``alt=sse`` (otherwise a JSON array, as upstream). A prompt containing
 "forbidden" is blocked (``promptFeedback.blockReason``); "unsafe" gets ``finishReason:
-SAFETY``; the ``blocked`` fault blocks any prompt.
+SAFETY``; the ``blocked`` fault blocks any prompt. ``countTokens`` takes ``contents`` or a
+``generateContentRequest`` (never both) and counts one token a word, as the usage does;
+like the real API it leaves ``totalTokens`` out when it is 0.
 """
 
 from __future__ import annotations
@@ -83,6 +85,24 @@ def _validate(model: str, body: Any) -> JSONResponse | None:
     if len((body.get("generationConfig") or {}).get("stopSequences") or []) > 5:
         return _fail(400, "stopSequences: up to 5 are allowed")
     return None
+
+
+def _count(model: str, body: Any) -> JSONResponse:
+    if not isinstance(body, dict):
+        return _fail(400, "Invalid JSON payload received.")
+    inner = body.get("generateContentRequest")
+    if inner is not None and body.get("contents"):
+        return _fail(400, "contents and generateContentRequest are mutually exclusive")
+    request = inner if isinstance(inner, dict) else {"contents": body.get("contents")}
+    invalid = _validate(model, request)
+    if invalid is not None:
+        return invalid
+    system = (request.get("systemInstruction") or {}).get("parts") or []
+    total = _usage(request, "")["promptTokenCount"] + sum(
+        len(p.get("text", "").split()) for p in system
+    )
+    details = [{"modality": "TEXT", "tokenCount": total}]
+    return JSONResponse({"totalTokens": total, "promptTokensDetails": details} if total else {})
 
 
 def _last_user(body: dict[str, Any]) -> str:
@@ -182,11 +202,14 @@ def _routes(app: FastAPI, plan: FaultPlan, key: str, version: str) -> None:
     @app.post(f"/{version}/models/{{target}}")
     async def generate(target: str, request: Request) -> Response:
         entry = await record(plan, request)
+        model, _, method = target.partition(":")
+        if method == "countTokens":
+            early = await before_reply(plan, plan.tokenize_fault, error_body)
+            return early or _auth(request, key) or _count(model, entry["body"])
         fault = plan.take()
         early = await before_reply(plan, fault, error_body)
         if early is not None:
             return early
-        model, _, method = target.partition(":")
         if method not in ("generateContent", "streamGenerateContent"):
             return _fail(404, f"Method {method} not found")
         denied = _auth(request, key) or _validate(model, entry["body"])

@@ -21,6 +21,7 @@ from tests.fakes._common import (
     record,
     status_fault,
     streaming,
+    tokenize_fault,
 )
 from tests.fakes.server import FaultPlan
 
@@ -82,9 +83,12 @@ def create_app(
         return {"result": "KoboldCpp", "version": version, "protected": bool(password)}
 
     @app.post("/api/extra/tokencount")
-    async def tokencount(request: Request) -> dict[str, Any]:
+    async def tokencount(request: Request) -> Response:
+        refused = await tokenize_fault(plan, kobold_error)
+        if refused is not None:
+            return refused
         ids = fake_tokens((await request.json()).get("prompt", ""))
-        return {"value": len(ids), "ids": ids}
+        return JSONResponse({"value": len(ids), "ids": ids})
 
     @app.post("/api/extra/abort")
     async def abort(request: Request) -> dict[str, Any]:

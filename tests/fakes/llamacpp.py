@@ -15,7 +15,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from tests.fakes._common import REPLY, fake_tokens, faulty_stream, record, status_fault, streaming
+from tests.fakes._common import (
+    REPLY,
+    fake_tokens,
+    faulty_stream,
+    record,
+    status_fault,
+    streaming,
+    tokenize_fault,
+)
 from tests.fakes.server import FaultPlan
 
 TYPES = {401: "authentication_error", 503: "unavailable_error", 400: "invalid_request_error"}
@@ -57,8 +65,11 @@ def create_app(
         }
 
     @app.post("/tokenize")
-    async def tokenize(request: Request) -> dict[str, Any]:
-        return {"tokens": fake_tokens((await request.json())["content"])}
+    async def tokenize(request: Request) -> Response:
+        refused = await tokenize_fault(plan, llama_error)
+        if refused is not None:
+            return refused
+        return JSONResponse({"tokens": fake_tokens((await request.json())["content"])})
 
     @app.post("/completion")
     async def completion(request: Request) -> Response:

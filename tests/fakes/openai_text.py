@@ -24,6 +24,7 @@ from tests.fakes._common import (
     record,
     status_fault,
     streaming,
+    tokenize_fault,
 )
 from tests.fakes.server import FaultPlan
 
@@ -113,9 +114,12 @@ def create_app(
             return {"model_name": state["model"], "lora_names": []}
 
         @app.post("/v1/internal/encode")
-        async def encode(request: Request) -> dict[str, Any]:
+        async def encode(request: Request) -> Response:
+            refused = await tokenize_fault(plan, openai_error)
+            if refused is not None:
+                return refused
             ids = fake_tokens((await request.json())["text"])
-            return {"tokens": ids, "length": len(ids)}
+            return JSONResponse({"tokens": ids, "length": len(ids)})
 
     if flavour == "tabby":
 
@@ -131,9 +135,12 @@ def create_app(
             return JSONResponse({"id": state["model"], "object": "model"})
 
         @app.post("/v1/token/encode")
-        async def token_encode(request: Request) -> dict[str, Any]:
+        async def token_encode(request: Request) -> Response:
+            refused = await tokenize_fault(plan, openai_error)
+            if refused is not None:
+                return refused
             ids = fake_tokens((await request.json())["text"])
-            return {"tokens": ids, "length": len(ids)}
+            return JSONResponse({"tokens": ids, "length": len(ids)})
 
         @app.get("/v1/auth/permission")
         async def permission() -> dict[str, Any]:
@@ -162,9 +169,12 @@ def create_app(
     if flavour == "vllm":
 
         @app.post("/tokenize")
-        async def tokenize(request: Request) -> dict[str, Any]:
+        async def tokenize(request: Request) -> Response:
+            refused = await tokenize_fault(plan, openai_error)
+            if refused is not None:
+                return refused
             ids = fake_tokens((await request.json())["prompt"])
-            return {"count": len(ids), "max_model_len": 8192, "tokens": ids}
+            return JSONResponse({"count": len(ids), "max_model_len": 8192, "tokens": ids})
 
     @app.post(f"{prefix}/completions")
     async def completions(request: Request) -> Response:

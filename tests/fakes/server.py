@@ -67,6 +67,9 @@ class FaultPlan:
     queue: list[str] = field(default_factory=list)
     stall_seconds: float = 3.0
     requests: list[dict[str, Any]] = field(default_factory=list)
+    tokenize_fault: str | None = None
+    """A fault for every tokenize / count-tokens request while set (``"stall"``, ``"500"``,
+    ``"429"``...); those requests never take faults from ``queue``."""
 
     def arm(self, *faults: str) -> None:
         """Queue ``faults`` for the next requests, in order."""

@@ -106,3 +106,40 @@ def test_google_genai_sdk() -> None:
         bad = genai.Client(api_key="wrong", http_options=options)
         with pytest.raises(genai_errors.ClientError, match="API key not valid"):
             bad.models.generate_content(model="gemini-2.5-flash", contents="x")
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_anthropic_sdk_counts_tokens() -> None:
+    with fake(anthropic_fake.create_app) as (url, _plan):
+        client = anthropic.Anthropic(api_key=anthropic_fake.DEFAULT_KEY, base_url=url)
+        model = anthropic_fake.MODELS[0]
+        messages = [{"role": "user", "content": "three little words"}]
+        counted = client.messages.count_tokens(model=model, messages=messages, system="Be kind")  # type: ignore[arg-type]
+        assert counted.input_tokens == anthropic_fake.OVERHEAD + 3 + 2
+        reply = client.messages.create(model=model, max_tokens=50, messages=messages)  # type: ignore[arg-type]
+        assert reply.usage.input_tokens == anthropic_fake.OVERHEAD + 3
+        no_retry = anthropic.Anthropic(
+            api_key=anthropic_fake.DEFAULT_KEY, base_url=url, max_retries=0
+        )
+        with pytest.raises(anthropic.BadRequestError, match="max_tokens"):
+            no_retry.messages.count_tokens(
+                model=model,
+                messages=messages,  # type: ignore[arg-type]
+                extra_body={"max_tokens": 5},
+            )
+        with pytest.raises(anthropic.NotFoundError):
+            no_retry.messages.count_tokens(model="claude-0", messages=messages)  # type: ignore[arg-type]
+
+
+def test_google_genai_sdk_counts_tokens() -> None:
+    with fake(gemini_fake.create_app) as (url, plan):
+        options = genai_types.HttpOptions(base_url=url)
+        client = genai.Client(api_key=gemini_fake.DEFAULT_KEY, http_options=options)
+        counted = client.models.count_tokens(
+            model="gemini-2.5-flash", contents="four words right here"
+        )
+        assert counted.total_tokens == 4
+        assert plan.requests[-1]["path"].endswith("/models/gemini-2.5-flash:countTokens")
+        with pytest.raises(genai_errors.ClientError) as caught:
+            client.models.count_tokens(model="gemini-0", contents="x")
+        assert caught.value.code == 404

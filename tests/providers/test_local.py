@@ -181,8 +181,9 @@ async def test_check_and_count_tokens() -> None:
     status = await provider.check()
     assert status.ok and status.model == "SmolLM2-135M-Instruct"
     assert status.details["n_ctx"] == 2048 and "2048" in status.summary
-    assert provider.count_tokens("Hello world") == 2
-    assert provider.count_tokens("") == 0
+    assert provider.count_tokens_sync("Hello world") == 2
+    assert provider.count_tokens_sync("") == 0
+    assert await provider.count_tokens("Hello world") == 2
 
 
 @pytest.mark.model

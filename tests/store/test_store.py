@@ -59,6 +59,15 @@ def test_missing_connection_lists_known_ones(store: Store) -> None:
     assert "one" in str(info.value)
 
 
+def test_one_connection_option_is_set_keeping_the_others(store: Store) -> None:
+    alice, bob = store.for_owner(1), store.for_owner(2)
+    mine = alice.save_connection(name="c", api="ollama", options={"timeout_gap": 5})
+    alice.set_connection_option(mine.id, "chars_per_token", 4.1)
+    assert alice.get_connection("c").options == {"timeout_gap": 5, "chars_per_token": 4.1}
+    bob.set_connection_option(mine.id, "chars_per_token", 1.0)  # not bob's: nothing changes
+    assert alice.get_connection("c").options["chars_per_token"] == 4.1
+
+
 def test_defaults_are_installed_once(store: Store) -> None:
     install_defaults(store)
     install_defaults(store)

@@ -11,6 +11,10 @@ from pytavern.providers.base import ConnectionConfig, Provider
 from pytavern.secrets import KeyInfo, SecretStore, describe_key
 from pytavern.store import ConnectionRecord, Store
 
+ENGINE_OPTIONS = frozenset({"key_env", "chars_per_token"})
+"""Connection options the engine reads itself; providers never see them (so a learned
+``chars_per_token`` does not count as a new configuration and replace the provider)."""
+
 
 def resolve_key(record: ConnectionRecord, secrets: SecretStore) -> tuple[str | None, str | None]:
     """The key for a connection and where it came from.
@@ -44,7 +48,7 @@ def connection_config(record: ConnectionRecord, secrets: SecretStore) -> Connect
             "--url URL`",
         )
     key, _source = resolve_key(record, secrets)
-    options: dict[str, Any] = {k: v for k, v in record.options.items() if k != "key_env"}
+    options: dict[str, Any] = {k: v for k, v in record.options.items() if k not in ENGINE_OPTIONS}
     return ConnectionConfig(
         name=record.name, api=record.api, url=url, model=record.model, key=key, options=options
     )

@@ -13,16 +13,23 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytavern.engine.prompting import PromptJob, breakdown_dict, build, warm_tokenizer
+from pytavern.engine.prompting import (
+    Prepared,
+    PromptJob,
+    breakdown_dict,
+    build,
+    count_and_rebuild,
+    warm_tokenizer,
+)
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
+from pytavern.engine.token_ratio import learn_ratio
 from pytavern.engine.turn_loader import GenerationMode, TurnData, save_user_message
 from pytavern.errors import PytavernError
 from pytavern.events import Accumulator, ErrorEvent, Finished, StreamEvent, TextDelta
 from pytavern.prompt.assemble import clean_reply
-from pytavern.prompt.inputs import BuiltPrompt, GenerationType, PromptInput
+from pytavern.prompt.inputs import GenerationType
 from pytavern.providers.base import Provider
 from pytavern.store import MessageRecord, Store, SwipeStatus
-from pytavern.types import GenerationRequest
 
 GENERATION_TYPES: dict[GenerationMode, GenerationType] = {
     "send": "normal",
@@ -40,10 +47,10 @@ class TurnOutcome:
     persisted: dict[str, Any] = field(default_factory=dict)
 
 
-def prepare_prompt(
-    store: Store, turn: TurnData, provider: Provider
-) -> tuple[PromptInput, BuiltPrompt, Any]:
-    """Build the prompt and request for a loaded turn."""
+def prepare_prompt(store: Store, turn: TurnData, provider: Provider) -> Prepared:
+    """Build the prompt and request for a loaded turn with the counts at hand (no I/O but
+    the store); when it estimated texts the backend can count, ``count_and_rebuild`` makes
+    them exact (the usual turn has nothing to ask: history was counted on earlier turns)."""
     job = PromptJob(
         turn=turn, generation_type=GENERATION_TYPES[turn.request.mode], provider=provider
     )
@@ -54,9 +61,19 @@ def _final_status(reason: str, error: PytavernError | None) -> SwipeStatus:
     return "incomplete" if error is not None or reason == "cancelled" else "complete"
 
 
-def _remember_prompt(store: Store, chat_id: int, built: BuiltPrompt) -> None:
-    changes = {"timedWorldInfo": built.timed_state.to_dict(), "last_prompt": breakdown_dict(built)}
+def _remember_prompt(store: Store, chat_id: int, prepared: Prepared) -> None:
+    built = prepared.built
+    changes = {
+        "timedWorldInfo": built.timed_state.to_dict(),
+        "last_prompt": breakdown_dict(built, prepared.counting),
+    }
     store.merge_chat_metadata(chat_id, changes)
+
+
+def _learn(store: Store, turn: TurnData, prepared: Prepared, accumulator: Accumulator) -> None:
+    """Teach the connection's estimate what the backend said the prompt took."""
+    if prepared.counting.estimated_only():
+        learn_ratio(store, turn.record, prepared.built, accumulator.usage.input_tokens)
 
 
 async def run_turn(
@@ -69,10 +86,11 @@ async def run_turn(
     is passed on: a face that shows any of the reply can rely on the message being saved.
     """
     try:
-        inp, built, request = await _prepare(store, provider, turn)
+        prepared = await _prepare(store, provider, turn)
     except BaseException:
         await asyncio.to_thread(save_user_message, store, turn)  # kept, whatever failed
         raise
+    inp, built, request = prepared.inp, prepared.built, prepared.request
     stream = _after_first(await _start_saving(store, turn, provider.stream(request)))
     accumulator = Accumulator()
     mode, chat_id = turn.request.mode, turn.chat.id
@@ -105,7 +123,8 @@ async def run_turn(
             outcome={"finish_reason": reason, "error": str(error) if error else None},
         )
         outcome.persisted = _persisted_info(saved, started) | {"reply": final_text}
-        _remember_prompt(store, chat_id, built)
+        _remember_prompt(store, chat_id, prepared)
+        _learn(store, turn, prepared, accumulator)
     if error is not None:
         yield ErrorEvent(
             message=error.message, kind=error.kind, hint=error.hint, retryable=error.retryable
@@ -115,14 +134,15 @@ async def run_turn(
     yield Finished(reason=reason, model=model, extra={"chat_id": chat_id, **outcome.persisted})
 
 
-async def _prepare(
-    store: Store, provider: Provider, turn: TurnData
-) -> tuple[PromptInput, BuiltPrompt, GenerationRequest]:
+async def _prepare(store: Store, provider: Provider, turn: TurnData) -> Prepared:
     ensure_loaded = getattr(provider, "ensure_loaded", None)
     if callable(ensure_loaded):
         await ensure_loaded()
     await warm_tokenizer(turn.record)
-    return prepare_prompt(store, turn, provider)
+    prepared = prepare_prompt(store, turn, provider)
+    if prepared.counting.wants_counts():  # decided without I/O: no await when not needed
+        prepared = await count_and_rebuild(store, prepared)
+    return prepared
 
 
 _Started = tuple["asyncio.Future[StreamEvent | None]", AsyncIterator[StreamEvent]]

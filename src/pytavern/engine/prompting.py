@@ -3,19 +3,28 @@
 Takes what ``turn_loader`` read (card, persona, lorebooks, stored templates, newest
 messages), picks chat or text mode from the provider's family, the templates and a tokenizer
 for the backend, then calls the pure ``assemble``.
+
+Tokenizers: the built-in model's own vocabulary, OpenAI's BPE for OpenAI-style APIs (both in
+process), else the backend's tokenizer through ``Provider.count_tokens`` with the counts
+cached (``token_counts``): a build estimates what the cache lacks and, when it lacked
+something, ``count_and_rebuild`` asks the backend and builds again. Estimates use the
+connection's learned characters-per-token ratio (``token_ratio``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import re
+import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
+from pytavern.engine import token_counts
 from pytavern.engine.history import StoredHistory
 from pytavern.engine.preferences import DEFAULT_MAX_TOKENS, sampling_for
+from pytavern.engine.token_counts import Counting, remote_counts
+from pytavern.engine.token_ratio import stored_ratio
 from pytavern.engine.turn_loader import TurnData
 from pytavern.formats.presets import ContextTemplate, InstructTemplate, bundled_names, load_bundled
 from pytavern.prompt.assemble import assemble
@@ -29,10 +38,16 @@ from pytavern.prompt.inputs import (
     TextSettings,
 )
 from pytavern.prompt.macros import MacroContext
-from pytavern.prompt.tokens import CachedTokenizer, CharRatioTokenizer, OpenAITokenizer, Tokenizer
+from pytavern.prompt.tokens import (
+    CachedTokenizer,
+    CharRatioTokenizer,
+    OpenAITokenizer,
+    RecordingTokenizer,
+    Tokenizer,
+)
 from pytavern.prompt.wi_timed import TimedState
 from pytavern.prompt.worldinfo import ActivatedEntry
-from pytavern.providers.base import Provider
+from pytavern.providers.base import Provider, SyncTokenCounter
 from pytavern.store import ConnectionRecord, Store
 from pytavern.types import GenerationRequest, SamplerSettings
 
@@ -92,11 +107,11 @@ def _openai_tokenizer(model: str) -> Tokenizer:
 class _ProviderTokenizer:
     """Counts with a provider's own synchronous tokenizer (the built-in model's vocab)."""
 
-    def __init__(self, count: Any) -> None:
-        self._count = count
+    def __init__(self, provider: SyncTokenCounter) -> None:
+        self._provider = provider
 
     def count(self, text: str) -> int:
-        return int(self._count(text))
+        return self._provider.count_tokens_sync(text)
 
 
 async def warm_tokenizer(record: ConnectionRecord) -> None:
@@ -110,15 +125,26 @@ _warm_models: set[str] = set()
 """Models whose tokenizer ``warm_tokenizer`` has loaded (no thread hop once loaded)."""
 
 
-def pick_tokenizer(record: ConnectionRecord, provider: Provider) -> Tokenizer:
-    """The best tokenizer available offline: the local model's own, OpenAI's BPE for
-    OpenAI-style APIs, otherwise SillyTavern's measured 3.35 characters per token."""
-    count = getattr(provider, "count_tokens", None)
-    if callable(count) and not inspect.iscoroutinefunction(count):
-        return CachedTokenizer(_ProviderTokenizer(count))
+def pick_counting(record: ConnectionRecord, provider: Provider) -> Counting:
+    """The best tokenizer for the connection: the local model's own, OpenAI's BPE for
+    OpenAI-style APIs, else the backend's cached counts with the learned estimate for the
+    rest (only the estimate when the backend cannot count)."""
+    if isinstance(provider, SyncTokenCounter):
+        return Counting(CachedTokenizer(_ProviderTokenizer(provider)), "local model")
     if record.api in OPENAI_TOKENIZED:
-        return _openai_tokenizer(record.model or "gpt-4o")
-    return CharRatioTokenizer()
+        return Counting(_openai_tokenizer(record.model or "gpt-4o"), "openai-bpe")
+    ratio = stored_ratio(record.options)
+    estimate = CharRatioTokenizer(ratio)
+    remote = remote_counts(provider) if callable(getattr(provider, "count_tokens", None)) else None
+    if remote is None or not remote.supported:
+        return Counting(estimate, "estimate", ratio)
+    return Counting(RecordingTokenizer(remote.cache, estimate), "backend", ratio, remote)
+
+
+def pick_tokenizer(record: ConnectionRecord, provider: Provider) -> Tokenizer:
+    """The tokenizer ``pick_counting`` chooses (synchronous: cached backend counts or the
+    estimate for texts not counted yet)."""
+    return pick_counting(record, provider).tokenizer
 
 
 def context_size(job: PromptJob) -> int:
@@ -189,19 +215,53 @@ def request_from_prompt(
     )
 
 
-def build(store: Store, job: PromptJob) -> tuple[PromptInput, BuiltPrompt, GenerationRequest]:
-    """Build the prompt and the request for one job."""
-    tokenizer = pick_tokenizer(job.turn.record, job.provider)
-    inp = build_prompt_input(store, job, tokenizer)
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One built prompt: the builder's input and output, the request, how it was counted."""
+
+    job: PromptJob
+    inp: PromptInput
+    built: BuiltPrompt
+    request: GenerationRequest
+    counting: Counting
+
+
+MAX_REBUILDS = 2
+"""Builds after the first: exact counts can let in history whose counts are not known yet."""
+
+
+def build(store: Store, job: PromptJob, counting: Counting | None = None) -> Prepared:
+    """Build the prompt and the request for one job (with ``counting``, else the best
+    tokenizer at hand)."""
+    counting = counting or pick_counting(job.turn.record, job.provider)
+    inp = build_prompt_input(store, job, counting.tokenizer)
     built = assemble(inp)
     sampling = sampling_for(job.turn.preferences, job.turn.record)
-    return inp, built, request_from_prompt(built, job, sampling, inp.settings.context_size)
+    request = request_from_prompt(built, job, sampling, inp.settings.context_size)
+    return Prepared(job, inp, built, request, counting)
 
 
-def breakdown_dict(built: BuiltPrompt) -> dict[str, Any]:
-    """A JSON-ready summary of where the prompt's tokens went and which lore fired."""
+async def count_and_rebuild(store: Store, prepared: Prepared) -> Prepared:
+    """Count what the build estimated through the backend and build again, while it missed
+    counts, within ``token_counts.COUNT_TIMEOUT`` in all; on failure keep the last build."""
+    deadline = time.monotonic() + token_counts.COUNT_TIMEOUT
+    remote = prepared.counting.remote
+    for _ in range(MAX_REBUILDS):
+        left = deadline - time.monotonic()
+        if remote is None or not prepared.counting.wants_counts() or left <= 0:
+            break
+        if not await remote.fill(prepared.job.provider, prepared.counting.missed(), left):
+            break
+        prepared = build(store, prepared.job, prepared.counting.fresh())
+    return prepared
+
+
+def breakdown_dict(built: BuiltPrompt, counting: Counting | None = None) -> dict[str, Any]:
+    """A JSON-ready summary of where the prompt's tokens went, which lore fired and (given
+    ``counting``) which tokenizer counted."""
     b = built.breakdown
     return {
+        **(counting.describe() if counting is not None else {}),
         "parts": [{"name": part.name, "tokens": part.tokens} for part in b.parts],
         "budget": b.budget,
         "total_tokens": b.total_tokens,

@@ -1,4 +1,9 @@
-"""Token counting: a ``Tokenizer`` protocol, OpenAI BPE (offline), an estimate, a cache."""
+"""Token counting: a ``Tokenizer`` protocol, OpenAI BPE (offline), an estimate, a cache.
+
+``CountCache`` holds exact counts a caller got elsewhere (a backend's tokenize endpoint);
+``RecordingTokenizer`` answers from it and estimates the texts it does not hold, noting them
+so the caller can count them exactly and build again (the builder itself stays synchronous).
+"""
 
 from __future__ import annotations
 
@@ -74,13 +79,37 @@ class OpenAITokenizer:
         return len(self._enc.encode_ordinary(text)) if text else 0
 
 
+class CountCache:
+    """A bounded least-recently-used map of text -> token count."""
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self.max_entries = max_entries
+        self._counts: OrderedDict[str, int] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def get(self, text: str) -> int | None:
+        """The stored count of ``text`` (marking it recently used), else ``None``."""
+        value = self._counts.get(text)
+        if value is not None:
+            self._counts.move_to_end(text)
+        return value
+
+    def put(self, text: str, count: int) -> None:
+        """Store ``count`` for ``text``, dropping the least recently used beyond the bound."""
+        self._counts[text] = count
+        self._counts.move_to_end(text)
+        if len(self._counts) > self.max_entries:
+            self._counts.popitem(last=False)
+
+
 class CachedTokenizer:
     """Wrap a tokenizer with a bounded cache of counts (prompt parts repeat every turn)."""
 
     def __init__(self, inner: Tokenizer, max_entries: int = 50_000) -> None:
         self.inner = inner
-        self.max_entries = max_entries
-        self._cache: OrderedDict[str, int] = OrderedDict()
+        self._cache = CountCache(max_entries)
         self.hits = 0
         self.misses = 0
 
@@ -89,11 +118,35 @@ class CachedTokenizer:
         cached = self._cache.get(text)
         if cached is not None:
             self.hits += 1
-            self._cache.move_to_end(text)
             return cached
         self.misses += 1
         value = self.inner.count(text)
-        self._cache[text] = value
-        if len(self._cache) > self.max_entries:
-            self._cache.popitem(last=False)
+        self._cache.put(text, value)
         return value
+
+
+class RecordingTokenizer:
+    """Exact counts from ``cache``; other texts are estimated by ``fallback`` and recorded.
+
+    ``missed`` lists the estimated texts in first-seen order, so they can be counted exactly
+    and the prompt built again; ``exact`` and ``estimated`` say how many counts were which.
+    """
+
+    def __init__(self, cache: CountCache, fallback: Tokenizer) -> None:
+        self.cache = cache
+        self.fallback = fallback
+        self.missed: dict[str, None] = {}
+        self.exact = 0
+        self.estimated = 0
+
+    def count(self, text: str) -> int:
+        """The exact count when known, else the estimate (and ``text`` is recorded)."""
+        if not text:
+            return 0
+        cached = self.cache.get(text)
+        if cached is not None:
+            self.exact += 1
+            return cached
+        self.estimated += 1
+        self.missed[text] = None
+        return self.fallback.count(text)

@@ -100,6 +100,19 @@ def parse_json_event(data: str, provider: str) -> Any:
         ) from None
 
 
+def token_count(data: Any, key: str, provider: str, *, missing: int | None = None) -> int:
+    """The integer ``data[key]`` of a count-tokens answer (``missing`` when it is absent);
+    raise ``StreamProtocolError`` when the answer carries no count."""
+    value = data.get(key, missing) if isinstance(data, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise StreamProtocolError(
+        f"the count-tokens answer has no {key}",
+        provider=provider,
+        hint="The server does not speak this API correctly; check the URL and API type",
+    )
+
+
 class ChatProvider:
     """Base of the chat providers: owns the HTTP backend, checks, streams and closes."""
 
@@ -134,6 +147,10 @@ class ChatProvider:
     async def list_models(self) -> list[ModelInfo]:
         """Return the models the backend offers (overridden by providers)."""
         raise NotImplementedError
+
+    async def count_tokens(self, text: str) -> int | None:
+        """``None``: this backend has no tokenize endpoint (overridden by those that do)."""
+        return None
 
     async def check(self) -> ConnectionStatus:
         """List the models for real; turn any failure into a status with a hint."""
@@ -206,9 +223,9 @@ class ChatProvider:
                     return
                 yield event
 
-    def model_for(self, request: GenerationRequest) -> str:
+    def model_for(self, request: GenerationRequest | None = None) -> str:
         """The model to use: the request's, else the connection's; raise when neither is set."""
-        model = request.model or self.config.model
+        model = (request.model if request is not None else None) or self.config.model
         if not model:
             from pytavern.errors import ConfigError
 

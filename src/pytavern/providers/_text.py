@@ -123,6 +123,10 @@ class TextProvider:
         """Return the models the backend offers."""
         raise NotImplementedError
 
+    async def count_tokens(self, text: str) -> int | None:
+        """``None``: this backend has no tokenize endpoint (overridden by those that do)."""
+        return None
+
     def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
         """Generate, yielding events; raise ``ProviderError`` on failure."""
         raise NotImplementedError

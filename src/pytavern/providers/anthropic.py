@@ -3,10 +3,12 @@
 Base URL: ``https://api.anthropic.com/v1`` by default; a proxy URL may be given with or
 without ``/v1`` or ending in ``/messages`` (all normalise to ``.../v1``). Option
 ``thinking_budget`` (int) turns on extended thinking; thinking arrives as ``ReasoningDelta``.
+Tokens are counted with ``POST /v1/messages/count_tokens`` (see ``count_tokens``).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
@@ -14,7 +16,7 @@ from typing import Any
 from pytavern.errors import ProviderError, UpstreamServerError
 from pytavern.events import StreamEvent
 from pytavern.providers import _anthropic_wire as wire
-from pytavern.providers._chat import ChatProvider, parse_json_event, require_key
+from pytavern.providers._chat import ChatProvider, parse_json_event, require_key, token_count
 from pytavern.providers._http import normalize_base_url
 from pytavern.providers._sse import ServerSentEvent
 from pytavern.providers.base import ConnectionConfig
@@ -41,6 +43,8 @@ class AnthropicProvider(ChatProvider):
             "anthropic-version": wire.API_VERSION,
         }
         super().__init__(config, base_url=base_url_for(config.url), headers=headers)
+        self._overheads: dict[str, int] = {}
+        self._overhead_lock = asyncio.Lock()
 
     def supported_samplers(self) -> frozenset[str]:
         """Claude takes temperature, top_p, top_k, max_tokens and stop (not with thinking)."""
@@ -64,6 +68,34 @@ class AnthropicProvider(ChatProvider):
         """``GET /v1/models``."""
         data = await self.http.request_json("GET", "models", params={"limit": "1000"})
         return wire.parse_models(data)
+
+    async def count_tokens(self, text: str) -> int | None:
+        """Tokens of ``text``, by ``POST /v1/messages/count_tokens``.
+
+        The endpoint counts a whole Messages body, so ``text`` is sent as the one user
+        message of a body and the body's fixed overhead is taken off: that overhead is
+        measured once per model by counting a message of one token (``.``). A text of only
+        whitespace (the API refuses such a message) is counted after a ``.``, whose token
+        is taken off too.
+        """
+        if not text:
+            return 0
+        model = self.model_for()
+        overhead = await self._overhead(model)
+        if text.strip():
+            return max(0, await self._count_message(model, text) - overhead)
+        return max(0, await self._count_message(model, "." + text) - overhead - 1)
+
+    async def _overhead(self, model: str) -> int:
+        async with self._overhead_lock:
+            if model not in self._overheads:
+                self._overheads[model] = max(0, await self._count_message(model, ".") - 1)
+            return self._overheads[model]
+
+    async def _count_message(self, model: str, text: str) -> int:
+        body = {"model": model, "messages": [{"role": "user", "content": text}]}
+        data = await self.http.request_json("POST", "messages/count_tokens", json_body=body)
+        return token_count(data, "input_tokens", self.name)
 
     async def _stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
         model = self.model_for(request)

@@ -61,8 +61,29 @@ class Provider(Protocol):
         """Generate, yielding events; raise ``ProviderError`` on failure."""
         ...
 
+    async def count_tokens(self, text: str) -> int | None:
+        """How many tokens ``text`` takes with the backend's own tokenizer.
+
+        ``None`` means this backend offers no way to count (no tokenize endpoint, or the
+        tokenizer is an offline one the caller picks itself), so callers should stop asking
+        and estimate; it is never a guess. Raises ``PytavernError`` when counting was
+        possible but failed (``ProviderError`` for the request, ``ConfigError`` when a
+        local piece such as a tokenizer file is missing). An empty text counts 0.
+        """
+        ...
+
     async def aclose(self) -> None:
         """Release what the provider holds (HTTP connections...)."""
+        ...
+
+
+@runtime_checkable
+class SyncTokenCounter(Protocol):
+    """A provider that can also count tokens synchronously and fast (its own vocabulary
+    is in process, like the built-in model's), so a prompt builder may call it directly."""
+
+    def count_tokens_sync(self, text: str) -> int:
+        """How many tokens ``text`` takes, counted in process."""
         ...
 
 

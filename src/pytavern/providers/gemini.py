@@ -3,7 +3,8 @@
 The key travels in the ``x-goog-api-key`` header, never in the URL, so it cannot leak
 into logs or error messages. Base URL: ``https://generativelanguage.googleapis.com``
 (a trailing ``/v1beta`` is accepted). Options: ``safety_threshold`` (default ``OFF``),
-``include_thoughts`` (bool: ask thinking models for thought summaries).
+``include_thoughts`` (bool: ask thinking models for thought summaries). Tokens are counted
+with ``models/{model}:countTokens``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from pytavern.errors import ProviderError
 from pytavern.events import StreamEvent
 from pytavern.providers import _gemini_wire as wire
-from pytavern.providers._chat import ChatProvider, parse_json_event, require_key
+from pytavern.providers._chat import ChatProvider, parse_json_event, require_key, token_count
 from pytavern.providers._http import normalize_base_url
 from pytavern.providers.base import ConnectionConfig
 from pytavern.types import GenerationRequest, ModelInfo
@@ -50,6 +51,16 @@ class GeminiProvider(ChatProvider):
         """``GET /v1beta/models``, filtered to models that can ``generateContent``."""
         data = await self.http.request_json("GET", "v1beta/models", params={"pageSize": "1000"})
         return wire.parse_models(data)
+
+    async def count_tokens(self, text: str) -> int | None:
+        """Tokens of ``text`` as one user turn, by ``POST v1beta/models/{model}:countTokens``
+        (``totalTokens``; the API leaves a zero count out of its answer)."""
+        if not text:
+            return 0
+        body = {"contents": [{"role": "user", "parts": [{"text": text}]}]}
+        path = wire.model_path(self.model_for(), "countTokens")
+        data = await self.http.request_json("POST", path, json_body=body)
+        return token_count(data, "totalTokens", self.name, missing=0)
 
     async def _stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
         model = self.model_for(request)

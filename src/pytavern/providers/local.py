@@ -117,10 +117,17 @@ class LocalProvider:
         """The context window the model is loaded with (``n_ctx``)."""
         return self._n_ctx
 
-    def count_tokens(self, text: str) -> int:
+    def count_tokens_sync(self, text: str) -> int:
         """Count ``text``'s tokens with the model's own vocabulary (loads it on first use)."""
+        if not text:
+            return 0
         llama = self.load_model().llama
         return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    async def count_tokens(self, text: str) -> int | None:
+        """``count_tokens_sync`` after loading the model off the event loop."""
+        await self.ensure_loaded()
+        return self.count_tokens_sync(text)
 
     async def check(self) -> ConnectionStatus:
         """Load the model for real and report its name, file and context size."""

@@ -95,6 +95,14 @@ class ConnectionsMixin(QueriesMixin):
             )
         return self.get_connection(name)
 
+    def set_connection_option(self, connection_id: int, key: str, value: Any) -> None:
+        """Set one option of a connection, keeping the others (a no-op when the connection
+        is gone or belongs to another user)."""
+        with self.transaction() as session:
+            row = self.owned(session, ConnectionRow, connection_id)
+            if row is not None:
+                row.options = dumps({**loads(row.options), key: value})
+
     def remove_connection(self, name: str) -> None:
         """Delete the connection ``name``."""
         record = self.get_connection(name)

@@ -50,6 +50,7 @@ export async function showPromptView(chatId) {
     h("div.small", e.content))) : h("p.small.muted", "No lorebook entry fired.");
   const body = h("div", { "data-testid": "prompt-view" },
     h("div.row", h("strong", `${view.total_tokens} tokens`), h("span.muted.small", `of a ${view.budget}-token budget · ${view.history.included}/${view.history.total} messages · ${view.examples.included}/${view.examples.total} examples`)),
+    view.tokenizer ? h("p.small.muted", { "data-testid": "prompt-tokenizer" }, `Counted by: ${view.tokenizer}`) : null,
     bar, legend,
     h("div.card-box", h("h3", `World Info entries fired (${view.lore.length})`), lore),
     view.cut.length ? h("p.small.muted", `Left out to fit: ${view.cut.join(", ")}`) : null);
