@@ -28,8 +28,10 @@ from pytavern.errors import PytavernError
 from pytavern.events import Accumulator, ErrorEvent, Finished, StreamEvent, TextDelta
 from pytavern.prompt.assemble import clean_reply
 from pytavern.prompt.inputs import GenerationType
+from pytavern.providers._http import REQUEST_SENT
 from pytavern.providers.base import Provider
 from pytavern.store import MessageRecord, Store, SwipeStatus
+from pytavern.types import GenerationRequest
 
 GENERATION_TYPES: dict[GenerationMode, GenerationType] = {
     "send": "normal",
@@ -88,10 +90,10 @@ async def run_turn(
     try:
         prepared = await _prepare(store, provider, turn)
     except BaseException:
-        await asyncio.to_thread(save_user_message, store, turn)  # kept, whatever failed
+        save_user_message(store, turn)  # kept, whatever failed
         raise
     inp, built, request = prepared.inp, prepared.built, prepared.request
-    stream = _after_first(await _start_saving(store, turn, provider.stream(request)))
+    stream = _after_first(await _start_saving(store, turn, provider, request))
     accumulator = Accumulator()
     mode, chat_id = turn.request.mode, turn.chat.id
     target = turn.last_message if mode in ("regenerate", "swipe", "continue") else None
@@ -149,19 +151,52 @@ _Started = tuple["asyncio.Future[StreamEvent | None]", AsyncIterator[StreamEvent
 
 
 async def _start_saving(
-    store: Store, turn: TurnData, stream: AsyncIterator[StreamEvent]
+    store: Store, turn: TurnData, provider: Provider, request: GenerationRequest
 ) -> _Started:
-    """Start the stream, and store the user's message while the upstream works."""
-    first: asyncio.Future[StreamEvent | None] = asyncio.ensure_future(anext(stream, None))
+    """Start the stream and store the user's message once the request is on its way.
+
+    An HTTP backend's request is written first, then the message is stored while the
+    upstream works on it; the built-in model (no request to send) gets it stored at once.
+    Either way it is committed before this returns, so before any event is passed on.
+    """
+    sent = asyncio.Event()
+    reset = REQUEST_SENT.set(sent)
     try:
-        if turn.user_message is not None:
-            await asyncio.to_thread(save_user_message, store, turn)
+        stream = provider.stream(request)
+        first = asyncio.ensure_future(anext(stream, None))  # the task sees ``sent``
+    finally:
+        REQUEST_SENT.reset(reset)
+    try:
+        if turn.user_message is not None and provider.family != "local":
+            await _sent_or_first(first, sent)
     except BaseException:
-        first.cancel()
-        await asyncio.gather(first, return_exceptions=True)
-        await _close(stream)
+        save_user_message(store, turn)  # kept even when the client left meanwhile
+        await _cancel(first, stream)
+        raise
+    try:
+        save_user_message(store, turn)
+    except BaseException:
+        await _cancel(first, stream)
         raise
     return first, stream
+
+
+async def _sent_or_first(first: asyncio.Future[StreamEvent | None], sent: asyncio.Event) -> None:
+    """Wait until the request has been written, or the stream has something (or failed)."""
+    waiter: asyncio.Future[Any] = asyncio.ensure_future(sent.wait())
+    pending: set[asyncio.Future[Any]] = {first, waiter}
+    try:
+        await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+
+
+async def _cancel(
+    first: asyncio.Future[StreamEvent | None], stream: AsyncIterator[StreamEvent]
+) -> None:
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)
+    await _close(stream)
 
 
 async def _after_first(started: _Started) -> AsyncGenerator[StreamEvent, None]:
@@ -175,10 +210,7 @@ async def _after_first(started: _Started) -> AsyncGenerator[StreamEvent, None]:
         async for event in stream:
             yield event
     finally:
-        if not first.done():
-            first.cancel()
-            await asyncio.gather(first, return_exceptions=True)
-        await _close(stream)
+        await _cancel(first, stream)
 
 
 async def _close(stream: AsyncIterator[StreamEvent]) -> None:

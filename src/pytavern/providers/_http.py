@@ -19,6 +19,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -275,6 +276,25 @@ def normalize_base_url(url: str, *, strip_suffixes: tuple[str, ...] = ()) -> str
     return base.replace("://localhost", "://127.0.0.1")
 
 
+REQUEST_SENT: ContextVar[asyncio.Event | None] = ContextVar("pytavern_request_sent", default=None)
+"""An event a caller sets here to learn when a request has been written to the upstream.
+
+The engine uses it to store the user's message while the upstream works on the request,
+rather than before sending it. Tasks copy the variable when they are created.
+"""
+
+
+async def _note_request_sent(event_name: str, _info: dict[str, Any]) -> None:
+    """httpcore's ``trace`` hook: set ``REQUEST_SENT`` once the request body is out."""
+    if event_name.endswith("send_request_body.complete"):
+        sent = REQUEST_SENT.get()
+        if sent is not None:
+            sent.set()
+
+
+_TRACE = {"trace": _note_request_sent}
+
+
 class HttpBackend:
     """An ``httpx.AsyncClient`` with pytavern's timeouts, retries and error mapping."""
 
@@ -351,7 +371,7 @@ class HttpBackend:
         headers: Mapping[str, str] | None,
     ) -> httpx.Response:
         request = self.client.build_request(
-            method, url, json=json_body, params=params, headers=headers
+            method, url, json=json_body, params=params, headers=headers, extensions=_TRACE
         )
         try:
             async with asyncio.timeout(self.timeouts.first_byte):

@@ -19,6 +19,7 @@ from pytavern.server.errors import install_error_handlers
 from pytavern.server.generations import Generations
 from pytavern.server.middleware import GuardMiddleware
 from pytavern.server.routes import ROUTERS
+from pytavern.server.routes.generate import FAST_ROUTES
 from pytavern.server.uploads import BodyLimitMiddleware
 from pytavern.settings import Settings
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix="/api")
+    app.router.routes[:0] = FAST_ROUTES
     app.mount("/", StaticFiles(directory=web_dir(), html=True), name="web")
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)
     app.add_middleware(GuardMiddleware, loopback_only=is_loopback_host(settings.host))
