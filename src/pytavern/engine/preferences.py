@@ -51,9 +51,14 @@ class GenerationPreferences(BaseModel):
 
 def load_preferences(store: Store) -> GenerationPreferences:
     """The stored preferences (defaults for what was never set)."""
-    raw = store.get_setting(SETTING_KEY, {})
+    with store.queries() as queries:
+        return parse_preferences(queries.setting_json(SETTING_KEY) or "{}")
+
+
+def parse_preferences(text: str) -> GenerationPreferences:
+    """Stored preferences JSON as ``GenerationPreferences`` (a clear error if invalid)."""
     try:
-        return GenerationPreferences.model_validate(raw)
+        return GenerationPreferences.model_validate_json(text)
     except ValidationError as exc:
         raise ConfigError(
             f"the stored generation settings are not valid ({exc.error_count()} problems)",

@@ -13,11 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
-from pydantic import ValidationError
-
 from pytavern.engine.connections import connection_config
 from pytavern.engine.history import FIRST_PAGE
-from pytavern.engine.preferences import SETTING_KEY, GenerationPreferences
+from pytavern.engine.preferences import SETTING_KEY, GenerationPreferences, parse_preferences
 from pytavern.errors import ConfigError
 from pytavern.formats.cards import Card, card_from_dict
 from pytavern.formats.presets import ContextTemplate, InstructTemplate
@@ -224,17 +222,6 @@ def _card(parsed: ParsedCache, stored: StoredCard) -> tuple[Card, Lorebook | Non
         return card, lorebook_from_character_book(card.character_book, f"{card.name} (card)")
 
     return parsed.get(("card", stored.id), stored.card_json, parse)
-
-
-def parse_preferences(text: str) -> GenerationPreferences:
-    """Stored preferences JSON as ``GenerationPreferences`` (a clear error if invalid)."""
-    try:
-        return GenerationPreferences.model_validate_json(text)
-    except ValidationError as exc:
-        raise ConfigError(
-            f"the stored generation settings are not valid ({exc.error_count()} problems)",
-            hint="Reset them in the settings panel, or save new ones",
-        ) from exc
 
 
 def _preferences(parsed: ParsedCache, text: str | None) -> GenerationPreferences:

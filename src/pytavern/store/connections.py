@@ -8,21 +8,9 @@ from sqlalchemy import select, update
 
 from pytavern.errors import ConfigError
 from pytavern.store._base import dumps, loads
-from pytavern.store.queries import QueriesMixin
+from pytavern.store.queries import QueriesMixin, connection_record
 from pytavern.store.records import ConnectionRecord
 from pytavern.store.schema import ConnectionRow
-
-
-def _record(row: ConnectionRow) -> ConnectionRecord:
-    return ConnectionRecord(
-        id=row.id,
-        name=row.name,
-        api=row.api,
-        url=row.url,
-        model=row.model,
-        options=loads(row.options),
-        is_default=row.is_default,
-    )
 
 
 class ConnectionsMixin(QueriesMixin):
@@ -59,7 +47,7 @@ class ConnectionsMixin(QueriesMixin):
             row.api, row.url, row.model = api, url, model
             row.options = dumps(options or {})
             session.flush()
-            return _record(row)
+            return connection_record(row)
 
     def list_connections(self) -> list[ConnectionRecord]:
         """Every connection, by name."""
@@ -69,7 +57,7 @@ class ConnectionsMixin(QueriesMixin):
                 .where(ConnectionRow.owner_id == self.owner_id)
                 .order_by(ConnectionRow.name)
             )
-            return [_record(row) for row in rows]
+            return [connection_record(row) for row in rows]
 
     def get_connection(self, name: str) -> ConnectionRecord:
         """The connection ``name``, or ``NotFoundError`` listing the ones there are."""

@@ -272,10 +272,10 @@ class Queries:
                     "no default connection is set",
                     hint="Choose one with `pytavern connections default NAME`",
                 )
-            return _connection_record(row)
+            return connection_record(row)
         row = self._first(_CONNECTION, name=name)
         if row is not None:
-            return _connection_record(row)
+            return connection_record(row)
         names = self._connection.scalars(_CONNECTION_NAMES, {"owner": self._owner}).all()
         raise NotFoundError(
             f"no connection named {name!r}",
@@ -367,7 +367,9 @@ class Queries:
         message_id = int(self._connection.execute(_INSERT_MESSAGE, message).scalar_one())
         swipe = swipe_values(message_id, 0, text, status, swipe_fields, now)
         self._connection.execute(_INSERT_SWIPE, swipe)
-        return _new_message_record(message_id, message, swipe)
+        swipe_columns = {k: v for k, v in swipe.items() if k not in ("message_id", "created_at")}
+        row = {**message, **swipe_columns, "id": message_id, "swipe_created_at": now}
+        return _message_from_row(SimpleNamespace(**row))
 
 
 def check_swipe_fields(fields: dict[str, Any]) -> None:
@@ -402,34 +404,6 @@ def swipe_values(
     for key, value in fields.items():
         values[key] = dumps(value) if key == "usage" else value
     return values
-
-
-def _new_message_record(
-    message_id: int, message: dict[str, Any], swipe: dict[str, Any]
-) -> MessageRecord:
-    return MessageRecord(
-        id=message_id,
-        chat_id=message["chat_id"],
-        position=message["position"],
-        role=message["role"],
-        name=message["name"],
-        active_swipe=0,
-        swipe_count=1,
-        swipe=SwipeRecord(
-            index=0,
-            text=swipe["text"],
-            status=swipe["status"],
-            reasoning=swipe["reasoning"],
-            finish_reason=swipe["finish_reason"],
-            error=swipe["error"],
-            model=swipe["model"],
-            connection=swipe["connection"],
-            usage=loads(swipe["usage"]),
-            created_at=swipe["created_at"],
-        ),
-        extra=loads(message["extra"]),
-        created_at=message["created_at"],
-    )
 
 
 def _chat_record(row: Any) -> ChatRecord:
@@ -485,7 +459,8 @@ def _persona_record(row: Any) -> PersonaRecord:
     )
 
 
-def _connection_record(row: Any) -> ConnectionRecord:
+def connection_record(row: Any) -> ConnectionRecord:
+    """A connection row (ORM or plain columns) as a record."""
     return ConnectionRecord(
         id=row.id,
         name=row.name,
