@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from pytavern.errors import ConfigError, NotFoundError
 from pytavern.store._base import dumps, loads
-from pytavern.store.queries import QueriesMixin
+from pytavern.store.queries import QueriesMixin, persona_record
 from pytavern.store.records import LorebookRecord, PersonaRecord, PresetRecord
 from pytavern.store.schema import LorebookRow, PersonaRow, PresetRow, SettingRow, utcnow
 
@@ -18,17 +18,7 @@ PERSONA_FIELDS = frozenset({"name", "description", "position", "depth", "role", 
 
 
 def _persona(row: PersonaRow) -> PersonaRecord:
-    return PersonaRecord(
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        position=row.position,
-        depth=row.depth,
-        role=row.role,
-        lorebook=row.lorebook,
-        has_avatar=row.avatar is not None,
-        is_default=row.is_default,
-    )
+    return persona_record(row, has_avatar=row.avatar is not None)
 
 
 def _lorebook(row: LorebookRow) -> LorebookRecord:

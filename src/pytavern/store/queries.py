@@ -256,12 +256,12 @@ class Queries:
     def persona(self, persona_id: int) -> PersonaRecord | None:
         """The persona with this id, if it exists."""
         row = self._first(_PERSONA, id=persona_id)
-        return None if row is None else _persona_record(row)
+        return None if row is None else persona_record(row)
 
     def default_persona(self) -> PersonaRecord | None:
         """The default persona, if one is chosen."""
         row = self._first(_DEFAULT_PERSONA)
-        return None if row is None else _persona_record(row)
+        return None if row is None else persona_record(row)
 
     def connection(self, name: str | None) -> ConnectionRecord:
         """The connection ``name``, or the default one when ``name`` is ``None``."""
@@ -445,7 +445,8 @@ def _message_from_row(row: Any) -> MessageRecord:
     )
 
 
-def _persona_record(row: Any) -> PersonaRecord:
+def persona_record(row: Any, has_avatar: bool | None = None) -> PersonaRecord:
+    """A persona row (plain columns with ``has_avatar``, or ORM with ``has_avatar`` given)."""
     return PersonaRecord(
         id=row.id,
         name=row.name,
@@ -454,7 +455,7 @@ def _persona_record(row: Any) -> PersonaRecord:
         depth=row.depth,
         role=row.role,
         lorebook=row.lorebook,
-        has_avatar=bool(row.has_avatar),
+        has_avatar=bool(row.has_avatar if has_avatar is None else has_avatar),
         is_default=bool(row.is_default),
     )
 
