@@ -45,10 +45,20 @@ class MacroContext:
     idle_since: datetime | None = None
     max_prompt: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
-    rng: random.Random = field(init=False, repr=False)
+    _rng: random.Random | None = field(default=None, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
+    @property
+    def rng(self) -> random.Random:
+        """The random generator of ``{{roll}}`` and ``{{random}}``, seeded with ``seed``
+        (made on first use: most prompts roll nothing)."""
+        if self._rng is None:
+            self._rng = random.Random(self.seed)
+        return self._rng
+
+    @rng.setter
+    def rng(self, generator: random.Random) -> None:
+        """Share another context's generator (one sequence across a prompt's contexts)."""
+        self._rng = generator
 
     def clock(self) -> datetime:
         """The time macros see (``now`` when given)."""

@@ -371,7 +371,12 @@ class HttpBackend:
         headers: Mapping[str, str] | None,
     ) -> httpx.Response:
         request = self.client.build_request(
-            method, url, json=json_body, params=params, headers=headers, extensions=_TRACE
+            method,
+            url,
+            json=json_body,
+            params=params,
+            headers=headers,
+            extensions=_TRACE if REQUEST_SENT.get() is not None else None,
         )
         try:
             async with asyncio.timeout(self.timeouts.first_byte):
