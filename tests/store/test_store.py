@@ -194,3 +194,55 @@ def test_users_sessions_and_adoption(store: Store) -> None:
     assert store.session_user("old") is None and store.session_user("nope") is None
     store.update_user(admin.id, enabled=False)
     assert store.session_user("live") is None
+
+
+def test_upgrade_to_0003_counts_the_messages_there_are(tmp_path: Path) -> None:
+    """A database made before chats kept their message count gets the right counts."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from pytavern.store.database import MIGRATIONS_DIR, make_engine, sqlite_url
+
+    engine = make_engine(sqlite_url(tmp_path / "old.db"))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+        now = "2025-01-01 00:00:00"
+        connection.execute(
+            text(
+                "INSERT INTO characters (id, owner_id, name, card, created_at, updated_at) "
+                "VALUES (1, 0, 'A', '{}', :now, :now)"
+            ),
+            {"now": now},
+        )
+        for chat_id, messages in ((1, 3), (2, 0)):
+            connection.execute(
+                text(
+                    "INSERT INTO chats (id, owner_id, character_id, title, metadata, "
+                    "next_position, created_at, updated_at) "
+                    "VALUES (:id, 0, 1, '', '{}', :n, :now, :now)"
+                ),
+                {"id": chat_id, "n": messages, "now": now},
+            )
+            for position in range(messages):
+                connection.execute(
+                    text(
+                        "INSERT INTO messages (chat_id, position, role, name, active_swipe, "
+                        "swipe_count, extra, created_at) "
+                        "VALUES (:chat, :position, 'user', 'U', 0, 1, '{}', :now)"
+                    ),
+                    {"chat": chat_id, "position": position, "now": now},
+                )
+    engine.dispose()
+    store = Store.open_sqlite(tmp_path / "old.db")
+    try:
+        assert [store.get_chat(1).message_count, store.get_chat(2).message_count] == [3, 0]
+        message = store.append_message(2, role="user", name="U", text="hi")
+        assert store.get_chat(2).message_count == 1
+        store.delete_message(message.id)
+        assert store.get_chat(2).message_count == 0
+    finally:
+        store.close()

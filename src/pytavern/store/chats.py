@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from pytavern.errors import NotFoundError
 from pytavern.store._base import dumps, loads
-from pytavern.store.queries import QueriesMixin, check_swipe_fields
+from pytavern.store.queries import QueriesMixin, chat_record, check_swipe_fields
 from pytavern.store.records import (
     ChatRecord,
     MessageRecord,
@@ -56,18 +56,6 @@ def _message_record(message: MessageRow, swipe: SwipeRow) -> MessageRecord:
     )
 
 
-def _chat_record(row: ChatRow, count: int) -> ChatRecord:
-    return ChatRecord(
-        id=row.id,
-        character_id=row.character_id,
-        title=row.title,
-        metadata=loads(row.metadata_json),
-        message_count=count,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
 class ChatsMixin(QueriesMixin):
     """Chat, message and swipe storage."""
 
@@ -85,7 +73,7 @@ class ChatsMixin(QueriesMixin):
             )
             session.add(row)
             session.flush()
-            return _chat_record(row, 0)
+            return chat_record(row)
 
     def import_chat(
         self,
@@ -104,12 +92,13 @@ class ChatsMixin(QueriesMixin):
                 title=title,
                 metadata_json=dumps(metadata),
                 next_position=len(messages),
+                message_count=len(messages),
             )
             session.add(chat)
             session.flush()
             for position, message in enumerate(messages):
                 _add_imported(session, chat.id, position, message)
-            return _chat_record(chat, len(messages))
+            return chat_record(chat)
 
     def get_chat(self, chat_id: int) -> ChatRecord:
         """The chat with this id."""
@@ -118,21 +107,15 @@ class ChatsMixin(QueriesMixin):
 
     def list_chats(self, character_id: int | None = None) -> list[ChatRecord]:
         """Chats, newest activity first, optionally of one character."""
-        counts = (
-            select(MessageRow.chat_id, func.count().label("n"))
-            .group_by(MessageRow.chat_id)
-            .subquery()
-        )
         query = (
-            select(ChatRow, func.coalesce(counts.c.n, 0))
-            .outerjoin(counts, counts.c.chat_id == ChatRow.id)
+            select(ChatRow)
             .where(ChatRow.owner_id == self.owner_id)
             .order_by(ChatRow.updated_at.desc(), ChatRow.id.desc())
         )
         if character_id is not None:
             query = query.where(ChatRow.character_id == character_id)
         with self.transaction() as session:
-            return [_chat_record(row, count) for row, count in session.execute(query)]
+            return [chat_record(row) for row in session.scalars(query)]
 
     def latest_chat(self, character_id: int) -> ChatRecord | None:
         """The character's most recently active chat, if any."""
@@ -150,7 +133,7 @@ class ChatsMixin(QueriesMixin):
             if metadata is not None:
                 row.metadata_json = dumps(metadata)
             row.updated_at = utcnow()
-            return _chat_record(row, self._count(session, chat_id))
+            return chat_record(row)
 
     def merge_chat_metadata(self, chat_id: int, changes: dict[str, Any]) -> None:
         """Set some keys of a chat's metadata, keeping the others (one transaction)."""
@@ -231,6 +214,7 @@ class ChatsMixin(QueriesMixin):
             message = self._message_row(session, message_id)
             session.execute(delete(SwipeRow).where(SwipeRow.message_id == message_id))
             session.delete(message)
+            self._chat_row(session, message.chat_id).message_count -= 1
 
     def history(
         self, chat_id: int, *, limit: int | None = None, before_position: int | None = None
@@ -243,10 +227,6 @@ class ChatsMixin(QueriesMixin):
         """The newest message of a chat, if any."""
         newest = self.history(chat_id, limit=1)
         return newest[0] if newest else None
-
-    @staticmethod
-    def _count(session: Session, chat_id: int) -> int:
-        return int(session.scalar(select(func.count()).where(MessageRow.chat_id == chat_id)) or 0)
 
     def _owned_character(self, session: Session, character_id: int) -> None:
         if self.owned(session, CharacterRow, character_id) is None:

@@ -16,7 +16,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Row, and_, bindparam, func, insert, select, update
+from sqlalchemy import BindParameter, Connection, Row, and_, bindparam, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from pytavern.errors import NotFoundError, StoreError
@@ -53,11 +53,7 @@ _CHAT = select(
     ChatRow.metadata_json.label("metadata_json"),
     ChatRow.created_at,
     ChatRow.updated_at,
-    select(func.count())
-    .where(MessageRow.chat_id == ChatRow.id)
-    .correlate(ChatRow)
-    .scalar_subquery()
-    .label("message_count"),
+    ChatRow.message_count,
 ).where(ChatRow.id == bindparam("id"), ChatRow.owner_id == _OWNER)
 
 _CHAT_FOR_TURN = _CHAT.add_columns(
@@ -173,7 +169,11 @@ _EVERY_MESSAGE = 2**62
 _NEXT_POSITION = (
     update(ChatRow)
     .where(ChatRow.id == bindparam("chat"), ChatRow.owner_id == _OWNER)
-    .values(next_position=ChatRow.next_position + 1, updated_at=bindparam("now"))
+    .values(
+        next_position=ChatRow.next_position + 1,
+        message_count=ChatRow.message_count + 1,
+        updated_at=bindparam("now"),
+    )
     .returning(ChatRow.next_position)
 )
 _CHAT_METADATA = select(ChatRow.metadata_json.label("metadata_json")).where(
@@ -223,13 +223,13 @@ class Queries:
 
     def chat(self, chat_id: int) -> ChatRecord:
         """The chat with this id (``NotFoundError`` if it is not this owner's)."""
-        return _chat_record(self._chat_row(_CHAT, chat_id))
+        return chat_record(self._chat_row(_CHAT, chat_id))
 
     def chat_for_turn(self, chat_id: int) -> TurnChat:
         """The chat, where its next message goes, and the library revision (see
         ``store.revision``), in one read."""
         row = self._chat_row(_CHAT_FOR_TURN, chat_id)
-        return TurnChat(_chat_record(row), int(row.next_position), row.revision)
+        return TurnChat(chat_record(row), int(row.next_position), row.revision)
 
     def _chat_row(self, statement: Any, chat_id: int) -> Row[Any]:
         row = self._first(statement, id=chat_id)
@@ -406,7 +406,8 @@ def swipe_values(
     return values
 
 
-def _chat_record(row: Any) -> ChatRecord:
+def chat_record(row: Any) -> ChatRecord:
+    """A chat row (ORM or plain columns) as a record."""
     return ChatRecord(
         id=row.id,
         character_id=row.character_id,

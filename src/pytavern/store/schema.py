@@ -83,6 +83,8 @@ class ChatRow(Base):
     title: Mapped[str] = mapped_column(String(500), default="")
     metadata_json: Mapped[str] = mapped_column("metadata", Text, default="{}")
     next_position: Mapped[int] = mapped_column(Integer, default=0)
+    message_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Kept by every insert and delete of the chat's messages."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
