@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -22,6 +24,14 @@ from pytavern.server.routes import ROUTERS
 from pytavern.server.routes.generate import FAST_ROUTES
 from pytavern.server.uploads import BodyLimitMiddleware
 from pytavern.settings import Settings
+
+_NO_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
+"""pytavern reports nothing anywhere. FastAPI versions with built-in OpenTelemetry would
+otherwise look for configured providers on every request."""
 
 
 def web_dir() -> Path:
@@ -55,6 +65,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url="/api/docs",
         redoc_url=None,
+        **_NO_TELEMETRY,
     )
     app.state.engine = engine
     app.state.settings = settings
