@@ -101,6 +101,62 @@ def run_upstream(port: int, chunks: int) -> None:
     )
 
 
+# ---------- the floor: a proxy with nothing in it (run with --proxy PORT UPSTREAM) ----------
+
+
+def proxy_app(upstream: str):  # type: ignore[no-untyped-def]
+    """Raw ASGI + httpx: relays one upstream stream as SSE, with no framework, store or
+    prompt. What it adds to TTFT is what any Python proxy pays here for the second hop."""
+    import httpx as client_lib
+
+    body = {"model": "bench", "stream": True, "messages": [{"role": "user", "content": "Hello"}]}
+    clients: list[client_lib.AsyncClient] = []
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] != "http":
+            return
+        while (await receive()).get("more_body"):
+            pass
+        if not clients:
+            clients.append(client_lib.AsyncClient())
+        headers = {"Authorization": f"Bearer {KEY}"}
+        url = f"{upstream}/v1/chat/completions"
+        async with clients[0].stream("POST", url, json=body, headers=headers) as answer:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"text/event-stream")],
+                }
+            )
+            async for chunk in answer.aiter_raw():
+                if b'"content"' in chunk:
+                    frame = b"event: text\ndata: {}\n\n"
+                    await send({"type": "http.response.body", "body": frame, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+def run_proxy(port: int, upstream: str) -> None:
+    import uvicorn
+
+    uvicorn.run(proxy_app(upstream), host="127.0.0.1", port=port, log_level="warning")
+
+
+async def proxy_floor(upstream: str, proxy: str, requests: int) -> float:
+    """Added TTFT (p50, ms) of the empty proxy at 1 stream, measured like pytavern's."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        for _ in range(20):
+            await _timed(http, "POST", f"{proxy}/relay", {}, {}, b"event: text")
+        relayed = [
+            await _timed(http, "POST", f"{proxy}/relay", {}, {}, b"event: text")
+            for _ in range(requests)
+        ]
+        direct = [await stream_direct(http, upstream) for _ in range(requests)]
+    return p50([s.ttft for s in relayed]) - p50([s.ttft for s in direct])
+
+
 # ---------- the load client ----------
 
 
@@ -268,9 +324,13 @@ def main() -> None:
     parser.add_argument(
         "--upstream", nargs=2, type=int, metavar=("PORT", "CHUNKS"), help=argparse.SUPPRESS
     )
+    parser.add_argument("--proxy", nargs=2, metavar=("PORT", "UPSTREAM"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.upstream:
         run_upstream(*args.upstream)
+        return
+    if args.proxy:
+        run_proxy(int(args.proxy[0]), args.proxy[1])
         return
     up_port, server_port = free_port(), free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
@@ -316,6 +376,20 @@ def main() -> None:
             print(
                 f"for reference, Engine.generate in this process (store + prompt + provider, "
                 f"no HTTP): TTFT p50 {alone:.2f} ms"
+            )
+            proxy_port = free_port()
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, __file__, "--proxy", str(proxy_port), upstream], env=env
+                )
+            )
+            wait_port(proxy_port)
+            floor = asyncio.run(
+                proxy_floor(upstream, f"http://127.0.0.1:{proxy_port}", args.requests)
+            )
+            print(
+                f"for reference, an empty proxy (raw ASGI + httpx: no framework, store or "
+                f"prompt) adds {floor:.2f} ms to TTFT at 1 stream on this machine"
             )
         finally:
             for process in processes:
