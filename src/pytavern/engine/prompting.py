@@ -129,10 +129,10 @@ def pick_counting(record: ConnectionRecord, provider: Provider) -> Counting:
     """The best tokenizer for the connection: the local model's own, OpenAI's BPE for
     OpenAI-style APIs, else the backend's cached counts with the learned estimate for the
     rest (only the estimate when the backend cannot count)."""
+    if record.api in OPENAI_TOKENIZED:  # first: the protocol check below is the slow one
+        return Counting(_openai_tokenizer(record.model or "gpt-4o"), "openai-bpe")
     if isinstance(provider, SyncTokenCounter):
         return Counting(CachedTokenizer(_ProviderTokenizer(provider)), "local model")
-    if record.api in OPENAI_TOKENIZED:
-        return Counting(_openai_tokenizer(record.model or "gpt-4o"), "openai-bpe")
     ratio = stored_ratio(record.options)
     estimate = CharRatioTokenizer(ratio)
     remote = remote_counts(provider) if callable(getattr(provider, "count_tokens", None)) else None
