@@ -229,6 +229,23 @@ async def run_level(concurrency: int, total: int, one: object) -> tuple[list[Sam
     return samples, time.perf_counter() - started
 
 
+async def interleaved(
+    concurrency: int, total: int, direct: object, via: object
+) -> tuple[list[Sample], float, list[Sample], float]:
+    """``total`` streams to each target in alternating batches of ``4 * concurrency``, so
+    both see the machine in the same state (a drift between two long runs would otherwise
+    show up as a difference between the targets)."""
+    batch = 4 * concurrency
+    samples: tuple[list[Sample], list[Sample]] = ([], [])
+    seconds = [0.0, 0.0]
+    for _ in range(max(1, total // batch)):
+        for index, one in enumerate((direct, via)):
+            taken, spent = await run_level(concurrency, batch, one)
+            samples[index].extend(taken)
+            seconds[index] += spent
+    return samples[0], seconds[0], samples[1], seconds[1]
+
+
 def _us(seconds_ms: float) -> str:
     """A per-token gap for the table ('one read' when the reply came in a single read)."""
     return f"{seconds_ms * 1000:.1f}us" if seconds_ms else "one read"
@@ -295,11 +312,11 @@ async def measure(upstream: str, server: str, chats: list[int], requests: int) -
             await stream_server(http, server, chats.pop())
         for level in LEVELS:
             total = max(requests, level * 4)
-            direct, direct_time = await run_level(
-                level, total, lambda _i: stream_direct(http, upstream)
-            )
-            via, via_time = await run_level(
-                level, total, lambda _i: stream_server(http, server, chats.pop())
+            direct, direct_time, via, via_time = await interleaved(
+                level,
+                total,
+                lambda _i: stream_direct(http, upstream),
+                lambda _i: stream_server(http, server, chats.pop()),
             )
             d_ttft, s_ttft = p50([s.ttft for s in direct]), p50([s.ttft for s in via])
             d_tok, s_tok = p50([s.per_token for s in direct]), p50([s.per_token for s in via])

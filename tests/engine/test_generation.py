@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytavern.engine import Engine
+from pytavern.engine.preferences import save_preferences
 from pytavern.events import ErrorEvent, Finished, TextDelta
 from pytavern.settings import Settings
 from tests.scripted import Script, ScriptBook, cut_error
@@ -206,3 +207,14 @@ async def test_library_edits_reach_the_next_turn_even_from_another_process(
         assert "SENTINEL prompt" in scripted.requests[-1].messages[0].content
     finally:
         await other.aclose()
+
+
+async def test_trim_sentences_cuts_the_saved_reply_after_its_last_sentence(
+    engine: Engine, scripted: ScriptBook
+) -> None:
+    chat_id = new_chat(engine)
+    save_preferences(engine.store, {"trim_sentences": True})
+    scripted.scripts.append(Script(["The lamp flickers.", " Then she"]))
+    events = [e async for e in engine.generate(chat_id, "send", "Hello")]
+    assert isinstance(events[-1], Finished) and events[-1].extra["reply"] == "The lamp flickers."
+    assert engine.store.history(chat_id)[-1].text == "The lamp flickers."

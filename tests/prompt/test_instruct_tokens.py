@@ -1,5 +1,12 @@
+import pytest
+
 from pytavern.formats.presets import load_bundled
-from pytavern.prompt.instruct import clean_output, format_chat, instruct_stop_strings
+from pytavern.prompt.instruct import (
+    clean_output,
+    format_chat,
+    instruct_stop_strings,
+    trim_to_end_sentence,
+)
 from pytavern.prompt.tokens import CachedTokenizer, CharRatioTokenizer, OpenAITokenizer
 
 
@@ -77,3 +84,20 @@ def test_tokenizers():
     for text in ("a", "b", "a", "c", "a"):
         cached.count(text)
     assert cached.hits == 2 and cached.misses == 3
+
+
+@pytest.mark.parametrize(
+    ("reply", "trimmed"),
+    [
+        ("Hello, world! I am from", "Hello, world!"),
+        ("She waves. *smiles", "She waves."),
+        ('"Come in," she said. The door', '"Come in," she said.'),
+        ("He nods *", "He nods"),
+        ("Good night 🌙 and", "Good night 🌙"),
+        ("no sentence end at all  ", "no sentence end at all"),
+        ("全部です。そして", "全部です。"),
+        ("", ""),
+    ],
+)
+def test_trim_to_end_sentence_matches_sillytavern(reply: str, trimmed: str) -> None:
+    assert trim_to_end_sentence(reply) == trimmed

@@ -155,6 +155,8 @@ async def test_personas_lorebooks_presets_and_settings(client: httpx.AsyncClient
     assert settings.json()["context_size"] == 8192
     assert settings.json()["sampling"]["temperature"] == 0.7
     assert (await client.get("/api/settings")).json()["sampling"]["max_tokens"] == 300
+    trimmed = await client.patch("/api/settings", json={"trim_sentences": True})
+    assert trimmed.json()["trim_sentences"] is True
     unknown = await client.patch("/api/settings", json={"colour": "red"})
     assert unknown.status_code == 400
     bad = await client.patch("/api/settings", json={"context_size": 3})

@@ -47,6 +47,8 @@ class GenerationPreferences(BaseModel):
     world_info: list[str] = Field(default_factory=list)
     """Names of the global lorebooks in play for every chat."""
     author_note: AuthorNote = Field(default_factory=AuthorNote)
+    trim_sentences: bool = False
+    """Cut each finished reply after its last complete sentence."""
 
 
 def load_preferences(store: Store) -> GenerationPreferences:

@@ -168,6 +168,7 @@ def build_prompt_input(store: Store, job: PromptJob, tokenizer: Tokenizer) -> Pr
         context_size=context_size(job),
         max_reply_tokens=sampling.max_tokens or DEFAULT_MAX_TOKENS,
         system_prompt=prefs.system_prompt,
+        trim_sentences=prefs.trim_sentences,
         chat=chat_settings,
         text=_text_settings(turn) if text_mode else TextSettings(),
     )

@@ -22,7 +22,7 @@ from pytavern.prompt.inputs import (
     PromptSettings,
     TextSettings,
 )
-from pytavern.prompt.instruct import clean_output
+from pytavern.prompt.instruct import clean_output, trim_to_end_sentence
 from pytavern.prompt.text_builder import build_text
 
 __all__ = [
@@ -50,8 +50,9 @@ def assemble(inp: PromptInput) -> BuiltPrompt:
 
 
 def clean_reply(inp: PromptInput, built: BuiltPrompt, text: str) -> str:
-    """Clean a generated reply with the stop strings and template the prompt used."""
-    return clean_output(
+    """Clean a generated reply with the stop strings and template the prompt used (and cut
+    it after its last complete sentence when the settings ask for that)."""
+    cleaned = clean_output(
         text,
         stop=built.stop,
         user=inp.persona.name,
@@ -59,3 +60,4 @@ def clean_reply(inp: PromptInput, built: BuiltPrompt, text: str) -> str:
         instruct=inp.settings.text.instruct if inp.settings.mode == "text" else None,
         impersonate=inp.generation_type == "impersonate",
     )
+    return trim_to_end_sentence(cleaned) if inp.settings.trim_sentences else cleaned

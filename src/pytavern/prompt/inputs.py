@@ -189,6 +189,8 @@ class PromptSettings:
     """Text mode system prompt (sysprompt preset content); ``None`` disables it."""
     prefer_character_prompt: bool = True
     prefer_character_jailbreak: bool = True
+    trim_sentences: bool = False
+    """Cut a finished reply after its last complete sentence (SillyTavern's option)."""
     chat: ChatSettings = field(default_factory=ChatSettings)
     text: TextSettings = field(default_factory=TextSettings)
     world_info: WorldInfoSettings = field(default_factory=WorldInfoSettings)

@@ -239,6 +239,29 @@ def clean_output(
     return text.strip() if impersonate else text
 
 
+_SENTENCE_ENDS = frozenset('.!?*")}`]$_' + "\u3002\uff01\uff1f\u201d\uff09\u3011\u2019\u300d")
+"""ASCII marks, then the CJK full stop, !, ?, closing quotes and brackets."""
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff\u2b50\u2b55\u231a-\u231b]"
+)
+
+
+def trim_to_end_sentence(text: str) -> str:
+    """Cut ``text`` after its last complete sentence, as SillyTavern's ``trimToEndSentence``.
+
+    The last sentence end is the last of ``.!?*")}`]$`` (and their CJK forms) or an emoji; a
+    mark with a space before it is dropped with the space. Text with none is only
+    right-trimmed.
+    """
+    for index in range(len(text) - 1, -1, -1):
+        char = text[index]
+        emoji = bool(_EMOJI.match(char))
+        if char in _SENTENCE_ENDS or emoji:
+            end = index if emoji or index == 0 or not text[index - 1].isspace() else index - 1
+            return text[: end + 1].rstrip()
+    return text.rstrip()
+
+
 def _cut_stops(text: str, stop: Sequence[str]) -> str:
     for s in stop:
         if s and s in text:

@@ -105,12 +105,20 @@ async function samplersTab() {
     h("div.card-box", h("h3", "Context"),
       h("div.grid-2",
         numberField("Context size (tokens)", settings.context_size, 256, 1048576, 256, (v) => queue("context_size", v ?? 4096), "context-size"),
-        numberField("Reply length (tokens)", values.max_tokens, 16, 32768, 16, (v) => queue("sampling", { max_tokens: v }), "max-tokens"))),
+        numberField("Reply length (tokens)", values.max_tokens, 16, 32768, 16, (v) => queue("sampling", { max_tokens: v }), "max-tokens")),
+      checkField("Trim incomplete sentences from replies", settings.trim_sentences, (v) => queue("trim_sentences", v), "trim-sentences")),
     h("div.card-box", h("h3", conn ? `Samplers for ${conn.name}` : "Samplers"),
       numeric.length || lists.length ? null : h("p.small.muted", conn ? "This backend takes no sampler settings." : "Connect a backend to see its samplers."),
       numeric.map((key) => slider(key, values[key], (v) => setSampler(key, v))),
       lists.map((key) => h("div.field", h("label", LIST_SAMPLERS[key]),
         h("input", { type: "text", value: (values[key] || []).join(", "), placeholder: "comma separated", on: { change: (e) => setSampler(key, e.target.value.split(",").map((x) => x.trim()).filter(Boolean)) } })))));
+}
+
+function checkField(label, checked, onChange, testid) {
+  const input = h("input", { type: "checkbox", "data-testid": testid });
+  input.checked = Boolean(checked);
+  input.addEventListener("change", () => onChange(input.checked));
+  return h("label.check", input, label);
 }
 
 function numberField(label, value, min, max, step, onChange, testid) {
