@@ -11,6 +11,8 @@ from pytavern.engine import Engine
 from pytavern.engine.preferences import save_preferences
 from pytavern.events import ErrorEvent, Finished, TextDelta
 from pytavern.settings import Settings
+from tests.fakes import openai_fake
+from tests.fakes.server import FaultPlan, serve
 from tests.scripted import Script, ScriptBook, cut_error
 
 
@@ -218,3 +220,24 @@ async def test_trim_sentences_cuts_the_saved_reply_after_its_last_sentence(
     events = [e async for e in engine.generate(chat_id, "send", "Hello")]
     assert isinstance(events[-1], Finished) and events[-1].extra["reply"] == "The lamp flickers."
     assert engine.store.history(chat_id)[-1].text == "The lamp flickers."
+
+
+@pytest.mark.parametrize("fault", ["401", "cut"])
+async def test_the_message_is_kept_when_a_real_upstream_fails(data_dir: Path, fault: str) -> None:
+    """Over HTTP the message is stored while the upstream works on the request; a refused
+    request (401) or a cut stream still leaves it in the chat."""
+    plan = FaultPlan()
+    key = "sk-right-0123456789" if fault == "cut" else "sk-wrong-0123456789"
+    with serve(openai_fake.create_app(plan, key="sk-right-0123456789")) as base:
+        engine = Engine.open(Settings(data_dir=data_dir))
+        engine.store.save_connection(name="up", api="custom", url=f"{base}/v1", model="gpt-4o")
+        engine.store.set_default_connection("up")
+        engine.secrets.set("up", key)
+        chat_id = new_chat(engine)
+        if fault == "cut":
+            plan.arm("cut")
+        events = [e async for e in engine.generate(chat_id, "send", "Are you there?")]
+        assert any(isinstance(e, ErrorEvent) for e in events)
+        texts = [m.text for m in engine.store.history(chat_id)]
+        assert "Are you there?" in texts
+        await engine.aclose()

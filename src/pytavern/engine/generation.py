@@ -7,7 +7,6 @@ upstream error, lost client, crash) keeps what had arrived.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
@@ -28,10 +27,9 @@ from pytavern.errors import PytavernError
 from pytavern.events import Accumulator, ErrorEvent, Finished, StreamEvent, TextDelta
 from pytavern.prompt.assemble import clean_reply
 from pytavern.prompt.inputs import GenerationType
-from pytavern.providers._http import REQUEST_SENT
+from pytavern.providers._http import ON_REQUEST_SENT
 from pytavern.providers.base import Provider
 from pytavern.store import MessageRecord, Store, SwipeStatus
-from pytavern.types import GenerationRequest
 
 GENERATION_TYPES: dict[GenerationMode, GenerationType] = {
     "send": "normal",
@@ -87,13 +85,14 @@ async def run_turn(
     overlap; storing it no longer delays the reply), and always before the first event
     is passed on: a face that shows any of the reply can rely on the message being saved.
     """
+    user = _UserMessage(store, turn)
     try:
         prepared = await _prepare(store, provider, turn)
     except BaseException:
-        save_user_message(store, turn)  # kept, whatever failed
+        user.save()  # kept, whatever failed
         raise
     inp, built, request = prepared.inp, prepared.built, prepared.request
-    stream = _after_first(await _start_saving(store, turn, provider, request))
+    stream = provider.stream(request)
     accumulator = Accumulator()
     mode, chat_id = turn.request.mode, turn.chat.id
     target = turn.last_message if mode in ("regenerate", "swipe", "continue") else None
@@ -103,15 +102,17 @@ async def run_turn(
     finished: Finished | None = None
     started = time.monotonic()
     try:
-        async for event in stream:
+        event = await _first_event(stream, user, saves_first=provider.family == "local")
+        while event is not None:
             accumulator.feed(event)
             if isinstance(event, Finished):
                 finished = event
-                continue
-            yield event
-            # Written after the face has the text, so storing never delays a token.
-            if isinstance(event, TextDelta):
-                writer.progress(accumulator)
+            else:
+                yield event
+                # Written after the face has the text, so storing never delays a token.
+                if isinstance(event, TextDelta):
+                    writer.progress(accumulator)
+            event = await anext(stream, None)
     except PytavernError as exc:
         error = exc
     finally:
@@ -147,70 +148,42 @@ async def _prepare(store: Store, provider: Provider, turn: TurnData) -> Prepared
     return prepared
 
 
-_Started = tuple["asyncio.Future[StreamEvent | None]", AsyncIterator[StreamEvent]]
+class _UserMessage:
+    """The user's message of a ``send`` turn, stored exactly once."""
+
+    def __init__(self, store: Store, turn: TurnData) -> None:
+        self._store = store
+        self._turn = turn
+        self._pending = turn.user_message is not None
+
+    def save(self) -> None:
+        """Store the message now, unless it is stored already (or there is none)."""
+        if self._pending:
+            self._pending = False
+            save_user_message(self._store, self._turn)
 
 
-async def _start_saving(
-    store: Store, turn: TurnData, provider: Provider, request: GenerationRequest
-) -> _Started:
-    """Start the stream and store the user's message once the request is on its way.
+async def _first_event(
+    stream: AsyncIterator[StreamEvent], user: _UserMessage, *, saves_first: bool
+) -> StreamEvent | None:
+    """The stream's first event, with the user's message stored before it is returned.
 
-    An HTTP backend's request is written first, then the message is stored while the
-    upstream works on it; the built-in model (no request to send) gets it stored at once.
-    Either way it is committed before this returns, so before any event is passed on.
+    An HTTP backend's request is written first and the message stored while the upstream
+    works on it (the HTTP layer calls back when the request is out); a backend without a
+    request to send (``saves_first``: the built-in model) gets it stored before it starts.
     """
-    sent = asyncio.Event()
-    reset = REQUEST_SENT.set(sent)
+    if saves_first:
+        user.save()
+    reset = ON_REQUEST_SENT.set(user.save)
     try:
-        stream = provider.stream(request)
-        first = asyncio.ensure_future(anext(stream, None))  # the task sees ``sent``
-    finally:
-        REQUEST_SENT.reset(reset)
-    try:
-        if turn.user_message is not None and provider.family != "local":
-            await _sent_or_first(first, sent)
+        first = await anext(stream, None)
     except BaseException:
-        save_user_message(store, turn)  # kept even when the client left meanwhile
-        await _cancel(first, stream)
+        user.save()  # kept, whatever failed (a failed save is not retried)
         raise
-    try:
-        save_user_message(store, turn)
-    except BaseException:
-        await _cancel(first, stream)
-        raise
-    return first, stream
-
-
-async def _sent_or_first(first: asyncio.Future[StreamEvent | None], sent: asyncio.Event) -> None:
-    """Wait until the request has been written, or the stream has something (or failed)."""
-    waiter: asyncio.Future[Any] = asyncio.ensure_future(sent.wait())
-    pending: set[asyncio.Future[Any]] = {first, waiter}
-    try:
-        await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        waiter.cancel()
-
-
-async def _cancel(
-    first: asyncio.Future[StreamEvent | None], stream: AsyncIterator[StreamEvent]
-) -> None:
-    first.cancel()
-    await asyncio.gather(first, return_exceptions=True)
-    await _close(stream)
-
-
-async def _after_first(started: _Started) -> AsyncGenerator[StreamEvent, None]:
-    """The stream's events, its first one taken from the future that started it."""
-    first, stream = started
-    try:
-        event = await first
-        if event is None:
-            return
-        yield event
-        async for event in stream:
-            yield event
-    finally:
-        await _cancel(first, stream)
+        ON_REQUEST_SENT.reset(reset)
+    user.save()
+    return first
 
 
 async def _close(stream: AsyncIterator[StreamEvent]) -> None:

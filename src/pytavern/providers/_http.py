@@ -276,20 +276,22 @@ def normalize_base_url(url: str, *, strip_suffixes: tuple[str, ...] = ()) -> str
     return base.replace("://localhost", "://127.0.0.1")
 
 
-REQUEST_SENT: ContextVar[asyncio.Event | None] = ContextVar("pytavern_request_sent", default=None)
-"""An event a caller sets here to learn when a request has been written to the upstream.
+ON_REQUEST_SENT: ContextVar[Callable[[], None] | None] = ContextVar(
+    "pytavern_on_request_sent", default=None
+)
+"""A function a caller sets here to be called once a request has been written upstream.
 
-The engine uses it to store the user's message while the upstream works on the request,
-rather than before sending it. Tasks copy the variable when they are created.
+The engine stores the user's message there, while the upstream works on the request rather
+than before sending it. It runs inside the HTTP client's send; what it raises fails the send.
 """
 
 
 async def _note_request_sent(event_name: str, _info: dict[str, Any]) -> None:
-    """httpcore's ``trace`` hook: set ``REQUEST_SENT`` once the request body is out."""
+    """httpcore's ``trace`` hook: call ``ON_REQUEST_SENT`` once the request body is out."""
     if event_name.endswith("send_request_body.complete"):
-        sent = REQUEST_SENT.get()
-        if sent is not None:
-            sent.set()
+        callback = ON_REQUEST_SENT.get()
+        if callback is not None:
+            callback()
 
 
 _TRACE = {"trace": _note_request_sent}
@@ -376,7 +378,7 @@ class HttpBackend:
             json=json_body,
             params=params,
             headers=headers,
-            extensions=_TRACE if REQUEST_SENT.get() is not None else None,
+            extensions=_TRACE if ON_REQUEST_SENT.get() is not None else None,
         )
         try:
             async with asyncio.timeout(self.timeouts.first_byte):
