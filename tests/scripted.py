@@ -49,7 +49,8 @@ class ScriptedProvider:
         return self.config.name
 
     def supported_samplers(self) -> frozenset[str]:
-        return frozenset({"temperature"})
+        """``temperature``, or the connection's ``samplers`` option when it has one."""
+        return frozenset(self.config.options.get("samplers") or ["temperature"])
 
     async def check(self) -> ConnectionStatus:
         return ConnectionStatus(ok=True, summary="scripted provider ready")

@@ -9,6 +9,8 @@ from click.testing import CliRunner
 
 from pytavern.cli import cli
 from pytavern.formats.cards import new_card, read_card, write_card_png
+from pytavern.formats.png import solid_png
+from tests.formats.test_charx import build_charx, icon, v3_card
 from tests.formats.test_chats_worldinfo_presets import CHAT, WORLD
 
 
@@ -37,6 +39,25 @@ def test_png_card_round_trip(data_dir: Path, tmp_path: Path) -> None:
         assert again.data == read_card(source.read_bytes(), source.name).data
     code, out, _ = run(data_dir, "characters", "list", "--json")
     assert {row["name"] for row in json.loads(out)} == {"Sera", "Wren"}
+
+
+def test_charx_card_import_keeps_its_avatar(data_dir: Path, tmp_path: Path) -> None:
+    avatar = solid_png(6, 6, (1, 2, 3))
+    source = tmp_path / "lyra.charx"
+    source.write_bytes(
+        build_charx(v3_card(assets=[icon("main", "a/main.png")]), {"a/main.png": avatar})
+    )
+    code, out, err = run(data_dir, "characters", "import", str(source), "--json")
+    assert code == 0, err
+    assert json.loads(out)["name"] == "Lyra"
+    target = tmp_path / "out.png"
+    assert run(data_dir, "characters", "export", "Lyra", "--out", str(target))[0] == 0
+    assert read_card(target.read_bytes(), target.name).name == "Lyra"
+    assert target.read_bytes().startswith(avatar[:33])  # the avatar's signature and IHDR
+    broken = tmp_path / "broken.charx"
+    broken.write_bytes(build_charx(None))
+    code, _, err = run(data_dir, "characters", "import", str(broken))
+    assert code != 0 and "broken.charx: CharX archive has no card.json" in err
 
 
 def test_chat_round_trip_is_byte_identical(data_dir: Path, tmp_path: Path) -> None:

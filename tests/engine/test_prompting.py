@@ -57,6 +57,30 @@ async def test_global_lorebook_entry_fires_and_is_recorded(
     assert last_prompt["total_tokens"] > 0 and last_prompt["parts"]
 
 
+async def test_banned_macro_words_reach_backends_that_ban_tokens(
+    engine: Engine, scripted: ScriptBook
+) -> None:
+    """SillyTavern's ``{{banned "word"}}``: gone from the prompt, added to the banned tokens
+    of backends that take them (and only those)."""
+    persona = engine.store.save_persona(
+        name="Ada", description='Ada maps coasts.{{banned "delve"}}\n{{banned "tapestry"}}'
+    )
+    engine.store.set_default_persona(persona.id)
+    save_preferences(engine.store, {"sampling": {"banned_tokens": ["shiver"]}})
+    chat = engine.start_chat(engine.store.list_characters()[0].id)
+    _ = [e async for e in engine.generate(chat.id, "send", "Hello")]
+    sent = scripted.requests[-1]
+    text = "\n".join(m.content for m in sent.messages)
+    assert "Ada maps coasts." in text and "banned" not in text and "delve" not in text
+    assert sent.sampling.banned_tokens == ["shiver"]
+    engine.store.save_connection(
+        name="t", api="scripted", options={"samplers": ["temperature", "banned_tokens"]}
+    )
+    engine.store.set_default_connection("t")
+    _ = [e async for e in engine.generate(chat.id, "send", "Again")]
+    assert scripted.requests[-1].sampling.banned_tokens == ["shiver", "delve", "tapestry"]
+
+
 async def test_persona_name_and_description_are_used(engine: Engine, scripted: ScriptBook) -> None:
     persona = engine.store.save_persona(name="Ada", description="Ada is a cartographer.")
     engine.store.set_default_persona(persona.id)

@@ -50,6 +50,64 @@ def test_time_macros():
     assert evaluate("{{time_UTC+2}}", c) == "5:05 PM"
 
 
+def test_datetimeformat_tokens():
+    t = datetime(2024, 3, 7, 9, 4, 5, tzinfo=UTC)
+    c = ctx(now=t)
+    fmt = "YYYY YY MMMM MMM MM M DD D dddd ddd HH H hh h mm m ss s A a"
+    assert evaluate("{{datetimeformat " + fmt + "}}", c) == (
+        "2024 24 March Mar 03 3 07 7 Thursday Thu 09 9 09 9 04 4 05 5 AM am"
+    )
+    assert evaluate("{{datetimeformat Do [of] MMMM, [at] h:mm A}}", ctx()) == (
+        "28th of September, at 3:05 PM"
+    )
+    assert evaluate("{{DateTimeFormat  DDDD|DDD}}", c) == "067|67"
+    assert evaluate("{{datetimeformat}}", c) == "{{datetimeformat}}"
+
+
+def test_datetimeformat_is_evaluated_after_the_names():
+    """Its format may hold macros (SillyTavern substitutes the names first)."""
+    assert evaluate("{{datetimeformat [{{char}}] YYYY}}", ctx()) == "Sera 2024"
+
+
+def test_time_diff_humanizes_with_a_suffix():
+    c = ctx()
+    assert evaluate("{{timeDiff::2024-01-03::2024-01-01}}", c) == "in 2 days"
+    assert evaluate("{{timeDiff::2024-01-01::2024-01-03}}", c) == "2 days ago"
+    assert evaluate("{{timeDiff::2024-01-01T10:00::2024-01-01 10:00}}", c) == ("a few seconds ago")
+    assert evaluate("{{timediff::{{isodate}}::2024-09-08}}", c) == "in 20 days"
+    assert evaluate("{{timeDiff::{{date}} {{time}}::September 28, 2024 1:05 PM}}", c) == (
+        "in 2 hours"
+    )
+    assert evaluate("{{timeDiff:: 2024-09-28T15:05:00Z ::Sat, 28 Sep 2024 13:05:00 +0000}}", c) == (
+        "in 2 hours"
+    )
+    assert evaluate("{{timeDiff::2023-09::2024-09}}", c) == "a year ago"
+    assert evaluate("{{timeDiff::soon::2024-01-01}}", c) == "Invalid date"
+
+
+def test_banned_words_are_removed_and_recorded():
+    c = ctx()
+    out = evaluate('Hi {{banned "forbidden"}}{{user}}.\n{{BANNED "Sera"}}', c)
+    assert out == "Hi Ann.\n"
+    assert c.banned_words == ["forbidden", "Sera"]
+    assert evaluate('{{banned "{{char}}"}}', c) == ""
+    assert c.banned_words[-1] == "Sera"
+
+
+def test_banned_pattern_is_greedy_like_sillytavern():
+    c = ctx()
+    assert evaluate('{{banned "a"}} {{banned "b"}}', c) == ""
+    assert c.banned_words == ['a"}} {{banned "b']
+
+
+def test_banned_words_are_shared_by_copied_contexts():
+    import dataclasses
+
+    c = ctx()
+    evaluate('{{banned "x"}}', dataclasses.replace(c, char="Other"))
+    assert c.banned_words == ["x"]
+
+
 def test_humanize_thresholds():
     assert humanize(timedelta(seconds=10)) == "a few seconds"
     assert humanize(timedelta(seconds=60)) == "a minute"
@@ -146,6 +204,9 @@ _PIECES = [
     "{{random::a::b}}",
     "{{// note }}",
     "{{setvar::x::1}}{{getvar::x}}",
+    "{{datetimeformat YYYY [{{char}}]}}",
+    "{{timeDiff::{{isodate}}::2024-12-30}}",
+    '{{banned "{{user}}"}}',
     "<USER>",
     "<BOT>",
     "{",

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from pytavern.errors import (
     AuthError,
+    ConfigError,
     ConnectFailedError,
     GenerationFailedError,
     MissingKeyError,
@@ -197,9 +198,42 @@ async def test_openrouter_headers_and_routing() -> None:
         )
         await collect(provider, request("x", top_k=3))
         sent = plan.requests[-1]
-        assert sent["headers"]["http-referer"] and sent["headers"]["x-title"] == "pytavern"
+        assert sent["headers"]["http-referer"] == "https://github.com/pytavern/pytavern"
+        assert sent["headers"]["x-title"] == "pytavern"
         assert sent["body"]["transforms"] == ["middle-out"] and sent["body"]["top_k"] == 3
         await provider.aclose()
+
+
+async def test_openrouter_referer_and_title_are_options() -> None:
+    with fake(openai_fake.create_app, prefix="/api/v1") as (url, plan):
+        provider = provider_for(
+            "openrouter",
+            f"{url}/api/v1",
+            DEFAULT_KEY,
+            model="gpt-4o-mini",
+            referer="https://my.example/app",
+            title=" My Tavern ",
+        )
+        await collect(provider, request("x"))
+        sent = plan.requests[-1]["headers"]
+        assert sent["http-referer"] == "https://my.example/app"
+        assert sent["x-title"] == "My Tavern"
+        await provider.aclose()
+        quiet = provider_for(
+            "openrouter", f"{url}/api/v1", DEFAULT_KEY, model="gpt-4o-mini", referer="", title=""
+        )
+        await collect(quiet, request("x"))
+        sent = plan.requests[-1]["headers"]
+        assert "http-referer" not in sent and "x-title" not in sent
+        assert sent["authorization"] == f"Bearer {DEFAULT_KEY}"
+        await quiet.aclose()
+
+
+@pytest.mark.parametrize("title", ["two\nlines", "Tavèrn", "tab\there"])
+def test_openrouter_header_options_must_be_printable_ascii(title: str) -> None:
+    with pytest.raises(ConfigError, match="option 'title' must be printable ASCII") as caught:
+        provider_for("openrouter", None, DEFAULT_KEY, title=title)
+    assert "--option title=VALUE" in (caught.value.hint or "")
 
 
 async def test_missing_key_names_env_var_and_command() -> None:

@@ -3,15 +3,17 @@
 
 Each parser gets at least 20,000 generated inputs (2,000 hypothesis examples of 10): raw
 bytes, JSON of random shape, JSON shaped like the real format with random values, and (for
-cards) PNG files with random ``chara``/``ccv3`` chunks.
+cards) PNG files with random ``chara``/``ccv3`` chunks and CharX zips, whole or damaged.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import io
 import json
 import os
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytavern.errors import FormatError
-from pytavern.formats.cards import read_card
+from pytavern.formats.cards import read_card, read_card_file
 from pytavern.formats.chats import parse_chat_jsonl
 from pytavern.formats.png import (
     encode_text,
@@ -182,13 +184,41 @@ png_mutations = st.tuples(png_cards, st.integers(0, 200), st.binary(min_size=1, 
 )
 
 
+def charx_with(card: bytes | None, icon: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        if card is not None:
+            archive.writestr("card.json", card)
+        archive.writestr("a/main.png", icon)
+    return out.getvalue()
+
+
+ICON_CARD = json.dumps(
+    {
+        "spec": "chara_card_v3",
+        "data": {
+            "name": "Z",
+            "assets": [{"type": "icon", "name": "main", "uri": "embeded://a/main.png"}],
+        },
+    }
+).encode()
+charx_cards = st.builds(
+    charx_with,
+    st.one_of(st.none(), st.just(ICON_CARD), json_bytes(CARD_KEYS)),
+    st.one_of(st.just(BASE_PNG), st.binary(max_size=40)),
+)
+charx_mutations = st.tuples(
+    charx_cards, st.integers(0, 400), st.binary(min_size=1, max_size=4)
+).map(lambda t: t[0][: t[1]] + t[2] + t[0][t[1] + len(t[2]) :])
+
+
 @pytest.mark.fuzz
 @pytest.mark.timeout(1200)
 @FUZZ
-@given(batch(st.one_of(inputs(CARD_KEYS), png_cards, png_mutations)))
+@given(batch(st.one_of(inputs(CARD_KEYS), png_cards, png_mutations, charx_cards, charx_mutations)))
 def test_cards(batch_: list[bytes]) -> None:
     for data in batch_:
-        check(lambda d: read_card(d, "fuzz.png"), data)
+        check(lambda d: read_card_file(d, "fuzz.png", max_bytes=100_000), data)
 
 
 @pytest.mark.fuzz

@@ -6,11 +6,13 @@ import json
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from pytavern.formats.cards import card_from_dict, read_card, write_card_png
 from pytavern.formats.png import solid_png
 from pytavern.server.routes import ROUTERS
+from tests.formats.test_charx import build_charx, icon, v3_card
 from tests.server.conftest import SECRET
 
 CARD = {
@@ -98,6 +100,29 @@ async def test_import_of_json_cards_v1_and_bad_files(client: httpx.AsyncClient) 
         "/api/characters/import", params={"filename": "cat.png"}, content=solid_png()
     )
     assert no_chunk.status_code == 400 and "cat.png" in no_chunk.json()["error"]["message"]
+
+
+async def test_import_of_charx_cards_and_zip_bombs(client: httpx.AsyncClient, app: FastAPI) -> None:
+    avatar = solid_png(5, 5, (9, 9, 9))
+    data = build_charx(v3_card(assets=[icon("main", "a/m.png")]), {"a/m.png": avatar})
+    imported = await client.post(
+        "/api/characters/import", params={"filename": "lyra.charx"}, content=data
+    )
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["name"] == "Lyra" and imported.json()["has_avatar"] is True
+    got = await client.get(f"/api/characters/{imported.json()['id']}/avatar")
+    assert got.content == avatar
+    limit = app.state.settings.max_upload_bytes
+    bomb = build_charx(v3_card(), {"zeros.bin": bytes(limit + 1)})
+    assert len(bomb) < limit // 100
+    refused = await client.post(
+        "/api/characters/import", params={"filename": "bomb.charx"}, content=bomb
+    )
+    assert refused.status_code == 400
+    assert (
+        f"bomb.charx: CharX archive unpacks to more than {limit} bytes"
+        in (refused.json()["error"]["message"])
+    )
 
 
 async def test_chat_and_lorebook_files_round_trip(client: httpx.AsyncClient) -> None:

@@ -53,7 +53,7 @@ OUT_FILE = click.Path(dir_okay=False, path_type=Path)
 @click.group("characters")
 @data_dir_option
 def characters_group() -> None:
-    """Character cards (SillyTavern V1/V2/V3, PNG or JSON)."""
+    """Character cards (SillyTavern V1/V2/V3, PNG, CharX or JSON)."""
 
 
 @characters_group.command("import")
@@ -65,7 +65,8 @@ async def import_character(file: Path, as_json: bool) -> None:
     """Import a character card."""
     data = read_input(file)
     async with open_engine() as engine:
-        record = transfer.import_card(engine.store, data, file.name)
+        limit = engine.settings.max_upload_bytes
+        record = transfer.import_card(engine.store, data, file.name, limit)
     if as_json:
         print_json({"id": record.id, "name": record.name})
     else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -202,14 +203,23 @@ def _text_settings(turn: TurnData) -> TextSettings:
 
 
 def request_from_prompt(
-    built: BuiltPrompt, job: PromptJob, sampling: SamplerSettings, size: int
+    built: BuiltPrompt,
+    job: PromptJob,
+    sampling: SamplerSettings,
+    size: int,
+    banned: Sequence[str] = (),
 ) -> GenerationRequest:
-    """The provider request for a built prompt: its stop strings added to the user's."""
+    """The provider request for a built prompt: its stop strings added to the user's, and
+    the words its ``{{banned "word"}}`` macros named to the banned tokens of backends that
+    take them (SillyTavern bans them on text backends only)."""
     stop = list(dict.fromkeys([*(sampling.stop or []), *built.stop]))
+    update: dict[str, Any] = {"stop": stop or None}
+    if banned and "banned_tokens" in job.provider.supported_samplers():
+        update["banned_tokens"] = list(dict.fromkeys([*(sampling.banned_tokens or []), *banned]))
     return GenerationRequest(
         messages=built.messages,
         model=job.turn.record.model,
-        sampling=sampling.model_copy(update={"stop": stop or None}),
+        sampling=sampling.model_copy(update=update),
         prompt=built.text,
         prefill=built.prefill,
         context_size=size,
@@ -238,7 +248,8 @@ def build(store: Store, job: PromptJob, counting: Counting | None = None) -> Pre
     inp = build_prompt_input(store, job, counting.tokenizer)
     built = assemble(inp)
     sampling = sampling_for(job.turn.preferences, job.turn.record)
-    request = request_from_prompt(built, job, sampling, inp.settings.context_size)
+    size = inp.settings.context_size
+    request = request_from_prompt(built, job, sampling, size, inp.macros.banned_words)
     return Prepared(job, inp, built, request, counting)
 
 

@@ -11,7 +11,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from pytavern.formats.cards import Card, card_from_dict, card_to_json, read_card, write_card_png
+from pytavern.formats.cards import (
+    Card,
+    card_from_dict,
+    card_to_json,
+    read_card_file,
+    write_card_png,
+)
+from pytavern.formats.charx import DEFAULT_MAX_BYTES
 from pytavern.formats.chats import (
     ChatFile,
     ChatHeader,
@@ -32,7 +39,6 @@ from pytavern.store import (
     Store,
 )
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ST_LINE = "st"
 """Key in a message's ``extra`` holding the SillyTavern line's other fields."""
 ST_HEADER = "_st_header"
@@ -52,10 +58,12 @@ ST_LINE_ORDER = (
 MODELLED_LINE_FIELDS = frozenset({"mes", "swipes", "swipe_id", "name", "is_user"})
 
 
-def import_card(store: Store, data: bytes, filename: str) -> CharacterRecord:
-    """Store a character from a card file (PNG with ``chara``/``ccv3``, or JSON)."""
-    card = read_card(data, filename)
-    avatar = data if data.startswith(PNG_MAGIC) else None
+def import_card(
+    store: Store, data: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> CharacterRecord:
+    """Store a character from a card file (PNG with ``chara``/``ccv3``, CharX, or JSON);
+    a CharX archive may unpack to ``max_bytes`` at most."""
+    card, avatar = read_card_file(data, filename, max_bytes)
     return store.add_character(card.raw, avatar=avatar)
 
 

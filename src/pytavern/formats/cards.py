@@ -1,4 +1,4 @@
-"""Character cards: V1 JSON, V2 (``chara_card_v2``), V3 (``chara_card_v3``), JSON or PNG.
+"""Character cards: V1 JSON, V2 (``chara_card_v2``), V3 (``chara_card_v3``); JSON, PNG or CharX.
 
 A :class:`Card` keeps the raw dictionary it was read from (unknown fields, extensions and
 all) and gives typed access to the fields the prompt needs. Writing a card writes the raw
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytavern.errors import FormatError
-from pytavern.formats import png
+from pytavern.formats import charx, png
 from pytavern.formats._json import js_dumps, load_json_object
 
 SPEC_V2 = "chara_card_v2"
@@ -214,10 +214,24 @@ def card_from_dict(raw: dict[str, Any], filename: str = "<card>") -> Card:
 
 
 def read_card(data: bytes, filename: str) -> Card:
-    """Read a card from PNG (``ccv3`` chunk wins over ``chara``) or JSON bytes."""
+    """Read a card from PNG (``ccv3`` chunk wins over ``chara``), CharX or JSON bytes."""
+    return read_card_file(data, filename)[0]
+
+
+def read_card_file(
+    data: bytes, filename: str, max_bytes: int = charx.DEFAULT_MAX_BYTES
+) -> tuple[Card, bytes | None]:
+    """A card file's card and its PNG avatar (the PNG itself, or a CharX's PNG icon).
+
+    ``max_bytes`` caps what a CharX archive may unpack to.
+    """
+    if charx.is_charx(data):
+        archive = charx.read_charx(data, filename, max_bytes)
+        avatar = archive.avatar if archive.avatar and png.is_png(archive.avatar) else None
+        return card_from_dict(archive.card, filename), avatar
     if png.is_png(data):
-        return card_from_dict(_json_from_png(data, filename), filename)
-    return card_from_dict(load_json_object(data, filename, "card"), filename)
+        return card_from_dict(_json_from_png(data, filename), filename), data
+    return card_from_dict(load_json_object(data, filename, "card"), filename), None
 
 
 def _json_from_png(data: bytes, filename: str) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Everything that would be global state in SillyTavern (the clock, the random generator, chat
 variables, the last messages) comes from a :class:`MacroContext`, so evaluation is
-deterministic. The order of substitution follows SillyTavern's ``evaluateMacros``.
+deterministic. The order of substitution follows SillyTavern's ``evaluateMacros``; the
+time macros are in :mod:`pytavern.prompt.macro_time`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+
+from pytavern.prompt.macro_time import humanize as humanize
+from pytavern.prompt.macro_time import substitute_time
 
 _I = re.IGNORECASE
 
@@ -45,6 +49,9 @@ class MacroContext:
     idle_since: datetime | None = None
     max_prompt: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    banned_words: list[str] = field(default_factory=list)
+    """Words ``{{banned "word"}}`` asked to ban (SillyTavern bans them on text backends);
+    contexts copied with ``dataclasses.replace`` share the list."""
     _rng: random.Random | None = field(default=None, init=False, repr=False)
 
     @property
@@ -98,6 +105,7 @@ def evaluate_in_order(text: str, ctx: MacroContext, original: str | None = None)
     text = _chat_state(text, ctx)
     text = re.sub(r"\{\{//[\s\S]*?\}\}", "", text)
     text = _time(text, ctx)
+    text = _banned(text, ctx)
     text = _random(text, ctx)
     return _pick(text, ctx, raw)
 
@@ -160,9 +168,11 @@ def _substitute_simple(text: str, ctx: MacroContext) -> str | None:
 
     Most prompt parts hold only ``{{char}}``, ``{{user}}`` and the like; substituting them in
     one pass gives what the full ordered chain gives, as long as no substituted value holds
-    a macro itself (the chain would expand some of those), which sends the text down the
-    full chain instead.
+    a macro itself (the chain would expand some of those) and no other macro holds them
+    (``{{datetimeformat [{{char}}]}}``): either sends the text down the full chain instead.
     """
+    if "{{" in _MACRO.sub("", text):
+        return None  # a macro with macros inside, or a stray "{{": only the chain knows
     values: dict[str, str] = {}
     for name in _MACRO.findall(text):
         key = name.lower()
@@ -330,50 +340,26 @@ _TIME_WORDS = ("{{time", "{{date", "{{weekday", "{{isotime", "{{isodate", "{{idl
 
 
 def _time(text: str, ctx: MacroContext) -> str:
+    """The time macros (SillyTavern's ``{{time}}`` ... ``{{timeDiff::a::b}}``)."""
     lowered = text.lower()
     if not any(word in lowered for word in _TIME_WORDS):
         return text
-    now = ctx.clock()
-    hour = now.hour % 12 or 12
-    formats = {
-        "time": f"{hour}:{now.minute:02d} {'AM' if now.hour < 12 else 'PM'}",
-        "date": f"{now:%B} {now.day}, {now.year}",
-        "weekday": f"{now:%A}",
-        "isotime": f"{now:%H:%M}",
-        "isodate": f"{now:%Y-%m-%d}",
-        "idle_duration": humanize(now - ctx.idle_since) if ctx.idle_since else "just now",
-    }
-    for name, value in formats.items():
-        text = _sub_const("{{" + name + "}}", value, text)
-
-    def utc(m: re.Match[str]) -> str:
-        t = now.astimezone(UTC) + timedelta(hours=int(m.group(1)))
-        h = t.hour % 12 or 12
-        return f"{h}:{t.minute:02d} {'AM' if t.hour < 12 else 'PM'}"
-
-    return re.sub(r"{{time_UTC([-+]\d+)}}", utc, text, flags=_I)
+    return substitute_time(text, ctx.clock(), ctx.idle_since)
 
 
-def humanize(delta: timedelta) -> str:
-    """Describe a duration the way moment.js ``humanize()`` does ("5 minutes", "a day")."""
-    s = abs(delta.total_seconds())
-    m, h, d = s / 60, s / 3600, s / 86400
-    steps: list[tuple[bool, str, float]] = [
-        (s < 45, "a few seconds", 0),
-        (s < 90, "a minute", 0),
-        (m < 45, "{} minutes", m),
-        (m < 90, "an hour", 0),
-        (h < 22, "{} hours", h),
-        (h < 36, "a day", 0),
-        (d < 26, "{} days", d),
-        (d < 45, "a month", 0),
-        (d < 320, "{} months", d / 30.4),
-        (d < 548, "a year", 0),
-    ]
-    for cond, words, n in steps:
-        if cond:
-            return words.format(round(n))
-    return f"{round(d / 365)} years"
+def _banned(text: str, ctx: MacroContext) -> str:
+    """Drop each ``{{banned "word"}}``, adding the word to ``ctx.banned_words``.
+
+    SillyTavern's pattern, greedy ``(.*)`` included: two on one line make one odd word.
+    """
+    if "{{banned" not in text.lower():
+        return text
+
+    def ban(m: re.Match[str]) -> str:
+        ctx.banned_words.append(m[1])
+        return ""
+
+    return re.sub(r'{{banned "(.*)"}}', ban, text, flags=_I)
 
 
 def _choices(list_string: str) -> list[str]:

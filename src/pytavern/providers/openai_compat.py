@@ -7,7 +7,9 @@ added; any other path is kept as the user gave it. So ``http://h:8080``,
 ``http://h:8080/v1``, while ``https://h/api/openai`` stays as it is.
 
 Options: ``openrouter`` takes ``provider_order`` (list), ``allow_fallbacks`` (bool),
-``middle_out`` (bool) and ``include_reasoning`` (bool); ``custom`` takes ``extra_headers``
+``middle_out`` (bool), ``include_reasoning`` (bool), and ``referer`` / ``title`` (the
+``HTTP-Referer`` / ``X-Title`` headers OpenRouter shows the app by; pytavern's own by
+default, an empty string sends none); ``custom`` takes ``extra_headers``
 (dict), ``extra_body`` (dict merged into the body) and ``exclude_body`` (list of body keys
 removed); it sends the extra samplers OpenAI-compatible servers commonly take (top_k, min_p,
 top_a, repetition_penalty; drop any a server refuses with ``exclude_body``), and a server
@@ -20,7 +22,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
-from pytavern.errors import ProviderError
+from pytavern.errors import ConfigError, ProviderError
 from pytavern.events import StreamEvent
 from pytavern.providers import _openai_wire as wire
 from pytavern.providers._chat import JSON_ANSWER, ChatProvider, parse_json_event, require_key
@@ -48,20 +50,40 @@ def build_headers(config: ConnectionConfig, flavour: wire.Flavour) -> dict[str, 
     if key:
         headers["Authorization"] = f"Bearer {key}"
     if flavour is wire.OPENROUTER:
-        headers["HTTP-Referer"] = OPENROUTER_REFERER
-        headers["X-Title"] = OPENROUTER_TITLE
+        for header, option, default in (
+            ("HTTP-Referer", "referer", OPENROUTER_REFERER),
+            ("X-Title", "title", OPENROUTER_TITLE),
+        ):
+            value = _header_option(config, option, default)
+            if value:
+                headers[header] = value
     if flavour is wire.CUSTOM:
         extra = config.options.get("extra_headers") or {}
         headers.update({str(k): str(v) for k, v in dict(extra).items()})
     return headers
 
 
+def _header_option(config: ConnectionConfig, option: str, default: str) -> str:
+    """The header value the option ``option`` gives (``default`` when unset): printable
+    ASCII only, as HTTP headers require; ``ConfigError`` otherwise."""
+    value = config.options.get(option)
+    if value is None:
+        return default
+    text = str(value).strip()
+    if not all(" " <= ch <= "~" for ch in text):
+        raise ConfigError(
+            f"connection {config.name!r}: option {option!r} must be printable ASCII "
+            "(no line breaks or accents: it is sent as an HTTP header)",
+            hint=f"Set it again: `pytavern connections add {config.name} --api "
+            f"{config.api} --option {option}=VALUE`",
+        )
+    return text
+
+
 def base_url_for(config: ConnectionConfig) -> str:
     """The normalised base URL of the connection (see the module docstring)."""
     url = config.url or _DEFAULT_URL.get(config.api)
     if not url:
-        from pytavern.errors import ConfigError
-
         raise ConfigError(
             f"connection {config.name!r} ({config.api}) has no URL",
             hint=f"Give the server's URL: `pytavern connections add {config.name} "

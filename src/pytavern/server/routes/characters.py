@@ -79,9 +79,10 @@ async def create_character(body: CardBody, store: StoreDep) -> dict[str, Any]:
 async def import_character(
     request: Request, store: StoreDep, filename: str = "upload"
 ) -> dict[str, Any]:
-    """Import a character card file: the raw bytes of a PNG card or a JSON card."""
+    """Import a character card file: the raw bytes of a PNG, CharX or JSON card."""
     data = await read_limited(request)
-    return detail(import_card(store, data, upload_name(filename, "upload")))
+    limit: int = request.app.state.settings.max_upload_bytes
+    return detail(import_card(store, data, upload_name(filename, "upload"), limit))
 
 
 @router.get("/{character_id}")

@@ -68,7 +68,7 @@ function installChrome() {
   document.getElementById("btn-sidebar").addEventListener("click", () => app.classList.toggle("sidebar-open"));
   const scrim = h("div.scrim", { on: { click: () => { app.classList.remove("sidebar-open"); closePanel(); } } });
   document.querySelector(".body").append(scrim);
-  document.body.append(h("div.drop-overlay", "Drop a character card (PNG or JSON) to import it"));
+  document.body.append(h("div.drop-overlay", "Drop a character card (PNG, CharX or JSON) to import it"));
   installDropImport();
   on("navigate", (hash) => { if (location.hash === hash) route(); else location.hash = hash; });
   on("panel", (name) => showPanel(name));

@@ -32,7 +32,7 @@ export async function renderGallery() {
 
 function galleryHelp() {
   return h("div.panel-body", h("div.section-label", "Getting started"),
-    h("p.small.muted", "Pick a character to chat with, or import a SillyTavern card (PNG or JSON): drop it anywhere on this page."),
+    h("p.small.muted", "Pick a character to chat with, or import a SillyTavern card (PNG, CharX or JSON): drop it anywhere on this page."),
     h("p.small.muted", "Connect a backend under Connection; the built-in model works with no setup."));
 }
 
@@ -57,11 +57,11 @@ const stop = (fn) => (e) => { e.stopPropagation(); fn(); };
 function dropZone() {
   const picker = document.querySelector("#main input[type=file]");
   return h("div.drop-zone", { "data-testid": "drop-zone", on: { click: () => picker?.click() } },
-    icon("upload"), h("strong", "Import a card"), h("span.small", "Drop a PNG or JSON card here, or click to choose a file"));
+    icon("upload"), h("strong", "Import a card"), h("span.small", "Drop a PNG, CharX or JSON card here, or click to choose a file"));
 }
 
 function filePicker() {
-  const input = h("input", { type: "file", accept: ".png,.json,image/png,application/json", multiple: true, hidden: true, "data-testid": "file-input" });
+  const input = h("input", { type: "file", accept: ".png,.json,.charx,image/png,application/json", multiple: true, hidden: true, "data-testid": "file-input" });
   input.addEventListener("change", async () => {
     await importFiles([...input.files]);
     input.value = "";
