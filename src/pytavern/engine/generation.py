@@ -27,8 +27,7 @@ from pytavern.errors import PytavernError
 from pytavern.events import Accumulator, ErrorEvent, Finished, StreamEvent, TextDelta
 from pytavern.prompt.assemble import clean_reply
 from pytavern.prompt.inputs import GenerationType
-from pytavern.providers._http import ON_REQUEST_SENT
-from pytavern.providers.base import Provider
+from pytavern.providers.base import ON_REQUEST_SENT, Provider
 from pytavern.store import MessageRecord, Store, SwipeStatus
 
 GENERATION_TYPES: dict[GenerationMode, GenerationType] = {

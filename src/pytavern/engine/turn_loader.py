@@ -9,8 +9,10 @@ stored text is unchanged, so a big lorebook is not parsed again on every turn.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 from pytavern.engine.connections import connection_config
@@ -30,12 +32,11 @@ from pytavern.store import (
     ConnectionRecord,
     MessageRecord,
     PersonaRecord,
+    Queries,
     Store,
+    StoredCard,
     SwipeRecord,
 )
-from pytavern.store._base import loads
-from pytavern.store.queries import Queries, StoredCard
-from pytavern.store.schema import utcnow
 
 GenerationMode = Literal["send", "regenerate", "swipe", "continue", "impersonate"]
 ParsedT = TypeVar("ParsedT")
@@ -162,7 +163,7 @@ def load_turn(
 def _unsaved_user_message(
     chat_id: int, position: int, setup: TurnSetup, text: str
 ) -> MessageRecord:
-    now = utcnow()
+    now = datetime.now(UTC)
     return MessageRecord(
         id=0,
         chat_id=chat_id,
@@ -216,7 +217,7 @@ def _card(parsed: ParsedCache, stored: StoredCard) -> tuple[Card, Lorebook | Non
     """The card and its embedded lorebook."""
 
     def parse(text: str) -> tuple[Card, Lorebook | None]:
-        card = card_from_dict(loads(text), filename=stored.name or "card")
+        card = card_from_dict(json.loads(text), filename=stored.name or "card")
         if not card.character_book:
             return card, None
         return card, lorebook_from_character_book(card.character_book, f"{card.name} (card)")
@@ -263,7 +264,7 @@ def _stored_books(queries: Queries, parsed: ParsedCache, name: object) -> list[L
     text = queries.lorebook_json(name)
     if text is None:
         return []
-    return [parsed.get(("lorebook", name), text, lambda t: lorebook_from_dict(loads(t), name))]
+    return [parsed.get(("lorebook", name), text, lambda t: lorebook_from_dict(json.loads(t), name))]
 
 
 def _lorebooks(
@@ -296,7 +297,7 @@ def _templates(
         text = queries.preset_json("instruct", name)
         if text is not None:
             instruct = parsed.get(
-                ("instruct", name), text, lambda t: InstructTemplate.from_dict(loads(t))
+                ("instruct", name), text, lambda t: InstructTemplate.from_dict(json.loads(t))
             )
     context = None
     text = queries.preset_json("context", preferences.context_template)
@@ -304,6 +305,6 @@ def _templates(
         context = parsed.get(
             ("context", preferences.context_template),
             text,
-            lambda t: ContextTemplate.from_dict(loads(t)),
+            lambda t: ContextTemplate.from_dict(json.loads(t)),
         )
     return instruct, context

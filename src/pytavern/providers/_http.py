@@ -19,7 +19,6 @@ import logging
 import random
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +36,7 @@ from pytavern.errors import (
     UpstreamServerError,
     UpstreamTimeoutError,
 )
+from pytavern.providers.base import ON_REQUEST_SENT
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
 logging.getLogger("httpcore").setLevel(logging.WARNING)
@@ -274,16 +274,6 @@ def normalize_base_url(url: str, *, strip_suffixes: tuple[str, ...] = ()) -> str
                 base = base[: -len(suffix)].rstrip("/")
                 changed = True
     return base.replace("://localhost", "://127.0.0.1")
-
-
-ON_REQUEST_SENT: ContextVar[Callable[[], None] | None] = ContextVar(
-    "pytavern_on_request_sent", default=None
-)
-"""A function a caller sets here to be called once a request has been written upstream.
-
-The engine stores the user's message there, while the upstream works on the request rather
-than before sending it. It runs inside the HTTP client's send; what it raises fails the send.
-"""
 
 
 async def _note_request_sent(event_name: str, _info: dict[str, Any]) -> None:

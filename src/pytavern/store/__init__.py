@@ -14,6 +14,7 @@ from pytavern.store.chats import ChatsMixin
 from pytavern.store.connections import ConnectionsMixin
 from pytavern.store.database import make_engine, migrate, sqlite_url
 from pytavern.store.library import LibraryMixin
+from pytavern.store.queries import Queries, StoredCard
 from pytavern.store.records import (
     CharacterRecord,
     ChatRecord,
@@ -40,7 +41,9 @@ __all__ = [
     "NewMessage",
     "PersonaRecord",
     "PresetRecord",
+    "Queries",
     "Store",
+    "StoredCard",
     "SwipeRecord",
     "SwipeStatus",
     "UserRecord",
