@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from pytavern.engine.prompting import (
@@ -37,13 +36,6 @@ GENERATION_TYPES: dict[GenerationMode, GenerationType] = {
     "continue": "continue",
     "impersonate": "impersonate",
 }
-
-
-@dataclass(slots=True)
-class TurnOutcome:
-    """What a turn saved, filled in as it ends."""
-
-    persisted: dict[str, Any] = field(default_factory=dict)
 
 
 def prepare_prompt(store: Store, turn: TurnData, provider: Provider) -> Prepared:
@@ -96,7 +88,7 @@ async def run_turn(
     mode, chat_id = turn.request.mode, turn.chat.id
     target = turn.last_message if mode in ("regenerate", "swipe", "continue") else None
     writer = ReplyWriter(store, ReplyTarget(mode, chat_id, inp.card.name, turn.record.name, target))
-    outcome = TurnOutcome()
+    persisted: dict[str, Any] = {}
     error: PytavernError | None = None
     finished: Finished | None = None
     started = time.monotonic()
@@ -124,7 +116,7 @@ async def run_turn(
             status=_final_status(reason, error),
             outcome={"finish_reason": reason, "error": str(error) if error else None},
         )
-        outcome.persisted = _persisted_info(saved, started) | {"reply": final_text}
+        persisted = _persisted_info(saved, started) | {"reply": final_text}
         _remember_prompt(store, chat_id, prepared)
         _learn(store, turn, prepared, accumulator)
     if error is not None:
@@ -133,7 +125,7 @@ async def run_turn(
         )
     reason = finished.reason if finished and error is None else "error"
     model = finished.model if finished else accumulator.model
-    yield Finished(reason=reason, model=model, extra={"chat_id": chat_id, **outcome.persisted})
+    yield Finished(reason=reason, model=model, extra={"chat_id": chat_id, **persisted})
 
 
 async def _prepare(store: Store, provider: Provider, turn: TurnData) -> Prepared:
