@@ -98,9 +98,14 @@ async def run_turn(
             accumulator.feed(event)
             if isinstance(event, Finished):
                 finished = event
+            elif isinstance(event, TextDelta) and writer.saved is None:
+                # The reply's first text is stored before any face sees it: a crash
+                # after that loses nothing the user was shown (a prefix is kept).
+                writer.progress(accumulator)
+                yield event
             else:
                 yield event
-                # Written after the face has the text, so storing never delays a token.
+                # Later writes follow the token out, so storing never delays one.
                 if isinstance(event, TextDelta):
                     writer.progress(accumulator)
             event = await anext(stream, None)
