@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytavern.engine import Engine
+from pytavern.engine.generation import USER_SAVE_DELAY
 from pytavern.engine.preferences import save_preferences
 from pytavern.events import ErrorEvent, Finished, TextDelta
 from pytavern.settings import Settings
@@ -59,6 +60,31 @@ async def test_user_message_is_committed_before_the_reply_starts(
     request = scripted.requests[-1]
     assert request.messages[0].role == "system"
     assert request.messages[-1].content == "Hello there"
+
+
+async def test_a_slow_upstream_has_the_message_stored_while_it_works(
+    engine: Engine, scripted: ScriptBook
+) -> None:
+    """No first event within USER_SAVE_DELAY: the message is committed on its own, while
+    the upstream is still silent (a long prompt, a queue), and exactly once."""
+    chat_id = new_chat(engine)
+    seen_while_waiting: list[str] = []
+    other = Engine.open(engine.settings)
+
+    def look() -> None:
+        seen_while_waiting.extend(m.text for m in other.store.history(chat_id))
+
+    scripted.scripts.append(Script(["late"], delay=USER_SAVE_DELAY * 8))
+    events = engine.generate(chat_id, "send", "Anyone home?")
+    first = asyncio.ensure_future(anext(events))
+    await asyncio.sleep(USER_SAVE_DELAY * 4)
+    look()
+    assert isinstance(await first, TextDelta)
+    _ = [e async for e in events]
+    await other.aclose()
+    assert seen_while_waiting[-1] == "Anyone home?"
+    texts = [m.text for m in engine.store.history(chat_id)]
+    assert texts[-2:] == ["Anyone home?", "late"] and texts.count("Anyone home?") == 1
 
 
 async def test_second_turn_sees_the_first_exchange(engine: Engine, scripted: ScriptBook) -> None:

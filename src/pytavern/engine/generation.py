@@ -1,12 +1,14 @@
 """One chat turn: build the prompt, stream from the provider, persist as it streams.
 
-The user's message is committed before generation starts; the reply is written while it
-streams (marked ``incomplete``) and completed when the stream ends; a reply cut short (stop,
-upstream error, lost client, crash) keeps what had arrived.
+The user's message is committed before any face sees the reply; the reply is written while
+it streams (marked ``incomplete``, its first text before anyone is shown it) and completed
+when the stream ends; a reply cut short (stop, upstream error, lost client, crash) keeps
+what had arrived.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
@@ -21,13 +23,17 @@ from pytavern.engine.prompting import (
 )
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
 from pytavern.engine.token_ratio import learn_ratio
-from pytavern.engine.turn_loader import GenerationMode, TurnData, save_user_message
+from pytavern.engine.turn_loader import GenerationMode, TurnData, write_user_message
 from pytavern.errors import PytavernError
 from pytavern.events import Accumulator, ErrorEvent, Finished, StreamEvent, TextDelta
 from pytavern.prompt.assemble import clean_reply
 from pytavern.prompt.inputs import GenerationType
-from pytavern.providers.base import ON_REQUEST_SENT, Provider
-from pytavern.store import MessageRecord, Store, SwipeStatus
+from pytavern.providers.base import Provider
+from pytavern.store import MessageRecord, Queries, Store, SwipeStatus
+
+USER_SAVE_DELAY = 0.025
+"""Seconds after the request starts when the user's message is stored on its own, if no
+event has come by then; a quicker upstream has it stored with the reply's first text."""
 
 GENERATION_TYPES: dict[GenerationMode, GenerationType] = {
     "send": "normal",
@@ -72,9 +78,9 @@ async def run_turn(
 ) -> AsyncGenerator[StreamEvent, None]:
     """Stream one turn, persisting its result however the stream ends.
 
-    The user's message is stored while the upstream starts on the request (the two
-    overlap; storing it no longer delays the reply), and always before the first event
-    is passed on: a face that shows any of the reply can rely on the message being saved.
+    The user's message is stored with the reply's first text (one transaction), or on its
+    own while a slow upstream works, and always before the first event is passed on: a
+    face that shows any of the reply can rely on both being saved.
     """
     user = _UserMessage(store, turn)
     try:
@@ -99,11 +105,14 @@ async def run_turn(
             if isinstance(event, Finished):
                 finished = event
             elif isinstance(event, TextDelta) and writer.saved is None:
-                # The reply's first text is stored before any face sees it: a crash
-                # after that loses nothing the user was shown (a prefix is kept).
-                writer.progress(accumulator)
+                # The reply's first text is stored before any face sees it (with the
+                # user's message): a crash after that loses nothing the user was shown.
+                if writer.progress(accumulator, prelude=user.write_in):
+                    user.stored()
+                user.save()  # no-op once stored
                 yield event
             else:
+                user.save()
                 yield event
                 # Later writes follow the token out, so storing never delays one.
                 if isinstance(event, TextDelta):
@@ -113,6 +122,7 @@ async def run_turn(
         error = exc
     finally:
         await _close(stream)
+        user.save()  # before the reply: the message comes first in the chat
         reason = accumulator.finish_reason or ("error" if error else "cancelled")
         final_text = clean_reply(inp, built, accumulator.text)
         saved = writer.finish(
@@ -155,31 +165,40 @@ class _UserMessage:
     def save(self) -> None:
         """Store the message now, unless it is stored already (or there is none)."""
         if self._pending:
+            with self._store.queries() as queries:
+                self.write_in(queries)
             self._pending = False
-            save_user_message(self._store, self._turn)
+
+    def write_in(self, queries: Queries) -> None:
+        """Add the message in another write's transaction (``stored`` once committed)."""
+        if self._pending:
+            write_user_message(queries, self._turn)
+
+    def stored(self) -> None:
+        """Note that the transaction holding ``write_in``'s statement was committed."""
+        self._pending = False
 
 
 async def _first_event(
     stream: AsyncIterator[StreamEvent], user: _UserMessage, *, saves_first: bool
 ) -> StreamEvent | None:
-    """The stream's first event, with the user's message stored before it is returned.
+    """The stream's first event; the user's message is stored on a timer meanwhile.
 
-    An HTTP backend's request is written first and the message stored while the upstream
-    works on it (the HTTP layer calls back when the request is out); a backend without a
-    request to send (``saves_first``: the built-in model) gets it stored before it starts.
+    A quick upstream answers before ``USER_SAVE_DELAY`` and the message is stored with the
+    reply's first text; a slow one (a long prompt, a queue) has it stored while it works. A
+    backend without a request to send (``saves_first``: the built-in model) gets it stored
+    before it starts. Whatever fails here, the message is kept.
     """
     if saves_first:
         user.save()
-    reset = ON_REQUEST_SENT.set(user.save)
+    timer = asyncio.get_running_loop().call_later(USER_SAVE_DELAY, user.save)
     try:
-        first = await anext(stream, None)
+        return await anext(stream, None)
     except BaseException:
         user.save()  # kept, whatever failed (a failed save is not retried)
         raise
     finally:
-        ON_REQUEST_SENT.reset(reset)
-    user.save()
-    return first
+        timer.cancel()
 
 
 async def _close(stream: AsyncIterator[StreamEvent]) -> None:

@@ -9,13 +9,18 @@ marked incomplete; every write is one small transaction.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pytavern.events import Accumulator
-from pytavern.store import MessageRecord, Store, SwipeStatus
+from pytavern.store import MessageRecord, Queries, Store, SwipeStatus
+
+Prelude = Callable[[Queries], object]
+"""Statements run in the first write's transaction, before the reply (the user's message)."""
 
 FLUSH_SECONDS = 1.0
+_ON_TARGET = ("continue", "regenerate", "swipe")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +48,20 @@ class ReplyWriter:
         """The message as last written, if anything was."""
         return self._saved
 
-    def progress(self, accumulator: Accumulator) -> None:
-        """Write the reply so far if it is new or the last write is old enough."""
+    def progress(self, accumulator: Accumulator, *, prelude: Prelude | None = None) -> bool:
+        """Write the reply so far if it is new or the last write is old enough.
+
+        ``prelude`` joins the reply's first write (one transaction for both); it is not run
+        when nothing is written (the answer says whether something was).
+        """
         if self._target.mode == "impersonate" or not accumulator.text:
-            return
+            return False
         now = time.monotonic()
         if self._saved is None or now - self._last_flush >= FLUSH_SECONDS:
-            self._write(accumulator.text, "incomplete", {})
+            self._write(accumulator.text, "incomplete", {}, prelude)
             self._last_flush = now
+            return True
+        return False
 
     def finish(
         self,
@@ -74,9 +85,21 @@ class ReplyWriter:
         self._write(text, status, fields)
         return self._saved
 
-    def _write(self, text: str, status: SwipeStatus, fields: dict[str, Any]) -> None:
+    def _write(
+        self,
+        text: str,
+        status: SwipeStatus,
+        fields: dict[str, Any],
+        prelude: Prelude | None = None,
+    ) -> None:
         fields = {"connection": self._target.connection, **fields}
         target = self._target.message
+        if prelude is not None:
+            if self._saved is None and (target is None or self._target.mode not in _ON_TARGET):
+                self._append(text, status, fields, prelude)
+                return
+            with self._store.queries() as queries:
+                prelude(queries)
         if self._target.mode == "continue" and target is not None:
             text = target.text + text
             self._saved = self._store.update_swipe(
@@ -93,7 +116,15 @@ class ReplyWriter:
         elif self._target.mode in ("regenerate", "swipe") and target is not None:
             self._saved = self._store.add_swipe(target.id, text=text, status=status, **fields)
         else:
-            self._saved = self._store.append_message(
+            self._append(text, status, fields, None)
+
+    def _append(
+        self, text: str, status: SwipeStatus, fields: dict[str, Any], prelude: Prelude | None
+    ) -> None:
+        with self._store.queries() as queries:
+            if prelude is not None:
+                prelude(queries)
+            self._saved = queries.append_message(
                 self._target.chat_id,
                 role="assistant",
                 name=self._target.character_name,

@@ -99,7 +99,7 @@ class TurnData:
     """The newest messages, oldest first, including the user's message being sent."""
     message_count: int
     user_message: MessageRecord | None = None
-    """The user's message of a ``send``, not stored yet (``save_user_message`` stores it)."""
+    """The user's message of a ``send``, not stored yet (``write_user_message`` stores it)."""
 
     @property
     def last_message(self) -> MessageRecord | None:
@@ -129,7 +129,7 @@ def load_turn(
     The library part (card, preferences, persona, connection, lorebooks, templates) is
     reused from the last turn of the same character and connection while the library
     revision is unchanged. The user's message of a ``send`` is part of the prompt but not
-    stored yet: ``save_user_message`` stores it, before any of the reply is shown.
+    stored yet: ``write_user_message`` stores it, before any of the reply is shown.
     """
     with store.queries() as queries:
         read = queries.chat_for_turn(request.chat_id)
@@ -177,12 +177,12 @@ def _unsaved_user_message(
     )
 
 
-def save_user_message(store: Store, turn: TurnData) -> MessageRecord | None:
-    """Store the user's message of a ``send`` turn (committed when this returns)."""
+def write_user_message(queries: Queries, turn: TurnData) -> MessageRecord | None:
+    """Add the user's message of a ``send`` turn in ``queries``' transaction."""
     message = turn.user_message
     if message is None:
         return None
-    return store.append_message(turn.chat.id, role="user", name=message.name, text=message.text)
+    return queries.append_message(turn.chat.id, role="user", name=message.name, text=message.text)
 
 
 def _setup(

@@ -16,11 +16,12 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Row, and_, bindparam, insert, select, update
+from sqlalchemy import BindParameter, Connection, and_, bindparam, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from pytavern.errors import NotFoundError, StoreError
 from pytavern.store._base import StoreBase, dumps, loads
+from pytavern.store.lean import LeanStatement
 from pytavern.store.records import (
     ChatRecord,
     ConnectionRecord,
@@ -46,7 +47,7 @@ from pytavern.store.schema import (
 
 _OWNER: BindParameter[int] = bindparam("owner")
 
-_CHAT = select(
+_CHAT_QUERY = select(
     ChatRow.id,
     ChatRow.character_id,
     ChatRow.title,
@@ -55,23 +56,33 @@ _CHAT = select(
     ChatRow.updated_at,
     ChatRow.message_count,
 ).where(ChatRow.id == bindparam("id"), ChatRow.owner_id == _OWNER)
+_CHAT = LeanStatement(_CHAT_QUERY)
 
-_CHAT_FOR_TURN = _CHAT.add_columns(
-    ChatRow.next_position,
-    select(MetaRow.value).where(MetaRow.key == REVISION_KEY).scalar_subquery().label("revision"),
+_CHAT_FOR_TURN = LeanStatement(
+    _CHAT_QUERY.add_columns(
+        ChatRow.next_position,
+        select(MetaRow.value)
+        .where(MetaRow.key == REVISION_KEY)
+        .scalar_subquery()
+        .label("revision"),
+    )
 )
 
-_CHARACTER = select(
-    CharacterRow.id,
-    CharacterRow.name,
-    CharacterRow.card,
-    CharacterRow.avatar.is_not(None).label("has_avatar"),
-    CharacterRow.created_at,
-    CharacterRow.updated_at,
-).where(CharacterRow.id == bindparam("id"), CharacterRow.owner_id == _OWNER)
+_CHARACTER = LeanStatement(
+    select(
+        CharacterRow.id,
+        CharacterRow.name,
+        CharacterRow.card,
+        CharacterRow.avatar.is_not(None).label("has_avatar"),
+        CharacterRow.created_at,
+        CharacterRow.updated_at,
+    ).where(CharacterRow.id == bindparam("id"), CharacterRow.owner_id == _OWNER)
+)
 
-_SETTING = select(SettingRow.value).where(
-    SettingRow.owner_id == _OWNER, SettingRow.key == bindparam("key")
+_SETTING = LeanStatement(
+    select(SettingRow.value).where(
+        SettingRow.owner_id == _OWNER, SettingRow.key == bindparam("key")
+    )
 )
 
 _PERSONA_COLUMNS = (
@@ -85,11 +96,11 @@ _PERSONA_COLUMNS = (
     PersonaRow.avatar.is_not(None).label("has_avatar"),
     PersonaRow.is_default,
 )
-_PERSONA = select(*_PERSONA_COLUMNS).where(
-    PersonaRow.id == bindparam("id"), PersonaRow.owner_id == _OWNER
+_PERSONA = LeanStatement(
+    select(*_PERSONA_COLUMNS).where(PersonaRow.id == bindparam("id"), PersonaRow.owner_id == _OWNER)
 )
-_DEFAULT_PERSONA = select(*_PERSONA_COLUMNS).where(
-    PersonaRow.owner_id == _OWNER, PersonaRow.is_default
+_DEFAULT_PERSONA = LeanStatement(
+    select(*_PERSONA_COLUMNS).where(PersonaRow.owner_id == _OWNER, PersonaRow.is_default)
 )
 
 _CONNECTION_COLUMNS = (
@@ -101,21 +112,29 @@ _CONNECTION_COLUMNS = (
     ConnectionRow.options,
     ConnectionRow.is_default,
 )
-_CONNECTION = select(*_CONNECTION_COLUMNS).where(
-    ConnectionRow.owner_id == _OWNER, ConnectionRow.name == bindparam("name")
+_CONNECTION = LeanStatement(
+    select(*_CONNECTION_COLUMNS).where(
+        ConnectionRow.owner_id == _OWNER, ConnectionRow.name == bindparam("name")
+    )
 )
-_DEFAULT_CONNECTION = select(*_CONNECTION_COLUMNS).where(
-    ConnectionRow.owner_id == _OWNER, ConnectionRow.is_default
+_DEFAULT_CONNECTION = LeanStatement(
+    select(*_CONNECTION_COLUMNS).where(ConnectionRow.owner_id == _OWNER, ConnectionRow.is_default)
 )
-_CONNECTION_NAMES = select(ConnectionRow.name).where(ConnectionRow.owner_id == _OWNER)
+_CONNECTION_NAMES = LeanStatement(
+    select(ConnectionRow.name).where(ConnectionRow.owner_id == _OWNER)
+)
 
-_LOREBOOK = select(LorebookRow.data).where(
-    LorebookRow.owner_id == _OWNER, LorebookRow.name == bindparam("name")
+_LOREBOOK = LeanStatement(
+    select(LorebookRow.data).where(
+        LorebookRow.owner_id == _OWNER, LorebookRow.name == bindparam("name")
+    )
 )
-_PRESET = select(PresetRow.data).where(
-    PresetRow.owner_id == _OWNER,
-    PresetRow.kind == bindparam("kind"),
-    PresetRow.name == bindparam("name"),
+_PRESET = LeanStatement(
+    select(PresetRow.data).where(
+        PresetRow.owner_id == _OWNER,
+        PresetRow.kind == bindparam("kind"),
+        PresetRow.name == bindparam("name"),
+    )
 )
 
 _HISTORY_COLUMNS = (
@@ -149,11 +168,11 @@ _HISTORY = (
     .where(MessageRow.chat_id == bindparam("chat"), ChatRow.owner_id == _OWNER)
     .order_by(MessageRow.position.desc())
 )
-_HISTORY_PAGE = _HISTORY.limit(bindparam("limit"))
-_HISTORY_PAGE_BEFORE = _HISTORY.where(MessageRow.position < bindparam("before")).limit(
-    bindparam("limit")
+_HISTORY_PAGE = LeanStatement(_HISTORY.limit(bindparam("limit")))
+_HISTORY_PAGE_BEFORE = LeanStatement(
+    _HISTORY.where(MessageRow.position < bindparam("before")).limit(bindparam("limit"))
 )
-_MESSAGE_WITH_SWIPE = (
+_MESSAGE_WITH_SWIPE = LeanStatement(
     select(*_HISTORY_COLUMNS)
     .join(SwipeRow, SwipeRow.message_id == MessageRow.id)
     .join(ChatRow, ChatRow.id == MessageRow.chat_id)
@@ -166,7 +185,7 @@ _MESSAGE_WITH_SWIPE = (
 _EVERY_MESSAGE = 2**62
 """The ``limit`` that reads a whole chat."""
 
-_NEXT_POSITION = (
+_NEXT_POSITION = LeanStatement(
     update(ChatRow)
     .where(ChatRow.id == bindparam("chat"), ChatRow.owner_id == _OWNER)
     .values(
@@ -176,17 +195,35 @@ _NEXT_POSITION = (
     )
     .returning(ChatRow.next_position)
 )
-_CHAT_METADATA = select(ChatRow.metadata_json.label("metadata_json")).where(
-    ChatRow.id == bindparam("chat"), ChatRow.owner_id == _OWNER
+_CHAT_METADATA = LeanStatement(
+    select(ChatRow.metadata_json.label("metadata_json")).where(
+        ChatRow.id == bindparam("chat"), ChatRow.owner_id == _OWNER
+    )
 )
-_SET_CHAT_METADATA = (
+_SET_CHAT_METADATA = LeanStatement(
     update(ChatRow)
     .where(ChatRow.id == bindparam("chat"), ChatRow.owner_id == _OWNER)
     .values(metadata_json=bindparam("metadata"), updated_at=bindparam("now"))
 )
-_INSERT_MESSAGE = insert(MessageRow).returning(MessageRow.id)
-_INSERT_SWIPE = insert(SwipeRow)
+_INSERT_MESSAGE = LeanStatement(insert(MessageRow).returning(MessageRow.id))
+_INSERT_SWIPE = LeanStatement(insert(SwipeRow))
 SWIPE_FIELDS = frozenset({"reasoning", "finish_reason", "error", "model", "connection", "usage"})
+_SWIPE_UPDATES: dict[frozenset[str], LeanStatement] = {}
+
+
+def _swipe_update(columns: frozenset[str]) -> LeanStatement:
+    """The statement that sets ``columns`` of one swipe (``new_<column>`` parameters)."""
+    statement = _SWIPE_UPDATES.get(columns)
+    if statement is None:
+        statement = _SWIPE_UPDATES[columns] = LeanStatement(
+            update(SwipeRow)
+            .where(
+                SwipeRow.message_id == bindparam("message"),
+                SwipeRow.swipe_index == bindparam("swipe"),
+            )
+            .values({column: bindparam(f"new_{column}") for column in sorted(columns)})
+        )
+    return statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,8 +255,8 @@ class Queries:
         self._connection = connection
         self._owner = owner_id
 
-    def _first(self, statement: Any, **params: Any) -> Row[Any] | None:
-        return self._connection.execute(statement, {"owner": self._owner, **params}).first()
+    def _first(self, statement: LeanStatement, **params: Any) -> Any | None:
+        return statement.first(self._connection, {"owner": self._owner, **params})
 
     def chat(self, chat_id: int) -> ChatRecord:
         """The chat with this id (``NotFoundError`` if it is not this owner's)."""
@@ -231,7 +268,7 @@ class Queries:
         row = self._chat_row(_CHAT_FOR_TURN, chat_id)
         return TurnChat(chat_record(row), int(row.next_position), row.revision)
 
-    def _chat_row(self, statement: Any, chat_id: int) -> Row[Any]:
+    def _chat_row(self, statement: LeanStatement, chat_id: int) -> Any:
         row = self._first(statement, id=chat_id)
         if row is None:
             raise NotFoundError(
@@ -276,7 +313,8 @@ class Queries:
         row = self._first(_CONNECTION, name=name)
         if row is not None:
             return connection_record(row)
-        names = self._connection.scalars(_CONNECTION_NAMES, {"owner": self._owner}).all()
+        rows = _CONNECTION_NAMES.all(self._connection, {"owner": self._owner})
+        names = [row.name for row in rows]
         raise NotFoundError(
             f"no connection named {name!r}",
             hint=f"Known connections: {', '.join(names) or 'none'}; "
@@ -299,10 +337,10 @@ class Queries:
         """Messages of a chat in order; with ``limit``, only the newest ``limit`` of them."""
         params = {"owner": self._owner, "chat": chat_id, "limit": limit or _EVERY_MESSAGE}
         if before_position is None:
-            rows = self._connection.execute(_HISTORY_PAGE, params).all()
+            rows = _HISTORY_PAGE.all(self._connection, params)
         else:
             params["before"] = before_position
-            rows = self._connection.execute(_HISTORY_PAGE_BEFORE, params).all()
+            rows = _HISTORY_PAGE_BEFORE.all(self._connection, params)
         if not rows and before_position is None:
             self.chat(chat_id)  # an empty chat, or one that is not ours: NotFoundError
         return [_message_from_row(row) for row in reversed(rows)]
@@ -314,8 +352,8 @@ class Queries:
             self.chat(chat_id)  # raises NotFoundError
             return
         metadata = loads(row.metadata_json) | changes
-        self._connection.execute(
-            _SET_CHAT_METADATA,
+        _SET_CHAT_METADATA.execute(
+            self._connection,
             {"owner": self._owner, "chat": chat_id, "metadata": dumps(metadata), "now": utcnow()},
         )
 
@@ -329,12 +367,10 @@ class Queries:
             raise NotFoundError(f"message {message_id} has no swipe {swipe_index}")
         values = {"text": text, "status": status}
         values |= {k: dumps(v) if k == "usage" else v for k, v in fields.items()}
-        self._connection.execute(
-            update(SwipeRow)
-            .where(SwipeRow.message_id == message_id, SwipeRow.swipe_index == swipe_index)
-            .values(values)
-        )
-        return _message_from_row(SimpleNamespace(**{**row._mapping, **values}))
+        params: dict[str, Any] = {f"new_{key}": value for key, value in values.items()}
+        params |= {"message": message_id, "swipe": swipe_index}
+        _swipe_update(frozenset(values)).execute(self._connection, params)
+        return _message_from_row(SimpleNamespace(**{**row._asdict(), **values}))
 
     def append_message(
         self,
@@ -364,9 +400,11 @@ class Queries:
             "extra": dumps(extra or {}),
             "created_at": now,
         }
-        message_id = int(self._connection.execute(_INSERT_MESSAGE, message).scalar_one())
+        inserted = _INSERT_MESSAGE.first(self._connection, message)
+        assert inserted is not None  # RETURNING gives the new row's id
+        message_id = int(inserted.id)
         swipe = swipe_values(message_id, 0, text, status, swipe_fields, now)
-        self._connection.execute(_INSERT_SWIPE, swipe)
+        _INSERT_SWIPE.execute(self._connection, swipe)
         swipe_columns = {k: v for k, v in swipe.items() if k not in ("message_id", "created_at")}
         row = {**message, **swipe_columns, "id": message_id, "swipe_created_at": now}
         return _message_from_row(SimpleNamespace(**row))
