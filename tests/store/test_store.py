@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,21 +10,6 @@ from sqlalchemy import inspect
 from pytavern.engine.setup import default_card, install_defaults
 from pytavern.errors import NotFoundError
 from pytavern.store import Store
-from tests.postgres import create_database
-
-_DATABASES = itertools.count()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """The store on SQLite and on a real PostgreSQL server."""
-    if request.param == "sqlite":
-        opened = Store.open_sqlite(tmp_path / "db" / "test.db")
-    else:
-        server = request.getfixturevalue("postgres_url")
-        opened = Store.open(create_database(server, f"t{next(_DATABASES)}"))
-    yield opened
-    opened.close()
 
 
 def test_migrations_create_the_schema(store: Store) -> None:
