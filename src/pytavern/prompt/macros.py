@@ -8,6 +8,7 @@ time macros are in :mod:`pytavern.prompt.macro_time`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import re
@@ -171,17 +172,34 @@ def _substitute_simple(text: str, ctx: MacroContext) -> str | None:
     a macro itself (the chain would expand some of those) and no other macro holds them
     (``{{datetimeformat [{{char}}]}}``): either sends the text down the full chain instead.
     """
-    if "{{" in _MACRO.sub("", text):
-        return None  # a macro with macros inside, or a stray "{{": only the chain knows
+    template = _plain_template(text)
+    if template is None:
+        return None
+    literals, names = template
     values: dict[str, str] = {}
-    for name in _MACRO.findall(text):
-        key = name.lower()
-        if key not in values:
-            value = _simple_value(ctx, key)
+    parts = [literals[0]]
+    for name, literal in zip(names, literals[1:], strict=True):
+        value = values.get(name)
+        if value is None:
+            value = _simple_value(ctx, name)
             if value is None or "{{" in value:
                 return None
-            values[key] = value
-    return _MACRO.sub(lambda m: values[m.group(1).lower()], text)
+            values[name] = value
+        parts.append(value)
+        parts.append(literal)
+    return "".join(parts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_template(text: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """``text`` split into the literal runs between its macros and the macros' lower-cased
+    names, or ``None`` when a macro holds another (or a ``{{`` is stray). Prompt parts
+    repeat turn after turn, so each is split once."""
+    pieces = _MACRO.split(text)
+    literals, names = pieces[0::2], pieces[1::2]
+    if any("{{" in literal for literal in literals):
+        return None
+    return tuple(literals), tuple(name.lower() for name in names)
 
 
 def _legacy(text: str, ctx: MacroContext) -> str:
