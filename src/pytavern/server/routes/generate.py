@@ -85,22 +85,62 @@ async def start_generation(
 
 
 async def _first_event(events: AsyncIterator[StreamEvent], request: Request) -> StreamEvent | None:
-    """The stream's first event; gives up (cancelling the turn) if the client leaves first."""
-    task = asyncio.ensure_future(anext(events))
+    """The stream's first event; gives up (cancelling the turn) if the client leaves first.
+
+    The turn runs in this task (no task per request on the way to the first token); a
+    watcher started only after ``DISCONNECT_POLL`` checks for a client that left and
+    cancels it.
+    """
+    watch = _DisconnectWatch(request)
     try:
-        while True:
-            done, _pending = await asyncio.wait({task}, timeout=DISCONNECT_POLL)
-            if done:
-                break
-            if await request.is_disconnected():
-                task.cancel()
-                raise PytavernError("the client left before the reply started")
-        return await task
+        return await anext(events)
     except StopAsyncIteration:
         return None
+    except asyncio.CancelledError:
+        if watch.client_left and watch.waiter.uncancel() == 0:
+            raise PytavernError("the client left before the reply started") from None
+        raise
     finally:
-        if not task.done():
-            task.cancel()
+        watch.stop()
+
+
+class _DisconnectWatch:
+    """Checks every ``DISCONNECT_POLL`` seconds whether the client of the current task's
+    request has gone; cancels that task when it has."""
+
+    def __init__(self, request: Request) -> None:
+        task = asyncio.current_task()
+        assert task is not None  # called from a request handler
+        self.waiter = task
+        self.client_left = False
+        self._request = request
+        self._loop = asyncio.get_running_loop()
+        self._check: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = self._loop.call_later(
+            DISCONNECT_POLL, self._start_check
+        )
+
+    def stop(self) -> None:
+        """Stop watching (the first event came, or the turn ended)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._check is not None and self._check is not asyncio.current_task():
+            self._check.cancel()
+        self._check = None
+
+    def _start_check(self) -> None:
+        self._timer = None
+        self._check = self._loop.create_task(self._check_once())
+
+    async def _check_once(self) -> None:
+        if await self._request.is_disconnected():
+            self.client_left = True
+            self._check = None
+            self.waiter.cancel()
+        elif self._check is not None:  # not stopped meanwhile
+            self._check = None
+            self._timer = self._loop.call_later(DISCONNECT_POLL, self._start_check)
 
 
 @router.post("/generations/{generation_id}/stop")
