@@ -10,18 +10,11 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
-import httpx
-
 from pytavern.errors import MissingKeyError, ProviderError, StreamProtocolError
 from pytavern.events import StreamEvent
-from pytavern.providers._http import (
-    HttpBackend,
-    _safe_origin,
-    drain,
-    retry_from_options,
-    timeouts_from_options,
-    web_page_error,
-)
+from pytavern.providers._http import HttpBackend, UpstreamResponse, drain
+from pytavern.providers._http_config import retry_from_options, timeouts_from_options
+from pytavern.providers._http_errors import safe_origin, web_page_error
 from pytavern.providers._sse import ServerSentEvent, iter_sse
 from pytavern.providers.base import ConnectionConfig, Family
 from pytavern.types import ChatMessage, ConnectionStatus, GenerationRequest, ModelInfo
@@ -79,7 +72,7 @@ def named(message: ChatMessage) -> str:
     return f"{message.name}: {message.content}" if message.name else message.content
 
 
-def ensure_api_answer(response: httpx.Response, provider: str) -> None:
+def ensure_api_answer(response: UpstreamResponse, provider: str) -> None:
     """Raise when a 2xx answer is a web page rather than what the API speaks."""
     content_type = response.headers.get("content-type", "")
     if "text/html" in content_type:
@@ -154,7 +147,7 @@ class ChatProvider:
 
     async def check(self) -> ConnectionStatus:
         """List the models for real; turn any failure into a status with a hint."""
-        where = _safe_origin(self.http.base_url)
+        where = safe_origin(self.http.base_url)
         try:
             models = await self.list_models()
         except ProviderError as error:

@@ -1,14 +1,20 @@
 """Shared HTTP plumbing for every HTTP backend.
 
-- one ``httpx.AsyncClient`` per provider, made by ``HttpBackend``;
-- timeouts split into connect, first byte and the gap between chunks;
+- one ``aiohttp.ClientSession`` per provider, made by ``HttpBackend`` inside the running
+  event loop on first use; providers see only ``UpstreamResponse`` (status and headers);
+- timeouts split into connect, first byte and the gap between chunks (aiohttp's own
+  300-second total is off, so long streams are never cut by it);
 - retries with backoff on connection failures, 408/429/5xx/529, honouring ``Retry-After`` up
   to a cap, and only before the first byte of a reply;
-- transport and status errors mapped once, here, onto the pytavern error tree;
+- transport and status errors mapped once, here, onto the pytavern error tree; aiohttp's
+  exceptions (whose text can carry the full URL and request headers) are never attached to
+  the errors raised;
+- proxies from ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY``/``NO_PROXY``, read once per
+  session (aiohttp's own ``trust_env`` would also read ``~/.netrc``, which can replace an
+  API key's ``Authorization`` header, and looks both up in a thread on every request);
 - responses always closed, also when the consumer stops early.
 
-Nothing here logs request or response bodies, and httpx's own request log (which would
-show URLs) is kept quiet.
+Nothing here logs request or response bodies or URLs, and aiohttp's loggers are kept quiet.
 """
 
 from __future__ import annotations
@@ -16,202 +22,71 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
-from collections.abc import AsyncIterator, Callable, Mapping
+import urllib.request
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
 
 from pytavern.errors import (
-    AuthError,
-    BadRequestError,
     ConnectFailedError,
     ProviderError,
     RateLimitError,
     StreamInterruptedError,
     StreamProtocolError,
-    UpstreamNotFoundError,
-    UpstreamServerError,
     UpstreamTimeoutError,
 )
-from pytavern.providers.base import ON_REQUEST_SENT
+from pytavern.providers._http_config import (
+    RETRY_STATUSES,
+    ErrorRefiner,
+    RetryPolicy,
+    Timeouts,
+    encode_json,
+    env_proxy,
+)
+from pytavern.providers._http_errors import (
+    decode_body,
+    error_from_status,
+    looks_like_html,
+    parse_retry_after,
+    safe_origin,
+    web_page_error,
+)
 
-logging.getLogger("httpx").setLevel(logging.WARNING)
-logging.getLogger("httpcore").setLevel(logging.WARNING)
-
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 520, 522, 524, 529})
-ErrorRefiner = Callable[[ProviderError, int, Any], ProviderError]
-
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """How long to wait, in seconds, for each phase of a request."""
-
-    connect: float = 10.0
-    first_byte: float = 300.0
-    gap: float = 120.0
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How often and how long to retry before the first byte of a reply."""
-
-    max_retries: int = 2
-    base_delay: float = 0.5
-    max_delay: float = 20.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Return the wait before retry number ``attempt`` (0-based)."""
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), self.max_delay)
-        backoff = self.base_delay * (2**attempt)
-        return float(min(backoff * (0.75 + random.random() / 2), self.max_delay))
+logging.getLogger("aiohttp").setLevel(logging.WARNING)
 
 
-def timeouts_from_options(options: Mapping[str, Any]) -> Timeouts:
-    """Read ``timeout_connect``, ``timeout_first_byte`` and ``timeout_gap`` from options."""
-    default = Timeouts()
-    return Timeouts(
-        connect=float(options.get("timeout_connect", default.connect)),
-        first_byte=float(options.get("timeout_first_byte", default.first_byte)),
-        gap=float(options.get("timeout_gap", default.gap)),
-    )
+def map_transport_error(provider: str, exc: aiohttp.ClientError, url: str) -> ProviderError:
+    """Map an aiohttp exception raised before a reply arrived onto the error tree.
 
-
-def retry_from_options(options: Mapping[str, Any]) -> RetryPolicy:
-    """Read ``max_retries`` and ``retry_max_delay`` from options."""
-    default = RetryPolicy()
-    return RetryPolicy(
-        max_retries=int(options.get("max_retries", default.max_retries)),
-        base_delay=float(options.get("retry_base_delay", default.base_delay)),
-        max_delay=float(options.get("retry_max_delay", default.max_delay)),
-    )
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Parse a ``Retry-After`` header given in seconds; dates are ignored."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        return None
-
-
-def extract_error_message(body: Any) -> str | None:
-    """Find the human message in a backend's error body, whatever its shape."""
-    if isinstance(body, dict):
-        for key in ("error", "message", "detail", "msg"):
-            value = body.get(key)
-            if isinstance(value, str) and value:
-                return value
-            if isinstance(value, dict):
-                inner = extract_error_message(value)
-                if inner:
-                    return inner
-            if isinstance(value, list) and value:
-                inner = extract_error_message(value[0])
-                if inner:
-                    return inner
-    if isinstance(body, list) and body:
-        return extract_error_message(body[0])
-    if isinstance(body, str) and body.strip():
-        return body.strip()[:300]
-    return None
-
-
-def looks_like_html(content_type: str, text: str) -> bool:
-    """True when a body is a web page rather than an API answer."""
-    head = text.lstrip()[:200].lower()
-    return "text/html" in content_type or head.startswith(("<!doctype html", "<html"))
-
-
-def decode_body(text: str) -> Any:
-    """Parse ``text`` as JSON, or return it unchanged when it is not JSON."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def error_from_status(
-    provider: str, status: int, body: Any, *, content_type: str = "", retry_after: float | None
-) -> ProviderError:
-    """Map an HTTP error status and body onto the error tree, with advice."""
-    text = body if isinstance(body, str) else ""
-    if isinstance(body, str) and looks_like_html(content_type, text) and status in (200, 404, 405):
-        return web_page_error(provider, status)
-    detail = extract_error_message(body)
-    said = f": {detail}" if detail else ""
-    if status in (401, 403):
-        return AuthError(
-            f"the key was refused (HTTP {status}){said}",
-            provider=provider,
-            status_code=status,
-            hint="Check the API key: store a valid one with "
-            "`pytavern connections add NAME --api TYPE --key -`, or set it in the environment",
-        )
-    if status == 404:
-        return UpstreamNotFoundError(
-            f"not found (HTTP 404){said}",
-            provider=provider,
-            status_code=status,
-            hint="Check the URL (give the server's base URL, e.g. http://127.0.0.1:5000) "
-            "and the model name (`pytavern connections models NAME` lists them)",
-        )
-    if status == 429:
-        return RateLimitError(
-            f"rate limited (HTTP 429){said}",
-            provider=provider,
-            retry_after=retry_after,
-            hint="Wait a moment and try again, or check the plan and quota of this key",
-        )
-    if status >= 500:
-        return UpstreamServerError(
-            f"the server failed (HTTP {status}){said}",
-            provider=provider,
-            status_code=status,
-            hint="The backend is down or overloaded; try again in a moment",
-        )
-    return BadRequestError(
-        f"the request was refused (HTTP {status}){said}",
-        provider=provider,
-        status_code=status,
-        hint="Check the model name and the sampler settings this backend accepts",
-    )
-
-
-def web_page_error(provider: str, status: int | None = None) -> StreamProtocolError:
-    """The error for a URL that serves a web page instead of the API."""
-    return StreamProtocolError(
-        "the URL points at a web page, not at the API",
-        provider=provider,
-        status_code=status,
-        hint="Use the API's base URL (for most servers http://HOST:PORT or "
-        "http://HOST:PORT/v1), not the address of its web interface",
-    )
-
-
-def map_transport_error(provider: str, exc: httpx.HTTPError, url: str) -> ProviderError:
-    """Map an httpx transport exception onto the error tree."""
-    where = _safe_origin(url)
-    if isinstance(exc, httpx.ConnectTimeout):
+    Only the URL's origin is named (never its query string), and nothing of ``exc``'s text,
+    which can hold the full URL.
+    """
+    where = safe_origin(url)
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return UpstreamTimeoutError(
             f"timed out connecting to {where}",
             provider=provider,
             hint="Check that the server is running and reachable at that address",
         )
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, aiohttp.ServerTimeoutError):
         return UpstreamTimeoutError(
             f"no answer from {where} in time",
             provider=provider,
             hint="The backend may be busy or stuck; try again, or raise the timeout",
         )
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerFingerprintMismatch):
         return _connect_error(provider, exc, where)
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
+        if isinstance(exc, aiohttp.RedirectClientError):
+            return ConnectFailedError(
+                f"{where} redirected to a URL that is not valid",
+                provider=provider,
+                hint="Check the URL: give the API's own address rather than one that redirects",
+            )
         return ConnectFailedError(
             f"the URL {url!r} is not valid",
             provider=provider,
@@ -224,71 +99,57 @@ def map_transport_error(provider: str, exc: httpx.HTTPError, url: str) -> Provid
     )
 
 
-def _connect_error(provider: str, exc: httpx.ConnectError, where: str) -> ConnectFailedError:
-    text = str(exc).lower()
-    if (
-        "name or service not known" in text
-        or "nodename nor servname" in text
-        or ("temporary failure in name resolution" in text or "getaddrinfo" in text)
-    ):
+def _connect_error(
+    provider: str,
+    exc: aiohttp.ClientConnectorError | aiohttp.ServerFingerprintMismatch,
+    where: str,
+) -> ConnectFailedError:
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return ConnectFailedError(
+            f"could not connect to the proxy for {where}",
+            provider=provider,
+            hint="Check the proxy in HTTP_PROXY / HTTPS_PROXY, or list the host in NO_PROXY",
+        )
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return ConnectFailedError(
             f"the host name in {where} could not be found (DNS)",
             provider=provider,
             hint="Check the spelling of the host in the URL, and your network",
         )
-    if "ssl" in text or "certificate" in text:
+    if isinstance(exc, aiohttp.ClientSSLError | aiohttp.ServerFingerprintMismatch):
         return ConnectFailedError(
             f"the TLS handshake with {where} failed",
             provider=provider,
             hint="Check whether the server speaks https or http, and its certificate",
         )
+    cause = exc.os_error if isinstance(exc, aiohttp.ClientConnectorError) else None
+    reason = str(cause).lower()  # happy eyeballs joins several attempts into one OSError
+    refused = isinstance(cause, ConnectionRefusedError) or "connect call failed" in reason
     return ConnectFailedError(
-        f"could not connect to {where} (connection refused)",
+        f"could not connect to {where}{' (connection refused)' if refused else ''}",
         provider=provider,
         hint="Start the backend server, or fix the host and port in the URL",
     )
 
 
-def _safe_origin(url: str) -> str:
-    """The scheme, host and port of ``url``: never its query string (keys live there)."""
-    try:
-        parsed = httpx.URL(url)
-    except Exception:
-        return "the server"
-    port = f":{parsed.port}" if parsed.port else ""
-    return f"{parsed.scheme}://{parsed.host}{port}"
+@dataclass(frozen=True, slots=True, eq=False)
+class UpstreamResponse:
+    """A backend's 2xx answer whose body is still to be read (with ``HttpBackend.iter_bytes``).
 
-
-def normalize_base_url(url: str, *, strip_suffixes: tuple[str, ...] = ()) -> str:
-    """Trim spaces and trailing slashes and any of ``strip_suffixes`` from ``url``.
-
-    ``localhost`` is rewritten to 127.0.0.1 (as SillyTavern does), which avoids slow IPv6
-    fallbacks on some systems.
+    ``headers`` is case-insensitive (``headers.get("content-type")``).
     """
-    base = url.strip().rstrip("/")
-    changed = True
-    while changed:
-        changed = False
-        for suffix in strip_suffixes:
-            if base.endswith(suffix):
-                base = base[: -len(suffix)].rstrip("/")
-                changed = True
-    return base.replace("://localhost", "://127.0.0.1")
 
-
-async def _note_request_sent(event_name: str, _info: dict[str, Any]) -> None:
-    """httpcore's ``trace`` hook: call ``ON_REQUEST_SENT`` once the request body is out."""
-    if event_name.endswith("send_request_body.complete"):
-        callback = ON_REQUEST_SENT.get()
-        if callback is not None:
-            callback()
-
-
-_TRACE = {"trace": _note_request_sent}
+    status_code: int
+    headers: Mapping[str, str]
+    _answer: aiohttp.ClientResponse = field(repr=False)
 
 
 class HttpBackend:
-    """An ``httpx.AsyncClient`` with pytavern's timeouts, retries and error mapping."""
+    """An HTTP client for one backend, with pytavern's timeouts, retries and error mapping.
+
+    Its ``aiohttp.ClientSession`` is made on first use, in the running event loop (providers
+    may be built outside one); ``aclose`` closes it.
+    """
 
     def __init__(
         self,
@@ -305,22 +166,35 @@ class HttpBackend:
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
         self._refine_error = refine_error
-        self.client = httpx.AsyncClient(
-            headers=dict(headers or {}),
-            timeout=httpx.Timeout(
-                connect=self.timeouts.connect,
-                read=None,
-                write=self.timeouts.connect,
-                pool=self.timeouts.connect,
-            ),
-            follow_redirects=True,
-        )
+        self._headers = dict(headers or {})
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._proxies: dict[str, str] = {}
+        self._closed = False
 
     def url(self, path: str) -> str:
         """Join ``path`` to the base URL (absolute URLs pass through)."""
         if path.startswith(("http://", "https://")):
             return path
         return f"{self.base_url}/{path.lstrip('/')}"
+
+    def _session_now(self) -> aiohttp.ClientSession:
+        """The session for the running loop, made on first use."""
+        if self._closed:
+            raise RuntimeError("this HTTP backend is closed")
+        loop = asyncio.get_running_loop()
+        session = self._session
+        if session is None or self._loop is not loop:
+            if session is not None:
+                session.detach()  # made in an earlier event loop; it cannot be closed here
+            connect = self.timeouts.connect
+            session = aiohttp.ClientSession(
+                headers=self._headers,
+                timeout=aiohttp.ClientTimeout(total=None, connect=connect, sock_connect=connect),
+            )
+            self._session, self._loop = session, loop
+            self._proxies = urllib.request.getproxies_environment()
+        return session
 
     @asynccontextmanager
     async def open(
@@ -331,17 +205,22 @@ class HttpBackend:
         json_body: Any = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> AsyncIterator[httpx.Response]:
+    ) -> AsyncIterator[UpstreamResponse]:
         """Send a request and yield the streaming response once its status is 2xx.
 
         Retries happen here, before any byte of the body has been read. The response is
-        closed when the block exits, however it exits.
+        closed when the block exits, however it exits; its connection goes back to the pool
+        when the body was read to the end.
         """
         url = self.url(path)
+        data = None if json_body is None else encode_json(json_body)
+        sent = dict(headers or {})
+        if data is not None and not any(name.lower() == "content-type" for name in sent):
+            sent["Content-Type"] = "application/json"
         attempt = 0
         while True:
             try:
-                response = await self._send_once(method, url, json_body, params, headers)
+                answer = await self._send_once(method, url, data, params, sent)
             except ProviderError as error:
                 if not self._should_retry(error, attempt):
                     raise
@@ -350,60 +229,59 @@ class HttpBackend:
                 continue
             break
         try:
-            yield response
+            yield UpstreamResponse(answer.status, answer.headers, answer)
         finally:
-            await response.aclose()
+            answer.release()  # closes the connection instead when the body was not all read
 
     async def _send_once(
         self,
         method: str,
         url: str,
-        json_body: Any,
+        data: bytes | None,
         params: Mapping[str, str] | None,
-        headers: Mapping[str, str] | None,
-    ) -> httpx.Response:
-        request = self.client.build_request(
-            method,
-            url,
-            json=json_body,
-            params=params,
-            headers=headers,
-            extensions=_TRACE if ON_REQUEST_SENT.get() is not None else None,
-        )
+        headers: Mapping[str, str],
+    ) -> aiohttp.ClientResponse:
+        session = self._session_now()
+        proxy = env_proxy(url, self._proxies)
+        error: ProviderError | None = None
         try:
             async with asyncio.timeout(self.timeouts.first_byte):
-                response = await self.client.send(request, stream=True)
+                answer = await session.request(
+                    method, url, data=data, params=params, headers=headers, proxy=proxy
+                )
+        except aiohttp.ClientError as exc:
+            error = map_transport_error(self.provider, exc, url)
         except TimeoutError:
-            raise UpstreamTimeoutError(
+            error = UpstreamTimeoutError(
                 f"no answer within {self.timeouts.first_byte:g} s",
                 provider=self.provider,
                 hint="The backend may be stuck or still loading; try again, "
                 "or raise timeout_first_byte for this connection",
-            ) from None
-        except httpx.HTTPError as exc:
-            raise map_transport_error(self.provider, exc, url) from exc
-        if response.status_code >= 400:
-            raise await self._status_error(response)
-        return response
+            )
+        if error is not None:
+            raise error  # outside the handler: aiohttp's exception (URL, headers) stays out
+        if answer.status >= 400:
+            raise await self._status_error(answer)
+        return answer
 
-    async def _status_error(self, response: httpx.Response) -> ProviderError:
+    async def _status_error(self, answer: aiohttp.ClientResponse) -> ProviderError:
         try:
-            raw = await asyncio.wait_for(response.aread(), self.timeouts.gap)
+            raw = await asyncio.wait_for(answer.read(), self.timeouts.gap)
             text = raw.decode("utf-8", errors="replace")
-        except (httpx.HTTPError, TimeoutError):
+        except (aiohttp.ClientError, TimeoutError):
             text = ""
         finally:
-            await response.aclose()
+            answer.release()
         body = decode_body(text)
         error = error_from_status(
             self.provider,
-            response.status_code,
+            answer.status,
             body,
-            content_type=response.headers.get("content-type", ""),
-            retry_after=parse_retry_after(response.headers.get("retry-after")),
+            content_type=answer.headers.get("content-type", ""),
+            retry_after=parse_retry_after(answer.headers.get("retry-after")),
         )
         if self._refine_error is not None:
-            error = self._refine_error(error, response.status_code, body)
+            error = self._refine_error(error, answer.status, body)
         return error
 
     def _should_retry(self, error: ProviderError, attempt: int) -> bool:
@@ -413,30 +291,40 @@ class HttpBackend:
             return error.status_code in RETRY_STATUSES
         return True
 
-    async def iter_bytes(self, response: httpx.Response) -> AsyncIterator[bytes]:
-        """Yield the body's chunks, failing on a gap longer than ``timeouts.gap``."""
-        chunks = response.aiter_raw().__aiter__()
+    async def iter_bytes(self, response: UpstreamResponse) -> AsyncIterator[bytes]:
+        """Yield the body's chunks, failing on a gap longer than ``timeouts.gap``.
+
+        When the connection breaks, what arrived before the break is yielded first.
+        """
+        content = response._answer.content
         while True:
+            error: ProviderError | None = None
             try:
                 async with asyncio.timeout(self.timeouts.gap):
-                    chunk = await chunks.__anext__()
-            except StopAsyncIteration:
-                return
+                    chunk = await content.readany()
             except TimeoutError:
-                raise UpstreamTimeoutError(
+                chunk = b""
+                error = UpstreamTimeoutError(
                     f"the stream stalled for {self.timeouts.gap:g} s",
                     provider=self.provider,
                     hint="The backend stopped sending; what arrived was kept. Try again",
-                ) from None
-            except httpx.HTTPError as exc:
-                raise StreamInterruptedError(
+                )
+            except aiohttp.ClientError:
+                chunk = _leftover(content)
+                error = StreamInterruptedError(
                     "the stream was cut before the reply ended",
                     provider=self.provider,
                     hint="What arrived was kept; continue or regenerate the reply",
-                ) from exc
+                )
+            if error is not None:
+                if chunk:
+                    yield chunk
+                raise error
+            if not chunk:
+                return
             yield chunk
 
-    async def read_json(self, response: httpx.Response) -> Any:
+    async def read_json(self, response: UpstreamResponse) -> Any:
         """Read the whole body of ``response`` and parse it as JSON."""
         parts = [chunk async for chunk in self.iter_bytes(response)]
         text = b"".join(parts).decode("utf-8", errors="replace")
@@ -467,8 +355,27 @@ class HttpBackend:
             return await self.read_json(response)
 
     async def aclose(self) -> None:
-        """Close the underlying client and its connections."""
-        await self.client.aclose()
+        """Close the session and its connections; the backend cannot be used afterwards."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._loop is asyncio.get_running_loop():
+            await session.close()
+        elif session is not None:
+            session.detach()
+
+
+def _leftover(content: aiohttp.StreamReader) -> bytes:
+    """The bytes ``content`` holds from before its connection broke.
+
+    aiohttp's reader raises the break before handing out what it had buffered; a reader that
+    lags the network by a chunk would lose that chunk, so it is taken from the buffer.
+    """
+    buffer = getattr(content, "_buffer", None)
+    if not isinstance(buffer, deque):
+        return b""
+    data = b"".join(bytes(part) for part in buffer)
+    buffer.clear()
+    return data
 
 
 def _retry_after(error: ProviderError) -> float | None:
@@ -482,14 +389,14 @@ DRAIN_SECONDS = 0.5
 async def drain(chunks: AsyncIterator[bytes], seconds: float = DRAIN_SECONDS) -> None:
     """Read what is left of a stream whose last event has arrived.
 
-    Closing a response with unread bytes (often just the chunked-encoding terminator) makes
-    httpx drop the connection, and the next request pays for a new one. Reading the rest
-    lets the connection go back to the pool; a server that keeps sending is cut off after
-    ``seconds``, and a failure here loses nothing.
+    Closing a response whose body has not ended (often all that is missing is the
+    chunked-encoding terminator) closes its connection, and the next request pays for a new
+    one. Reading the rest lets the connection go back to the pool; a server that keeps
+    sending is cut off after ``seconds``, and a failure here loses nothing.
     """
     try:
         async with asyncio.timeout(seconds):
             async for _chunk in chunks:
                 pass
-    except (TimeoutError, ProviderError, httpx.HTTPError):
+    except (TimeoutError, ProviderError):
         return

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from pytavern.errors import (
     GenerationFailedError,
@@ -258,15 +259,13 @@ def parse_models(data: Any) -> list[ModelInfo]:
 
 def normalize_openai_url(url: str) -> str:
     """The base URL from what the user gave (rule documented in ``openai_compat``)."""
-    import httpx
-
     base = url.strip().rstrip("/")
     for suffix in ("/chat/completions", "/completions", "/models"):
         if base.endswith(suffix):
             base = base[: -len(suffix)].rstrip("/")
     base = base.replace("://localhost", "://127.0.0.1")
     try:
-        path = httpx.URL(base).path
-    except Exception:
+        path = urlsplit(base).path
+    except ValueError:
         return base
     return f"{base}/v1" if path in ("", "/") else base

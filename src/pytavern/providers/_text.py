@@ -10,8 +10,6 @@ import json
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from typing import Any
 
-import httpx
-
 from pytavern.errors import (
     ConfigError,
     ProviderError,
@@ -21,15 +19,13 @@ from pytavern.errors import (
 )
 from pytavern.events import Finished, StreamEvent, TextDelta, UsageEvent
 from pytavern.providers._chatml import prompt_and_stops
-from pytavern.providers._http import (
-    HttpBackend,
-    drain,
-    error_from_status,
+from pytavern.providers._http import HttpBackend, UpstreamResponse, drain
+from pytavern.providers._http_config import (
     normalize_base_url,
     retry_from_options,
     timeouts_from_options,
-    web_page_error,
 )
+from pytavern.providers._http_errors import error_from_status, web_page_error
 from pytavern.providers._samplers import map_samplers, supported_samplers
 from pytavern.providers._sse import ServerSentEvent, is_done_marker, iter_lines, iter_sse
 from pytavern.providers.base import ConnectionConfig, Family
@@ -136,7 +132,7 @@ class TextProvider:
         await self.http.aclose()
 
     async def sse_json(
-        self, response: httpx.Response
+        self, response: UpstreamResponse
     ) -> AsyncIterator[tuple[ServerSentEvent, Any]]:
         """Yield each SSE event with its ``data`` parsed as JSON (``[DONE]`` gives ``None``)."""
         self.refuse_web_page(response)
@@ -150,13 +146,13 @@ class TextProvider:
                 continue
             yield event, self.parse_json_line(event.data)
 
-    async def ndjson(self, response: httpx.Response) -> AsyncIterator[Any]:
+    async def ndjson(self, response: UpstreamResponse) -> AsyncIterator[Any]:
         """Yield each line of an NDJSON body parsed as JSON."""
         self.refuse_web_page(response)
         async for line in iter_lines(self.http.iter_bytes(response)):
             yield self.parse_json_line(line)
 
-    def refuse_web_page(self, response: httpx.Response) -> None:
+    def refuse_web_page(self, response: UpstreamResponse) -> None:
         """Raise when a streamed answer is a web page (the URL points at a web UI)."""
         if "text/html" in response.headers.get("content-type", ""):
             raise web_page_error(self.name, response.status_code)

@@ -17,7 +17,7 @@ from pytavern.errors import ProviderError, UpstreamServerError
 from pytavern.events import StreamEvent
 from pytavern.providers import _anthropic_wire as wire
 from pytavern.providers._chat import ChatProvider, parse_json_event, require_key, token_count
-from pytavern.providers._http import normalize_base_url
+from pytavern.providers._http_config import normalize_base_url
 from pytavern.providers._sse import ServerSentEvent
 from pytavern.providers.base import ConnectionConfig
 from pytavern.types import GenerationRequest, ModelInfo

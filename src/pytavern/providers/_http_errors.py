@@ -1,0 +1,141 @@
+"""What an HTTP backend's error answers mean: status and body mapped onto the error tree.
+
+Pure functions (no I/O): the status of a refused request with its body becomes an
+``AuthError``, ``RateLimitError``... with a hint; a web page where an API was expected is
+recognised; ``safe_origin`` names a server without ever showing a URL's query string.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from pytavern.errors import (
+    AuthError,
+    BadRequestError,
+    ProviderError,
+    RateLimitError,
+    StreamProtocolError,
+    UpstreamNotFoundError,
+    UpstreamServerError,
+)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Parse a ``Retry-After`` header given in seconds; dates are ignored."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None
+
+
+def extract_error_message(body: Any) -> str | None:
+    """Find the human message in a backend's error body, whatever its shape."""
+    if isinstance(body, dict):
+        for key in ("error", "message", "detail", "msg"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+            if isinstance(value, dict):
+                inner = extract_error_message(value)
+                if inner:
+                    return inner
+            if isinstance(value, list) and value:
+                inner = extract_error_message(value[0])
+                if inner:
+                    return inner
+    if isinstance(body, list) and body:
+        return extract_error_message(body[0])
+    if isinstance(body, str) and body.strip():
+        return body.strip()[:300]
+    return None
+
+
+def looks_like_html(content_type: str, text: str) -> bool:
+    """True when a body is a web page rather than an API answer."""
+    head = text.lstrip()[:200].lower()
+    return "text/html" in content_type or head.startswith(("<!doctype html", "<html"))
+
+
+def decode_body(text: str) -> Any:
+    """Parse ``text`` as JSON, or return it unchanged when it is not JSON."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def error_from_status(
+    provider: str, status: int, body: Any, *, content_type: str = "", retry_after: float | None
+) -> ProviderError:
+    """Map an HTTP error status and body onto the error tree, with advice."""
+    text = body if isinstance(body, str) else ""
+    if isinstance(body, str) and looks_like_html(content_type, text) and status in (200, 404, 405):
+        return web_page_error(provider, status)
+    detail = extract_error_message(body)
+    said = f": {detail}" if detail else ""
+    if status in (401, 403):
+        return AuthError(
+            f"the key was refused (HTTP {status}){said}",
+            provider=provider,
+            status_code=status,
+            hint="Check the API key: store a valid one with "
+            "`pytavern connections add NAME --api TYPE --key -`, or set it in the environment",
+        )
+    if status == 404:
+        return UpstreamNotFoundError(
+            f"not found (HTTP 404){said}",
+            provider=provider,
+            status_code=status,
+            hint="Check the URL (give the server's base URL, e.g. http://127.0.0.1:5000) "
+            "and the model name (`pytavern connections models NAME` lists them)",
+        )
+    if status == 429:
+        return RateLimitError(
+            f"rate limited (HTTP 429){said}",
+            provider=provider,
+            retry_after=retry_after,
+            hint="Wait a moment and try again, or check the plan and quota of this key",
+        )
+    if status >= 500:
+        return UpstreamServerError(
+            f"the server failed (HTTP {status}){said}",
+            provider=provider,
+            status_code=status,
+            hint="The backend is down or overloaded; try again in a moment",
+        )
+    return BadRequestError(
+        f"the request was refused (HTTP {status}){said}",
+        provider=provider,
+        status_code=status,
+        hint="Check the model name and the sampler settings this backend accepts",
+    )
+
+
+def web_page_error(provider: str, status: int | None = None) -> StreamProtocolError:
+    """The error for a URL that serves a web page instead of the API."""
+    return StreamProtocolError(
+        "the URL points at a web page, not at the API",
+        provider=provider,
+        status_code=status,
+        hint="Use the API's base URL (for most servers http://HOST:PORT or "
+        "http://HOST:PORT/v1), not the address of its web interface",
+    )
+
+
+def safe_origin(url: str) -> str:
+    """The scheme, host and port of ``url``: never its credentials, path or query string
+    (Gemini-style keys live in the query)."""
+    try:
+        parsed = urlsplit(url)
+        host, port = parsed.hostname, parsed.port
+    except ValueError:
+        return "the server"
+    if not parsed.scheme or not host:
+        return "the server"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parsed.scheme}://{host}{f':{port}' if port else ''}"
