@@ -250,8 +250,8 @@ async def test_trim_sentences_cuts_the_saved_reply_after_its_last_sentence(
 
 @pytest.mark.parametrize("fault", ["401", "cut"])
 async def test_the_message_is_kept_when_a_real_upstream_fails(data_dir: Path, fault: str) -> None:
-    """Over HTTP the message is stored while the upstream works on the request; a refused
-    request (401) or a cut stream still leaves it in the chat."""
+    """Over HTTP a refused request (401) or a cut stream still leaves the user's message
+    in the chat."""
     plan = FaultPlan()
     key = "sk-right-0123456789" if fault == "cut" else "sk-wrong-0123456789"
     with serve(openai_fake.create_app(plan, key="sk-right-0123456789")) as base:

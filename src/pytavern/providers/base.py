@@ -6,8 +6,7 @@ from a ``ConnectionConfig`` (URL, model, options and the resolved key) by the re
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -15,15 +14,6 @@ from pytavern.events import Accumulator, StreamEvent
 from pytavern.types import Completion, ConnectionStatus, GenerationRequest, ModelInfo
 
 Family = Literal["chat", "text", "local"]
-
-ON_REQUEST_SENT: ContextVar[Callable[[], None] | None] = ContextVar(
-    "pytavern_on_request_sent", default=None
-)
-"""A function a caller sets here to be called once a request has been written upstream.
-
-The engine stores the user's message there, while the upstream works on the request rather
-than before sending it. It runs inside the HTTP client's send; what it raises fails the send.
-"""
 
 
 @dataclass(frozen=True, slots=True)
