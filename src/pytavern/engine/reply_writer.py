@@ -94,10 +94,11 @@ class ReplyWriter:
     ) -> None:
         fields = {"connection": self._target.connection, **fields}
         target = self._target.message
+        on_target = target is not None and self._target.mode in _ON_TARGET
+        if self._saved is None and not on_target:
+            self._append(text, status, fields, prelude)
+            return
         if prelude is not None:
-            if self._saved is None and (target is None or self._target.mode not in _ON_TARGET):
-                self._append(text, status, fields, prelude)
-                return
             with self._store.queries() as queries:
                 prelude(queries)
         if self._target.mode == "continue" and target is not None:
@@ -113,10 +114,8 @@ class ReplyWriter:
                 status=status,
                 **fields,
             )
-        elif self._target.mode in ("regenerate", "swipe") and target is not None:
+        elif target is not None:  # a new swipe of it (regenerate, swipe)
             self._saved = self._store.add_swipe(target.id, text=text, status=status, **fields)
-        else:
-            self._append(text, status, fields, None)
 
     def _append(
         self, text: str, status: SwipeStatus, fields: dict[str, Any], prelude: Prelude | None
