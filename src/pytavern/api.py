@@ -34,6 +34,7 @@ import asyncio
 import os
 import threading
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -90,7 +91,8 @@ DataDir = str | os.PathLike[str] | None
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A finished reply: its text as saved, why it ended, the tokens it took, where it is."""
+    """A finished reply: its text as saved (after ``continue_``, the whole extended reply),
+    why it ended, the tokens it took, and the id of the message it is in."""
 
     text: str
     finish_reason: str
@@ -142,10 +144,11 @@ def _character(record: CharacterRecord) -> Character:
     return Character(id=record.id, name=record.name, card=record.card)
 
 
-def _reply(result: TurnResult) -> Reply:
+def _reply(result: TurnResult, services: Services) -> Reply:
     result.raise_error()
+    saved = result.message_id
     return Reply(
-        text=result.reply,
+        text=services.messages.get(saved).text if saved is not None else result.reply,
         finish_reason=result.finish_reason,
         usage=result.usage,
         message_id=result.message_id,
@@ -182,7 +185,7 @@ class AsyncChat:
         result = await self._services.generation.run(
             self.id, mode, text, connection=self.connection
         )
-        return _reply(result)
+        return _reply(result, self._services)
 
     async def send(self, text: str) -> Reply:
         """Send ``text`` as the user and return the character's reply once it is complete."""
@@ -192,10 +195,11 @@ class AsyncChat:
         """Send ``text`` and yield the reply's text in pieces as they arrive; a failed turn
         raises its error after the pieces that arrived."""
         result = TurnResult(self.id)
-        async for event in self.events(text):
-            result.feed(event)
-            if isinstance(event, TextDelta):
-                yield event.text
+        async with aclosing(self.events(text)) as events:
+            async for event in events:
+                result.feed(event)
+                if isinstance(event, TextDelta):
+                    yield event.text
         result.raise_error()
 
     async def regenerate(self) -> Reply:
