@@ -434,6 +434,15 @@ class Chat:
         self.id = chat.id
         """The chat's id (``Tavern.chat(id)`` opens it again)."""
 
+    @property
+    def connection(self) -> str | None:
+        """The connection its turns use (None: the default connection); settable."""
+        return self._chat.connection
+
+    @connection.setter
+    def connection(self, name: str | None) -> None:
+        self._chat.connection = name
+
     def send(self, text: str) -> Reply:
         """Send ``text`` as the user and return the character's reply once it is complete."""
         return self._portal.call(self._chat.send(text))

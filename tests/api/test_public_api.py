@@ -168,3 +168,13 @@ def test_cli_and_rest_answer_connection_add_in_one_shape(data_dir: Path) -> None
 
     assert asyncio.run(post()) == from_cli
     assert from_cli["key"] == {"set": True, "last4": "1234", "source": "stored"}
+
+
+def test_a_chat_uses_the_connection_it_is_given(tavern, scripted: ScriptBook) -> None:  # type: ignore[no-untyped-def]
+    chat = tavern.new_chat(connection="missing")
+    assert chat.connection == "missing"
+    with pytest.raises(NotFoundError):
+        chat.send("Hi")
+    chat.connection = "s"
+    scripted.scripts.append(Script(["ok"]))
+    assert chat.send("Hi").text == "ok"
