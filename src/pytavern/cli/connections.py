@@ -147,7 +147,7 @@ async def default_command(name: str) -> None:
 async def test_command(name: str, as_json: bool) -> None:
     """Check that a connection works, and say what to do when it does not."""
     async with open_services() as services:
-        check = await services.connections.test(name)
+        check = await services.connections.test(name, missing_fails=True)
     status = check.status
     if as_json:
         print_json(check.to_dict())

@@ -182,8 +182,12 @@ class ConnectionService(Service):
         self._engine.secrets.delete(name)
         return key_info(record, self._engine.secrets)
 
-    async def test(self, name: str) -> ConnectionCheck:
-        """Check a connection for real; configuration problems become a failed status."""
+    async def test(self, name: str, *, missing_fails: bool = False) -> ConnectionCheck:
+        """Check a connection for real; configuration and backend problems become a failed
+        status. A connection that does not exist raises ``NotFoundError``, unless
+        ``missing_fails`` makes it a failed status too (the command line's answer)."""
+        if not missing_fails:
+            self._engine.store.get_connection(name)
         try:
             _record, provider = await self._engine.provider(name)
             status = await provider.check()
