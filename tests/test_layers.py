@@ -106,3 +106,24 @@ def test_the_walk_catches_each_way_of_reaching_below(source: str) -> None:
 )
 def test_the_walk_lets_the_vocabulary_and_services_through(source: str) -> None:
     assert violations(source, SRC / "cli" / "example.py") == []
+
+
+def _imported_modules(path: Path) -> set[str]:
+    modules: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(node, path)
+            modules |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+    return modules
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((SRC / "server" / "routes").glob("[!_]*.py")),
+    ids=lambda p: p.name,
+)
+def test_a_router_imports_nothing_from_another_router(path: Path) -> None:
+    others = {m for m in _imported_modules(path) if m.startswith("pytavern.server.routes.")}
+    assert others == set()
