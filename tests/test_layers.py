@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "pytavern"
-FACES = [SRC / "cli", SRC / "server", SRC / "api.py"]
+FACES = [SRC / "cli", SRC / "server", SRC / "api"]
 BANNED = ("store", "providers", "formats", "secrets")
 BANNED_ATTRIBUTES = frozenset(BANNED) - {"formats"}
 
@@ -66,7 +66,7 @@ def violations(source: str, path: Path) -> list[str]:
 
 def test_the_faces_exist() -> None:
     files = face_files()
-    assert SRC / "api.py" in files
+    assert SRC / "api" / "__init__.py" in files
     assert len(files) > 20
 
 
