@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     """How long a login session lasts."""
     max_upload_bytes: int = 20 * 1024 * 1024
     """The largest file accepted by an upload (cards, chats, lorebooks, presets)."""
+    max_generations_per_user: int = Field(default=4, ge=1)
+    """How many generations one user may have running at once (in one server process)."""
+    generation_replay_seconds: float = Field(default=60.0, ge=0)
+    """How long a finished generation's events stay available to clients that re-attach."""
 
     @field_validator("allow", mode="before")
     @classmethod

@@ -21,6 +21,7 @@ from pytavern.errors import (
     UpstreamTimeoutError,
 )
 from pytavern.server.auth import ForbiddenError, LoginRequiredError, TooManyAttemptsError
+from pytavern.server.generations import TooManyGenerationsError
 from pytavern.server.uploads import UploadTooLargeError
 
 logger = logging.getLogger("pytavern.server")
@@ -29,6 +30,7 @@ _STATUS: tuple[tuple[type[PytavernError], int], ...] = (
     (LoginRequiredError, 401),
     (ForbiddenError, 403),
     (TooManyAttemptsError, 429),
+    (TooManyGenerationsError, 429),
     (NotFoundError, 404),
     (UploadTooLargeError, 413),
     (ConfigError, 400),

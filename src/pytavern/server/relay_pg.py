@@ -1,0 +1,226 @@
+"""Generations across server processes on one PostgreSQL database, over LISTEN/NOTIFY.
+
+Every process writes a row per generation (``pytavern.store.generations``) and listens on
+two channels. A process asked for a generation that runs elsewhere sends ``attach`` on
+``pytavern_ctl``; the process running it answers on ``pytavern_frames`` with all the
+generation's frames so far, then each new batch as it comes, until ``finished``. The asking
+process keeps them in a ``Mirror`` that its clients read like a local generation (the same
+event ids, so ``Last-Event-ID`` works on any process). ``stop`` on ``pytavern_ctl`` stops
+it from any process. Nothing is sent for a generation no other process follows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from contextlib import suppress
+from typing import Any
+
+from sqlalchemy import Engine as SqlEngine
+from sqlalchemy.engine import make_url
+
+from pytavern.engine import Engine
+from pytavern.server.generations import Generation, GenerationLog, Generations
+from pytavern.settings import Settings
+from pytavern.store.generations import (
+    GenerationRow,
+    find_generation,
+    record_ended,
+    record_started,
+    running_in_chat,
+)
+
+logger = logging.getLogger("pytavern.server")
+CONTROL = "pytavern_ctl"
+FRAMES = "pytavern_frames"
+CHUNK_CHARS = 1900
+"""Characters per notification: PostgreSQL takes payloads under 8000 bytes."""
+ATTACH_SECONDS = 3.0
+"""How long to wait for the process running a generation to answer an ``attach``."""
+
+
+async def start_relay(settings: Settings, engine: Engine, generations: Generations) -> PgRelay | None:
+    """The relay for a PostgreSQL database (listening already), or None for SQLite."""
+    url = settings.database_url
+    if url is None or not url.startswith("postgresql"):
+        return None
+    relay = PgRelay(url, engine.store.engine, generations)
+    await relay.start()
+    return relay
+
+
+def _conninfo(url: str) -> str:
+    """A libpq connection string for a SQLAlchemy PostgreSQL URL."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class Mirror(GenerationLog):
+    """Another process's generation, fed from its notifications."""
+
+    def __init__(self, row: GenerationRow) -> None:
+        super().__init__(row.id, row.owner_id, row.chat_id, row.mode)
+        self.started = row.started
+        self.ready = asyncio.Event()
+        self._partial = ""
+        self._cursor = 0
+
+    def feed(self, start: int, text: str) -> bool:
+        """Take one notification's text (from frame ``start``, or continuing if 0); true
+        when the generation's last frame has come."""
+        if start > 0:
+            self._partial, self._cursor = "", start - 1
+            self.ready.set()
+        *blocks, self._partial = (self._partial + text).split("\n\n")
+        for block in blocks:
+            if self._cursor == len(self.frames):
+                self.add(block.encode() + b"\n\n")
+                if "\nevent: finished\n" in block:
+                    self.end()
+            self._cursor += 1
+        return self.ended
+
+
+class PgRelay:
+    """The LISTEN/NOTIFY relay of one server process (see the module's docstring)."""
+
+    def __init__(self, url: str, sql: SqlEngine, generations: Generations) -> None:
+        self._conninfo = _conninfo(url)
+        self._sql = sql
+        self._generations = generations
+        self._mirrors: dict[str, Mirror] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._listener: Any = None
+        self._sender: Any = None
+        self._send_lock = asyncio.Lock()
+        generations.on_start = self._started
+        generations.on_end = self._ended
+
+    async def start(self) -> None:
+        """Connect and listen."""
+        import psycopg
+
+        self._listener = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+        self._sender = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+        await self._listener.execute(f"LISTEN {CONTROL}")
+        await self._listener.execute(f"LISTEN {FRAMES}")
+        self._spawn(self._listen())
+
+    async def aclose(self) -> None:
+        """Stop listening and relaying; close the connections."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for connection in (self._listener, self._sender):
+            if connection is not None:
+                with suppress(Exception):
+                    await connection.close()
+
+    # ----- the routes' side -----
+
+    async def running_in(self, chat_id: int, owner: int) -> GenerationLog | None:
+        """The generation another process runs in this chat, followed here."""
+        row = running_in_chat(self._sql, chat_id, owner)
+        return None if row is None else await self._follow(row)
+
+    async def attach(self, generation_id: str, owner: int) -> GenerationLog | None:
+        """Follow another process's generation, if it runs or ended a moment ago."""
+        row = find_generation(self._sql, generation_id, owner)
+        return None if row is None else await self._follow(row)
+
+    async def stop(self, generation_id: str, owner: int) -> bool:
+        """Ask whichever process runs it to stop the generation."""
+        row = find_generation(self._sql, generation_id, owner)
+        if row is None or row.ended is not None:
+            return False
+        await self._notify(CONTROL, json.dumps({"op": "stop", "id": row.id, "owner": owner}))
+        return True
+
+    async def _follow(self, row: GenerationRow) -> Mirror | None:
+        mirror = self._mirrors.get(row.id)
+        if mirror is None:
+            mirror = self._mirrors[row.id] = Mirror(row)
+            message = {"op": "attach", "id": row.id, "owner": row.owner_id}
+            await self._notify(CONTROL, json.dumps(message))
+        try:
+            await asyncio.wait_for(mirror.ready.wait(), ATTACH_SECONDS)
+        except TimeoutError:
+            self._mirrors.pop(row.id, None)  # its process is gone (or it expired there)
+            return None
+        return mirror
+
+    # ----- the generating side -----
+
+    def _started(self, generation: Generation) -> None:
+        record_started(
+            self._sql,
+            generation.id,
+            owner_id=generation.owner,
+            chat_id=generation.chat_id,
+            mode=generation.mode,
+            started=generation.started,
+        )
+
+    def _ended(self, generation: Generation) -> None:
+        try:
+            record_ended(self._sql, generation.id)
+        except Exception:  # the generation itself is saved; the row only helps finding it
+            logger.exception("could not mark generation %s ended", generation.id)
+
+    async def _relay_out(self, log: GenerationLog) -> None:
+        """Send ``log``'s frames from the first, then live ones, until it has ended."""
+        position = 0
+        await self._notify(FRAMES, f"{log.id}\t1\t")
+        while True:
+            if position < len(log.frames):
+                end = len(log.frames)
+                await self._send_frames(log.id, position + 1, b"".join(log.frames[position:end]))
+                position = end
+            elif log.ended:
+                return
+            else:
+                await log.waiter()
+
+    async def _send_frames(self, generation_id: str, start: int, body: bytes) -> None:
+        text = body.decode()
+        for offset in range(0, len(text), CHUNK_CHARS):
+            first = start if offset == 0 else 0
+            chunk = text[offset : offset + CHUNK_CHARS]
+            await self._notify(FRAMES, f"{generation_id}\t{first}\t{chunk}")
+
+    # ----- notifications -----
+
+    async def _notify(self, channel: str, payload: str) -> None:
+        async with self._send_lock:
+            await self._sender.execute("SELECT pg_notify(%s, %s)", (channel, payload))
+
+    async def _listen(self) -> None:
+        async for note in self._listener.notifies():
+            try:
+                if note.channel == CONTROL:
+                    self._control(json.loads(note.payload))
+                else:
+                    self._frames(note.payload)
+            except Exception:
+                logger.exception("a relay notification could not be handled")
+
+    def _control(self, message: dict[str, Any]) -> None:
+        generation = self._generations.get(message["id"], message["owner"])
+        if generation is None:
+            return
+        if message["op"] == "stop":
+            generation.stop()
+        elif message["op"] == "attach":
+            self._spawn(self._relay_out(generation))
+
+    def _frames(self, payload: str) -> None:
+        generation_id, start, text = payload.split("\t", 2)
+        mirror = self._mirrors.get(generation_id)
+        if mirror is not None and mirror.feed(int(start), text):
+            loop = asyncio.get_running_loop()
+            loop.call_later(self._generations.grace, self._mirrors.pop, generation_id, None)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
