@@ -40,7 +40,9 @@ ATTACH_SECONDS = 3.0
 """How long to wait for the process running a generation to answer an ``attach``."""
 
 
-async def start_relay(settings: Settings, engine: Engine, generations: Generations) -> PgRelay | None:
+async def start_relay(
+    settings: Settings, engine: Engine, generations: Generations
+) -> PgRelay | None:
     """The relay for a PostgreSQL database (listening already), or None for SQLite."""
     url = settings.database_url
     if url is None or not url.startswith("postgresql"):

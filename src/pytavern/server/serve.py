@@ -91,7 +91,7 @@ def _stopping_server(base: type[Any]) -> type[Any]:
     streams end then (each with ``finished: cancelled``), and their replies are kept,
     marked incomplete, while the database is still open."""
 
-    class StoppingServer(base):  # type: ignore[misc,valid-type]
+    class StoppingServer(base):  # type: ignore[misc]
         async def shutdown(self, sockets: Any = None) -> None:
             app = self.config.app
             await app.state.generations.aclose()

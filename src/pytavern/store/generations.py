@@ -60,9 +60,7 @@ def record_ended(engine: Engine, generation_id: str) -> None:
     """Note that a generation ended."""
     with engine.begin() as connection:
         connection.execute(
-            generations.update()
-            .where(generations.c.id == generation_id)
-            .values(ended=time.time())
+            generations.update().where(generations.c.id == generation_id).values(ended=time.time())
         )
 
 

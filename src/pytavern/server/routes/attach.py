@@ -38,9 +38,7 @@ async def chat_generation(
     return log.info()
 
 
-@router.get(
-    "/generations/{generation_id}/events", response_class=GenerationStream, responses=_SSE
-)
+@router.get("/generations/{generation_id}/events", response_class=GenerationStream, responses=_SSE)
 async def generation_events(
     generation_id: str,
     generations: GenerationsDep,
