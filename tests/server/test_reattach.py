@@ -92,6 +92,8 @@ def test_reconnect_with_last_event_id_has_no_gap_and_no_duplicate(
         info = running.json()
         assert info["id"] == generation and info["mode"] == "send" and info["running"]
         assert info["text"].startswith(_texts(before))
+        listed = http.get("/api/generations", params={"chat_id": chat_id}).json()
+        assert [g["id"] for g in listed] == [generation]
         path = f"/api/generations/{generation}/events"
         headers = {"Last-Event-ID": before[-1]["id"]}
         after = _frames(http.get(path, headers=headers).text.split("\n"))
@@ -105,6 +107,7 @@ def test_reconnect_with_last_event_id_has_no_gap_and_no_duplicate(
         replay = _frames(http.get(path).text.split("\n"))
         assert replay == before + after
         assert http.get(f"/api/chats/{chat_id}/generation").status_code == 404
+        assert http.get("/api/generations", params={"chat_id": chat_id}).json() == []
 
 
 def test_a_second_listener_sees_the_same_live_reply(app: FastAPI, scripted: ScriptBook) -> None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Request
 
 from pytavern.errors import FormatError, NotFoundError
 from pytavern.server.deps import GenerationsDep, OwnerDep
-from pytavern.server.generations import GenerationLog, GenerationStream
+from pytavern.server.generations import GenerationLog, Generations, GenerationStream
 from pytavern.server.relay import Relay
 
 router = APIRouter(tags=["generation"])
@@ -27,15 +27,32 @@ async def chat_generation(
     chat_id: int, generations: GenerationsDep, owner: OwnerDep, request: Request
 ) -> dict[str, Any]:
     """The generation running in this chat: id, mode, started, text so far; 404 if none."""
-    log: GenerationLog | None = generations.running_in(chat_id, owner)
-    relay: Relay | None = request.app.state.relay
-    if log is None and relay is not None:
-        log = await relay.running_in(chat_id, owner)
-    if log is None or log.ended:
+    log = await _running_in(chat_id, generations, owner, request)
+    if log is None:
         raise NotFoundError(
             f"no generation is running in chat {chat_id}", hint="The stored chat is complete"
         )
     return log.info()
+
+
+@router.get("/generations")
+async def running_generations(
+    chat_id: int, generations: GenerationsDep, owner: OwnerDep, request: Request
+) -> list[dict[str, Any]]:
+    """The generations running in chat ``chat_id``: a list of none or one (what the web UI
+    asks on every chat it opens, where a 404 would be noise)."""
+    log = await _running_in(chat_id, generations, owner, request)
+    return [] if log is None else [log.info()]
+
+
+async def _running_in(
+    chat_id: int, generations: Generations, owner: int, request: Request
+) -> GenerationLog | None:
+    log: GenerationLog | None = generations.running_in(chat_id, owner)
+    relay: Relay | None = request.app.state.relay
+    if log is None and relay is not None:
+        log = await relay.running_in(chat_id, owner)
+    return None if log is None or log.ended else log
 
 
 @router.get("/generations/{generation_id}/events", response_class=GenerationStream, responses=_SSE)
