@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
@@ -26,6 +27,7 @@ from starlette.types import Message, Receive, Scope, Send
 from pytavern.errors import PytavernError
 from pytavern.events import StreamEvent, TextDelta, event_to_dict
 
+logger = logging.getLogger("pytavern.server")
 SSE_HEADERS: list[tuple[bytes, bytes]] = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),
@@ -153,10 +155,13 @@ class Generation(GenerationLog):
                     self.add(encode_event(event, len(self.frames) + 1))
                     if not first.done():
                         first.set_result(event)
-        except PytavernError as error:
+        except Exception as error:
             if not first.done():
                 first.set_exception(error)  # before any event: the route answers it
                 return
+            if not isinstance(error, PytavernError):
+                logger.exception("generation %s failed", self.id)
+                error = PytavernError("the generation failed", hint="See the server's log")
             self.add(frame("error", _error_data(error), len(self.frames) + 1))
             self.add(frame("finished", _FAILED, len(self.frames) + 1))
         except asyncio.CancelledError:

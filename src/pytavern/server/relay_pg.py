@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from contextlib import suppress
 from typing import Any
 
@@ -21,7 +22,13 @@ from sqlalchemy import Engine as SqlEngine
 from sqlalchemy.engine import make_url
 
 from pytavern.engine import Engine
-from pytavern.server.generations import Generation, GenerationLog, Generations
+from pytavern.server.generations import (
+    CANCELLED,
+    Generation,
+    GenerationLog,
+    Generations,
+    frame,
+)
 from pytavern.settings import Settings
 from pytavern.store.generations import (
     GenerationRow,
@@ -38,6 +45,16 @@ CHUNK_CHARS = 1900
 """Characters per notification: PostgreSQL takes payloads under 8000 bytes."""
 ATTACH_SECONDS = 3.0
 """How long to wait for the process running a generation to answer an ``attach``."""
+SILENCE_SECONDS = 15.0
+"""A followed generation silent this long is asked for again; silent twice as long, its
+process is taken as gone and the generation ends here with an error."""
+GONE: dict[str, Any] = {
+    "type": "error",
+    "kind": "GenerationLostError",
+    "message": "the server process running this generation stopped",
+    "hint": "The reply so far is in the chat; try Continue",
+    "retryable": True,
+}
 
 
 async def start_relay(
@@ -64,12 +81,15 @@ class Mirror(GenerationLog):
         super().__init__(row.id, row.owner_id, row.chat_id, row.mode)
         self.started = row.started
         self.ready = asyncio.Event()
+        self.heard = time.monotonic()
+        self.asked = False
         self._partial = ""
         self._cursor = 0
 
     def feed(self, start: int, text: str) -> bool:
         """Take one notification's text (from frame ``start``, or continuing if 0); true
         when the generation's last frame has come."""
+        self.heard, self.asked = time.monotonic(), False
         if start > 0:
             self._partial, self._cursor = "", start - 1
             self.ready.set()
@@ -81,6 +101,12 @@ class Mirror(GenerationLog):
                     self.end()
             self._cursor += 1
         return self.ended
+
+    def lost(self) -> None:
+        """End the generation here: the process running it is gone."""
+        self.add(frame("error", GONE, len(self.frames) + 1))
+        self.add(frame("finished", {**CANCELLED, "reason": "error"}, len(self.frames) + 1))
+        self.end()
 
 
 class PgRelay:
@@ -95,6 +121,7 @@ class PgRelay:
         self._listener: Any = None
         self._sender: Any = None
         self._send_lock = asyncio.Lock()
+        self._relaying: set[str] = set()
         generations.on_start = self._started
         generations.on_end = self._ended
 
@@ -107,6 +134,7 @@ class PgRelay:
         await self._listener.execute(f"LISTEN {CONTROL}")
         await self._listener.execute(f"LISTEN {FRAMES}")
         self._spawn(self._listen())
+        self._spawn(self._watch_mirrors())
 
     async def aclose(self) -> None:
         """Stop listening and relaying; close the connections."""
@@ -146,8 +174,10 @@ class PgRelay:
             await self._notify(CONTROL, json.dumps(message))
         try:
             await asyncio.wait_for(mirror.ready.wait(), ATTACH_SECONDS)
-        except TimeoutError:
-            self._mirrors.pop(row.id, None)  # its process is gone (or it expired there)
+        except TimeoutError:  # its process is gone (or it ended there long ago)
+            self._mirrors.pop(row.id, None)
+            if row.ended is None:
+                record_ended(self._sql, row.id)
             return None
         return mirror
 
@@ -171,30 +201,33 @@ class PgRelay:
 
     async def _relay_out(self, log: GenerationLog) -> None:
         """Send ``log``'s frames from the first, then live ones, until it has ended."""
-        position = 0
-        await self._notify(FRAMES, f"{log.id}\t1\t")
-        while True:
-            if position < len(log.frames):
-                end = len(log.frames)
-                await self._send_frames(log.id, position + 1, b"".join(log.frames[position:end]))
-                position = end
-            elif log.ended:
-                return
-            else:
-                await log.waiter()
+        self._relaying.add(log.id)
+        try:
+            position = await self._send_batch(log, 0)
+            while not (log.ended and position == len(log.frames)):
+                if position == len(log.frames):
+                    await log.waiter()
+                else:
+                    position = await self._send_batch(log, position)
+        finally:
+            self._relaying.discard(log.id)
 
-    async def _send_frames(self, generation_id: str, start: int, body: bytes) -> None:
-        text = body.decode()
-        for offset in range(0, len(text), CHUNK_CHARS):
-            first = start if offset == 0 else 0
-            chunk = text[offset : offset + CHUNK_CHARS]
-            await self._notify(FRAMES, f"{generation_id}\t{first}\t{chunk}")
+    async def _send_batch(self, log: GenerationLog, position: int) -> int:
+        """Send the frames after ``position`` (none: an answer that it runs here) in one
+        series of notifications; the position reached."""
+        async with self._send_lock:  # batches never interleave, so every batch can restart
+            end = len(log.frames)
+            text = b"".join(log.frames[position:end]).decode()
+            for offset in range(0, max(len(text), 1), CHUNK_CHARS):
+                first = position + 1 if offset == 0 else 0
+                chunk = text[offset : offset + CHUNK_CHARS]
+                await self._notify(FRAMES, f"{log.id}\t{first}\t{chunk}")
+        return end
 
     # ----- notifications -----
 
     async def _notify(self, channel: str, payload: str) -> None:
-        async with self._send_lock:
-            await self._sender.execute("SELECT pg_notify(%s, %s)", (channel, payload))
+        await self._sender.execute("SELECT pg_notify(%s, %s)", (channel, payload))
 
     async def _listen(self) -> None:
         async for note in self._listener.notifies():
@@ -213,7 +246,10 @@ class PgRelay:
         if message["op"] == "stop":
             generation.stop()
         elif message["op"] == "attach":
-            self._spawn(self._relay_out(generation))
+            if generation.id in self._relaying:  # the asking process needs what came so far
+                self._spawn(self._send_batch(generation, 0))
+            else:
+                self._spawn(self._relay_out(generation))
 
     def _frames(self, payload: str) -> None:
         generation_id, start, text = payload.split("\t", 2)
@@ -221,6 +257,23 @@ class PgRelay:
         if mirror is not None and mirror.feed(int(start), text):
             loop = asyncio.get_running_loop()
             loop.call_later(self._generations.grace, self._mirrors.pop, generation_id, None)
+
+    async def _watch_mirrors(self) -> None:
+        """Ask again for followed generations gone silent; end those whose process is gone."""
+        while True:
+            await asyncio.sleep(SILENCE_SECONDS / 3)
+            silent_since = time.monotonic() - SILENCE_SECONDS
+            for mirror in list(self._mirrors.values()):
+                if mirror.ended or mirror.heard > silent_since:
+                    continue
+                if mirror.asked:
+                    mirror.lost()
+                    self._mirrors.pop(mirror.id, None)
+                    record_ended(self._sql, mirror.id)
+                    continue
+                mirror.asked, mirror.heard = True, time.monotonic()
+                message = {"op": "attach", "id": mirror.id, "owner": mirror.owner}
+                await self._notify(CONTROL, json.dumps(message))
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.create_task(coroutine)

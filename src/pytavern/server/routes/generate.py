@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pytavern.engine import GenerationMode
-from pytavern.errors import NotFoundError, PytavernError
+from pytavern.errors import NotFoundError
 from pytavern.server.deps import Caller, CallerDep, GenerationsDep, OwnerDep, get_caller
 from pytavern.server.generations import Generations, GenerationStream
 from pytavern.server.relay import Relay
@@ -81,7 +81,7 @@ async def start_generation(
     generation = generations.start(events, caller.owner, chat_id, body.mode)
     try:
         await asyncio.shield(generation.first)
-    except PytavernError:
+    except Exception:
         generations.discard(generation.id)
         raise
     return GenerationStream(generation)
