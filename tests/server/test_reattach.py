@@ -195,3 +195,12 @@ def _app(data_dir: Path, **settings: Any) -> FastAPI:
     store.save_connection(name="s", api="scripted")
     store.set_default_connection("s")
     return application
+
+
+def test_the_generation_limit_is_per_user_with_accounts_and_off_for_one_user(
+    data_dir: Path,
+) -> None:
+    assert Settings(data_dir=data_dir).generation_limit() is None
+    assert Settings(data_dir=data_dir, accounts=True).generation_limit() == 4
+    limited = Settings(data_dir=data_dir, max_generations_per_user=2)
+    assert limited.generation_limit() == 2

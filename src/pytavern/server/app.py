@@ -48,7 +48,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     owned = engine is None
     engine = engine or Engine.open(settings)
     generations = Generations(
-        per_user=settings.max_generations_per_user, grace=settings.generation_replay_seconds
+        per_user=settings.generation_limit(), grace=settings.generation_replay_seconds
     )
     accounts = Accounts(engine, settings) if settings.accounts else None
 
