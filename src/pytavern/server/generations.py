@@ -34,6 +34,8 @@ SSE_HEADERS: list[tuple[bytes, bytes]] = [
     (b"x-accel-buffering", b"no"),
 ]
 CANCELLED: dict[str, Any] = {"type": "finished", "reason": "cancelled", "model": None}
+RELEASE_SECONDS = 1.0
+"""The longest a turn waits for its first event to be sent (see ``Generation.release``)."""
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _TEXT_HEAD = b'\nevent: text\ndata: {"type":"text","text":'
 
@@ -95,6 +97,9 @@ class GenerationLog:
             if not waiter.done():
                 waiter.set_result(None)
 
+    def release(self) -> None:
+        """A listener has sent the first frames (see ``Generation.release``)."""
+
     def waiter(self) -> asyncio.Future[None]:
         """A future done when a frame is added or the log ends."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -132,14 +137,36 @@ class Generation(GenerationLog):
     ) -> None:
         super().__init__(generation_id, owner, chat_id, mode)
         self.stopped = False
-        self.first = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self.first = loop.create_future()
         """Done with the first event (``None`` if there is none), or the error before it."""
+        self._released: asyncio.Future[None] = loop.create_future()
         self._task = asyncio.create_task(self._run(events))
 
     @property
     def task(self) -> asyncio.Task[None]:
         """The task running the turn."""
         return self._task
+
+    def release(self) -> None:
+        """Let the turn go on: its first event has been sent to the client that started it.
+
+        The turn waits for this after its first event, so that event goes out at once and
+        is not queued behind the rest of a fast reply and its store writes (the time to
+        first token); ``RELEASE_SECONDS`` later it goes on anyway.
+        """
+        if not self._released.done():
+            self._released.set_result(None)
+
+    async def _sent_first(self) -> None:
+        released = self._released
+        if released.done():
+            return
+        timer = asyncio.get_running_loop().call_later(RELEASE_SECONDS, self.release)
+        try:
+            await released
+        finally:
+            timer.cancel()
 
     def stop(self) -> None:
         """Stop the generation: the upstream request ends, the partial reply is kept."""
@@ -155,6 +182,7 @@ class Generation(GenerationLog):
                     self.add(encode_event(event, len(self.frames) + 1))
                     if not first.done():
                         first.set_result(event)
+                        await self._sent_first()
         except Exception as error:
             if not first.done():
                 first.set_exception(error)  # before any event: the route answers it
@@ -228,6 +256,7 @@ class GenerationStream(Response):
                 body = frames[position] if end - position == 1 else b"".join(frames[position:end])
                 position = end
                 await send({"type": "http.response.body", "body": body, "more_body": True})
+                log.release()
             elif log.ended:
                 return
             else:
