@@ -28,6 +28,9 @@ def test_reload_mid_stream_continues_the_reply_in_place(page: Any, live: Live) -
     page.reload()
     page.wait_for_selector(".msg.streaming")
     expect(page.locator("[data-testid=stop]")).to_be_visible()
+    expect(page.locator("[data-testid=message-text]").last).to_contain_text("word20")
+    words = last_text(page).split()
+    assert words == [f"word{i}" for i in range(len(words))]
     wait_idle(page)
     assert page.locator(".msg").count() == before + 2
     assert last_text(page) == FULL
@@ -68,4 +71,29 @@ def test_stop_works_after_a_reload(page: Any, live: Live) -> None:
     assert page.locator(".msg").last.locator("[data-testid=incomplete]").count() == 1
     stopped = last_text(page)
     assert stopped.startswith("w0 w1 w2 w3") and "w299" not in stopped
+    assert live.problems == []
+
+
+def test_a_tab_coming_back_follows_from_the_last_event_without_duplicates(
+    page: Any, live: Live
+) -> None:
+    followed: list[str] = []
+    page.on(
+        "request",
+        lambda request: followed.append(request.url) if "/events" in request.url else None,
+    )
+    open_chat(page, live, "Wren")
+    new_chat(page)
+    before = page.locator(".msg").count()
+    live.book.scripts.append(Script(WORDS, delay=0.05))
+    send(page, "Keep going")
+    expect(page.locator("[data-testid=message-text]").last).to_contain_text("word4")
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    expect(page.locator("[data-testid=message-text]").last).to_contain_text("word20")
+    words = last_text(page).split()  # while it streams: no gap, no duplicate
+    assert words == [f"word{i}" for i in range(len(words))]
+    wait_idle(page)
+    assert len(followed) == 1 and "after=" in followed[0] and not followed[0].endswith("after=0")
+    assert page.locator(".msg").count() == before + 2
+    assert last_text(page) == FULL
     assert live.problems == []
