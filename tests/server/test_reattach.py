@@ -204,3 +204,30 @@ def test_the_generation_limit_is_per_user_with_accounts_and_off_for_one_user(
     assert Settings(data_dir=data_dir, accounts=True).generation_limit() == 4
     limited = Settings(data_dir=data_dir, max_generations_per_user=2)
     assert limited.generation_limit() == 2
+
+
+async def test_only_its_user_sees_or_stops_a_generation(
+    data_dir: Path, scripted: ScriptBook
+) -> None:
+    from pytavern.security.passwords import hash_password
+    from tests.server.test_access import login
+
+    app = create_app(Settings(data_dir=data_dir, accounts=True))
+    store = app.state.engine.store
+    store.create_user("ada", hash_password("correct horse"))
+    store.create_user("bob", hash_password("battery staple"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        csrf = {"X-CSRF-Token": await login(http, "ada", "correct horse")}
+        body = {"name": "s", "api": "scripted", "default": True}
+        assert (await http.post("/api/connections", json=body, headers=csrf)).status_code == 201
+        wren = (await http.get("/api/characters")).json()[0]["id"]
+        chat = (await http.post(f"/api/characters/{wren}/chats", headers=csrf)).json()["id"]
+        answer = await http.post(f"/api/chats/{chat}/generate", json={"text": "Hi"}, headers=csrf)
+        path = f"/api/generations/{answer.headers['x-generation-id']}"
+        assert (await http.get(f"{path}/events")).text == answer.text
+        bob = {"X-CSRF-Token": await login(http, "bob", "battery staple")}
+        assert (await http.get(f"{path}/events")).status_code == 404
+        assert (await http.post(f"{path}/stop", headers=bob)).status_code == 404
+        assert (await http.get("/api/generations", params={"chat_id": chat})).json() == []
+    await app.state.engine.aclose()
