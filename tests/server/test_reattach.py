@@ -133,6 +133,8 @@ def test_a_second_listener_sees_the_same_live_reply(app: FastAPI, scripted: Scri
 
 def test_unknown_generation_and_bad_last_event_id(app: FastAPI) -> None:
     with serve(app) as url, httpx.Client(base_url=url, timeout=10) as http:
+        paths = http.get("/openapi.json").json()["paths"]
+        assert {"/api/generations/{generation_id}/events", "/api/generations"} <= set(paths)
         chat_id = _chat(http)
         assert http.get(f"/api/chats/{chat_id}/generation").status_code == 404
         missing = http.get("/api/generations/nope/events")

@@ -55,7 +55,12 @@ async def _running_in(
     return None if log is None or log.ended else log
 
 
-@router.get("/generations/{generation_id}/events", response_class=GenerationStream, responses=_SSE)
+@router.get(
+    "/generations/{generation_id}/events",
+    response_class=GenerationStream,
+    responses=_SSE,
+    status_code=200,
+)
 async def generation_events(
     generation_id: str,
     generations: GenerationsDep,

@@ -40,7 +40,12 @@ class GenerateBody(BaseModel):
     connection: str | None = None
 
 
-@router.post("/chats/{chat_id}/generate", response_class=GenerationStream, responses=_SSE_RESPONSE)
+@router.post(
+    "/chats/{chat_id}/generate",
+    response_class=GenerationStream,
+    responses=_SSE_RESPONSE,
+    status_code=200,
+)
 async def generate(
     chat_id: int, body: GenerateBody, caller: CallerDep, request: Request
 ) -> GenerationStream:
