@@ -16,10 +16,8 @@ from pytavern.errors import NotFoundError
 from pytavern.server.deps import Caller, CallerDep, GenerationsDep, OwnerDep, get_caller
 from pytavern.server.generations import Generations, GenerationStream
 from pytavern.server.relay import Relay
-from pytavern.server.routes.attach import router as attach_router
 
 router = APIRouter(tags=["generation"])
-router.include_router(attach_router)
 
 _SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
