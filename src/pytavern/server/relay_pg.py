@@ -184,14 +184,17 @@ class PgRelay:
     # ----- the generating side -----
 
     def _started(self, generation: Generation) -> None:
-        record_started(
-            self._sql,
-            generation.id,
-            owner_id=generation.owner,
-            chat_id=generation.chat_id,
-            mode=generation.mode,
-            started=generation.started,
-        )
+        try:
+            record_started(
+                self._sql,
+                generation.id,
+                owner_id=generation.owner,
+                chat_id=generation.chat_id,
+                mode=generation.mode,
+                started=generation.started,
+            )
+        except Exception:  # it runs all the same; other processes just cannot find it
+            logger.exception("could not record generation %s", generation.id)
 
     def _ended(self, generation: Generation) -> None:
         try:
