@@ -97,3 +97,23 @@ def test_a_tab_coming_back_follows_from_the_last_event_without_duplicates(
     assert page.locator(".msg").count() == before + 2
     assert last_text(page) == FULL
     assert live.problems == []
+
+
+def test_reload_during_continue_keeps_the_start_of_the_reply_once(page: Any, live: Live) -> None:
+    open_chat(page, live, "Wren")
+    new_chat(page)
+    live.book.scripts.append(Script(["Once upon a time."]))
+    send(page, "A story?")
+    wait_idle(page)
+    live.book.scripts.append(Script([f" c{i}" for i in range(40)], delay=0.06))
+    page.click("[data-testid=more]")
+    page.click("[data-testid=menu-continue]")
+    expect(page.locator("[data-testid=message-text]").last).to_contain_text("c3")
+    page.reload()
+    page.wait_for_selector(".msg.streaming")
+    expect(page.locator("[data-testid=message-text]").last).to_contain_text("c20")
+    streaming = last_text(page)
+    assert streaming.startswith("Once upon a time. c0 c1 c2") and streaming.count("c3 ") == 1
+    wait_idle(page)
+    assert last_text(page) == "Once upon a time." + "".join(f" c{i}" for i in range(40))
+    assert live.problems == []
