@@ -156,7 +156,9 @@ class PgRelay:
     async def attach(self, generation_id: str, owner: int) -> GenerationLog | None:
         """Follow another process's generation, if it runs or ended a moment ago."""
         row = find_generation(self._sql, generation_id, owner)
-        return None if row is None else await self._follow(row)
+        if row is None or (row.ended and time.time() - row.ended > self._generations.grace):
+            return None  # its replay time is over: the stored chat is the truth
+        return await self._follow(row)
 
     async def stop(self, generation_id: str, owner: int) -> bool:
         """Ask whichever process runs it to stop the generation."""
