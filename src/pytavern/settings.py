@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pytavern.security.listen import Protection
 
+ACCOUNTS_GENERATION_LIMIT = 4
+"""The default cap on one user's running generations when accounts are on."""
+
 
 def default_data_dir() -> Path:
     """Return the platform's per-user data directory for pytavern."""
@@ -45,6 +48,11 @@ class Settings(BaseSettings):
     """How long a login session lasts."""
     max_upload_bytes: int = 20 * 1024 * 1024
     """The largest file accepted by an upload (cards, chats, lorebooks, presets)."""
+    max_generations_per_user: int | None = Field(default=None, ge=1)
+    """How many generations one user may have running at once (in one server process);
+    unset: ``ACCOUNTS_GENERATION_LIMIT`` with accounts on, no limit for the single user."""
+    generation_replay_seconds: float = Field(default=60.0, ge=0)
+    """How long a finished generation's events stay available to clients that re-attach."""
 
     @field_validator("allow", mode="before")
     @classmethod
@@ -61,6 +69,12 @@ class Settings(BaseSettings):
             allow_list=bool(self.allow),
             override=self.insecure_listen,
         )
+
+    def generation_limit(self) -> int | None:
+        """How many generations one user may run at once (None: no limit)."""
+        if self.max_generations_per_user is not None:
+            return self.max_generations_per_user
+        return ACCOUNTS_GENERATION_LIMIT if self.accounts else None
 
     @property
     def database_path(self) -> Path:

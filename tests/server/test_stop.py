@@ -1,4 +1,4 @@
-"""Stopping a stream: the Stop endpoint and a client that goes away, on a real server."""
+"""Stopping a stream: the Stop endpoint ends it; a client that goes away does not."""
 
 from __future__ import annotations
 
@@ -53,8 +53,10 @@ def test_stop_ends_the_stream_and_keeps_the_partial_reply(
         assert http.post(f"/api/generations/{generation}/stop").status_code == 404
 
 
-def test_a_client_that_disconnects_stops_the_upstream(app: FastAPI, scripted: ScriptBook) -> None:
-    scripted.scripts.append(Script([f"w{i} " for i in range(500)], delay=0.01))
+def test_a_client_that_disconnects_does_not_stop_the_reply(
+    app: FastAPI, scripted: ScriptBook
+) -> None:
+    scripted.scripts.append(Script([f"w{i} " for i in range(60)], delay=0.01))
     with serve(app) as url, httpx.Client(base_url=url, timeout=10) as http:
         chat_id = _chat(http)
         body = {"mode": "send", "text": "Go on"}
@@ -62,29 +64,30 @@ def test_a_client_that_disconnects_stops_the_upstream(app: FastAPI, scripted: Sc
             for line in response.iter_lines():
                 if line.startswith("data: ") and "w4" in line:
                     break
-        deadline = time.monotonic() + 5
-        while scripted.closed == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert scripted.closed == 1
-        time.sleep(0.1)
+        _wait_until_idle(app)
         last = _last(http, chat_id)
-        assert last["swipe"]["status"] == "incomplete"
-        assert last["text"].startswith("w0 w1 w2 w3 w4")
-        assert len(last["text"].split()) < 400
-        assert len(app.state.generations) == 0
+        assert last["swipe"]["status"] == "complete"
+        assert last["text"] == "".join(f"w{i} " for i in range(60)).strip()
 
 
-def test_a_client_that_leaves_before_the_first_token_stops_the_turn(
+def test_a_client_that_leaves_before_the_first_token_does_not_stop_the_turn(
     app: FastAPI, scripted: ScriptBook
 ) -> None:
-    scripted.scripts.append(Script(["late"], delay=8.0))
+    scripted.scripts.append(Script(["late", " but here"], delay=1.0))
     with serve(app) as url, httpx.Client(base_url=url, timeout=10) as http:
         chat_id = _chat(http)
         body = {"mode": "send", "text": "Anyone there?"}
-        with pytest.raises(httpx.ReadTimeout), httpx.Client(base_url=url, timeout=0.5) as quick:
+        with pytest.raises(httpx.ReadTimeout), httpx.Client(base_url=url, timeout=0.3) as quick:
             quick.post(f"/api/chats/{chat_id}/generate", json=body)
-        deadline = time.monotonic() + 2
-        while scripted.closed == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert scripted.closed == 1
-        assert _last(http, chat_id)["text"] == "Anyone there?"
+        _wait_until_idle(app)
+        messages = http.get(f"/api/chats/{chat_id}").json()["messages"]
+        assert [m["text"] for m in messages[-2:]] == ["Anyone there?", "late but here"]
+        assert messages[-1]["swipe"]["status"] == "complete"
+
+
+def _wait_until_idle(app: FastAPI, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    time.sleep(0.05)
+    while app.state.generations.running() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert app.state.generations.running() == 0

@@ -21,6 +21,7 @@ from pytavern.server.auth import Accounts
 from pytavern.server.errors import install_error_handlers
 from pytavern.server.generations import Generations
 from pytavern.server.middleware import GuardMiddleware
+from pytavern.server.relay_pg import start_relay
 from pytavern.server.routes import ROUTERS
 from pytavern.server.routes.generate import FAST_ROUTES
 from pytavern.server.uploads import BodyLimitMiddleware
@@ -48,13 +49,18 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     owned = engine is None
     engine = engine or Engine.open(settings)
     services = Services(engine)
-    generations = Generations()
+    generations = Generations(
+        per_user=settings.generation_limit(), grace=settings.generation_replay_seconds
+    )
     accounts = Accounts(services, settings) if settings.accounts else None
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.relay = await start_relay(settings, engine, generations)
         yield
-        generations.stop_all()
+        await generations.aclose()
+        if app.state.relay is not None:
+            await app.state.relay.aclose()
         if accounts is not None:
             await accounts.aclose()
         if owned:
@@ -73,6 +79,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.services = services
     app.state.settings = settings
     app.state.generations = generations
+    app.state.relay = None
     app.state.accounts = accounts
     install_error_handlers(app)
     for router in ROUTERS:

@@ -22,6 +22,7 @@ from pytavern.errors import (
     UpstreamTimeoutError,
 )
 from pytavern.server.auth import LoginRequiredError, TooManyAttemptsError
+from pytavern.server.generations import TooManyGenerationsError
 from pytavern.server.uploads import UploadTooLargeError
 
 logger = logging.getLogger("pytavern.server")
@@ -30,6 +31,7 @@ _STATUS: tuple[tuple[type[PytavernError], int], ...] = (
     (LoginRequiredError, 401),
     (ForbiddenError, 403),
     (TooManyAttemptsError, 429),
+    (TooManyGenerationsError, 429),
     (NotFoundError, 404),
     (UploadTooLargeError, 413),
     (ConfigError, 400),

@@ -1,17 +1,22 @@
-"""Running generations and their SSE stream to the browser.
+"""Running generations: they belong to the server, not to the request that started them.
 
-Each ``POST /api/chats/{id}/generate`` becomes a ``Generation``: an asyncio task that pumps
-the engine's events to the client as SSE, in pytavern's own dialect
-(``event: text|reasoning|status|usage|error|finished``, ``data:`` JSON). A client disconnect
-or ``stop()`` cancels that task; the engine's generator is closed on the way out, which stops
-the upstream request and keeps the partial reply, marked incomplete.
+Each ``POST /api/chats/{id}/generate`` starts a ``Generation``: an asyncio task that runs the
+turn to its end and keeps its events as SSE frames (``id: N``, ``event: text|reasoning|
+status|usage|error|finished``, ``data:`` JSON), each encoded once and shared by every
+listener. A ``GenerationStream`` is one listener: it sends the frames after a given id, then
+the live ones, and ends after ``finished``. A client that leaves ends its listener only; the
+turn goes on. ``stop()`` (the Stop endpoint, server shutdown) cancels the turn: the engine's
+generator is closed on the way out, which stops the upstream request and keeps the partial
+reply, marked incomplete. A finished generation stays replayable for ``grace`` seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing, suppress
 from typing import Any
@@ -22,178 +27,325 @@ from starlette.types import Message, Receive, Scope, Send
 from pytavern.errors import PytavernError
 from pytavern.events import StreamEvent, TextDelta, event_to_dict
 
+logger = logging.getLogger("pytavern.server")
 SSE_HEADERS: list[tuple[bytes, bytes]] = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),
     (b"x-accel-buffering", b"no"),
 ]
 CANCELLED: dict[str, Any] = {"type": "finished", "reason": "cancelled", "model": None}
+RELEASE_SECONDS = 1.0
+"""The longest a turn waits for its first event to be sent (see ``Generation.release``)."""
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_TEXT_HEAD = b'\nevent: text\ndata: {"type":"text","text":'
 
 
-def encode_event(event: StreamEvent) -> bytes:
-    """One SSE frame for ``event`` (a fast path for text, the hot case)."""
+class TooManyGenerationsError(PytavernError):
+    """The user already runs as many generations as the server allows."""
+
+
+def encode_event(event: StreamEvent, event_id: int) -> bytes:
+    """One SSE frame for ``event`` with id ``event_id`` (a fast path for text, the hot case)."""
     if type(event) is TextDelta:
-        return b'event: text\ndata: {"type":"text","text":' + _dumps(event.text).encode() + b"}\n\n"
-    return frame(event.type, event_to_dict(event))
+        return b"id: %d" % event_id + _TEXT_HEAD + _dumps(event.text).encode() + b"}\n\n"
+    return frame(event.type, event_to_dict(event), event_id)
 
 
-def frame(kind: str, data: dict[str, Any]) -> bytes:
+def frame(kind: str, data: dict[str, Any], event_id: int) -> bytes:
     """One SSE frame of event ``kind`` with JSON ``data``."""
-    return b"event: " + kind.encode() + b"\ndata: " + _dumps(data).encode() + b"\n\n"
+    head = b"id: %d\nevent: " % event_id
+    return head + kind.encode() + b"\ndata: " + _dumps(data).encode() + b"\n\n"
 
 
-def error_frames(error: PytavernError) -> bytes:
-    """The frames that end a stream which failed before the engine could report it."""
-    return frame("error", {"type": "error", "kind": error.kind, **_error_fields(error)}) + frame(
-        "finished", {"type": "finished", "reason": "error", "model": None}
-    )
+def frame_text(raw: bytes) -> str:
+    """The reply text a frame carries ('' unless it is a text frame)."""
+    _id, _sep, rest = raw.partition(b"\n")
+    if not rest.startswith(b"event: text\n"):
+        return ""
+    data = rest.split(b"\ndata: ", 1)[1]
+    text: str = json.loads(data)["text"]
+    return text
 
 
-def _error_fields(error: PytavernError) -> dict[str, Any]:
-    return {"message": error.message, "hint": error.hint, "retryable": error.retryable}
+class GenerationLog:
+    """The frames of one generation, as they come, and the listeners waiting for more."""
+
+    def __init__(self, generation_id: str, owner: int, chat_id: int, mode: str) -> None:
+        self.id = generation_id
+        self.owner = owner
+        self.chat_id = chat_id
+        self.mode = mode
+        self.started = time.time()
+        self.frames: list[bytes] = []
+        self.ended = False
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def add(self, raw: bytes) -> None:
+        """Append one encoded frame and wake the listeners."""
+        self.frames.append(raw)
+        if self._waiters:
+            self._wake()
+
+    def end(self) -> None:
+        """No frame follows; listeners finish."""
+        self.ended = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def release(self) -> None:
+        """A listener has sent the first frames (see ``Generation.release``)."""
+
+    def waiter(self) -> asyncio.Future[None]:
+        """A future done when a frame is added or the log ends."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        return waiter
+
+    def text(self) -> str:
+        """The reply text so far."""
+        return "".join(frame_text(raw) for raw in self.frames)
+
+    def info(self) -> dict[str, Any]:
+        """What ``GET /api/chats/{id}/generation`` answers."""
+        return {
+            "id": self.id,
+            "chat_id": self.chat_id,
+            "mode": self.mode,
+            "started": self.started,
+            "text": self.text(),
+            "last_event_id": len(self.frames),
+            "running": not self.ended,
+        }
 
 
-class Generation(Response):
-    """One streaming generation: an ASGI response that can be stopped from elsewhere."""
-
-    media_type = "text/event-stream"
+class Generation(GenerationLog):
+    """One turn running on the server, whatever its clients do."""
 
     def __init__(
         self,
         generation_id: str,
         events: AsyncIterator[StreamEvent],
-        on_done: Callable[[], None] = lambda: None,
-        status_code: int = 200,
+        *,
         owner: int = 0,
+        chat_id: int = 0,
+        mode: str = "send",
     ) -> None:
-        self.id = generation_id
-        self.owner = owner
-        self._events = events
-        self._on_done = on_done
-        self._task: asyncio.Task[None] | None = None
+        super().__init__(generation_id, owner, chat_id, mode)
         self.stopped = False
-        self._buffer: list[bytes] = []
-        self._ready = asyncio.Event()
-        self._ended = False
-        self.status_code = status_code
-        self.background = None
+        loop = asyncio.get_running_loop()
+        self.first = loop.create_future()
+        """Done with the first event (``None`` if there is none), or the error before it."""
+        self._released: asyncio.Future[None] = loop.create_future()
+        self._task = asyncio.create_task(self._run(events))
 
-    def prepend(self, event: StreamEvent) -> None:
-        """Send ``event`` first (the event the route already took from the stream)."""
-        self._buffer.insert(0, encode_event(event))
-        self._ready.set()
+    @property
+    def task(self) -> asyncio.Task[None]:
+        """The task running the turn."""
+        return self._task
+
+    def release(self) -> None:
+        """Let the turn go on: its first event has been sent to the client that started it.
+
+        The turn waits for this after its first event, so that event goes out at once and
+        is not queued behind the rest of a fast reply and its store writes (the time to
+        first token); ``RELEASE_SECONDS`` later it goes on anyway.
+        """
+        if not self._released.done():
+            self._released.set_result(None)
+
+    async def _sent_first(self) -> None:
+        released = self._released
+        if released.done():
+            return
+        timer = asyncio.get_running_loop().call_later(RELEASE_SECONDS, self.release)
+        try:
+            await released
+        finally:
+            timer.cancel()
 
     def stop(self) -> None:
         """Stop the generation: the upstream request ends, the partial reply is kept."""
-        self.stopped = True
-        if self._task is not None:
+        if not self.ended:
+            self.stopped = True
             self._task.cancel()
 
+    async def _run(self, events: AsyncIterator[StreamEvent]) -> None:
+        first = self.first
+        try:
+            async with aclosing(events) as stream:  # type: ignore[type-var]
+                async for event in stream:
+                    self.add(encode_event(event, len(self.frames) + 1))
+                    if not first.done():
+                        first.set_result(event)
+                        await self._sent_first()
+        except Exception as error:
+            if not first.done():
+                first.set_exception(error)  # before any event: the route answers it
+                return
+            if not isinstance(error, PytavernError):
+                logger.exception("generation %s failed", self.id)
+                error = PytavernError("the generation failed", hint="See the server's log")
+            self.add(frame("error", _error_data(error), len(self.frames) + 1))
+            self.add(frame("finished", _FAILED, len(self.frames) + 1))
+        except asyncio.CancelledError:
+            if not self.stopped:
+                raise
+            self.add(frame("finished", CANCELLED, len(self.frames) + 1))
+        finally:
+            if not first.done():
+                first.set_result(None)
+            self.end()
+
+
+_FAILED: dict[str, Any] = {"type": "finished", "reason": "error", "model": None}
+
+
+def _error_data(error: PytavernError) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "kind": error.kind,
+        "message": error.message,
+        "hint": error.hint,
+        "retryable": error.retryable,
+    }
+
+
+class GenerationStream(Response):
+    """One listener of a generation: an SSE response from ``after`` on, live, to the end."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, log: GenerationLog, after: int = 0) -> None:
+        self.log = log
+        self.after = after
+        self.status_code = 200
+        self.background = None
+        self._gone = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    @property
+    def id(self) -> str:
+        """The generation's id."""
+        return self.log.id
+
     async def __call__(self, _scope: Scope, receive: Receive, send: Send) -> None:
-        """Stream the events until they end, the client leaves or ``stop()`` is called."""
-        headers = [*SSE_HEADERS, (b"x-generation-id", self.id.encode())]
+        """Send the frames until the generation has ended or the client has left."""
+        headers = [*SSE_HEADERS, (b"x-generation-id", self.log.id.encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        if self._buffer:  # the first event goes out before the pump stores the reply
-            first = b"".join(self._buffer)
-            self._buffer.clear()
-            await send({"type": "http.response.body", "body": first, "more_body": True})
-        self._task = pump = asyncio.create_task(self._pump())
-        writer = asyncio.create_task(self._write(send))
         watcher = asyncio.create_task(self._watch(receive))
         try:
-            await asyncio.wait({pump, writer}, return_when=asyncio.FIRST_COMPLETED)
+            await self._write(send)
+        except OSError:
+            return
         finally:
             watcher.cancel()
-            if not pump.done():
-                pump.cancel()
-            await asyncio.gather(pump, return_exceptions=True)
-            self._finish(pump)
-            await asyncio.gather(writer, return_exceptions=True)
-            self._on_done()
-        if not writer.cancelled() and writer.exception() is None:
-            await _send_quietly(send, b"", more=False)
-        if self.background is not None:
-            await self.background()
+        with suppress(OSError, RuntimeError):
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    def _finish(self, pump: asyncio.Task[None]) -> None:
-        if self.stopped and pump.cancelled():
-            self._buffer.append(frame("finished", CANCELLED))
-        self._ended = True
-        self._ready.set()
+    async def _write(self, send: Send) -> None:
+        log, position = self.log, self.after
+        frames = log.frames
+        while not self._gone:
+            if position < len(frames):
+                end = len(frames)
+                body = frames[position] if end - position == 1 else b"".join(frames[position:end])
+                position = end
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+                log.release()
+            elif log.ended:
+                return
+            else:
+                self._waiter = log.waiter()
+                await self._waiter
 
     async def _watch(self, receive: Receive) -> None:
         while True:
             message: Message = await receive()
             if message["type"] == "http.disconnect":
-                if self._task is not None:
-                    self._task.cancel()
+                self._gone = True
+                if self._waiter is not None and not self._waiter.done():
+                    self._waiter.set_result(None)
                 return
-
-    async def _pump(self) -> None:
-        """Turn events into SSE frames; a burst of events becomes one write."""
-        buffer, ready = self._buffer, self._ready
-        try:
-            async with aclosing(self._events) as events:  # type: ignore[type-var]
-                async for event in events:
-                    buffer.append(encode_event(event))
-                    ready.set()
-        except PytavernError as error:
-            buffer.append(error_frames(error))
-            ready.set()
-
-    async def _write(self, send: Send) -> None:
-        """Send what the pump produced, as it comes; ends when the pump has ended."""
-        buffer, ready = self._buffer, self._ready
-        while True:
-            if not buffer:
-                if self._ended:
-                    return
-                await ready.wait()
-                ready.clear()
-                continue
-            chunk = buffer[0] if len(buffer) == 1 else b"".join(buffer)
-            buffer.clear()
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-
-
-async def _send_quietly(send: Send, body: bytes, *, more: bool = True) -> None:
-    with suppress(OSError, RuntimeError):
-        await send({"type": "http.response.body", "body": body, "more_body": more})
 
 
 class Generations:
-    """The generations running in this process, by id."""
+    """The generations of this process, by id and by chat; finished ones for ``grace`` s."""
 
-    def __init__(self) -> None:
-        self._running: dict[str, Generation] = {}
+    def __init__(self, *, per_user: int | None = None, grace: float = 60.0) -> None:
+        self.per_user = per_user
+        self.grace = grace
+        self._all: dict[str, Generation] = {}
+        self._by_chat: dict[tuple[int, int], Generation] = {}
+        self.on_start: Callable[[Generation], None] = lambda _generation: None
+        self.on_end: Callable[[Generation], None] = lambda _generation: None
+
+    def check_room(self, owner: int) -> None:
+        """Raise ``TooManyGenerationsError`` when ``owner`` may not start another one."""
+        if self.per_user is None:
+            return
+        running = sum(1 for g in self._all.values() if g.owner == owner and not g.ended)
+        if running >= self.per_user:
+            raise TooManyGenerationsError(
+                f"{running} generations are running already; at most {self.per_user} may run"
+                " at once",
+                hint="Wait for one to finish or stop one (PYTAVERN_MAX_GENERATIONS_PER_USER"
+                " sets the limit)",
+            )
 
     def start(
-        self, events: AsyncIterator[StreamEvent], owner: int = 0, first: StreamEvent | None = None
+        self, events: AsyncIterator[StreamEvent], owner: int = 0, chat_id: int = 0, mode: str = ""
     ) -> Generation:
-        """Register a new generation over ``events`` (``first`` already taken from them)."""
+        """Run a new generation over ``events`` in its own task."""
         generation_id = secrets.token_urlsafe(9)
-        generation = Generation(
-            generation_id, events, lambda: self.discard(generation_id), owner=owner
-        )
-        if first is not None:
-            generation.prepend(first)
-        self._running[generation_id] = generation
+        generation = Generation(generation_id, events, owner=owner, chat_id=chat_id, mode=mode)
+        self._all[generation_id] = generation
+        self._by_chat[(owner, chat_id)] = generation
+        generation.task.add_done_callback(lambda _task: self._ended(generation))
+        self.on_start(generation)
         return generation
 
+    def _ended(self, generation: Generation) -> None:
+        self.on_end(generation)
+        loop = asyncio.get_running_loop()
+        loop.call_later(self.grace, self.discard, generation.id)
+
     def get(self, generation_id: str, owner: int = 0) -> Generation | None:
-        """The running generation with this id started by ``owner``, if any."""
-        generation = self._running.get(generation_id)
+        """The generation with this id started by ``owner``, running or recently ended."""
+        generation = self._all.get(generation_id)
         return generation if generation is not None and generation.owner == owner else None
 
+    def running_in(self, chat_id: int, owner: int = 0) -> Generation | None:
+        """The generation running in this chat, if one is."""
+        generation = self._by_chat.get((owner, chat_id))
+        return generation if generation is not None and not generation.ended else None
+
     def discard(self, generation_id: str) -> None:
-        """Forget a finished generation."""
-        self._running.pop(generation_id, None)
+        """Forget a generation (its replay time is over, or it never started)."""
+        generation = self._all.pop(generation_id, None)
+        if generation is not None:
+            key = (generation.owner, generation.chat_id)
+            if self._by_chat.get(key) is generation:
+                del self._by_chat[key]
 
     def stop_all(self) -> None:
-        """Stop every running generation (server shutdown)."""
-        for generation in list(self._running.values()):
+        """Stop every running generation."""
+        for generation in list(self._all.values()):
             generation.stop()
 
+    async def aclose(self) -> None:
+        """Stop every running generation and wait until their replies are saved."""
+        self.stop_all()
+        tasks = [g.task for g in self._all.values()]
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def running(self) -> int:
+        """How many generations are running."""
+        return sum(1 for g in self._all.values() if not g.ended)
+
     def __len__(self) -> int:
-        return len(self._running)
+        return self.running()

@@ -9,6 +9,7 @@ import socket
 import threading
 import webbrowser
 from collections.abc import Callable
+from typing import Any
 
 from pytavern.security.listen import check_listen
 from pytavern.settings import Settings
@@ -77,12 +78,26 @@ def run_server(
     app = create_app(settings.model_copy(update={"port": port}))
     config = uvicorn.Config(app, host=settings.host, port=port, log_level="info")
     logging.getLogger("uvicorn.access").addFilter(PathOnlyAccessLog())
-    server = uvicorn.Server(config)
+    server = _stopping_server(uvicorn.Server)(config)
     _freeze_startup_objects()
     echo(f"pytavern is running at {url}  (Ctrl-C to stop)")
     if open_browser:
         threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
     server.run()
+
+
+def _stopping_server(base: type[Any]) -> type[Any]:
+    """uvicorn's server that stops running generations when shutdown begins: their open
+    streams end then (each with ``finished: cancelled``), and their replies are kept,
+    marked incomplete, while the database is still open."""
+
+    class StoppingServer(base):  # type: ignore[misc]
+        async def shutdown(self, sockets: Any = None) -> None:
+            app = self.config.app
+            await app.state.generations.aclose()
+            await super().shutdown(sockets=sockets)
+
+    return StoppingServer
 
 
 def _freeze_startup_objects() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from pytavern.server.routes import (
+    attach,
     auth,
     characters,
     chats,
@@ -18,6 +19,7 @@ from pytavern.server.routes import (
 
 ROUTERS: tuple[APIRouter, ...] = (
     generate.router,  # first: the hot route is matched before the ~80 others are tried
+    attach.router,
     meta.router,
     auth.router,
     connections.router,

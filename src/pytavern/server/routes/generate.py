@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -13,19 +12,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pytavern.engine import GenerationMode
-from pytavern.errors import NotFoundError, PytavernError
-from pytavern.events import StreamEvent
+from pytavern.errors import NotFoundError
 from pytavern.server.deps import Caller, CallerDep, GenerationsDep, OwnerDep, get_caller
-from pytavern.server.generations import Generation, Generations
+from pytavern.server.generations import Generations, GenerationStream
+from pytavern.server.relay import Relay
 
 router = APIRouter(tags=["generation"])
-DISCONNECT_POLL = 0.25
-"""How often a turn that has not produced its first event checks for a client that left."""
 
 _SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Server-sent events: `event: text|reasoning|status|usage|error|finished`,"
-        " `data:` JSON. The `X-Generation-Id` header names the generation for /stop.",
+        " `id:` counter, `data:` JSON. The `X-Generation-Id` header names the generation for"
+        " /stop and /events.",
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
     }
 }
@@ -40,10 +38,15 @@ class GenerateBody(BaseModel):
     connection: str | None = None
 
 
-@router.post("/chats/{chat_id}/generate", response_class=Generation, responses=_SSE_RESPONSE)
+@router.post(
+    "/chats/{chat_id}/generate",
+    response_class=GenerationStream,
+    responses=_SSE_RESPONSE,
+    status_code=200,
+)
 async def generate(
     chat_id: int, body: GenerateBody, caller: CallerDep, request: Request
-) -> Generation:
+) -> GenerationStream:
     """Run one turn and stream its events; the reply is saved however the stream ends.
 
     The turn runs up to its first event before the answer starts, so a request that cannot
@@ -72,86 +75,33 @@ FAST_ROUTES = [Route("/api/chats/{chat_id:int}/generate", generate_fast, methods
 
 async def start_generation(
     request: Request, chat_id: int, body: GenerateBody, caller: Caller
-) -> Generation:
-    """Start one turn and answer with its event stream once its first event is there."""
-    events = caller.engine.generate(chat_id, body.mode, body.text, connection=body.connection)
-    try:
-        first = await _first_event(events, request)
-    except BaseException:
-        await events.aclose()  # type: ignore[attr-defined]
-        raise
+) -> GenerationStream:
+    """Start one turn on the server and answer with its event stream once its first event
+    is there; the turn runs to its end whatever the client does (only a stop ends it)."""
     generations: Generations = request.app.state.generations
-    return generations.start(events, caller.owner, first=first)
-
-
-async def _first_event(events: AsyncIterator[StreamEvent], request: Request) -> StreamEvent | None:
-    """The stream's first event; gives up (cancelling the turn) if the client leaves first.
-
-    The turn runs in this task (no task per request on the way to the first token); a
-    watcher started only after ``DISCONNECT_POLL`` checks for a client that left and
-    cancels it.
-    """
-    watch = _DisconnectWatch(request)
+    generations.check_room(caller.owner)
+    events = caller.engine.generate(chat_id, body.mode, body.text, connection=body.connection)
+    generation = generations.start(events, caller.owner, chat_id, body.mode)
     try:
-        return await anext(events)
-    except StopAsyncIteration:
-        return None
-    except asyncio.CancelledError:
-        if watch.client_left and watch.waiter.uncancel() == 0:
-            raise PytavernError("the client left before the reply started") from None
+        await asyncio.shield(generation.first)
+    except Exception:
+        generations.discard(generation.id)
         raise
-    finally:
-        watch.stop()
-
-
-class _DisconnectWatch:
-    """Checks every ``DISCONNECT_POLL`` seconds whether the client of the current task's
-    request has gone; cancels that task when it has."""
-
-    def __init__(self, request: Request) -> None:
-        task = asyncio.current_task()
-        assert task is not None  # called from a request handler
-        self.waiter = task
-        self.client_left = False
-        self._request = request
-        self._loop = asyncio.get_running_loop()
-        self._check: asyncio.Task[None] | None = None
-        self._timer: asyncio.TimerHandle | None = self._loop.call_later(
-            DISCONNECT_POLL, self._start_check
-        )
-
-    def stop(self) -> None:
-        """Stop watching (the first event came, or the turn ended)."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._check is not None and self._check is not asyncio.current_task():
-            self._check.cancel()
-        self._check = None
-
-    def _start_check(self) -> None:
-        self._timer = None
-        self._check = self._loop.create_task(self._check_once())
-
-    async def _check_once(self) -> None:
-        if await self._request.is_disconnected():
-            self.client_left = True
-            self._check = None
-            self.waiter.cancel()
-        elif self._check is not None:  # not stopped meanwhile
-            self._check = None
-            self._timer = self._loop.call_later(DISCONNECT_POLL, self._start_check)
+    return GenerationStream(generation)
 
 
 @router.post("/generations/{generation_id}/stop")
 async def stop_generation(
-    generation_id: str, generations: GenerationsDep, owner: OwnerDep
+    generation_id: str, generations: GenerationsDep, owner: OwnerDep, request: Request
 ) -> dict[str, bool]:
     """Stop a running generation; what had arrived is kept, marked incomplete."""
     generation = generations.get(generation_id, owner)
-    if generation is None:
-        raise NotFoundError(
-            f"no running generation {generation_id!r}", hint="It may have finished already"
-        )
-    generation.stop()
-    return {"stopped": True}
+    if generation is not None and not generation.ended:
+        generation.stop()
+        return {"stopped": True}
+    relay: Relay | None = request.app.state.relay
+    if generation is None and relay is not None and await relay.stop(generation_id, owner):
+        return {"stopped": True}
+    raise NotFoundError(
+        f"no running generation {generation_id!r}", hint="It may have finished already"
+    )

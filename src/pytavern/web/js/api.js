@@ -64,9 +64,14 @@ export const api = {
   del: (path) => call("DELETE", path),
 };
 
+const EVENT_KINDS = ["text", "reasoning", "status", "usage", "error", "finished"];
+
 /**
  * Start a generation; calls onEvent(kind, data) for each SSE event.
- * Returns {id, done, stop}: ``done`` resolves when the stream ends; ``stop()`` asks the server to stop.
+ * Returns {id, done, stop, refresh, detach}: ``done`` resolves when the generation has
+ * finished (or can no longer be followed); ``stop()`` asks the server to stop it. The
+ * generation runs on the server whatever happens to this connection: when the connection
+ * breaks, the handle follows the generation again from the last event id it saw.
  */
 export async function streamGeneration(chatId, body, onEvent) {
   const controller = new AbortController();
@@ -78,17 +83,78 @@ export async function streamGeneration(chatId, body, onEvent) {
   }).catch(() => { throw new ApiError(0, { error: { message: "the pytavern server cannot be reached" } }); });
   if (!response.ok) throw await failure(response);
   const id = response.headers.get("X-Generation-Id");
-  const done = readEvents(response.body, onEvent).catch((err) => {
-    if (err.name !== "AbortError") onEvent("error", { message: "the connection to the server was lost", hint: "The reply so far was kept; try Continue" });
+  const seen = { lastId: 0, finished: false, follower: null, detached: false };
+  const handle = { id };
+  const counted = countingIds(seen, onEvent);
+  handle.done = readEvents(response.body, counted).catch((err) => {
+    if (seen.detached) return;
+    if (!id) {
+      if (err.name !== "AbortError") onEvent("error", { message: "the connection to the server was lost", hint: "The reply so far was kept; try Continue" });
+      return;
+    }
+  }).then(() => {
+    if (seen.finished || seen.detached || !id) return undefined;
+    seen.follower = followGeneration(id, seen.lastId, onEvent, seen);
+    return seen.follower.done;
   });
-  const stop = async () => {
-    if (!id) { controller.abort(); await done; return; }
-    const fallback = setTimeout(() => controller.abort(), 3000);
-    try { await api.post(`/api/generations/${id}/stop`); } catch { controller.abort(); }
-    await done;
-    clearTimeout(fallback);
+  handle.stop = async () => {
+    if (!id) { controller.abort(); await handle.done; return; }
+    try { await api.post(`/api/generations/${id}/stop`); } catch { /* it may have ended */ }
+    await handle.done;
   };
-  return { id, done, stop };
+  /** The connection may be dead without knowing it (a phone that slept): follow anew. */
+  handle.refresh = () => { if (!seen.finished && !seen.follower) controller.abort(); };
+  handle.detach = () => { seen.detached = true; controller.abort(); seen.follower?.detach(); };
+  return handle;
+}
+
+function countingIds(seen, onEvent) {
+  return (kind, data, eventId) => {
+    if (eventId !== null) {
+      if (eventId <= seen.lastId) return; // a duplicate after a reconnect
+      seen.lastId = eventId;
+    }
+    if (kind === "finished") seen.finished = true;
+    onEvent(kind, data);
+  };
+}
+
+/**
+ * Follow a running (or just finished) generation from after event ``after``: its events
+ * go to onEvent(kind, data) with no gap and no duplicate; EventSource reconnects on its own
+ * (sending Last-Event-ID). Returns {id, done, stop, refresh, detach} like streamGeneration.
+ */
+export function followGeneration(id, after, onEvent, seen = null) {
+  seen = seen || { lastId: after, finished: false, follower: null, detached: false };
+  const counted = countingIds(seen, onEvent);
+  let source = null;
+  let resolve;
+  const done = new Promise((r) => { resolve = r; });
+  const close = () => { if (source) source.close(); resolve(); };
+  const open = () => {
+    if (source) source.close();
+    source = new EventSource(`/api/generations/${encodeURIComponent(id)}/events?after=${seen.lastId}`);
+    for (const kind of EVENT_KINDS) {
+      source.addEventListener(kind, (event) => {
+        let data;
+        try { data = JSON.parse(event.data); } catch { return; }
+        counted(kind, data, event.lastEventId ? Number(event.lastEventId) : null);
+        if (kind === "finished") close();
+      });
+    }
+    source.onerror = () => { if (source.readyState === EventSource.CLOSED) close(); };
+  };
+  open();
+  return {
+    id,
+    done,
+    stop: async () => {
+      try { await api.post(`/api/generations/${id}/stop`); } catch { close(); }
+      await done;
+    },
+    refresh: () => { if (!seen.finished && source && source.readyState !== EventSource.OPEN) open(); },
+    detach: () => { seen.detached = true; close(); },
+  };
 }
 
 async function readEvents(stream, onEvent) {
@@ -111,11 +177,15 @@ async function readEvents(stream, onEvent) {
 
 function dispatch(block, onEvent) {
   let kind = "message";
+  let eventId = null;
   const data = [];
   for (const line of block.split("\n")) {
     if (line.startsWith("event:")) kind = line.slice(6).trim();
     else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+    else if (line.startsWith("id:")) eventId = Number(line.slice(3).trim());
   }
   if (!data.length) return;
-  try { onEvent(kind, JSON.parse(data.join("\n"))); } catch (err) { console.error("bad event", err); }
+  let parsed;
+  try { parsed = JSON.parse(data.join("\n")); } catch (err) { console.error("bad event", err); return; }
+  onEvent(kind, parsed, eventId);
 }

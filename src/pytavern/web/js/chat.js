@@ -1,7 +1,9 @@
 // The chat view: messages rendered as markdown, streaming, stop, swipes, edit, delete,
-// regenerate, continue, impersonate, and the chat list of the character.
+// regenerate, continue, impersonate, and the chat list of the character. A generation runs
+// on the server: a reload, a tab coming back, a network switch or a second tab re-attach to
+// it and show the reply continuing in place.
 
-import { api, streamGeneration } from "./api.js";
+import { api, followGeneration, streamGeneration } from "./api.js";
 import { askText, avatar, button, confirmDialog, debounce, h, icon, iconButton, replace, toast } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 import { state, emit, avatarUrl } from "./state.js";
@@ -26,12 +28,14 @@ export async function openChatView({ chatId = null, characterId = null }) {
   if (!state.character || state.character.id !== chat.character_id) {
     state.character = await api.get(`/api/characters/${chat.character_id}`);
   }
+  if (state.generation) leaveGeneration(); // shown again below if it runs in this chat
   state.chatId = chat.id;
   state.messages = chat.messages;
   state.chats = await api.get(`/api/characters/${chat.character_id}/chats`);
   renderTitle(chat);
   renderSidebar();
   renderChatMain();
+  await resumeGeneration();
 }
 
 function renderTitle(chat) {
@@ -305,25 +309,102 @@ export async function generate(mode, text = null) {
   if (state.generation || !state.chatId) return;
   const target = startTarget(mode, text);
   if (!target) return;
-  state.generation = { mode, handle: null };
+  const chatId = state.chatId;
+  await runGeneration(chatId, mode, target, async (onEvent) => {
+    const handle = await streamGeneration(chatId, { mode, text: text || null }, onEvent);
+    if (handle.id) tabs?.postMessage({ chatId, id: handle.id });
+    return handle;
+  });
+}
+
+/** Show a generation: ``begin(onEvent)`` gives its handle; the stored chat is redrawn at the end. */
+async function runGeneration(chatId, mode, target, begin) {
+  const generation = { mode, chatId, handle: null };
+  state.generation = generation;
   setBusy(true);
   let failed = null;
   try {
-    state.generation.handle = await streamGeneration(state.chatId, { mode, text: text || null }, (kind, data) => {
+    generation.handle = await begin((kind, data) => {
       if (kind === "error") failed = data;
       target.onEvent(kind, data);
     });
-    await state.generation.handle.done;
+    await generation.handle.done;
   } catch (err) {
     failed = { message: err.message, hint: err.hint };
   } finally {
     target.finish();
   }
+  if (state.generation !== generation) return; // the view moved on meanwhile
   if (mode !== "impersonate") await reloadMessages();
   state.generation = null;
   setBusy(false);
   if (failed) toast(failed.message, { hint: failed.hint, bad: true, ms: 9000 });
 }
+
+/** Stop showing the current generation here (it goes on on the server). */
+function leaveGeneration() {
+  state.generation.handle?.detach();
+  state.generation = null;
+}
+
+/** Re-attach to the generation running in this chat, if one is (reload, other tab). */
+async function resumeGeneration() {
+  if (state.generation || !state.chatId) return;
+  const chatId = state.chatId;
+  let chat;
+  let info;
+  try {
+    chat = await api.get(`/api/chats/${chatId}`); // first: the stored reply lags the events
+    [info] = await api.get(`/api/generations?chat_id=${chatId}`);
+  } catch {
+    return; // the server is away: the stored chat stands
+  }
+  if (!info) return; // none running
+  if (state.generation || state.chatId !== chatId || !list) return;
+  state.messages = chat.messages;
+  const target = attachTarget(info);
+  if (!target) return;
+  await runGeneration(chatId, info.mode, target, async (onEvent) => followGeneration(info.id, 0, onEvent));
+}
+
+/** Where a re-attached generation's events go; it is replayed from its first event. */
+function attachTarget(info) {
+  if (info.mode === "impersonate") return impersonateTarget();
+  const last = state.messages.at(-1);
+  const soFar = info.text.trim();
+  if (info.mode === "send") {
+    const ours = last && last.role === "assistant" && last.swipe.status === "incomplete" && soFar.startsWith(last.text.trim());
+    if (ours && soFar) state.messages.pop();
+    return startTarget("send", null);
+  }
+  if (!findLastAssistant()) return null;
+  if (info.mode === "continue") {
+    const cut = storedPartLength(last.text, info.text);
+    const base = last.text.slice(0, last.text.length - cut);
+    return startTarget("continue", null, base);
+  }
+  return startTarget(info.mode, null);
+}
+
+/** How much of the end of ``stored`` is the start of ``generated`` (a continued reply). */
+function storedPartLength(stored, generated) {
+  for (let n = Math.min(stored.length, generated.length); n > 0; n--) {
+    if (stored.endsWith(generated.slice(0, n))) return n;
+  }
+  return 0;
+}
+
+const tabs = typeof BroadcastChannel === "function" ? new BroadcastChannel("pytavern-generations") : null;
+if (tabs) tabs.onmessage = (event) => { if (event.data && event.data.chatId === state.chatId) resumeGeneration(); };
+
+function comeBack() {
+  if (!state.chatId || !list) return;
+  if (state.generation) state.generation.handle?.refresh();
+  else resumeGeneration();
+}
+document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") comeBack(); });
+window.addEventListener("online", comeBack);
+window.addEventListener("pageshow", (event) => { if (event.persisted) comeBack(); });
 
 async function reloadMessages() {
   try {
@@ -338,7 +419,7 @@ async function reloadMessages() {
   }
 }
 
-function startTarget(mode, text) {
+function startTarget(mode, text, continueBase = null) {
   if (mode === "impersonate") return impersonateTarget();
   if (["regenerate", "swipe", "continue"].includes(mode) && !findLastAssistant()) {
     toast(`There is no reply to ${mode}`, { hint: "Send a message first", bad: true });
@@ -354,7 +435,7 @@ function startTarget(mode, text) {
   let el;
   if (mode === "continue" || mode === "regenerate" || mode === "swipe") {
     const last = findLastAssistant();
-    base = mode === "continue" ? last.text : "";
+    base = mode === "continue" ? (continueBase ?? last.text) : "";
     drawMessages();
     el = list.lastElementChild;
     el.querySelector(".swipes")?.remove();
