@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     """How long a login session lasts."""
     max_upload_bytes: int = 20 * 1024 * 1024
     """The largest file accepted by an upload (cards, chats, lorebooks, presets)."""
+    backup_keep: int = Field(default=7, ge=1)
+    """How many automatic backups (daily, before a migration) to keep in ``backups/``."""
+    daily_backup: bool = True
+    """Whether ``pytavern serve`` makes an automatic backup once a day."""
 
     @field_validator("allow", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pytavern.engine.connections import ProviderPool, connection_config, key_info
 from pytavern.engine.generation import run_turn
+from pytavern.engine.maintenance import backup_before_migration
 from pytavern.engine.preferences import load_preferences
 from pytavern.engine.setup import install_defaults
 from pytavern.engine.storage import private_sqlite_file, secure_data_dir
@@ -55,6 +56,7 @@ class Engine:
         database_url = settings.database_url
         if not database_url:
             private_sqlite_file(settings.database_path)
+        backup_before_migration(settings)
         store = (
             Store.open(database_url) if database_url else Store.open_sqlite(settings.database_path)
         )

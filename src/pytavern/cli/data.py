@@ -1,0 +1,134 @@
+"""``pytavern backup | restore | doctor | export-all | import-sillytavern``: your data, kept."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from pytavern.cli._common import current_settings, data_dir_option, fail, json_option, print_json
+from pytavern.engine.backup import check_backup, create_backup, restore_backup
+from pytavern.engine.maintenance import doctor
+from pytavern.errors import ConfigError, PytavernError
+
+
+def _passphrase(variable: str | None) -> str | None:
+    if variable is None:
+        return None
+    value = os.environ.get(variable)
+    if not value:
+        raise ConfigError(
+            f"the environment variable {variable} is not set",
+            hint=f"Put the passphrase in {variable} (it is never read from the command line)",
+        )
+    return value
+
+
+@click.command("backup")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Backup file to write."
+)
+@click.option("--with-keys", is_flag=True, help="Include the API keys, sealed with a passphrase.")
+@click.option(
+    "--passphrase-env", metavar="VAR", help="Environment variable holding the passphrase."
+)
+@json_option
+@data_dir_option
+def backup_command(
+    out: Path | None, with_keys: bool, passphrase_env: str | None, as_json: bool
+) -> None:
+    """Write a consistent backup of the database (safe while the server runs)."""
+    try:
+        if with_keys and not passphrase_env:
+            raise ConfigError(
+                "--with-keys needs --passphrase-env VAR",
+                hint="The keys are only written sealed with a passphrase taken from VAR",
+            )
+        passphrase = _passphrase(passphrase_env) if with_keys else None
+        info = create_backup(current_settings(), out, passphrase=passphrase)
+    except PytavernError as error:
+        fail(error, as_json=as_json)
+        return
+    if as_json:
+        print_json(info.to_dict())
+    else:
+        keys = " (with the API keys, sealed)" if info.has_keys else ""
+        click.echo(f"Backed up to {info.path}{keys}, {info.size:,} bytes.")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Restore even while a server uses the data folder.")
+@click.option("--passphrase-env", metavar="VAR", help="Variable holding the keys' passphrase.")
+@click.option("--check", "check_only", is_flag=True, help="Only check that the file is sound.")
+@json_option
+@data_dir_option
+def restore_command(
+    file: Path, force: bool, passphrase_env: str | None, check_only: bool, as_json: bool
+) -> None:
+    """Replace the database with a backup, after checking the backup is sound."""
+    try:
+        if check_only:
+            info = check_backup(file)
+            if as_json:
+                print_json({"sound": True, **info.to_dict()})
+            else:
+                click.echo(f"{file} is a sound backup made {info.created:%Y-%m-%d %H:%M} UTC.")
+            return
+        passphrase = _passphrase(passphrase_env)
+        result = restore_backup(current_settings(), file, force=force, passphrase=passphrase)
+    except PytavernError as error:
+        fail(error, as_json=as_json)
+        return
+    if as_json:
+        print_json(
+            {
+                "restored": result.backup.to_dict(),
+                "keys": result.keys_restored,
+                "previous": str(result.previous) if result.previous else None,
+            }
+        )
+        return
+    click.echo(f"Restored {file} (made {result.backup.created:%Y-%m-%d %H:%M} UTC).")
+    if result.previous:
+        click.echo(f"What was there before is saved in {result.previous}.")
+    if result.backup.has_keys and not result.keys_restored:
+        click.echo("The backup holds API keys; give --passphrase-env to restore them too.")
+
+
+@click.command("doctor")
+@json_option
+@data_dir_option
+def doctor_command(as_json: bool) -> None:
+    """Check the database's integrity and report orphaned or broken rows (changes nothing)."""
+    try:
+        report = doctor(current_settings())
+    except PytavernError as error:
+        fail(error, as_json=as_json)
+        return
+    if as_json:
+        findings = [
+            {"check": f.check, "count": f.count, "detail": f.detail, "ids": list(f.example_ids)}
+            for f in report.findings
+        ]
+        print_json({"sound": report.sound, "findings": findings, "counts": report.counts})
+    else:
+        for finding in report.findings:
+            ids = (
+                f" (e.g. ids {', '.join(map(str, finding.example_ids))})"
+                if finding.example_ids
+                else ""
+            )
+            click.echo(f"problem: {finding.check}: {finding.count}, {finding.detail}{ids}")
+        summary = ", ".join(f"{count} {table}" for table, count in report.counts.items())
+        click.echo(
+            ("The database is sound" if report.sound else "Problems found") + f": {summary}."
+        )
+    if not report.sound:
+        sys.exit(1)
+
+
+DATA_COMMANDS = (backup_command, restore_command, doctor_command)
+"""The commands this module adds to ``pytavern``."""
