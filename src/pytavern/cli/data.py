@@ -8,9 +8,19 @@ from pathlib import Path
 
 import click
 
-from pytavern.cli._common import current_settings, data_dir_option, fail, json_option, print_json
+from pytavern.cli._common import (
+    current_settings,
+    data_dir_option,
+    fail,
+    json_option,
+    open_engine,
+    print_json,
+    run_async,
+)
 from pytavern.engine.backup import check_backup, create_backup, restore_backup
 from pytavern.engine.maintenance import doctor
+from pytavern.engine.st_export import export_all
+from pytavern.engine.st_import import ImportSummary, import_sillytavern
 from pytavern.errors import ConfigError, PytavernError
 
 
@@ -130,5 +140,89 @@ def doctor_command(as_json: bool) -> None:
         sys.exit(1)
 
 
-DATA_COMMANDS = (backup_command, restore_command, doctor_command)
+class StderrProgress:
+    """Progress on stderr: one updating line on a terminal, a line per tenth otherwise."""
+
+    def __init__(self, verb: str) -> None:
+        self.verb = verb
+        self.tty = sys.stderr.isatty()
+        self.shown = -1
+
+    def __call__(self, done: int, total: int, name: str) -> None:
+        """Show that ``done`` of ``total`` files are through (the last being ``name``)."""
+        if self.tty:
+            line = f"\r{self.verb} {done}/{total}  {name[:60]:<60}"
+            click.echo(line, err=True, nl=done == total)
+            return
+        tenth = done * 10 // max(total, 1)
+        if tenth != self.shown:
+            self.shown = tenth
+            click.echo(f"{self.verb} {done}/{total}", err=True)
+
+
+@click.command("export-all")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="New or empty folder to write (shaped like SillyTavern's data/default-user).",
+)
+@json_option
+@data_dir_option
+@run_async
+async def export_all_command(out: Path, as_json: bool) -> None:
+    """Write every character, chat, lorebook, preset and persona as a SillyTavern folder."""
+    async with open_engine() as engine:
+        counts = export_all(engine.store, out, progress=StderrProgress("exporting"))
+    if as_json:
+        print_json({"out": str(out), **counts})
+        return
+    summary = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+    click.echo(f"Exported to {out}: {summary}.")
+
+
+def _print_summary(summary: ImportSummary) -> None:
+    for name, reason in summary.skipped:
+        click.echo(f"skipped {name}: {reason}")
+    for name, error in summary.broken:
+        click.echo(f"broken {name}: {error}")
+    verb = "Would import" if summary.dry_run else "Imported"
+    kinds = ("characters", "chats", "lorebooks", "presets", "personas")
+    counts = ", ".join(f"{summary.imported[k]} {k}" for k in kinds)
+    present = sum(summary.present.values())
+    click.echo(
+        f"{verb} {counts}; {present} already present, {len(summary.skipped)} skipped, "
+        f"{len(summary.broken)} broken."
+    )
+
+
+@click.command("import-sillytavern")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Read and check everything; store nothing.")
+@json_option
+@data_dir_option
+@run_async
+async def import_sillytavern_command(path: Path, dry_run: bool, as_json: bool) -> None:
+    """Import a SillyTavern folder (data/default-user, or an old install with public/).
+
+    Cards with their chats, World Info, presets and personas. Running it again imports
+    nothing twice; broken files are listed and skipped.
+    """
+    async with open_engine() as engine:
+        summary = import_sillytavern(
+            engine.store, path, dry_run=dry_run, progress=StderrProgress("importing")
+        )
+    if as_json:
+        print_json(summary.to_dict())
+    else:
+        _print_summary(summary)
+
+
+DATA_COMMANDS = (
+    backup_command,
+    restore_command,
+    doctor_command,
+    export_all_command,
+    import_sillytavern_command,
+)
 """The commands this module adds to ``pytavern``."""
