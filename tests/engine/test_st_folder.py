@@ -142,6 +142,8 @@ def test_a_whole_folder_imports_once_and_exports_to_the_same_counts(
     assert second["imported"] == {}
     assert second["already_present"] == EXPECTED
     assert totals(data_dir) == after_first
+    _, health, _ = run(data_dir, "doctor")
+    assert health["sound"] and health["findings"] == []
 
     out = tmp_path / "exported"
     _, exported, _ = run(data_dir, "export-all", "--out", str(out))

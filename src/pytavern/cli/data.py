@@ -95,6 +95,7 @@ def restore_command(
     if as_json:
         print_json(
             {
+                "server_pid": result.server_pid,
                 "restored": result.backup.to_dict(),
                 "keys": result.keys_restored,
                 "previous": str(result.previous) if result.previous else None,
@@ -102,6 +103,8 @@ def restore_command(
         )
         return
     click.echo(f"Restored {file} (made {result.backup.created:%Y-%m-%d %H:%M} UTC).")
+    if result.server_pid is not None:
+        click.echo(f"Restart the running server (pid {result.server_pid}) to use it.")
     if result.previous:
         click.echo(f"What was there before is saved in {result.previous}.")
     if result.backup.has_keys and not result.keys_restored:

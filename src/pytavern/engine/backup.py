@@ -80,6 +80,8 @@ class RestoreResult:
     keys_restored: bool
     previous: Path | None
     """The automatic backup of what was there before, if there was a database."""
+    server_pid: int | None = None
+    """A server that was using the folder (a forced restore): it must be restarted."""
 
 
 def backups_dir(settings: Settings) -> Path:
@@ -299,7 +301,7 @@ def restore_backup(
         previous = _save_previous(settings)
         _replace_database(settings, extracted)
     restore_key_store(settings, keys)
-    return RestoreResult(_info(path, manifest), bool(keys), previous)
+    return RestoreResult(_info(path, manifest), bool(keys), previous, pid)
 
 
 def _save_previous(settings: Settings) -> Path | None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
+import zipfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -128,4 +130,16 @@ def export_all(store: Store, out: Path, *, progress: Progress | None = None) -> 
     settings = _persona_settings(store, personas, out, set())
     _write(out / "settings.json", json.dumps(settings, indent=4, ensure_ascii=False).encode())
     counts["personas"] += len(personas)
+    return counts
+
+
+def export_all_zip(store: Store, target: Path) -> Counter[str]:
+    """Write everything in ``store`` as a zipped SillyTavern user folder (file ``target``)."""
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".pytavern-export-") as scratch:
+        folder = Path(scratch) / "default-user"
+        counts = export_all(store, folder)
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(folder.parent).as_posix())
     return counts

@@ -9,6 +9,7 @@ from pytavern.server.routes import (
     characters,
     chats,
     connections,
+    data,
     generate,
     library,
     messages,
@@ -29,4 +30,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     library.presets,
     library.settings,
     prompt.router,
+    data.router,
 )
