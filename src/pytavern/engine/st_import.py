@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytavern.engine.transfer import ST_SOURCE, import_chat
+from pytavern.engine.transfer import ST_SOURCE, read_chat_import
 from pytavern.errors import FormatError, NotFoundError, PytavernError
 from pytavern.formats._json import load_json_object
 from pytavern.formats.cards import Card, read_card_file
-from pytavern.formats.chats import parse_chat_jsonl
 from pytavern.formats.presets import read_sampler_preset, read_template
 from pytavern.formats.worldinfo import read_lorebook
 from pytavern.store import Store
+from pytavern.store.bulk_import import import_chat_rows
 
 Progress = Callable[[int, int, str], None]
 """Called after each file: (files done, files in all, the file's path relative to the folder)."""
@@ -189,11 +189,16 @@ class _Importer:
         if source in self.chats:
             self.count("chats", new=False)
             return
+        chat = read_chat_import(data, item.path.name, source=source)
         character_id = self.card_ids.get(item.character)
-        if self.summary.dry_run or character_id is None:
-            parse_chat_jsonl(data, item.path.name)
-        else:
-            import_chat(self.store, data, item.path.name, character_id, source=source)
+        if not self.summary.dry_run and character_id is not None:
+            import_chat_rows(
+                self.store,
+                character_id,
+                title=chat.title,
+                metadata=chat.metadata,
+                messages=chat.messages,
+            )
         self.chats.add(source)
         self.count("chats", new=True)
 
