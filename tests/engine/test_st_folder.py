@@ -124,12 +124,14 @@ def test_a_whole_folder_imports_once_and_exports_to_the_same_counts(
 
     _, first, progress = run(data_dir, "import-sillytavern", str(tmp_path / "st"))
     assert first["imported"] == EXPECTED
-    assert "importing" in progress and f"/{CARDS * (CHATS_PER_CARD + 1) + 12}" in progress
+    assert "importing" in progress and f"/{CARDS * (CHATS_PER_CARD + 1) + 13}" in progress
     broken = {item["file"] for item in first["broken"]}
     assert broken == {"characters/Broken.png", "chats/Char 0/broken.jsonl", "worlds/Bad.json"}
     skipped = {item["file"]: item["reason"] for item in first["skipped"]}
     assert "group chats are not modelled" in skipped["group chats/1700000000.jsonl"]
+    assert skipped["groups/"] == "groups are not modelled in pytavern yet"
     assert set(skipped) == {
+        "groups/",
         "group chats/1700000000.jsonl",
         "chats/Broken/lost.jsonl",
         "chats/Nobody/orphan.jsonl",
@@ -147,6 +149,7 @@ def test_a_whole_folder_imports_once_and_exports_to_the_same_counts(
 
     out = tmp_path / "exported"
     _, exported, _ = run(data_dir, "export-all", "--out", str(out))
+    assert out.stat().st_mode & 0o077 == 0
     assert exported["characters"] == CARDS + 1 and exported["chats"] == 2000
     fresh = tmp_path / "fresh"
     _, again, _ = run(fresh, "import-sillytavern", str(out))

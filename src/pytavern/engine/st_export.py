@@ -92,7 +92,7 @@ def _check_target(out: Path) -> None:
 def export_all(store: Store, out: Path, *, progress: Progress | None = None) -> Counter[str]:
     """Write everything in ``store`` to ``out`` as a SillyTavern user folder; return counts."""
     _check_target(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
     counts: Counter[str] = Counter()
     characters = store.list_characters()
     chats = store.list_chats()

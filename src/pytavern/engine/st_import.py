@@ -40,6 +40,11 @@ SAMPLER_FOLDERS = {
 }
 """Sampler preset folders and the suffix their names get (the same name exists per API)."""
 GROUPS_SKIPPED = "group chats are not modelled in pytavern yet"
+UNMODELLED_FOLDERS = {
+    "groups": "groups are not modelled in pytavern yet",
+    "backgrounds": "backgrounds are not modelled in pytavern yet",
+}
+"""Folders listed as skipped as a whole (when they hold anything)."""
 
 
 def locate_user_folder(path: Path) -> Path:
@@ -129,6 +134,9 @@ class _Importer:
             if chat_folder.name not in known:
                 work += [_Work("orphan chat", p) for p in _files(chat_folder, ".jsonl")]
         work += [_Work("group chat", p) for p in _files(self.root / "group chats", ".jsonl")]
+        for folder in UNMODELLED_FOLDERS:
+            if (self.root / folder).is_dir() and any((self.root / folder).iterdir()):
+                work.append(_Work("folder", self.root / folder))
         return work
 
     def run(self) -> ImportSummary:
@@ -148,6 +156,8 @@ class _Importer:
     def one(self, item: _Work, name: str) -> None:
         if item.kind == "group chat":
             self.summary.skipped.append((name, GROUPS_SKIPPED))
+        elif item.kind == "folder":
+            self.summary.skipped.append((f"{name}/", UNMODELLED_FOLDERS[name]))
         elif item.kind == "orphan chat":
             self.summary.skipped.append((name, "no character card of that name in characters/"))
         elif item.kind == "character":
