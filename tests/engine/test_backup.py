@@ -21,7 +21,12 @@ from pytavern.engine.backup import (
     restore_backup,
     rotate_backups,
 )
-from pytavern.engine.maintenance import DailyBackups, backup_before_migration, daily_backup_due
+from pytavern.engine.maintenance import (
+    DailyBackups,
+    backup_before_migration,
+    daily_backup_due,
+    doctor,
+)
 from pytavern.engine.server_lock import hold_server_lock, running_server
 from pytavern.errors import ConfigError, FormatError
 from pytavern.settings import Settings
@@ -97,6 +102,9 @@ async def test_backup_while_a_reply_streams_keeps_every_committed_message(
         assert [m.text for m in committed[:-1]] == [by_id[m.id].text for m in committed[:-1]]
     finally:
         await restored.aclose()
+    report = doctor(empty)
+    assert report.sound, report.findings
+    assert report.counts["messages"] >= len(committed)
 
 
 def make_data(tmp_path: Path) -> Settings:
