@@ -82,7 +82,8 @@ def test_doctor_reports_orphans_and_changes_nothing(data_dir: Path) -> None:
     assert database_bytes(data_dir) == before
 
 
-@pytest.mark.parametrize("args", [["restore", "missing.zip"], ["doctor"]])
+@pytest.mark.parametrize("args", [["restore", "missing.zip"], ["doctor"], ["backup"]])
 def test_clear_errors_without_data(tmp_path: Path, args: list[str]) -> None:
     code, _, err = run(tmp_path / "nothing", *args)
     assert code == 1 and err.startswith("error: ")
+    assert not (tmp_path / "nothing").exists()

@@ -122,11 +122,6 @@ def _snapshot(settings: Settings, folder: Path) -> tuple[str, Path]:
         target = folder / PG_MEMBER
         pg_dump(settings.database_url, target)
         return PG_MEMBER, target
-    if not settings.database_path.exists():
-        raise StoreError(
-            f"there is no database to back up in {settings.data_dir}",
-            hint="Check --data-dir / PYTAVERN_DATA_DIR",
-        )
     target = folder / SQLITE_MEMBER
     sqlite_snapshot(settings.database_path, target)
     return SQLITE_MEMBER, target
@@ -145,6 +140,11 @@ def create_backup(
     The file is written under a temporary name and renamed, so a half-written backup never
     has a backup's name.
     """
+    if not settings.database_url and not settings.database_path.exists():
+        raise StoreError(
+            f"there is no database to back up in {settings.data_dir}",
+            hint="Check --data-dir / PYTAVERN_DATA_DIR",
+        )
     moment = datetime.now(UTC)
     target = out or _default_path(settings, moment, reason)
     keys = seal(key_store_files(settings), passphrase) if passphrase is not None else None
