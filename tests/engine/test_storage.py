@@ -53,6 +53,8 @@ def test_existing_loose_folder_is_tightened_with_one_notice(
     (folder / "sub").mkdir(parents=True)
     (folder / "pytavern.db").write_bytes(b"")
     (folder / "sub" / "notes.txt").write_text("x")
+    (folder / "sub" / "tool.sh").write_text("#!/bin/sh\n")
+    (folder / "sub" / "tool.sh").chmod(0o755)
     folder.chmod(0o755)
     with caplog.at_level(logging.WARNING, logger="pytavern.storage"):
         messages = secure_data_dir(folder)
@@ -61,6 +63,7 @@ def test_existing_loose_folder_is_tightened_with_one_notice(
     assert mode(folder) == 0o700 and mode(folder / "sub") == 0o700
     assert mode(folder / "pytavern.db") == 0o600
     assert mode(folder / "sub" / "notes.txt") == 0o600
+    assert mode(folder / "sub" / "tool.sh") == 0o700
     assert secure_data_dir(folder) == []
 
 

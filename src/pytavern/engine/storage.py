@@ -2,8 +2,10 @@
 
 Chats are private: no other account on the machine may read them. ``secure_data_dir`` creates
 the folder owner-only, tightens one that is not (saying so in one line), and warns when it
-cannot. SQLite creates its ``-wal`` and ``-shm`` files with the mode of the database file, so
-``create_private_file`` makes the database 0600 before SQLite first opens it.
+cannot. Tightening takes away only the group's and others' permissions (a 0755 folder becomes
+0700, a 0644 file 0600, an executable keeps its owner's execute bit). SQLite creates its
+``-wal`` and ``-shm`` files with the mode of the database file, so ``create_private_file``
+makes the database 0600 before SQLite first opens it.
 """
 
 from __future__ import annotations
@@ -51,9 +53,9 @@ def _loose_entries(root: Path) -> list[Path]:
 
 
 def _tighten(entry: Path) -> bool:
-    mode = DIR_MODE if entry.is_dir() else FILE_MODE
+    """Take every permission away from group and others; the owner's stay as they are."""
     try:
-        entry.chmod(mode)
+        entry.chmod(stat.S_IMODE(entry.stat().st_mode) & ~_OTHERS)
     except OSError:
         return False
     return True
