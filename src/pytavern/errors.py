@@ -6,6 +6,7 @@
     ├── ConfigError                bad settings, unknown connection or API type
     │   └── MissingKeyError        no API key where one is needed
     ├── NotFoundError              no such character, chat, connection...
+    ├── ForbiddenError             refused: no CSRF token, or a read-only thing
     ├── FormatError                a card, chat, lorebook or preset file we cannot read
     ├── StoreError                 the database could not be read or written
     ├── ModelLoadError             a GGUF file is missing or broken
@@ -72,6 +73,10 @@ class MissingKeyError(ConfigError):
 
 class NotFoundError(PytavernError):
     """A character, chat, connection or other object does not exist."""
+
+
+class ForbiddenError(PytavernError):
+    """Refused for this caller: a missing CSRF token, or a change to something read-only."""
 
 
 class FormatError(PytavernError):

@@ -82,7 +82,7 @@ def test_connections_key_is_never_shown(run, data_dir: Path) -> None:  # type: i
     }
     code, out, _ = run("connections", "list", "--json")
     rows = {row["name"]: row for row in json.loads(out)}
-    assert rows["oa"]["key"]["last4"] == "WXYZ" and rows["s"]["default"] is True
+    assert rows["oa"]["key"]["last4"] == "WXYZ" and rows["s"]["is_default"] is True
     assert SECRET not in out
     secrets_file = data_dir / "secrets.json"
     assert (secrets_file.stat().st_mode & 0o777) == 0o600

@@ -1,4 +1,4 @@
-"""What every command shares: ``--data-dir``, opening the engine, printing errors."""
+"""What every command shares: ``--data-dir``, opening the services, printing errors."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 
-from pytavern.engine import Engine
+from pytavern.engine.services import Services
 from pytavern.errors import PytavernError
 from pytavern.settings import Settings
 
@@ -52,13 +52,13 @@ def current_settings() -> Settings:
 
 
 @asynccontextmanager
-async def open_engine() -> AsyncIterator[Engine]:
-    """Open the engine for this invocation and close it afterwards."""
-    engine = Engine.open(current_settings())
+async def open_services() -> AsyncIterator[Services]:
+    """Open the engine's services for this invocation and close them afterwards."""
+    services = Services.open(current_settings())
     try:
-        yield engine
+        yield services
     finally:
-        await engine.aclose()
+        await services.aclose()
 
 
 def print_json(value: Any) -> None:

@@ -15,7 +15,7 @@ import click
 
 from pytavern.cli._common import current_settings, data_dir_option
 from pytavern.cli._turns import error_line, resolve_chat, stdout, stream_turn
-from pytavern.engine import Engine, GenerationMode
+from pytavern.engine.services import GenerationMode, Services
 from pytavern.errors import PytavernError
 
 COMMANDS: dict[str, GenerationMode] = {
@@ -35,30 +35,28 @@ HELP = (
 class ChatSession:
     """The state of one terminal chat."""
 
-    def __init__(self, engine: Engine, chat_id: int, connection: str | None) -> None:
-        self.engine = engine
+    def __init__(self, services: Services, chat_id: int, connection: str | None) -> None:
+        self.services = services
         self.chat_id = chat_id
         self.connection = connection
 
     def show_history(self) -> None:
         """Print the newest messages of the chat."""
-        for message in self.engine.store.history(self.chat_id, limit=20):
+        for message in self.services.chats.history(self.chat_id, limit=20):
             who = "You" if message.is_user else message.name or "AI"
             mark = " [incomplete]" if message.swipe.status != "complete" else ""
             click.echo(f"{who}: {message.text}{mark}\n")
 
     async def turn(self, mode: GenerationMode, text: str | None) -> None:
         """Stream one turn to the terminal."""
-        character = self.engine.store.get_character(
-            self.engine.store.get_chat(self.chat_id).character_id
-        )
+        character = self.services.characters.get(self.services.chats.get(self.chat_id).character_id)
         if mode == "continue":
-            last = self.engine.store.last_message(self.chat_id)
+            last = self.services.chats.last_message(self.chat_id)
             click.echo(f"{character.name}: {last.text if last else ''}", nl=False)
         else:
             click.echo(f"{character.name}: ", nl=False)
         outcome = await stream_turn(
-            self.engine, self.chat_id, mode, text, connection=self.connection, out=stdout()
+            self.services, self.chat_id, mode, text, connection=self.connection, out=stdout()
         )
         click.echo("\n")
         if outcome.error is not None:
@@ -66,12 +64,12 @@ class ChatSession:
 
     def back(self) -> None:
         """Show the previous swipe of the last reply."""
-        last = self.engine.store.last_message(self.chat_id)
+        last = self.services.chats.last_message(self.chat_id)
         if last is None or last.swipe_count < 2:
             click.echo("(no other swipe)")
             return
         index = (last.active_swipe - 1) % last.swipe_count
-        shown = self.engine.store.set_active_swipe(last.id, index)
+        shown = self.services.messages.show_swipe(last.id, index)
         click.echo(f"[swipe {index + 1}/{shown.swipe_count}] {shown.text}\n")
 
 
@@ -96,9 +94,8 @@ def _handle(line: str, runner: asyncio.Runner, session: ChatSession) -> bool:
     elif command == "/back":
         session.back()
     elif command == "/new":
-        chat = session.engine.start_chat(
-            session.engine.store.get_chat(session.chat_id).character_id
-        )
+        chats = session.services.chats
+        chat = chats.start(chats.get(session.chat_id).character_id)
         session.chat_id = chat.id
         click.echo(f"[new chat {chat.id}]")
         session.show_history()
@@ -122,10 +119,10 @@ def chat_command(
 ) -> None:
     """Chat with a character in the terminal."""
     with asyncio.Runner() as runner:
-        engine = Engine.open(current_settings())
+        services = Services.open(current_settings())
         try:
-            chat = resolve_chat(engine, character=character, chat_id=chat_id, new=new)
-            session = ChatSession(engine, chat.id, connection)
+            chat = resolve_chat(services, character=character, chat_id=chat_id, new=new)
+            session = ChatSession(services, chat.id, connection)
             click.echo(f"[chat {chat.id}; /help for commands]\n")
             session.show_history()
             _loop(runner, session)
@@ -133,7 +130,7 @@ def chat_command(
             click.echo(f"error: {error}", err=True)
             raise SystemExit(1) from None
         finally:
-            runner.run(engine.aclose())
+            runner.run(services.aclose())
 
 
 def _loop(runner: asyncio.Runner, session: ChatSession) -> None:

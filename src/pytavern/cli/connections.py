@@ -8,12 +8,10 @@ from typing import Any
 
 import click
 
-from pytavern.cli._common import data_dir_option, json_option, open_engine, print_json, run_async
-from pytavern.engine import Engine, key_info
-from pytavern.errors import ConfigError, PytavernError
-from pytavern.providers import api_types, get_api_type
-from pytavern.store import ConnectionRecord
-from pytavern.types import ConnectionStatus
+from pytavern.cli._common import data_dir_option, json_option, open_services, print_json, run_async
+from pytavern.engine.services import ConnectionInput
+from pytavern.engine.services.connections import known_api_types, model_to_dict
+from pytavern.errors import ConfigError
 
 
 @click.group("connections")
@@ -22,40 +20,26 @@ def connections_group() -> None:
     """Manage connections to LLM backends."""
 
 
-def _describe(engine: Engine, record: ConnectionRecord) -> dict[str, Any]:
-    return {
-        "name": record.name,
-        "api": record.api,
-        "url": record.url or get_api_type(record.api).default_url,
-        "model": record.model,
-        "default": record.is_default,
-        "key": key_info(record, engine.secrets).to_dict(),
-        "options": dict(record.options),
-    }
-
-
 @connections_group.command("list")
 @data_dir_option
 @json_option
 @run_async
 async def list_command(as_json: bool) -> None:
     """List the connections."""
-    async with open_engine() as engine:
-        rows = [_describe(engine, record) for record in engine.store.list_connections()]
+    async with open_services() as services:
+        views = services.connections.all()
     if as_json:
-        print_json(rows)
+        print_json([view.to_dict() for view in views])
         return
-    for row in rows:
-        mark = "*" if row["default"] else " "
+    for view in views:
+        mark = "*" if view.is_default else " "
         key = (
-            f"key …{row['key']['last4']}"
-            if row["key"]["last4"]
-            else ("key set" if row["key"]["set"] else "no key")
+            f"key …{view.key.last4}"
+            if view.key.last4
+            else ("key set" if view.key.is_set else "no key")
         )
-        where = row["url"] or "built-in"
-        click.echo(
-            f"{mark} {row['name']:<16} {row['api']:<11} {where}  {row['model'] or ''}  ({key})"
-        )
+        where = view.effective_url or "built-in"
+        click.echo(f"{mark} {view.name:<16} {view.api:<11} {where}  {view.model or ''}  ({key})")
 
 
 def parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -89,7 +73,9 @@ def _read_key(key: str | None) -> str | None:
 
 @connections_group.command("add")
 @click.argument("name")
-@click.option("--api", "api", required=True, help=f"API type: {', '.join(sorted(api_types()))}.")
+@click.option(
+    "--api", "api", required=True, help=f"API type: {', '.join(sorted(known_api_types()))}."
+)
 @click.option("--url", help="The backend's base URL.")
 @click.option("--model", help="The model to use.")
 @click.option("--key", "key", help="'-' reads the API key from standard input.")
@@ -111,24 +97,22 @@ async def add_command(
     as_json: bool,
 ) -> None:
     """Add a connection (or change an existing one)."""
-    get_api_type(api)
     if key and key_env:
         raise ConfigError("give --key or --key-env, not both")
-    options = parse_options(option_pairs)
-    if key_env:
-        options["key_env"] = key_env
-    secret = _read_key(key)
-    async with open_engine() as engine:
-        record = engine.store.save_connection(
-            name=name, api=api, url=url, model=model, options=options
-        )
-        if secret:
-            engine.secrets.set(name, secret)
-        if make_default:
-            record = engine.store.set_default_connection(name)
-        row = _describe(engine, record)
+    spec = ConnectionInput(
+        name=name,
+        api=api,
+        url=url,
+        model=model,
+        options=parse_options(option_pairs),
+        key=_read_key(key),
+        key_env=key_env,
+        make_default=make_default,
+    )
+    async with open_services() as services:
+        view = services.connections.add(spec)
     if as_json:
-        print_json(row)
+        print_json(view.to_dict())
     else:
         click.echo(f"saved connection {name!r} ({api})")
 
@@ -139,9 +123,8 @@ async def add_command(
 @run_async
 async def remove_command(name: str) -> None:
     """Remove a connection and its stored key."""
-    async with open_engine() as engine:
-        engine.store.remove_connection(name)
-        engine.secrets.delete(name)
+    async with open_services() as services:
+        services.connections.remove(name)
     click.echo(f"removed connection {name!r}")
 
 
@@ -151,18 +134,9 @@ async def remove_command(name: str) -> None:
 @run_async
 async def default_command(name: str) -> None:
     """Make NAME the default connection."""
-    async with open_engine() as engine:
-        engine.store.set_default_connection(name)
+    async with open_services() as services:
+        services.connections.set_default(name)
     click.echo(f"{name!r} is now the default connection")
-
-
-async def check_connection(engine: Engine, name: str) -> ConnectionStatus:
-    """Check a connection for real; configuration problems become a failed status."""
-    try:
-        _record, provider = await engine.provider(name)
-        return await provider.check()
-    except PytavernError as error:
-        return ConnectionStatus(ok=False, summary=error.message, hint=error.hint)
 
 
 @connections_group.command("test")
@@ -172,10 +146,11 @@ async def check_connection(engine: Engine, name: str) -> ConnectionStatus:
 @run_async
 async def test_command(name: str, as_json: bool) -> None:
     """Check that a connection works, and say what to do when it does not."""
-    async with open_engine() as engine:
-        status = await check_connection(engine, name)
+    async with open_services() as services:
+        check = await services.connections.test(name, missing_fails=True)
+    status = check.status
     if as_json:
-        print_json({"name": name, **status.to_dict()})
+        print_json(check.to_dict())
     else:
         click.echo(f"{'ok' if status.ok else 'FAILED'}  {name}: {status.summary}")
         if status.hint:
@@ -191,13 +166,10 @@ async def test_command(name: str, as_json: bool) -> None:
 @run_async
 async def models_command(name: str, as_json: bool) -> None:
     """List the models a connection offers."""
-    async with open_engine() as engine:
-        _record, provider = await engine.provider(name)
-        models = await provider.list_models()
+    async with open_services() as services:
+        models = await services.connections.models(name)
     if as_json:
-        print_json(
-            [{"id": m.id, "name": m.name, "context_length": m.context_length} for m in models]
-        )
+        print_json([model_to_dict(m) for m in models])
         return
     for model in models:
         extra = f"  ({model.context_length} tokens)" if model.context_length else ""

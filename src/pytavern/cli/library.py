@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
-from pytavern.cli._common import data_dir_option, json_option, open_engine, print_json, run_async
-from pytavern.engine import transfer
+from pytavern.cli._common import data_dir_option, json_option, open_services, print_json, run_async
+from pytavern.engine.services import Services
+from pytavern.engine.services.library import entry_count
 from pytavern.errors import FormatError
-from pytavern.store import Store
 
 Rows = list[dict[str, Any]]
 
@@ -35,10 +35,10 @@ def write_output(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-async def show_rows(as_json: bool, rows_of: Callable[[Store], Rows], line: str) -> None:
-    """Print what ``rows_of`` reads from the store: as JSON, or ``line.format(**row)`` each."""
-    async with open_engine() as engine:
-        rows = rows_of(engine.store)
+async def show_rows(as_json: bool, rows_of: Callable[[Services], Rows], line: str) -> None:
+    """Print what ``rows_of`` reads: as JSON, or ``line.format(**row)`` each."""
+    async with open_services() as services:
+        rows = rows_of(services)
     if as_json:
         print_json(rows)
     else:
@@ -64,9 +64,8 @@ def characters_group() -> None:
 async def import_character(file: Path, as_json: bool) -> None:
     """Import a character card."""
     data = read_input(file)
-    async with open_engine() as engine:
-        limit = engine.settings.max_upload_bytes
-        record = transfer.import_card(engine.store, data, file.name, limit)
+    async with open_services() as services:
+        record = services.characters.import_bytes(data, file.name)
     if as_json:
         print_json({"id": record.id, "name": record.name})
     else:
@@ -80,10 +79,10 @@ async def import_character(file: Path, as_json: bool) -> None:
 @run_async
 async def export_character(name: str, out: Path) -> None:
     """Export a character card (PNG with its avatar, or JSON, by the file's extension)."""
-    async with open_engine() as engine:
-        record = engine.store.find_character(name)
-        data = transfer.export_card(engine.store, record.id, png=out.suffix.lower() == ".png")
-    write_output(out, data)
+    async with open_services() as services:
+        record = services.characters.find(name)
+        card = services.characters.export(record.id, png=out.suffix.lower() == ".png")
+    write_output(out, card.data)
     click.echo(f"wrote {out}")
 
 
@@ -96,11 +95,11 @@ async def list_characters(as_json: bool) -> None:
     await show_rows(as_json, character_rows, "{id:>5}  {name}  ({chats} chats)")
 
 
-def character_rows(store: Store) -> Rows:
+def character_rows(services: Services) -> Rows:
     """Each character with its number of chats."""
+    characters = services.characters
     return [
-        {"id": c.id, "name": c.name, "chats": len(store.list_chats(c.id))}
-        for c in store.list_characters()
+        {"id": c.id, "name": c.name, "chats": characters.chat_count(c.id)} for c in characters.all()
     ]
 
 
@@ -119,9 +118,9 @@ def chats_group() -> None:
 async def import_chat(file: Path, character: str, as_json: bool) -> None:
     """Import a SillyTavern chat file for a character."""
     data = read_input(file)
-    async with open_engine() as engine:
-        record = engine.store.find_character(character)
-        chat = transfer.import_chat(engine.store, data, file.name, record.id)
+    async with open_services() as services:
+        record = services.characters.find(character)
+        chat = services.chats.import_bytes(data, file.name, record.id)
     if as_json:
         print_json({"id": chat.id, "messages": chat.message_count})
     else:
@@ -135,8 +134,8 @@ async def import_chat(file: Path, character: str, as_json: bool) -> None:
 @run_async
 async def export_chat(chat_id: int, out: Path) -> None:
     """Export a chat as SillyTavern JSONL."""
-    async with open_engine() as engine:
-        data = transfer.export_chat(engine.store, chat_id)
+    async with open_services() as services:
+        data = services.chats.export(chat_id)
     write_output(out, data)
     click.echo(f"wrote {out}")
 
@@ -150,15 +149,15 @@ async def list_chats(character: str | None, as_json: bool) -> None:
     """List chats, newest first."""
     await show_rows(
         as_json,
-        lambda store: chat_rows(store, character),
+        lambda services: chat_rows(services, character),
         "{id:>5}  {character:<20} {messages:>5} messages",
     )
 
 
-def chat_rows(store: Store, character: str | None) -> Rows:
+def chat_rows(services: Services, character: str | None) -> Rows:
     """The chats (only ``character``'s when given), newest first."""
-    owner = store.find_character(character).id if character else None
-    names = {c.id: c.name for c in store.list_characters()}
+    owner = services.characters.find(character).id if character else None
+    names = {c.id: c.name for c in services.characters.all()}
     return [
         {
             "id": chat.id,
@@ -167,7 +166,7 @@ def chat_rows(store: Store, character: str | None) -> Rows:
             "messages": chat.message_count,
             "updated_at": chat.updated_at.isoformat(),
         }
-        for chat in store.list_chats(owner)
+        for chat in services.chats.all(owner)
     ]
 
 
@@ -186,8 +185,8 @@ def lorebooks_group() -> None:
 async def import_lorebook(file: Path, name: str | None, as_json: bool) -> None:
     """Import a World Info file."""
     data = read_input(file)
-    async with open_engine() as engine:
-        record = transfer.import_lorebook(engine.store, data, file.name, name)
+    async with open_services() as services:
+        record = services.lorebooks.import_bytes(data, file.name, name)
     entries = entry_count(record.data)
     if as_json:
         print_json({"name": record.name, "entries": entries})
@@ -202,8 +201,8 @@ async def import_lorebook(file: Path, name: str | None, as_json: bool) -> None:
 @run_async
 async def export_lorebook(name: str, out: Path) -> None:
     """Export a lorebook as World Info JSON."""
-    async with open_engine() as engine:
-        data = transfer.export_lorebook(engine.store, name)
+    async with open_services() as services:
+        data = services.lorebooks.export(name)
     write_output(out, data)
     click.echo(f"wrote {out}")
 
@@ -217,11 +216,6 @@ async def list_lorebooks(as_json: bool) -> None:
     await show_rows(as_json, lorebook_rows, "{name}  ({entries} entries)")
 
 
-def lorebook_rows(store: Store) -> Rows:
+def lorebook_rows(services: Services) -> Rows:
     """Each lorebook with its number of entries."""
-    return [{"name": b.name, "entries": entry_count(b.data)} for b in store.list_lorebooks()]
-
-
-def entry_count(data: dict[str, Any]) -> int:
-    """How many entries a World Info dictionary holds."""
-    return len(data.get("entries") or {})
+    return [{"name": b.name, "entries": entry_count(b.data)} for b in services.lorebooks.all()]

@@ -6,15 +6,8 @@ import sys
 
 import click
 
-from pytavern.cli._common import data_dir_option, json_option, open_engine, print_json, run_async
-from pytavern.cli._turns import TurnOutcome, error_line, resolve_chat, stdout, stream_turn
-
-
-def _reply_text(outcome: TurnOutcome, streamed: str) -> str:
-    """The reply as saved (cleaned of stop strings and a leading name), else as streamed."""
-    if outcome.finished is not None and isinstance(outcome.finished.extra.get("reply"), str):
-        return str(outcome.finished.extra["reply"])
-    return streamed
+from pytavern.cli._common import data_dir_option, json_option, open_services, print_json, run_async
+from pytavern.cli._turns import error_line, resolve_chat, stdout, stream_turn
 
 
 @click.command("send")
@@ -37,22 +30,26 @@ async def send_command(
     """Send TEXT and stream the reply (to the character's latest chat unless told)."""
     if chat_id is not None and new:
         raise click.UsageError("give --chat or --new, not both")
-    async with open_engine() as engine:
-        chat = resolve_chat(engine, character=character, chat_id=chat_id, new=new)
+    async with open_services() as services:
+        chat = resolve_chat(services, character=character, chat_id=chat_id, new=new)
         outcome = await stream_turn(
-            engine, chat.id, "send", text, connection=connection, out=None if as_json else stdout()
+            services,
+            chat.id,
+            "send",
+            text,
+            connection=connection,
+            out=None if as_json else stdout(),
         )
-        connection_name = engine.providers.resolve(connection).name
-    result = outcome.accumulator.result()
+        connection_name = services.connections.default_name(connection)
     if as_json:
         print_json(
             {
                 "chat_id": chat.id,
-                "reply": _reply_text(outcome, result.text),
-                "finish_reason": outcome.finished.reason if outcome.finished else "error",
-                "usage": result.usage.to_dict(),
+                "reply": outcome.reply,
+                "finish_reason": outcome.finish_reason,
+                "usage": outcome.usage.to_dict(),
                 "connection": connection_name,
-                "model": result.model,
+                "model": outcome.model,
                 "error": None
                 if outcome.error is None
                 else {"message": outcome.error.message, "hint": outcome.error.hint},

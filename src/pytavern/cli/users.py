@@ -6,13 +6,8 @@ import sys
 
 import click
 
-from pytavern.cli._common import data_dir_option, json_option, open_engine, print_json, run_async
-from pytavern.engine.setup import mark_defaults_installed
-from pytavern.errors import ConfigError, NotFoundError
-from pytavern.secrets import SecretStore
-from pytavern.security.passwords import hash_password
-
-MIN_PASSWORD = 8
+from pytavern.cli._common import data_dir_option, json_option, open_services, print_json, run_async
+from pytavern.engine.services.users import check_password
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -20,9 +15,7 @@ def _read_password(from_stdin: bool) -> str:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < MIN_PASSWORD:
-        raise ConfigError(f"the password is shorter than {MIN_PASSWORD} characters")
-    return password
+    return check_password(password)
 
 
 @click.group("users")
@@ -40,26 +33,12 @@ def users_group() -> None:
 async def add_command(name: str, admin: bool, password_stdin: bool) -> None:
     """Add a user. The first admin also receives the data made before accounts were on."""
     password = _read_password(password_stdin)
-    async with open_engine() as engine:
-        first_admin = admin and not any(u.is_admin for u in engine.store.list_users())
-        user = engine.store.create_user(name, hash_password(password), is_admin=admin)
-        if first_admin:
-            engine.store.adopt_unowned(user.id)
-            mark_defaults_installed(engine.store.for_owner(user.id))
-            _adopt_keys(engine.secrets, user.id)
+    async with open_services() as services:
+        _user, first_admin = services.users.add(name, password, admin=admin)
     role = "admin" if admin else "user"
     click.echo(
         f"added {role} {name!r}" + (" (and gave it the existing data)" if first_admin else "")
     )
-
-
-def _adopt_keys(secrets: SecretStore, user_id: int) -> None:
-    mine = secrets.for_owner(user_id)
-    for name in secrets.names():
-        key = secrets.get(name)
-        if key:
-            mine.set(name, key)
-            secrets.delete(name)
 
 
 @users_group.command("list")
@@ -68,8 +47,8 @@ def _adopt_keys(secrets: SecretStore, user_id: int) -> None:
 @run_async
 async def list_command(as_json: bool) -> None:
     """List the users."""
-    async with open_engine() as engine:
-        users = engine.store.list_users()
+    async with open_services() as services:
+        users = services.users.all()
     rows = [{"id": u.id, "name": u.name, "admin": u.is_admin, "enabled": u.enabled} for u in users]
     if as_json:
         print_json(rows)
@@ -79,16 +58,6 @@ async def list_command(as_json: bool) -> None:
         click.echo(f"{row['name']:<20} {flags}")
 
 
-async def _update(name: str, **changes: object) -> None:
-    async with open_engine() as engine:
-        user = engine.store.find_user(name)
-        if user is None:
-            raise NotFoundError(
-                f"no user named {name!r}", hint="List them with `pytavern users list`"
-            )
-        engine.store.update_user(user.id, **changes)  # type: ignore[arg-type]
-
-
 @users_group.command("passwd")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
@@ -96,7 +65,9 @@ async def _update(name: str, **changes: object) -> None:
 @run_async
 async def passwd_command(name: str, password_stdin: bool) -> None:
     """Set a user's password (ends their sessions)."""
-    await _update(name, password_hash=hash_password(_read_password(password_stdin)))
+    password = _read_password(password_stdin)
+    async with open_services() as services:
+        services.users.set_password(name, password)
     click.echo(f"password of {name!r} changed")
 
 
@@ -106,7 +77,8 @@ async def passwd_command(name: str, password_stdin: bool) -> None:
 @run_async
 async def disable_command(name: str) -> None:
     """Stop a user from logging in (ends their sessions)."""
-    await _update(name, enabled=False)
+    async with open_services() as services:
+        services.users.set_enabled(name, False)
     click.echo(f"{name!r} disabled")
 
 
@@ -116,5 +88,6 @@ async def disable_command(name: str) -> None:
 @run_async
 async def enable_command(name: str) -> None:
     """Let a disabled user log in again."""
-    await _update(name, enabled=True)
+    async with open_services() as services:
+        services.users.set_enabled(name, True)
     click.echo(f"{name!r} enabled")

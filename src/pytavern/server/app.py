@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from pytavern import __version__
 from pytavern.engine import Engine
+from pytavern.engine.services import Services
 from pytavern.security.listen import is_loopback_host
 from pytavern.server.access import AccessMiddleware
 from pytavern.server.auth import Accounts
@@ -46,8 +47,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """
     owned = engine is None
     engine = engine or Engine.open(settings)
+    services = Services(engine)
     generations = Generations()
-    accounts = Accounts(engine, settings) if settings.accounts else None
+    accounts = Accounts(services, settings) if settings.accounts else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +70,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         **_NO_TELEMETRY,
     )
     app.state.engine = engine
+    app.state.services = services
     app.state.settings = settings
     app.state.generations = generations
     app.state.accounts = accounts

@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
 from pathlib import Path
 
 from fastapi import Request
 
-from pytavern.engine import Engine
-from pytavern.errors import PytavernError
-from pytavern.secrets import write_private
+from pytavern.engine.services import Services, UserRecord
+from pytavern.engine.services.users import write_private_file
+from pytavern.errors import ForbiddenError, PytavernError
 from pytavern.security.csrf import SAFE_METHODS, csrf_token, csrf_valid
-from pytavern.security.passwords import hash_password, verify_password
+from pytavern.security.passwords import hash_password
 from pytavern.security.ratelimit import RateLimiter
 from pytavern.settings import Settings
-from pytavern.store import UserRecord
-from pytavern.store.schema import utcnow
 
 SESSION_COOKIE = "pytavern_session"
 CSRF_HEADER = "x-csrf-token"
@@ -30,10 +27,6 @@ CSRF_HEADER = "x-csrf-token"
 
 class LoginRequiredError(PytavernError):
     """The request needs a logged-in user (401)."""
-
-
-class ForbiddenError(PytavernError):
-    """The request is refused (403): a missing CSRF token, or not allowed for this user."""
 
 
 class TooManyAttemptsError(PytavernError):
@@ -56,7 +49,7 @@ def load_secret(path: Path) -> bytes:
     except FileNotFoundError:
         pass
     secret = secrets.token_bytes(32)
-    write_private(path, secret)
+    write_private_file(path, secret)
     return secret
 
 
@@ -71,14 +64,14 @@ def _dummy_hash() -> str:
 
 
 class Accounts:
-    """Logins, sessions and the engine view of each user."""
+    """Logins, sessions and the services of each user."""
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
-        self.engine = engine
+    def __init__(self, services: Services, settings: Settings) -> None:
+        self.services = services
         self.session_hours = settings.session_hours
         self.secret = load_secret(settings.data_dir / "csrf.key")
         self.limiter = RateLimiter(limit=5, window=60.0)
-        self._views: dict[int, Engine] = {}
+        self._views: dict[int, Services] = {}
 
     def login(self, name: str, password: str, client: str) -> tuple[str, UserRecord]:
         """Check a password and open a session; returns its token and the user."""
@@ -87,28 +80,28 @@ class Accounts:
             raise TooManyAttemptsError(
                 "too many failed logins", hint=f"Wait {int(wait) + 1} seconds and try again"
             )
-        user = self.engine.store.find_user(name)
+        users = self.services.users
+        user = users.find(name)
         stored = user.password_hash if user is not None else _dummy_hash()
-        valid = verify_password(stored, password)
+        valid = users.verify(stored, password)
         if user is None or not user.enabled or not valid:
             self.limiter.hit(client)
             raise LoginRequiredError("wrong user name or password", hint="Check both and retry")
         self.limiter.reset(client)
         token = secrets.token_urlsafe(32)
-        expires = utcnow() + timedelta(hours=self.session_hours)
-        self.engine.store.create_session(token_hash(token), user.id, expires)
+        users.open_session(token_hash(token), user.id, self.session_hours)
         return token, user
 
     def logout(self, request: Request) -> None:
         """End the request's session, if it has one."""
         token = request.cookies.get(SESSION_COOKIE)
         if token:
-            self.engine.store.delete_session(token_hash(token))
+            self.services.users.close_session(token_hash(token))
 
     def user(self, request: Request) -> UserRecord | None:
         """The logged-in user of a request, if any."""
         token = request.cookies.get(SESSION_COOKIE)
-        return self.engine.store.session_user(token_hash(token)) if token else None
+        return self.services.users.session_user(token_hash(token)) if token else None
 
     def require(self, request: Request) -> UserRecord:
         """The logged-in user; checks the CSRF token of state-changing requests."""
@@ -128,15 +121,15 @@ class Accounts:
         """The CSRF token of a session."""
         return csrf_token(self.secret, token_hash(token))
 
-    def engine_for(self, user: UserRecord) -> Engine:
-        """The engine view that sees only ``user``'s data (one per user, reused)."""
+    def services_for(self, user: UserRecord) -> Services:
+        """The services that see only ``user``'s data (one set per user, reused)."""
         view = self._views.get(user.id)
         if view is None:
-            view = self._views[user.id] = self.engine.for_user(user.id)
+            view = self._views[user.id] = self.services.for_user(user.id)
         return view
 
     async def aclose(self) -> None:
         """Close the providers of every user view."""
         for view in self._views.values():
-            await view.providers.aclose()
+            await view.close_providers()
         self._views.clear()

@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from pytavern.engine import Engine
+from pytavern.engine.services import Services
 from pytavern.server.auth import Accounts
 from pytavern.server.generations import Generations
-from pytavern.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,21 +32,16 @@ async def get_caller(request: Request) -> Caller:
     if accounts is None:
         return Caller(request.app.state.engine, 0)
     user = accounts.require(request)
-    return Caller(accounts.engine_for(user), user.id)
+    return Caller(accounts.services_for(user).engine, user.id)
 
 
-async def get_engine(request: Request) -> Engine:
-    """The engine this request works with: the app's, or the logged-in user's view of it."""
+async def get_services(request: Request) -> Services:
+    """The services this request works with: the app's, or those of the logged-in user."""
     accounts: Accounts | None = request.app.state.accounts
     if accounts is None:
-        engine: Engine = request.app.state.engine
-        return engine
-    return accounts.engine_for(accounts.require(request))
-
-
-async def get_store(request: Request) -> Store:
-    """The store this request works with."""
-    return (await get_engine(request)).store
+        services: Services = request.app.state.services
+        return services
+    return accounts.services_for(accounts.require(request))
 
 
 async def get_owner(request: Request) -> int:
@@ -62,7 +57,6 @@ async def get_generations(request: Request) -> Generations:
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
-EngineDep = Annotated[Engine, Depends(get_engine)]
-StoreDep = Annotated[Store, Depends(get_store)]
+ServicesDep = Annotated[Services, Depends(get_services)]
 OwnerDep = Annotated[int, Depends(get_owner)]
 GenerationsDep = Annotated[Generations, Depends(get_generations)]

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 
 from pytavern.errors import (
     ConfigError,
+    ForbiddenError,
     FormatError,
     ModelLoadError,
     NotFoundError,
@@ -20,7 +21,7 @@ from pytavern.errors import (
     StoreError,
     UpstreamTimeoutError,
 )
-from pytavern.server.auth import ForbiddenError, LoginRequiredError, TooManyAttemptsError
+from pytavern.server.auth import LoginRequiredError, TooManyAttemptsError
 from pytavern.server.uploads import UploadTooLargeError
 
 logger = logging.getLogger("pytavern.server")

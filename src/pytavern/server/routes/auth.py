@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from pytavern.engine.services import UserRecord
 from pytavern.server.auth import SESSION_COOKIE, Accounts
-from pytavern.store import UserRecord
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

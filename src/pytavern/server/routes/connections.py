@@ -1,7 +1,8 @@
 """Connections: list, create, update, delete, test, models, samplers, default, and keys.
 
 Keys are write-only: ``PUT`` stores one, ``DELETE`` forgets it, ``GET`` says only whether one
-is set and its last four characters. Keys travel in request bodies, never in URLs.
+is set and its last four characters. Keys travel in request bodies, never in URLs. Every
+answer comes from the connection service, in the shape the CLI's ``--json`` prints too.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from pytavern.engine import connection_config, key_info
-from pytavern.errors import ConfigError
-from pytavern.providers import get_api_type
-from pytavern.server.deps import EngineDep
-from pytavern.store import ConnectionRecord
+from pytavern.engine.services import ConnectionInput
+from pytavern.engine.services.connections import model_to_dict
+from pytavern.server.deps import ServicesDep
 
 router = APIRouter(prefix="/connections", tags=["connections"])
 
@@ -43,117 +42,88 @@ class KeyBody(BaseModel):
     key: str = Field(min_length=1)
 
 
-def public(record: ConnectionRecord, engine: EngineDep) -> dict[str, Any]:
-    """A connection as the API shows it (with key info, never the key)."""
-    return {
-        "name": record.name,
-        "api": record.api,
-        "url": record.url,
-        "model": record.model,
-        "options": record.options,
-        "is_default": record.is_default,
-        "key": key_info(record, engine.secrets).to_dict(),
-    }
-
-
 @router.get("")
-async def list_connections(engine: EngineDep) -> list[dict[str, Any]]:
+async def list_connections(services: ServicesDep) -> list[dict[str, Any]]:
     """Every connection."""
-    return [public(record, engine) for record in engine.store.list_connections()]
+    return [view.to_dict() for view in services.connections.all()]
 
 
 @router.post("", status_code=201)
-async def create_connection(body: ConnectionCreate, engine: EngineDep) -> dict[str, Any]:
+async def create_connection(body: ConnectionCreate, services: ServicesDep) -> dict[str, Any]:
     """Create a connection (and store its key when given)."""
-    if body.name in {c.name for c in engine.store.list_connections()}:
-        raise ConfigError(
-            f"a connection named {body.name!r} already exists", hint="Pick another name"
-        )
-    record = _save(engine, body.name, body)
-    if body.key:
-        engine.secrets.set(body.name, body.key)
-    if body.default:
-        record = engine.store.set_default_connection(body.name)
-    return public(record, engine)
+    spec = ConnectionInput(
+        name=body.name,
+        api=body.api,
+        url=body.url,
+        model=body.model,
+        options=body.options,
+        key=body.key,
+        make_default=body.default,
+    )
+    return services.connections.add(spec, replace=False).to_dict()
 
 
 @router.get("/{name}")
-async def get_connection(name: str, engine: EngineDep) -> dict[str, Any]:
+async def get_connection(name: str, services: ServicesDep) -> dict[str, Any]:
     """One connection."""
-    return public(engine.store.get_connection(name), engine)
+    return services.connections.get(name).to_dict()
 
 
 @router.put("/{name}")
-async def update_connection(name: str, body: ConnectionBody, engine: EngineDep) -> dict[str, Any]:
+async def update_connection(
+    name: str, body: ConnectionBody, services: ServicesDep
+) -> dict[str, Any]:
     """Change a connection's API, URL, model or options (its key stays)."""
-    engine.store.get_connection(name)
-    return public(_save(engine, name, body), engine)
+    view = services.connections.update(
+        name, api=body.api, url=body.url, model=body.model, options=body.options
+    )
+    return view.to_dict()
 
 
 @router.delete("/{name}", status_code=204)
-async def delete_connection(name: str, engine: EngineDep) -> Response:
+async def delete_connection(name: str, services: ServicesDep) -> Response:
     """Delete a connection and its key."""
-    engine.store.remove_connection(name)
-    engine.secrets.delete(name)
+    services.connections.remove(name)
     return Response(status_code=204)
 
 
 @router.post("/{name}/default")
-async def set_default(name: str, engine: EngineDep) -> dict[str, Any]:
+async def set_default(name: str, services: ServicesDep) -> dict[str, Any]:
     """Make a connection the default."""
-    return public(engine.store.set_default_connection(name), engine)
+    return services.connections.set_default(name).to_dict()
 
 
 @router.post("/{name}/test")
-async def test_connection(name: str, engine: EngineDep) -> dict[str, Any]:
+async def test_connection(name: str, services: ServicesDep) -> dict[str, Any]:
     """Check the connection for real; the answer diagnoses a failure in words."""
-    _record, provider = await engine.provider(name)
-    status = await provider.check()
-    return status.to_dict() | {"samplers": sorted(provider.supported_samplers())}
+    return (await services.connections.test(name)).to_dict()
 
 
 @router.get("/{name}/models")
-async def list_models(name: str, engine: EngineDep) -> list[dict[str, Any]]:
+async def list_models(name: str, services: ServicesDep) -> list[dict[str, Any]]:
     """The models the backend offers."""
-    _record, provider = await engine.provider(name)
-    models = await provider.list_models()
-    return [{"id": m.id, "name": m.name, "context_length": m.context_length} for m in models]
+    return [model_to_dict(m) for m in await services.connections.models(name)]
 
 
 @router.get("/{name}/samplers")
-async def list_samplers(name: str, engine: EngineDep) -> dict[str, list[str]]:
+async def list_samplers(name: str, services: ServicesDep) -> dict[str, list[str]]:
     """The sampler settings this backend takes."""
-    _record, provider = await engine.provider(name)
-    return {"samplers": sorted(provider.supported_samplers())}
+    return {"samplers": await services.connections.samplers(name)}
 
 
 @router.get("/{name}/key")
-async def get_key(name: str, engine: EngineDep) -> dict[str, object]:
+async def get_key(name: str, services: ServicesDep) -> dict[str, object]:
     """Whether a key is set, and its last four characters."""
-    return key_info(engine.store.get_connection(name), engine.secrets).to_dict()
+    return services.connections.key(name).to_dict()
 
 
 @router.put("/{name}/key")
-async def put_key(name: str, body: KeyBody, engine: EngineDep) -> dict[str, object]:
+async def put_key(name: str, body: KeyBody, services: ServicesDep) -> dict[str, object]:
     """Store the connection's key."""
-    record = engine.store.get_connection(name)
-    engine.secrets.set(name, body.key)
-    return key_info(record, engine.secrets).to_dict()
+    return services.connections.set_key(name, body.key).to_dict()
 
 
 @router.delete("/{name}/key")
-async def delete_key(name: str, engine: EngineDep) -> dict[str, object]:
+async def delete_key(name: str, services: ServicesDep) -> dict[str, object]:
     """Forget the connection's stored key."""
-    record = engine.store.get_connection(name)
-    engine.secrets.delete(name)
-    return key_info(record, engine.secrets).to_dict()
-
-
-def _save(engine: EngineDep, name: str, body: ConnectionBody) -> ConnectionRecord:
-    get_api_type(body.api)
-    url = (body.url or "").strip() or None
-    record = engine.store.save_connection(
-        name=name, api=body.api, url=url, model=body.model or None, options=body.options
-    )
-    connection_config(record, engine.secrets)
-    return record
+    return services.connections.delete_key(name).to_dict()

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from pytavern.server.deps import StoreDep
-from pytavern.server.routes.chats import message_public, swipe_public
+from pytavern.engine.services.chats import message_public, swipe_public
+from pytavern.server.deps import ServicesDep
 
 router = APIRouter(prefix="/messages", tags=["messages"])
 
@@ -26,36 +26,31 @@ class SwipeChoice(BaseModel):
 
 
 @router.get("/{message_id}")
-async def get_message(message_id: int, store: StoreDep) -> dict[str, Any]:
+async def get_message(message_id: int, services: ServicesDep) -> dict[str, Any]:
     """One message."""
-    return message_public(store.get_message(message_id))
+    return message_public(services.messages.get(message_id))
 
 
 @router.patch("/{message_id}")
-async def edit_message(message_id: int, body: MessageEdit, store: StoreDep) -> dict[str, Any]:
+async def edit_message(message_id: int, body: MessageEdit, services: ServicesDep) -> dict[str, Any]:
     """Replace the text of the swipe shown (its status stays as it was)."""
-    message = store.get_message(message_id)
-    updated = store.update_swipe(
-        message_id, message.active_swipe, text=body.text, status=message.swipe.status
-    )
-    return message_public(updated)
+    return message_public(services.messages.edit(message_id, body.text))
 
 
 @router.delete("/{message_id}", status_code=204)
-async def delete_message(message_id: int, store: StoreDep) -> Response:
+async def delete_message(message_id: int, services: ServicesDep) -> Response:
     """Delete a message and its swipes."""
-    store.delete_message(message_id)
+    services.messages.delete(message_id)
     return Response(status_code=204)
 
 
 @router.get("/{message_id}/swipes")
-async def list_swipes(message_id: int, store: StoreDep) -> list[dict[str, Any]]:
+async def list_swipes(message_id: int, services: ServicesDep) -> list[dict[str, Any]]:
     """Every swipe of a message."""
-    store.get_message(message_id)
-    return [swipe_public(swipe) for swipe in store.list_swipes(message_id)]
+    return [swipe_public(swipe) for swipe in services.messages.swipes(message_id)]
 
 
 @router.put("/{message_id}/swipe")
-async def set_swipe(message_id: int, body: SwipeChoice, store: StoreDep) -> dict[str, Any]:
+async def set_swipe(message_id: int, body: SwipeChoice, services: ServicesDep) -> dict[str, Any]:
     """Show another swipe of a message."""
-    return message_public(store.set_active_swipe(message_id, body.index))
+    return message_public(services.messages.show_swipe(message_id, body.index))

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from pytavern import __version__
-from pytavern.providers import ApiType, api_types
+from pytavern.engine.services.connections import ApiType, known_api_types
 from pytavern.server.deps import OwnerDep
 
 router = APIRouter(tags=["meta"])
@@ -77,7 +77,7 @@ async def list_api_types(_owner: OwnerDep) -> list[dict[str, Any]]:
             "default_url": api_type.default_url,
             "key_env": api_type.key_env,
         }
-        for name, api_type in sorted(api_types().items())
+        for name, api_type in sorted(known_api_types().items())
     ]
 
 

@@ -1,0 +1,245 @@
+"""The asynchronous Python API: ``async with pytavern.open_async() as tavern``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from pytavern.api.values import (
+    Character,
+    DataDir,
+    Message,
+    Reply,
+    character_of,
+    message_of,
+    reply_of,
+    settings_for,
+)
+from pytavern.engine.services import (
+    ConnectionCheck,
+    ConnectionInput,
+    ConnectionView,
+    GenerationMode,
+    Services,
+    TurnResult,
+)
+from pytavern.errors import StoreError
+from pytavern.events import StreamEvent, TextDelta
+from pytavern.types import ModelInfo
+
+
+class AsyncChat:
+    """One chat, driven with ``await``. Get one from :meth:`AsyncTavern.new_chat`."""
+
+    def __init__(self, services: Services, chat_id: int, connection: str | None) -> None:
+        self._services = services
+        self.id = chat_id
+        """The chat's id (``AsyncTavern.chat(id)`` opens it again)."""
+        self.connection = connection
+        """The connection its turns use (None: the default connection)."""
+
+    def events(
+        self, text: str | None = None, mode: GenerationMode = "send"
+    ) -> AsyncGenerator[StreamEvent]:
+        """Run one turn and yield its events as they arrive: the typed union
+        ``TextDelta | ReasoningDelta | StatusEvent | UsageEvent | ErrorEvent | Finished``.
+
+        ``mode`` is ``send`` (``text`` is the user's message), ``regenerate``, ``swipe``,
+        ``continue`` or ``impersonate``. Errors arrive as an ``ErrorEvent``, not raised.
+        """
+        return self._services.generation.stream(self.id, mode, text, connection=self.connection)
+
+    async def _turn(self, mode: GenerationMode, text: str | None) -> Reply:
+        result = await self._services.generation.run(
+            self.id, mode, text, connection=self.connection
+        )
+        return reply_of(result, self._services)
+
+    async def send(self, text: str) -> Reply:
+        """Send ``text`` as the user and return the character's reply once it is complete."""
+        return await self._turn("send", text)
+
+    async def stream(self, text: str) -> AsyncGenerator[str]:
+        """Send ``text`` and yield the reply's text in pieces as they arrive; a failed turn
+        raises its error after the pieces that arrived."""
+        result = TurnResult(self.id)
+        async with aclosing(self.events(text)) as events:
+            async for event in events:
+                result.feed(event)
+                if isinstance(event, TextDelta):
+                    yield event.text
+        result.raise_error()
+
+    async def regenerate(self) -> Reply:
+        """A new reply in place of the last one (the old one stays as a swipe)."""
+        return await self._turn("regenerate", None)
+
+    async def swipe(self) -> Reply:
+        """Another reply beside the last one, shown instead of it."""
+        return await self._turn("swipe", None)
+
+    async def continue_(self) -> Reply:
+        """Extend the last reply; the returned text is the whole extended reply."""
+        return await self._turn("continue", None)
+
+    @property
+    def messages(self) -> list[Message]:
+        """The chat's messages, oldest first."""
+        return [message_of(m) for m in self._services.chats.history(self.id)]
+
+
+class AsyncCharacters:
+    """The characters of the data folder."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def all(self) -> list[Character]:
+        """Every character, by name."""
+        return [character_of(c) for c in self._services.characters.all()]
+
+    def get(self, which: str | int) -> Character:
+        """A character by name or id (``NotFoundError`` when there is none)."""
+        return character_of(self._services.characters.pick(which))
+
+    def import_file(self, path: str | os.PathLike[str]) -> Character:
+        """Import a SillyTavern character card: a PNG, CharX or JSON file."""
+        file = Path(path)
+        try:
+            data = file.read_bytes()
+        except OSError as error:
+            raise StoreError(f"{file}: cannot be read ({error.strerror})") from None
+        return character_of(self._services.characters.import_bytes(data, file.name))
+
+    def create(self, card: dict[str, Any]) -> Character:
+        """Create a character from a card dict (V1 flat, or V2/V3 with ``data``)."""
+        return character_of(self._services.characters.create(card))
+
+
+class AsyncConnections:
+    """The connections to LLM backends."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def add(
+        self,
+        name: str,
+        api: str,
+        *,
+        url: str | None = None,
+        model: str | None = None,
+        key: str | None = None,
+        key_env: str | None = None,
+        options: dict[str, Any] | None = None,
+        default: bool = False,
+    ) -> ConnectionView:
+        """Add a connection (or change the one of that name) and describe it.
+
+        ``api`` is an API type (``openai``, ``anthropic``, ``koboldcpp``...). The ``key`` is
+        stored apart and never shown again; ``key_env`` names an environment variable to
+        read it from at each use instead. ``default`` makes it the default connection.
+        """
+        spec = ConnectionInput(
+            name=name,
+            api=api,
+            url=url,
+            model=model,
+            options=dict(options or {}),
+            key=key,
+            key_env=key_env,
+            make_default=default,
+        )
+        return self._services.connections.add(spec)
+
+    def all(self) -> list[ConnectionView]:
+        """Every connection."""
+        return self._services.connections.all()
+
+    def remove(self, name: str) -> None:
+        """Delete a connection and its stored key."""
+        self._services.connections.remove(name)
+
+    def set_default(self, name: str) -> ConnectionView:
+        """Make ``name`` the default connection."""
+        return self._services.connections.set_default(name)
+
+    async def test(self, name: str) -> ConnectionCheck:
+        """Check a connection for real; a failure says what to do in ``status.hint``."""
+        return await self._services.connections.test(name)
+
+    async def models(self, name: str) -> list[ModelInfo]:
+        """The models the connection's backend offers."""
+        return await self._services.connections.models(name)
+
+
+class AsyncTavern:
+    """A data folder opened for ``await``-style use. Get one from :func:`open_async`."""
+
+    def __init__(self, data_dir: DataDir = None) -> None:
+        self._settings = settings_for(data_dir)
+        self._services: Services | None = None
+
+    @property
+    def services(self) -> Services:
+        """The engine services underneath (for what this API does not wrap yet)."""
+        if self._services is None:
+            raise StoreError(
+                "the tavern is not open", hint="Use `async with pytavern.open_async() as tavern`"
+            )
+        return self._services
+
+    @property
+    def data_dir(self) -> Path:
+        """The data folder."""
+        return self._settings.data_dir
+
+    @property
+    def characters(self) -> AsyncCharacters:
+        """The characters."""
+        return AsyncCharacters(self.services)
+
+    @property
+    def connections(self) -> AsyncConnections:
+        """The connections to LLM backends."""
+        return AsyncConnections(self.services)
+
+    async def open(self) -> Self:
+        """Open the data folder (creating and migrating it on first use)."""
+        if self._services is None:
+            self._services = Services.open(self._settings)
+        return self
+
+    async def aclose(self) -> None:
+        """Close the backends' connections and the database."""
+        services, self._services = self._services, None
+        if services is not None:
+            await services.aclose()
+
+    async def __aenter__(self) -> Self:
+        return await self.open()
+
+    async def __aexit__(
+        self,
+        _type: type[BaseException] | None,
+        _exc: BaseException | None,
+        _tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def new_chat(
+        self, character: str | int | None = None, *, connection: str | None = None
+    ) -> AsyncChat:
+        """Start a chat with a character (by name or id; the first one when None); it opens
+        with the character's greeting. Its turns use ``connection`` (default: the default)."""
+        record = self.services.characters.pick(character)
+        chat = self.services.chats.start(record.id)
+        return AsyncChat(self.services, chat.id, connection)
+
+    async def chat(self, chat_id: int, *, connection: str | None = None) -> AsyncChat:
+        """Open an existing chat by id."""
+        return AsyncChat(self.services, self.services.chats.get(chat_id).id, connection)

@@ -1,0 +1,90 @@
+"""The values the Python API answers with: replies, messages, characters."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytavern.engine.services import CharacterRecord, MessageRecord, Services, TurnResult
+from pytavern.settings import Settings
+from pytavern.types import Usage
+
+DataDir = str | os.PathLike[str] | None
+"""A data folder: a path, or None for ``PYTAVERN_DATA_DIR`` or the user data folder."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A finished reply: its text as saved (after ``continue_``, the whole extended reply),
+    why it ended, the tokens it took, and the id of the message it is in."""
+
+    text: str
+    finish_reason: str
+    usage: Usage
+    message_id: int | None
+    model: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message of a chat, with the swipe it shows."""
+
+    id: int
+    role: str
+    name: str
+    text: str
+    status: str
+    swipe_index: int
+    swipe_count: int
+
+    @property
+    def is_user(self) -> bool:
+        """True for the user's own messages."""
+        return self.role == "user"
+
+
+@dataclass(frozen=True, slots=True)
+class Character:
+    """A character: its id, name and SillyTavern card (a V2/V3 dict)."""
+
+    id: int
+    name: str
+    card: dict[str, Any] = field(repr=False)
+
+
+def message_of(record: MessageRecord) -> Message:
+    """The public view of a stored message."""
+    return Message(
+        id=record.id,
+        role=record.role,
+        name=record.name,
+        text=record.text,
+        status=record.swipe.status,
+        swipe_index=record.active_swipe,
+        swipe_count=record.swipe_count,
+    )
+
+
+def character_of(record: CharacterRecord) -> Character:
+    """The public view of a stored character."""
+    return Character(id=record.id, name=record.name, card=record.card)
+
+
+def reply_of(result: TurnResult, services: Services) -> Reply:
+    """The reply of a finished turn; the turn's error is raised."""
+    result.raise_error()
+    saved = result.message_id
+    return Reply(
+        text=services.messages.get(saved).text if saved is not None else result.reply,
+        finish_reason=result.finish_reason,
+        usage=result.usage,
+        message_id=result.message_id,
+        model=result.model,
+    )
+
+
+def settings_for(data_dir: DataDir) -> Settings:
+    """Settings for a data folder (the environment's when None)."""
+    return Settings(data_dir=Path(data_dir)) if data_dir is not None else Settings()

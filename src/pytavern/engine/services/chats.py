@@ -1,0 +1,133 @@
+"""Chats and messages: start, list, read, rename, delete, files in and out; edit messages
+and choose swipes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytavern.engine import transfer
+from pytavern.engine.services._base import Service
+from pytavern.store import ChatRecord, MessageRecord, SwipeRecord
+
+
+def chat_public(chat: ChatRecord) -> dict[str, Any]:
+    """A chat as the API shows it (without the metadata kept for pytavern itself)."""
+    return {
+        "id": chat.id,
+        "character_id": chat.character_id,
+        "title": chat.title,
+        "message_count": chat.message_count,
+        "metadata": {k: v for k, v in chat.metadata.items() if k not in transfer.PRIVATE_METADATA},
+        "created_at": chat.created_at.isoformat(),
+        "updated_at": chat.updated_at.isoformat(),
+    }
+
+
+def swipe_public(swipe: SwipeRecord) -> dict[str, Any]:
+    """One swipe as the API shows it."""
+    return {
+        "index": swipe.index,
+        "text": swipe.text,
+        "status": swipe.status,
+        "reasoning": swipe.reasoning,
+        "finish_reason": swipe.finish_reason,
+        "error": swipe.error,
+        "model": swipe.model,
+        "connection": swipe.connection,
+        "usage": swipe.usage,
+    }
+
+
+def message_public(message: MessageRecord) -> dict[str, Any]:
+    """A message with the swipe it shows."""
+    return {
+        "id": message.id,
+        "chat_id": message.chat_id,
+        "position": message.position,
+        "role": message.role,
+        "name": message.name,
+        "text": message.text,
+        "active_swipe": message.active_swipe,
+        "swipe_count": message.swipe_count,
+        "swipe": swipe_public(message.swipe),
+    }
+
+
+class ChatService(Service):
+    """Everything about chats."""
+
+    def start(self, character_id: int) -> ChatRecord:
+        """Create a chat that opens with the character's greeting."""
+        return self._engine.start_chat(character_id)
+
+    def get(self, chat_id: int) -> ChatRecord:
+        """One chat."""
+        return self._engine.store.get_chat(chat_id)
+
+    def all(self, character_id: int | None = None) -> list[ChatRecord]:
+        """Chats (only ``character_id``'s when given), most recently active first."""
+        if character_id is not None:
+            self._engine.store.get_character(character_id)
+        return self._engine.store.list_chats(character_id)
+
+    def latest(self, character_id: int) -> ChatRecord | None:
+        """The character's most recently active chat, if any."""
+        return self._engine.store.latest_chat(character_id)
+
+    def history(self, chat_id: int, limit: int | None = None) -> list[MessageRecord]:
+        """The chat's messages, oldest first (only the newest ``limit`` when given)."""
+        return self._engine.store.history(chat_id, limit=limit)
+
+    def last_message(self, chat_id: int) -> MessageRecord | None:
+        """The newest message of the chat."""
+        return self._engine.store.last_message(chat_id)
+
+    def rename(self, chat_id: int, title: str) -> ChatRecord:
+        """Give a chat a new title."""
+        return self._engine.store.update_chat(chat_id, title=title.strip())
+
+    def delete(self, chat_id: int) -> None:
+        """Delete a chat and its messages."""
+        self._engine.store.delete_chat(chat_id)
+
+    def import_bytes(self, data: bytes, filename: str, character_id: int) -> ChatRecord:
+        """Store a SillyTavern chat (JSONL) as a new chat of a character."""
+        self._engine.store.get_character(character_id)
+        return transfer.import_chat(self._engine.store, data, filename, character_id)
+
+    def export(self, chat_id: int) -> bytes:
+        """A chat as SillyTavern JSONL."""
+        return transfer.export_chat(self._engine.store, chat_id)
+
+    def last_prompt(self, chat_id: int) -> dict[str, Any] | None:
+        """Where the tokens of the last reply's prompt went (None before any reply)."""
+        last = self.get(chat_id).metadata.get("last_prompt")
+        return last if isinstance(last, dict) else None
+
+
+class MessageService(Service):
+    """Everything about single messages and their swipes."""
+
+    def get(self, message_id: int) -> MessageRecord:
+        """One message."""
+        return self._engine.store.get_message(message_id)
+
+    def edit(self, message_id: int, text: str) -> MessageRecord:
+        """Replace the text of the swipe shown (its status stays as it was)."""
+        message = self.get(message_id)
+        return self._engine.store.update_swipe(
+            message_id, message.active_swipe, text=text, status=message.swipe.status
+        )
+
+    def delete(self, message_id: int) -> None:
+        """Delete a message and its swipes."""
+        self._engine.store.delete_message(message_id)
+
+    def swipes(self, message_id: int) -> list[SwipeRecord]:
+        """Every swipe of a message."""
+        self.get(message_id)
+        return self._engine.store.list_swipes(message_id)
+
+    def show_swipe(self, message_id: int, index: int) -> MessageRecord:
+        """Show another swipe of a message."""
+        return self._engine.store.set_active_swipe(message_id, index)
