@@ -13,14 +13,17 @@ from pytavern.cli._common import (
     data_dir_option,
     fail,
     json_option,
-    open_engine,
+    open_services,
     print_json,
     run_async,
 )
-from pytavern.engine.backup import check_backup, create_backup, restore_backup
-from pytavern.engine.maintenance import doctor
-from pytavern.engine.st_export import export_all
-from pytavern.engine.st_import import ImportSummary, import_sillytavern
+from pytavern.engine.services.data import (
+    ImportSummary,
+    check_backup,
+    create_backup,
+    doctor,
+    restore_backup,
+)
 from pytavern.errors import ConfigError, PytavernError
 
 
@@ -175,8 +178,8 @@ class StderrProgress:
 @run_async
 async def export_all_command(out: Path, as_json: bool) -> None:
     """Write every character, chat, lorebook, preset and persona as a SillyTavern folder."""
-    async with open_engine() as engine:
-        counts = export_all(engine.store, out, progress=StderrProgress("exporting"))
+    async with open_services() as services:
+        counts = services.data.export_all(out, progress=StderrProgress("exporting"))
     if as_json:
         print_json({"out": str(out), **counts})
         return
@@ -211,9 +214,9 @@ async def import_sillytavern_command(path: Path, dry_run: bool, as_json: bool) -
     Cards with their chats, World Info, presets and personas. Running it again imports
     nothing twice; broken files are listed and skipped.
     """
-    async with open_engine() as engine:
-        summary = import_sillytavern(
-            engine.store, path, dry_run=dry_run, progress=StderrProgress("importing")
+    async with open_services() as services:
+        summary = services.data.import_sillytavern(
+            path, dry_run=dry_run, progress=StderrProgress("importing")
         )
     if as_json:
         print_json(summary.to_dict())
