@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     unset: ``ACCOUNTS_GENERATION_LIMIT`` with accounts on, no limit for the single user."""
     generation_replay_seconds: float = Field(default=60.0, ge=0)
     """How long a finished generation's events stay available to clients that re-attach."""
+    backup_keep: int = Field(default=7, ge=1)
+    """How many automatic backups (daily, before a migration) to keep in ``backups/``."""
+    daily_backup: bool = True
+    """Whether ``pytavern serve`` makes an automatic backup once a day."""
 
     @field_validator("allow", mode="before")
     @classmethod

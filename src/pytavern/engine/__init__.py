@@ -12,8 +12,10 @@ from pathlib import Path
 
 from pytavern.engine.connections import ProviderPool, connection_config, key_info
 from pytavern.engine.generation import run_turn
+from pytavern.engine.maintenance import backup_before_migration
 from pytavern.engine.preferences import load_preferences
 from pytavern.engine.setup import install_defaults
+from pytavern.engine.storage import private_sqlite_file, secure_data_dir
 from pytavern.engine.turn_loader import (
     GenerationMode,
     ParsedCache,
@@ -50,8 +52,11 @@ class Engine:
         otherwise a SQLite file in the data directory.
         """
         data_dir: Path = settings.data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
+        secure_data_dir(data_dir)
         database_url = settings.database_url
+        if not database_url:
+            private_sqlite_file(settings.database_path)
+        backup_before_migration(settings)
         store = (
             Store.open(database_url) if database_url else Store.open_sqlite(settings.database_path)
         )

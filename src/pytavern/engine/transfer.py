@@ -8,6 +8,7 @@ chat is stored in one transaction. Every field we do not model is kept and writt
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,7 +44,9 @@ ST_LINE = "st"
 """Key in a message's ``extra`` holding the SillyTavern line's other fields."""
 ST_HEADER = "_st_header"
 """Key in a chat's metadata holding the SillyTavern header's other fields."""
-PRIVATE_METADATA = frozenset({ST_HEADER, "last_prompt"})
+ST_SOURCE = "_st_source"
+"""Key in a chat's metadata holding the SHA-256 of the SillyTavern file it was imported from."""
+PRIVATE_METADATA = frozenset({ST_HEADER, ST_SOURCE, "last_prompt"})
 ST_LINE_ORDER = (
     "name",
     "is_user",
@@ -111,15 +114,37 @@ def _new_message(line: ChatLine) -> NewMessage:
     )
 
 
-def import_chat(store: Store, data: bytes, filename: str, character_id: int) -> ChatRecord:
-    """Store a SillyTavern chat (JSONL) as a new chat of a character."""
+@dataclass(frozen=True, slots=True)
+class ChatImport:
+    """A parsed SillyTavern chat, ready to store: its title, metadata and messages."""
+
+    title: str
+    metadata: dict[str, Any]
+    messages: list[NewMessage]
+
+
+def read_chat_import(data: bytes, filename: str, *, source: str | None = None) -> ChatImport:
+    """Parse a SillyTavern chat (JSONL) into what the store keeps; raises ``FormatError``.
+
+    ``source`` (a fingerprint of the file) is kept in the chat's private metadata, so a
+    folder import can tell which files it has already imported.
+    """
     parsed = parse_chat_jsonl(data, filename)
     header = dict(parsed.header.raw) if parsed.header else {}
     metadata = dict(header.pop("chat_metadata", None) or {})
     metadata[ST_HEADER] = header
+    if source is not None:
+        metadata[ST_SOURCE] = source
     title = filename.rsplit("/", 1)[-1].removesuffix(".jsonl")
-    messages = [_new_message(line) for line in parsed.messages]
-    return store.import_chat(character_id, title=title, metadata=metadata, messages=messages)
+    return ChatImport(title, metadata, [_new_message(line) for line in parsed.messages])
+
+
+def import_chat(store: Store, data: bytes, filename: str, character_id: int) -> ChatRecord:
+    """Store a SillyTavern chat (JSONL) as a new chat of a character."""
+    chat = read_chat_import(data, filename)
+    return store.import_chat(
+        character_id, title=chat.title, metadata=chat.metadata, messages=chat.messages
+    )
 
 
 def _line(store: Store, message: MessageRecord) -> dict[str, Any]:

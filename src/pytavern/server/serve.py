@@ -11,6 +11,8 @@ import webbrowser
 from collections.abc import Callable
 from typing import Any
 
+from pytavern.engine.maintenance import DailyBackups
+from pytavern.engine.server_lock import hold_server_lock
 from pytavern.security.listen import check_listen
 from pytavern.settings import Settings
 
@@ -83,7 +85,13 @@ def run_server(
     echo(f"pytavern is running at {url}  (Ctrl-C to stop)")
     if open_browser:
         threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
-    server.run()
+    backups = DailyBackups(settings)
+    with hold_server_lock(settings.data_dir, port):
+        backups.start()
+        try:
+            server.run()
+        finally:
+            backups.stop()
 
 
 def _stopping_server(base: type[Any]) -> type[Any]:

@@ -17,6 +17,7 @@ from pytavern.engine.services.connections import (
     ConnectionService,
     ConnectionView,
 )
+from pytavern.engine.services.data import DataService
 from pytavern.engine.services.generation import GenerationService, TokenCount, TurnResult
 from pytavern.engine.services.library import (
     LorebookService,
@@ -73,6 +74,7 @@ class Services:
         self.preferences = PreferenceService(engine)
         self.generation = GenerationService(engine)
         self.users = UserService(engine)
+        self.data = DataService(engine)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:

@@ -10,6 +10,7 @@ from pytavern.server.routes import (
     characters,
     chats,
     connections,
+    data,
     generate,
     library,
     messages,
@@ -31,4 +32,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     library.presets,
     library.settings,
     prompt.router,
+    data.router,
 )

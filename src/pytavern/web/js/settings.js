@@ -2,6 +2,7 @@
 // instruct/context templates, system prompt, author's note, persona.
 
 import { api } from "./api.js";
+import { dataTab } from "./backups.js";
 import { button, debounce, h, iconButton, replace, toast } from "./dom.js";
 import { state } from "./state.js";
 import { templatePickers } from "./templates.js";
@@ -68,7 +69,7 @@ function queue(key, value) {
 export async function renderSettingsPanel(root, close) {
   savedLabel = h("span.small.muted", { "data-testid": "settings-saved" });
   const body = h("div.panel-body");
-  const tabs = [["samplers", "Samplers"], ["prompt", "Prompt"], ["persona", "Persona"]];
+  const tabs = [["samplers", "Samplers"], ["prompt", "Prompt"], ["persona", "Persona"], ["data", "Your data"]];
   const tabBar = h("div.tabs", { role: "tablist" });
   const show = async (name) => {
     for (const b of tabBar.children) b.classList.toggle("active", b.dataset.tab === name);
@@ -85,7 +86,7 @@ export async function renderSettingsPanel(root, close) {
   await show("samplers");
 }
 
-const TABS = { samplers: samplersTab, prompt: promptTab, persona: personaTab };
+const TABS = { samplers: samplersTab, prompt: promptTab, persona: personaTab, data: dataTab };
 
 async function samplersTab() {
   const conn = state.connection;
