@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from pytavern.engine.generation_registry import GenerationRegistry
 from pytavern.events import Finished, StreamEvent, TextDelta
 from pytavern.server import relay_pg
 from pytavern.server.generations import GenerationLog, Generations
@@ -43,7 +44,10 @@ async def relays(
     url = create_database(postgres_url, "relay_in_one_loop")
     store = Store.open(url)
     one, two = Generations(), Generations()
-    first, second = PgRelay(url, store.engine, one), PgRelay(url, store.engine, two)
+    first, second = (
+        PgRelay(url, GenerationRegistry(store.engine), one),
+        PgRelay(url, GenerationRegistry(store.engine), two),
+    )
     await first.start()
     await second.start()
     yield one, first, two, second

@@ -18,6 +18,8 @@ from pytavern.store.generations import (
 )
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine as SqlEngine
+
     from pytavern.engine import Engine
 
 __all__ = ["GenerationRegistry", "GenerationRow"]
@@ -26,8 +28,13 @@ __all__ = ["GenerationRegistry", "GenerationRow"]
 class GenerationRegistry:
     """The generations table of one engine's database."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._sql = engine.store.engine
+    def __init__(self, sql: SqlEngine) -> None:
+        self._sql = sql
+
+    @classmethod
+    def of(cls, engine: Engine) -> GenerationRegistry:
+        """The registry of ``engine``'s database."""
+        return cls(engine.store.engine)
 
     def started(
         self, generation_id: str, *, owner_id: int, chat_id: int, mode: str, started: float

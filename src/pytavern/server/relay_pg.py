@@ -57,7 +57,7 @@ async def start_relay(
     url = settings.database_url
     if url is None or not url.startswith("postgresql"):
         return None
-    relay = PgRelay(url, GenerationRegistry(engine), generations)
+    relay = PgRelay(url, GenerationRegistry.of(engine), generations)
     await relay.start()
     return relay
 
