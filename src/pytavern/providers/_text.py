@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytavern.errors import (
     ConfigError,
@@ -19,7 +19,6 @@ from pytavern.errors import (
 )
 from pytavern.events import Finished, StreamEvent, TextDelta, UsageEvent
 from pytavern.providers._chatml import prompt_and_stops
-from pytavern.providers._http import HttpBackend, UpstreamResponse, drain
 from pytavern.providers._http_config import (
     normalize_base_url,
     retry_from_options,
@@ -30,6 +29,9 @@ from pytavern.providers._samplers import map_samplers, supported_samplers
 from pytavern.providers._sse import ServerSentEvent, is_done_marker, iter_lines, iter_sse
 from pytavern.providers.base import ConnectionConfig, Family
 from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest, ModelInfo, Usage
+
+if TYPE_CHECKING:
+    from pytavern.providers._http import UpstreamResponse
 
 FrameParser = Callable[[Any], tuple[str, FinishReason | None, Usage | None]]
 """Reads one stream frame into its text, and its finish reason and usage when it is the last;
@@ -53,6 +55,8 @@ class TextProvider:
                 f"the connection {config.name!r} has no URL",
                 hint="Give the server's address with --url, e.g. http://127.0.0.1:5001",
             )
+        from pytavern.providers._http import HttpBackend  # aiohttp: only when used
+
         self.http = HttpBackend(
             config.name,
             base_url=normalize_base_url(url, strip_suffixes=self.strip_suffixes),
@@ -139,7 +143,7 @@ class TextProvider:
         chunks = self.http.iter_bytes(response)
         async for event in iter_sse(chunks):
             if is_done_marker(event):
-                await drain(chunks)  # lets the connection be reused
+                await _http_drain(chunks)  # lets the connection be reused
                 yield event, None
                 return
             if not event.data.strip():
@@ -225,3 +229,11 @@ class TextProvider:
 def bearer(key: str | None) -> dict[str, str]:
     """``Authorization: Bearer`` for ``key``, or nothing when there is no key."""
     return {"Authorization": f"Bearer {key}"} if key else {}
+
+
+async def _http_drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read the rest of a body so its connection can be reused (``_http.drain``, imported
+    here on first use so that listing backends does not import the HTTP client)."""
+    from pytavern.providers._http import drain
+
+    await drain(chunks)

@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
+from pydantic import Field
+
 from pytavern.errors import ProviderError, UpstreamServerError
 from pytavern.events import StreamEvent
 from pytavern.providers import _anthropic_wire as wire
@@ -20,6 +22,7 @@ from pytavern.providers._chat import ChatProvider, parse_json_event, require_key
 from pytavern.providers._http_config import normalize_base_url
 from pytavern.providers._sse import ServerSentEvent
 from pytavern.providers.base import ConnectionConfig
+from pytavern.providers.spec import BackendSpec, Capabilities, HttpOptions
 from pytavern.types import GenerationRequest, ModelInfo
 
 DEFAULT_URL = "https://api.anthropic.com/v1"
@@ -121,3 +124,29 @@ class AnthropicProvider(ChatProvider):
 
 def _is_message_stop(event: ServerSentEvent) -> bool:
     return event.event == "message_stop"
+
+
+class ClaudeOptions(HttpOptions):
+    """Claude's connection options."""
+
+    thinking_budget: int | None = Field(
+        None, ge=0, description="Extended-thinking budget in tokens (off when unset or 0)."
+    )
+
+
+SPEC = BackendSpec(
+    name="claude",
+    label="Anthropic Claude",
+    group="chat",
+    family="chat",
+    provider=AnthropicProvider,
+    options=ClaudeOptions,
+    default_url=DEFAULT_URL,
+    needs_url=False,
+    key_env=KEY_ENV,
+    key_required=True,
+    tokenizer="claude",
+    default_model="claude-sonnet-4-5",
+    needs_model=True,
+    capabilities=Capabilities(prefill=True, token_counting=True),
+)

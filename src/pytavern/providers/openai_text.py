@@ -13,6 +13,7 @@ from typing import Any
 from pytavern.errors import AuthError, BadRequestError, StreamProtocolError
 from pytavern.events import Finished, StreamEvent, TextDelta, UsageEvent
 from pytavern.providers._text import TextProvider, bearer
+from pytavern.providers.spec import BackendSpec, Capabilities
 from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest, ModelInfo, Usage
 
 DREAMGEN_STOPS = ("### User", "## User")
@@ -351,3 +352,68 @@ __all__ = [
     "TabbyProvider",
     "VllmProvider",
 ]
+
+_COUNTS = Capabilities(token_counting=True)
+
+SPECS = (
+    BackendSpec(
+        name="ooba",
+        label="text-generation-webui (Oobabooga)",
+        group="text",
+        family="text",
+        provider=OobaProvider,
+        default_url="http://127.0.0.1:5000",
+        key_env="OOBA_API_KEY",
+        sampler_table="ooba",
+        tokenizer="backend",
+        capabilities=_COUNTS,
+    ),
+    BackendSpec(
+        name="tabby",
+        label="TabbyAPI",
+        group="text",
+        family="text",
+        provider=TabbyProvider,
+        default_url="http://127.0.0.1:5000",
+        key_env="TABBY_API_KEY",
+        sampler_table="tabby",
+        tokenizer="backend",
+        capabilities=Capabilities(token_counting=True, load_unload=True),
+    ),
+    BackendSpec(
+        name="vllm",
+        label="vLLM",
+        group="text",
+        family="text",
+        provider=VllmProvider,
+        default_url="http://127.0.0.1:8000",
+        key_env="VLLM_API_KEY",
+        sampler_table="vllm",
+        tokenizer="backend",
+        capabilities=_COUNTS,
+    ),
+    BackendSpec(
+        name="mancer",
+        label="Mancer",
+        group="text",
+        family="text",
+        provider=MancerProvider,
+        default_url="https://neuro.mancer.tech",
+        key_env="MANCER_API_KEY",
+        key_required=True,
+        sampler_table="mancer",
+        needs_model=True,
+    ),
+    BackendSpec(
+        name="dreamgen",
+        label="DreamGen",
+        group="text",
+        family="text",
+        provider=DreamGenProvider,
+        default_url="https://dreamgen.com",
+        key_env="DREAMGEN_API_KEY",
+        key_required=True,
+        sampler_table="dreamgen",
+        needs_model=True,
+    ),
+)
