@@ -10,6 +10,7 @@ import click
 
 from pytavern.cli._common import data_dir_option, json_option, open_engine, print_json, run_async
 from pytavern.engine import Engine, key_info
+from pytavern.engine.connections import backend_types, validate_options
 from pytavern.errors import ConfigError, PytavernError
 from pytavern.providers import api_types, get_api_type
 from pytavern.store import ConnectionRecord
@@ -111,12 +112,12 @@ async def add_command(
     as_json: bool,
 ) -> None:
     """Add a connection (or change an existing one)."""
-    get_api_type(api)
     if key and key_env:
         raise ConfigError("give --key or --key-env, not both")
     options = parse_options(option_pairs)
     if key_env:
         options["key_env"] = key_env
+    options = validate_options(api, options)
     secret = _read_key(key)
     async with open_engine() as engine:
         record = engine.store.save_connection(
@@ -202,3 +203,21 @@ async def models_command(name: str, as_json: bool) -> None:
     for model in models:
         extra = f"  ({model.context_length} tokens)" if model.context_length else ""
         click.echo(f"{model.id}{extra}")
+
+
+@connections_group.command("types")
+@json_option
+def types_command(as_json: bool) -> None:
+    """List the API types: name, label, group, default URL, key variable and options."""
+    infos = backend_types()
+    if as_json:
+        print_json([info.to_dict() for info in infos])
+        return
+    for info in infos:
+        where = info.default_url or ("built-in" if not info.needs_url else "give --url")
+        click.echo(f"{info.name:<12} {info.group:<8} {info.label}  ({where})")
+        if info.key_env:
+            click.echo(f"    key: ${info.key_env}{'' if info.key_required else ' (optional)'}")
+        own = [o.name for o in info.options if not o.common]
+        if own:
+            click.echo(f"    options: {', '.join(own)}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from importlib.metadata import entry_points
 from types import ModuleType
@@ -23,6 +23,7 @@ __all__ = [
     "BACKEND_MODULES",
     "ENTRY_POINT_GROUP",
     "ApiType",
+    "ApiTypesWhere",
     "BackendSpec",
     "api_types",
     "create_provider",
@@ -124,6 +125,24 @@ def api_types() -> dict[str, BackendSpec]:
 
 get_api_type = get_spec
 """The former name of ``get_spec``."""
+
+
+class ApiTypesWhere:
+    """The API types whose spec satisfies ``predicate``, tested with ``api in ...``
+    (answers cached per name; an unknown API type is not in it)."""
+
+    def __init__(self, predicate: Callable[[BackendSpec], bool]) -> None:
+        self._predicate = predicate
+        self._answers: dict[str, bool] = {}
+
+    def __contains__(self, api: object) -> bool:
+        if not isinstance(api, str):
+            return False
+        answer = self._answers.get(api)
+        if answer is None:
+            spec = registry().get(api)
+            answer = self._answers[api] = spec is not None and self._predicate(spec)
+        return answer
 
 
 def create_provider(config: ConnectionConfig) -> Provider:

@@ -49,6 +49,7 @@ class TextProvider:
 
     def __init__(self, config: ConnectionConfig) -> None:
         self.config = config
+        self._apply_spec(config.api)
         url = config.url or self.default_url
         if not url:
             raise ConfigError(
@@ -65,6 +66,18 @@ class TextProvider:
             retry=retry_from_options(config.options),
             refine_error=self.refine_error,
         )
+
+    def _apply_spec(self, api: str) -> None:
+        """Take the API type's declared name, default URL and sampler table (a class shared
+        by several API types, like the OpenAI completions flavours, learns them here)."""
+        from pytavern.providers import registry
+
+        spec = registry().get(api)
+        if spec is None:
+            return
+        self.api = spec.name
+        self.default_url = spec.default_url or self.default_url
+        self.sampler_backend = spec.sampler_table or self.sampler_backend
 
     @property
     def name(self) -> str:

@@ -32,7 +32,13 @@ from pytavern.providers import _openai_wire as wire
 from pytavern.providers._chat import JSON_ANSWER, ChatProvider, parse_json_event, require_key
 from pytavern.providers._sse import is_done_marker
 from pytavern.providers.base import ConnectionConfig, generate
-from pytavern.providers.spec import BackendSpec, Capabilities, CommonOptions, HttpOptions
+from pytavern.providers.spec import (
+    NO_EXTRAS,
+    BackendSpec,
+    Capabilities,
+    CommonOptions,
+    HttpOptions,
+)
 from pytavern.types import (
     ChatMessage,
     ConnectionStatus,
@@ -161,9 +167,6 @@ class OpenAICompatProvider(ChatProvider):
             yield event
 
 
-_NO_EXTRAS = Capabilities()
-
-
 def openai_flavour(
     name: str,
     label: str,
@@ -175,7 +178,7 @@ def openai_flavour(
     default_model: str | None = None,
     needs_url: bool = False,
     key_required: bool = True,
-    capabilities: Capabilities = _NO_EXTRAS,
+    capabilities: Capabilities = NO_EXTRAS,
 ) -> BackendSpec:
     """The spec of an OpenAI Chat Completions API differing only in what is declared here.
 

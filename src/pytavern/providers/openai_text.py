@@ -13,7 +13,13 @@ from typing import Any
 from pytavern.errors import AuthError, BadRequestError, StreamProtocolError
 from pytavern.events import Finished, StreamEvent, TextDelta, UsageEvent
 from pytavern.providers._text import TextProvider, bearer
-from pytavern.providers.spec import BackendSpec, Capabilities
+from pytavern.providers.spec import (
+    NO_EXTRAS,
+    BackendSpec,
+    Capabilities,
+    CommonOptions,
+    HttpOptions,
+)
 from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest, ModelInfo, Usage
 
 DREAMGEN_STOPS = ("### User", "## User")
@@ -354,6 +360,42 @@ __all__ = [
 ]
 
 _COUNTS = Capabilities(token_counting=True)
+
+
+def openai_text_flavour(
+    name: str,
+    label: str,
+    *,
+    default_url: str | None,
+    key_env: str | None,
+    provider: type[OpenAITextProvider] = OpenAITextProvider,
+    sampler_table: str = "vllm",
+    options: type[CommonOptions] = HttpOptions,
+    default_model: str | None = None,
+    needs_model: bool = True,
+    key_required: bool = True,
+    capabilities: Capabilities = NO_EXTRAS,
+) -> BackendSpec:
+    """The spec of an OpenAI completions API (``/v1/completions``, ``/v1/models``, bearer
+    key) that differs only in what is declared here; a subclass of ``OpenAITextProvider``
+    as ``provider`` adds paths or quirks."""
+    return BackendSpec(
+        name=name,
+        label=label,
+        group="text",
+        family="text",
+        provider=provider,
+        options=options,
+        default_url=default_url,
+        needs_url=default_url is None,
+        key_env=key_env,
+        key_required=key_required,
+        sampler_table=sampler_table,
+        default_model=default_model,
+        needs_model=needs_model,
+        capabilities=capabilities,
+    )
+
 
 SPECS = (
     BackendSpec(

@@ -88,6 +88,10 @@ class Capabilities:
     """Lists models (``Provider.list_models`` answers from the backend)."""
 
 
+NO_EXTRAS = Capabilities()
+"""Check, list models and stream only."""
+
+
 @dataclass(frozen=True, slots=True)
 class OptionInfo:
     """One connection option as ``connections types`` shows it."""
@@ -96,6 +100,8 @@ class OptionInfo:
     type: str
     default: Any
     help: str
+    common: bool
+    """Taken by every backend of its kind (timeouts, retries, key variable...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +153,7 @@ class BackendSpec:
                     type=_type_name(schema.get(name, {})),
                     default=info.get_default(call_default_factory=True),
                     help=info.description or "",
+                    common=name in HttpOptions.model_fields,
                 )
             )
         return infos
@@ -165,14 +172,41 @@ class BackendSpec:
             ) from None
         return model.model_dump(mode="json", exclude_unset=True)
 
+    def usable_options(self, options: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """``options`` without the invalid ones, and what was wrong with each (no values).
 
-def _first_problem(exc: ValidationError) -> str:
-    """The first error of ``exc`` in words, without the rejected value (it may be a secret)."""
-    error = exc.errors()[0]
+        For stored connections: an option that is unknown or of the wrong type is left out
+        instead of failing the whole connection.
+        """
+        kept = dict(options)
+        problems: list[str] = []
+        while kept:
+            try:
+                self.options.model_validate(kept)
+            except ValidationError as exc:
+                bad = {error["loc"][0] for error in exc.errors() if error["loc"]}
+                bad_names = sorted(str(name) for name in bad if name in kept)
+                if not bad_names:
+                    return {}, [*problems, _first_problem(exc)]
+                problems.extend(_problem(error) for error in exc.errors() if error["loc"])
+                for name in bad_names:
+                    del kept[name]
+                continue
+            break
+        return kept, problems
+
+
+def _problem(error: Any) -> str:
+    """One validation error in words, without the rejected value (it may be a secret)."""
     where = ".".join(str(part) for part in error["loc"]) or "options"
     if error["type"] == "extra_forbidden":
         return f"unknown option {where!r}"
     return f"option {where!r}: {error['msg']}"
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """The first error of ``exc`` in words, without the rejected value (it may be a secret)."""
+    return _problem(exc.errors()[0])
 
 
 _JSON_TYPES = {

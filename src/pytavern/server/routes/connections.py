@@ -12,8 +12,8 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from pytavern.engine import connection_config, key_info
+from pytavern.engine.connections import validate_options
 from pytavern.errors import ConfigError
-from pytavern.providers import get_api_type
 from pytavern.server.deps import EngineDep
 from pytavern.store import ConnectionRecord
 
@@ -150,10 +150,10 @@ async def delete_key(name: str, engine: EngineDep) -> dict[str, object]:
 
 
 def _save(engine: EngineDep, name: str, body: ConnectionBody) -> ConnectionRecord:
-    get_api_type(body.api)
+    options = validate_options(body.api, body.options)
     url = (body.url or "").strip() or None
     record = engine.store.save_connection(
-        name=name, api=body.api, url=url, model=body.model or None, options=body.options
+        name=name, api=body.api, url=url, model=body.model or None, options=options
     )
     connection_config(record, engine.secrets)
     return record
