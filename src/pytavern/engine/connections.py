@@ -165,7 +165,7 @@ async def first_model(provider: Provider, config: ConnectionConfig) -> str:
         raise ConfigError(
             f"connection {config.name!r} has no model set, and its model list could not be "
             f"read: {error.message}",
-            hint=error.hint or fix,
+            hint=f"{error.hint.rstrip('.')}; or {fix[0].lower()}{fix[1:]}" if error.hint else fix,
         ) from None
     if not models:
         raise ConfigError(
