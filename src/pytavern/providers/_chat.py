@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pytavern.errors import MissingKeyError, ProviderError, StreamProtocolError
 from pytavern.events import StreamEvent
 from pytavern.providers._http_config import retry_from_options, timeouts_from_options
-from pytavern.providers._http_errors import safe_origin, web_page_error
+from pytavern.providers._http_errors import safe_origin, scrub, web_page_error
 from pytavern.providers._sse import ServerSentEvent, iter_sse
 from pytavern.providers.base import ConnectionConfig, Family
 from pytavern.types import ChatMessage, ConnectionStatus, GenerationRequest, ModelInfo
@@ -34,17 +34,6 @@ def require_key(config: ConnectionConfig, env_var: str) -> str:
         hint=f"Set {env_var} in the environment, or store a key with "
         f"`pytavern connections add {config.name} --api {config.api} --key -`",
     )
-
-
-def scrub(error: ProviderError, secret: str | None) -> ProviderError:
-    """Make the error one line and remove ``secret`` from it, in place; return it."""
-    error.message = " ".join(error.message.split())
-    if secret and len(secret) >= 4:
-        error.message = error.message.replace(secret, "***")
-        if error.hint:
-            error.hint = error.hint.replace(secret, "***")
-    error.args = (error.message,)
-    return error
 
 
 def merge_same_role(messages: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

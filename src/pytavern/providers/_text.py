@@ -24,7 +24,7 @@ from pytavern.providers._http_config import (
     retry_from_options,
     timeouts_from_options,
 )
-from pytavern.providers._http_errors import error_from_status, web_page_error
+from pytavern.providers._http_errors import error_from_status, scrub, web_page_error
 from pytavern.providers._samplers import map_samplers, supported_samplers
 from pytavern.providers._sse import ServerSentEvent, is_done_marker, iter_lines, iter_sse
 from pytavern.providers.base import ConnectionConfig, Family
@@ -64,7 +64,7 @@ class TextProvider:
             headers=self.headers(),
             timeouts=timeouts_from_options(config.options),
             retry=retry_from_options(config.options),
-            refine_error=self.refine_error,
+            refine_error=self._refine,
         )
 
     def _apply_spec(self, api: str) -> None:
@@ -96,6 +96,17 @@ class TextProvider:
     def refine_error(self, error: ProviderError, status: int, body: Any) -> ProviderError:
         """Give a status error a backend-specific hint; the default keeps it."""
         return error
+
+    def _refine(self, error: ProviderError, status: int, body: Any) -> ProviderError:
+        return scrub(self.refine_error(error, status, body), self.config.key)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every subclass's ``stream`` raises errors with the key scrubbed from their text
+        (an upstream may quote the key in an error it sends mid-stream)."""
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("stream")
+        if own is not None and not getattr(own, "_scrubs_key", False):
+            cls.stream = _scrubbing(own)  # type: ignore[method-assign,assignment]
 
     def supported_samplers(self) -> frozenset[str]:
         """Names of the ``SamplerSettings`` fields this backend takes."""
@@ -250,3 +261,27 @@ async def _http_drain(chunks: AsyncIterator[bytes]) -> None:
     from pytavern.providers._http import drain
 
     await drain(chunks)
+
+
+StreamMethod = Callable[[Any, GenerationRequest], AsyncIterator[StreamEvent]]
+
+
+def _scrubbing(stream: StreamMethod) -> StreamMethod:
+    """``stream`` with the connection's key removed from any ``ProviderError`` it raises."""
+
+    async def scrubbed(self: Any, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+        events = stream(self, request)
+        try:
+            async for event in events:
+                yield event
+        except ProviderError as error:
+            raise scrub(error, self.config.key) from error.__cause__
+        finally:
+            aclose = getattr(events, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    scrubbed.__doc__ = stream.__doc__
+    scrubbed.__name__ = stream.__name__
+    scrubbed._scrubs_key = True  # type: ignore[attr-defined]
+    return scrubbed
