@@ -183,8 +183,6 @@ def create_app(
         fault = plan.take()
         if not isinstance(body.get("prompt"), str):
             return JSONResponse(openai_error(400, "'prompt' is a required property"), 400)
-        if flavour in PREFIX and not body.get("model"):  # hosted: no model, no reply
-            return JSONResponse(openai_error(400, "'model' is a required property"), 400)
         unknown = sorted(set(body) - DREAMGEN_KEYS) if flavour == "dreamgen" else []
         if unknown:
             return JSONResponse(
@@ -193,6 +191,8 @@ def create_app(
         refused = status_fault(fault, openai_error)
         if refused is not None:
             return refused
+        if flavour in PREFIX and not body.get("model"):  # hosted: no model, no reply
+            return JSONResponse(openai_error(400, "'model' is a required property"), 400)
         limit = int(body.get("max_tokens") or 16)
         tokens = REPLY[:limit]
         reason = "length" if limit < len(REPLY) else "stop"
