@@ -13,7 +13,7 @@ from typing import Any
 from pytavern.errors import ConfigError, PytavernError
 from pytavern.providers import create_provider, get_spec, specs
 from pytavern.providers.base import ConnectionConfig, Provider
-from pytavern.providers.spec import BackendSpec
+from pytavern.providers.spec import GROUP_LABELS, BackendSpec
 from pytavern.secrets import KeyInfo, SecretStore, describe_key
 from pytavern.store import ConnectionRecord, Store
 
@@ -98,8 +98,10 @@ class BackendTypeInfo:
 
 
 def backend_types() -> list[BackendTypeInfo]:
-    """Every registered API type, in registry order, with its options."""
-    return [_type_info(spec) for spec in specs()]
+    """Every registered API type with its options, grouped in the UI's group order
+    (chat, text, kobold, novelai, horde, local), registry order within a group."""
+    rank = {group: index for index, group in enumerate(GROUP_LABELS)}
+    return [_type_info(spec) for spec in sorted(specs(), key=lambda spec: rank[spec.group])]
 
 
 def _type_info(spec: BackendSpec) -> BackendTypeInfo:

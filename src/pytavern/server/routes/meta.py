@@ -16,11 +16,12 @@ router = APIRouter(tags=["meta"])
 @router.get("/api-types")
 async def list_api_types(_owner: OwnerDep) -> list[dict[str, Any]]:
     """Every registered API type as its backend declares it (label, group, default URL, key
-    variable, options with type, default and help), for the connection panel.
+    variable, options with type, default and help), for the connection panel, in the
+    panel's group order.
 
     With accounts on, only logged-in users may list them (like every non-public route).
     """
-    return [info.to_dict() for info in sorted(backend_types(), key=lambda info: info.name)]
+    return [info.to_dict() for info in backend_types()]
 
 
 @router.get("/health")
