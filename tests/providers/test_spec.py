@@ -8,7 +8,9 @@ import sys
 import pytest
 
 from pytavern.errors import ConfigError
-from pytavern.providers import BACKEND_MODULES, get_spec, specs
+from pytavern.providers import BACKEND_MODULES, _samplers, get_spec, specs
+from pytavern.providers._chat import ChatProvider
+from pytavern.providers._text import TextProvider
 from pytavern.providers.spec import GROUP_LABELS
 
 BUILT_IN = {
@@ -83,3 +85,32 @@ def test_openrouter_is_a_declared_flavour_of_the_openai_provider() -> None:
     openai, openrouter = get_spec("openai"), get_spec("openrouter")
     assert openrouter.provider is openai.provider
     assert openrouter.key_env == "OPENROUTER_API_KEY" and openrouter.default_model
+
+
+def test_sampler_tables_named_by_specs_exist() -> None:
+    for spec in specs():
+        if spec.sampler_table is not None:
+            assert spec.sampler_table in _samplers.backends(), spec.name
+
+
+def _overrides(provider_class: type, method: str) -> bool:
+    """Whether ``provider_class`` has its own ``method`` (not the base's "cannot")."""
+    own = getattr(provider_class, method, None)
+    base = next(
+        (getattr(b, method) for b in (TextProvider, ChatProvider) if issubclass(provider_class, b)),
+        None,
+    )
+    return own is not None and own is not base
+
+
+@pytest.mark.parametrize("name", sorted(s.name for s in specs()))
+def test_declared_capabilities_match_the_provider_class(name: str) -> None:
+    spec = get_spec(name)
+    provider_class = spec.provider_class()
+    assert isinstance(provider_class, type)
+    caps = spec.capabilities
+    assert caps.token_counting == _overrides(provider_class, "count_tokens"), name
+    assert caps.load_unload == (
+        hasattr(provider_class, "load_model") or hasattr(provider_class, "ensure_loaded")
+    ), name
+    assert not caps.prefill or spec.family in ("chat", "local"), name  # text has no turns

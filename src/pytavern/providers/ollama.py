@@ -148,4 +148,5 @@ SPEC = BackendSpec(
     options=OllamaOptions,
     default_url="http://127.0.0.1:11434",
     sampler_table="ollama",
+    needs_model=True,
 )
