@@ -54,6 +54,17 @@ def _secret(api: str) -> str:
     return f"sk-contract-{api}-SECRET-0042"
 
 
+def openai_compatible(api: str, *, path: str = "/v1", model: str = "gpt-4o-mini") -> FakeBackend:
+    """The fake for an OpenAI-compatible chat flavour served by ``openai_fake`` at ``path``
+    (a flavour with its own error bodies or quirks gets its own fake instead)."""
+    return FakeBackend(
+        lambda plan, key: openai_fake.create_app(plan, key=key, prefix=path),
+        _secret(api),
+        model=model,
+        path=path,
+    )
+
+
 def _openai_text(flavour: str) -> FakeBackend:
     return FakeBackend(
         lambda plan, key: openai_text.create_app(plan, flavour, key=key, token_delay=0.02),
@@ -113,12 +124,7 @@ FAKES: dict[str, FakeBackend] = {
         model="gpt-4o-mini",
         path="/v1",
     ),
-    "openrouter": FakeBackend(
-        lambda plan, key: openai_fake.create_app(plan, key=key, prefix="/api/v1"),
-        _secret("openrouter"),
-        model="gpt-4o-mini",
-        path="/api/v1",
-    ),
+    "openrouter": openai_compatible("openrouter", path="/api/v1"),
     "custom": FakeBackend(
         lambda plan, key: openai_fake.create_app(plan, key=key),
         _secret("custom"),

@@ -1,9 +1,13 @@
 """Backend registry: the modules that declare a ``BackendSpec``, read on first use.
 
 Adding a backend is its module (declaring ``SPEC``, or ``SPECS`` for several API types)
-plus one line in ``BACKEND_MODULES``. A third-party package adds one through the entry
-point group ``pytavern.backends`` (each entry point names a module declaring ``SPEC`` or
-``SPECS``). Listing specs imports only those modules: no HTTP client, no model runtime.
+plus one line in ``BACKEND_MODULES``; then its fake in ``tests/fakes`` and one entry in
+``tests/contract/backends.py`` (the contract suite fails for a spec without one), and its
+own tests. An OpenAI-compatible service is a flavour: its module is one
+``openai_compat.openai_flavour(...)`` call (chat) or ``openai_text.openai_text_flavour(...)``
+(text completions), see ``openrouter.py``. A third-party package adds a backend through the
+entry point group ``pytavern.backends`` (each entry point names a module declaring ``SPEC``
+or ``SPECS``). Listing specs imports only these modules: no HTTP client, no model runtime.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 BACKEND_MODULES: tuple[str, ...] = (
+    # native wire formats
     "pytavern.providers.local",
     "pytavern.providers.kobold",
     "pytavern.providers.openai_text",
@@ -46,6 +51,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.openai_compat",
     "pytavern.providers.anthropic",
     "pytavern.providers.gemini",
+    # flavours and further backends, one line each, in alphabetical order
     "pytavern.providers.openrouter",
 )
 """The built-in backend modules, in the order their API types are listed."""
