@@ -5,7 +5,7 @@ class; the registry (``providers/__init__.py``) only lists module names. Everyth
 (the server's API-type list, the UI's groups, the prompt builder's choices, option
 validation, the CLI's ``connections types``) reads these declarations.
 
-This module is cheap to import: pydantic and the standard library only.
+This module is cheap to import: pydantic, the standard library and the provider contract.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pytavern.errors import ConfigError
+from pytavern.providers.base import Family
 
 if TYPE_CHECKING:
     from pytavern.providers.base import ConnectionConfig, Provider
 
-Family = Literal["chat", "text", "local"]
 Group = Literal["chat", "text", "kobold", "novelai", "horde", "local"]
 TokenizerKind = Literal["openai-bpe", "claude", "gemini", "llama3", "backend", "local", "estimate"]
 """How prompts are counted: OpenAI's BPE (tiktoken), a remote count endpoint of the vendor
