@@ -18,6 +18,7 @@ from pytavern.errors import (
     UpstreamServerError,
 )
 from pytavern.events import Finished, StreamEvent, TextDelta, UsageEvent
+from pytavern.providers import registry
 from pytavern.providers._chatml import prompt_and_stops
 from pytavern.providers._http_config import (
     normalize_base_url,
@@ -70,8 +71,6 @@ class TextProvider:
     def _apply_spec(self, api: str) -> None:
         """Take the API type's declared name, default URL and sampler table (a class shared
         by several API types, like the OpenAI completions flavours, learns them here)."""
-        from pytavern.providers import registry
-
         spec = registry().get(api)
         if spec is None:
             return

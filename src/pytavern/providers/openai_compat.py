@@ -29,6 +29,7 @@ from pydantic import Field
 from pytavern.errors import ConfigError, ProviderError
 from pytavern.events import StreamEvent
 from pytavern.providers import _openai_wire as wire
+from pytavern.providers import get_spec
 from pytavern.providers._chat import JSON_ANSWER, ChatProvider, parse_json_event, require_key
 from pytavern.providers._sse import is_done_marker
 from pytavern.providers.base import ConnectionConfig, generate
@@ -89,11 +90,9 @@ def flavour_of(spec: BackendSpec) -> wire.Flavour:
 
 
 class OpenAICompatProvider(ChatProvider):
-    """OpenAI Chat Completions over HTTP (``openai``, ``openrouter``, ``custom``)."""
+    """OpenAI Chat Completions over HTTP (``openai``, ``custom`` and every flavour)."""
 
     def __init__(self, config: ConnectionConfig) -> None:
-        from pytavern.providers import get_spec
-
         spec = get_spec(config.api)
         self.flavour = flavour_of(spec)
         self.api = config.api
