@@ -16,7 +16,6 @@ import importlib
 import logging
 from collections.abc import Callable, Iterable
 from functools import cache
-from importlib.metadata import entry_points
 from types import ModuleType
 
 from pytavern.errors import ConfigError
@@ -79,6 +78,8 @@ def module_specs(module: ModuleType) -> tuple[BackendSpec, ...]:
 
 def _plugin_modules() -> list[str]:
     """Module names third-party packages register under ``pytavern.backends``."""
+    from importlib.metadata import entry_points  # read once, when the registry is built
+
     return [entry.value.partition(":")[0] for entry in entry_points(group=ENTRY_POINT_GROUP)]
 
 
