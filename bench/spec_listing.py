@@ -1,6 +1,6 @@
 """Cost of listing the backend specs, as a ratio to importing the provider contract.
 
-Each round starts fresh interpreters (alternating order) and times, inside them,
+Each round starts a fresh interpreter and times, inside it,
 ``import pytavern.providers.base`` (the contract every caller already pays for: types,
 events, pydantic) and then ``pytavern.providers.specs()`` (every backend module and its
 options model). Prints the medians and the ratio specs/contract; the target is <= 1.0
