@@ -138,8 +138,14 @@ def usable_options(name: str, spec: BackendSpec, options: Mapping[str, Any]) -> 
     warning (names only: a value may be a secret), so an old connection still loads."""
     kept, problems = spec.usable_options(options)
     for problem in problems:
-        log.warning("connection %r: %s; ignored", name, problem)
+        if (name, problem) not in _warned:
+            _warned.add((name, problem))
+            log.warning("connection %r: %s; ignored", name, problem)
     return kept
+
+
+_warned: set[tuple[str, str]] = set()
+"""The option problems already logged (each is logged once per process, not every turn)."""
 
 
 async def provider_with_model(config: ConnectionConfig) -> Provider:
