@@ -26,11 +26,7 @@ def scripted(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     from pytavern import providers
     from tests import scripted as scripted_module
 
-    monkeypatch.setitem(
-        providers._REGISTRY,
-        "scripted",
-        providers.ApiType("tests.scripted:ScriptedProvider", "Scripted", needs_url=False),
-    )
+    monkeypatch.setitem(providers.registry(), "scripted", scripted_module.SPEC)
     scripted_module.BOOK.scripts.clear()
     scripted_module.BOOK.requests.clear()
     scripted_module.BOOK.closed = 0

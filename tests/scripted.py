@@ -10,9 +10,12 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from pydantic import ConfigDict
+
 from pytavern.errors import ProviderError, StreamInterruptedError
 from pytavern.events import Finished, StreamEvent, TextDelta, UsageEvent
 from pytavern.providers.base import ConnectionConfig
+from pytavern.providers.spec import BackendSpec, CommonOptions
 from pytavern.types import ConnectionStatus, GenerationRequest, ModelInfo, Usage
 
 
@@ -86,3 +89,20 @@ def cut_error() -> StreamInterruptedError:
     return StreamInterruptedError(
         "the stream was cut before the reply ended", provider="scripted", hint="Try again"
     )
+
+
+class ScriptedOptions(CommonOptions):
+    """Any option goes (tests set ``samplers`` and other test-only options)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+SPEC = BackendSpec(
+    name="scripted",
+    label="Scripted",
+    group="chat",
+    family="chat",
+    provider=ScriptedProvider,
+    options=ScriptedOptions,
+    needs_url=False,
+)

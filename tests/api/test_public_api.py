@@ -142,7 +142,7 @@ async def test_async_send_and_the_typed_events(data_dir: Path, scripted: ScriptB
 def test_cli_and_rest_answer_connection_add_in_one_shape(data_dir: Path) -> None:
     runner = CliRunner()
     args = ["--data-dir", str(data_dir), "connections", "add", "oa", "--api", "openai"]
-    url = ["--url", "http://127.0.0.1:9/v1", "--model", "m", "--option", "seed=4", "--json"]
+    url = ["--url", "http://127.0.0.1:9/v1", "--model", "m", "--option", "max_retries=4", "--json"]
     result = runner.invoke(cli, [*args, *url, "--key", "-"], input="sk-abcdefgh1234\n")
     assert result.exit_code == 0, result.stderr
     from_cli = json.loads(result.stdout)
@@ -153,7 +153,7 @@ def test_cli_and_rest_answer_connection_add_in_one_shape(data_dir: Path) -> None
         "api": "openai",
         "url": "http://127.0.0.1:9/v1",
         "model": "m",
-        "options": {"seed": 4},
+        "options": {"max_retries": 4},
         "key": "sk-abcdefgh1234",
     }
 

@@ -63,11 +63,7 @@ def browser() -> Iterator[Any]:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     data_dir = tmp_path_factory.mktemp("browser-data")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(
-            providers._REGISTRY,
-            "scripted",
-            providers.ApiType("tests.scripted:ScriptedProvider", "Scripted", needs_url=False),
-        )
+        patch.setitem(providers.registry(), "scripted", scripted_module.SPEC)
         app = create_app(Settings(data_dir=data_dir))
         store = app.state.engine.store
         store.save_connection(name="scripted", api="scripted")

@@ -24,7 +24,9 @@ from tests.fakes.chat_common import before_reply, chunks_of, echo_text, record, 
 from tests.fakes.server import FaultPlan
 
 DEFAULT_KEY = "sk-ant-fake-0123456789abcdef"
-MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5")
+MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-3-7-sonnet-latest")
+ONE_OF_TEMPERATURE_TOP_P = frozenset({"claude-sonnet-4-5", "claude-haiku-4-5"})
+"""Models the real API refuses ``temperature`` and ``top_p`` together for (400)."""
 OVERHEAD = 7
 """Tokens the fake counts for a body's framing, on top of one a word."""
 COUNT_FIELDS = frozenset(
@@ -122,6 +124,13 @@ def _validate(body: Any) -> JSONResponse | None:
         return _fail(400, "max_tokens must be greater than thinking.budget_tokens")
     if budget is not None and ("temperature" in body or "top_k" in body):
         return _fail(400, "temperature and top_k may not be set when thinking is enabled")
+    both = "temperature" in body and "top_p" in body
+    if both and body["model"] in ONE_OF_TEMPERATURE_TOP_P:
+        return _fail(
+            400,
+            "`temperature` and `top_p` cannot both be specified for this model. "
+            "Please use only one.",
+        )
     return None
 
 

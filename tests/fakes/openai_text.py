@@ -6,7 +6,8 @@ Faithful parts: SSE ``data: {choices:[{text, finish_reason}]}`` frames ending in
 required (400 otherwise); vLLM usage chunk with ``stream_options.include_usage``. Mancer's
 model list has ``name``, ``limits`` and ``pricing``; DreamGen's has ``display_type`` (image
 models too) and its completions take only the fields of its documented OpenAI text API
-(the list SillyTavern filters to; 400 for any other).
+(the list SillyTavern filters to; 400 for any other). The hosted ones (Mancer, DreamGen)
+refuse a completion without ``model`` with 400, as the services do.
 """
 
 from __future__ import annotations
@@ -190,6 +191,8 @@ def create_app(
         refused = status_fault(fault, openai_error)
         if refused is not None:
             return refused
+        if flavour in PREFIX and not body.get("model"):  # hosted: no model, no reply
+            return JSONResponse(openai_error(400, "'model' is a required property"), 400)
         limit = int(body.get("max_tokens") or 16)
         tokens = REPLY[:limit]
         reason = "length" if limit < len(REPLY) else "stop"

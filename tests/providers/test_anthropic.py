@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from pytavern.errors import (
@@ -33,6 +34,7 @@ from tests.providers.chat_helpers import (
 )
 
 MODEL = "claude-haiku-4-5"
+OLDER_MODEL = "claude-3-7-sonnet-latest"
 
 
 def _req(*messages: tuple[str, str], prefill: str | None = None) -> GenerationRequest:
@@ -74,7 +76,7 @@ def test_first_turn_is_user_and_prefill_is_last_assistant_turn() -> None:
 
 def test_body_samplers_and_thinking() -> None:
     req = request("hi", temperature=0.3, top_k=5, top_p=0.9, stop=["\nUser:"], seed=1)
-    body = wire.build_body(req, MODEL, {}, stream=True)
+    body = wire.build_body(req, OLDER_MODEL, {}, stream=True)
     assert body["max_tokens"] == 1024 and body["stop_sequences"] == ["\nUser:"]
     assert (body["temperature"], body["top_k"], body["top_p"]) == (0.3, 5, 0.9)
     assert "seed" not in body
@@ -222,3 +224,66 @@ def test_supported_samplers() -> None:
     provider = provider_for("claude", None, "k")
     assert provider.supported_samplers() == {"max_tokens", "temperature", "top_p", "top_k", "stop"}
     assert not SamplerSettings(seed=1).set_fields().keys() & provider.supported_samplers()
+
+
+@pytest.mark.parametrize(
+    ("model", "one_of"),
+    [
+        ("claude-sonnet-4-5", True),
+        ("claude-sonnet-4-5-20250929", True),
+        ("claude-haiku-4-5", True),
+        ("claude-opus-4-1-20250805", True),
+        ("claude-opus-4-5", True),
+        ("claude-sonnet-5", True),
+        ("anthropic.claude-sonnet-4-5-20250929-v1:0", True),
+        ("claude-sonnet-4-5@20250929", True),
+        ("claude-sonnet-4-20250514", False),
+        ("claude-opus-4-20250514", False),
+        ("claude-3-7-sonnet-latest", False),
+        ("claude-3-5-haiku-20241022", False),
+    ],
+)
+def test_which_models_take_one_of_temperature_and_top_p(model: str, one_of: bool) -> None:
+    assert wire.one_of_temperature_top_p(model) is one_of
+
+
+async def test_newer_models_get_temperature_only_when_both_are_set(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with fake(anthropic_fake.create_app) as (url, plan):
+        provider = provider_for("claude", url, DEFAULT_KEY, model=MODEL)
+        with caplog.at_level("WARNING"):
+            events = await collect(provider, request("hi there", temperature=0.7, top_p=0.9))
+        assert text_of(events) == "Echo: hi there"
+        sent = plan.requests[-1]["body"]
+        assert sent["temperature"] == 0.7 and "top_p" not in sent
+        assert "top_p not sent" in caplog.text and MODEL in caplog.text
+        events = await collect(provider, request("hi", top_p=0.9))
+        assert plan.requests[-1]["body"]["top_p"] == 0.9
+        older = provider_for("claude", url, DEFAULT_KEY, model=OLDER_MODEL)
+        await collect(older, request("hi", temperature=0.7, top_p=0.9))
+        assert (plan.requests[-1]["body"]["temperature"], plan.requests[-1]["body"]["top_p"]) == (
+            0.7,
+            0.9,
+        )
+        await provider.aclose()
+        await older.aclose()
+
+
+async def test_the_fake_refuses_both_for_newer_models_as_the_api_does() -> None:
+    with fake(anthropic_fake.create_app) as (url, _plan):
+        async with httpx.AsyncClient() as client:
+            body = {
+                "model": MODEL,
+                "max_tokens": 10,
+                "messages": [{"role": "user", "content": "hi"}],
+                "temperature": 0.5,
+                "top_p": 0.5,
+            }
+            answer = await client.post(
+                f"{url}/v1/messages",
+                json=body,
+                headers={"x-api-key": DEFAULT_KEY, "anthropic-version": "2023-06-01"},
+            )
+    assert answer.status_code == 400
+    assert answer.json()["error"]["type"] == "invalid_request_error"

@@ -17,6 +17,7 @@ import pytest
 
 from pytavern.providers import create_provider
 from pytavern.providers.base import ConnectionConfig
+from pytavern.types import ChatMessage, GenerationRequest, SamplerSettings
 from tests.fakes.server import free_port
 from tests.providers.chat_helpers import collect, finished, request, text_of, usage_of
 
@@ -81,4 +82,53 @@ async def test_custom_connection_against_llama_cpp_server(llama_server: str, str
     assert finished(events).reason in ("stop", "length")
     usage = usage_of(events)
     assert usage is None or (usage.usage.output_tokens or 0) > 0
+    await provider.aclose()
+
+
+# Item 8: the text backends' OpenAI completions path against the same real server.
+# llama-cpp-python serves /v1/completions, /v1/models and /extras/tokenize only, so it can
+# stand in for the vLLM / ooba / Tabby-style completions path (stream and whole), and for
+# vLLM's check (which lists /v1/models). It cannot serve: ooba's /v1/internal/* (its check
+# and token counts), Tabby's /v1/model, /v1/model/list and /v1/token/encode, vLLM's root
+# /tokenize, nor any of llama.cpp's native paths (/completion, /tokenize, /props, /health):
+# those stay tested against the fakes only.
+TEXT_COMPLETIONS_APIS = ("vllm", "ooba", "tabby")
+
+
+async def _served_model(url: str) -> str:
+    probe = create_provider(ConnectionConfig(name="llama", api="vllm", url=url))
+    status = await probe.check()
+    await probe.aclose()
+    assert status.ok and len(status.models) == 1, status
+    return status.models[0]
+
+
+@pytest.mark.parametrize("stream", [True, False])
+@pytest.mark.parametrize("api", TEXT_COMPLETIONS_APIS)
+async def test_text_completions_path_against_llama_cpp_server(
+    llama_server: str, api: str, stream: bool
+) -> None:
+    model = await _served_model(llama_server)
+    config = ConnectionConfig(name="llama", api=api, url=llama_server, model=model)
+    provider = create_provider(config)
+    req = GenerationRequest(
+        messages=(ChatMessage("user", "Say hello."),),
+        prompt="The capital of France is",
+        sampling=SamplerSettings(
+            max_tokens=8, temperature=0.2, top_k=20, min_p=0.05, repetition_penalty=1.1, seed=1
+        ),
+        stream=stream,
+        context_size=2048,
+    )
+    events = await collect(provider, req)
+    assert text_of(events).strip(), events
+    assert finished(events).reason in ("stop", "length")
+    await provider.aclose()
+
+
+async def test_vllm_check_and_models_against_llama_cpp_server(llama_server: str) -> None:
+    provider = create_provider(ConnectionConfig(name="llama", api="vllm", url=llama_server))
+    status = await provider.check()
+    models = await provider.list_models()
+    assert status.ok and [m.id for m in models] == list(status.models)
     await provider.aclose()

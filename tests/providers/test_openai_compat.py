@@ -21,6 +21,7 @@ from pytavern.errors import (
     UpstreamTimeoutError,
 )
 from pytavern.providers import _openai_wire as wire
+from pytavern.providers import openrouter
 from pytavern.providers.base import ConnectionConfig
 from pytavern.providers.openai_compat import OpenAICompatProvider
 from pytavern.types import ChatMessage, GenerationRequest, SamplerSettings
@@ -85,7 +86,7 @@ def test_openrouter_body_extras() -> None:
         "middle_out": True,
         "include_reasoning": True,
     }
-    body = wire.build_body(req, "x/y", wire.OPENROUTER, options, stream=False)
+    body = wire.build_body(req, "x/y", openrouter.FLAVOUR, options, stream=False)
     assert body["provider"] == {"order": ["A", "B"], "allow_fallbacks": False}
     assert body["transforms"] == ["middle-out"] and body["include_reasoning"] is True
     assert (body["top_k"], body["min_p"], body["top_a"], body["repetition_penalty"]) == (

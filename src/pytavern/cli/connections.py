@@ -10,7 +10,7 @@ import click
 
 from pytavern.cli._common import data_dir_option, json_option, open_services, print_json, run_async
 from pytavern.engine.services import ConnectionInput
-from pytavern.engine.services.connections import known_api_types, model_to_dict
+from pytavern.engine.services.connections import api_type_infos, known_api_types, model_to_dict
 from pytavern.errors import ConfigError
 
 
@@ -174,3 +174,21 @@ async def models_command(name: str, as_json: bool) -> None:
     for model in models:
         extra = f"  ({model.context_length} tokens)" if model.context_length else ""
         click.echo(f"{model.id}{extra}")
+
+
+@connections_group.command("types")
+@json_option
+def types_command(as_json: bool) -> None:
+    """List the API types: name, label, group, default URL, key variable and options."""
+    infos = api_type_infos()
+    if as_json:
+        print_json([info.to_dict() for info in infos])
+        return
+    for info in infos:
+        where = info.default_url or ("built-in" if not info.needs_url else "give --url")
+        click.echo(f"{info.name:<12} {info.group:<8} {info.label}  ({where})")
+        if info.key_env:
+            click.echo(f"    key: ${info.key_env}{'' if info.key_required else ' (optional)'}")
+        own = [o.name for o in info.options if not o.common]
+        if own:
+            click.echo(f"    options: {', '.join(own)}")

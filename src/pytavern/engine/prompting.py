@@ -48,13 +48,16 @@ from pytavern.prompt.tokens import (
 )
 from pytavern.prompt.wi_timed import TimedState
 from pytavern.prompt.worldinfo import ActivatedEntry
+from pytavern.providers import ApiTypesWhere
 from pytavern.providers.base import Provider, SyncTokenCounter
 from pytavern.store import ConnectionRecord, Store
 from pytavern.types import GenerationRequest, SamplerSettings
 
 ROLE_CODES = {"system": 0, "user": 1, "assistant": 2}
-OPENAI_TOKENIZED = frozenset({"openai", "openrouter", "custom"})
-PREFILL_APIS = frozenset({"claude", "local"})
+OPENAI_TOKENIZED = ApiTypesWhere(lambda spec: spec.tokenizer == "openai-bpe")
+"""API types counted with OpenAI's BPE, as their specs declare."""
+PREFILL_APIS = ApiTypesWhere(lambda spec: spec.capabilities.prefill)
+"""API types that continue a final assistant message, as their specs declare."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,159 +1,157 @@
-"""Provider registry: API type name -> provider class, imported lazily on first use.
+"""Backend registry: the modules that declare a ``BackendSpec``, read on first use.
 
-Adding a backend is one module plus one line in ``_REGISTRY``.
+Adding a backend is its module (declaring ``SPEC``, or ``SPECS`` for several API types)
+plus one line in ``BACKEND_MODULES``; then its fake in ``tests/fakes`` and one entry in
+``tests/contract/backends.py`` (the contract suite fails for a spec without one), and its
+own tests. An OpenAI-compatible service is a flavour: its module is one
+``openai_compat.openai_flavour(...)`` call (chat) or ``openai_text.openai_text_flavour(...)``
+(text completions), see ``openrouter.py``. A third-party package adds a backend through the
+entry point group ``pytavern.backends`` (each entry point names a module declaring ``SPEC``
+or ``SPECS``). Listing specs imports only these modules: no HTTP client, no model runtime.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Iterable
+from functools import cache
+from types import ModuleType
 
 from pytavern.errors import ConfigError
-from pytavern.providers.base import ConnectionConfig, Family, Provider
+from pytavern.providers.base import ConnectionConfig, Provider
+from pytavern.providers.spec import BackendSpec
+
+__all__ = [
+    "BACKEND_MODULES",
+    "ENTRY_POINT_GROUP",
+    "ApiType",
+    "ApiTypesWhere",
+    "BackendSpec",
+    "api_types",
+    "create_provider",
+    "get_api_type",
+    "get_spec",
+    "registry",
+    "specs",
+]
+
+log = logging.getLogger(__name__)
+
+BACKEND_MODULES: tuple[str, ...] = (
+    # native wire formats
+    "pytavern.providers.local",
+    "pytavern.providers.kobold",
+    "pytavern.providers.openai_text",
+    "pytavern.providers.llamacpp",
+    "pytavern.providers.ollama",
+    "pytavern.providers.horde",
+    "pytavern.providers.novelai",
+    "pytavern.providers.openai_compat",
+    "pytavern.providers.anthropic",
+    "pytavern.providers.gemini",
+    # flavours and further backends, one line each, in alphabetical order
+    "pytavern.providers.openrouter",
+)
+"""The built-in backend modules, in the order their API types are listed."""
+
+ENTRY_POINT_GROUP = "pytavern.backends"
+
+ApiType = BackendSpec
+"""The former name of ``BackendSpec`` (same attributes: label, needs_url, key_env...)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ApiType:
-    """A registered API type: where its class lives and what it needs."""
-
-    target: str
-    label: str
-    needs_url: bool = True
-    key_env: str | None = None
-    default_url: str | None = None
-
-    def provider_class(self) -> Callable[[ConnectionConfig], Provider]:
-        """The provider class (its module is imported on first use)."""
-        module_name, _, class_name = self.target.partition(":")
-        provider_class: Callable[[ConnectionConfig], Provider] = getattr(
-            importlib.import_module(module_name), class_name
+def module_specs(module: ModuleType) -> tuple[BackendSpec, ...]:
+    """The specs a backend module declares (``SPEC`` and/or ``SPECS``)."""
+    declared: list[BackendSpec] = []
+    single = getattr(module, "SPEC", None)
+    if isinstance(single, BackendSpec):
+        declared.append(single)
+    declared.extend(s for s in getattr(module, "SPECS", ()) if isinstance(s, BackendSpec))
+    if not declared:
+        raise ConfigError(
+            f"backend module {module.__name__!r} declares no SPEC",
+            hint="Declare `SPEC = BackendSpec(...)` in it (see pytavern/providers/spec.py)",
         )
-        return provider_class
-
-    @property
-    def family(self) -> Family:
-        """Whether the API takes chat messages, a text prompt, or is the built-in model."""
-        family: Family = self.provider_class().family  # type: ignore[attr-defined]
-        return family
+    return tuple(declared)
 
 
-_REGISTRY: dict[str, ApiType] = {
-    "local": ApiType("pytavern.providers.local:LocalProvider", "Built-in model", needs_url=False),
-    "kobold": ApiType(
-        "pytavern.providers.kobold:KoboldProvider",
-        "KoboldAI United (classic API)",
-        default_url="http://127.0.0.1:5000",
-    ),
-    "koboldcpp": ApiType(
-        "pytavern.providers.kobold:KoboldCppProvider",
-        "KoboldCpp",
-        key_env="KOBOLDCPP_API_KEY",
-        default_url="http://127.0.0.1:5001",
-    ),
-    "ooba": ApiType(
-        "pytavern.providers.openai_text:OobaProvider",
-        "text-generation-webui (Oobabooga)",
-        key_env="OOBA_API_KEY",
-        default_url="http://127.0.0.1:5000",
-    ),
-    "tabby": ApiType(
-        "pytavern.providers.openai_text:TabbyProvider",
-        "TabbyAPI",
-        key_env="TABBY_API_KEY",
-        default_url="http://127.0.0.1:5000",
-    ),
-    "vllm": ApiType(
-        "pytavern.providers.openai_text:VllmProvider",
-        "vLLM",
-        key_env="VLLM_API_KEY",
-        default_url="http://127.0.0.1:8000",
-    ),
-    "mancer": ApiType(
-        "pytavern.providers.openai_text:MancerProvider",
-        "Mancer",
-        key_env="MANCER_API_KEY",
-        default_url="https://neuro.mancer.tech",
-    ),
-    "dreamgen": ApiType(
-        "pytavern.providers.openai_text:DreamGenProvider",
-        "DreamGen",
-        key_env="DREAMGEN_API_KEY",
-        default_url="https://dreamgen.com",
-    ),
-    "llamacpp": ApiType(
-        "pytavern.providers.llamacpp:LlamaCppProvider",
-        "llama.cpp server",
-        key_env="LLAMACPP_API_KEY",
-        default_url="http://127.0.0.1:8080",
-    ),
-    "ollama": ApiType(
-        "pytavern.providers.ollama:OllamaProvider",
-        "Ollama",
-        default_url="http://127.0.0.1:11434",
-    ),
-    "horde": ApiType(
-        "pytavern.providers.horde:HordeProvider",
-        "AI Horde",
-        key_env="HORDE_API_KEY",
-        default_url="https://aihorde.net/api",
-    ),
-    "novelai": ApiType(
-        "pytavern.providers.novelai:NovelAIProvider",
-        "NovelAI",
-        key_env="NOVELAI_API_KEY",
-        default_url="https://text.novelai.net",
-    ),
-    "openai": ApiType(
-        "pytavern.providers.openai_compat:OpenAICompatProvider",
-        "OpenAI",
-        needs_url=False,
-        key_env="OPENAI_API_KEY",
-        default_url="https://api.openai.com/v1",
-    ),
-    "claude": ApiType(
-        "pytavern.providers.anthropic:AnthropicProvider",
-        "Anthropic Claude",
-        needs_url=False,
-        key_env="ANTHROPIC_API_KEY",
-        default_url="https://api.anthropic.com/v1",
-    ),
-    "gemini": ApiType(
-        "pytavern.providers.gemini:GeminiProvider",
-        "Google Gemini (AI Studio)",
-        needs_url=False,
-        key_env="GEMINI_API_KEY",
-        default_url="https://generativelanguage.googleapis.com",
-    ),
-    "openrouter": ApiType(
-        "pytavern.providers.openai_compat:OpenAICompatProvider",
-        "OpenRouter",
-        needs_url=False,
-        key_env="OPENROUTER_API_KEY",
-        default_url="https://openrouter.ai/api/v1",
-    ),
-    "custom": ApiType(
-        "pytavern.providers.openai_compat:OpenAICompatProvider",
-        "Custom OpenAI-compatible",
-        needs_url=True,
-    ),
-}
+def _plugin_modules() -> list[str]:
+    """Module names third-party packages register under ``pytavern.backends``."""
+    from importlib.metadata import entry_points  # read once, when the registry is built
+
+    return [entry.value.partition(":")[0] for entry in entry_points(group=ENTRY_POINT_GROUP)]
 
 
-def api_types() -> dict[str, ApiType]:
-    """Return every registered API type by name."""
-    return dict(_REGISTRY)
-
-
-def get_api_type(api: str) -> ApiType:
-    """Return the registered API type ``api`` or raise a ``ConfigError`` listing the choices."""
+def _import_plugin(module_name: str) -> ModuleType | None:
     try:
-        return _REGISTRY[api]
+        return importlib.import_module(module_name)
+    except ImportError as exc:  # a broken plugin must not take the built-ins down
+        log.warning("backend module %s cannot be imported: %s", module_name, exc)
+        return None
+
+
+def _collect(builtin: Iterable[str], plugins: Iterable[str]) -> dict[str, BackendSpec]:
+    found: dict[str, BackendSpec] = {}
+    modules = [importlib.import_module(name) for name in builtin]
+    modules.extend(m for m in map(_import_plugin, plugins) if m is not None)
+    for module in modules:
+        module_name = module.__name__
+        for spec in module_specs(module):
+            if spec.name in found:
+                log.warning("API type %r declared twice; %s ignored", spec.name, module_name)
+                continue
+            found[spec.name] = spec
+    return found
+
+
+@cache
+def registry() -> dict[str, BackendSpec]:
+    """The live registry, API type name -> spec, built on first use (tests may add to it)."""
+    return _collect(BACKEND_MODULES, _plugin_modules())
+
+
+def specs() -> list[BackendSpec]:
+    """Every registered backend spec, built-ins first, in registry order."""
+    return list(registry().values())
+
+
+def get_spec(api: str) -> BackendSpec:
+    """The spec of API type ``api``, or a ``ConfigError`` listing the choices."""
+    try:
+        return registry()[api]
     except KeyError:
-        choices = ", ".join(sorted(_REGISTRY))
+        choices = ", ".join(sorted(registry()))
         raise ConfigError(f"unknown API type {api!r}", hint=f"Choose one of: {choices}") from None
+
+
+def api_types() -> dict[str, BackendSpec]:
+    """Every registered API type by name (``specs()`` as a mapping)."""
+    return dict(registry())
+
+
+get_api_type = get_spec
+"""The former name of ``get_spec``."""
+
+
+class ApiTypesWhere:
+    """The API types whose spec satisfies ``predicate``, tested with ``api in ...``
+    (answers cached per name; an unknown API type is not in it)."""
+
+    def __init__(self, predicate: Callable[[BackendSpec], bool]) -> None:
+        self._predicate = predicate
+        self._answers: dict[str, bool] = {}
+
+    def __contains__(self, api: object) -> bool:
+        if not isinstance(api, str):
+            return False
+        answer = self._answers.get(api)
+        if answer is None:
+            spec = registry().get(api)
+            answer = self._answers[api] = spec is not None and self._predicate(spec)
+        return answer
 
 
 def create_provider(config: ConnectionConfig) -> Provider:
     """Build the provider for ``config``."""
-    return get_api_type(config.api).provider_class()(config)
+    return get_spec(config.api).provider_class()(config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -88,7 +89,32 @@ def build_body(
         value = getattr(sampling, field)
         if value is not None:
             body[field] = value
+    if "temperature" in body and "top_p" in body and one_of_temperature_top_p(model):
+        del body["top_p"]
     return body
+
+
+_MODEL_VERSION = re.compile(r"claude-(opus|sonnet|haiku)-(\d+)(?:-(\d{1,2}))?(?=[-@:]|$)")
+
+
+def one_of_temperature_top_p(model: str) -> bool:
+    """True for models that refuse ``temperature`` and ``top_p`` together (HTTP 400):
+    Sonnet 4.5, Haiku 4.5, Opus 4.1 and every later Claude (Bedrock and Vertex ids too)."""
+    match = _MODEL_VERSION.search(model.lower())
+    if match is None:
+        return False
+    family, major, minor = match[1], int(match[2]), int(match[3] or 0)
+    if major != 4:
+        return major > 4
+    return minor >= (1 if family == "opus" else 5)
+
+
+def dropped_samplers(request: GenerationRequest, model: str) -> list[str]:
+    """The set samplers ``build_body`` leaves out for ``model`` (``top_p`` when the model
+    takes only one of temperature and top_p and both are set)."""
+    sampling = request.sampling
+    both = sampling.temperature is not None and sampling.top_p is not None
+    return ["top_p"] if both and one_of_temperature_top_p(model) else []
 
 
 def error_from_body(provider: str, error: Any, *, in_stream: bool) -> ProviderError:

@@ -8,16 +8,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytavern.errors import MissingKeyError, ProviderError, StreamProtocolError
 from pytavern.events import StreamEvent
-from pytavern.providers._http import HttpBackend, UpstreamResponse, drain
 from pytavern.providers._http_config import retry_from_options, timeouts_from_options
-from pytavern.providers._http_errors import safe_origin, web_page_error
+from pytavern.providers._http_errors import safe_origin, scrub, web_page_error
 from pytavern.providers._sse import ServerSentEvent, iter_sse
 from pytavern.providers.base import ConnectionConfig, Family
 from pytavern.types import ChatMessage, ConnectionStatus, GenerationRequest, ModelInfo
+
+if TYPE_CHECKING:
+    from pytavern.providers._http import UpstreamResponse
 
 JSON_ANSWER = "application/json"
 """The event name ``ChatProvider.sse_events`` gives a plain JSON answer to a stream request."""
@@ -32,17 +34,6 @@ def require_key(config: ConnectionConfig, env_var: str) -> str:
         hint=f"Set {env_var} in the environment, or store a key with "
         f"`pytavern connections add {config.name} --api {config.api} --key -`",
     )
-
-
-def scrub(error: ProviderError, secret: str | None) -> ProviderError:
-    """Make the error one line and remove ``secret`` from it, in place; return it."""
-    error.message = " ".join(error.message.split())
-    if secret and len(secret) >= 4:
-        error.message = error.message.replace(secret, "***")
-        if error.hint:
-            error.hint = error.hint.replace(secret, "***")
-    error.args = (error.message,)
-    return error
 
 
 def merge_same_role(messages: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -116,6 +107,8 @@ class ChatProvider:
         self, config: ConnectionConfig, *, base_url: str, headers: Mapping[str, str]
     ) -> None:
         self.config = config
+        from pytavern.providers._http import HttpBackend  # aiohttp: only when used
+
         self.http = HttpBackend(
             config.name,
             base_url=base_url,
@@ -211,7 +204,7 @@ class ChatProvider:
             chunks = self.http.iter_bytes(response)
             async for event in iter_sse(chunks):
                 if is_last is not None and is_last(event):
-                    await drain(chunks)
+                    await _http_drain(chunks)
                     yield event
                     return
                 yield event
@@ -232,3 +225,11 @@ class ChatProvider:
     async def aclose(self) -> None:
         """Close the HTTP client."""
         await self.http.aclose()
+
+
+async def _http_drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read the rest of a body so its connection can be reused (``_http.drain``, imported
+    here on first use so that listing backends does not import the HTTP client)."""
+    from pytavern.providers._http import drain
+
+    await drain(chunks)

@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
-from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]
 
 from pytavern.errors import ProviderError
 
@@ -94,6 +93,10 @@ def env_proxy(url: str, proxies: Mapping[str, str]) -> str | None:
     if not proxy:
         return None
     host = parts.hostname or ""
+    from urllib.request import (  # type: ignore[attr-defined]  # ssl, http: only when used
+        proxy_bypass_environment,
+    )
+
     if host and proxy_bypass_environment(host, proxies):
         return None
     return proxy

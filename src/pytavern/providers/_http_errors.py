@@ -139,3 +139,14 @@ def safe_origin(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"{parsed.scheme}://{host}{f':{port}' if port else ''}"
+
+
+def scrub(error: ProviderError, secret: str | None) -> ProviderError:
+    """Make the error one line and remove ``secret`` from it, in place; return it."""
+    error.message = " ".join(error.message.split())
+    if secret and len(secret) >= 4:
+        error.message = error.message.replace(secret, "***")
+        if error.hint:
+            error.hint = error.hint.replace(secret, "***")
+    error.args = (error.message,)
+    return error

@@ -1,13 +1,14 @@
 """OpenAI Chat Completions wire format: pure request building and answer parsing.
 
-Used for ``openai``, ``openrouter`` and ``custom`` (OpenAI-compatible) connections; the
-flavours differ only in a few body fields, given by ``Flavour``.
+Used for ``openai``, ``custom`` and every OpenAI-compatible flavour (``openrouter``...);
+the flavours differ only in samplers, quirks and a few headers and body fields, given by
+``Flavour``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ from pytavern.errors import (
     UpstreamServerError,
 )
 from pytavern.events import Finished, ReasoningDelta, StreamEvent, TextDelta, UsageEvent
+from pytavern.providers.base import ConnectionConfig
 from pytavern.types import FinishReason, GenerationRequest, ModelInfo, Usage
 
 _REASONING_MODEL = re.compile(r"^(?:[\w.-]+/)?(?:o\d|gpt-5)(?:[-.:]|$)")
@@ -38,22 +40,60 @@ OPENAI_SAMPLERS = frozenset(
     {"temperature", "top_p", "frequency_penalty", "presence_penalty", "max_tokens"}
     | {"stop", "seed"}
 )
-OPENROUTER_SAMPLERS = OPENAI_SAMPLERS | {"top_k", "min_p", "top_a", "repetition_penalty"}
 REASONING_SAMPLERS = frozenset({"max_tokens", "seed"})
 """o-series and gpt-5 models refuse temperature, top_p, penalties and stop."""
 
 
+BodyHook = Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]]
+"""Finishes a request body from the connection's options (returns the body to send)."""
+HeaderHook = Callable[[ConnectionConfig], dict[str, str]]
+"""Extra request headers for a connection (from its options)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Flavour:
-    """What differs between OpenAI-style APIs: extra samplers and body fields."""
+    """What differs between OpenAI-style APIs: samplers taken, quirks and hooks.
+
+    ``stop_limit`` cuts the stop list (OpenAI takes 4); ``reasoning_rules`` applies
+    OpenAI's o-series / gpt-5 rules (``max_completion_tokens``, no temperature);
+    ``probe_by_generating`` checks a server without ``GET /models`` with a 1-token reply;
+    ``headers`` and ``body`` add the flavour's own headers and body fields.
+    """
 
     name: str
     samplers: frozenset[str] = OPENAI_SAMPLERS
+    stop_limit: int | None = None
+    reasoning_rules: bool = False
+    probe_by_generating: bool = False
+    headers: HeaderHook | None = None
+    body: BodyHook | None = None
 
 
-OPENAI = Flavour("openai")
-OPENROUTER = Flavour("openrouter", OPENROUTER_SAMPLERS)
-CUSTOM = Flavour("custom", OPENROUTER_SAMPLERS)
+def apply_custom_body(body: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge option ``extra_body`` into ``body`` and drop the keys in ``exclude_body``."""
+    result = {**body, **dict(options.get("extra_body") or {})}
+    for key in options.get("exclude_body") or ():
+        result.pop(key, None)
+    return result
+
+
+def custom_headers(config: ConnectionConfig) -> dict[str, str]:
+    """The headers of the connection's option ``extra_headers``."""
+    extra = config.options.get("extra_headers") or {}
+    return {str(k): str(v) for k, v in dict(extra).items()}
+
+
+EXTENDED_SAMPLERS = OPENAI_SAMPLERS | {"top_k", "min_p", "top_a", "repetition_penalty"}
+"""What OpenAI-compatible servers and routers commonly take beyond OpenAI's own."""
+
+OPENAI = Flavour("openai", stop_limit=4, reasoning_rules=True)
+CUSTOM = Flavour(
+    "custom",
+    EXTENDED_SAMPLERS,
+    probe_by_generating=True,
+    headers=custom_headers,
+    body=apply_custom_body,
+)
 
 
 def is_reasoning_model(model: str) -> bool:
@@ -63,7 +103,7 @@ def is_reasoning_model(model: str) -> bool:
 
 def supported_samplers(flavour: Flavour, model: str | None) -> frozenset[str]:
     """The sampler fields sent for ``model`` on this flavour."""
-    if model and flavour is OPENAI and is_reasoning_model(model):
+    if model and flavour.reasoning_rules and is_reasoning_model(model):
         return REASONING_SAMPLERS
     return flavour.samplers
 
@@ -94,11 +134,7 @@ def build_body(
     if stream:
         body["stream_options"] = {"include_usage": True}
     body.update(_sampler_fields(request, model, flavour))
-    if flavour is OPENROUTER:
-        body.update(openrouter_fields(options))
-    if flavour is CUSTOM:
-        body = apply_custom_body(body, options)
-    return body
+    return flavour.body(body, options) if flavour.body else body
 
 
 def _sampler_fields(request: GenerationRequest, model: str, flavour: Flavour) -> dict[str, Any]:
@@ -107,37 +143,12 @@ def _sampler_fields(request: GenerationRequest, model: str, flavour: Flavour) ->
         k: v for k, v in request.sampling.set_fields().items() if k in allowed
     }
     if "stop" in fields:
-        fields["stop"] = list(fields["stop"])[:4] if flavour is OPENAI else fields["stop"]
+        fields["stop"] = list(fields["stop"])[: flavour.stop_limit]
         if not fields["stop"]:
             del fields["stop"]
-    if flavour is OPENAI and is_reasoning_model(model) and "max_tokens" in fields:
+    if flavour.reasoning_rules and is_reasoning_model(model) and "max_tokens" in fields:
         fields["max_completion_tokens"] = fields.pop("max_tokens")
     return fields
-
-
-def openrouter_fields(options: Mapping[str, Any]) -> dict[str, Any]:
-    """OpenRouter's extras from connection options: provider routing, middle-out, reasoning."""
-    fields: dict[str, Any] = {}
-    provider: dict[str, Any] = {}
-    if options.get("provider_order"):
-        provider["order"] = list(options["provider_order"])
-    if "allow_fallbacks" in options:
-        provider["allow_fallbacks"] = bool(options["allow_fallbacks"])
-    if provider:
-        fields["provider"] = provider
-    if "middle_out" in options:
-        fields["transforms"] = ["middle-out"] if options["middle_out"] else []
-    if "include_reasoning" in options:
-        fields["include_reasoning"] = bool(options["include_reasoning"])
-    return fields
-
-
-def apply_custom_body(body: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge option ``extra_body`` into ``body`` and drop the keys in ``exclude_body``."""
-    result = {**body, **dict(options.get("extra_body") or {})}
-    for key in options.get("exclude_body") or ():
-        result.pop(key, None)
-    return result
 
 
 def finish_reason(value: str | None) -> FinishReason:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytavern.errors import (
     ConfigError,
@@ -18,18 +18,21 @@ from pytavern.errors import (
     UpstreamServerError,
 )
 from pytavern.events import Finished, StreamEvent, TextDelta, UsageEvent
+from pytavern.providers import registry
 from pytavern.providers._chatml import prompt_and_stops
-from pytavern.providers._http import HttpBackend, UpstreamResponse, drain
 from pytavern.providers._http_config import (
     normalize_base_url,
     retry_from_options,
     timeouts_from_options,
 )
-from pytavern.providers._http_errors import error_from_status, web_page_error
+from pytavern.providers._http_errors import error_from_status, scrub, web_page_error
 from pytavern.providers._samplers import map_samplers, supported_samplers
 from pytavern.providers._sse import ServerSentEvent, is_done_marker, iter_lines, iter_sse
 from pytavern.providers.base import ConnectionConfig, Family
 from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest, ModelInfo, Usage
+
+if TYPE_CHECKING:
+    from pytavern.providers._http import UpstreamResponse
 
 FrameParser = Callable[[Any], tuple[str, FinishReason | None, Usage | None]]
 """Reads one stream frame into its text, and its finish reason and usage when it is the last;
@@ -47,20 +50,33 @@ class TextProvider:
 
     def __init__(self, config: ConnectionConfig) -> None:
         self.config = config
+        self._apply_spec(config.api)
         url = config.url or self.default_url
         if not url:
             raise ConfigError(
                 f"the connection {config.name!r} has no URL",
                 hint="Give the server's address with --url, e.g. http://127.0.0.1:5001",
             )
+        from pytavern.providers._http import HttpBackend  # aiohttp: only when used
+
         self.http = HttpBackend(
             config.name,
             base_url=normalize_base_url(url, strip_suffixes=self.strip_suffixes),
             headers=self.headers(),
             timeouts=timeouts_from_options(config.options),
             retry=retry_from_options(config.options),
-            refine_error=self.refine_error,
+            refine_error=self._refine,
         )
+
+    def _apply_spec(self, api: str) -> None:
+        """Take the API type's declared name, default URL and sampler table (a class shared
+        by several API types, like the OpenAI completions flavours, learns them here)."""
+        spec = registry().get(api)
+        if spec is None:
+            return
+        self.api = spec.name
+        self.default_url = spec.default_url or self.default_url
+        self.sampler_backend = spec.sampler_table or self.sampler_backend
 
     @property
     def name(self) -> str:
@@ -79,6 +95,17 @@ class TextProvider:
     def refine_error(self, error: ProviderError, status: int, body: Any) -> ProviderError:
         """Give a status error a backend-specific hint; the default keeps it."""
         return error
+
+    def _refine(self, error: ProviderError, status: int, body: Any) -> ProviderError:
+        return scrub(self.refine_error(error, status, body), self.config.key)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every subclass's ``stream`` raises errors with the key scrubbed from their text
+        (an upstream may quote the key in an error it sends mid-stream)."""
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("stream")
+        if own is not None and not getattr(own, "_scrubs_key", False):
+            cls.stream = _scrubbing(own)  # type: ignore[method-assign,assignment]
 
     def supported_samplers(self) -> frozenset[str]:
         """Names of the ``SamplerSettings`` fields this backend takes."""
@@ -139,7 +166,7 @@ class TextProvider:
         chunks = self.http.iter_bytes(response)
         async for event in iter_sse(chunks):
             if is_done_marker(event):
-                await drain(chunks)  # lets the connection be reused
+                await _http_drain(chunks)  # lets the connection be reused
                 yield event, None
                 return
             if not event.data.strip():
@@ -225,3 +252,35 @@ class TextProvider:
 def bearer(key: str | None) -> dict[str, str]:
     """``Authorization: Bearer`` for ``key``, or nothing when there is no key."""
     return {"Authorization": f"Bearer {key}"} if key else {}
+
+
+async def _http_drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read the rest of a body so its connection can be reused (``_http.drain``, imported
+    here on first use so that listing backends does not import the HTTP client)."""
+    from pytavern.providers._http import drain
+
+    await drain(chunks)
+
+
+StreamMethod = Callable[[Any, GenerationRequest], AsyncIterator[StreamEvent]]
+
+
+def _scrubbing(stream: StreamMethod) -> StreamMethod:
+    """``stream`` with the connection's key removed from any ``ProviderError`` it raises."""
+
+    async def scrubbed(self: Any, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+        events = stream(self, request)
+        try:
+            async for event in events:
+                yield event
+        except ProviderError as error:
+            raise scrub(error, self.config.key) from error.__cause__
+        finally:
+            aclose = getattr(events, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    scrubbed.__doc__ = stream.__doc__
+    scrubbed.__name__ = stream.__name__
+    scrubbed._scrubs_key = True  # type: ignore[attr-defined]
+    return scrubbed

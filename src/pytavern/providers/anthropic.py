@@ -9,9 +9,12 @@ Tokens are counted with ``POST /v1/messages/count_tokens`` (see ``count_tokens``
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
+
+from pydantic import Field
 
 from pytavern.errors import ProviderError, UpstreamServerError
 from pytavern.events import StreamEvent
@@ -20,7 +23,10 @@ from pytavern.providers._chat import ChatProvider, parse_json_event, require_key
 from pytavern.providers._http_config import normalize_base_url
 from pytavern.providers._sse import ServerSentEvent
 from pytavern.providers.base import ConnectionConfig
+from pytavern.providers.spec import BackendSpec, Capabilities, HttpOptions
 from pytavern.types import GenerationRequest, ModelInfo
+
+log = logging.getLogger(__name__)
 
 DEFAULT_URL = "https://api.anthropic.com/v1"
 KEY_ENV = "ANTHROPIC_API_KEY"
@@ -45,6 +51,7 @@ class AnthropicProvider(ChatProvider):
         super().__init__(config, base_url=base_url_for(config.url), headers=headers)
         self._overheads: dict[str, int] = {}
         self._overhead_lock = asyncio.Lock()
+        self._said_dropped: set[str] = set()
 
     def supported_samplers(self) -> frozenset[str]:
         """Claude takes temperature, top_p, top_k, max_tokens and stop (not with thinking)."""
@@ -97,9 +104,21 @@ class AnthropicProvider(ChatProvider):
         data = await self.http.request_json("POST", "messages/count_tokens", json_body=body)
         return token_count(data, "input_tokens", self.name)
 
+    def _say_dropped(self, names: list[str], model: str) -> None:
+        """Log once per model which set samplers are not sent, and why."""
+        if names and model not in self._said_dropped:
+            self._said_dropped.add(model)
+            log.warning(
+                "%s: %s not sent: %s takes temperature or top_p, not both",
+                self.name,
+                ", ".join(names),
+                model,
+            )
+
     async def _stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
         model = self.model_for(request)
         body = wire.build_body(request, model, self.config.options, stream=request.stream)
+        self._say_dropped(wire.dropped_samplers(request, model), model)
         if not request.stream:
             data = await self.http.request_json("POST", "messages", json_body=body)
             for event in wire.parse_reply(self.name, data):
@@ -121,3 +140,29 @@ class AnthropicProvider(ChatProvider):
 
 def _is_message_stop(event: ServerSentEvent) -> bool:
     return event.event == "message_stop"
+
+
+class ClaudeOptions(HttpOptions):
+    """Claude's connection options."""
+
+    thinking_budget: int | None = Field(
+        None, ge=0, description="Extended-thinking budget in tokens (off when unset or 0)."
+    )
+
+
+SPEC = BackendSpec(
+    name="claude",
+    label="Anthropic Claude",
+    group="chat",
+    family="chat",
+    provider=AnthropicProvider,
+    options=ClaudeOptions,
+    default_url=DEFAULT_URL,
+    needs_url=False,
+    key_env=KEY_ENV,
+    key_required=True,
+    tokenizer="claude",
+    default_model="claude-sonnet-4-5",
+    needs_model=True,
+    capabilities=Capabilities(prefill=True, token_counting=True),
+)

@@ -13,12 +13,15 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
+from pydantic import Field
+
 from pytavern.errors import ProviderError
 from pytavern.events import StreamEvent
 from pytavern.providers import _gemini_wire as wire
 from pytavern.providers._chat import ChatProvider, parse_json_event, require_key, token_count
 from pytavern.providers._http_config import normalize_base_url
 from pytavern.providers.base import ConnectionConfig
+from pytavern.providers.spec import BackendSpec, Capabilities, HttpOptions
 from pytavern.types import GenerationRequest, ModelInfo
 
 DEFAULT_URL = "https://generativelanguage.googleapis.com"
@@ -81,3 +84,30 @@ class GeminiProvider(ChatProvider):
                     yield event
         for event in parser.end():
             yield event
+
+
+class GeminiOptions(HttpOptions):
+    """Gemini's connection options."""
+
+    safety_threshold: str = Field(
+        wire.DEFAULT_THRESHOLD, description="Safety filter threshold for every category."
+    )
+    include_thoughts: bool = Field(False, description="Ask thinking models for their thoughts.")
+
+
+SPEC = BackendSpec(
+    name="gemini",
+    label="Google Gemini (AI Studio)",
+    group="chat",
+    family="chat",
+    provider=GeminiProvider,
+    options=GeminiOptions,
+    default_url=DEFAULT_URL,
+    needs_url=False,
+    key_env=KEY_ENV,
+    key_required=True,
+    tokenizer="gemini",
+    default_model="gemini-2.5-flash",
+    needs_model=True,
+    capabilities=Capabilities(context_limit=True, token_counting=True),
+)

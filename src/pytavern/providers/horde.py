@@ -19,10 +19,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import Field
+
 from pytavern import __version__
 from pytavern.errors import GenerationFailedError, ProviderError, UpstreamTimeoutError
 from pytavern.events import Finished, StatusEvent, StreamEvent, TextDelta
 from pytavern.providers._text import TextProvider
+from pytavern.providers.spec import BackendSpec, Capabilities, HttpOptions
 from pytavern.types import ConnectionStatus, GenerationRequest, ModelInfo
 
 ANONYMOUS_KEY = "0000000000"
@@ -282,3 +285,30 @@ class HordeProvider(TextProvider):
         """Cancel the job (``DELETE /v2/generate/text/status/{id}``); errors are ignored."""
         with contextlib.suppress(ProviderError):
             await self.http.request_json("DELETE", f"/v2/generate/text/status/{job_id}")
+
+
+class HordeOptions(HttpOptions):
+    """AI Horde's connection options."""
+
+    models: list[str] = Field([], description="Models to ask workers for (any when empty).")
+    workers: list[str] = Field([], description="Worker ids to send the job to (any when empty).")
+    trusted_workers: bool = Field(False, description="Only use workers the Horde trusts.")
+    auto_adjust: bool = Field(
+        True, description="Clamp reply and context length to what the chosen workers take."
+    )
+    poll_interval: float = Field(2.5, gt=0, description="Seconds between job status polls.")
+    max_wait: float = Field(1200.0, gt=0, description="Seconds to wait for a job at most.")
+
+
+SPEC = BackendSpec(
+    name="horde",
+    label="AI Horde",
+    group="horde",
+    family="text",
+    provider=HordeProvider,
+    options=HordeOptions,
+    default_url="https://aihorde.net/api",
+    key_env="HORDE_API_KEY",
+    sampler_table="horde",
+    capabilities=Capabilities(context_limit=True),
+)

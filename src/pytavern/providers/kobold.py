@@ -16,6 +16,7 @@ from typing import Any
 from pytavern.errors import BadRequestError, ProviderError, StreamProtocolError
 from pytavern.events import Finished, StreamEvent, TextDelta
 from pytavern.providers._text import TextProvider, bearer
+from pytavern.providers.spec import BackendSpec, Capabilities
 from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest, ModelInfo
 
 CLASSIC_FLAGS = {
@@ -322,3 +323,30 @@ class KoboldCppProvider(KoboldProvider):
 
 def _result(body: Any) -> object:
     return body.get("result") if isinstance(body, dict) else None
+
+
+SPECS = (
+    BackendSpec(
+        name="kobold",
+        label="KoboldAI United (classic API)",
+        group="kobold",
+        family="text",
+        provider=KoboldProvider,
+        default_url="http://127.0.0.1:5000",
+        sampler_table="kobold",
+        tokenizer="backend",
+        capabilities=Capabilities(context_limit=True, token_counting=True),
+    ),
+    BackendSpec(
+        name="koboldcpp",
+        label="KoboldCpp",
+        group="kobold",
+        family="text",
+        provider=KoboldCppProvider,
+        default_url="http://127.0.0.1:5001",
+        key_env="KOBOLDCPP_API_KEY",
+        sampler_table="koboldcpp",
+        tokenizer="backend",
+        capabilities=Capabilities(context_limit=True, token_counting=True),
+    ),
+)

@@ -12,6 +12,7 @@ from typing import Any
 from pytavern.errors import ProviderError, StreamProtocolError, UpstreamServerError
 from pytavern.events import StreamEvent
 from pytavern.providers._text import TextProvider, bearer
+from pytavern.providers.spec import BackendSpec, Capabilities
 from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest, ModelInfo, Usage
 
 
@@ -112,3 +113,17 @@ class LlamaCppProvider(TextProvider):
             code = error.get("code") if isinstance(error, dict) else None
             raise self.stream_error(data, code if isinstance(code, int) else None)
         return self.frame_events(data, parse_frame, "llama.cpp", self.config.model)
+
+
+SPEC = BackendSpec(
+    name="llamacpp",
+    label="llama.cpp server",
+    group="text",
+    family="text",
+    provider=LlamaCppProvider,
+    default_url="http://127.0.0.1:8080",
+    key_env="LLAMACPP_API_KEY",
+    sampler_table="llamacpp",
+    tokenizer="backend",
+    capabilities=Capabilities(context_limit=True, token_counting=True),
+)

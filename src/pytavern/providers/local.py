@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import Field
+
 from pytavern.errors import ModelLoadError, PytavernError
 from pytavern.events import Finished, StatusEvent, StreamEvent, TextDelta, UsageEvent
 from pytavern.providers._samplers import LLAMA_CPP_PYTHON
@@ -27,6 +29,7 @@ from pytavern.providers.local_model import (
     model_name,
 )
 from pytavern.providers.local_run import GenerationPlan, GenerationResult, run_generation
+from pytavern.providers.spec import BackendSpec, Capabilities, CommonOptions
 from pytavern.types import (
     ConnectionStatus,
     FinishReason,
@@ -215,3 +218,30 @@ def _work(model: LoadedModel, plan: GenerationPlan, job: _Job) -> None:
     elif outcome is not None:
         reason, prompt_tokens, output_tokens = outcome
         job.put(_End(reason, Usage(prompt_tokens, output_tokens)))
+
+
+class LocalOptions(CommonOptions):
+    """The built-in model's connection options."""
+
+    model_path: str | None = Field(
+        None, description="A GGUF file to run instead of the built-in model."
+    )
+    n_ctx: int = Field(DEFAULT_N_CTX, gt=0, description="Context size in tokens.")
+    n_threads: int | None = Field(None, gt=0, description="CPU threads (all cores when unset).")
+    seed: int | None = Field(None, description="Random seed of the sampler.")
+
+
+SPEC = BackendSpec(
+    name="local",
+    label="Built-in model",
+    group="local",
+    family="local",
+    provider=LocalProvider,
+    options=LocalOptions,
+    needs_url=False,
+    sampler_table=None,
+    tokenizer="local",
+    capabilities=Capabilities(
+        prefill=True, context_limit=True, load_unload=True, token_counting=True
+    ),
+)

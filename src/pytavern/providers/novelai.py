@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from pydantic import Field
+
 from pytavern.errors import ConfigError, MissingKeyError, StreamProtocolError
 from pytavern.events import Finished, StreamEvent, TextDelta
 from pytavern.providers import _nai_arrays, _nai_tokens
@@ -26,6 +28,7 @@ from pytavern.providers._samplers import TOKENIZED, map_samplers
 from pytavern.providers._stops import StopMatcher
 from pytavern.providers._text import TextProvider, bearer
 from pytavern.providers.base import ConnectionConfig
+from pytavern.providers.spec import BackendSpec, Capabilities, HttpOptions
 from pytavern.types import (
     ConnectionStatus,
     FinishReason,
@@ -224,3 +227,30 @@ class NovelAIProvider(TextProvider):
                 provider=self.name,
                 hint="What arrived was kept; check the URL",
             ) from None
+
+
+class NovelAIOptions(HttpOptions):
+    """NovelAI's connection options."""
+
+    prefix: str = Field("vanilla", description="Module (prefix) to generate with.")
+    max_length_cap: int = Field(
+        MAX_RESPONSE, gt=0, description="Most tokens one reply may ask for (150 by tier)."
+    )
+
+
+SPEC = BackendSpec(
+    name="novelai",
+    label="NovelAI",
+    group="novelai",
+    family="text",
+    provider=NovelAIProvider,
+    options=NovelAIOptions,
+    default_url=TEXT_HOST,
+    key_env="NOVELAI_API_KEY",
+    key_required=True,
+    sampler_table="novelai",
+    tokenizer="llama3",
+    default_model=DEFAULT_MODEL,
+    needs_model=True,
+    capabilities=Capabilities(token_counting=True),
+)

@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from pydantic import Field
+
 from pytavern.errors import ProviderError, UpstreamNotFoundError
 from pytavern.events import StreamEvent
 from pytavern.providers._text import TextProvider
+from pytavern.providers.spec import BackendSpec, HttpOptions
 from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest, ModelInfo, Usage
 
 DEFAULT_KEEP_ALIVE = "5m"
@@ -125,3 +128,25 @@ class OllamaProvider(TextProvider):
             raise self.stream_error(data["error"])
         model = data.get("model") if isinstance(data, dict) else None
         return self.frame_events(data, parse_line, "Ollama", model)
+
+
+class OllamaOptions(HttpOptions):
+    """Ollama's connection options."""
+
+    keep_alive: str | int = Field(
+        DEFAULT_KEEP_ALIVE,
+        description="How long Ollama keeps the model loaded after a request ('5m', seconds, -1).",
+    )
+
+
+SPEC = BackendSpec(
+    name="ollama",
+    label="Ollama",
+    group="text",
+    family="text",
+    provider=OllamaProvider,
+    options=OllamaOptions,
+    default_url="http://127.0.0.1:11434",
+    sampler_table="ollama",
+    needs_model=True,
+)

@@ -1,15 +1,16 @@
-"""OpenAI Chat Completions provider, for API types ``openai``, ``openrouter`` and ``custom``.
+"""OpenAI Chat Completions provider, for ``openai``, ``custom`` and every flavour.
 
-Base URL rule (all three types): a trailing ``/chat/completions`` (or ``/completions``,
+A *flavour* is an OpenAI-compatible service that differs only by default URL, key
+variable, label, default model and a few quirks: its module is one ``openai_flavour(...)``
+call (see ``openrouter.py``) plus one line in the registry.
+
+Base URL rule (all flavours): a trailing ``/chat/completions`` (or ``/completions``,
 ``/models``) is removed; then, if what is left is a bare host (no path at all), ``/v1`` is
 added; any other path is kept as the user gave it. So ``http://h:8080``,
 ``http://h:8080/v1`` and ``http://h:8080/v1/chat/completions`` all mean
 ``http://h:8080/v1``, while ``https://h/api/openai`` stays as it is.
 
-Options: ``openrouter`` takes ``provider_order`` (list), ``allow_fallbacks`` (bool),
-``middle_out`` (bool), ``include_reasoning`` (bool), and ``referer`` / ``title`` (the
-``HTTP-Referer`` / ``X-Title`` headers OpenRouter shows the app by; pytavern's own by
-default, an empty string sends none); ``custom`` takes ``extra_headers``
+Options: ``custom`` takes ``extra_headers``
 (dict), ``extra_body`` (dict merged into the body) and ``exclude_body`` (list of body keys
 removed); it sends the extra samplers OpenAI-compatible servers commonly take (top_k, min_p,
 top_a, repetition_penalty; drop any a server refuses with ``exclude_body``), and a server
@@ -21,13 +22,24 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from typing import Any
+
+from pydantic import Field
 
 from pytavern.errors import ConfigError, ProviderError
 from pytavern.events import StreamEvent
 from pytavern.providers import _openai_wire as wire
+from pytavern.providers import get_spec
 from pytavern.providers._chat import JSON_ANSWER, ChatProvider, parse_json_event, require_key
 from pytavern.providers._sse import is_done_marker
 from pytavern.providers.base import ConnectionConfig, generate
+from pytavern.providers.spec import (
+    NO_EXTRAS,
+    BackendSpec,
+    Capabilities,
+    CommonOptions,
+    HttpOptions,
+)
 from pytavern.types import (
     ChatMessage,
     ConnectionStatus,
@@ -36,53 +48,20 @@ from pytavern.types import (
     SamplerSettings,
 )
 
-_FLAVOURS = {"openai": wire.OPENAI, "openrouter": wire.OPENROUTER, "custom": wire.CUSTOM}
-_KEY_ENV = {"openai": "OPENAI_API_KEY", "openrouter": "OPENROUTER_API_KEY"}
-_DEFAULT_URL = {"openai": "https://api.openai.com/v1", "openrouter": "https://openrouter.ai/api/v1"}
-OPENROUTER_REFERER = "https://github.com/pytavern/pytavern"
-OPENROUTER_TITLE = "pytavern"
+
+class CustomOptions(HttpOptions):
+    """Options of a custom OpenAI-compatible server."""
+
+    extra_headers: dict[str, str] = Field({}, description="Headers added to every request.")
+    extra_body: dict[str, Any] = Field({}, description="Fields merged into every request body.")
+    exclude_body: list[str] = Field(
+        [], description="Body fields removed (samplers the server refuses)."
+    )
 
 
-def build_headers(config: ConnectionConfig, flavour: wire.Flavour) -> dict[str, str]:
-    """The headers every request carries: bearer key and per-flavour extras."""
-    headers: dict[str, str] = {}
-    key = config.key if flavour is wire.CUSTOM else require_key(config, _KEY_ENV[flavour.name])
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    if flavour is wire.OPENROUTER:
-        for header, option, default in (
-            ("HTTP-Referer", "referer", OPENROUTER_REFERER),
-            ("X-Title", "title", OPENROUTER_TITLE),
-        ):
-            value = _header_option(config, option, default)
-            if value:
-                headers[header] = value
-    if flavour is wire.CUSTOM:
-        extra = config.options.get("extra_headers") or {}
-        headers.update({str(k): str(v) for k, v in dict(extra).items()})
-    return headers
-
-
-def _header_option(config: ConnectionConfig, option: str, default: str) -> str:
-    """The header value the option ``option`` gives (``default`` when unset): printable
-    ASCII only, as HTTP headers require; ``ConfigError`` otherwise."""
-    value = config.options.get(option)
-    if value is None:
-        return default
-    text = str(value).strip()
-    if not all(" " <= ch <= "~" for ch in text):
-        raise ConfigError(
-            f"connection {config.name!r}: option {option!r} must be printable ASCII "
-            "(no line breaks or accents: it is sent as an HTTP header)",
-            hint=f"Set it again: `pytavern connections add {config.name} --api "
-            f"{config.api} --option {option}=VALUE`",
-        )
-    return text
-
-
-def base_url_for(config: ConnectionConfig) -> str:
+def base_url_for(config: ConnectionConfig, default_url: str | None) -> str:
     """The normalised base URL of the connection (see the module docstring)."""
-    url = config.url or _DEFAULT_URL.get(config.api)
+    url = config.url or default_url
     if not url:
         raise ConfigError(
             f"connection {config.name!r} ({config.api}) has no URL",
@@ -92,14 +71,35 @@ def base_url_for(config: ConnectionConfig) -> str:
     return wire.normalize_openai_url(url)
 
 
+def build_headers(config: ConnectionConfig, spec: BackendSpec) -> dict[str, str]:
+    """The headers every request carries: bearer key and the flavour's own."""
+    headers: dict[str, str] = {}
+    key = require_key(config, spec.key_env or "the key variable") if spec.key_required else None
+    key = key or config.key
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    flavour = flavour_of(spec)
+    if flavour.headers is not None:
+        headers.update(flavour.headers(config))
+    return headers
+
+
+def flavour_of(spec: BackendSpec) -> wire.Flavour:
+    """The OpenAI-compatible flavour a spec declares (``custom``'s when it declares none)."""
+    return spec.flavour if isinstance(spec.flavour, wire.Flavour) else wire.CUSTOM
+
+
 class OpenAICompatProvider(ChatProvider):
-    """OpenAI Chat Completions over HTTP (``openai``, ``openrouter``, ``custom``)."""
+    """OpenAI Chat Completions over HTTP (``openai``, ``custom`` and every flavour)."""
 
     def __init__(self, config: ConnectionConfig) -> None:
-        self.flavour = _FLAVOURS.get(config.api, wire.CUSTOM)
+        spec = get_spec(config.api)
+        self.flavour = flavour_of(spec)
         self.api = config.api
         super().__init__(
-            config, base_url=base_url_for(config), headers=build_headers(config, self.flavour)
+            config,
+            base_url=base_url_for(config, spec.default_url),
+            headers=build_headers(config, spec),
         )
 
     def supported_samplers(self) -> frozenset[str]:
@@ -113,7 +113,7 @@ class OpenAICompatProvider(ChatProvider):
     async def check(self) -> ConnectionStatus:
         """List the models; a custom server without ``/models`` is tried with a 1-token reply."""
         status = await super().check()
-        if status.ok or self.flavour is not wire.CUSTOM or not self.config.model:
+        if status.ok or not self.flavour.probe_by_generating or not self.config.model:
             return status
         if status.details.get("kind") != "UpstreamNotFoundError":
             return status
@@ -164,3 +164,62 @@ class OpenAICompatProvider(ChatProvider):
                     yield event
         for event in parser.end(done=done):
             yield event
+
+
+def openai_flavour(
+    name: str,
+    label: str,
+    *,
+    default_url: str | None,
+    key_env: str | None,
+    flavour: wire.Flavour | None = None,
+    options: type[CommonOptions] = HttpOptions,
+    default_model: str | None = None,
+    needs_url: bool = False,
+    key_required: bool = True,
+    capabilities: Capabilities = NO_EXTRAS,
+) -> BackendSpec:
+    """The spec of an OpenAI Chat Completions API differing only in what is declared here.
+
+    A flavour module is this call and, when the service has quirks, a ``wire.Flavour``
+    (samplers it takes, stop limit, header and body hooks) and an options model.
+    """
+    return BackendSpec(
+        name=name,
+        label=label,
+        group="chat",
+        family="chat",
+        provider=OpenAICompatProvider,
+        options=options,
+        default_url=default_url,
+        needs_url=needs_url,
+        key_env=key_env,
+        key_required=key_required,
+        tokenizer="openai-bpe",
+        default_model=default_model,
+        needs_model=True,
+        capabilities=capabilities,
+        flavour=flavour or wire.Flavour(name, wire.EXTENDED_SAMPLERS),
+    )
+
+
+SPECS = (
+    openai_flavour(
+        "openai",
+        "OpenAI",
+        default_url="https://api.openai.com/v1",
+        key_env="OPENAI_API_KEY",
+        flavour=wire.OPENAI,
+        default_model="gpt-4o-mini",
+    ),
+    openai_flavour(
+        "custom",
+        "Custom OpenAI-compatible",
+        default_url=None,
+        key_env=None,
+        flavour=wire.CUSTOM,
+        options=CustomOptions,
+        needs_url=True,
+        key_required=False,
+    ),
+)

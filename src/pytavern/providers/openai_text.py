@@ -13,6 +13,13 @@ from typing import Any
 from pytavern.errors import AuthError, BadRequestError, StreamProtocolError
 from pytavern.events import Finished, StreamEvent, TextDelta, UsageEvent
 from pytavern.providers._text import TextProvider, bearer
+from pytavern.providers.spec import (
+    NO_EXTRAS,
+    BackendSpec,
+    Capabilities,
+    CommonOptions,
+    HttpOptions,
+)
 from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest, ModelInfo, Usage
 
 DREAMGEN_STOPS = ("### User", "## User")
@@ -351,3 +358,104 @@ __all__ = [
     "TabbyProvider",
     "VllmProvider",
 ]
+
+_COUNTS = Capabilities(token_counting=True)
+
+
+def openai_text_flavour(
+    name: str,
+    label: str,
+    *,
+    default_url: str | None,
+    key_env: str | None,
+    provider: type[OpenAITextProvider] = OpenAITextProvider,
+    sampler_table: str = "vllm",
+    options: type[CommonOptions] = HttpOptions,
+    default_model: str | None = None,
+    needs_model: bool = True,
+    key_required: bool = True,
+    capabilities: Capabilities = NO_EXTRAS,
+) -> BackendSpec:
+    """The spec of an OpenAI completions API (``/v1/completions``, ``/v1/models``, bearer
+    key) that differs only in what is declared here; a subclass of ``OpenAITextProvider``
+    as ``provider`` adds paths or quirks."""
+    return BackendSpec(
+        name=name,
+        label=label,
+        group="text",
+        family="text",
+        provider=provider,
+        options=options,
+        default_url=default_url,
+        needs_url=default_url is None,
+        key_env=key_env,
+        key_required=key_required,
+        sampler_table=sampler_table,
+        default_model=default_model,
+        needs_model=needs_model,
+        capabilities=capabilities,
+    )
+
+
+SPECS = (
+    BackendSpec(
+        name="ooba",
+        label="text-generation-webui (Oobabooga)",
+        group="text",
+        family="text",
+        provider=OobaProvider,
+        default_url="http://127.0.0.1:5000",
+        key_env="OOBA_API_KEY",
+        sampler_table="ooba",
+        tokenizer="backend",
+        capabilities=_COUNTS,
+    ),
+    BackendSpec(
+        name="tabby",
+        label="TabbyAPI",
+        group="text",
+        family="text",
+        provider=TabbyProvider,
+        default_url="http://127.0.0.1:5000",
+        key_env="TABBY_API_KEY",
+        sampler_table="tabby",
+        tokenizer="backend",
+        capabilities=Capabilities(token_counting=True, load_unload=True),
+    ),
+    BackendSpec(
+        name="vllm",
+        label="vLLM",
+        group="text",
+        family="text",
+        provider=VllmProvider,
+        default_url="http://127.0.0.1:8000",
+        key_env="VLLM_API_KEY",
+        sampler_table="vllm",
+        tokenizer="backend",
+        capabilities=_COUNTS,
+    ),
+    BackendSpec(
+        name="mancer",
+        label="Mancer",
+        group="text",
+        family="text",
+        provider=MancerProvider,
+        default_url="https://neuro.mancer.tech",
+        key_env="MANCER_API_KEY",
+        key_required=True,
+        sampler_table="mancer",
+        needs_model=True,
+    ),
+    BackendSpec(
+        name="dreamgen",
+        label="DreamGen",
+        group="text",
+        family="text",
+        provider=DreamGenProvider,
+        default_url="https://dreamgen.com",
+        key_env="DREAMGEN_API_KEY",
+        key_required=True,
+        sampler_table="dreamgen",
+        needs_model=True,
+    ),
+)

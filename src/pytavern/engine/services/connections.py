@@ -10,7 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytavern.engine.connections import connection_config, key_info
+from pytavern.engine.connections import (
+    BackendTypeInfo,
+    backend_types,
+    connection_config,
+    key_info,
+    validate_options,
+)
 from pytavern.engine.services._base import Service
 from pytavern.errors import ConfigError, PytavernError
 from pytavern.providers import ApiType, api_types, get_api_type
@@ -18,7 +24,14 @@ from pytavern.secrets import KeyInfo
 from pytavern.store import ConnectionRecord
 from pytavern.types import ConnectionStatus, ModelInfo
 
-__all__ = ["ApiType", "ConnectionInput", "ConnectionService", "ConnectionView"]
+__all__ = [
+    "ApiType",
+    "BackendTypeInfo",
+    "ConnectionInput",
+    "ConnectionService",
+    "ConnectionView",
+    "api_type_infos",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,13 +155,13 @@ class ConnectionService(Service):
     def _save(
         self, name: str, api: str, url: str | None, model: str | None, options: dict[str, Any]
     ) -> ConnectionRecord:
-        get_api_type(api)
+        checked = validate_options(api, options)
         record = self._engine.store.save_connection(
             name=name,
             api=api,
             url=(url or "").strip() or None,
             model=model or None,
-            options=options,
+            options=checked,
         )
         connection_config(record, self._engine.secrets)
         return record
@@ -206,6 +219,12 @@ class ConnectionService(Service):
         """The sampler settings the connection's backend takes."""
         _record, provider = await self._engine.provider(name)
         return sorted(provider.supported_samplers())
+
+
+def api_type_infos() -> list[BackendTypeInfo]:
+    """Every API type as declared by its backend: name, label, group, default URL, key
+    variable and options (``connections types`` and the web UI's connection panel)."""
+    return backend_types()
 
 
 def known_api_types() -> dict[str, ApiType]:

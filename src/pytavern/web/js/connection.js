@@ -4,14 +4,46 @@ import { api } from "./api.js";
 import { button, h, icon, iconButton, replace, toast, confirmDialog } from "./dom.js";
 import { state, emit } from "./state.js";
 
-const GROUPS = [
-  ["chat", "Chat Completion"],
-  ["text", "Text Completion"],
-  ["kobold", "KoboldAI"],
-  ["novelai", "NovelAI"],
-  ["horde", "AI Horde"],
-  ["local", "Built-in model"],
-];
+/** The API groups, in the order the server lists the API types (each backend declares its
+ * group and the group's label). */
+function apiGroups() {
+  const groups = new Map();
+  for (const t of state.apiTypes) if (!groups.has(t.group)) groups.set(t.group, t.group_label);
+  return [...groups];
+}
+
+/** Options the panel sets through its own fields, not the generic option list. */
+const OWN_FIELDS = { horde: ["workers", "trusted_workers", "models"] };
+
+/** An input for one declared connection option (type, default and help from the server). */
+function optionInput(opt, value) {
+  const attrs = { "data-option": opt.name, "aria-label": opt.name, title: opt.help };
+  if (opt.type === "bool") {
+    const box = h("input", { type: "checkbox", ...attrs });
+    box.checked = value !== undefined ? !!value : !!opt.default;
+    return box;
+  }
+  const numeric = opt.type === "int" || opt.type === "float";
+  const input = h("input", { type: numeric ? "number" : "text", step: opt.type === "float" ? "any" : "1", spellcheck: "false", ...attrs });
+  const shown = (v) => (v === null || v === undefined ? "" : typeof v === "string" ? v : opt.type === "list[string]" ? v.join(", ") : JSON.stringify(v));
+  input.value = value !== undefined ? shown(value) : "";
+  input.placeholder = shown(opt.default);
+  return input;
+}
+
+/** The value an option input holds, or ``undefined`` when it is left at its default. */
+function optionValue(opt, input) {
+  if (opt.type === "bool") return input.checked === !!opt.default ? undefined : input.checked;
+  const raw = input.value.trim();
+  if (!raw) return undefined;
+  if (opt.type === "int" || opt.type === "float") return Number(raw);
+  if (opt.type === "list[string]") return raw.split(",").map((v) => v.trim()).filter(Boolean);
+  if (opt.type === "string" || opt.type.includes("string")) {
+    try { const parsed = JSON.parse(raw); if (typeof parsed !== "string" && opt.type !== "string") return parsed; } catch { /* plain text */ }
+    return raw;
+  }
+  try { return JSON.parse(raw); } catch { return raw; }
+}
 
 /** Reload the connections and update the status light; tests the default connection once. */
 export async function refreshConnection({ test = true } = {}) {
@@ -69,6 +101,9 @@ export function renderConnectionPanel(root, close) {
     h("div.field", h("label", "Workers (ids, comma separated)"), workers),
     h("label.check", trusted, "Trusted workers only"),
     h("div.help", { "data-testid": "kudos" }, ""));
+  const optionList = h("div.options", { "data-testid": "conn-options" });
+  const optionBox = h("details.card-box", { "data-testid": "conn-options-box" }, h("summary", "Backend options"), optionList);
+  let optionInputs = [];
   const dot = h("span.status-dot");
   const statusText = h("span.small.muted", { "data-testid": "conn-status" });
   const diagnosis = h("div", { "data-testid": "diagnosis" });
@@ -84,7 +119,18 @@ export function renderConnectionPanel(root, close) {
       h("option", { value: "", selected: !current }, "+ New connection"));
   }
   function fillGroups(selected) {
-    replace(group, GROUPS.map(([g, label]) => h("option", { value: g, disabled: !typesIn(g).length, selected: g === selected }, typesIn(g).length ? label : `${label} (not installed)`)));
+    replace(group, apiGroups().map(([g, label]) => h("option", { value: g, selected: g === selected }, label)));
+  }
+  function fillOptions() {
+    const type = typeOf(source.value);
+    const skip = OWN_FIELDS[type && type.group] || [];
+    const values = (current && current.api === source.value && current.options) || {};
+    const shown = type ? type.options.filter((o) => !o.common && !skip.includes(o.name)) : [];
+    optionInputs = shown.map((opt) => [opt, optionInput(opt, values[opt.name])]);
+    replace(optionList, optionInputs.map(([opt, input]) => opt.type === "bool"
+      ? h("label.check", input, opt.name, h("span.help", ` ${opt.help}`))
+      : h("div.field", h("label", opt.name), input, h("div.help", opt.help))));
+    optionBox.hidden = !optionInputs.length;
   }
   function fillSources(g, selected) {
     replace(source, typesIn(g).map((t) => h("option", { value: t.name, selected: t.name === selected }, t.label)));
@@ -96,6 +142,8 @@ export function renderConnectionPanel(root, close) {
     form.keyField.hidden = type && type.group === "local";
     hordeBox.hidden = !type || type.group !== "horde";
     key.placeholder = type && type.key_env ? `Paste a key (or set ${type.key_env})` : "Paste a key if the server needs one";
+    model.placeholder = type && type.default_model ? `${type.default_model} (default)` : "Connect to list the models";
+    fillOptions();
   }
   function load(c) {
     current = c;
@@ -145,7 +193,12 @@ export function renderConnectionPanel(root, close) {
     toast("Key removed");
   }
   function body() {
-    const options = { ...((current && current.options) || {}) };
+    const options = { ...((current && current.api === source.value && current.options) || {}) };
+    for (const [opt, input] of optionInputs) {
+      const value = optionValue(opt, input);
+      if (value === undefined) delete options[opt.name];
+      else options[opt.name] = value;
+    }
     if (!hordeBox.hidden) {
       options.workers = workers.value.split(",").map((w) => w.trim()).filter(Boolean);
       options.trusted_workers = trusted.checked;
@@ -224,6 +277,7 @@ export function renderConnectionPanel(root, close) {
       form.urlField, form.keyField,
       h("div.field", h("label", "Model"), model, models, modelCount),
       hordeBox,
+      optionBox,
       h("div.connect-row", connectBtn, dot, statusText),
       diagnosis));
   load(current);
