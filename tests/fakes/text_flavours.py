@@ -1,0 +1,165 @@
+"""A fake of the hosted and self-hosted OpenAI-completions services pytavern declares as
+text flavours (Aphrodite, TogetherAI, InfermaticAI, Featherless, HuggingFace TGI, Generic).
+
+One app speaks the common wire (``POST <prefix>/completions``, SSE ``data:`` frames of
+``choices[].text`` ending in ``data: [DONE]``); each service's ``FakeService`` declares what
+its real API does differently: paths, auth headers, the model list's shape, its error body
+and status codes, the body fields it refuses, extra endpoints (tokenize, ``/info``).
+Faults come from the ``FaultPlan`` as for every fake (``429``, ``500``, ``503``, ``html``,
+``cut``, ``malformed``, ``error_in_stream``, ``stall``, ``stall_mid``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from tests.fakes._common import (
+    REPLY,
+    ErrorBody,
+    fake_tokens,
+    faulty_stream,
+    record,
+    status_fault,
+    streaming,
+)
+from tests.fakes.server import FaultPlan
+
+MODEL = "fake-13b"
+BodyCheck = Callable[[dict[str, Any]], tuple[int, str] | None]
+Routes = Callable[[FastAPI, FaultPlan, "FakeService"], None]
+
+
+def openai_error(code: int, message: str) -> dict[str, Any]:
+    """OpenAI's error envelope (TogetherAI, Featherless and OpenAI-compatible servers)."""
+    kinds = {401: "authentication_error", 429: "rate_limit_exceeded"}
+    kind = kinds.get(code, "server_error" if code >= 500 else "invalid_request_error")
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
+def bearer_ok(request: Request, key: str) -> bool:
+    """``Authorization: Bearer KEY``."""
+    return request.headers.get("authorization") == f"Bearer {key}"
+
+
+def no_check(body: dict[str, Any]) -> tuple[int, str] | None:
+    """Accept every body."""
+    return None
+
+
+def openai_models() -> Any:
+    """An OpenAI ``{"object": "list", "data": [...]}`` model list."""
+    return {"object": "list", "data": [{"id": MODEL, "object": "model", "owned_by": "fake"}]}
+
+
+@dataclass(frozen=True)
+class FakeService:
+    """What one service's API does differently from the common completions wire."""
+
+    name: str
+    prefix: str = "/v1"
+    models_path: str = "/v1/models"
+    models: Callable[[], Any] = openai_models
+    error: ErrorBody = openai_error
+    authorized: Callable[[Request, str], bool] = bearer_ok
+    unauthorized: tuple[int, str] = (401, "Invalid API key provided")
+    check_body: BodyCheck = no_check
+    message_answers: bool = False
+    """Whole (non-streamed) answers carry ``choices[].message.content``, not ``text``."""
+    routes: Routes | None = None
+
+
+SERVICES: dict[str, FakeService] = {}
+"""Each service's fake, by API type name (filled by the service's own section below)."""
+
+
+def create_app(
+    plan: FaultPlan, flavour: str, *, key: str | None = None, token_delay: float = 0.0
+) -> FastAPI:
+    """Build the fake of service ``flavour`` (a key of ``SERVICES``)."""
+    service = SERVICES[flavour]
+    app = FastAPI()
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Any) -> Response:
+        await record(plan, request)
+        if key is not None and not service.authorized(request, key):
+            status, message = service.unauthorized
+            return JSONResponse(service.error(status, message), status_code=status)
+        response: Response = await call_next(request)
+        return response
+
+    @app.get(service.models_path)
+    async def models() -> Any:
+        return service.models()
+
+    if service.routes is not None:
+        service.routes(app, plan, service)
+
+    @app.post(f"{service.prefix}/completions")
+    async def completions(request: Request) -> Response:
+        body = await request.json()
+        fault = plan.take()
+        refused = _refusal(service, body) or status_fault(fault, service.error)
+        if refused is not None:
+            return refused
+        return await _answer(service, body, fault, plan, token_delay)
+
+    return app
+
+
+def _refusal(service: FakeService, body: Any) -> Response | None:
+    if not isinstance(body, dict) or not isinstance(body.get("prompt"), str):
+        return JSONResponse(service.error(400, "'prompt' is a required property"), 400)
+    problem = service.check_body(body)
+    if problem is None:
+        return None
+    status, message = problem
+    return JSONResponse(service.error(status, message), status_code=status)
+
+
+async def _answer(
+    service: FakeService, body: dict[str, Any], fault: str | None, plan: FaultPlan, delay: float
+) -> Response:
+    limit = int(body.get("max_tokens") or 16)
+    tokens = REPLY[:limit]
+    reason = "length" if limit < len(REPLY) else "stop"
+    usage = {
+        "prompt_tokens": len(fake_tokens(body["prompt"])),
+        "completion_tokens": len(tokens),
+    }
+    model = body.get("model") or MODEL
+    if not body.get("stream"):
+        text = "".join(tokens)
+        choice: dict[str, Any] = {"index": 0, "finish_reason": reason}
+        if service.message_answers:
+            choice["message"] = {"role": "assistant", "content": text}
+        else:
+            choice["text"] = text
+        answer = {"object": "text_completion", "model": model, "choices": [choice]}
+        return JSONResponse({**answer, "usage": usage})
+    frames = _frames(model, tokens, reason)
+    error_frame = f"data: {json.dumps(service.error(500, 'CUDA out of memory'))}\n\n".encode()
+    chunks = faulty_stream(
+        frames,
+        fault,
+        plan,
+        malformed=b'data: {"choices": [\n\n',
+        error_frame=error_frame,
+        delay=delay,
+    )
+    return await streaming(chunks, fault, plan, "text/event-stream")
+
+
+def _frames(model: str, tokens: list[str], reason: str) -> list[bytes]:
+    def chunk(text: str, finish: str | None) -> bytes:
+        choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
+        data = {"id": "cmpl-1", "object": "text_completion", "model": model, "choices": [choice]}
+        return f"data: {json.dumps(data)}\n\n".encode()
+
+    return [*(chunk(t, None) for t in tokens), chunk("", reason), b"data: [DONE]\n\n"]
