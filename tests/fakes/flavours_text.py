@@ -52,3 +52,4 @@ def factory(api: str, **kwargs: Any) -> FakeFactory:
 
 FAKES: dict[str, FakeFactory] = {}
 """API type -> its fake (one entry per text flavour, added with the flavour)."""
+FAKES["generic"] = factory("generic")

@@ -163,3 +163,28 @@ def _frames(model: str, tokens: list[str], reason: str) -> list[bytes]:
         return f"data: {json.dumps(data)}\n\n".encode()
 
     return [*(chunk(t, None) for t in tokens), chunk("", reason), b"data: [DONE]\n\n"]
+
+
+# --- Generic: a strict OpenAI completions server -------------------------------------
+
+OPENAI_COMPLETION_KEYS = frozenset(
+    {"model", "prompt", "stream", "temperature", "top_p", "frequency_penalty"}
+    | {"presence_penalty", "stop", "seed", "logit_bias", "logprobs", "max_tokens", "n"}
+    | {"best_of", "echo", "suffix", "user", "stream_options"}
+)
+
+
+def openai_strict(body: dict[str, Any]) -> tuple[int, str] | None:
+    """OpenAI's own checks: a model, known fields only, at most 4 stops."""
+    if not body.get("model"):
+        return 400, "you must provide a model parameter"
+    unknown = sorted(set(body) - OPENAI_COMPLETION_KEYS)
+    if unknown:
+        return 400, f"Unrecognized request argument supplied: {unknown[0]}"
+    stop = body.get("stop")
+    if isinstance(stop, list) and len(stop) > 4:
+        return 400, f"{stop!r} is too long - 'stop'"
+    return None
+
+
+SERVICES["generic"] = FakeService("generic", check_body=openai_strict)

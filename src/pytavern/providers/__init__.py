@@ -46,6 +46,8 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.anthropic",
     "pytavern.providers.gemini",
     "pytavern.providers.openrouter",
+    # text-completion flavours (issue 11 item 7, helper h11d)
+    "pytavern.providers.generic_text",
 )
 """The built-in backend modules, in the order their API types are listed."""
 

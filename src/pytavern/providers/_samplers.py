@@ -376,6 +376,7 @@ _TABLES: dict[str, dict[str, str]] = {
     "llamacpp": _LLAMACPP,
     "ollama": _OLLAMA,
     "novelai": _NOVELAI,
+    "generic": _OAI_BASE,
 }
 
 TOKENIZED: dict[str, frozenset[str]] = {

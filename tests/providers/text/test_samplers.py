@@ -149,6 +149,10 @@ TABLE: dict[str, tuple[dict[str, object], set[str]]] = {
         },
         {"grammar", "seed", "dry_multiplier", "smoothing_factor", "xtc_threshold"},
     ),
+    "generic": (
+        {"max_tokens": 100, "top_p": 0.95, "presence_penalty": 0.3, "seed": 42},
+        {"top_k", "min_p", "repetition_penalty", "grammar", "banned_tokens", "sampler_order"},
+    ),
 }
 
 TOKENIZED = {"novelai": {"stop": "stop_sequences", "banned_tokens": "bad_words_ids"}}
