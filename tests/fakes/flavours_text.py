@@ -53,3 +53,4 @@ def factory(api: str, **kwargs: Any) -> FakeFactory:
 FAKES: dict[str, FakeFactory] = {}
 """API type -> its fake (one entry per text flavour, added with the flavour)."""
 FAKES["generic"] = factory("generic")
+FAKES["featherless"] = factory("featherless", suffix="/v1")

@@ -188,3 +188,50 @@ def openai_strict(body: dict[str, Any]) -> tuple[int, str] | None:
 
 
 SERVICES["generic"] = FakeService("generic", check_body=openai_strict)
+
+
+# --- Featherless: the whole catalogue, gated and cold models --------------------------
+
+GATED_MODEL = "meta-llama/gated-70b"
+COLD_MODEL = "someone/cold-7b"
+
+
+def featherless_models() -> Any:
+    """Featherless's catalogue: plan availability, model class and context per model."""
+
+    def card(model_id: str, model_class: str, available: bool) -> dict[str, Any]:
+        return {
+            "id": model_id,
+            "object": "model",
+            "name": model_id.rsplit("/", 1)[-1],
+            "model_class": model_class,
+            "context_length": 16384,
+            "max_completion_tokens": 4096,
+            "available_on_current_plan": available,
+        }
+
+    cards = [
+        card("featherless-ai/too-big-405b", "llama31-405b", False),
+        card(MODEL, "llama2-13b", True),
+    ]
+    return {"object": "list", "data": cards}
+
+
+def featherless_refusals(body: dict[str, Any]) -> tuple[int, str] | None:
+    """A model is required; a gated one is refused with 403, a cold one with 400."""
+    model = body.get("model")
+    if not model:
+        return 400, "model is required"
+    if model == GATED_MODEL:
+        return 403, "This model is gated: agree to its license on the model page first"
+    if model == COLD_MODEL:
+        return 400, "This model is cold and not ready for inference"
+    return None
+
+
+SERVICES["featherless"] = FakeService(
+    "featherless",
+    models=featherless_models,
+    unauthorized=(401, "Unauthenticated: the API key is not recognized"),
+    check_body=featherless_refusals,
+)

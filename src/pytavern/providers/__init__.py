@@ -48,6 +48,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.openrouter",
     # text-completion flavours (issue 11 item 7, helper h11d)
     "pytavern.providers.generic_text",
+    "pytavern.providers.featherless",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
