@@ -54,3 +54,4 @@ FAKES: dict[str, FakeFactory] = {}
 """API type -> its fake (one entry per text flavour, added with the flavour)."""
 FAKES["generic"] = factory("generic")
 FAKES["featherless"] = factory("featherless", suffix="/v1")
+FAKES["togetherai"] = factory("togetherai")

@@ -235,3 +235,45 @@ SERVICES["featherless"] = FakeService(
     unauthorized=(401, "Unauthenticated: the API key is not recognized"),
     check_body=featherless_refusals,
 )
+
+
+# --- TogetherAI: a bare model array, 403 for a prompt over the context ----------------
+
+TOGETHER_CONTEXT = 4097
+
+
+def together_models() -> Any:
+    """Together's ``/api/models?info``: a bare array, ``name`` is the API id."""
+
+    def card(name: str, kind: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "display_name": name.rsplit("/", 1)[-1],
+            "display_type": kind,
+            "context_length": TOGETHER_CONTEXT,
+        }
+
+    return [card("black-forest-labs/FLUX.1", "image"), card(MODEL, "language")]
+
+
+def together_refusals(body: dict[str, Any]) -> tuple[int, str] | None:
+    """A model is required; a prompt plus ``max_tokens`` over the context is a 403."""
+    if not body.get("model"):
+        return 400, "model is required"
+    given = len(fake_tokens(body["prompt"]))
+    wanted = int(body.get("max_tokens") or 0)
+    if given + wanted > TOGETHER_CONTEXT:
+        return 403, (
+            f"Input validation error: `inputs` tokens + `max_new_tokens` must be <= "
+            f"{TOGETHER_CONTEXT}. Given: {given} `inputs` tokens and {wanted} `max_new_tokens`"
+        )
+    return None
+
+
+SERVICES["togetherai"] = FakeService(
+    "togetherai",
+    models_path="/api/models",
+    models=together_models,
+    unauthorized=(401, "Invalid API key provided. You can find your API key in your settings."),
+    check_body=together_refusals,
+)

@@ -49,6 +49,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     # text-completion flavours (issue 11 item 7, helper h11d)
     "pytavern.providers.generic_text",
     "pytavern.providers.featherless",
+    "pytavern.providers.togetherai",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
