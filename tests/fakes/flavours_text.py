@@ -55,3 +55,4 @@ FAKES: dict[str, FakeFactory] = {}
 FAKES["generic"] = factory("generic")
 FAKES["featherless"] = factory("featherless", suffix="/v1")
 FAKES["togetherai"] = factory("togetherai")
+FAKES["infermaticai"] = factory("infermaticai")

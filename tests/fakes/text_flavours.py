@@ -277,3 +277,27 @@ SERVICES["togetherai"] = FakeService(
     unauthorized=(401, "Invalid API key provided. You can find your API key in your settings."),
     check_body=together_refusals,
 )
+
+
+# --- InfermaticAI: LiteLLM's error envelope, chat-form whole answers ------------------
+
+
+def litellm_error(code: int, message: str) -> dict[str, Any]:
+    """The error envelope of LiteLLM, which fronts Infermatic's API (``code`` a string)."""
+    return {"error": {"message": message, "type": None, "param": None, "code": str(code)}}
+
+
+def model_required(body: dict[str, Any]) -> tuple[int, str] | None:
+    """Refuse a body without ``model``."""
+    if not body.get("model"):
+        return 400, "litellm.BadRequestError: model is required"
+    return None
+
+
+SERVICES["infermaticai"] = FakeService(
+    "infermaticai",
+    error=litellm_error,
+    unauthorized=(401, "Authentication Error, Invalid proxy server token passed"),
+    check_body=model_required,
+    message_answers=True,
+)

@@ -50,6 +50,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.generic_text",
     "pytavern.providers.featherless",
     "pytavern.providers.togetherai",
+    "pytavern.providers.infermaticai",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
