@@ -301,3 +301,66 @@ SERVICES["infermaticai"] = FakeService(
     check_body=model_required,
     message_answers=True,
 )
+
+
+# --- HuggingFace TGI: /info, strict validation (422), overloaded (429) -----------------
+
+TGI_KINDS = {422: "validation", 424: "generation", 429: "overloaded", 500: "incomplete_generation"}
+
+
+def tgi_error(code: int, message: str) -> dict[str, Any]:
+    """TGI's error body: ``{"error", "error_type"}``."""
+    return {"error": message, "error_type": TGI_KINDS.get(code, "generation")}
+
+
+def tgi_info() -> dict[str, Any]:
+    """TGI's ``/info`` (the fields pytavern reads, and a few more)."""
+    return {
+        "model_id": MODEL,
+        "model_sha": "0" * 40,
+        "model_pipeline_tag": "text-generation",
+        "max_concurrent_requests": 128,
+        "max_best_of": 2,
+        "max_stop_sequences": 4,
+        "max_input_tokens": 4095,
+        "max_total_tokens": 4096,
+        "router": "text-generation-router",
+        "version": "3.0.0",
+    }
+
+
+def tgi_routes(app: FastAPI, plan: FaultPlan, service: FakeService) -> None:
+    """``GET /info``."""
+
+    @app.get("/info")
+    async def info() -> dict[str, Any]:
+        return tgi_info()
+
+
+def tgi_validation(body: dict[str, Any]) -> tuple[int, str] | None:
+    """TGI's validation of a completions body (its own wording, HTTP 422)."""
+    top_p = body.get("top_p")
+    if top_p is not None and not 0 < top_p < 1:
+        return 422, "Input validation error: `top_p` must be > 0.0 and < 1.0"
+    temperature = body.get("temperature")
+    if temperature is not None and temperature <= 0:
+        return 422, "Input validation error: `temperature` must be strictly positive"
+    penalty = body.get("repetition_penalty")
+    if penalty is not None and penalty <= 0:
+        return 422, "Input validation error: `repetition_penalty` must be strictly positive"
+    stop = body.get("stop") or []
+    if len(stop) > 4:
+        return (
+            422,
+            f"Input validation error: `stop` supports up to 4 stop sequences. Given: {len(stop)}",
+        )
+    return None
+
+
+SERVICES["huggingface"] = FakeService(
+    "huggingface",
+    error=tgi_error,
+    unauthorized=(401, "Authorization header is correct, but the token seems invalid"),
+    check_body=tgi_validation,
+    routes=tgi_routes,
+)

@@ -51,6 +51,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.featherless",
     "pytavern.providers.togetherai",
     "pytavern.providers.infermaticai",
+    "pytavern.providers.huggingface",
 )
 """The built-in backend modules, in the order their API types are listed."""
 

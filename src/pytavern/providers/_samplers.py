@@ -103,6 +103,12 @@ _OAI_BASE: dict[str, str] = {
     "logit_bias": "logit_bias",
 }
 
+_HUGGINGFACE: dict[str, str] = {
+    **{k: v for k, v in _OAI_BASE.items() if k not in ("presence_penalty", "logit_bias")},
+    "repetition_penalty": "repetition_penalty",
+}
+"""TGI's completions: OpenAI's fields it takes, and ``repetition_penalty``."""
+
 _DREAMGEN: dict[str, str] = {
     **_OAI_BASE,
     "top_k": "top_k",
@@ -377,6 +383,7 @@ _TABLES: dict[str, dict[str, str]] = {
     "ollama": _OLLAMA,
     "novelai": _NOVELAI,
     "generic": _OAI_BASE,
+    "huggingface": _HUGGINGFACE,
 }
 
 TOKENIZED: dict[str, frozenset[str]] = {

@@ -153,6 +153,10 @@ TABLE: dict[str, tuple[dict[str, object], set[str]]] = {
         {"max_tokens": 100, "top_p": 0.95, "presence_penalty": 0.3, "seed": 42},
         {"top_k", "min_p", "repetition_penalty", "grammar", "banned_tokens", "sampler_order"},
     ),
+    "huggingface": (
+        {"max_tokens": 100, "top_p": 0.95, "repetition_penalty": 1.1, "frequency_penalty": 0.2},
+        {"presence_penalty", "logit_bias", "top_k", "min_p", "grammar", "banned_tokens"},
+    ),
 }
 
 TOKENIZED = {"novelai": {"stop": "stop_sequences", "banned_tokens": "bad_words_ids"}}
