@@ -364,3 +364,70 @@ SERVICES["huggingface"] = FakeService(
     check_body=tgi_validation,
     routes=tgi_routes,
 )
+
+
+# --- Aphrodite Engine: X-API-KEY, /v1/tokenize, int token bans, its ErrorResponse -------
+
+
+def aphrodite_error(code: int, message: str) -> dict[str, Any]:
+    """Aphrodite's ``ErrorResponse``; its auth middleware answers ``{"error": ...}``."""
+    if code == 401:
+        return {"error": message}
+    kinds = {400: "BadRequestError", 404: "NotFoundError", 429: "TooManyRequests"}
+    kind = kinds.get(code, "InternalServerError")
+    return {"object": "error", "message": message, "type": kind, "param": None, "code": code}
+
+
+def aphrodite_authorized(request: Request, key: str) -> bool:
+    """``X-API-KEY: KEY`` or ``Authorization: Bearer KEY``."""
+    return request.headers.get("x-api-key") == key or bearer_ok(request, key)
+
+
+def aphrodite_routes(app: FastAPI, plan: FaultPlan, service: FakeService) -> None:
+    """``POST /v1/tokenize`` (``{tokens, count, max_model_len}``)."""
+
+    @app.post("/v1/tokenize")
+    async def tokenize(request: Request) -> Response:
+        body = await request.json()
+        if body.get("model") != MODEL:
+            message = f"The model `{body.get('model')}` does not exist."
+            return JSONResponse(aphrodite_error(404, message), status_code=404)
+        ids = fake_tokens(body["prompt"])
+        if body.get("add_special_tokens"):
+            ids = [1, *ids]
+        return JSONResponse({"tokens": ids, "count": len(ids), "max_model_len": 8192})
+
+
+def aphrodite_models() -> dict[str, Any]:
+    """The served model, with ``max_model_len``."""
+    card = {"id": MODEL, "object": "model", "owned_by": "pygmalionai", "max_model_len": 8192}
+    return {"object": "list", "data": [card]}
+
+
+def aphrodite_validation(body: dict[str, Any]) -> tuple[int, str] | None:
+    """The served model only; ``custom_token_bans`` ints, DRY breakers a list."""
+    if body.get("model") != MODEL:
+        return 404, f"The model `{body.get('model')}` does not exist."
+    bans = body.get("custom_token_bans")
+    if bans is not None and not all(isinstance(t, int) for t in bans):
+        return 400, "custom_token_bans: Input should be a valid list of integers"
+    breakers = body.get("dry_sequence_breakers")
+    if breakers is not None and not isinstance(breakers, list):
+        return 400, "dry_sequence_breakers: Input should be a valid list"
+    return None
+
+
+SERVICES["aphrodite"] = FakeService(
+    "aphrodite",
+    models=lambda: {
+        "object": "list",
+        "data": [
+            {"id": MODEL, "object": "model", "owned_by": "pygmalionai", "max_model_len": 8192}
+        ],
+    },
+    error=aphrodite_error,
+    authorized=aphrodite_authorized,
+    unauthorized=(401, "Unauthorized"),
+    check_body=aphrodite_validation,
+    routes=aphrodite_routes,
+)

@@ -52,6 +52,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.togetherai",
     "pytavern.providers.infermaticai",
     "pytavern.providers.huggingface",
+    "pytavern.providers.aphrodite",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
