@@ -72,6 +72,8 @@ class FakeService:
     message_answers: bool = False
     """Whole (non-streamed) answers carry ``choices[].message.content``, not ``text``."""
     routes: Routes | None = None
+    stream_error: ErrorBody | None = None
+    """The error frame sent mid-stream (``error`` when ``None``)."""
 
 
 SERVICES: dict[str, FakeService] = {}
@@ -144,7 +146,8 @@ async def _answer(
         answer = {"object": "text_completion", "model": model, "choices": [choice]}
         return JSONResponse({**answer, "usage": usage})
     frames = _frames(model, tokens, reason)
-    error_frame = f"data: {json.dumps(service.error(500, 'CUDA out of memory'))}\n\n".encode()
+    error_body = (service.stream_error or service.error)(500, "CUDA out of memory")
+    error_frame = f"data: {json.dumps(error_body)}\n\n".encode()
     chunks = faulty_stream(
         frames,
         fault,
@@ -378,6 +381,11 @@ def aphrodite_error(code: int, message: str) -> dict[str, Any]:
     return {"object": "error", "message": message, "type": kind, "param": None, "code": code}
 
 
+def aphrodite_stream_error(code: int, message: str) -> dict[str, Any]:
+    """Mid-stream, Aphrodite wraps its ``ErrorResponse`` in ``{"error": ...}``."""
+    return {"error": aphrodite_error(code, message)}
+
+
 def aphrodite_authorized(request: Request, key: str) -> bool:
     """``X-API-KEY: KEY`` or ``Authorization: Bearer KEY``."""
     return request.headers.get("x-api-key") == key or bearer_ok(request, key)
@@ -430,4 +438,5 @@ SERVICES["aphrodite"] = FakeService(
     unauthorized=(401, "Unauthorized"),
     check_body=aphrodite_validation,
     routes=aphrodite_routes,
+    stream_error=aphrodite_stream_error,
 )

@@ -29,7 +29,7 @@ from pytavern.events import StreamEvent
 from pytavern.providers._chat import scrub
 from pytavern.providers._chatml import CHATML_STOP
 from pytavern.providers.openai_text import OpenAITextProvider
-from pytavern.types import ConnectionStatus, GenerationRequest
+from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest
 
 
 class TextFlavourProvider(OpenAITextProvider):
@@ -87,6 +87,12 @@ class TextFlavourProvider(OpenAITextProvider):
     def model_for(self, request: GenerationRequest) -> str | None:
         """The request's model, else the connection's, else the default or chosen one."""
         return request.model or self.config.model or self.default_model or self._chosen_model
+
+    def _chunk(self, data: Any, previous: FinishReason | None) -> tuple[str, FinishReason | None]:
+        """A bare vLLM-style ``{"object": "error"}`` frame is an error too."""
+        if isinstance(data, dict) and data.get("object") == "error":
+            raise self.stream_error(data)
+        return super()._chunk(data, previous)
 
     async def choose_model(self, request: GenerationRequest) -> None:
         """When the service needs a model and none is named, take the first it lists."""
