@@ -56,8 +56,12 @@ class TextFlavourProvider(OpenAITextProvider):
         """How to fix a refused key, naming the service's key page."""
         store = f"`pytavern connections add {self.name} --api {self.api} --key -`"
         if self.key_page:
-            return f"{self.service} refused the key: make one at {self.key_page}, then {store}"
-        return f"{self.service} refused the key: store the server's key with {store}"
+            return f"{self.said_by()} refused the key: make one at {self.key_page}, then {store}"
+        return f"{self.said_by()} refused the key: store the server's key with {store}"
+
+    def said_by(self) -> str:
+        """The service's name at the start of a sentence."""
+        return self.service[:1].upper() + self.service[1:]
 
     def add_with_model(self) -> str:
         """The command that names a model for this connection."""
@@ -101,7 +105,7 @@ class TextFlavourProvider(OpenAITextProvider):
         models = await self.list_models()
         if not models:
             raise BadRequestError(
-                f"{self.service} needs a model and lists none for this key",
+                f"{self.said_by()} needs a model and lists none for this key",
                 provider=self.name,
                 hint=f"{self.add_with_model()}. {self.model_advice}",
             )
@@ -126,7 +130,7 @@ class TextFlavourProvider(OpenAITextProvider):
         if self.needs_model and not (status.model or self.default_model):
             return ConnectionStatus(
                 ok=False,
-                summary=f"connected to {self.service}, but it lists no model to use",
+                summary=f"connected, but {self.service} lists no model to use",
                 hint=f"{self.add_with_model()}. {self.model_advice}",
             )
         if status.model is None and self.default_model:

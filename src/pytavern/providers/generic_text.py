@@ -40,7 +40,7 @@ class GenericTextProvider(TextFlavourProvider):
 
     api = "generic"
     sampler_backend = "generic"
-    service = "The server"
+    service = "the OpenAI-compatible server"
     model_advice = "Pick one of the models the server serves (`pytavern connections models NAME`)"
     needs_model = True
     stop_limit = 4
