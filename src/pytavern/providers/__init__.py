@@ -52,6 +52,13 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.gemini",
     # flavours and further backends, one line each, in alphabetical order
     "pytavern.providers.openrouter",
+    # text-completion flavours (issue 11 item 7, helper h11d)
+    "pytavern.providers.generic_text",
+    "pytavern.providers.featherless",
+    "pytavern.providers.togetherai",
+    "pytavern.providers.infermaticai",
+    "pytavern.providers.huggingface",
+    "pytavern.providers.aphrodite",
 )
 """The built-in backend modules, in the order their API types are listed."""
 

@@ -103,6 +103,12 @@ _OAI_BASE: dict[str, str] = {
     "logit_bias": "logit_bias",
 }
 
+_HUGGINGFACE: dict[str, str] = {
+    **{k: v for k, v in _OAI_BASE.items() if k not in ("presence_penalty", "logit_bias")},
+    "repetition_penalty": "repetition_penalty",
+}
+"""TGI's completions: OpenAI's fields it takes, and ``repetition_penalty``."""
+
 _DREAMGEN: dict[str, str] = {
     **_OAI_BASE,
     "top_k": "top_k",
@@ -137,6 +143,18 @@ _DRY: dict[str, str] = {
     "dry_allowed_length": "dry_allowed_length",
     "dry_penalty_last_n": "dry_penalty_last_n",
 }
+
+_APHRODITE: dict[str, str] = {
+    **{k: v for k, v in _EXTENDED.items() if not k.startswith("mirostat")},
+    **_DRY,
+    "dry_penalty_last_n": "dry_range",
+    "dry_sequence_breakers": "dry_sequence_breakers",
+    "xtc_threshold": "xtc_threshold",
+    "xtc_probability": "xtc_probability",
+    "smoothing_curve": "smoothing_curve",
+    "grammar": "guided_grammar",
+}
+"""Aphrodite's completions fields (its DRY range is ``dry_range``, breakers a list)."""
 
 _OOBA: dict[str, str] = {
     **_EXTENDED,
@@ -300,6 +318,48 @@ def _dynatemp_mancer(s: SamplerSettings) -> Params:
     return out
 
 
+def _dynatemp_min_max(s: SamplerSettings) -> Params:
+    """Aphrodite: ``dynatemp_min`` / ``dynatemp_max`` (and the exponent)."""
+    if s.dynatemp_low is None or s.dynatemp_high is None:
+        return {}
+    out: Params = {"dynatemp_min": s.dynatemp_low, "dynatemp_max": s.dynatemp_high}
+    if s.dynatemp_exponent is not None:
+        out["dynatemp_exponent"] = s.dynatemp_exponent
+    return out
+
+
+def token_ids(entry: str) -> list[int] | None:
+    """The token ids a banned-tokens entry gives (``123`` or ``[1, 2, 3]``), else ``None``
+    (the entry is text)."""
+    text = entry.strip()
+    if text.isdigit():
+        return [int(text)]
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            values = json.loads(text)
+        except ValueError:
+            return None
+        if isinstance(values, list) and all(isinstance(v, int) for v in values):
+            return values
+    return None
+
+
+def _custom_token_bans(s: SamplerSettings) -> Params:
+    """Aphrodite's ``custom_token_bans``: an int array of the entries given as ids (the
+    provider turns text entries into ids with the server's tokenizer first)."""
+    ids: list[int] = []
+    for entry in s.banned_tokens or []:
+        for token in token_ids(entry) or []:
+            if token not in ids:
+                ids.append(token)
+    return {"custom_token_bans": ids} if ids else {}
+
+
+def _seed_if_set(s: SamplerSettings) -> Params:
+    """A seed of 0 or more; a negative one (SillyTavern's "random") is left out."""
+    return {"seed": s.seed} if s.seed is not None and s.seed >= 0 else {}
+
+
 def _order(table: dict[str, Any], key: str) -> Rule:
     def rule(s: SamplerSettings) -> Params:
         if not s.sampler_order:
@@ -362,6 +422,11 @@ _RULES: dict[str, dict[str, Rule]] = {
         "banned_tokens": _llamacpp_bias,
     },
     "novelai": {"sampler_order": _order(NOVELAI_ORDER, "order")},
+    "aphrodite": {
+        "dynatemp": _dynatemp_min_max,
+        "banned_tokens": _custom_token_bans,
+        "seed": _seed_if_set,
+    },
 }
 
 _TABLES: dict[str, dict[str, str]] = {
@@ -376,6 +441,9 @@ _TABLES: dict[str, dict[str, str]] = {
     "llamacpp": _LLAMACPP,
     "ollama": _OLLAMA,
     "novelai": _NOVELAI,
+    "generic": _OAI_BASE,
+    "huggingface": _HUGGINGFACE,
+    "aphrodite": _APHRODITE,
 }
 
 TOKENIZED: dict[str, frozenset[str]] = {

@@ -149,6 +149,28 @@ TABLE: dict[str, tuple[dict[str, object], set[str]]] = {
         },
         {"grammar", "seed", "dry_multiplier", "smoothing_factor", "xtc_threshold"},
     ),
+    "generic": (
+        {"max_tokens": 100, "top_p": 0.95, "presence_penalty": 0.3, "seed": 42},
+        {"top_k", "min_p", "repetition_penalty", "grammar", "banned_tokens", "sampler_order"},
+    ),
+    "huggingface": (
+        {"max_tokens": 100, "top_p": 0.95, "repetition_penalty": 1.1, "frequency_penalty": 0.2},
+        {"presence_penalty", "logit_bias", "top_k", "min_p", "grammar", "banned_tokens"},
+    ),
+    "aphrodite": (
+        {
+            "dynatemp_min": 0.5,
+            "dynatemp_max": 1.5,
+            "dynatemp_exponent": 1.0,
+            "dry_range": 0,
+            "dry_sequence_breakers": ["\n", ":"],
+            "guided_grammar": "root ::= .*",
+            "smoothing_curve": 1.0,
+            "seed": 42,
+            "top_a": 0.1,
+        },
+        {"mirostat_mode", "repetition_penalty_range", "sampler_order"},
+    ),
 }
 
 TOKENIZED = {"novelai": {"stop": "stop_sequences", "banned_tokens": "bad_words_ids"}}
