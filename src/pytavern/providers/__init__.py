@@ -46,6 +46,8 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.anthropic",
     "pytavern.providers.gemini",
     "pytavern.providers.openrouter",
+    # native cloud sources (h11c)
+    "pytavern.providers.cohere",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
