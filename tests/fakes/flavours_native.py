@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytavern.providers.base import ConnectionConfig
-from tests.fakes import cohere_fake
+from tests.fakes import azure_fake, cohere_fake
 from tests.fakes.server import FaultPlan, serve
 
 Connect = Callable[[str], dict[str, Any]]
@@ -48,7 +48,12 @@ def _cohere(url: str) -> dict[str, Any]:
     return {"url": url, "key": cohere_fake.DEFAULT_KEY, "model": cohere_fake.CHAT_MODELS[0]}
 
 
+def _azure(url: str) -> dict[str, Any]:
+    return {"url": url, "key": azure_fake.DEFAULT_KEY, "options": {"deployment": "chat-4o"}}
+
+
 FAKES: dict[str, NativeFake] = {
     "cohere": NativeFake("cohere", cohere_fake.create_app, _cohere),
+    "azure": NativeFake("azure", azure_fake.create_app, _azure),
 }
 """Spec name -> its fake (the contract suite runs every registered spec against these)."""

@@ -48,6 +48,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.openrouter",
     # native cloud sources (h11c)
     "pytavern.providers.cohere",
+    "pytavern.providers.azure",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
