@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytavern.providers.base import ConnectionConfig
-from tests.fakes import azure_fake, cohere_fake
+from tests.fakes import azure_fake, cohere_fake, vertex_fake
 from tests.fakes.server import FaultPlan, serve
 
 Connect = Callable[[str], dict[str, Any]]
@@ -52,8 +52,19 @@ def _azure(url: str) -> dict[str, Any]:
     return {"url": url, "key": azure_fake.DEFAULT_KEY, "options": {"deployment": "chat-4o"}}
 
 
+def _vertex(url: str) -> dict[str, Any]:
+    key = vertex_fake.service_account_json(url)
+    return {
+        "url": url,
+        "key": key,
+        "model": "gemini-2.5-flash",
+        "options": {"region": "us-central1"},
+    }
+
+
 FAKES: dict[str, NativeFake] = {
     "cohere": NativeFake("cohere", cohere_fake.create_app, _cohere),
     "azure": NativeFake("azure", azure_fake.create_app, _azure),
+    "vertex": NativeFake("vertex", vertex_fake.create_app, _vertex),
 }
 """Spec name -> its fake (the contract suite runs every registered spec against these)."""

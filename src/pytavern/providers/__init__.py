@@ -49,6 +49,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     # native cloud sources (h11c)
     "pytavern.providers.cohere",
     "pytavern.providers.azure",
+    "pytavern.providers.vertex",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
