@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytavern.providers.base import ConnectionConfig
-from tests.fakes import azure_fake, cohere_fake, vertex_fake
+from tests.fakes import azure_fake, bedrock_fake, cohere_fake, vertex_fake
 from tests.fakes.server import FaultPlan, serve
 
 Connect = Callable[[str], dict[str, Any]]
@@ -62,9 +62,16 @@ def _vertex(url: str) -> dict[str, Any]:
     }
 
 
+def _bedrock(url: str) -> dict[str, Any]:
+    options = {"access_key_id": bedrock_fake.ACCESS_KEY_ID, "region": bedrock_fake.REGION}
+    model = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+    return {"url": url, "key": bedrock_fake.SECRET_KEY, "model": model, "options": options}
+
+
 FAKES: dict[str, NativeFake] = {
     "cohere": NativeFake("cohere", cohere_fake.create_app, _cohere),
     "azure": NativeFake("azure", azure_fake.create_app, _azure),
     "vertex": NativeFake("vertex", vertex_fake.create_app, _vertex),
+    "bedrock": NativeFake("bedrock", bedrock_fake.create_app, _bedrock),
 }
 """Spec name -> its fake (the contract suite runs every registered spec against these)."""

@@ -50,6 +50,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.cohere",
     "pytavern.providers.azure",
     "pytavern.providers.vertex",
+    "pytavern.providers.bedrock",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
