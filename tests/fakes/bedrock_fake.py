@@ -1,6 +1,8 @@
 """A fake Amazon Bedrock: SigV4-checked Converse API with event-stream answers.
 
-Routes: ``GET /foundation-models`` (control plane; ``byOutputModality`` filters) and
+Routes: ``GET /foundation-models`` (control plane; ``byOutputModality`` filters;
+``inferenceTypesSupported`` says which need an inference profile), ``GET
+/inference-profiles`` and
 ``POST /model/{modelId}/converse`` / ``/converse-stream`` (runtime). Every request must be
 signed with AWS Signature Version 4 for service ``bedrock`` in the fake's region; the
 signature is recomputed here from the path as received (raw, URI-encoded once more), the
@@ -324,6 +326,9 @@ def create_app(plan: FaultPlan, *, session_token: str | None = None) -> FastAPI:
                 "inputModalities": ["TEXT"],
                 "outputModalities": ["TEXT"],
                 "responseStreamingSupported": True,
+                "inferenceTypesSupported": [
+                    "INFERENCE_PROFILE" if m in PROFILE_ONLY else "ON_DEMAND"
+                ],
             }
             for m, n in MODELS.items()
             if not m.startswith("us.")
@@ -335,6 +340,24 @@ def create_app(plan: FaultPlan, *, session_token: str | None = None) -> FastAPI:
         if wanted:
             summaries = [s for s in summaries if wanted in s["outputModalities"]]
         return JSONResponse({"modelSummaries": summaries})
+
+    @app.get("/inference-profiles")
+    async def profiles(request: Request) -> Response:
+        await record(plan, request)
+        denied = check_signature(request, b"", session_token)
+        if denied is not None:
+            return denied
+        summaries = [
+            {
+                "inferenceProfileId": m,
+                "inferenceProfileName": n,
+                "status": "ACTIVE",
+                "type": "SYSTEM_DEFINED",
+            }
+            for m, n in MODELS.items()
+            if m.startswith("us.")
+        ]
+        return JSONResponse({"inferenceProfileSummaries": summaries})
 
     @app.post("/model/{model_id}/{method}")
     async def converse(model_id: str, method: str, request: Request) -> Response:

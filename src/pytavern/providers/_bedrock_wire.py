@@ -168,7 +168,8 @@ def parse_reply(provider: str, model: str, data: Any) -> list[StreamEvent]:
 
 
 def parse_models(data: Any) -> list[ModelInfo]:
-    """Read ``GET /foundation-models`` (``modelSummaries``), keeping text models."""
+    """Read ``GET /foundation-models`` (``modelSummaries``): the text models that can be
+    called by their own ID (on demand; the others need an inference profile)."""
     items = data.get("modelSummaries") if isinstance(data, dict) else None
     models: list[ModelInfo] = []
     for item in items if isinstance(items, list) else []:
@@ -176,8 +177,24 @@ def parse_models(data: Any) -> list[ModelInfo]:
             continue
         if "TEXT" not in (item.get("outputModalities") or ["TEXT"]):
             continue
+        if "ON_DEMAND" not in (item.get("inferenceTypesSupported") or ["ON_DEMAND"]):
+            continue
         models.append(ModelInfo(id=str(item["modelId"]), name=item.get("modelName")))
     return models
+
+
+def parse_profiles(data: Any) -> list[ModelInfo]:
+    """Read ``GET /inference-profiles`` (``inferenceProfileSummaries``), active ones."""
+    items = data.get("inferenceProfileSummaries") if isinstance(data, dict) else None
+    profiles: list[ModelInfo] = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or not item.get("inferenceProfileId"):
+            continue
+        if item.get("status", "ACTIVE") != "ACTIVE":
+            continue
+        name = item.get("inferenceProfileName")
+        profiles.append(ModelInfo(id=str(item["inferenceProfileId"]), name=name))
+    return profiles
 
 
 IAM_KEYS = "IAM console > Users > (user) > Security credentials > Access keys"

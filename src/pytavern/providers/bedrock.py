@@ -4,8 +4,9 @@ No middle layer and no AWS SDK: requests go to ``https://bedrock-runtime.{region
 .amazonaws.com/model/{modelId}/converse-stream`` (or ``/converse``), signed with AWS
 Signature Version 4 (``_sigv4``); the stream is AWS event-stream framing
 (``_eventstream``), checksums checked. Models come from ``GET https://bedrock.{region}
-.amazonaws.com/foundation-models?byOutputModality=TEXT``. A connection URL replaces both
-hosts (for a VPC endpoint or proxy).
+.amazonaws.com/foundation-models?byOutputModality=TEXT`` (those callable on demand) and
+``GET .../inference-profiles`` (``us.anthropic...``: many newer models are reached only
+so). A connection URL replaces both hosts (for a VPC endpoint or proxy).
 
 Credentials: the key is the secret access key (stored, or ``AWS_SECRET_ACCESS_KEY``); the
 access key ID is option ``access_key_id``, else ``AWS_ACCESS_KEY_ID``. With the ID taken
@@ -22,10 +23,12 @@ from urllib.parse import quote
 from pydantic import Field
 
 from pytavern.errors import (
+    AuthError,
     MissingKeyError,
     ProviderError,
     StreamInterruptedError,
     StreamProtocolError,
+    UpstreamNotFoundError,
 )
 from pytavern.events import StreamEvent
 from pytavern.providers import _bedrock_wire as wire
@@ -102,10 +105,20 @@ class BedrockProvider(ChatProvider):
         return {**headers, "Accept": "application/json"}
 
     async def list_models(self) -> list[ModelInfo]:
-        """``GET /foundation-models?byOutputModality=TEXT`` on the control-plane host."""
-        url = f"{self.control_url}/foundation-models?byOutputModality=TEXT"
-        data = await self.http.request_json("GET", url, headers=self._signed("GET", url, b""))
-        return wire.parse_models(data)
+        """The region's on-demand text models (``GET /foundation-models``) and its
+        inference profiles (``GET /inference-profiles``; left out where the key may not
+        list them)."""
+        models = wire.parse_models(await self._get("foundation-models?byOutputModality=TEXT"))
+        try:
+            data = await self._get("inference-profiles?typeEquals=SYSTEM_DEFINED&maxResults=1000")
+        except (AuthError, UpstreamNotFoundError):
+            return models
+        return models + wire.parse_profiles(data)
+
+    async def _get(self, path: str) -> Any:
+        """A signed GET on the control-plane host."""
+        url = f"{self.control_url}/{path}"
+        return await self.http.request_json("GET", url, headers=self._signed("GET", url, b""))
 
     def _model_url(self, model: str, method: str) -> str:
         return f"{self.runtime_url}/model/{quote(model, safe='')}/{method}"

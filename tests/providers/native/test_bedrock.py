@@ -140,14 +140,16 @@ def test_converse_body_alternates_from_the_user_and_keeps_system_apart() -> None
 # --- against the fake --------------------------------------------------------------------------
 
 
-async def test_check_lists_the_regions_text_models() -> None:
+async def test_check_lists_on_demand_text_models_and_inference_profiles() -> None:
     plan = FaultPlan(stall_seconds=1.0)
     with FAKES["bedrock"].start(plan, **FAST) as config:
         provider = create_provider(config)
         status = await provider.check()
-        assert status.ok and "amazon.nova-lite-v1:0" in status.models
-        assert "amazon.titan-embed-text-v2:0" not in status.models
-        assert plan.requests[-1]["query"] == {"byOutputModality": "TEXT"}
+        assert status.ok and status.hint is None, status.hint
+        assert set(status.models) == {"amazon.nova-lite-v1:0", PROFILE}  # no embeddings,
+        # and the profile-only model appears as its inference profile
+        assert plan.requests[-2]["query"] == {"byOutputModality": "TEXT"}
+        assert plan.requests[-1]["path"] == "/inference-profiles"
         await provider.aclose()
 
 
