@@ -127,11 +127,13 @@ class _State:
         self.tokens: dict[str, float] = {}
 
     def issue(self) -> str:
+        """A new access token, valid for ``lifetime`` seconds."""
         token = f"ya29.fake-{len(self.tokens) + 1}"
         self.tokens[token] = time.time() + self.lifetime
         return token
 
     def valid(self, header: str) -> bool:
+        """Whether an ``Authorization`` header carries a token issued here, not expired."""
         token = header.removeprefix("Bearer ")
         return self.tokens.get(token, 0.0) > time.time()
 

@@ -120,11 +120,8 @@ class VertexProvider(ChatProvider):
             self.tokens = auth.TokenSource(account, config.name, fetch=self._post_form)
             host = host_for(self.region)
         else:
-            self.express_key, self.prefix, host = (
-                secret.strip(),
-                "v1/publishers/google",
-                EXPRESS_HOST,
-            )
+            self.express_key = secret.strip()
+            self.prefix, host = "v1/publishers/google", EXPRESS_HOST
         base = normalize_base_url(config.url or host, strip_suffixes=("/v1",))
         super().__init__(config, base_url=base, headers={})
 
