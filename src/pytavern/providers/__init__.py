@@ -59,6 +59,11 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.infermaticai",
     "pytavern.providers.huggingface",
     "pytavern.providers.aphrodite",
+    # native cloud sources (h11c)
+    "pytavern.providers.cohere",
+    "pytavern.providers.azure",
+    "pytavern.providers.vertex",
+    "pytavern.providers.bedrock",
 )
 """The built-in backend modules, in the order their API types are listed."""
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import yarl
 
 from pytavern.errors import (
     ConnectFailedError,
@@ -171,6 +172,9 @@ class HttpBackend:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._proxies: dict[str, str] = {}
         self._closed = False
+        self.encoded_urls = False
+        """Send URLs exactly as given, already percent-encoded (AWS SigV4 signs the path as
+        sent: ``%3A`` must stay ``%3A``); by default aiohttp normalises them."""
 
     def url(self, path: str) -> str:
         """Join ``path`` to the base URL (absolute URLs pass through)."""
@@ -246,8 +250,9 @@ class HttpBackend:
         error: ProviderError | None = None
         try:
             async with asyncio.timeout(self.timeouts.first_byte):
+                target = yarl.URL(url, encoded=True) if self.encoded_urls else url
                 answer = await session.request(
-                    method, url, data=data, params=params, headers=headers, proxy=proxy
+                    method, target, data=data, params=params, headers=headers, proxy=proxy
                 )
         except aiohttp.ClientError as exc:
             error = map_transport_error(self.provider, exc, url)

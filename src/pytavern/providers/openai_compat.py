@@ -106,6 +106,10 @@ class OpenAICompatProvider(ChatProvider):
         """The sampler fields sent for the connection's model."""
         return wire.supported_samplers(self.flavour, self.config.model)
 
+    def request_params(self) -> dict[str, str] | None:
+        """Query parameters every chat request carries (none; Azure adds ``api-version``)."""
+        return None
+
     async def list_models(self) -> list[ModelInfo]:
         """``GET /models``."""
         return wire.parse_models(await self.http.request_json("GET", "models"))
@@ -142,13 +146,17 @@ class OpenAICompatProvider(ChatProvider):
             request, model, self.flavour, self.config.options, stream=request.stream
         )
         if not request.stream:
-            data = await self.http.request_json("POST", "chat/completions", json_body=body)
+            data = await self.http.request_json(
+                "POST", "chat/completions", json_body=body, params=self.request_params()
+            )
             for event in wire.parse_reply(self.name, data):
                 yield event
             return
         parser = wire.StreamParser(self.name)
         done = False
-        events_in = self.sse_events("chat/completions", body, is_last=is_done_marker)
+        events_in = self.sse_events(
+            "chat/completions", body, self.request_params(), is_last=is_done_marker
+        )
         async with aclosing(events_in) as events:
             async for sse in events:
                 if sse.event == JSON_ANSWER:
