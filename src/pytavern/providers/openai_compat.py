@@ -97,6 +97,12 @@ class OpenAICompatProvider(ChatProvider):
             headers=build_headers(config, spec),
         )
 
+    def refine_error(self, error: ProviderError, status: int, body: Any) -> ProviderError:
+        """The flavour's advice added to an HTTP error (its key page, its usual fix)."""
+        if self.flavour.refine_error is None:
+            return error
+        return self.flavour.refine_error(error, status, body)
+
     def supported_samplers(self) -> frozenset[str]:
         """The sampler fields sent for the connection's model."""
         return wire.supported_samplers(self.flavour, self.config.model)
@@ -136,18 +142,21 @@ class OpenAICompatProvider(ChatProvider):
         body = wire.build_body(
             request, model, self.flavour, self.config.options, stream=request.stream
         )
+        kept = self.flavour.kept_fields
         if not request.stream:
             data = await self.http.request_json("POST", "chat/completions", json_body=body)
-            for event in wire.parse_reply(self.name, data):
+            for event in wire.parse_reply(self.name, data, kept):
                 yield event
             return
-        parser = wire.StreamParser(self.name)
+        parser = wire.StreamParser(self.name, kept)
         done = False
         events_in = self.sse_events("chat/completions", body, is_last=is_done_marker)
         async with aclosing(events_in) as events:
             async for sse in events:
                 if sse.event == JSON_ANSWER:
-                    for event in wire.parse_reply(self.name, parse_json_event(sse.data, self.name)):
+                    for event in wire.parse_reply(
+                        self.name, parse_json_event(sse.data, self.name), kept
+                    ):
                         yield event
                     return
                 if sse.data.strip() == "[DONE]":
