@@ -176,3 +176,27 @@ def create_app(plan: FaultPlan, vendor: Vendor, *, chunk_delay: float = 0.01) ->
         return sse_response(plan, entry, frames, fault, _in_stream(vendor), delay=chunk_delay)
 
     return app
+
+
+@dataclass(frozen=True)
+class FlavourFake:
+    """A flavour's fake service and the connection settings that reach it."""
+
+    vendor: Vendor
+    model: str
+    path: str = "/v1"
+    """Appended to the served root (``http://127.0.0.1:PORT``) to give the connection URL."""
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str | None:
+        """The key the fake accepts (``None``: the service takes none)."""
+        return self.vendor.key
+
+    def app(self, plan: FaultPlan) -> FastAPI:
+        """The fake service, faults drawn from ``plan``."""
+        return create_app(plan, self.vendor)
+
+    def url(self, root: str) -> str:
+        """The connection URL for a fake served at ``root``."""
+        return f"{root}{self.path}"
