@@ -9,5 +9,8 @@ flavour tests use it too. One line per flavour.
 from __future__ import annotations
 
 from tests.fakes.openai_vendor import FlavourFake
+from tests.fakes.vendors import deepseek
 
-FAKES: dict[str, FlavourFake] = {}
+FAKES: dict[str, FlavourFake] = {
+    "deepseek": deepseek.FAKE,
+}

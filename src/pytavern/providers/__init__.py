@@ -46,6 +46,8 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.anthropic",
     "pytavern.providers.gemini",
     "pytavern.providers.openrouter",
+    # OpenAI-compatible chat sources (h11b)
+    "pytavern.providers.deepseek",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
