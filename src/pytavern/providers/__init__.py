@@ -48,6 +48,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.openrouter",
     # OpenAI-compatible chat sources (h11b)
     "pytavern.providers.deepseek",
+    "pytavern.providers.perplexity",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
