@@ -49,6 +49,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     # OpenAI-compatible chat sources (h11b)
     "pytavern.providers.deepseek",
     "pytavern.providers.perplexity",
+    "pytavern.providers.mistral",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
