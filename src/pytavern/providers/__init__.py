@@ -50,6 +50,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.deepseek",
     "pytavern.providers.perplexity",
     "pytavern.providers.mistral",
+    "pytavern.providers.cloudflare",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
