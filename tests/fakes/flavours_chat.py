@@ -9,11 +9,12 @@ flavour tests use it too. One line per flavour.
 from __future__ import annotations
 
 from tests.fakes.openai_vendor import FlavourFake
-from tests.fakes.vendors import cloudflare, deepseek, mistral, perplexity
+from tests.fakes.vendors import cloudflare, deepseek, groq, mistral, perplexity
 
 FAKES: dict[str, FlavourFake] = {
     "deepseek": deepseek.FAKE,
     "perplexity": perplexity.FAKE,
     "mistral": mistral.FAKE,
     "cloudflare": cloudflare.FAKE,
+    "groq": groq.FAKE,
 }

@@ -51,6 +51,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.perplexity",
     "pytavern.providers.mistral",
     "pytavern.providers.cloudflare",
+    "pytavern.providers.groq",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
