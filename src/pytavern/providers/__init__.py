@@ -52,6 +52,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.mistral",
     "pytavern.providers.cloudflare",
     "pytavern.providers.groq",
+    "pytavern.providers.xai",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
