@@ -9,7 +9,7 @@ flavour tests use it too. One line per flavour.
 from __future__ import annotations
 
 from tests.fakes.openai_vendor import FlavourFake
-from tests.fakes.vendors import cloudflare, deepseek, groq, mistral, perplexity, xai
+from tests.fakes.vendors import cloudflare, deepseek, groq, mistral, moonshot, perplexity, xai
 
 FAKES: dict[str, FlavourFake] = {
     "deepseek": deepseek.FAKE,
@@ -18,4 +18,5 @@ FAKES: dict[str, FlavourFake] = {
     "cloudflare": cloudflare.FAKE,
     "groq": groq.FAKE,
     "xai": xai.FAKE,
+    "moonshot": moonshot.FAKE,
 }

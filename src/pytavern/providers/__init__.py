@@ -53,6 +53,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.cloudflare",
     "pytavern.providers.groq",
     "pytavern.providers.xai",
+    "pytavern.providers.moonshot",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
