@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import Field
 
-from pytavern.errors import ConfigError, ProviderError
+from pytavern.errors import AuthError, ConfigError, ProviderError
 from pytavern.events import StreamEvent
 from pytavern.providers import _openai_wire as wire
 from pytavern.providers._chat import JSON_ANSWER, ChatProvider, parse_json_event, require_key
@@ -128,6 +128,10 @@ class OpenAICompatProvider(ChatProvider):
         )
         try:
             await generate(self, probe)
+        except AuthError as refused:  # the model list is missing, and the key is wrong
+            return ConnectionStatus(
+                ok=False, summary=refused.message, hint=refused.hint, details={"kind": refused.kind}
+            )
         except ProviderError:
             return failed
         return ConnectionStatus(
