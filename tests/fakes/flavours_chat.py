@@ -9,7 +9,7 @@ flavour tests use it too. One line per flavour.
 from __future__ import annotations
 
 from tests.fakes.openai_vendor import FlavourFake
-from tests.fakes.vendors import cloudflare, deepseek, groq, mistral, moonshot, perplexity, xai
+from tests.fakes.vendors import cloudflare, deepseek, groq, mistral, moonshot, perplexity, xai, zai
 
 FAKES: dict[str, FlavourFake] = {
     "deepseek": deepseek.FAKE,
@@ -19,4 +19,5 @@ FAKES: dict[str, FlavourFake] = {
     "groq": groq.FAKE,
     "xai": xai.FAKE,
     "moonshot": moonshot.FAKE,
+    "zai": zai.FAKE,
 }

@@ -54,6 +54,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.groq",
     "pytavern.providers.xai",
     "pytavern.providers.moonshot",
+    "pytavern.providers.zai",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
