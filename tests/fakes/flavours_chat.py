@@ -9,7 +9,17 @@ flavour tests use it too. One line per flavour.
 from __future__ import annotations
 
 from tests.fakes.openai_vendor import FlavourFake
-from tests.fakes.vendors import cloudflare, deepseek, groq, mistral, moonshot, perplexity, xai, zai
+from tests.fakes.vendors import (
+    cloudflare,
+    deepseek,
+    fireworks,
+    groq,
+    mistral,
+    moonshot,
+    perplexity,
+    xai,
+    zai,
+)
 
 FAKES: dict[str, FlavourFake] = {
     "deepseek": deepseek.FAKE,
@@ -20,4 +30,5 @@ FAKES: dict[str, FlavourFake] = {
     "xai": xai.FAKE,
     "moonshot": moonshot.FAKE,
     "zai": zai.FAKE,
+    "fireworks": fireworks.FAKE,
 }

@@ -55,6 +55,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.xai",
     "pytavern.providers.moonshot",
     "pytavern.providers.zai",
+    "pytavern.providers.fireworks",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
