@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from tests.fakes.openai_vendor import FlavourFake
 from tests.fakes.vendors import (
+    ai21,
     cloudflare,
     deepseek,
     fireworks,
@@ -31,4 +32,5 @@ FAKES: dict[str, FlavourFake] = {
     "moonshot": moonshot.FAKE,
     "zai": zai.FAKE,
     "fireworks": fireworks.FAKE,
+    "ai21": ai21.FAKE,
 }

@@ -56,6 +56,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.moonshot",
     "pytavern.providers.zai",
     "pytavern.providers.fireworks",
+    "pytavern.providers.ai21",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
