@@ -18,6 +18,7 @@ from tests.fakes.vendors import (
     mistral,
     moonshot,
     perplexity,
+    siliconflow,
     xai,
     zai,
 )
@@ -33,4 +34,5 @@ FAKES: dict[str, FlavourFake] = {
     "zai": zai.FAKE,
     "fireworks": fireworks.FAKE,
     "ai21": ai21.FAKE,
+    "siliconflow": siliconflow.FAKE,
 }

@@ -57,6 +57,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.zai",
     "pytavern.providers.fireworks",
     "pytavern.providers.ai21",
+    "pytavern.providers.siliconflow",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
