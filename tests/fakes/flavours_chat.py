@@ -17,6 +17,7 @@ from tests.fakes.vendors import (
     groq,
     mistral,
     moonshot,
+    nanogpt,
     perplexity,
     siliconflow,
     xai,
@@ -35,4 +36,5 @@ FAKES: dict[str, FlavourFake] = {
     "fireworks": fireworks.FAKE,
     "ai21": ai21.FAKE,
     "siliconflow": siliconflow.FAKE,
+    "nanogpt": nanogpt.FAKE,
 }

@@ -58,6 +58,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.fireworks",
     "pytavern.providers.ai21",
     "pytavern.providers.siliconflow",
+    "pytavern.providers.nanogpt",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
