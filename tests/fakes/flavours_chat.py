@@ -11,6 +11,7 @@ from __future__ import annotations
 from tests.fakes.openai_vendor import FlavourFake
 from tests.fakes.vendors import (
     ai21,
+    chutes,
     cloudflare,
     deepseek,
     fireworks,
@@ -37,4 +38,5 @@ FAKES: dict[str, FlavourFake] = {
     "ai21": ai21.FAKE,
     "siliconflow": siliconflow.FAKE,
     "nanogpt": nanogpt.FAKE,
+    "chutes": chutes.FAKE,
 }

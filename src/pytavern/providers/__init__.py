@@ -59,6 +59,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.ai21",
     "pytavern.providers.siliconflow",
     "pytavern.providers.nanogpt",
+    "pytavern.providers.chutes",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
