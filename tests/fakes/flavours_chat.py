@@ -14,6 +14,7 @@ from tests.fakes.vendors import (
     chutes,
     cloudflare,
     deepseek,
+    electronhub,
     fireworks,
     groq,
     mistral,
@@ -39,4 +40,5 @@ FAKES: dict[str, FlavourFake] = {
     "siliconflow": siliconflow.FAKE,
     "nanogpt": nanogpt.FAKE,
     "chutes": chutes.FAKE,
+    "electronhub": electronhub.FAKE,
 }

@@ -60,6 +60,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.siliconflow",
     "pytavern.providers.nanogpt",
     "pytavern.providers.chutes",
+    "pytavern.providers.electronhub",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
