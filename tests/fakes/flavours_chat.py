@@ -11,6 +11,7 @@ from __future__ import annotations
 from tests.fakes.openai_vendor import FlavourFake
 from tests.fakes.vendors import (
     ai21,
+    aimlapi,
     chutes,
     cloudflare,
     deepseek,
@@ -41,4 +42,5 @@ FAKES: dict[str, FlavourFake] = {
     "nanogpt": nanogpt.FAKE,
     "chutes": chutes.FAKE,
     "electronhub": electronhub.FAKE,
+    "aimlapi": aimlapi.FAKE,
 }

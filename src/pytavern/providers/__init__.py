@@ -61,6 +61,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.nanogpt",
     "pytavern.providers.chutes",
     "pytavern.providers.electronhub",
+    "pytavern.providers.aimlapi",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
