@@ -14,6 +14,7 @@ from tests.fakes.vendors import (
     aimlapi,
     chutes,
     cloudflare,
+    cometapi,
     deepseek,
     electronhub,
     fireworks,
@@ -43,4 +44,5 @@ FAKES: dict[str, FlavourFake] = {
     "chutes": chutes.FAKE,
     "electronhub": electronhub.FAKE,
     "aimlapi": aimlapi.FAKE,
+    "cometapi": cometapi.FAKE,
 }

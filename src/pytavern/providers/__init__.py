@@ -62,6 +62,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.chutes",
     "pytavern.providers.electronhub",
     "pytavern.providers.aimlapi",
+    "pytavern.providers.cometapi",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
