@@ -19,6 +19,7 @@ from tests.fakes.vendors import (
     electronhub,
     fireworks,
     groq,
+    minimax,
     mistral,
     moonshot,
     nanogpt,
@@ -45,4 +46,5 @@ FAKES: dict[str, FlavourFake] = {
     "electronhub": electronhub.FAKE,
     "aimlapi": aimlapi.FAKE,
     "cometapi": cometapi.FAKE,
+    "minimax": minimax.FAKE,
 }

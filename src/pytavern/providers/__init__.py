@@ -63,6 +63,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.electronhub",
     "pytavern.providers.aimlapi",
     "pytavern.providers.cometapi",
+    "pytavern.providers.minimax",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
