@@ -24,6 +24,7 @@ from tests.fakes.vendors import (
     moonshot,
     nanogpt,
     perplexity,
+    pollinations,
     siliconflow,
     xai,
     zai,
@@ -47,4 +48,5 @@ FAKES: dict[str, FlavourFake] = {
     "aimlapi": aimlapi.FAKE,
     "cometapi": cometapi.FAKE,
     "minimax": minimax.FAKE,
+    "pollinations": pollinations.FAKE,
 }

@@ -64,6 +64,7 @@ BACKEND_MODULES: tuple[str, ...] = (
     "pytavern.providers.aimlapi",
     "pytavern.providers.cometapi",
     "pytavern.providers.minimax",
+    "pytavern.providers.pollinations",
 )
 """The built-in backend modules, in the order their API types are listed."""
 
