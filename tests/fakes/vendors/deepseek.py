@@ -1,8 +1,10 @@
 """DeepSeek's API as documented: OpenAI-shaped errors; 402 when the balance is out, 422 for
-an invalid parameter; ``deepseek-reasoner`` streams ``reasoning_content`` before the reply."""
+an invalid parameter; ``deepseek-reasoner`` streams ``reasoning_content`` before the reply
+and refuses successive messages of one role."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from tests.fakes.openai_vendor import FlavourFake, Refusal, Vendor
@@ -15,6 +17,10 @@ def refuse(body: dict[str, Any]) -> Refusal | None:
     """402 for a prompt asking to spend an empty balance; 422 for DeepSeek's bounds."""
     if any(BROKE_MARKER in str(m.get("content")) for m in body["messages"]):
         return (402, "Insufficient Balance")
+    roles = [m.get("role") for m in body["messages"] if m.get("role") != "system"]
+    successive = any(a == b for a, b in itertools.pairwise(roles))
+    if body["model"] == "deepseek-reasoner" and successive:
+        return (400, "deepseek-reasoner does not support successive user or assistant messages")
     if len(body.get("stop") or []) > 16:
         return (422, "stop: at most 16 sequences")
     temperature = body.get("temperature", 1)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pytavern.errors import BadRequestError, ProviderError
+from pytavern.providers import _openai_wire as wire
 from pytavern.providers import deepseek
+from pytavern.types import ChatMessage, GenerationRequest, SamplerSettings
 from tests.fakes.vendors.deepseek import BROKE_MARKER
 from tests.providers.chat_helpers import collect, finished, reasoning_of, request, text_of
 from tests.providers.flavours import common
@@ -53,3 +55,22 @@ async def test_out_of_balance_says_where_to_top_up() -> None:
             await collect(provider, request("hi", temperature=3.0))
         assert "422" in str(refused.value) and "sampler" in (refused.value.hint or "")
         await provider.aclose()
+
+
+async def test_reasoner_gets_strict_turns() -> None:
+    messages = (
+        ChatMessage("system", "Rules"),
+        ChatMessage("user", "one"),
+        ChatMessage("system", "[note]"),
+        ChatMessage("user", "two", name="Ann"),
+    )
+    req = GenerationRequest(messages=messages, sampling=SamplerSettings())
+    with common.running(API, model="deepseek-reasoner") as (provider, plan):
+        assert text_of(await collect(provider, req)).startswith("Echo: one")
+        await provider.aclose()
+    assert plan.requests[-1]["body"]["messages"] == [
+        {"role": "system", "content": "Rules"},
+        {"role": "user", "content": "one\n\n[note]\n\nAnn: two"},
+    ]
+    body = wire.build_body(req, "deepseek-chat", deepseek.FLAVOUR, {}, stream=False)
+    assert [m["role"] for m in body["messages"]] == ["system", "user", "system", "user"]
