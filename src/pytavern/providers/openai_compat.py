@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import Field
 
-from pytavern.errors import AuthError, ConfigError, ProviderError
+from pytavern.errors import ConfigError, ProviderError, UpstreamNotFoundError
 from pytavern.events import StreamEvent
 from pytavern.providers import _openai_wire as wire
 from pytavern.providers._chat import JSON_ANSWER, ChatProvider, parse_json_event, require_key
@@ -128,12 +128,12 @@ class OpenAICompatProvider(ChatProvider):
         )
         try:
             await generate(self, probe)
-        except AuthError as refused:  # the model list is missing, and the key is wrong
-            return ConnectionStatus(
-                ok=False, summary=refused.message, hint=refused.hint, details={"kind": refused.kind}
-            )
-        except ProviderError:
+        except UpstreamNotFoundError:
             return failed
+        except ProviderError as error:  # the chat route answered: its error says more
+            return ConnectionStatus(
+                ok=False, summary=error.message, hint=error.hint, details={"kind": error.kind}
+            )
         return ConnectionStatus(
             ok=True,
             summary=f"{self.name}: the server answered a 1-token request "
