@@ -23,6 +23,8 @@ from tests.fakes.openai_fake import _chunk, _finish, _last_user, _usage
 from tests.fakes.openai_fake import error_body as openai_error_body
 from tests.fakes.server import FaultPlan
 
+THINK_PIECES = ("<thi", "nk>Thinking it", " over.</th", "ink>\n\n")
+"""A ``<think>`` block as models that think in their text stream it."""
 ErrorShape = Callable[[int, str], dict[str, Any]]
 """(status, message) -> the service's error body."""
 Refusal = tuple[int, str]
@@ -50,6 +52,8 @@ class Vendor:
     error: ErrorShape = openai_shape
     refuse: Callable[[dict[str, Any]], Refusal | None] = no_refusal
     reasoning: frozenset[str] = frozenset()
+    think_in_text: frozenset[str] = frozenset()
+    """Models whose reply text opens with ``<think>...</think>`` (cut across chunks)."""
     extra_fields: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     models_path: str | None = "/models"
     """Where the model list lives under ``prefix`` (``None``: the service has none);
@@ -102,6 +106,8 @@ def _frames(vendor: Vendor, body: dict[str, Any], text: str, reason: str) -> lis
     frames = [frame({"role": "assistant", "content": ""})]
     if model in vendor.reasoning:
         frames.append(frame({"content": None, "reasoning_content": "Thinking it over."}))
+    if model in vendor.think_in_text:
+        frames += [frame({"content": piece}) for piece in THINK_PIECES]
     frames += [frame({"content": piece}) for piece in chunks_of(text)]
     frames.append(frame({}, reason))
     if (body.get("stream_options") or {}).get("include_usage"):
@@ -112,7 +118,8 @@ def _frames(vendor: Vendor, body: dict[str, Any], text: str, reason: str) -> lis
 
 
 def _completion(vendor: Vendor, body: dict[str, Any], text: str, reason: str) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": text}
+    thought = "".join(THINK_PIECES) if body["model"] in vendor.think_in_text else ""
+    message: dict[str, Any] = {"role": "assistant", "content": thought + text}
     if body["model"] in vendor.reasoning:
         message["reasoning_content"] = "Thinking it over."
     data = {

@@ -11,7 +11,8 @@ connection's model.
 Citations are kept two ways: ``Finished.extra`` carries ``citations`` (and
 ``search_results`` when given), and the reply ends with a numbered ``Sources:`` list
 matching the ``[1]``-style markers in the text, so the sources are stored with the message
-(option ``append_sources``, on by default).
+(option ``append_sources``, on by default). The sonar-reasoning models open their text
+with a ``<think>`` block: it is shown as reasoning, not as the reply.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pytavern.errors import ProviderError
 from pytavern.events import Finished, StreamEvent, TextDelta
 from pytavern.providers import _openai_wire as wire
 from pytavern.providers._chat import merge_same_role, scrub
+from pytavern.providers._think_tags import split_think_tags
 from pytavern.providers._vendor_advice import vendor_advice
 from pytavern.providers.base import ConnectionConfig, generate
 from pytavern.providers.openai_compat import OpenAICompatProvider, openai_flavour
@@ -123,7 +125,7 @@ class PerplexityProvider(OpenAICompatProvider):
 
     async def _stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
         append = bool(self.config.options.get("append_sources", True))
-        async for event in super()._stream(request):
+        async for event in split_think_tags(super()._stream(request)):
             if isinstance(event, Finished) and append:
                 text = sources_text(event.extra.get("citations"))
                 if text:

@@ -45,6 +45,7 @@ VENDOR = Vendor(
     prefix="",
     refuse=refuse,
     extra_fields=citations,
+    think_in_text=frozenset({"sonar-reasoning-pro"}),
     models_path=None,
     unknown_model=(400, "Invalid model '{model}'. Permitted models can be found in the docs."),
 )

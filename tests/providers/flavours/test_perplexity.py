@@ -10,7 +10,14 @@ from pytavern.providers import _openai_wire as wire
 from pytavern.providers import perplexity
 from pytavern.types import ChatMessage, GenerationRequest
 from tests.fakes.vendors.perplexity import CITATIONS
-from tests.providers.chat_helpers import collect, finished, provider_for, request, text_of
+from tests.providers.chat_helpers import (
+    collect,
+    finished,
+    provider_for,
+    reasoning_of,
+    request,
+    text_of,
+)
 from tests.providers.flavours import common
 
 API = "perplexity"
@@ -92,3 +99,12 @@ def test_body_without_penalty_is_left_alone() -> None:
     assert "frequency_penalty" not in body and body["messages"] == [
         {"role": "user", "content": "hi"}
     ]
+
+
+@pytest.mark.parametrize("stream", [True, False])
+async def test_reasoning_model_think_block_is_reasoning(stream: bool) -> None:
+    with common.running(API, model="sonar-reasoning-pro") as (provider, _plan):
+        events = await collect(provider, request("why", stream=stream))
+        await provider.aclose()
+    assert reasoning_of(events) == "Thinking it over."
+    assert text_of(events) == "Echo: why" + SOURCES
