@@ -2,18 +2,23 @@
 
 Quirks: temperature must be above 0 and at most 1 (0 is sent as 0.01, above 1 as 1);
 errors carry MiniMax's ``base_resp`` (``status_code`` 1004: key refused, 1008: balance
-used up, 1002: rate limited...), read here for the message and code. There is no model
-list: ``test`` sends a 1-token request with the connection's model.
+used up, 1002: rate limited...), read here for the message and code; MiniMax-M2 opens its
+text with a ``<think>`` block, shown as reasoning. There is no model list: ``test`` sends
+a 1-token request with the connection's model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from pytavern.events import StreamEvent
 from pytavern.providers import _openai_wire as wire
+from pytavern.providers._think_tags import split_think_tags
 from pytavern.providers._vendor_advice import vendor_advice
-from pytavern.providers.openai_compat import openai_flavour
+from pytavern.providers.openai_compat import OpenAICompatProvider, openai_flavour
+from pytavern.types import GenerationRequest
 
 KEY_PAGE = "https://platform.minimax.io/user-center/basic-information/interface-key"
 LOWEST_TEMPERATURE = 0.01
@@ -35,6 +40,13 @@ def base_resp_message(body: Any) -> str | None:
     return f"{base.get('status_msg') or 'error'} (code {base['status_code']})"
 
 
+class MiniMaxProvider(OpenAICompatProvider):
+    """MiniMax: the OpenAI-compatible provider, its ``<think>`` block shown as reasoning."""
+
+    def _stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+        return split_think_tags(super()._stream(request))
+
+
 FLAVOUR = wire.Flavour(
     "minimax",
     wire.OPENAI_SAMPLERS - {"frequency_penalty", "presence_penalty", "seed"},
@@ -53,11 +65,14 @@ FLAVOUR = wire.Flavour(
     ),
 )
 
-SPEC = openai_flavour(
-    "minimax",
-    "MiniMax",
-    default_url="https://api.minimax.io/v1",
-    key_env="MINIMAX_API_KEY",
-    flavour=FLAVOUR,
-    default_model="MiniMax-M2",
+SPEC = dataclasses.replace(
+    openai_flavour(
+        "minimax",
+        "MiniMax",
+        default_url="https://api.minimax.io/v1",
+        key_env="MINIMAX_API_KEY",
+        flavour=FLAVOUR,
+        default_model="MiniMax-M2",
+    ),
+    provider=MiniMaxProvider,
 )

@@ -1,6 +1,7 @@
 """MiniMax's API as documented: no model list; errors carry
 ``base_resp: {status_code, status_msg}`` (1004 authentication, 1008 insufficient balance,
-1002 rate limit, 2013 invalid parameters); temperature in (0, 1]."""
+1002 rate limit, 2013 invalid parameters); temperature in (0, 1]; MiniMax-M2 opens its
+text with a ``<think>`` block."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ VENDOR = Vendor(
     error=error,
     refuse=refuse,
     models_path=None,
+    think_in_text=frozenset({"MiniMax-M2"}),
     unknown_model=(400, "invalid params, unknown model '{model}'"),
     bad_key=(401, "login fail: Please carry the API secret key in the 'Authorization' field"),
 )

@@ -23,7 +23,7 @@ def test_fake_matches_a_registered_flavour(api: str) -> None:
 
 @pytest.mark.parametrize("api", APIS)
 async def test_web_page_stream_errors_and_stop(api: str) -> None:
-    thinks = FAKES[api].model in FAKES[api].vendor.reasoning
+    thinks = common.thinks_first(api)
     first = "" if thinks else "Echo:"
     with common.running(api) as (provider, plan):
         plan.arm("html")

@@ -7,7 +7,7 @@ import pytest
 
 from pytavern.errors import BadRequestError
 from pytavern.providers import minimax
-from tests.providers.chat_helpers import collect, request
+from tests.providers.chat_helpers import collect, reasoning_of, request, text_of
 from tests.providers.flavours import common
 
 API = "minimax"
@@ -41,3 +41,8 @@ async def test_refused_key_names_key_page() -> None:
 
 async def test_faults() -> None:
     await common.faults_are_retried_then_reported(API)
+
+
+async def test_think_block_is_reasoning() -> None:
+    events, _sent = await common.streamed_send(API)
+    assert reasoning_of(events) == "Thinking it over." and text_of(events) == "Echo: hello there"
