@@ -18,7 +18,7 @@ APIS = sorted(FAKES)
 def test_fake_matches_a_registered_flavour(api: str) -> None:
     spec = get_spec(api)
     assert spec.family == "chat" and FAKES[api].model
-    assert (spec.key_env is None) == (FAKES[api].key is None) or api == "cloudflare"
+    assert (spec.key_env is None) == (FAKES[api].key is None)
 
 
 @pytest.mark.parametrize("api", APIS)
