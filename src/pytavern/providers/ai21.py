@@ -9,6 +9,7 @@ from __future__ import annotations
 from pytavern.providers import _openai_wire as wire
 from pytavern.providers._vendor_advice import vendor_advice
 from pytavern.providers.openai_compat import openai_flavour
+from pytavern.providers.spec import Capabilities
 
 KEY_PAGE = "https://studio.ai21.com/account/api-key"
 
@@ -35,4 +36,5 @@ SPEC = openai_flavour(
     key_env="AI21_API_KEY",
     flavour=FLAVOUR,
     default_model="jamba-mini",
+    capabilities=Capabilities(model_list=False),
 )

@@ -18,6 +18,7 @@ from pytavern.providers import _openai_wire as wire
 from pytavern.providers._think_tags import split_think_tags
 from pytavern.providers._vendor_advice import vendor_advice
 from pytavern.providers.openai_compat import OpenAICompatProvider, openai_flavour
+from pytavern.providers.spec import Capabilities
 from pytavern.types import GenerationRequest
 
 KEY_PAGE = "https://platform.minimax.io/user-center/basic-information/interface-key"
@@ -73,6 +74,7 @@ SPEC = dataclasses.replace(
         key_env="MINIMAX_API_KEY",
         flavour=FLAVOUR,
         default_model="MiniMax-M2",
+        capabilities=Capabilities(model_list=False),
     ),
     provider=MiniMaxProvider,
 )

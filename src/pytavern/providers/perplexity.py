@@ -32,7 +32,7 @@ from pytavern.providers._think_tags import split_think_tags
 from pytavern.providers._vendor_advice import vendor_advice
 from pytavern.providers.base import ConnectionConfig, generate
 from pytavern.providers.openai_compat import OpenAICompatProvider, openai_flavour
-from pytavern.providers.spec import HttpOptions
+from pytavern.providers.spec import Capabilities, HttpOptions
 from pytavern.types import ChatMessage, ConnectionStatus, GenerationRequest, SamplerSettings
 
 KEY_PAGE = "https://www.perplexity.ai/account/api/keys"
@@ -162,6 +162,7 @@ SPEC = dataclasses.replace(
         flavour=FLAVOUR,
         options=PerplexityOptions,
         default_model="sonar",
+        capabilities=Capabilities(model_list=False),
     ),
     provider=PerplexityProvider,
 )

@@ -17,7 +17,7 @@ from pydantic import Field
 from pytavern.providers import _openai_wire as wire
 from pytavern.providers._vendor_advice import vendor_advice
 from pytavern.providers.openai_compat import openai_flavour
-from pytavern.providers.spec import HttpOptions
+from pytavern.providers.spec import Capabilities, HttpOptions
 
 KEY_PAGE = "https://z.ai/manage-apikey/apikey-list"
 
@@ -75,4 +75,5 @@ SPEC = openai_flavour(
     flavour=FLAVOUR,
     options=ZaiOptions,
     default_model="glm-4.6",
+    capabilities=Capabilities(model_list=False),
 )

@@ -19,6 +19,7 @@ def test_fake_matches_a_registered_flavour(api: str) -> None:
     spec = get_spec(api)
     assert spec.family == "chat" and FAKES[api].model
     assert (spec.key_env is None) == (FAKES[api].key is None)
+    assert spec.capabilities.model_list == (FAKES[api].vendor.models_path is not None)
 
 
 @pytest.mark.parametrize("api", APIS)
