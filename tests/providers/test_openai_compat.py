@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from pytavern.errors import (
     AuthError,
@@ -438,4 +439,22 @@ async def test_custom_server_without_model_list_is_checked_by_generating() -> No
         provider = provider_for("custom", url, None)
         status = await provider.check()
         assert not status.ok and "404" in status.summary
+        await provider.aclose()
+
+
+async def test_probe_refused_for_its_key_reports_the_key() -> None:
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def refuse() -> JSONResponse:
+        body = {
+            "error": {"message": "Incorrect API key provided: sk-***", "code": "invalid_api_key"}
+        }
+        return JSONResponse(body, status_code=401)
+
+    with serve(app) as url:
+        provider = provider_for("custom", url, "sk-secret-wrong-key-123", model="m")
+        status = await provider.check()
+        assert not status.ok and "401" in status.summary and status.details["kind"] == "AuthError"
+        assert "sk-secret-wrong-key-123" not in f"{status.summary} {status.hint}"
         await provider.aclose()

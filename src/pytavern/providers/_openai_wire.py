@@ -48,6 +48,8 @@ BodyHook = Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]]
 """Finishes a request body from the connection's options (returns the body to send)."""
 HeaderHook = Callable[[ConnectionConfig], dict[str, str]]
 """Extra request headers for a connection (from its options)."""
+ErrorHook = Callable[[ProviderError, int, Any], ProviderError]
+"""Refines an HTTP error (status, decoded body) with the service's own advice."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +59,10 @@ class Flavour:
     ``stop_limit`` cuts the stop list (OpenAI takes 4); ``reasoning_rules`` applies
     OpenAI's o-series / gpt-5 rules (``max_completion_tokens``, no temperature);
     ``probe_by_generating`` checks a server without ``GET /models`` with a 1-token reply;
-    ``headers`` and ``body`` add the flavour's own headers and body fields.
+    ``headers`` and ``body`` add the flavour's own headers and body fields;
+    ``refine_error`` adds the service's advice to an HTTP error (its key page...);
+    ``kept_fields`` names top-level answer fields (Perplexity's ``citations``) kept in
+    ``Finished.extra``.
     """
 
     name: str
@@ -67,6 +72,8 @@ class Flavour:
     probe_by_generating: bool = False
     headers: HeaderHook | None = None
     body: BodyHook | None = None
+    refine_error: ErrorHook | None = None
+    kept_fields: frozenset[str] | None = None
 
 
 def apply_custom_body(body: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
@@ -182,8 +189,10 @@ def stream_error(provider: str, error: Any) -> ProviderError:
 class StreamParser:
     """Turns the ``data`` payloads of a Chat Completions stream into our events."""
 
-    def __init__(self, provider: str) -> None:
+    def __init__(self, provider: str, kept_fields: frozenset[str] | None = None) -> None:
         self.provider = provider
+        self.kept_fields = kept_fields or frozenset()
+        self.extra: dict[str, object] = {}
         self.reason: str | None = None
         self.usage: Usage | None = None
         self.model: str | None = None
@@ -199,6 +208,7 @@ class StreamParser:
             raise stream_error(self.provider, data["error"])
         self.model = data.get("model") or self.model
         self.usage = usage_from(data) or self.usage
+        self.extra.update((k, data[k]) for k in self.kept_fields if data.get(k))
         events: list[StreamEvent] = []
         for choice in data.get("choices") or []:
             if choice.get("index", 0) != 0:
@@ -219,7 +229,7 @@ class StreamParser:
         events: list[StreamEvent] = []
         if self.usage is not None:
             events.append(UsageEvent(self.usage))
-        events.append(Finished(finish_reason(self.reason), model=self.model))
+        events.append(Finished(finish_reason(self.reason), model=self.model, extra=self.extra))
         return events
 
 
@@ -234,7 +244,9 @@ def _delta_events(delta: Mapping[str, Any]) -> list[StreamEvent]:
     return events
 
 
-def parse_reply(provider: str, data: Any) -> list[StreamEvent]:
+def parse_reply(
+    provider: str, data: Any, kept_fields: frozenset[str] | None = None
+) -> list[StreamEvent]:
     """Turn a non-streamed Chat Completions reply into events."""
     if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
         if isinstance(data, dict) and data.get("error"):
@@ -244,7 +256,7 @@ def parse_reply(provider: str, data: Any) -> list[StreamEvent]:
             provider=provider,
             hint="Check that the URL points at an OpenAI-compatible API",
         )
-    parser = StreamParser(provider)
+    parser = StreamParser(provider, kept_fields)
     events = parser.feed(data)
     if parser.reason is None:
         parser.reason = "stop"

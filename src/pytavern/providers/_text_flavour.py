@@ -26,8 +26,8 @@ from pytavern.errors import (
     UpstreamNotFoundError,
 )
 from pytavern.events import StreamEvent
-from pytavern.providers._chat import scrub
 from pytavern.providers._chatml import CHATML_STOP
+from pytavern.providers._http_errors import scrub
 from pytavern.providers.openai_text import OpenAITextProvider
 from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest
 

@@ -25,9 +25,9 @@ from pytavern.errors import (
     UpstreamNotFoundError,
 )
 from pytavern.providers import _openai_wire as wire
-from pytavern.providers._chat import ChatProvider, require_key, scrub
+from pytavern.providers._chat import ChatProvider, require_key
 from pytavern.providers._http_config import normalize_base_url
-from pytavern.providers._http_errors import safe_origin
+from pytavern.providers._http_errors import safe_origin, scrub
 from pytavern.providers.base import ConnectionConfig, generate
 from pytavern.providers.openai_compat import OpenAICompatProvider, openai_flavour
 from pytavern.providers.spec import BackendSpec, HttpOptions

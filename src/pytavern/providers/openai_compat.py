@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import Field
 
-from pytavern.errors import ConfigError, ProviderError
+from pytavern.errors import ConfigError, ProviderError, UpstreamNotFoundError
 from pytavern.events import StreamEvent
 from pytavern.providers import _openai_wire as wire
 from pytavern.providers import get_spec
@@ -102,6 +102,12 @@ class OpenAICompatProvider(ChatProvider):
             headers=build_headers(config, spec),
         )
 
+    def refine_error(self, error: ProviderError, status: int, body: Any) -> ProviderError:
+        """The flavour's advice added to an HTTP error (its key page, its usual fix)."""
+        if self.flavour.refine_error is None:
+            return error
+        return self.flavour.refine_error(error, status, body)
+
     def supported_samplers(self) -> frozenset[str]:
         """The sampler fields sent for the connection's model."""
         return wire.supported_samplers(self.flavour, self.config.model)
@@ -131,8 +137,12 @@ class OpenAICompatProvider(ChatProvider):
         )
         try:
             await generate(self, probe)
-        except ProviderError:
+        except UpstreamNotFoundError:
             return failed
+        except ProviderError as error:  # the chat route answered: its error says more
+            return ConnectionStatus(
+                ok=False, summary=error.message, hint=error.hint, details={"kind": error.kind}
+            )
         return ConnectionStatus(
             ok=True,
             summary=f"{self.name}: the server answered a 1-token request "
@@ -145,14 +155,15 @@ class OpenAICompatProvider(ChatProvider):
         body = wire.build_body(
             request, model, self.flavour, self.config.options, stream=request.stream
         )
+        kept = self.flavour.kept_fields
         if not request.stream:
             data = await self.http.request_json(
                 "POST", "chat/completions", json_body=body, params=self.request_params()
             )
-            for event in wire.parse_reply(self.name, data):
+            for event in wire.parse_reply(self.name, data, kept):
                 yield event
             return
-        parser = wire.StreamParser(self.name)
+        parser = wire.StreamParser(self.name, kept)
         done = False
         events_in = self.sse_events(
             "chat/completions", body, self.request_params(), is_last=is_done_marker
@@ -160,7 +171,9 @@ class OpenAICompatProvider(ChatProvider):
         async with aclosing(events_in) as events:
             async for sse in events:
                 if sse.event == JSON_ANSWER:
-                    for event in wire.parse_reply(self.name, parse_json_event(sse.data, self.name)):
+                    for event in wire.parse_reply(
+                        self.name, parse_json_event(sse.data, self.name), kept
+                    ):
                         yield event
                     return
                 if sse.data.strip() == "[DONE]":

@@ -39,10 +39,10 @@ from pytavern.providers._chat import (
     ChatProvider,
     ensure_api_answer,
     parse_json_event,
-    scrub,
     token_count,
 )
 from pytavern.providers._http_config import normalize_base_url
+from pytavern.providers._http_errors import scrub
 from pytavern.providers._sse import ServerSentEvent, iter_sse
 from pytavern.providers.base import ConnectionConfig
 from pytavern.providers.gemini import GeminiOptions
