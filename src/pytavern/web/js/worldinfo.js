@@ -93,8 +93,8 @@ export async function renderWorldInfoPanel(root, close) {
   async function saveBook() {
     try {
       await api.put(`/api/lorebooks/${encodeURIComponent(current.name)}`, { data: current.data });
-      toast(`Saved ${current.name}`);
       await reload(current.name);
+      toast(`Saved ${current.name}`);
     } catch (err) {
       toast(err.message, { hint: err.hint, bad: true });
     }
