@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pytavern.engine import transfer
@@ -414,6 +415,18 @@ class GroupService(Service):
         )
 
     # --- files ----------------------------------------------------------------------------
+
+    def find_chat_file(self, group_file: Path) -> Path | None:
+        """Where SillyTavern keeps a group file's chat: ``../group chats/<chat_id>.jsonl``
+        (or a ``.jsonl`` beside it with the same name); ``None`` when there is none."""
+        try:
+            chat_id = read_group(group_file.read_bytes(), group_file.name).chat_id
+        except OSError:
+            return None
+        candidates = [group_file.with_suffix(".jsonl")]
+        if chat_id:
+            candidates.insert(0, group_file.parent.parent / "group chats" / f"{chat_id}.jsonl")
+        return next((c for c in candidates if c.is_file()), None)
 
     def import_files(
         self, group_json: bytes, filename: str, chat_jsonl: bytes | None = None
