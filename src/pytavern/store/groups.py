@@ -81,6 +81,15 @@ class GroupsMixin(StoreBase):
             ).one()
             return _record(row)
 
+    def unique_group_name(self, name: str) -> str:
+        """``name``, or ``name (2)``, ``name (3)``... when a group has it already."""
+        taken = {g.name for g in self.list_groups()}
+        final, number = name, 1
+        while final in taken:
+            number += 1
+            final = f"{name} ({number})"
+        return final
+
     def list_groups(self) -> list[GroupRecord]:
         """Every group, by name."""
         with self.transaction() as session:

@@ -445,11 +445,7 @@ class GroupService(Service):
             )
             chat_id = stored.id
         name = file.name or "Group"
-        taken = {g.name for g in self._engine.store.list_groups()}
-        final, number = name, 1
-        while final in taken:
-            number += 1
-            final = f"{name} ({number})"
+        final = self._engine.store.unique_group_name(name)
         data = file.with_changes(name=final).raw if final != name else file.raw
         record = self._engine.store.create_group(final, data, [c.id for c in characters], chat_id)
         return self._view(record)
