@@ -244,3 +244,12 @@ def test_groups_import_with_their_current_chat_once(data_dir: Path, tmp_path: Pa
         assert [m.text for m in store.history(stored.chat_id)] == ["hello", "hey"]
     finally:
         store.close()
+    out = tmp_path / "exported"
+    _, exported, _ = run(data_dir, "export-all", "--out", str(out))
+    assert exported["groups"] == 1 and exported["group chats"] == 1
+    assert json.loads((out / "groups" / "1711111111111.json").read_text()) == group
+    written = (out / "group chats" / "2024-05-01@10h00m00s.jsonl").read_text()
+    assert [json.loads(line)["mes"] for line in written.splitlines()[1:]] == ["hello", "hey"]
+    assert not (out / "chats" / "Ann").exists()  # the group chat is not Ann's own chat
+    _, again, _ = run(tmp_path / "fresh", "import-sillytavern", str(out))
+    assert again["imported"]["groups"] == 1 and again["skipped"] == []
