@@ -55,3 +55,23 @@ def test_create_a_group_chat_and_talk_to_it(page: Any, live: Live) -> None:
     [group] = live.app.state.services.groups.all()
     assert [(m.name, m.muted) for m in group.members] == [("Bob", False), ("Wren", True)]
     assert live.problems == []
+
+
+def test_world_info_editor_sets_an_outlet(page: Any, live: Live) -> None:
+    page.goto(live.url + "#/characters")
+    page.wait_for_selector("body[data-ready]")
+    page.click("#nav-worldinfo")
+    page.wait_for_selector("[data-testid=worldinfo]")
+    page.click("[data-testid=wi-new]")
+    page.click("[data-testid=wi-add]")
+    page.fill("[data-testid=wi-keys]", "gate")
+    page.fill("[data-testid=wi-content]", "The gate is sealed.")
+    expect(page.locator("[data-testid=wi-outlet]")).to_be_hidden()
+    page.select_option("[aria-label=Position]", "7")
+    page.fill("[data-testid=wi-outlet]", "gates")
+    page.check("[data-testid=wi-ignore-budget]")
+    page.click("[data-testid=wi-save]")
+    expect(page.get_by_text("Saved Lorebook 1")).to_be_visible()
+    entry = live.app.state.engine.store.list_lorebooks()[0].data["entries"]["0"]
+    assert (entry["position"], entry["outletName"], entry["ignoreBudget"]) == (7, "gates", True)
+    assert live.problems == []
