@@ -178,6 +178,8 @@ async def test_a_list_group_gets_a_reply_from_every_member(
     prompt = scripted.requests[-1].messages
     assert "Bob is a cook." in _text(scripted)
     assert any(m.content == "from one" for m in prompt)
+    # {{charIfNotGroup}} of the default main prompt names the whole group
+    assert f"chat between {first}, Bob and User." in _text(scripted)
 
 
 async def test_muted_members_are_skipped_and_manual_waits(

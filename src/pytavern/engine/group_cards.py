@@ -37,6 +37,9 @@ class GroupSpeaker:
     join_suffix: str = ""
     scenario_override: str = ""
     """The group chat's own scenario (``chat_metadata.scenario``), which wins when set."""
+    group_names: str = ""
+    """The members' names, comma-separated: what ``{{group}}`` and ``{{charIfNotGroup}}``
+    say in a group chat."""
 
 
 def _named(text: str, field_name: str, character: str) -> str:

@@ -108,8 +108,9 @@ def speaker_for(
 ) -> GroupSpeaker:
     """How ``member`` answers in this group (swap, or which cards are joined)."""
     group = GroupFile(record.data)
+    names = ", ".join(m.character.name for m in members)
     if group.generation_mode not in (JOIN, JOIN_WITH_MUTED):
-        return GroupSpeaker(member.character.id)
+        return GroupSpeaker(member.character.id, group_names=names)
     joined = tuple(
         m.character.id
         for m in members
@@ -118,7 +119,12 @@ def speaker_for(
     scenario = group.raw.get("chat_metadata", {})
     override = scenario.get("scenario", "") if isinstance(scenario, dict) else ""
     return GroupSpeaker(
-        member.character.id, joined, group.join_prefix, group.join_suffix, str(override or "")
+        member.character.id,
+        joined,
+        group.join_prefix,
+        group.join_suffix,
+        str(override or ""),
+        names,
     )
 
 
