@@ -54,6 +54,19 @@ def test_create_a_group_chat_and_talk_to_it(page: Any, live: Live) -> None:
     shoot(page, "group-chat")
     [group] = live.app.state.services.groups.all()
     assert [(m.name, m.muted) for m in group.members] == [("Bob", False), ("Wren", True)]
+    # auto-mode: the group goes on by itself (list order: the unmuted Bob), until unchecked
+    live.app.state.services.groups.update(group.id, auto_mode_delay=1)
+    page.goto(live.url + "#/characters")
+    page.goto(live.url + f"#/group/{group.id}")
+    expect(page.locator("[data-testid=group-title]")).to_have_text("Kitchen")
+    live.book.scripts.append(Script(["Bob, unprompted."]))
+    page.check("[data-testid=group-auto]")
+    expect(page.locator("[data-testid=message-text]").last).to_have_text("Bob, unprompted.")
+    page.uncheck("[data-testid=group-auto]")
+    page.wait_for_timeout(1500)  # a round already under way may still end
+    count = page.locator("[data-testid=message]").count()
+    page.wait_for_timeout(2000)
+    assert page.locator("[data-testid=message]").count() == count
     assert live.problems == []
 
 
