@@ -9,7 +9,6 @@ answered.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -172,7 +171,3 @@ def group_chat_metadata(group: GroupFile) -> dict[str, Any]:
     metadata[ST_HEADER] = dict(GROUP_CHAT_HEADER)
     return metadata
 
-
-def pretty(value: Any) -> str:
-    """Indented JSON for people."""
-    return json.dumps(value, indent=2, ensure_ascii=False)

@@ -19,7 +19,8 @@ from pytavern.engine.services.connections import (
 )
 from pytavern.engine.services.data import DataService
 from pytavern.engine.services.generation import GenerationService, TokenCount, TurnResult
-from pytavern.engine.services.groups import GroupService, GroupTurn, GroupView
+from pytavern.engine.services.group_views import GroupTurn, GroupView
+from pytavern.engine.services.groups import GroupService
 from pytavern.engine.services.library import (
     LorebookService,
     PersonaService,

@@ -4,7 +4,6 @@ group JSON with its chat JSONL."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,119 +31,21 @@ from pytavern.engine.groups import (
 from pytavern.engine.preferences import load_preferences
 from pytavern.engine.services._base import Service
 from pytavern.engine.services.generation import GenerationService, TurnResult
+from pytavern.engine.services.group_views import (
+    GENERATION_MODES,
+    GroupReply,
+    GroupTurn,
+    GroupView,
+    MemberView,
+    choice,
+    name_of,
+)
 from pytavern.engine.turn_loader import load_persona
 from pytavern.errors import ConfigError, NotFoundError
 from pytavern.formats.cards import card_from_dict
 from pytavern.formats.groups import GroupFile, group_to_json, new_group, read_group
 from pytavern.prompt.macros import MacroContext, evaluate
 from pytavern.store import CharacterRecord, GroupRecord
-
-GENERATION_MODES = {"swap": 0, "join": 1, "join-muted": 2}
-
-
-@dataclass(frozen=True, slots=True)
-class MemberView:
-    """A member as faces show it."""
-
-    character_id: int
-    name: str
-    avatar: str
-    muted: bool
-    talkativeness: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "character_id": self.character_id,
-            "name": self.name,
-            "avatar": self.avatar,
-            "muted": self.muted,
-            "talkativeness": self.talkativeness,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class GroupView:
-    """A group as faces show it."""
-
-    id: int
-    name: str
-    chat_id: int | None
-    members: list[MemberView]
-    activation_strategy: str
-    generation_mode: str
-    allow_self_responses: bool
-    auto_mode_delay: int
-    join_prefix: str
-    join_suffix: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "chat_id": self.chat_id,
-            "members": [m.to_dict() for m in self.members],
-            "activation_strategy": self.activation_strategy,
-            "generation_mode": self.generation_mode,
-            "allow_self_responses": self.allow_self_responses,
-            "auto_mode_delay": self.auto_mode_delay,
-            "join_prefix": self.join_prefix,
-            "join_suffix": self.join_suffix,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class GroupReply:
-    """One member's answer in a group turn."""
-
-    speaker: str
-    character_id: int
-    result: TurnResult
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (``speaker`` and ``text``, as ``send --group --json`` prints)."""
-        error = self.result.error
-        return {
-            "speaker": self.speaker,
-            "character_id": self.character_id,
-            "text": self.result.reply,
-            "finish_reason": self.result.finish_reason,
-            "message_id": self.result.message_id,
-            "error": None if error is None else {"message": error.message, "hint": error.hint},
-        }
-
-
-@dataclass
-class GroupTurn:
-    """What a group turn produced: the replies, in the order the members answered."""
-
-    group_id: int
-    chat_id: int
-    replies: list[GroupReply] = field(default_factory=list)
-
-    @property
-    def failed(self) -> GroupReply | None:
-        """The reply whose generation failed (the turn stops there), if any."""
-        return next((r for r in self.replies if r.result.error is not None), None)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "group_id": self.group_id,
-            "chat_id": self.chat_id,
-            "replies": [r.to_dict() for r in self.replies],
-        }
-
-
-def _name_of(mapping: dict[str, int], value: int) -> str:
-    return next((k for k, v in mapping.items() if v == value), str(value))
-
-
-def _choice(mapping: dict[str, int], value: str, what: str) -> int:
-    if value not in mapping:
-        raise ConfigError(f"unknown {what} {value!r}", hint=f"Use one of: {', '.join(mapping)}")
-    return mapping[value]
 
 
 class GroupService(Service):
@@ -179,8 +80,8 @@ class GroupService(Service):
             name=record.name,
             chat_id=record.chat_id,
             members=members,
-            activation_strategy=_name_of(STRATEGY_NAMES, group.activation_strategy),
-            generation_mode=_name_of(GENERATION_MODES, group.generation_mode),
+            activation_strategy=name_of(STRATEGY_NAMES, group.activation_strategy),
+            generation_mode=name_of(GENERATION_MODES, group.generation_mode),
             allow_self_responses=group.allow_self_responses,
             auto_mode_delay=group.auto_mode_delay,
             join_prefix=group.join_prefix,
@@ -200,9 +101,7 @@ class GroupService(Service):
         check_members(characters)
         chat_name = chat_file_name()
         group = new_group(new_group_id(), name.strip(), avatar_ids(characters), chat_name)
-        group = group.with_changes(
-            activation_strategy=_choice(STRATEGY_NAMES, strategy, "strategy")
-        )
+        group = group.with_changes(activation_strategy=choice(STRATEGY_NAMES, strategy, "strategy"))
         chat_id = self._new_chat(group, characters, chat_name)
         record = self._engine.store.create_group(
             group.name, group.raw, [c.id for c in characters], chat_id
@@ -277,9 +176,9 @@ class GroupService(Service):
                 raise ConfigError("a group needs a name", hint="Give the group a name")
             changes["name"] = name.strip()
         if strategy is not None:
-            changes["activation_strategy"] = _choice(STRATEGY_NAMES, strategy, "strategy")
+            changes["activation_strategy"] = choice(STRATEGY_NAMES, strategy, "strategy")
         if generation_mode is not None:
-            changes["generation_mode"] = _choice(GENERATION_MODES, generation_mode, "mode")
+            changes["generation_mode"] = choice(GENERATION_MODES, generation_mode, "mode")
         if allow_self_responses is not None:
             changes["allow_self_responses"] = allow_self_responses
         if auto_mode_delay is not None:
