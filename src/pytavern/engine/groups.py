@@ -170,4 +170,3 @@ def group_chat_metadata(group: GroupFile) -> dict[str, Any]:
     metadata = dict(group.raw.get("chat_metadata") or {})
     metadata[ST_HEADER] = dict(GROUP_CHAT_HEADER)
     return metadata
-
