@@ -126,12 +126,15 @@ def test_a_whole_folder_imports_once_and_exports_to_the_same_counts(
     assert first["imported"] == EXPECTED
     assert "importing" in progress and f"/{CARDS * (CHATS_PER_CARD + 1) + 13}" in progress
     broken = {item["file"] for item in first["broken"]}
-    assert broken == {"characters/Broken.png", "chats/Char 0/broken.jsonl", "worlds/Bad.json"}
+    assert broken == {
+        "characters/Broken.png",
+        "chats/Char 0/broken.jsonl",
+        "worlds/Bad.json",
+        "groups/1700000000.json",  # a group of no members
+    }
     skipped = {item["file"]: item["reason"] for item in first["skipped"]}
-    assert "group chats are not modelled" in skipped["group chats/1700000000.jsonl"]
-    assert skipped["groups/"] == "groups are not modelled in pytavern yet"
+    assert skipped["group chats/1700000000.jsonl"] == "no group in groups/ has this chat"
     assert set(skipped) == {
-        "groups/",
         "group chats/1700000000.jsonl",
         "chats/Broken/lost.jsonl",
         "chats/Nobody/orphan.jsonl",
@@ -188,3 +191,65 @@ def test_export_refuses_a_folder_that_is_not_empty(data_dir: Path, tmp_path: Pat
     )
     assert result.exit_code == 1 and "not an empty folder" in result.stderr
     assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
+
+
+def test_groups_import_with_their_current_chat_once(data_dir: Path, tmp_path: Path) -> None:
+    user = tmp_path / "st" / "data" / "default-user"
+    for name in ("Ann", "Ben"):
+        write(user / "characters" / f"{name}.png", write_card_png(new_card(name, first_mes="Hi.")))
+    group = {
+        "id": "1711111111111",
+        "name": "Duo",
+        "members": ["Ann.png", "Ben.png"],
+        "disabled_members": ["Ben.png"],
+        "activation_strategy": 3,
+        "generation_mode": 1,
+        "chat_id": "2024-05-01@10h00m00s",
+        "chats": ["2024-04-01@10h00m00s", "2024-05-01@10h00m00s"],
+        "fav": True,
+    }
+    write(user / "groups" / "1711111111111.json", json.dumps(group))
+    lines = [
+        {"user_name": "unused", "character_name": "unused", "chat_metadata": {}},
+        {"name": "You", "is_user": True, "send_date": "x", "mes": "hello"},
+        {
+            "name": "Ann",
+            "is_user": False,
+            "send_date": "x",
+            "mes": "hey",
+            "original_avatar": "Ann.png",
+        },
+    ]
+    current = "\n".join(json.dumps(line) for line in lines)
+    write(user / "group chats" / "2024-05-01@10h00m00s.jsonl", current)
+    write(user / "group chats" / "2024-04-01@10h00m00s.jsonl", current)
+    write(user / "group chats" / "stray.jsonl", current)
+    _, dry, _ = run(data_dir, "import-sillytavern", str(tmp_path / "st"), "--dry-run")
+    assert dry["imported"] == {"characters": 2, "groups": 1}
+    _, first, _ = run(data_dir, "import-sillytavern", str(tmp_path / "st"))
+    assert first["imported"] == {"characters": 2, "groups": 1}
+    skipped = {item["file"]: item["reason"] for item in first["skipped"]}
+    assert skipped == {
+        "group chats/2024-04-01@10h00m00s.jsonl": "an older chat of a group: "
+        "pytavern keeps a group's current chat",
+        "group chats/stray.jsonl": "no group in groups/ has this chat",
+    }
+    _, second, _ = run(data_dir, "import-sillytavern", str(tmp_path / "st"))
+    assert second["imported"] == {} and second["already_present"]["groups"] == 1
+    store = Store.open_sqlite(Settings(data_dir=data_dir).database_path)
+    try:
+        [stored] = store.list_groups()
+        assert stored.data == group
+        assert stored.chat_id is not None
+        assert [m.text for m in store.history(stored.chat_id)] == ["hello", "hey"]
+    finally:
+        store.close()
+    out = tmp_path / "exported"
+    _, exported, _ = run(data_dir, "export-all", "--out", str(out))
+    assert exported["groups"] == 1 and exported["group chats"] == 1
+    assert json.loads((out / "groups" / "1711111111111.json").read_text()) == group
+    written = (out / "group chats" / "2024-05-01@10h00m00s.jsonl").read_text()
+    assert [json.loads(line)["mes"] for line in written.splitlines()[1:]] == ["hello", "hey"]
+    assert not (out / "chats" / "Ann").exists()  # the group chat is not Ann's own chat
+    _, again, _ = run(tmp_path / "fresh", "import-sillytavern", str(out))
+    assert again["imported"]["groups"] == 1 and again["skipped"] == []

@@ -9,6 +9,7 @@ from pytavern.cli._common import data_dir_option
 from pytavern.cli.chat import chat_command
 from pytavern.cli.connections import connections_group
 from pytavern.cli.data import DATA_COMMANDS
+from pytavern.cli.groups import groups_group
 from pytavern.cli.library import characters_group, chats_group, lorebooks_group
 from pytavern.cli.send import send_command
 from pytavern.cli.serve import serve_command
@@ -33,6 +34,7 @@ cli.add_command(users_group)
 cli.add_command(characters_group)
 cli.add_command(chats_group)
 cli.add_command(lorebooks_group)
+cli.add_command(groups_group)
 for _command in DATA_COMMANDS:
     cli.add_command(_command)
 

@@ -16,6 +16,7 @@ from pytavern.cli._turns import error_line, resolve_chat, stdout, stream_turn
 @click.option("--connection", help="Connection name (default: the default connection).")
 @click.option("--chat", "chat_id", type=int, help="Continue this chat.")
 @click.option("--new", is_flag=True, help="Start a new chat.")
+@click.option("--group", help="Send to this group's chat: its members answer.")
 @data_dir_option
 @json_option
 @run_async
@@ -25,11 +26,17 @@ async def send_command(
     connection: str | None,
     chat_id: int | None,
     new: bool,
+    group: str | None,
     as_json: bool,
 ) -> None:
     """Send TEXT and stream the reply (to the character's latest chat unless told)."""
     if chat_id is not None and new:
         raise click.UsageError("give --chat or --new, not both")
+    if group is not None:
+        if character or chat_id is not None or new:
+            raise click.UsageError("--group goes alone (not with --character, --chat or --new)")
+        await send_to_group(group, text, connection, as_json)
+        return
     async with open_services() as services:
         chat = resolve_chat(services, character=character, chat_id=chat_id, new=new)
         outcome = await stream_turn(
@@ -60,4 +67,36 @@ async def send_command(
         if outcome.error is not None:
             click.echo(error_line(outcome.error), err=True)
     if outcome.error is not None:
+        sys.exit(1)
+
+
+async def send_to_group(group: str, text: str, connection: str | None, as_json: bool) -> None:
+    """``send --group``: the members the group's strategy picks answer, one after another."""
+    async with open_services() as services:
+        turn = await services.groups.send(group, text, connection=connection)
+        connection_name = services.connections.default_name(connection)
+    failed = turn.failed
+    if as_json:
+        last = turn.replies[-1].result if turn.replies else None
+        print_json(
+            {
+                "chat_id": turn.chat_id,
+                "group_id": turn.group_id,
+                "reply": last.reply if last else "",
+                "finish_reason": last.finish_reason if last else None,
+                "connection": connection_name,
+                "replies": [reply.to_dict() for reply in turn.replies],
+                "error": None
+                if failed is None or failed.result.error is None
+                else {"message": failed.result.error.message, "hint": failed.result.error.hint},
+            }
+        )
+    else:
+        if not turn.replies:
+            click.echo("(nobody answered: the group waits for you to pick a member)")
+        for reply in turn.replies:
+            click.echo(f"{reply.speaker}: {reply.result.reply}")
+        if failed is not None and failed.result.error is not None:
+            click.echo(error_line(failed.result.error), err=True)
+    if failed is not None:
         sys.exit(1)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pytavern.engine.connections import ProviderPool, connection_config, key_info
 from pytavern.engine.generation import run_turn
+from pytavern.engine.group_cards import GroupSpeaker
 from pytavern.engine.maintenance import backup_before_migration
 from pytavern.engine.preferences import load_preferences
 from pytavern.engine.setup import install_defaults
@@ -102,14 +103,16 @@ class Engine:
         text: str | None = None,
         *,
         connection: str | None = None,
+        speaker: GroupSpeaker | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Run one turn of ``chat_id`` and yield its events; the result is persisted.
 
         ``send`` commits ``text`` as the user's message first. ``swipe`` and ``regenerate``
         add a new swipe to the last reply (the old one stays reachable), ``continue`` extends
-        it, ``impersonate`` writes as the user and saves nothing.
+        it, ``impersonate`` writes as the user and saves nothing. ``speaker`` makes a group
+        member (not the chat's character) answer.
         """
-        request = TurnRequest(chat_id, mode, text, connection)
+        request = TurnRequest(chat_id, mode, text, connection, speaker)
         turn = load_turn(self.store, self.secrets, self.parsed, request)
         provider = await self.providers.get_for(turn.config)
         async with aclosing(run_turn(self.store, provider, turn)) as events:

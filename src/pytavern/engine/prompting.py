@@ -191,7 +191,10 @@ def build_prompt_input(store: Store, job: PromptJob, tokenizer: Tokenizer) -> Pr
         generation_type=job.generation_type,
         settings=settings,
         macros=MacroContext(
-            user=turn.persona.name, model=turn.record.model or "", chat_id=str(turn.chat.id)
+            user=turn.persona.name,
+            model=turn.record.model or "",
+            chat_id=str(turn.chat.id),
+            group=turn.request.speaker.group_names or None if turn.request.speaker else None,
         ),
         timed_state=TimedState.from_dict(turn.chat.metadata.get("timedWorldInfo")),
     )

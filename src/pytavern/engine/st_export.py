@@ -21,9 +21,10 @@ from typing import Any
 from pytavern.engine.st_import import SAMPLER_FOLDERS
 from pytavern.engine.transfer import export_card, export_chat, export_lorebook
 from pytavern.errors import ConfigError
+from pytavern.formats.groups import GroupFile, group_to_json
 from pytavern.formats.png import solid_png
 from pytavern.formats.presets import SamplerPreset, sampler_preset_to_json
-from pytavern.store import PersonaRecord, PresetRecord, Store
+from pytavern.store import GroupRecord, PersonaRecord, PresetRecord, Store
 
 Progress = Callable[[int, int, str], None]
 _UNSAFE = re.compile(r'[\x00-\x1f<>:"/\\|?*]+')
@@ -95,12 +96,16 @@ def export_all(store: Store, out: Path, *, progress: Progress | None = None) -> 
     out.mkdir(mode=0o700, parents=True, exist_ok=True)
     counts: Counter[str] = Counter()
     characters = store.list_characters()
-    chats = store.list_chats()
+    groups = store.list_groups()
+    group_chats = {g.chat_id for g in groups if g.chat_id is not None}
+    chats = [c for c in store.list_chats() if c.id not in group_chats]
     total = len(characters) + len(chats)
     done = 0
     card_names: set[str] = set()
+    stems: dict[int, str] = {}
     for character in characters:
         stem = safe_name(character.name, card_names)
+        stems[character.id] = stem
         _write(out / "characters" / f"{stem}.png", export_card(store, character.id, png=True))
         counts["characters"] += 1
         titles: set[str] = set()
@@ -114,6 +119,7 @@ def export_all(store: Store, out: Path, *, progress: Progress | None = None) -> 
         done += 1
         if progress:
             progress(done, total, f"characters/{stem}.png")
+    counts += export_groups(store, out, groups, stems)
     books: set[str] = set()
     for book in store.list_lorebooks():
         _write(
@@ -130,6 +136,30 @@ def export_all(store: Store, out: Path, *, progress: Progress | None = None) -> 
     settings = _persona_settings(store, personas, out, set())
     _write(out / "settings.json", json.dumps(settings, indent=4, ensure_ascii=False).encode())
     counts["personas"] += len(personas)
+    return counts
+
+
+def export_groups(
+    store: Store, out: Path, groups: list[GroupRecord], stems: dict[int, str]
+) -> Counter[str]:
+    """Write groups to ``groups/<id>.json`` (members named by their exported card files) and
+    their chats to ``group chats/<chat_id>.jsonl``, as SillyTavern keeps them."""
+    counts: Counter[str] = Counter()
+    names: set[str] = set()
+    for group in groups:
+        file = GroupFile(group.data)
+        renamed = dict(zip(file.members, group.member_ids, strict=False))
+        avatar = {a: f"{stems[i]}.png" for a, i in renamed.items() if i in stems}
+        members = [avatar.get(a, a) for a in file.members]
+        disabled = [avatar.get(a, a) for a in file.disabled_members]
+        file = file.with_changes(members=members, disabled_members=disabled)
+        group_id = safe_name(file.id or group.name, names)
+        _write(out / "groups" / f"{group_id}.json", group_to_json(file))
+        counts["groups"] += 1
+        if group.chat_id is not None:
+            chat_name = safe_name(file.chat_id or f"{group.name} chat", set())
+            _write(out / "group chats" / f"{chat_name}.jsonl", export_chat(store, group.chat_id))
+            counts["group chats"] += 1
     return counts
 
 

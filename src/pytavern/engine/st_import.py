@@ -5,7 +5,9 @@ folder. Every file is read completely before anything of it is stored, and each 
 in one transaction, so a broken file is listed and skipped and nothing is half-imported.
 Re-running imports nothing twice: cards are recognised by their content, chats by the
 fingerprint of the file they came from, lorebooks and presets by name and content, personas
-by name and description. Group chats are listed as skipped: pytavern has no groups yet.
+by name and description. Groups (``groups/<id>.json``) come with their current chat (``group
+chats/<chat_id>.jsonl``), recognised by their SillyTavern id; their older chats are listed as
+skipped.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pytavern.engine.transfer import ST_SOURCE, read_chat_import
 from pytavern.errors import FormatError, NotFoundError, PytavernError
 from pytavern.formats._json import load_json_object
 from pytavern.formats.cards import Card, read_card_file
+from pytavern.formats.groups import read_group
 from pytavern.formats.presets import read_sampler_preset, read_template
 from pytavern.formats.worldinfo import read_lorebook
 from pytavern.store import Store
@@ -39,9 +42,9 @@ SAMPLER_FOLDERS = {
     "OpenAI Settings": " (OpenAI)",
 }
 """Sampler preset folders and the suffix their names get (the same name exists per API)."""
-GROUPS_SKIPPED = "group chats are not modelled in pytavern yet"
+GROUP_CHAT_OLDER = "an older chat of a group: pytavern keeps a group's current chat"
+GROUP_CHAT_ORPHAN = "no group in groups/ has this chat"
 UNMODELLED_FOLDERS = {
-    "groups": "groups are not modelled in pytavern yet",
     "backgrounds": "backgrounds are not modelled in pytavern yet",
 }
 """Folders listed as skipped as a whole (when they hold anything)."""
@@ -118,6 +121,9 @@ class _Importer:
         self.chats = {c.metadata.get(ST_SOURCE) for c in store.list_chats()}
         self.card_ids: dict[Path, int | None] = {}
         self.broken_cards: set[Path] = set()
+        self.groups = {str(g.data.get("id") or "") for g in store.list_groups()} - {""}
+        self.group_chats: dict[str, str] = {}
+        """Group chat names seen in groups/: ``"current"`` or ``"older"``."""
 
     def plan(self) -> list[_Work]:
         work = [_Work("lorebook", p) for p in _files(self.root / "worlds", ".json")]
@@ -133,6 +139,7 @@ class _Importer:
         for chat_folder in _folders(self.root / "chats"):
             if chat_folder.name not in known:
                 work += [_Work("orphan chat", p) for p in _files(chat_folder, ".jsonl")]
+        work += [_Work("group", p) for p in _files(self.root / "groups", ".json")]
         work += [_Work("group chat", p) for p in _files(self.root / "group chats", ".jsonl")]
         for folder in UNMODELLED_FOLDERS:
             if (self.root / folder).is_dir() and any((self.root / folder).iterdir()):
@@ -155,7 +162,9 @@ class _Importer:
 
     def one(self, item: _Work, name: str) -> None:
         if item.kind == "group chat":
-            self.summary.skipped.append((name, GROUPS_SKIPPED))
+            self.group_chat(item.path, name)
+        elif item.kind == "group":
+            self.group(item.path)
         elif item.kind == "folder":
             self.summary.skipped.append((f"{name}/", UNMODELLED_FOLDERS[name]))
         elif item.kind == "orphan chat":
@@ -211,6 +220,53 @@ class _Importer:
             )
         self.chats.add(source)
         self.count("chats", new=True)
+
+    def group(self, path: Path) -> None:
+        file = read_group(path.read_bytes(), path.name)
+        for chat_name in file.chats:
+            self.group_chats.setdefault(chat_name, "older")
+        if file.chat_id:
+            self.group_chats[file.chat_id] = "current"
+        if file.id and file.id in self.groups:
+            self.count("groups", new=False)
+            return
+        cards = [self.root / "characters" / avatar for avatar in file.members]
+        missing = [c.name for c in cards if c not in self.card_ids]
+        if missing or not cards:
+            raise NotFoundError(
+                f"its members are not among the cards: {', '.join(missing) or '(none)'}",
+                hint="Put the members' cards in characters/ and import again",
+            )
+        chat_path = self.root / "group chats" / f"{file.chat_id}.jsonl"
+        chat = None
+        if file.chat_id and chat_path.is_file():
+            data = chat_path.read_bytes()
+            source = hashlib.sha256(data).hexdigest()
+            chat = read_chat_import(data, chat_path.name, source=source)
+        ids = [self.card_ids[c] for c in cards]
+        if not self.summary.dry_run and all(i is not None for i in ids):
+            member_ids = [i for i in ids if i is not None]
+            chat_id = None
+            if chat is not None:
+                chat_id = import_chat_rows(
+                    self.store,
+                    member_ids[0],
+                    title=chat.title,
+                    metadata=chat.metadata,
+                    messages=chat.messages,
+                )
+            name = self.store.unique_group_name(file.name or path.stem)
+            raw = file.with_changes(name=name).raw
+            self.store.create_group(name, raw, member_ids, chat_id)
+        self.groups.add(file.id)
+        self.count("groups", new=True)
+
+    def group_chat(self, path: Path, name: str) -> None:
+        seen = self.group_chats.get(path.stem)
+        if seen == "current":
+            return
+        reason = GROUP_CHAT_OLDER if seen == "older" else GROUP_CHAT_ORPHAN
+        self.summary.skipped.append((name, reason))
 
     def lorebook(self, path: Path) -> None:
         book = read_lorebook(path.read_bytes(), path.name)

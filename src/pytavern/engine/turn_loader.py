@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 from pytavern.engine.connections import connection_config
+from pytavern.engine.group_cards import GroupSpeaker, joined_card
 from pytavern.engine.history import FIRST_PAGE
 from pytavern.engine.preferences import SETTING_KEY, GenerationPreferences, parse_preferences
 from pytavern.errors import ConfigError
@@ -77,6 +78,8 @@ class TurnRequest:
     mode: GenerationMode
     text: str | None
     connection: str | None
+    speaker: GroupSpeaker | None = None
+    """In a group chat: which member answers (and whose cards are joined)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +137,10 @@ def load_turn(
     with store.queries() as queries:
         read = queries.chat_for_turn(request.chat_id)
         chat = read.chat
-        setup = _setup(queries, parsed, (chat.character_id, request.connection), read.revision)
+        character_id = request.speaker.character_id if request.speaker else chat.character_id
+        setup = _setup(queries, parsed, (character_id, request.connection), read.revision)
+        if request.speaker is not None and request.speaker.joined:
+            setup = replace(setup, card=joined_card(queries, setup.card, request.speaker))
         config = connection_config(setup.record, secrets)
         newest = queries.history(chat.id, limit=FIRST_PAGE)
         _check_mode(request.mode, newest)

@@ -74,6 +74,24 @@ def _opt_bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
+SCAN_SOURCES = (
+    "matchPersonaDescription",
+    "matchCharacterDescription",
+    "matchCharacterPersonality",
+    "matchCharacterDepthPrompt",
+    "matchScenario",
+    "matchCreatorNotes",
+)
+"""SillyTavern's per-entry switches that add a card or persona text to what the keys scan,
+in the order SillyTavern appends them."""
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(str(v) for v in value if isinstance(v, str) and v)
+
+
 def _keys(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = value.split(",")
@@ -114,6 +132,13 @@ class WorldInfoEntry:
     sticky: int | None = None
     cooldown: int | None = None
     delay: int | None = None
+    outlet_name: str = ""
+    """Position 7 (outlet): the name ``{{outlet::name}}`` places this entry's content under."""
+    ignore_budget: bool = False
+    triggers: tuple[str, ...] = ()
+    """Generation types the entry may fire on (``normal``, ``continue``...); empty means all."""
+    scan_sources: tuple[str, ...] = ()
+    """Extra texts the entry's keys are matched against (see :data:`SCAN_SOURCES`)."""
     book: str = ""
     raw: dict[str, Any] | None = None
     key_id: str = ""
@@ -158,6 +183,10 @@ def entry_from_dict(raw: dict[str, Any], book: str = "", uid: int | None = None)
         sticky=_opt_int(g["sticky"]) or None,
         cooldown=_opt_int(g["cooldown"]) or None,
         delay=_opt_int(g["delay"]) or None,
+        outlet_name=str(g.get("outletName") or ""),
+        ignore_budget=bool(g.get("ignoreBudget")),
+        triggers=_strings(g.get("triggers")),
+        scan_sources=tuple(name for name in SCAN_SOURCES if g.get(name)),
         book=book,
         raw=raw,
     )
@@ -259,7 +288,31 @@ def _wi_entry_from_book_entry(entry: dict[str, Any], uid: Any, index: int) -> di
         "sticky": ext.get("sticky"),
         "cooldown": ext.get("cooldown"),
         "delay": ext.get("delay"),
+        **_extra_from_book_ext(ext),
     }
+
+
+_BOOK_EXTRA = (
+    ("outlet_name", "outletName"),
+    ("ignore_budget", "ignoreBudget"),
+    ("triggers", "triggers"),
+    ("match_persona_description", "matchPersonaDescription"),
+    ("match_character_description", "matchCharacterDescription"),
+    ("match_character_personality", "matchCharacterPersonality"),
+    ("match_character_depth_prompt", "matchCharacterDepthPrompt"),
+    ("match_scenario", "matchScenario"),
+    ("match_creator_notes", "matchCreatorNotes"),
+    ("character_filter", "characterFilter"),
+)
+"""Newer World Info fields and their names in a ``character_book`` entry's extensions."""
+
+
+def _extra_from_book_ext(ext: dict[str, Any]) -> dict[str, Any]:
+    return {wi: ext[book] for book, wi in _BOOK_EXTRA if book in ext}
+
+
+def _extra_to_book_ext(entry: dict[str, Any]) -> dict[str, Any]:
+    return {book: entry[wi] for book, wi in _BOOK_EXTRA if wi in entry}
 
 
 def character_book_from_lorebook(book: Lorebook, name: str | None = None) -> dict[str, Any]:
@@ -308,5 +361,6 @@ def _book_entry(e: dict[str, Any]) -> dict[str, Any]:
             "sticky": e.get("sticky"),
             "cooldown": e.get("cooldown"),
             "delay": e.get("delay"),
+            **_extra_to_book_ext(e),
         },
     }

@@ -124,6 +124,10 @@ def prepare(inp: PromptInput) -> Prepared:
         global_variables=inp.macros.global_variables,
     )
     ctx.rng = base.rng
+    lore = _lore(inp, view, ctx, fields)
+    if lore.outlets:
+        ctx.outlets = lore.outlet_map()
+        fields = _fields_with_outlets(inp, dataclasses.replace(base, outlets=ctx.outlets), fields)
     prepared = Prepared(
         user=base.user,
         char=base.char,
@@ -132,7 +136,7 @@ def prepare(inp: PromptInput) -> Prepared:
         card_system=card.system_prompt,
         card_jailbreak=card.post_history_instructions,
         view=view,
-        lore=_lore(inp, view, ctx),
+        lore=lore,
         description=fields.description,
         personality=fields.personality,
         scenario=fields.scenario,
@@ -157,6 +161,33 @@ def _card_fields(inp: PromptInput, ctx: MacroContext) -> _Fields:
     raw = (card.description, card.personality, card.scenario, inp.persona.description)
     texts = [*raw, card.mes_example]
     return _Fields(*(evaluate(v.strip(), ctx) if v.strip() else "" for v in texts))
+
+
+def _fields_with_outlets(inp: PromptInput, ctx: MacroContext, fields: _Fields) -> _Fields:
+    """Card and persona texts holding ``{{outlet::...}}``, evaluated again now that World
+    Info has filled the outlets (the others are kept as they were)."""
+    card = inp.card
+    raw = (card.description, card.personality, card.scenario, inp.persona.description)
+    texts = [*raw, card.mes_example]
+    return _Fields(
+        *(
+            evaluate(text.strip(), ctx) if "{{outlet::" in text.lower() else done
+            for text, done in zip(texts, fields, strict=True)
+        )
+    )
+
+
+def _global_scan(inp: PromptInput, fields: _Fields, ctx: MacroContext) -> dict[str, str]:
+    """The texts entries can opt into scanning (SillyTavern's ``globalScanData``)."""
+    depth_prompt = inp.card.depth_prompt[0].strip()
+    return {
+        "matchPersonaDescription": fields.persona,
+        "matchCharacterDescription": fields.description,
+        "matchCharacterPersonality": fields.personality,
+        "matchCharacterDepthPrompt": evaluate(depth_prompt, ctx) if depth_prompt else "",
+        "matchScenario": fields.scenario,
+        "matchCreatorNotes": inp.card.creator_notes,
+    }
 
 
 def _fill_last_messages(ctx: MacroContext, view: NewestFirst) -> None:
@@ -188,7 +219,9 @@ def _idle_since(view: NewestFirst) -> datetime | None:
     return None
 
 
-def _lore(inp: PromptInput, view: NewestFirst, ctx: MacroContext) -> WorldInfoResult:
+def _lore(
+    inp: PromptInput, view: NewestFirst, ctx: MacroContext, fields: _Fields
+) -> WorldInfoResult:
     s = inp.settings
     return check_world_info(
         ScanView(view, s.world_info.include_names),
@@ -201,6 +234,9 @@ def _lore(inp: PromptInput, view: NewestFirst, ctx: MacroContext) -> WorldInfoRe
         settings=s.world_info,
         macros=lambda t: evaluate(t, ctx),
         character_name=inp.card.name,
+        generation_type=inp.generation_type,
+        character_tags=inp.card.tags,
+        global_scan=_global_scan(inp, fields, ctx),
     )
 
 

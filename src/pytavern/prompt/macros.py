@@ -50,6 +50,8 @@ class MacroContext:
     idle_since: datetime | None = None
     max_prompt: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    outlets: dict[str, str] = field(default_factory=dict)
+    """World Info outlet contents by name, what ``{{outlet::name}}`` inserts."""
     banned_words: list[str] = field(default_factory=list)
     """Words ``{{banned "word"}}`` asked to ban (SillyTavern bans them on text backends);
     contexts copied with ``dataclasses.replace`` share the list."""
@@ -104,6 +106,7 @@ def evaluate_in_order(text: str, ctx: MacroContext, original: str | None = None)
     text = re.sub(r"{{noop}}", "", text, flags=_I)
     text = _environment(text, ctx, original)
     text = _chat_state(text, ctx)
+    text = _outlets(text, ctx)
     text = re.sub(r"\{\{//[\s\S]*?\}\}", "", text)
     text = _time(text, ctx)
     text = _banned(text, ctx)
@@ -352,6 +355,15 @@ def _chat_state(text: str, ctx: MacroContext) -> str:
     if "{{reverse:" not in lowered:
         return text
     return re.sub(r"{{reverse:(.+?)}}", lambda m: m.group(1)[::-1], text, flags=_I)
+
+
+def _outlets(text: str, ctx: MacroContext) -> str:
+    """``{{outlet::name}}``: the World Info entries placed in outlet ``name`` (or nothing)."""
+    if "{{outlet::" not in text.lower():
+        return text
+    return re.sub(
+        r"{{outlet::(.+?)}}", lambda m: ctx.outlets.get(m.group(1).strip(), ""), text, flags=_I
+    )
 
 
 _TIME_WORDS = ("{{time", "{{date", "{{weekday", "{{isotime", "{{isodate", "{{idle_duration")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
 from pytavern.formats.worldinfo import WorldInfoEntry
@@ -35,7 +35,12 @@ def _word_regex(word: str) -> re.Pattern[str]:
 
 
 class ScanBuffer:
-    """The text World Info scans: recent messages, injections and recursion text."""
+    """The text World Info scans: recent messages, injections and recursion text.
+
+    ``global_scan`` maps a scan-source switch (``matchCharacterDescription``...) to its text;
+    an entry with that switch on also scans the text, after the messages (SillyTavern's
+    ``WorldInfoBuffer.get``).
+    """
 
     def __init__(
         self,
@@ -45,8 +50,10 @@ class ScanBuffer:
         case_sensitive: bool,
         match_whole_words: bool,
         macros: Callable[[str], str] | None = None,
+        global_scan: Mapping[str, str] | None = None,
     ) -> None:
         self._messages = messages_newest_first
+        self._global = {k: v for k, v in (global_scan or {}).items() if v}
         self.depth = depth
         self.skew = 0
         self.start_depth = 0
@@ -55,7 +62,7 @@ class ScanBuffer:
         self._inject: list[str] = []
         self._recurse: list[str] = []
         self._macros = macros
-        self._cache: dict[tuple[int, bool], str] = {}
+        self._cache: dict[tuple[int, bool, tuple[str, ...]], str] = {}
 
     def add_inject(self, text: str) -> None:
         """Add scan-enabled prompt text (an author's note, a depth prompt)."""
@@ -84,7 +91,8 @@ class ScanBuffer:
         """The text an entry sees (its own scan depth, or the global one)."""
         depth = entry.scan_depth if entry.scan_depth is not None else self.current_depth()
         depth = min(depth, MAX_SCAN_DEPTH)
-        key = (depth, with_recursion)
+        sources = tuple(n for n in entry.scan_sources if n in self._global)
+        key = (depth, with_recursion, sources)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
@@ -93,6 +101,8 @@ class ScanBuffer:
         else:
             picked = _take(self._messages, depth)
             result = _MATCHER + _JOINER.join(picked)
+            for name in sources:
+                result += _JOINER + self._global[name]
             if self._inject:
                 result += _JOINER + _JOINER.join(self._inject)
             if self._recurse and with_recursion:

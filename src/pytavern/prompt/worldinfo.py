@@ -9,7 +9,7 @@ recursion; then place the activated entries by position. Randomness comes from t
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pytavern.formats.worldinfo import Lorebook, WorldInfoEntry
@@ -18,7 +18,7 @@ from pytavern.prompt.wi_groups import filter_groups
 from pytavern.prompt.wi_match import ScanBuffer, match_entry
 from pytavern.prompt.wi_timed import TimedEffects, TimedState
 
-BEFORE, AFTER, AN_TOP, AN_BOTTOM, AT_DEPTH, EM_TOP, EM_BOTTOM = range(7)
+BEFORE, AFTER, AN_TOP, AN_BOTTOM, AT_DEPTH, EM_TOP, EM_BOTTOM, OUTLET = range(8)
 ROLES = ("system", "user", "assistant")
 
 
@@ -85,6 +85,12 @@ class WorldInfoResult:
     budget: int = 0
     overflowed: bool = False
     skipped: tuple[tuple[WorldInfoEntry, str], ...] = ()
+    outlets: tuple[tuple[str, str], ...] = ()
+    """Outlet entries' content by outlet name (``{{outlet::name}}`` places it)."""
+
+    def outlet_map(self) -> dict[str, str]:
+        """The outlets as a ``{name: content}`` dictionary."""
+        return dict(self.outlets)
 
 
 def _sorted(books: Sequence[Lorebook]) -> list[WorldInfoEntry]:
@@ -126,6 +132,7 @@ class _Scan:
     tokenizer: Tokenizer
     macros: Callable[[str], str]
     budget: int
+    generation_type: str = "normal"
     activated: dict[str, ActivatedEntry] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)
     skipped: list[tuple[WorldInfoEntry, str]] = field(default_factory=list)
@@ -147,15 +154,23 @@ def check_world_info(
     injections: Sequence[str] = (),
     character_name: str = "",
     dry_run: bool = False,
+    generation_type: str = "normal",
+    character_tags: Sequence[str] = (),
+    global_scan: Mapping[str, str] | None = None,
 ) -> WorldInfoResult:
     """Scan the chat and return the activated entries, placed, with the new timed state.
 
     ``messages_newest_first`` only needs as many items as the deepest scan reads.
     ``chat_length`` is the number of messages in the chat (for timed effects).
+    ``generation_type`` is matched against entries' ``triggers``; ``character_tags`` against
+    ``characterFilter.tags``; ``global_scan`` holds the texts of the extra scan sources
+    (``{"matchScenario": scenario, ...}``).
     """
     s = settings or WorldInfoSettings()
     entries = [
-        e for e in sorted_entries(sources, s.character_strategy) if _allowed(e, character_name)
+        e
+        for e in sorted_entries(sources, s.character_strategy)
+        if _allowed(e, character_name) and _tags_allowed(e, character_tags)
     ]
     length = chat_length if chat_length is not None else len(messages_newest_first)
     timed = TimedEffects(timed_state or TimedState(), length, entries)
@@ -170,10 +185,12 @@ def check_world_info(
         case_sensitive=s.case_sensitive,
         match_whole_words=s.match_whole_words,
         macros=macros,
+        global_scan=global_scan,
     )
     for text in injections:
         buffer.add_inject(text)
     scan = _Scan(entries, buffer, timed, s, rng, tokenizer, macros or (lambda t: t), budget)
+    scan.generation_type = generation_type
     if entries:
         _run(scan, length)
     if not dry_run:
@@ -187,6 +204,22 @@ def _allowed(entry: WorldInfoEntry, character_name: str) -> bool:
         return True
     included = character_name in flt["names"]
     return not included if flt.get("isExclude") else included
+
+
+def _tags_allowed(entry: WorldInfoEntry, tags: Sequence[str]) -> bool:
+    """``characterFilter.tags``: SillyTavern keeps tag ids; a card carries tag names, so an
+    entry's tag matches a card tag by either."""
+    flt = (entry.raw or {}).get("characterFilter")
+    if not isinstance(flt, dict) or not isinstance(flt.get("tags"), list) or not flt["tags"]:
+        return True
+    wanted = {str(t).casefold() for t in flt["tags"]}
+    included = any(t.casefold() in wanted for t in tags)
+    return not included if flt.get("isExclude") else included
+
+
+def _triggered(entry: WorldInfoEntry, generation_type: str) -> bool:
+    """An entry with ``triggers`` fires only on those generation types."""
+    return not entry.triggers or generation_type in entry.triggers
 
 
 def _run(scan: _Scan, chat_length: int) -> None:
@@ -222,6 +255,8 @@ def _find(scan: _Scan, state: str, level: int) -> dict[WorldInfoEntry, str]:
     for e in scan.entries:
         if e.key_id in scan.failed or e.key_id in scan.activated or e.disable:
             continue
+        if not _triggered(e, scan.generation_type):
+            continue
         sticky = timed.is_active("sticky", e)
         if timed.is_active("delay", e) or (timed.is_active("cooldown", e) and not sticky):
             continue
@@ -253,9 +288,19 @@ def _reason(scan: _Scan, e: WorldInfoEntry, sticky: bool, state: str) -> str | N
 def _admit(
     scan: _Scan, new: list[WorldInfoEntry], found: dict[WorldInfoEntry, str], prior: int
 ) -> list[WorldInfoEntry]:
+    """Roll probabilities and spend the budget (``ignoreBudget`` entries pass a spent one)."""
     successful: list[WorldInfoEntry] = []
     spent = 0
+    over = f"over the World Info budget of {scan.budget} tokens"
+    ignoring = sum(1 for e in new if e.ignore_budget)
     for i, e in enumerate(new):
+        ignoring -= e.ignore_budget
+        if scan.overflowed and not e.ignore_budget:
+            if ignoring > 0:
+                scan.skipped.append((e, over))
+                continue
+            scan.skipped.extend((x, over) for x in new[i:])
+            break
         sticky = scan.timed.is_active("sticky", e)
         rolls = e.use_probability and e.probability != 100 and not sticky
         if rolls and scan.rng.random() * 100 > e.probability:
@@ -265,11 +310,10 @@ def _admit(
         content = scan.macros(_decorators(e.content)[1])
         successful.append(e)
         spent += scan.tokenizer.count(content + "\n")
-        if prior + spent >= scan.budget:
+        if not e.ignore_budget and prior + spent >= scan.budget:
             scan.overflowed = True
-            reason = f"over the World Info budget of {scan.budget} tokens"
-            scan.skipped.extend((x, reason) for x in new[i:])
-            break
+            scan.skipped.append((e, over))
+            continue
         scan.activated[e.key_id] = ActivatedEntry(e, content, found[e])
         scan.used_tokens = prior + spent
     return successful
@@ -297,12 +341,16 @@ def _place(scan: _Scan, state: TimedState) -> WorldInfoResult:
     ordered = sorted(scan.activated.values(), key=lambda a: -a.entry.order)
     ordered.reverse()
     by_pos: dict[int, list[str]] = {p: [] for p in range(7)}
+    outlets: dict[str, list[str]] = {}
     depth: dict[tuple[int, int], list[str]] = {}
     for a in ordered:
         if not a.content:
             continue
         if a.entry.position == AT_DEPTH:
             depth.setdefault((a.entry.depth, a.entry.role), []).append(a.content)
+        elif a.entry.position == OUTLET:
+            if a.entry.outlet_name:
+                outlets.setdefault(a.entry.outlet_name, []).insert(0, a.content)
         elif a.entry.position in by_pos:
             by_pos[a.entry.position].append(a.content)
     injections = tuple(
@@ -322,4 +370,5 @@ def _place(scan: _Scan, state: TimedState) -> WorldInfoResult:
         budget=scan.budget,
         overflowed=scan.overflowed,
         skipped=tuple(scan.skipped),
+        outlets=tuple((name, "\n".join(parts)) for name, parts in outlets.items()),
     )

@@ -13,6 +13,7 @@ from pytavern.store.characters import CharactersMixin
 from pytavern.store.chats import ChatsMixin
 from pytavern.store.connections import ConnectionsMixin
 from pytavern.store.database import make_engine, migrate, sqlite_url
+from pytavern.store.groups import GroupRecord, GroupsMixin
 from pytavern.store.library import LibraryMixin
 from pytavern.store.queries import Queries, StoredCard
 from pytavern.store.records import (
@@ -36,6 +37,7 @@ __all__ = [
     "CharacterRecord",
     "ChatRecord",
     "ConnectionRecord",
+    "GroupRecord",
     "LorebookRecord",
     "MessageRecord",
     "NewMessage",
@@ -50,7 +52,7 @@ __all__ = [
 ]
 
 
-class Store(ConnectionsMixin, CharactersMixin, ChatsMixin, LibraryMixin, UsersMixin):
+class Store(ConnectionsMixin, CharactersMixin, ChatsMixin, LibraryMixin, UsersMixin, GroupsMixin):
     """Everything pytavern keeps, except secrets (see ``pytavern.secrets``)."""
 
     @classmethod

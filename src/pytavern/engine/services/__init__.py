@@ -19,6 +19,8 @@ from pytavern.engine.services.connections import (
 )
 from pytavern.engine.services.data import DataService
 from pytavern.engine.services.generation import GenerationService, TokenCount, TurnResult
+from pytavern.engine.services.group_views import GroupTurn, GroupView
+from pytavern.engine.services.groups import GroupService
 from pytavern.engine.services.library import (
     LorebookService,
     PersonaService,
@@ -46,6 +48,8 @@ __all__ = [
     "ConnectionInput",
     "ConnectionView",
     "GenerationMode",
+    "GroupTurn",
+    "GroupView",
     "LorebookRecord",
     "MessageRecord",
     "PersonaRecord",
@@ -75,6 +79,7 @@ class Services:
         self.generation = GenerationService(engine)
         self.users = UserService(engine)
         self.data = DataService(engine)
+        self.groups = GroupService(engine)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:

@@ -7,6 +7,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 
 from pytavern import errors
+from pytavern.engine.group_cards import GroupSpeaker
 from pytavern.engine.prompting import pick_tokenizer
 from pytavern.engine.services._base import Service
 from pytavern.engine.turn_loader import GenerationMode
@@ -103,10 +104,11 @@ class GenerationService(Service):
         text: str | None = None,
         *,
         connection: str | None = None,
+        speaker: GroupSpeaker | None = None,
     ) -> AsyncGenerator[StreamEvent]:
         """Run one turn of ``chat_id`` and yield its events (see ``Engine.generate``)."""
         events: AsyncGenerator[StreamEvent] = self._engine.generate(  # type: ignore[assignment]
-            chat_id, mode, text, connection=connection
+            chat_id, mode, text, connection=connection, speaker=speaker
         )
         async with aclosing(events) as stream:
             async for event in stream:
@@ -119,10 +121,12 @@ class GenerationService(Service):
         text: str | None = None,
         *,
         connection: str | None = None,
+        speaker: GroupSpeaker | None = None,
     ) -> TurnResult:
         """Run one turn to its end and return what it produced."""
         result = TurnResult(chat_id)
-        async with aclosing(self.stream(chat_id, mode, text, connection=connection)) as events:
+        events_of_turn = self.stream(chat_id, mode, text, connection=connection, speaker=speaker)
+        async with aclosing(events_of_turn) as events:
             async for event in events:
                 result.feed(event)
         return result

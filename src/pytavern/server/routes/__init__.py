@@ -12,6 +12,7 @@ from pytavern.server.routes import (
     connections,
     data,
     generate,
+    groups,
     library,
     messages,
     meta,
@@ -33,4 +34,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     library.settings,
     prompt.router,
     data.router,
+    groups.router,
 )

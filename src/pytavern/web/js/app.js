@@ -8,8 +8,9 @@ import { openChatView, renderSidebar } from "./chat.js";
 import { renderConnectionPanel, refreshConnection } from "./connection.js";
 import { renderSettingsPanel } from "./settings.js";
 import { renderWorldInfoPanel } from "./worldinfo.js";
+import { openGroupView, renderGroupsPanel } from "./groups.js";
 
-const PANELS = { connection: renderConnectionPanel, settings: renderSettingsPanel, worldinfo: renderWorldInfoPanel };
+const PANELS = { connection: renderConnectionPanel, settings: renderSettingsPanel, worldinfo: renderWorldInfoPanel, groups: renderGroupsPanel };
 const app = document.getElementById("app");
 const panel = document.getElementById("panel");
 let openPanel = null;
@@ -51,15 +52,17 @@ async function route() {
   app.classList.remove("sidebar-open");
   const chatMatch = /^#\/chat\/(\d+)/.exec(hash);
   const charMatch = /^#\/character\/(\d+)/.exec(hash);
+  const groupMatch = /^#\/group\/(\d+)/.exec(hash);
   try {
-    if (chatMatch) await openChatView({ chatId: Number(chatMatch[1]) });
+    if (groupMatch) await openGroupView(Number(groupMatch[1]));
+    else if (chatMatch) await openChatView({ chatId: Number(chatMatch[1]) });
     else if (charMatch) await openChatView({ characterId: Number(charMatch[1]) });
     else await renderGallery();
   } catch (err) {
     toast(err.message, { hint: err.hint, bad: true });
     if (err.status === 404) location.hash = "#/characters";
   }
-  document.getElementById("nav-characters").classList.toggle("active", !chatMatch && !charMatch);
+  document.getElementById("nav-characters").classList.toggle("active", !chatMatch && !charMatch && !groupMatch);
 }
 
 function installChrome() {

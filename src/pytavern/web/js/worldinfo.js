@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { askText, button, confirmDialog, h, iconButton, replace, toast } from "./dom.js";
 
-const POSITIONS = [[0, "Before character"], [1, "After character"], [2, "Before author's note"], [3, "After author's note"], [4, "At depth"], [5, "Before examples"], [6, "After examples"]];
+const POSITIONS = [[0, "Before character"], [1, "After character"], [2, "Before author's note"], [3, "After author's note"], [4, "At depth"], [5, "Before examples"], [6, "After examples"], [7, "Outlet ({{outlet::name}})"]];
 
 function newEntry(uid) {
   return { uid, key: [], keysecondary: [], comment: "", content: "", constant: false, selective: true, order: 100, position: 0, disable: false, probability: 100, useProbability: true, depth: 4 };
@@ -66,7 +66,12 @@ export async function renderWorldInfoPanel(root, close) {
     const enabled = h("input", { type: "checkbox", checked: !entry.disable });
     enabled.addEventListener("change", () => { entry.disable = !enabled.checked; box.classList.toggle("disabled", entry.disable); });
     const position = h("select", { "aria-label": "Position" }, POSITIONS.map(([v, label]) => h("option", { value: v, selected: Number(entry.position ?? 0) === v }, label)));
-    position.addEventListener("change", () => { entry.position = Number(position.value); });
+    const outlet = h("input", { type: "text", value: entry.outletName || "", placeholder: "outlet name", "aria-label": "Outlet name", "data-testid": "wi-outlet" });
+    bind(outlet, "outletName", (el) => el.value.trim());
+    const outletField = h("div.field", { hidden: Number(entry.position ?? 0) !== 7 }, h("label", "Outlet name"), outlet);
+    position.addEventListener("change", () => { entry.position = Number(position.value); outletField.hidden = entry.position !== 7; });
+    const ignoreBudget = h("input", { type: "checkbox", checked: !!entry.ignoreBudget, "data-testid": "wi-ignore-budget" });
+    ignoreBudget.addEventListener("change", () => { entry.ignoreBudget = ignoreBudget.checked; });
     const num = (key, label, min, max) => {
       const el = h("input", { type: "number", min, max, value: entry[key] ?? "", "aria-label": label });
       el.addEventListener("change", () => { entry[key] = Number(el.value); });
@@ -77,7 +82,8 @@ export async function renderWorldInfoPanel(root, close) {
       h("div.field", h("label", "Keywords"), keys),
       h("div.field", h("label", "Content"), content),
       h("div.grid-2", h("div.field", h("label", "Position"), position), num("depth", "Depth", 0, 1000), num("order", "Order", 0, 10000), num("probability", "Probability %", 0, 100)),
-      h("div.row", h("label.check", enabled, "Enabled"), h("label.check", constant, "Always on")));
+      outletField,
+      h("div.row", h("label.check", enabled, "Enabled"), h("label.check", constant, "Always on"), h("label.check", ignoreBudget, "Ignore budget")));
     return box;
   }
 

@@ -1,0 +1,177 @@
+// Group chats: the Groups panel (create, edit members and settings, import/export) and the
+// group chat view (#/group/<id>): send, pick a member to answer, auto-mode.
+
+import { api } from "./api.js";
+import { avatar, button, confirmDialog, h, icon, iconButton, replace, toast } from "./dom.js";
+import { renderMarkdown } from "./markdown.js";
+import { emit, avatarUrl } from "./state.js";
+
+const STRATEGIES = [["natural", "Natural order (mentions, talkativeness)"], ["list", "List order (everyone, in turn)"], ["manual", "Manual (you pick who answers)"], ["pooled", "Pooled (who has not spoken yet)"]];
+const MODES = [["swap", "Swap character cards"], ["join", "Join character cards"], ["join-muted", "Join cards, muted members too"]];
+const main = () => document.getElementById("main");
+let autoTimer = null;
+
+function select(options, value, attrs) {
+  return h("select", attrs, options.map(([v, label]) => h("option", { value: v, selected: v === value }, label)));
+}
+
+function fail(err) { toast(err.message, { hint: err.hint, bad: true }); }
+
+/** Draw the Groups panel into ``root``. */
+export async function renderGroupsPanel(root, close) {
+  const body = h("div.panel-body", { "data-testid": "groups" });
+  replace(root, h("div.panel-head", h("h2", "Groups"), iconButton("close", "Close", close)), body);
+  const file = h("input", { type: "file", accept: ".json,.jsonl", multiple: true, hidden: true });
+  file.addEventListener("change", () => importGroup(file.files).then(draw, fail));
+
+  async function draw() {
+    const [groups, characters] = await Promise.all([api.get("/api/groups"), api.get("/api/characters")]);
+    replace(body,
+      createForm(characters, draw),
+      h("div.row", h("h3.grow", "Your groups"), iconButton("upload", "Import a SillyTavern group (.json, with its .jsonl chat)", () => file.click(), { "data-testid": "group-import" })),
+      file,
+      groups.length ? groups.map((g) => groupBox(g, characters, draw)) : h("p.small.muted", "No groups yet."));
+  }
+  await draw().catch(fail);
+}
+
+function createForm(characters, redraw) {
+  const name = h("input", { type: "text", placeholder: "Group name", "aria-label": "Group name", "data-testid": "group-name" });
+  const boxes = characters.map((c) => [c, h("input", { type: "checkbox", value: String(c.id), "data-testid": `group-pick-${c.id}` })]);
+  const strategy = select(STRATEGIES, "natural", { "aria-label": "Who answers", "data-testid": "group-strategy" });
+  const create = async () => {
+    const members = boxes.filter(([, box]) => box.checked).map(([c]) => c.id);
+    try {
+      const group = await api.post("/api/groups", { name: name.value.trim(), members, strategy: strategy.value });
+      toast(`Created ${group.name}`);
+      emit("navigate", `#/group/${group.id}`);
+      await redraw();
+    } catch (err) { fail(err); }
+  };
+  return h("div.card-box", h("h3", "New group"),
+    h("div.field", name),
+    h("div.field", h("label", "Members"), boxes.map(([c, box]) => h("label.check", box, c.name))),
+    h("div.field", h("label", "Who answers"), strategy),
+    button("Create group", create, { cls: "primary small", "data-testid": "group-create" }));
+}
+
+function groupBox(group, characters, redraw) {
+  const change = async (body) => {
+    try { await api.patch(`/api/groups/${group.id}`, body); await redraw(); } catch (err) { fail(err); }
+  };
+  const strategy = select(STRATEGIES, group.activation_strategy, { "aria-label": "Who answers" });
+  strategy.addEventListener("change", () => change({ strategy: strategy.value }));
+  const mode = select(MODES, group.generation_mode, { "aria-label": "Cards" });
+  mode.addEventListener("change", () => change({ generation_mode: mode.value }));
+  const others = characters.filter((c) => !group.members.some((m) => m.character_id === c.id));
+  const add = h("select", { "aria-label": "Add a member", "data-testid": "group-add" }, h("option", { value: "" }, "Add a member…"), others.map((c) => h("option", { value: String(c.id) }, c.name)));
+  add.addEventListener("change", () => add.value && change({ add: [Number(add.value)] }));
+  const members = group.members.map((m) => h("div.row", { "data-testid": "group-member" },
+    h("span.grow", m.name, m.muted ? h("span.badge", " muted") : null),
+    button(m.muted ? "Unmute" : "Mute", () => change(m.muted ? { unmute: [m.character_id] } : { mute: [m.character_id] }), { cls: "ghost small", "data-testid": "group-mute" }),
+    iconButton("trash", "Remove from the group", () => change({ remove: [m.character_id] }))));
+  return h("div.card-box", { "data-testid": "group-box" },
+    h("div.row", h("h3.grow", group.name),
+      button("Open chat", () => emit("navigate", `#/group/${group.id}`), { cls: "primary small", "data-testid": "group-open" }),
+      iconButton("download", "Export (SillyTavern JSON + chat JSONL)", () => exportGroup(group)),
+      iconButton("trash", "Delete group", async () => {
+        if (await confirmDialog("Delete group", `Delete ${group.name}? Its chat stays.`)) {
+          try { await api.del(`/api/groups/${group.id}`); await redraw(); } catch (err) { fail(err); }
+        }
+      })),
+    members, add,
+    h("div.field", h("label", "Who answers"), strategy),
+    h("div.field", h("label", "Cards"), mode));
+}
+
+function saveFile(href, name) {
+  const a = h("a", { href, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+function exportGroup(group) {
+  saveFile(`/api/groups/${group.id}/export`, `${group.name}.json`);
+  saveFile(`/api/groups/${group.id}/export/chat`, `${group.name}.jsonl`);
+}
+
+async function importGroup(files) {
+  const list = [...files];
+  const json = list.find((f) => f.name.endsWith(".json"));
+  const jsonl = list.find((f) => f.name.endsWith(".jsonl"));
+  if (!json) throw new Error("pick the group's .json file (and its .jsonl chat)");
+  const group = JSON.parse(await json.text());
+  const made = await api.post("/api/groups/import", { group, chat: jsonl ? await jsonl.text() : null, filename: json.name });
+  toast(`Imported ${made.name}`);
+}
+
+/** The group chat view. */
+export async function openGroupView(groupId) {
+  stopAuto();
+  const group = await api.get(`/api/groups/${groupId}`);
+  const chat = await api.get(`/api/chats/${group.chat_id}`);
+  const byName = new Map();
+  for (const m of group.members) byName.set(m.name, await api.get(`/api/characters/${m.character_id}`));
+  replace(document.getElementById("topbar-title"), icon("users"), h("strong", { "data-testid": "group-title" }, group.name),
+    h("span.small.muted", `· ${group.members.map((m) => m.name).join(", ")}`));
+  const list = h("div.messages-inner", { "data-testid": "messages" });
+  const scroller = h("div.messages", list);
+  const drawMessages = (messages) => {
+    replace(list, messages.map((m) => messageView(m, byName)));
+    scroller.scrollTop = scroller.scrollHeight;
+  };
+  const reload = async () => drawMessages((await api.get(`/api/chats/${group.chat_id}`)).messages);
+  const input = h("textarea", { rows: 1, placeholder: `Message ${group.name}…`, "aria-label": "Message", "data-testid": "input" });
+  const busy = (on) => { sendBtn.disabled = on; document.body.dataset.groupBusy = on ? "1" : ""; };
+  const run = async (path, body) => {
+    busy(true);
+    try {
+      const turn = await api.post(`/api/groups/${group.id}/${path}`, body);
+      const failed = turn.replies.find((r) => r.error);
+      if (failed) toast(failed.error.message, { hint: failed.error.hint, bad: true });
+      await reload();
+      return turn;
+    } catch (err) { fail(err); return null; } finally { busy(false); }
+  };
+  const send = async () => {
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    await run("send", { text });
+  };
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(); }
+  });
+  const sendBtn = h("button.icon-btn.send", { type: "button", title: "Send", "aria-label": "Send", "data-testid": "send", on: { click: send } }, icon("send"));
+  const speakers = h("div.row.group-speakers", { "data-testid": "group-speakers" }, h("span.small.muted", "Ask to answer:"),
+    group.members.map((m) => button(m.name, () => run("trigger", { member: m.character_id }), { cls: "ghost small", "data-testid": "group-trigger" })),
+    button("Swipe", () => run("redo", { mode: "swipe" }), { cls: "ghost small", iconName: "refresh", "data-testid": "group-swipe" }));
+  const auto = h("input", { type: "checkbox", "data-testid": "group-auto" });
+  auto.addEventListener("change", () => {
+    stopAuto();
+    if (auto.checked) autoTimer = setInterval(() => { if (!sendBtn.disabled) run("send", { text: null }); }, group.auto_mode_delay * 1000);
+  });
+  const composer = h("div.composer", h("div.composer-inner", speakers,
+    h("div.composer-box", input, sendBtn),
+    h("div.composer-meta", h("label.check.small", auto, `Auto-mode (every ${group.auto_mode_delay}s)`),
+      h("div.spacer"), h("span.small.muted", { "data-testid": "group-strategy-label" }, `${group.activation_strategy} order`))));
+  replace(main(), scroller, composer);
+  drawMessages(chat.messages);
+  window.addEventListener("hashchange", stopAuto, { once: true });
+}
+
+function stopAuto() {
+  if (autoTimer !== null) clearInterval(autoTimer);
+  autoTimer = null;
+}
+
+function messageView(m, byName) {
+  const user = m.role === "user";
+  const character = byName.get(m.name);
+  const text = h("div.text", { "data-testid": "message-text" });
+  text.innerHTML = renderMarkdown(m.text); // safe: renderMarkdown escapes first
+  return h(`div.msg${user ? ".user" : ""}`, { "data-testid": "message", dataset: { id: m.id, role: m.role, speaker: m.name } },
+    avatar(user || !character ? null : avatarUrl(character), m.name || (user ? "You" : "?"), user ? "user" : ""),
+    h("div.body-col", h("div.head", h("span.name", { "data-testid": "speaker" }, m.name || (user ? "You" : ""))), text));
+}

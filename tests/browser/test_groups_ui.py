@@ -1,0 +1,90 @@
+"""Group chats in the browser: create a group, chat with it, mute, pick who answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Live, shoot
+from tests.scripted import Script
+
+pytestmark = pytest.mark.browser
+
+BOB = {"name": "Bob", "description": "Bob cooks.", "first_mes": "Soup?"}
+
+
+def test_create_a_group_chat_and_talk_to_it(page: Any, live: Live) -> None:
+    store = live.app.state.engine.store
+    bob = store.add_character({"spec": "chara_card_v2", "spec_version": "2.0", "data": BOB})
+    page.goto(live.url + "#/characters")
+    page.wait_for_selector("body[data-ready]")
+    page.click("#nav-groups")
+    page.fill("[data-testid=group-name]", "Kitchen")
+    page.check("[data-testid=group-pick-1]")
+    page.check(f"[data-testid=group-pick-{bob.id}]")
+    page.select_option("[data-testid=group-strategy]", "list")
+    page.click("[data-testid=group-create]")
+    expect(page.locator("[data-testid=group-title]")).to_have_text("Kitchen")
+    # members in the order the panel lists them (by name): Bob, then Wren; greetings first
+    expect(page.locator("[data-testid=speaker]")).to_have_text(["Bob", "Wren"])
+    live.book.scripts += [Script(["Bob answers."]), Script(["Wren answers."])]
+    page.fill("[data-testid=input]", "Dinner?")
+    page.click("[data-testid=send]")
+    expect(page.locator("[data-testid=speaker]")).to_have_text(
+        ["Bob", "Wren", "User", "Bob", "Wren"]
+    )
+    expect(page.locator("[data-testid=message-text]").last).to_have_text("Wren answers.")
+    # mute Wren in the panel: only Bob answers now
+    box = page.locator("[data-testid=group-box]", has_text="Kitchen")
+    box.locator("[data-testid=group-member]", has_text="Wren").locator(
+        "[data-testid=group-mute]"
+    ).click()
+    expect(box.locator("[data-testid=group-member]", has_text="Wren")).to_contain_text("muted")
+    live.book.scripts.append(Script(["Just Bob."]))
+    page.fill("[data-testid=input]", "Anyone?")
+    page.click("[data-testid=send]")
+    expect(page.locator("[data-testid=message-text]").last).to_have_text("Just Bob.")
+    # a muted member still answers when asked
+    live.book.scripts.append(Script(["Wren, asked."]))
+    page.locator("[data-testid=group-trigger]", has_text="Wren").click()
+    expect(page.locator("[data-testid=message-text]").last).to_have_text("Wren, asked.")
+    expect(page.locator("[data-testid=speaker]").last).to_have_text("Wren")
+    shoot(page, "group-chat")
+    [group] = live.app.state.services.groups.all()
+    assert [(m.name, m.muted) for m in group.members] == [("Bob", False), ("Wren", True)]
+    # auto-mode: the group goes on by itself (list order: the unmuted Bob), until unchecked
+    live.app.state.services.groups.update(group.id, auto_mode_delay=1)
+    page.goto(live.url + "#/characters")
+    page.goto(live.url + f"#/group/{group.id}")
+    expect(page.locator("[data-testid=group-title]")).to_have_text("Kitchen")
+    live.book.scripts.append(Script(["Bob, unprompted."]))
+    page.check("[data-testid=group-auto]")
+    expect(page.locator("[data-testid=message-text]").last).to_have_text("Bob, unprompted.")
+    page.uncheck("[data-testid=group-auto]")
+    page.wait_for_timeout(1500)  # a round already under way may still end
+    count = page.locator("[data-testid=message]").count()
+    page.wait_for_timeout(2000)
+    assert page.locator("[data-testid=message]").count() == count
+    assert live.problems == []
+
+
+def test_world_info_editor_sets_an_outlet(page: Any, live: Live) -> None:
+    page.goto(live.url + "#/characters")
+    page.wait_for_selector("body[data-ready]")
+    page.click("#nav-worldinfo")
+    page.wait_for_selector("[data-testid=worldinfo]")
+    page.click("[data-testid=wi-new]")
+    page.click("[data-testid=wi-add]")
+    page.fill("[data-testid=wi-keys]", "gate")
+    page.fill("[data-testid=wi-content]", "The gate is sealed.")
+    expect(page.locator("[data-testid=wi-outlet]")).to_be_hidden()
+    page.select_option("[aria-label=Position]", "7")
+    page.fill("[data-testid=wi-outlet]", "gates")
+    page.check("[data-testid=wi-ignore-budget]")
+    page.click("[data-testid=wi-save]")
+    expect(page.get_by_text("Saved Lorebook 1")).to_be_visible()
+    entry = live.app.state.engine.store.list_lorebooks()[0].data["entries"]["0"]
+    assert (entry["position"], entry["outletName"], entry["ignoreBudget"]) == (7, "gates", True)
+    assert live.problems == []

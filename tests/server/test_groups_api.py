@@ -1,0 +1,73 @@
+"""Group chats through the HTTP API."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from tests.scripted import Script, ScriptBook
+
+BOB = {
+    "spec": "chara_card_v2",
+    "spec_version": "2.0",
+    "data": {"name": "Bob", "description": "Bob cooks.", "first_mes": "Soup?"},
+}
+
+
+async def _bob(client: httpx.AsyncClient) -> int:
+    response = await client.post(
+        "/api/characters/import",
+        params={"filename": "Bob.json"},
+        content=json.dumps(BOB),
+    )
+    assert response.status_code == 201, response.text
+    bob_id: int = response.json()["id"]
+    return bob_id
+
+
+async def test_create_edit_send_export_import(
+    client: httpx.AsyncClient, scripted: ScriptBook
+) -> None:
+    bob = await _bob(client)
+    response = await client.post(
+        "/api/groups", json={"name": "Pair", "members": [1, bob], "strategy": "list"}
+    )
+    assert response.status_code == 201, response.text
+    group = response.json()
+    assert [m["name"] for m in group["members"]] == ["Wren", "Bob"]
+    scripted.scripts += [Script(["W."]), Script(["B."])]
+    turn = (await client.post(f"/api/groups/{group['id']}/send", json={"text": "hi"})).json()
+    assert [(r["speaker"], r["text"]) for r in turn["replies"]] == [("Wren", "W."), ("Bob", "B.")]
+    messages = (await client.get(f"/api/chats/{group['chat_id']}")).json()["messages"]
+    assert [m["name"] for m in messages[-3:]] == ["User", "Wren", "Bob"]
+    changed = await client.patch(
+        f"/api/groups/{group['id']}", json={"mute": ["Bob"], "strategy": "pooled"}
+    )
+    assert changed.json()["members"][1]["muted"] is True
+    assert changed.json()["activation_strategy"] == "pooled"
+    scripted.scripts.append(Script(["B2."]))
+    trig = await client.post(f"/api/groups/{group['id']}/trigger", json={"member": bob})
+    assert [r["speaker"] for r in trig.json()["replies"]] == ["Bob"]
+    exported = await client.get(f"/api/groups/{group['id']}/export")
+    chat = await client.get(f"/api/groups/{group['id']}/export/chat")
+    assert exported.json()["disabled_members"] == ["Bob.png"]
+    assert chat.text.count("\n") >= 5
+    back = await client.post(
+        "/api/groups/import", json={"group": exported.json(), "chat": chat.text}
+    )
+    assert back.status_code == 201, back.text
+    assert back.json()["name"] == "Pair (2)"
+    again = await client.get(f"/api/groups/{back.json()['id']}/export/chat")
+    assert again.content == chat.content
+    assert (await client.delete(f"/api/groups/{group['id']}")).status_code == 204
+    assert [g["name"] for g in (await client.get("/api/groups")).json()] == ["Pair (2)"]
+
+
+async def test_bad_requests_get_clear_errors(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/api/groups/99")
+    assert missing.status_code == 404 and "no group" in missing.text
+    unknown = await client.post("/api/groups", json={"name": "X", "members": ["Nobody"]})
+    assert unknown.status_code == 404
+    empty = await client.post("/api/groups", json={"name": "X", "members": []})
+    assert empty.status_code == 422
