@@ -21,6 +21,7 @@ from pytavern.engine.prompting import (
     count_and_rebuild,
     warm_tokenizer,
 )
+from pytavern.engine.regex_scripts import regex_reply
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
 from pytavern.engine.token_ratio import learn_ratio
 from pytavern.engine.turn_loader import GenerationMode, TurnData, write_user_message
@@ -125,6 +126,10 @@ async def run_turn(
         user.save()  # before the reply: the message comes first in the chat
         reason = accumulator.finish_reason or ("error" if error else "cancelled")
         final_text = clean_reply(inp, built, accumulator.text)
+        if mode != "impersonate":
+            final_text = regex_reply(
+                store, turn.chat.character_id, turn.card, inp.persona.name, final_text
+            )
         saved = writer.finish(
             accumulator,
             text=final_text,

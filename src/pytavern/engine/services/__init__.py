@@ -26,6 +26,7 @@ from pytavern.engine.services.library import (
     PresetService,
     PresetView,
 )
+from pytavern.engine.services.regex import RegexService
 from pytavern.engine.services.users import UserService
 from pytavern.settings import Settings
 from pytavern.store import (
@@ -75,6 +76,7 @@ class Services:
         self.generation = GenerationService(engine)
         self.users = UserService(engine)
         self.data = DataService(engine)
+        self.regex = RegexService(engine)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:

@@ -1,0 +1,118 @@
+"""Regex scripts in a chat: AI-output scripts change the stored reply, user-input scripts the
+stored message, display-only scripts only what is shown; a card's scripts run once allowed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytavern.engine.services import Services
+from pytavern.settings import Settings
+from tests.scripted import Script, ScriptBook
+
+
+def st_file(**fields: Any) -> bytes:
+    """A regex script as SillyTavern's Regex extension exports it."""
+    script = {
+        "id": fields.pop("id", "b7d8c0e2"),
+        "scriptName": "Tidy",
+        "findRegex": "/colour/g",
+        "replaceString": "color",
+        "trimStrings": [],
+        "placement": [2],
+        "disabled": False,
+        "markdownOnly": False,
+        "promptOnly": False,
+        "runOnEdit": True,
+        "substituteRegex": 0,
+        "minDepth": None,
+        "maxDepth": None,
+    }
+    return json.dumps(script | fields).encode()
+
+
+@pytest.fixture
+def services(data_dir: Path, scripted: ScriptBook) -> Services:
+    services = Services.open(Settings(data_dir=data_dir))
+    services.engine.store.save_connection(name="s", api="scripted")
+    services.engine.store.set_default_connection("s")
+    return services
+
+
+def start(services: Services) -> int:
+    return services.chats.start(services.characters.all()[0].id).id
+
+
+async def test_ai_output_script_changes_the_stored_reply(
+    services: Services, scripted: ScriptBook
+) -> None:
+    services.regex.import_bytes(st_file())
+    chat_id = start(services)
+    scripted.scripts.append(Script(["What a col", "our!"]))
+    result = await services.generation.run(chat_id, "send", "Which colour?")
+    assert result.reply == "What a color!"
+    texts = [m.text for m in services.chats.history(chat_id)]
+    assert texts[-2:] == ["Which colour?", "What a color!"]  # user input untouched
+
+
+async def test_user_input_script_changes_the_stored_message(
+    services: Services, scripted: ScriptBook
+) -> None:
+    services.regex.import_bytes(st_file(placement=[1], findRegex="/teh/g", replaceString="the"))
+    chat_id = start(services)
+    scripted.scripts.append(Script(["teh end"]))
+    await services.generation.run(chat_id, "send", "teh start")
+    texts = [m.text for m in services.chats.history(chat_id)]
+    assert texts[-2:] == ["the start", "teh end"]
+    assert scripted.requests[-1].messages[-1].content == "the start"
+
+
+async def test_display_only_script_changes_only_what_is_shown(
+    services: Services, scripted: ScriptBook
+) -> None:
+    services.regex.import_bytes(st_file(markdownOnly=True, replaceString="COLOR", maxDepth=0))
+    chat_id = start(services)
+    scripted.scripts += [Script(["colour one"]), Script(["colour two"])]
+    await services.generation.run(chat_id, "send", "hi")
+    await services.generation.run(chat_id, "send", "again")
+    history = services.chats.history(chat_id)
+    assert [m.text for m in history[-3:]] == ["colour one", "again", "colour two"]
+    shown = services.regex.display(chat_id, history)
+    assert shown[-3:] == ["colour one", "again", "COLOR two"]  # depth 0 only
+    assert "colour" in scripted.requests[-1].messages[-2].content
+
+
+async def test_a_cards_scripts_run_only_once_allowed(
+    services: Services, scripted: ScriptBook
+) -> None:
+    character = services.characters.all()[0]
+    card = character.card
+    card["data"].setdefault("extensions", {})["regex_scripts"] = [
+        json.loads(st_file(findRegex="/Hello/", replaceString="Howdy"))
+    ]
+    services.characters.update(character.id, card)
+    chat_id = start(services)
+    scripted.scripts += [Script(["Hello A"]), Script(["Hello B"])]
+    assert (await services.generation.run(chat_id, "send", "1")).reply == "Hello A"
+    services.regex.allow_character(character.id, True)
+    assert (await services.generation.run(chat_id, "send", "2")).reply == "Howdy B"
+    listed = services.regex.all(character.id)
+    assert [(s.scope, s.allowed) for s in listed] == [("character", True)]
+
+
+async def test_import_to_a_character_and_export_round_trip(services: Services) -> None:
+    character = services.characters.all()[0]
+    services.regex.import_bytes(st_file(id="x1"), character_id=character.id)
+    exported = json.loads(services.regex.export(character_id=character.id))
+    assert exported["id"] == "x1" and exported["findRegex"] == "/colour/g"
+    assert services.regex.settings().allowed_characters == [character.id]
+
+
+async def test_live_test_box(services: Services) -> None:
+    script = json.loads(st_file(findRegex="/{{char}}/g", substituteRegex=1, replaceString="X"))
+    result = services.regex.test(script, "Seraphina waves", char="Seraphina")
+    assert result == {"output": "X waves", "pattern": "/Seraphina/g", "valid": True}
+    assert services.regex.test(script | {"findRegex": "/(/"}, "a")["valid"] is False
