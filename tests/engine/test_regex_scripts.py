@@ -116,3 +116,13 @@ async def test_live_test_box(services: Services) -> None:
     result = services.regex.test(script, "Seraphina waves", char="Seraphina")
     assert result == {"output": "X waves", "pattern": "/Seraphina/g", "valid": True}
     assert services.regex.test(script | {"findRegex": "/(/"}, "a")["valid"] is False
+
+
+async def test_edits_run_only_scripts_marked_run_on_edit(services: Services) -> None:
+    services.regex.import_bytes(st_file(id="a", findRegex="/x/g", replaceString="y"))
+    services.regex.import_bytes(
+        st_file(id="b", findRegex="/p/g", replaceString="q", runOnEdit=False)
+    )
+    chat_id = start(services)
+    greeting = services.chats.history(chat_id)[0]
+    assert services.messages.edit(greeting.id, "x p").text == "y p"

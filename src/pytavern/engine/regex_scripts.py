@@ -109,8 +109,16 @@ def script_set(store: Store, character_id: int, card: Card, user: str) -> Script
     )
 
 
+def has_scripts(settings: RegexSettings) -> bool:
+    """Whether any script could run (global ones, an allowed character's, a preset's)."""
+    return bool(settings.scripts or settings.allowed_characters or settings.preset)
+
+
 def chat_script_set(store: Store, chat_id: int) -> ScriptSet:
-    """The script set of a stored chat (its character, the current persona)."""
+    """The script set of a stored chat (its character, the current persona); empty at the
+    cost of one read when no script could run."""
+    if not has_scripts(load_settings(store)):
+        return ScriptSet([])
     chat = store.get_chat(chat_id)
     record = store.get_character(chat.character_id)
     persona = load_persona(store, load_preferences(store))
@@ -136,7 +144,10 @@ def display_texts(scripts: ScriptSet, messages: list[MessageRecord], newer: int 
 
 def regex_user_input(store: Store, chat_id: int, text: str) -> str:
     """A user's message with the user-input scripts applied, as it is stored."""
-    settings = load_settings(store)
-    if not settings.scripts and not settings.allowed_characters and not settings.preset:
-        return text
     return chat_script_set(store, chat_id).apply(text, RegexUse(Placement.USER_INPUT))
+
+
+def regex_edit(store: Store, message: MessageRecord, text: str) -> str:
+    """A message's edited text with the scripts that run on edit applied."""
+    placement = Placement.USER_INPUT if message.role == "user" else Placement.AI_OUTPUT
+    return chat_script_set(store, message.chat_id).apply(text, RegexUse(placement, edit=True))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytavern.engine import transfer
+from pytavern.engine.regex_scripts import regex_edit
 from pytavern.engine.services._base import Service
 from pytavern.store import ChatRecord, MessageRecord, SwipeRecord
 
@@ -113,8 +114,10 @@ class MessageService(Service):
         return self._engine.store.get_message(message_id)
 
     def edit(self, message_id: int, text: str) -> MessageRecord:
-        """Replace the text of the swipe shown (its status stays as it was)."""
+        """Replace the text of the swipe shown (its status stays as it was); regex scripts
+        that run on edit are applied."""
         message = self.get(message_id)
+        text = regex_edit(self._engine.store, message, text)
         return self._engine.store.update_swipe(
             message_id, message.active_swipe, text=text, status=message.swipe.status
         )

@@ -16,6 +16,7 @@ from pytavern.server.routes import (
     messages,
     meta,
     prompt,
+    regex,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -33,4 +34,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     library.settings,
     prompt.router,
     data.router,
+    regex.router,
 )

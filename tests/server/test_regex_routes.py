@@ -1,0 +1,66 @@
+"""The regex REST routes: import, list, export, edit, test; the chat shows display-only
+scripts' output in ``display`` while ``text`` stays as stored."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from tests.scripted import Script, ScriptBook
+from tests.server.conftest import generate, start_chat
+
+SCRIPT = {
+    "id": "d1",
+    "scriptName": "Shout",
+    "findRegex": "/quiet/g",
+    "replaceString": "LOUD",
+    "placement": [2],
+    "markdownOnly": True,
+}
+
+
+async def test_import_list_export_and_display(
+    client: httpx.AsyncClient, scripted: ScriptBook
+) -> None:
+    made = await client.post("/api/regex/import", content=json.dumps(SCRIPT).encode())
+    assert made.status_code == 201 and made.json()[0]["scriptName"] == "Shout"
+    listed = (await client.get("/api/regex")).json()
+    assert [s["id"] for s in listed["scripts"]] == ["d1"]
+    assert listed["scripts"][0]["scope"] == "global"
+    exported = await client.get("/api/regex/export")
+    assert json.loads(exported.content)["findRegex"] == "/quiet/g"
+    chat = await start_chat(client)
+    scripted.scripts.append(Script(["a quiet reply"]))
+    await generate(client, chat["id"], mode="send", text="hello")
+    last = (await client.get(f"/api/chats/{chat['id']}")).json()["messages"][-1]
+    assert last["text"] == "a quiet reply" and last["display"] == "a LOUD reply"
+
+
+async def test_bad_file_and_live_test(client: httpx.AsyncClient) -> None:
+    bad = await client.post("/api/regex/import", content=b"{nope")
+    assert bad.status_code == 400 and bad.json()["error"]["hint"]
+    tried = await client.post(
+        "/api/regex/test",
+        json={
+            "script": SCRIPT | {"findRegex": "/{{char}}/", "substituteRegex": 1},
+            "text": "Wren!",
+            "character_id": 1,
+        },
+    )
+    assert tried.status_code == 200
+    assert tried.json()["output"] == "LOUD!"
+
+
+async def test_replace_global_and_allow_character(client: httpx.AsyncClient) -> None:
+    put = await client.put("/api/regex/global", json={"scripts": [SCRIPT, SCRIPT | {"id": "d2"}]})
+    assert [s["id"] for s in put.json()] == ["d1", "d2"]
+    scoped = await client.put("/api/regex/characters/1", json={"scripts": [SCRIPT | {"id": "c1"}]})
+    assert [(s["scope"], s["allowed"]) for s in scoped.json()["scripts"]][-1] == (
+        "character",
+        False,
+    )
+    allowed = await client.put("/api/regex/characters/1/allowed", json={"allowed": True})
+    assert allowed.json()["allowed_characters"] == [1]
+    missing = await client.put("/api/regex/preset", json={"name": "nope"})
+    assert missing.status_code == 404
