@@ -48,7 +48,7 @@ def test_character_scope_and_allow(data_dir: Path, tmp_path: Path) -> None:
     code, out, _ = run(data_dir, "regex", "list", "--character", "Wren", "--json")
     assert [(s["scope"], s["allowed"]) for s in json.loads(out)] == [("character", True)]
     assert run(data_dir, "regex", "allow", "Wren", "--off")[0] == 0
-    code, out, _ = run(data_dir, "regex", "list", "--character", "Wren")
+    _code, out, _ = run(data_dir, "regex", "list", "--character", "Wren")
     assert out.startswith("character off Tidy")
 
 
