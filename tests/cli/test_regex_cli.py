@@ -45,7 +45,7 @@ def test_character_scope_and_allow(data_dir: Path, tmp_path: Path) -> None:
     source = tmp_path / "one.json"
     source.write_text(json.dumps(SCRIPTS[0]))
     assert run(data_dir, "regex", "import", str(source), "--character", "Wren")[0] == 0
-    code, out, _ = run(data_dir, "regex", "list", "--character", "Wren", "--json")
+    _code, out, _ = run(data_dir, "regex", "list", "--character", "Wren", "--json")
     assert [(s["scope"], s["allowed"]) for s in json.loads(out)] == [("character", True)]
     assert run(data_dir, "regex", "allow", "Wren", "--off")[0] == 0
     _code, out, _ = run(data_dir, "regex", "list", "--character", "Wren")
