@@ -126,3 +126,20 @@ async def test_edits_run_only_scripts_marked_run_on_edit(services: Services) -> 
     chat_id = start(services)
     greeting = services.chats.history(chat_id)[0]
     assert services.messages.edit(greeting.id, "x p").text == "y p"
+
+
+async def test_prompt_only_script_changes_only_what_is_sent(
+    services: Services, scripted: ScriptBook
+) -> None:
+    services.regex.import_bytes(
+        st_file(promptOnly=True, placement=[1, 2], replaceString="PROMPT", minDepth=1)
+    )
+    chat_id = start(services)
+    scripted.scripts += [Script(["colour A"]), Script(["B"])]
+    await services.generation.run(chat_id, "send", "colour 1")
+    await services.generation.run(chat_id, "send", "colour 2")
+    sent = [m.content for m in scripted.requests[-1].messages]
+    assert "PROMPT 1" in sent and "PROMPT A" in sent
+    assert sent[-1] == "colour 2"  # depth 0 is below minDepth
+    texts = [m.text for m in services.chats.history(chat_id)]
+    assert texts[-4:] == ["colour 1", "colour A", "colour 2", "B"]

@@ -12,8 +12,9 @@ what the UI shows (``display_texts``); prompt-only ones only what is sent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -22,6 +23,7 @@ from pytavern.engine.turn_loader import load_persona
 from pytavern.errors import ConfigError
 from pytavern.formats.cards import Card, card_from_dict
 from pytavern.formats.regex import Placement, RegexScript, scripts_from_value
+from pytavern.prompt.inputs import HistoryMessage
 from pytavern.prompt.macros import MacroContext
 from pytavern.prompt.regex import RegexUse, apply_scripts
 from pytavern.store import MessageRecord, Store
@@ -151,3 +153,40 @@ def regex_edit(store: Store, message: MessageRecord, text: str) -> str:
     """A message's edited text with the scripts that run on edit applied."""
     placement = Placement.USER_INPUT if message.role == "user" else Placement.AI_OUTPUT
     return chat_script_set(store, message.chat_id).apply(text, RegexUse(placement, edit=True))
+
+
+class PromptHistory(Sequence[HistoryMessage]):
+    """A chat's history as the prompt sends it: prompt-only scripts applied to each message,
+    with its depth (0 for the newest) as SillyTavern counts it."""
+
+    def __init__(self, inner: Sequence[HistoryMessage], scripts: ScriptSet) -> None:
+        self._inner = inner
+        self._scripts = scripts
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+    @overload
+    def __getitem__(self, index: int) -> HistoryMessage: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[HistoryMessage]: ...
+
+    def __getitem__(self, index: int | slice) -> HistoryMessage | Sequence[HistoryMessage]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        message = self._inner[index]
+        depth = len(self) - 1 - (index % len(self))
+        placement = Placement.USER_INPUT if message.is_user else Placement.AI_OUTPUT
+        text = self._scripts.apply(message.text, RegexUse(placement, prompt=True, depth=depth))
+        return message if text == message.text else replace(message, text=text)
+
+
+def prompt_history(
+    store: Store, character_id: int, card: Card, user: str, history: Sequence[HistoryMessage]
+) -> Sequence[HistoryMessage]:
+    """``history`` as the prompt sends it (itself when no prompt-only script is in play)."""
+    scripts = script_set(store, character_id, card, user)
+    if not any(script.prompt_only and not script.disabled for script in scripts.scripts):
+        return history
+    return PromptHistory(history, scripts)
