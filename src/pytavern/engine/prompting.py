@@ -23,8 +23,8 @@ from typing import Any
 
 from pytavern.engine import token_counts
 from pytavern.engine.history import StoredHistory
-from pytavern.engine.regex_scripts import prompt_history
 from pytavern.engine.preferences import DEFAULT_MAX_TOKENS, sampling_for
+from pytavern.engine.regex_scripts import prompt_history
 from pytavern.engine.token_counts import Counting, remote_counts
 from pytavern.engine.token_ratio import stored_ratio
 from pytavern.engine.turn_loader import TurnData
