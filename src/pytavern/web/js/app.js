@@ -8,8 +8,9 @@ import { openChatView, renderSidebar } from "./chat.js";
 import { renderConnectionPanel, refreshConnection } from "./connection.js";
 import { renderSettingsPanel } from "./settings.js";
 import { renderWorldInfoPanel } from "./worldinfo.js";
+import { renderRegexPanel } from "./regex.js";
 
-const PANELS = { connection: renderConnectionPanel, settings: renderSettingsPanel, worldinfo: renderWorldInfoPanel };
+const PANELS = { connection: renderConnectionPanel, settings: renderSettingsPanel, worldinfo: renderWorldInfoPanel, regex: renderRegexPanel };
 const app = document.getElementById("app");
 const panel = document.getElementById("panel");
 let openPanel = null;

@@ -197,7 +197,7 @@ function messageView(m, isLast) {
   const user = m.role === "user";
   const incomplete = m.swipe && m.swipe.status !== "complete";
   const text = h("div.text", { "data-testid": "message-text" });
-  text.innerHTML = renderMarkdown(m.text); // safe: renderMarkdown escapes first
+  text.innerHTML = renderMarkdown(m.display ?? m.text); // safe: renderMarkdown escapes first
   const tools = h("div.tools",
     iconButton("copy", "Copy", () => navigator.clipboard?.writeText(m.text).then(() => toast("Copied"))),
     iconButton("edit", "Edit", () => startEdit(el, m), { "data-testid": "edit" }),
