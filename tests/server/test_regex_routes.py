@@ -64,3 +64,16 @@ async def test_replace_global_and_allow_character(client: httpx.AsyncClient) -> 
     assert allowed.json()["allowed_characters"] == [1]
     missing = await client.put("/api/regex/preset", json={"name": "nope"})
     assert missing.status_code == 404
+
+
+async def test_search_route(client: httpx.AsyncClient, scripted: ScriptBook) -> None:
+    chat = await start_chat(client)
+    scripted.scripts.append(Script(["the aurora shimmers"]))
+    await generate(client, chat["id"], mode="send", text="look up")
+    hits = (await client.get("/api/search", params={"q": "Aurora"})).json()
+    assert [(h["chat_id"], h["role"]) for h in hits] == [(chat["id"], "assistant")]
+    assert hits[0]["snippet"] == "the aurora shimmers"
+    none = (await client.get("/api/search", params={"q": "aurora", "character_id": 1})).json()
+    assert len(none) == 1
+    missing = await client.get("/api/search", params={"q": "aurora", "character_id": 999})
+    assert missing.status_code == 404

@@ -27,6 +27,7 @@ from pytavern.engine.services.library import (
     PresetView,
 )
 from pytavern.engine.services.regex import RegexService
+from pytavern.engine.services.search import SearchService
 from pytavern.engine.services.users import UserService
 from pytavern.settings import Settings
 from pytavern.store import (
@@ -77,6 +78,7 @@ class Services:
         self.users = UserService(engine)
         self.data = DataService(engine)
         self.regex = RegexService(engine)
+        self.search = SearchService(engine)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:

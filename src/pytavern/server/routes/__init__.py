@@ -17,6 +17,7 @@ from pytavern.server.routes import (
     meta,
     prompt,
     regex,
+    search,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -35,4 +36,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     prompt.router,
     data.router,
     regex.router,
+    search.router,
 )
