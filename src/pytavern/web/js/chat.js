@@ -17,14 +17,17 @@ let sendBtn = null;
 let tokenLabel = null;
 
 /** Open a chat by id, or the latest chat of a character (creating one if it has none). */
-export async function openChatView({ chatId = null, characterId = null }) {
+export async function openChatView({ chatId = null, characterId = null, focusId = null }) {
   if (chatId === null) {
     const chats = await api.get(`/api/characters/${characterId}/chats`);
     const chat = chats[0] || (await api.post(`/api/characters/${characterId}/chats`));
     history.replaceState(null, "", `#/chat/${chat.id}`);
     chatId = chat.id;
   }
-  const chat = await api.get(`/api/chats/${chatId}`);
+  let chat = await api.get(`/api/chats/${chatId}`);
+  if (focusId !== null && !chat.messages.some((m) => m.id === focusId)) {
+    chat = await api.get(`/api/chats/${chatId}?limit=5000`); // an older message: load further back
+  }
   if (!state.character || state.character.id !== chat.character_id) {
     state.character = await api.get(`/api/characters/${chat.character_id}`);
   }
@@ -35,7 +38,17 @@ export async function openChatView({ chatId = null, characterId = null }) {
   renderTitle(chat);
   renderSidebar();
   renderChatMain();
+  if (focusId !== null) focusMessage(focusId);
   await resumeGeneration();
+}
+
+/** Scroll to a message and mark it for a moment (a search hit). */
+function focusMessage(messageId) {
+  const el = list.querySelector(`[data-testid=message][data-id="${messageId}"]`);
+  if (!el) return;
+  el.scrollIntoView({ block: "center" });
+  el.classList.add("found");
+  setTimeout(() => el.classList.remove("found"), 2500);
 }
 
 function renderTitle(chat) {
