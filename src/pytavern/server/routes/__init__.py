@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from pytavern.server.routes import (
     attach,
     auth,
+    branches,
     characters,
     chats,
     connections,
@@ -37,4 +38,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     data.router,
     regex.router,
     search.router,
+    branches.router,
 )

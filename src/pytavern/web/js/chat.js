@@ -35,6 +35,7 @@ export async function openChatView({ chatId = null, characterId = null, focusId 
   state.chatId = chat.id;
   state.messages = chat.messages;
   state.chats = await api.get(`/api/characters/${chat.character_id}/chats`);
+  state.links = await api.get(`/api/chats/${chat.id}/links`);
   renderTitle(chat);
   renderSidebar();
   renderChatMain();
@@ -84,7 +85,49 @@ export function renderSidebar() {
     h("div.side-head", avatar(avatarUrl(c), c.name), h("div.who", h("strong", c.name), h("span", `${state.chats.length} chat${state.chats.length === 1 ? "" : "s"}`))),
     h("div.side-actions", button("New chat", newChat, { cls: "primary small", iconName: "plus", "data-testid": "new-chat" }),
       button("Import", () => chatPicker.click(), { cls: "small", iconName: "upload", title: "Import a SillyTavern chat (JSONL)" }), chatPicker),
+    linksView(),
     h("div.section-label", "Chats"), h("div.chat-list", items));
+}
+
+/** The chat this one was branched from, and its branches and checkpoints. */
+function linksView() {
+  const links = state.links;
+  if (!links || (!links.main && !links.children.length)) return null;
+  const open = (id) => emit("navigate", `#/chat/${id}`);
+  return h("div.chat-links", { "data-testid": "chat-links" },
+    links.main ? button("Back to main chat", () => open(links.main.id), { cls: "small", iconName: "left", title: links.main.title, "data-testid": "back-to-main" }) : null,
+    links.children.length ? h("div.section-label", "Branches & checkpoints") : null,
+    links.children.map((c) => h("div.chat-item", { "data-testid": "link-item", on: { click: () => open(c.id) } },
+      icon(c.kind === "branch" ? "forward" : "check"), h("div.title", c.title))));
+}
+
+async function branchAt(m) {
+  try {
+    const chat = await api.post(`/api/messages/${m.id}/branch`);
+    toast(`Branched: ${chat.title}`);
+    emit("navigate", `#/chat/${chat.id}`);
+  } catch (err) {
+    toast(err.message, { hint: err.hint, bad: true });
+  }
+}
+
+async function checkpointAt(m) {
+  const name = await askText("Checkpoint name", "", "Create");
+  if (!name) return;
+  try {
+    const chat = await api.post(`/api/messages/${m.id}/checkpoint`, { name });
+    toast(`Checkpoint ${chat.title} saved`);
+    state.links = await api.get(`/api/chats/${state.chatId}/links`);
+    await reloadMessages();
+  } catch (err) {
+    toast(err.message, { hint: err.hint, bad: true });
+  }
+}
+
+function openChatTitled(title) {
+  const found = state.chats.find((c) => c.title === title);
+  if (found) emit("navigate", `#/chat/${found.id}`);
+  else toast(`The chat "${title}" is not here`, { hint: "It may have been deleted or renamed", bad: true });
 }
 
 function chatLabel(chat, number) {
@@ -214,8 +257,11 @@ function messageView(m, isLast) {
   const tools = h("div.tools",
     iconButton("copy", "Copy", () => navigator.clipboard?.writeText(m.text).then(() => toast("Copied"))),
     iconButton("edit", "Edit", () => startEdit(el, m), { "data-testid": "edit" }),
+    m.id ? iconButton("forward", "Branch from here", () => branchAt(m), { "data-testid": "branch" }) : null,
+    m.id ? iconButton("check", "Checkpoint here", () => checkpointAt(m), { "data-testid": "checkpoint" }) : null,
     iconButton("trash", "Delete", () => deleteMessage(m), { "data-testid": "delete" }));
   const head = h("div.head", h("span.name", displayName(m)),
+    m.checkpoint ? h("button.badge.link", { type: "button", title: `Checkpoint: ${m.checkpoint}`, "data-testid": "checkpoint-link", on: { click: () => openChatTitled(m.checkpoint) } }, "⚑ checkpoint") : null,
     incomplete ? h("span.badge.warn", { "data-testid": "incomplete", title: m.swipe.error || "The reply was cut short; Continue can finish it" }, "incomplete") : null,
     tools);
   const el = h(`div.msg${user ? ".user" : ""}${incomplete ? ".incomplete" : ""}`, { "data-testid": "message", dataset: { id: m.id, role: m.role } },

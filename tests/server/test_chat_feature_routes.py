@@ -1,5 +1,5 @@
-"""The regex REST routes: import, list, export, edit, test; the chat shows display-only
-scripts' output in ``display`` while ``text`` stays as stored."""
+"""The REST routes of regex scripts, search, branches and checkpoints; the chat shows
+display-only scripts' output in ``display`` while ``text`` stays as stored."""
 
 from __future__ import annotations
 
@@ -77,3 +77,19 @@ async def test_search_route(client: httpx.AsyncClient, scripted: ScriptBook) -> 
     assert len(none) == 1
     missing = await client.get("/api/search", params={"q": "aurora", "character_id": 999})
     assert missing.status_code == 404
+
+
+async def test_branch_and_checkpoint_routes(client: httpx.AsyncClient) -> None:
+    chat = await start_chat(client)
+    greeting = chat["messages"][0]
+    made = await client.post(f"/api/messages/{greeting['id']}/branch")
+    assert made.status_code == 201 and made.json()["metadata"]["main_chat"] == chat["title"]
+    point = await client.post(f"/api/messages/{greeting['id']}/checkpoint", json={"name": "cp"})
+    assert point.status_code == 201 and point.json()["title"].startswith("cp - ")
+    links = (await client.get(f"/api/chats/{chat['id']}/links")).json()
+    assert [c["kind"] for c in links["children"]] == ["branch", "checkpoint"]
+    shown = (await client.get(f"/api/chats/{chat['id']}")).json()["messages"][0]
+    assert (
+        shown["branches"] == [made.json()["title"]] and shown["checkpoint"] == point.json()["title"]
+    )
+    assert (await client.post("/api/messages/999/branch")).status_code == 404
