@@ -93,3 +93,32 @@ async def test_branch_and_checkpoint_routes(client: httpx.AsyncClient) -> None:
         shown["branches"] == [made.json()["title"]] and shown["checkpoint"] == point.json()["title"]
     )
     assert (await client.post("/api/messages/999/branch")).status_code == 404
+
+
+async def test_quick_reply_routes(client: httpx.AsyncClient) -> None:
+    from tests.engine.test_quick_replies import SET_V2
+
+    made = await client.post("/api/quick-replies/import", content=json.dumps(SET_V2).encode())
+    assert made.status_code == 201 and made.json() == {"name": "Moves", "replies": 5}
+    assert (await client.get("/api/quick-replies")).json()[0]["active"] is True
+    chat = await start_chat(client)
+    pressed = await client.post(
+        f"/api/chats/{chat['id']}/quick-reply", json={"set": "Moves", "id": 3, "input": "x"}
+    )
+    assert pressed.json()["steps"] == [
+        {"command": "send", "text": "x, User? | ok"},
+        {"command": "trigger", "text": ""},
+    ]
+    refused = await client.post(
+        f"/api/chats/{chat['id']}/quick-reply", json={"set": "Moves", "id": 4}
+    )
+    assert refused.status_code == 400 and "/run" in refused.json()["error"]["message"]
+    added = await client.post(f"/api/chats/{chat['id']}/messages", json={"text": "hi"})
+    assert added.status_code == 201 and added.json()["role"] == "user"
+    exported = await client.get("/api/quick-replies/Moves/export")
+    assert json.loads(exported.content)["customField"] == [1, 2]
+    assert (
+        await client.put("/api/quick-replies/Moves/active", json={"active": False})
+    ).status_code == 200
+    assert (await client.delete("/api/quick-replies/Moves")).status_code == 204
+    assert (await client.get("/api/quick-replies")).json() == []

@@ -26,6 +26,7 @@ from pytavern.engine.services.library import (
     PresetService,
     PresetView,
 )
+from pytavern.engine.services.quick_replies import QuickReplyService
 from pytavern.engine.services.regex import RegexService
 from pytavern.engine.services.search import SearchService
 from pytavern.engine.services.users import UserService
@@ -79,6 +80,7 @@ class Services:
         self.data = DataService(engine)
         self.regex = RegexService(engine)
         self.search = SearchService(engine)
+        self.quick_replies = QuickReplyService(engine)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:

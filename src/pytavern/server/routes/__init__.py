@@ -17,6 +17,7 @@ from pytavern.server.routes import (
     messages,
     meta,
     prompt,
+    quick_replies,
     regex,
     search,
 )
@@ -39,4 +40,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     regex.router,
     search.router,
     branches.router,
+    quick_replies.router,
 )
