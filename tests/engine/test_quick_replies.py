@@ -91,6 +91,8 @@ def test_plans_with_macros_input_and_send_modes(services: Services) -> None:
     listed = services.quick_replies.all()
     assert [(s["name"], s["active"]) for s in listed] == [("Moves", True), ("Quiet", True)]
     assert [r["label"] for r in listed[0]["replies"]] == ["Wave", "Go on", "Ask", "Bad"]
+    assert [bool(r["problem"]) for r in listed[0]["replies"]] == [False, False, False, True]
+    assert "/run" in listed[0]["replies"][3]["problem"]
     services.quick_replies.set_active("Quiet", False)
     assert services.quick_replies.all()[1]["active"] is False
 

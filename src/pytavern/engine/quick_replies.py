@@ -122,6 +122,17 @@ def parse_script(message: str) -> list[Step]:
     return steps
 
 
+def script_problem(message: str) -> str | None:
+    """Why a button's script would be refused, or ``None`` when it runs."""
+    if not message.lstrip().startswith("/"):
+        return None
+    try:
+        parse_script(message)
+    except FormatError as exc:
+        return str(exc)
+    return None
+
+
 def plan(reply_set: QuickReplySet, reply: QuickReply, ctx: MacroContext, typed: str) -> list[Step]:
     """What pressing ``reply`` does, with macros substituted (``typed``: the input box)."""
     context = dataclasses.replace(ctx, extra={**ctx.extra, "input": typed})

@@ -22,7 +22,13 @@ def set_public(reply_set: QuickReplySet, active: bool) -> dict[str, Any]:
         "active": active,
         "disable_send": reply_set.disable_send,
         "replies": [
-            {"id": r.id, "label": r.label, "title": r.title, "message": r.message}
+            {
+                "id": r.id,
+                "label": r.label,
+                "title": r.title,
+                "message": r.message,
+                "problem": kept.script_problem(r.message),
+            }
             for r in reply_set.replies
             if not r.hidden
         ],

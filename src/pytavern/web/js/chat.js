@@ -8,6 +8,7 @@ import { askText, avatar, button, confirmDialog, debounce, h, icon, iconButton, 
 import { renderMarkdown } from "./markdown.js";
 import { state, emit, avatarUrl } from "./state.js";
 import { showPromptView, countTokens } from "./promptview.js";
+import { drawQuickReplies, importQuickReplies } from "./quickreplies.js";
 
 const main = () => document.getElementById("main");
 let list = null; // the .messages-inner element
@@ -15,6 +16,7 @@ let scroller = null;
 let input = null;
 let sendBtn = null;
 let tokenLabel = null;
+let qrBar = null;
 
 /** Open a chat by id, or the latest chat of a character (creating one if it has none). */
 export async function openChatView({ chatId = null, characterId = null, focusId = null }) {
@@ -183,13 +185,40 @@ function renderChatMain() {
   sendBtn = h("button.icon-btn.send", { type: "button", title: "Send", "aria-label": "Send", "data-testid": "send", on: { click: () => (state.generation ? stopGeneration() : send()) } }, icon("send"));
   tokenLabel = h("span", { "data-testid": "token-count" }, "");
   const connLabel = h("span.conn", { "data-testid": "composer-connection" });
-  const composer = h("div.composer", h("div.composer-inner",
+  qrBar = h("div.qr-bar", { hidden: true, "data-testid": "quick-replies" });
+  const composer = h("div.composer", h("div.composer-inner", qrBar,
     h("div.composer-box", moreMenu(), input, sendBtn),
     h("div.composer-meta", connLabel, h("div.spacer"), tokenLabel)));
   replace(main(), scroller, composer);
   drawConnectionLabel(connLabel);
   drawMessages();
   scrollToEnd();
+  drawQuickReplies(qrBar, quickReplyChat);
+}
+
+const quickReplyChat = {
+  chatId: () => state.chatId,
+  get input() { return input; },
+  generate: (mode) => generate(mode),
+  reload: () => reloadMessages(),
+  busy: () => !!state.generation,
+};
+
+function pickQuickReplies() {
+  const picker = h("input", { type: "file", accept: ".json,application/json", hidden: true });
+  picker.addEventListener("change", async () => {
+    const f = picker.files[0];
+    if (!f) return;
+    try {
+      await importQuickReplies(f);
+      await drawQuickReplies(qrBar, quickReplyChat);
+    } catch (err) {
+      toast(`${f.name}: ${err.message}`, { hint: err.hint, bad: true });
+    }
+  });
+  document.body.append(picker);
+  picker.click();
+  setTimeout(() => picker.remove(), 60000);
 }
 
 function drawConnectionLabel(el) {
@@ -221,6 +250,7 @@ function moreMenu() {
     ["mask", "Impersonate", () => generate("impersonate"), "menu-impersonate"],
     ["eye", "Prompt of the last reply", () => showPromptView(state.chatId), "menu-prompt"],
     ["plus", "New chat", newChat, "menu-new-chat"],
+    ["upload", "Import quick replies", pickQuickReplies, "menu-import-qr"],
   ];
   const listEl = h("div.menu-list", { hidden: true, role: "menu" }, items.map(([ic, label, fn, id]) =>
     h("button", { type: "button", role: "menuitem", "data-testid": id, on: { click: () => { listEl.hidden = true; fn(); } } }, icon(ic), label)));
