@@ -1,6 +1,7 @@
 """Quick replies in the web UI: import a SillyTavern set from the menu, its buttons show
 above the input; a plain button sends and gets a reply, /setinput fills the box, a
-/send-only script adds a message without a reply, a button with an unsupported command is disabled."""
+/send-only script adds a message without a reply, a button with an unsupported command
+is disabled."""
 
 from __future__ import annotations
 
