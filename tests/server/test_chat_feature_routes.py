@@ -122,3 +122,18 @@ async def test_quick_reply_routes(client: httpx.AsyncClient) -> None:
     ).status_code == 200
     assert (await client.delete("/api/quick-replies/Moves")).status_code == 204
     assert (await client.get("/api/quick-replies")).json() == []
+
+
+async def test_tag_routes(client: httpx.AsyncClient) -> None:
+    put = await client.put("/api/characters/1/tags", json={"tags": ["Cozy", " cozy ", "", "Inn"]})
+    assert put.status_code == 200 and put.json()["tags"] == ["Cozy", "Inn"]
+    assert (await client.get("/api/tags")).json() == [
+        {"tag": "Cozy", "characters": 1},
+        {"tag": "Inn", "characters": 1},
+    ]
+    assert [
+        c["id"] for c in (await client.get("/api/characters", params={"tag": "inn"})).json()
+    ] == [1]
+    assert (await client.get("/api/characters", params={"tag": "nope"})).json() == []
+    too_long = await client.put("/api/characters/1/tags", json={"tags": ["x" * 101]})
+    assert too_long.status_code == 400

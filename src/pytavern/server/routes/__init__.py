@@ -20,6 +20,7 @@ from pytavern.server.routes import (
     quick_replies,
     regex,
     search,
+    tags,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -41,4 +42,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     search.router,
     branches.router,
     quick_replies.router,
+    tags.router,
 )
