@@ -143,3 +143,28 @@ async def test_prompt_only_script_changes_only_what_is_sent(
     assert sent[-1] == "colour 2"  # depth 0 is below minDepth
     texts = [m.text for m in services.chats.history(chat_id)]
     assert texts[-4:] == ["colour 1", "colour A", "colour 2", "B"]
+
+
+async def test_reasoning_scripts_change_the_stored_reasoning_over_http(data_dir: Path) -> None:
+    """Against the OpenAI fake (model ``thinker`` streams reasoning first): the reasoning
+    placement changes the stored reasoning, the AI-output placement the stored text."""
+    from tests.fakes import openai_fake
+    from tests.fakes.server import FaultPlan, serve
+
+    with serve(openai_fake.create_app(FaultPlan(), key="sk-right-0123456789")) as base:
+        services = Services.open(Settings(data_dir=data_dir))
+        store = services.engine.store
+        store.save_connection(name="up", api="custom", url=f"{base}/v1", model="thinker")
+        store.set_default_connection("up")
+        services.engine.secrets.set("up", "sk-right-0123456789")
+        services.regex.import_bytes(
+            st_file(id="r", placement=[6], findRegex="/Thinking/", replaceString="Pondering")
+        )
+        services.regex.import_bytes(st_file(id="t", findRegex="/e/g", replaceString="3"))
+        chat_id = start(services)
+        result = await services.generation.run(chat_id, "send", "hello there")
+        result.raise_error()
+        swipe = services.chats.history(chat_id)[-1].swipe
+        assert swipe.reasoning == "Pondering about it."
+        assert "e" not in swipe.text and swipe.text == result.reply
+        await services.aclose()

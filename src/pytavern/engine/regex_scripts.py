@@ -127,9 +127,16 @@ def chat_script_set(store: Store, chat_id: int) -> ScriptSet:
     return script_set(store, record.id, card_from_dict(record.card), persona.name)
 
 
-def regex_reply(store: Store, character_id: int, card: Card, user: str, text: str) -> str:
-    """A finished reply with the AI-output scripts applied, as it is stored."""
-    return script_set(store, character_id, card, user).apply(text, RegexUse(Placement.AI_OUTPUT))
+def regex_reply(
+    store: Store, character_id: int, card: Card, user: str, text: str, reasoning: str
+) -> tuple[str, str]:
+    """A finished reply and its reasoning as they are stored: the AI-output scripts applied
+    to the text, the reasoning scripts to the reasoning."""
+    scripts = script_set(store, character_id, card, user)
+    return (
+        scripts.apply(text, RegexUse(Placement.AI_OUTPUT)),
+        scripts.apply(reasoning, RegexUse(Placement.REASONING)),
+    )
 
 
 def display_texts(scripts: ScriptSet, messages: list[MessageRecord], newer: int = 0) -> list[str]:
