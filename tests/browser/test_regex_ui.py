@@ -67,3 +67,28 @@ def test_display_only_script_changes_what_the_chat_shows(page: Any, live: Live) 
     chat_id = store.list_chats(1)[0].id
     assert store.history(chat_id)[-1].text == "so quiet here"
     assert live.problems == []
+
+
+def test_a_characters_own_scripts(page: Any, live: Live) -> None:
+    page.goto(live.url + "#/character/1")
+    page.wait_for_selector("body[data-ready]")
+    page.click("#nav-regex")
+    page.select_option("[data-testid=regex-scope]", "character")
+    expect(page.locator("[data-testid=regex-allowed]")).not_to_be_checked()
+    page.click("[data-testid=regex-new]")
+    page.fill("[data-testid=regex-name]", "Own")
+    page.fill("[data-testid=regex-find]", "/{{char}}/g")
+    page.select_option("[aria-label='Macros in the pattern']", "1")
+    page.fill("[data-testid=regex-replace]", "W.")
+    page.fill("[data-testid=regex-test-input]", "Wren waves")
+    expect(page.locator("[data-testid=regex-test-output]")).to_have_text("W. waves")
+    page.click("[data-testid=regex-save]")
+    expect(page.locator("[data-testid=regex-item]")).to_have_count(1)
+    page.check("[data-testid=regex-allowed]")
+    store = live.app.state.engine.store
+    card = store.get_character(1).card
+    assert [s["scriptName"] for s in card["data"]["extensions"]["regex_scripts"]] == ["Own"]
+    page.wait_for_timeout(300)
+    with store.queries() as queries:
+        assert 1 in json.loads(queries.setting_json("regex") or "{}")["allowed_characters"]
+    assert live.problems == []

@@ -2,6 +2,7 @@
 
 import { api } from "./api.js";
 import { button, confirmDialog, debounce, h, iconButton, replace, toast } from "./dom.js";
+import { state } from "./state.js";
 
 const PLACEMENTS = [[1, "User input"], [2, "AI output"], [3, "Slash commands"], [5, "World Info"], [6, "Reasoning"]];
 const SUBSTITUTE = [[0, "Don't substitute"], [1, "Raw"], [2, "Escaped"]];
@@ -17,12 +18,16 @@ export async function renderRegexPanel(root, close) {
   replace(root, h("div.panel-head", h("h2", "Regex scripts"), iconButton("close", "Close", close)), body, foot);
   let scripts = [];
   let selected = 0;
+  const character = state.character; // the chat's character, whose own scripts can be edited too
+  let scope = "global"; // or "character"
+  let allowed = false;
   const file = h("input", { type: "file", accept: ".json,application/json", hidden: true });
   file.addEventListener("change", () => importFile());
 
   async function reload() {
-    const listed = await api.get("/api/regex");
-    scripts = listed.scripts.filter((s) => s.scope === "global").map(({ scope, owner, allowed, ...s }) => s);
+    const listed = await api.get(character ? `/api/regex?character_id=${character.id}` : "/api/regex");
+    allowed = !!character && listed.allowed_characters.includes(character.id);
+    scripts = listed.scripts.filter((s) => s.scope === scope).map(({ scope: _s, owner, allowed: _a, ...s }) => s);
     selected = Math.min(selected, Math.max(scripts.length - 1, 0));
     draw();
   }
@@ -34,11 +39,23 @@ export async function renderRegexPanel(root, close) {
         iconButton("trash", "Delete script", () => removeScript(i)));
       return row;
     }));
+    const scopes = character ? h("select", { "aria-label": "Scripts of", "data-testid": "regex-scope" },
+      h("option", { value: "global", selected: scope === "global" }, "Global scripts"),
+      h("option", { value: "character", selected: scope === "character" }, `${character.name}'s scripts`)) : null;
+    scopes?.addEventListener("change", () => { scope = scopes.value; selected = 0; reload(); });
+    const allowBox = h("input", { type: "checkbox", checked: allowed, "data-testid": "regex-allowed" });
+    allowBox.addEventListener("change", async () => {
+      await api.put(`/api/regex/characters/${character.id}/allowed`, { allowed: allowBox.checked });
+      allowed = allowBox.checked;
+    });
+    const help = scope === "global" ? "Global scripts run in this order, on every chat." : `Kept in ${character?.name}'s card; they run after the global ones.`;
     replace(body,
-      h("div.row", h("span.muted.grow", scripts.length ? "Global scripts run in this order, on every chat." : "No regex scripts yet."),
+      scopes ? h("div.field", scopes) : null,
+      scope === "character" ? h("label.check", allowBox, `Let ${character.name}'s scripts run`) : null,
+      h("div.row", h("span.muted.grow", scripts.length ? help : "No regex scripts yet."),
         iconButton("plus", "New script", addScript, { "data-testid": "regex-new" }),
         iconButton("upload", "Import a SillyTavern regex file", () => file.click(), { "data-testid": "regex-import" }),
-        scripts.length ? iconButton("download", "Export as JSON", () => h("a", { href: "/api/regex/export", download: "" }).click()) : null),
+        scripts.length ? iconButton("download", "Export as JSON", () => h("a", { href: scope === "global" ? "/api/regex/export" : `/api/regex/export?character_id=${character.id}`, download: "" }).click()) : null),
       file, list, scripts[selected] ? editor(scripts[selected]) : null);
     replace(foot, scripts.length ? [h("div.spacer"), button("Save", save, { cls: "primary", "data-testid": "regex-save" })] : []);
   }
@@ -49,7 +66,7 @@ export async function renderRegexPanel(root, close) {
     const runTest = debounce(async () => {
       if (!sample.value) { output.textContent = ""; return; }
       try {
-        const result = await api.post("/api/regex/test", { script, text: sample.value });
+        const result = await api.post("/api/regex/test", { script, text: sample.value, character_id: character ? character.id : null });
         output.textContent = result.valid ? result.output : `The pattern ${result.pattern} is not a valid regular expression`;
         output.classList.toggle("bad", !result.valid);
       } catch (err) {
@@ -106,7 +123,8 @@ export async function renderRegexPanel(root, close) {
 
   async function save() {
     try {
-      await api.put("/api/regex/global", { scripts });
+      if (scope === "global") await api.put("/api/regex/global", { scripts });
+      else await api.put(`/api/regex/characters/${character.id}`, { scripts });
       toast("Regex scripts saved");
       await reload();
     } catch (err) {
@@ -118,7 +136,7 @@ export async function renderRegexPanel(root, close) {
     const f = file.files[0];
     if (!f) return;
     try {
-      const added = await api.post("/api/regex/import", f);
+      const added = await api.post(scope === "global" ? "/api/regex/import" : `/api/regex/import?character_id=${character.id}`, f);
       toast(`Imported ${added.length} script${added.length === 1 ? "" : "s"}`);
       await reload();
     } catch (err) {
