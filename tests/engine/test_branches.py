@@ -86,3 +86,31 @@ def test_a_native_message_gets_a_complete_sillytavern_line(services: Services) -
     line = json.loads(services.chats.export(chat_id).decode().splitlines()[1])
     assert line["extra"]["bookmark_link"].startswith("start - ")
     assert line["mes"] == greeting.text and "send_date" in line and line["is_user"] is False
+
+
+def test_chats_sharing_a_title_get_unique_names_before_a_branch(services: Services) -> None:
+    character = services.characters.all()[0].id
+    first = services.chats.start(character)
+    second = services.chats.start(character)
+    assert first.title == second.title == "Wren"
+    greeting = services.chats.history(second.id)[0]
+    branch = services.chats.branch(greeting.id)
+    renamed = services.chats.get(second.id)
+    assert renamed.title.startswith("Wren - ") and branch.metadata["main_chat"] == renamed.title
+    assert services.chats.links(branch.id)["main"] == {"id": second.id, "title": renamed.title}
+    assert services.chats.get(first.id).title == "Wren"
+
+
+def test_two_branches_at_once_get_different_names(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytavern.engine import branches
+
+    monkeypatch.setattr(branches, "humanized", lambda moment=None: "2026-01-01@10h00m00s")
+    chat_id = long_chat(services)
+    at = services.chats.history(chat_id)[2]
+    first, second = services.chats.branch(at.id), services.chats.branch(at.id)
+    assert first.title == "Branch #2 - 2026-01-01@10h00m00s"
+    assert second.title == first.title + " (2)"
+    marked = services.messages.get(at.id).extra["st"]["extra"]["branches"]
+    assert marked == [first.title, second.title]

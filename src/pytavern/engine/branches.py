@@ -50,8 +50,29 @@ def _upto(store: Store, message: MessageRecord) -> list[MessageRecord]:
     return history[: index + 1]
 
 
+def named_uniquely(store: Store, chat: ChatRecord) -> ChatRecord:
+    """``chat`` with a title no other chat of its character has, as ``main_chat`` needs
+    (a new chat is titled after its character; it becomes ``Name - 2024-09-28@12h05m09s``,
+    SillyTavern's file name for a new chat)."""
+    others = {c.title for c in store.list_chats(chat.character_id) if c.id != chat.id}
+    if chat.title and chat.title not in others:
+        return chat
+    base = f"{store.get_character(chat.character_id).name} - {humanized(chat.created_at)}"
+    return store.update_chat(chat.id, title=free_title(base, others))
+
+
+def free_title(title: str, taken: set[str]) -> str:
+    """``title``, or ``title (2)``, ``(3)``... the first that is not ``taken``."""
+    found, number = title, 1
+    while found in taken:
+        number += 1
+        found = f"{title} ({number})"
+    return found
+
+
 def _fork(store: Store, message: MessageRecord, title: str) -> ChatRecord:
-    chat = store.get_chat(message.chat_id)
+    chat = named_uniquely(store, store.get_chat(message.chat_id))
+    title = free_title(title, {c.title for c in store.list_chats(chat.character_id)})
     metadata = {k: v for k, v in chat.metadata.items() if k not in _NOT_COPIED}
     metadata[MAIN_CHAT] = chat.title
     copies = [_copy(store, m) for m in _upto(store, message)]
@@ -94,7 +115,7 @@ def create_branch(store: Store, message_id: int) -> ChatRecord:
     index = len(_upto(store, message)) - 1
     name = f"Branch #{index} - {humanized()}"
     branch = _fork(store, message, name)
-    _mark(store, message, "branches", name)
+    _mark(store, message, "branches", branch.title)
     return branch
 
 
@@ -113,7 +134,7 @@ def create_checkpoint(store: Store, message_id: int, name: str = "") -> ChatReco
         name = f"{CHECKPOINT_TOKEN}{number}"
     title = f"{name} - {humanized()}"
     checkpoint = _fork(store, message, title)
-    _mark(store, message, "bookmark_link", title)
+    _mark(store, message, "bookmark_link", checkpoint.title)
     return checkpoint
 
 
