@@ -11,7 +11,6 @@ from pytavern.engine.services._base import Service
 from pytavern.errors import NotFoundError
 from pytavern.formats.cards import card_from_dict
 from pytavern.formats.regex import (
-    Placement,
     RegexScript,
     read_scripts,
     script_from_dict,
@@ -19,7 +18,8 @@ from pytavern.formats.regex import (
     write_scripts,
 )
 from pytavern.prompt.macros import MacroContext
-from pytavern.prompt.regex import RegexUse, compile_js_regex, find_pattern, run_script
+from pytavern.prompt.regex import compile_js_regex, find_pattern, run_script
+from pytavern.store import MessageRecord
 
 Scope = Literal["global", "character", "preset"]
 
@@ -146,15 +146,10 @@ class RegexService(Service):
         enabled = dataclasses.replace(parsed, disabled=False)
         return {"output": run_script(enabled, text, ctx), "pattern": pattern, "valid": valid}
 
-    def display(self, chat_id: int, messages: list[Any], newer: int = 0) -> list[str]:
+    def display(self, chat_id: int, messages: list[MessageRecord], newer: int = 0) -> list[str]:
         """What the UI shows of ``messages`` (display-only scripts applied)."""
         scripts = kept.chat_script_set(self._engine.store, chat_id)
         return kept.display_texts(scripts, messages, newer)
-
-    def prompt_text(self, chat_id: int, text: str, placement: Placement, depth: int) -> str:
-        """A text as it is sent in a prompt (prompt-only scripts applied)."""
-        scripts = kept.chat_script_set(self._engine.store, chat_id)
-        return scripts.apply(text, RegexUse(placement, prompt=True, depth=depth))
 
     def _card_raw(self, character_id: int) -> list[dict[str, Any]]:
         return kept.card_scripts(self._engine.store.get_character(character_id).card)
