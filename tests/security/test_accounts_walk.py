@@ -120,6 +120,16 @@ def _reads(ids: dict[str, Any]) -> list[tuple[str, str, dict[str, Any] | None]]:
         ("PATCH", f"/api/messages/{m}", {"text": "x"}),
         ("GET", f"/api/messages/{m}/swipes", None),
         ("PUT", f"/api/messages/{m}/swipe", {"index": 0}),
+        ("POST", f"/api/messages/{m}/branch", None),
+        ("POST", f"/api/messages/{m}/checkpoint", {"name": "x"}),
+        ("GET", f"/api/chats/{h}/links", None),
+        ("POST", f"/api/chats/{h}/messages", {"text": "x"}),
+        ("PUT", f"/api/characters/{c}/tags", {"tags": ["x"]}),
+        ("GET", f"/api/regex?character_id={c}", None),
+        ("GET", f"/api/regex/export?character_id={c}", None),
+        ("PUT", f"/api/regex/characters/{c}", {"scripts": []}),
+        ("PUT", f"/api/regex/characters/{c}/allowed", {"allowed": True}),
+        ("GET", f"/api/search?q=hi&character_id={c}", None),
         ("GET", f"/api/personas/{p}", None),
         ("PATCH", f"/api/personas/{p}", {"name": "x"}),
         ("GET", f"/api/personas/{p}/avatar", None),
@@ -159,6 +169,8 @@ async def test_a_user_gets_404_for_every_object_of_another(
             for path in ("/api/characters", "/api/personas", "/api/lorebooks", "/api/presets")
         ]
         assert not any("Secret Sam" in r.text or "adabook" in r.text for r in listed)
+        assert (await bob.get("/api/search", params={"q": "hi"})).json() == []
+        assert (await ada.get("/api/search", params={"q": "hi"})).json()
         assert "Ada P" not in listed[1].text and "adapreset" not in listed[3].text
         assert "s" not in [c["name"] for c in (await bob.get("/api/connections")).json()]
         chat = (await ada.get(f"/api/chats/{ids['chat']}")).json()

@@ -11,6 +11,9 @@ from pytavern.cli.connections import connections_group
 from pytavern.cli.data import DATA_COMMANDS
 from pytavern.cli.groups import groups_group
 from pytavern.cli.library import characters_group, chats_group, lorebooks_group
+from pytavern.cli.quick_replies import quick_replies_group
+from pytavern.cli.regex import regex_group
+from pytavern.cli.search import search_command
 from pytavern.cli.send import send_command
 from pytavern.cli.serve import serve_command
 from pytavern.cli.users import users_group
@@ -35,6 +38,9 @@ cli.add_command(characters_group)
 cli.add_command(chats_group)
 cli.add_command(lorebooks_group)
 cli.add_command(groups_group)
+cli.add_command(regex_group)
+cli.add_command(search_command)
+cli.add_command(quick_replies_group)
 for _command in DATA_COMMANDS:
     cli.add_command(_command)
 

@@ -11,6 +11,7 @@ import click
 from pytavern.cli._common import data_dir_option, json_option, open_services, print_json, run_async
 from pytavern.engine.services import Services
 from pytavern.engine.services.library import entry_count
+from pytavern.engine.tags import card_tags
 from pytavern.errors import FormatError
 
 Rows = list[dict[str, Any]]
@@ -87,20 +88,49 @@ async def export_character(name: str, out: Path) -> None:
 
 
 @characters_group.command("list")
+@click.option("--tag", help="Only the characters carrying this tag.")
 @data_dir_option
 @json_option
 @run_async
-async def list_characters(as_json: bool) -> None:
+async def list_characters(tag: str | None, as_json: bool) -> None:
     """List the characters."""
-    await show_rows(as_json, character_rows, "{id:>5}  {name}  ({chats} chats)")
+    await show_rows(
+        as_json, lambda services: character_rows(services, tag), "{id:>5}  {name}  ({chats} chats)"
+    )
 
 
-def character_rows(services: Services) -> Rows:
-    """Each character with its number of chats."""
+def character_rows(services: Services, tag: str | None = None) -> Rows:
+    """Each character with its number of chats (only those carrying ``tag`` when given)."""
     characters = services.characters
     return [
-        {"id": c.id, "name": c.name, "chats": characters.chat_count(c.id)} for c in characters.all()
+        {"id": c.id, "name": c.name, "chats": characters.chat_count(c.id)}
+        for c in characters.all(tag)
     ]
+
+
+@characters_group.command("tag")
+@click.argument("name")
+@click.option("--add", "added", multiple=True, help="A tag to add (repeatable).")
+@click.option("--remove", "removed", multiple=True, help="A tag to remove (repeatable).")
+@data_dir_option
+@json_option
+@run_async
+async def tag_character(
+    name: str, added: tuple[str, ...], removed: tuple[str, ...], as_json: bool
+) -> None:
+    """Show a character's tags, or add and remove some."""
+    async with open_services() as services:
+        record = services.characters.find(name)
+        current = card_tags(record)
+        if added or removed:
+            gone = {t.casefold() for t in removed}
+            kept = [t for t in current if t.casefold() not in gone]
+            record = services.characters.set_tags(record.id, [*kept, *added])
+            current = card_tags(record)
+    if as_json:
+        print_json({"name": record.name, "tags": current})
+    else:
+        click.echo(f"{record.name}: {', '.join(current) if current else '(no tags)'}")
 
 
 @click.group("chats")

@@ -21,6 +21,7 @@ from pytavern.engine.prompting import (
     count_and_rebuild,
     warm_tokenizer,
 )
+from pytavern.engine.regex_scripts import regex_reply
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
 from pytavern.engine.token_ratio import learn_ratio
 from pytavern.engine.turn_loader import GenerationMode, TurnData, write_user_message
@@ -125,11 +126,19 @@ async def run_turn(
         user.save()  # before the reply: the message comes first in the chat
         reason = accumulator.finish_reason or ("error" if error else "cancelled")
         final_text = clean_reply(inp, built, accumulator.text)
+        texts = (final_text, accumulator.reasoning)
+        if mode != "impersonate":  # regex scripts (AI output, reasoning)
+            texts = regex_reply(store, turn.chat.character_id, turn.card, inp.persona.name, *texts)
+        final_text = texts[0]
         saved = writer.finish(
             accumulator,
             text=final_text,
             status=_final_status(reason, error),
-            outcome={"finish_reason": reason, "error": str(error) if error else None},
+            outcome={
+                "finish_reason": reason,
+                "error": str(error) if error else None,
+                "reasoning": texts[1],
+            },
         )
         persisted = _persisted_info(saved, started) | {"reply": final_text}
         _remember_prompt(store, chat_id, prepared)

@@ -24,6 +24,7 @@ from typing import Any
 from pytavern.engine import token_counts
 from pytavern.engine.history import StoredHistory
 from pytavern.engine.preferences import DEFAULT_MAX_TOKENS, sampling_for
+from pytavern.engine.regex_scripts import prompt_history
 from pytavern.engine.token_counts import Counting, remote_counts
 from pytavern.engine.token_ratio import stored_ratio
 from pytavern.engine.turn_loader import TurnData
@@ -179,7 +180,13 @@ def build_prompt_input(store: Store, job: PromptJob, tokenizer: Tokenizer) -> Pr
     note = prefs.author_note
     return PromptInput(
         card=turn.card,
-        history=StoredHistory(store, turn.chat.id, turn.message_count, newest=turn.newest),
+        history=prompt_history(
+            store,
+            turn.chat.character_id,
+            turn.card,
+            turn.persona.name,
+            StoredHistory(store, turn.chat.id, turn.message_count, newest=turn.newest),
+        ),
         tokenizer=tokenizer,
         persona=turn.persona,
         lorebooks=turn.lorebooks,

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pytavern.engine.st_extras import QUICK_REPLY_FOLDER, extension_settings, quick_reply_files
 from pytavern.engine.st_import import SAMPLER_FOLDERS
 from pytavern.engine.transfer import export_card, export_chat, export_lorebook
 from pytavern.errors import ConfigError
@@ -134,8 +135,15 @@ def export_all(store: Store, out: Path, *, progress: Progress | None = None) -> 
         counts["presets"] += 1
     personas = store.list_personas()
     settings = _persona_settings(store, personas, out, set())
+    settings["extension_settings"] = extension_settings(store)
     _write(out / "settings.json", json.dumps(settings, indent=4, ensure_ascii=False).encode())
     counts["personas"] += len(personas)
+    if settings["extension_settings"]["regex"]:
+        counts["regex scripts"] += len(settings["extension_settings"]["regex"])
+    sets: set[str] = set()
+    for name, data in quick_reply_files(store):
+        _write(out / QUICK_REPLY_FOLDER / f"{safe_name(name, sets)}.json", data)
+        counts["quick reply sets"] += 1
     return counts
 
 

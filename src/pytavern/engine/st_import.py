@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytavern.engine.st_extras import QUICK_REPLY_FOLDER, import_quick_replies, import_regex
 from pytavern.engine.transfer import ST_SOURCE, read_chat_import
 from pytavern.errors import FormatError, NotFoundError, PytavernError
 from pytavern.formats._json import load_json_object
@@ -131,6 +132,7 @@ class _Importer:
             work += [_Work("preset", p) for p in _files(self.root / folder, ".json")]
         if (self.root / "settings.json").is_file():
             work.append(_Work("personas", self.root / "settings.json"))
+        work += [_Work("quick replies", p) for p in _files(self.root / QUICK_REPLY_FOLDER, ".json")]
         for card in _files(self.root / "characters", *CARD_SUFFIXES):
             work.append(_Work("character", card))
             chats = self.root / "chats" / card.stem
@@ -177,8 +179,22 @@ class _Importer:
             self.lorebook(item.path)
         elif item.kind == "preset":
             self.preset(item.path, name)
-        else:
+        elif item.kind == "quick replies":
+            new = import_quick_replies(
+                self.store, item.path.read_bytes(), dry_run=self.summary.dry_run
+            )
+            self.count("quick reply sets", new=new)
+        else:  # settings.json
+            self.regex(item.path)
             self.personas(item.path)
+
+    def regex(self, path: Path) -> None:
+        settings = load_json_object(path.read_bytes(), path.name, "settings")
+        new, present = import_regex(self.store, settings, dry_run=self.summary.dry_run)
+        if new:
+            self.summary.imported["regex scripts"] += new
+        if present:
+            self.summary.present["regex scripts"] += present
 
     def count(self, kind: str, *, new: bool) -> None:
         (self.summary.imported if new else self.summary.present)[kind] += 1

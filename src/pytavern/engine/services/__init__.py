@@ -28,6 +28,9 @@ from pytavern.engine.services.library import (
     PresetService,
     PresetView,
 )
+from pytavern.engine.services.quick_replies import QuickReplyService
+from pytavern.engine.services.regex import RegexService
+from pytavern.engine.services.search import SearchService
 from pytavern.engine.services.users import UserService
 from pytavern.settings import Settings
 from pytavern.store import (
@@ -80,6 +83,9 @@ class Services:
         self.users = UserService(engine)
         self.data = DataService(engine)
         self.groups = GroupService(engine)
+        self.regex = RegexService(engine)
+        self.search = SearchService(engine)
+        self.quick_replies = QuickReplyService(engine)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pytavern.engine import tags as tagging
 from pytavern.engine import transfer
 from pytavern.engine.services._base import Service
 from pytavern.errors import FormatError, NotFoundError
@@ -64,9 +65,20 @@ def character_detail(record: CharacterRecord) -> dict[str, Any]:
 class CharacterService(Service):
     """Everything about characters."""
 
-    def all(self) -> list[CharacterRecord]:
-        """Every character, by name."""
-        return self._engine.store.list_characters()
+    def all(self, tag: str | None = None) -> list[CharacterRecord]:
+        """Every character, by name (only those carrying ``tag``, any case, when given)."""
+        records = self._engine.store.list_characters()
+        return [r for r in records if tagging.has_tag(r, tag)] if tag else records
+
+    def tags(self) -> list[tuple[str, int]]:
+        """Every tag in use with how many characters carry it, most used first."""
+        return tagging.tag_counts(self._engine.store.list_characters())
+
+    def set_tags(self, character_id: int, new_tags: list[str]) -> CharacterRecord:
+        """Replace a character's tags (kept in its card)."""
+        record = self.get(character_id)
+        card = tagging.card_with_tags(record.card, tagging.clean_tags(new_tags))
+        return self._engine.store.update_character(character_id, card_from_dict(card).raw)
 
     def get(self, character_id: int) -> CharacterRecord:
         """One character by id."""

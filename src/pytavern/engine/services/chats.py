@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytavern.engine import transfer
+from pytavern.engine import branches, transfer
+from pytavern.engine.regex_scripts import regex_edit
 from pytavern.engine.services._base import Service
 from pytavern.store import ChatRecord, MessageRecord, SwipeRecord
 
@@ -50,6 +51,7 @@ def message_public(message: MessageRecord) -> dict[str, Any]:
         "active_swipe": message.active_swipe,
         "swipe_count": message.swipe_count,
         "swipe": swipe_public(message.swipe),
+        **branches.message_links(message),
     }
 
 
@@ -99,6 +101,18 @@ class ChatService(Service):
         """A chat as SillyTavern JSONL."""
         return transfer.export_chat(self._engine.store, chat_id)
 
+    def branch(self, message_id: int) -> ChatRecord:
+        """A new chat sharing the history up to ``message_id`` (SillyTavern's branch)."""
+        return branches.create_branch(self._engine.store, message_id)
+
+    def checkpoint(self, message_id: int, name: str = "") -> ChatRecord:
+        """A named checkpoint chat at ``message_id``; the chat stays where it is."""
+        return branches.create_checkpoint(self._engine.store, message_id, name)
+
+    def links(self, chat_id: int) -> dict[str, Any]:
+        """The chat this one was branched from, and its own branches and checkpoints."""
+        return branches.chat_links(self._engine.store, chat_id)
+
     def last_prompt(self, chat_id: int) -> dict[str, Any] | None:
         """Where the tokens of the last reply's prompt went (None before any reply)."""
         last = self.get(chat_id).metadata.get("last_prompt")
@@ -113,8 +127,10 @@ class MessageService(Service):
         return self._engine.store.get_message(message_id)
 
     def edit(self, message_id: int, text: str) -> MessageRecord:
-        """Replace the text of the swipe shown (its status stays as it was)."""
+        """Replace the text of the swipe shown (its status stays as it was); regex scripts
+        that run on edit are applied."""
         message = self.get(message_id)
+        text = regex_edit(self._engine.store, message, text)
         return self._engine.store.update_swipe(
             message_id, message.active_swipe, text=text, status=message.swipe.status
         )

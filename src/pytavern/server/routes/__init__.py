@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from pytavern.server.routes import (
     attach,
     auth,
+    branches,
     characters,
     chats,
     connections,
@@ -17,6 +18,10 @@ from pytavern.server.routes import (
     messages,
     meta,
     prompt,
+    quick_replies,
+    regex,
+    search,
+    tags,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -35,4 +40,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     prompt.router,
     data.router,
     groups.router,
+    regex.router,
+    search.router,
+    branches.router,
+    quick_replies.router,
+    tags.router,
 )

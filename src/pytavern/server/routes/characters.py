@@ -32,9 +32,9 @@ class CardBody(BaseModel):
 
 
 @router.get("")
-async def list_characters(services: ServicesDep) -> list[dict[str, Any]]:
-    """Every character, by name."""
-    return [character_summary(record) for record in services.characters.all()]
+async def list_characters(services: ServicesDep, tag: str | None = None) -> list[dict[str, Any]]:
+    """Every character, by name (only those carrying ``tag`` when given)."""
+    return [character_summary(record) for record in services.characters.all(tag)]
 
 
 @router.post("", status_code=201)

@@ -88,4 +88,6 @@ async def delete_chat(chat_id: int, services: ServicesDep) -> Response:
 
 def _with_messages(services: Services, chat: ChatRecord, limit: int) -> dict[str, Any]:
     messages = services.chats.history(chat.id, limit=limit)
-    return chat_public(chat) | {"messages": [message_public(m) for m in messages]}
+    shown = services.regex.display(chat.id, messages)
+    listed = [message_public(m) | {"display": d} for m, d in zip(messages, shown, strict=True)]
+    return chat_public(chat) | {"messages": listed}

@@ -9,8 +9,10 @@ import { renderConnectionPanel, refreshConnection } from "./connection.js";
 import { renderSettingsPanel } from "./settings.js";
 import { renderWorldInfoPanel } from "./worldinfo.js";
 import { openGroupView, renderGroupsPanel } from "./groups.js";
+import { renderRegexPanel } from "./regex.js";
+import { openSearch } from "./search.js";
 
-const PANELS = { connection: renderConnectionPanel, settings: renderSettingsPanel, worldinfo: renderWorldInfoPanel, groups: renderGroupsPanel };
+const PANELS = { connection: renderConnectionPanel, settings: renderSettingsPanel, worldinfo: renderWorldInfoPanel, groups: renderGroupsPanel, regex: renderRegexPanel };
 const app = document.getElementById("app");
 const panel = document.getElementById("panel");
 let openPanel = null;
@@ -50,12 +52,12 @@ async function route() {
   }
   const hash = location.hash || "#/characters";
   app.classList.remove("sidebar-open");
-  const chatMatch = /^#\/chat\/(\d+)/.exec(hash);
+  const chatMatch = /^#\/chat\/(\d+)(?:\/m\/(\d+))?/.exec(hash);
   const charMatch = /^#\/character\/(\d+)/.exec(hash);
   const groupMatch = /^#\/group\/(\d+)/.exec(hash);
   try {
     if (groupMatch) await openGroupView(Number(groupMatch[1]));
-    else if (chatMatch) await openChatView({ chatId: Number(chatMatch[1]) });
+    else if (chatMatch) await openChatView({ chatId: Number(chatMatch[1]), focusId: chatMatch[2] ? Number(chatMatch[2]) : null });
     else if (charMatch) await openChatView({ characterId: Number(charMatch[1]) });
     else await renderGallery();
   } catch (err) {
@@ -68,6 +70,7 @@ async function route() {
 function installChrome() {
   hydrateIcons();
   for (const btn of document.querySelectorAll(".nav-btn[data-panel]")) btn.addEventListener("click", () => showPanel(btn.dataset.panel));
+  document.getElementById("nav-search").addEventListener("click", openSearch);
   document.getElementById("btn-sidebar").addEventListener("click", () => app.classList.toggle("sidebar-open"));
   const scrim = h("div.scrim", { on: { click: () => { app.classList.remove("sidebar-open"); closePanel(); } } });
   document.querySelector(".body").append(scrim);

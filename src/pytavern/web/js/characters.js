@@ -15,18 +15,33 @@ export async function renderGallery() {
   state.characters = await api.get("/api/characters");
   const search = h("input.search", { type: "search", placeholder: "Search characters", "aria-label": "Search characters" });
   const grid = h("div.gallery", { "data-testid": "gallery" });
+  const chips = h("div.tag-filter", { "data-testid": "tag-filter" });
+  const chosen = new Set(); // lower-cased tags every shown character must carry
   const draw = () => {
     const q = search.value.trim().toLowerCase();
-    const shown = state.characters.filter((c) => !q || c.name.toLowerCase().includes(q) || c.tags.some((t) => t.toLowerCase().includes(q)));
+    const shown = state.characters.filter((c) => (!q || c.name.toLowerCase().includes(q) || c.tags.some((t) => t.toLowerCase().includes(q)))
+      && [...chosen].every((tag) => c.tags.some((t) => t.toLowerCase() === tag)));
     replace(grid, shown.map(characterCard), dropZone());
   };
+  const drawChips = (tags) => replace(chips, tags.map(({ tag, characters }) => {
+    const key = tag.toLowerCase();
+    const chip = h(`button.tag.chip${chosen.has(key) ? ".on" : ""}`, { type: "button", "aria-pressed": String(chosen.has(key)), "data-testid": "tag-chip", title: `${characters} character${characters === 1 ? "" : "s"}` }, tag);
+    chip.addEventListener("click", () => {
+      if (chosen.has(key)) chosen.delete(key); else chosen.add(key);
+      chip.classList.toggle("on", chosen.has(key));
+      chip.setAttribute("aria-pressed", String(chosen.has(key)));
+      draw();
+    });
+    return chip;
+  }));
+  api.get("/api/tags").then(drawChips).catch((err) => toast(err.message, { hint: err.hint, bad: true }));
   search.addEventListener("input", draw);
   const picker = filePicker();
   replace(main(), h("div.page", h("div.page-inner",
     h("div.page-head", h("h1", "Characters"), h("span.badge", String(state.characters.length)), h("div.spacer"), search,
       button("Import", () => picker.click(), { iconName: "upload", "data-testid": "import" }),
       button("Create", () => editCharacter(null), { cls: "primary", iconName: "plus", "data-testid": "create" })),
-    grid, picker)));
+    chips, grid, picker)));
   draw();
 }
 

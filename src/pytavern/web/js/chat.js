@@ -8,6 +8,7 @@ import { askText, avatar, button, confirmDialog, debounce, h, icon, iconButton, 
 import { renderMarkdown } from "./markdown.js";
 import { state, emit, avatarUrl } from "./state.js";
 import { showPromptView, countTokens } from "./promptview.js";
+import { drawQuickReplies, importQuickReplies } from "./quickreplies.js";
 
 const main = () => document.getElementById("main");
 let list = null; // the .messages-inner element
@@ -15,16 +16,20 @@ let scroller = null;
 let input = null;
 let sendBtn = null;
 let tokenLabel = null;
+let qrBar = null;
 
 /** Open a chat by id, or the latest chat of a character (creating one if it has none). */
-export async function openChatView({ chatId = null, characterId = null }) {
+export async function openChatView({ chatId = null, characterId = null, focusId = null }) {
   if (chatId === null) {
     const chats = await api.get(`/api/characters/${characterId}/chats`);
     const chat = chats[0] || (await api.post(`/api/characters/${characterId}/chats`));
     history.replaceState(null, "", `#/chat/${chat.id}`);
     chatId = chat.id;
   }
-  const chat = await api.get(`/api/chats/${chatId}`);
+  let chat = await api.get(`/api/chats/${chatId}`);
+  if (focusId !== null && !chat.messages.some((m) => m.id === focusId)) {
+    chat = await api.get(`/api/chats/${chatId}?limit=5000`); // an older message: load further back
+  }
   if (!state.character || state.character.id !== chat.character_id) {
     state.character = await api.get(`/api/characters/${chat.character_id}`);
   }
@@ -32,10 +37,21 @@ export async function openChatView({ chatId = null, characterId = null }) {
   state.chatId = chat.id;
   state.messages = chat.messages;
   state.chats = await api.get(`/api/characters/${chat.character_id}/chats`);
+  state.links = await api.get(`/api/chats/${chat.id}/links`);
   renderTitle(chat);
   renderSidebar();
   renderChatMain();
+  if (focusId !== null) focusMessage(focusId);
   await resumeGeneration();
+}
+
+/** Scroll to a message and mark it for a moment (a search hit). */
+function focusMessage(messageId) {
+  const el = list.querySelector(`[data-testid=message][data-id="${messageId}"]`);
+  if (!el) return;
+  el.scrollIntoView({ block: "center" });
+  el.classList.add("found");
+  setTimeout(() => el.classList.remove("found"), 2500);
 }
 
 function renderTitle(chat) {
@@ -71,7 +87,49 @@ export function renderSidebar() {
     h("div.side-head", avatar(avatarUrl(c), c.name), h("div.who", h("strong", c.name), h("span", `${state.chats.length} chat${state.chats.length === 1 ? "" : "s"}`))),
     h("div.side-actions", button("New chat", newChat, { cls: "primary small", iconName: "plus", "data-testid": "new-chat" }),
       button("Import", () => chatPicker.click(), { cls: "small", iconName: "upload", title: "Import a SillyTavern chat (JSONL)" }), chatPicker),
+    linksView(),
     h("div.section-label", "Chats"), h("div.chat-list", items));
+}
+
+/** The chat this one was branched from, and its branches and checkpoints. */
+function linksView() {
+  const links = state.links;
+  if (!links || (!links.main && !links.children.length)) return null;
+  const open = (id) => emit("navigate", `#/chat/${id}`);
+  return h("div.chat-links", { "data-testid": "chat-links" },
+    links.main ? button("Back to main chat", () => open(links.main.id), { cls: "small", iconName: "left", title: links.main.title, "data-testid": "back-to-main" }) : null,
+    links.children.length ? h("div.section-label", "Branches & checkpoints") : null,
+    links.children.map((c) => h("div.chat-item", { "data-testid": "link-item", on: { click: () => open(c.id) } },
+      icon(c.kind === "branch" ? "forward" : "check"), h("div.title", c.title))));
+}
+
+async function branchAt(m) {
+  try {
+    const chat = await api.post(`/api/messages/${m.id}/branch`);
+    toast(`Branched: ${chat.title}`);
+    emit("navigate", `#/chat/${chat.id}`);
+  } catch (err) {
+    toast(err.message, { hint: err.hint, bad: true });
+  }
+}
+
+async function checkpointAt(m) {
+  const name = await askText("Checkpoint name", "", "Create");
+  if (!name) return;
+  try {
+    const chat = await api.post(`/api/messages/${m.id}/checkpoint`, { name });
+    toast(`Checkpoint ${chat.title} saved`);
+    state.links = await api.get(`/api/chats/${state.chatId}/links`);
+    await reloadMessages();
+  } catch (err) {
+    toast(err.message, { hint: err.hint, bad: true });
+  }
+}
+
+function openChatTitled(title) {
+  const found = state.chats.find((c) => c.title === title);
+  if (found) emit("navigate", `#/chat/${found.id}`);
+  else toast(`The chat "${title}" is not here`, { hint: "It may have been deleted or renamed", bad: true });
 }
 
 function chatLabel(chat, number) {
@@ -127,13 +185,40 @@ function renderChatMain() {
   sendBtn = h("button.icon-btn.send", { type: "button", title: "Send", "aria-label": "Send", "data-testid": "send", on: { click: () => (state.generation ? stopGeneration() : send()) } }, icon("send"));
   tokenLabel = h("span", { "data-testid": "token-count" }, "");
   const connLabel = h("span.conn", { "data-testid": "composer-connection" });
-  const composer = h("div.composer", h("div.composer-inner",
+  qrBar = h("div.qr-bar", { hidden: true, "data-testid": "quick-replies" });
+  const composer = h("div.composer", h("div.composer-inner", qrBar,
     h("div.composer-box", moreMenu(), input, sendBtn),
     h("div.composer-meta", connLabel, h("div.spacer"), tokenLabel)));
   replace(main(), scroller, composer);
   drawConnectionLabel(connLabel);
   drawMessages();
   scrollToEnd();
+  drawQuickReplies(qrBar, quickReplyChat);
+}
+
+const quickReplyChat = {
+  chatId: () => state.chatId,
+  get input() { return input; },
+  generate: (mode) => generate(mode),
+  reload: () => reloadMessages(),
+  busy: () => !!state.generation,
+};
+
+function pickQuickReplies() {
+  const picker = h("input", { type: "file", accept: ".json,application/json", hidden: true });
+  picker.addEventListener("change", async () => {
+    const f = picker.files[0];
+    if (!f) return;
+    try {
+      await importQuickReplies(f);
+      await drawQuickReplies(qrBar, quickReplyChat);
+    } catch (err) {
+      toast(`${f.name}: ${err.message}`, { hint: err.hint, bad: true });
+    }
+  });
+  document.body.append(picker);
+  picker.click();
+  setTimeout(() => picker.remove(), 60000);
 }
 
 function drawConnectionLabel(el) {
@@ -165,6 +250,7 @@ function moreMenu() {
     ["mask", "Impersonate", () => generate("impersonate"), "menu-impersonate"],
     ["eye", "Prompt of the last reply", () => showPromptView(state.chatId), "menu-prompt"],
     ["plus", "New chat", newChat, "menu-new-chat"],
+    ["upload", "Import quick replies", pickQuickReplies, "menu-import-qr"],
   ];
   const listEl = h("div.menu-list", { hidden: true, role: "menu" }, items.map(([ic, label, fn, id]) =>
     h("button", { type: "button", role: "menuitem", "data-testid": id, on: { click: () => { listEl.hidden = true; fn(); } } }, icon(ic), label)));
@@ -197,12 +283,15 @@ function messageView(m, isLast) {
   const user = m.role === "user";
   const incomplete = m.swipe && m.swipe.status !== "complete";
   const text = h("div.text", { "data-testid": "message-text" });
-  text.innerHTML = renderMarkdown(m.text); // safe: renderMarkdown escapes first
+  text.innerHTML = renderMarkdown(m.display ?? m.text); // safe: renderMarkdown escapes first
   const tools = h("div.tools",
     iconButton("copy", "Copy", () => navigator.clipboard?.writeText(m.text).then(() => toast("Copied"))),
     iconButton("edit", "Edit", () => startEdit(el, m), { "data-testid": "edit" }),
+    m.id ? iconButton("forward", "Branch from here", () => branchAt(m), { "data-testid": "branch" }) : null,
+    m.id ? iconButton("check", "Checkpoint here", () => checkpointAt(m), { "data-testid": "checkpoint" }) : null,
     iconButton("trash", "Delete", () => deleteMessage(m), { "data-testid": "delete" }));
   const head = h("div.head", h("span.name", displayName(m)),
+    m.checkpoint ? h("button.badge.link", { type: "button", title: `Checkpoint: ${m.checkpoint}`, "data-testid": "checkpoint-link", on: { click: () => openChatTitled(m.checkpoint) } }, "⚑ checkpoint") : null,
     incomplete ? h("span.badge.warn", { "data-testid": "incomplete", title: m.swipe.error || "The reply was cut short; Continue can finish it" }, "incomplete") : null,
     tools);
   const el = h(`div.msg${user ? ".user" : ""}${incomplete ? ".incomplete" : ""}`, { "data-testid": "message", dataset: { id: m.id, role: m.role } },

@@ -1,0 +1,199 @@
+"""Where regex scripts are kept and when they run.
+
+As in SillyTavern there are three scopes, run in this order: global scripts (the user setting
+``regex``), the character's scripts (its card's ``extensions.regex_scripts``, run only once
+the user allowed them for that character) and the active preset's scripts (the stored
+sampler preset named in the setting, its ``extensions.regex_scripts``).
+
+Stored text: the user's message (user-input placement) and the reply (AI-output placement,
+and reasoning) are stored with the plain scripts applied. Display-only scripts change only
+what the UI shows (``display_texts``); prompt-only ones only what is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, overload
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pytavern.engine.preferences import load_preferences
+from pytavern.engine.turn_loader import load_persona
+from pytavern.errors import ConfigError
+from pytavern.formats.cards import Card, card_from_dict
+from pytavern.formats.regex import Placement, RegexScript, scripts_from_value
+from pytavern.prompt.inputs import HistoryMessage
+from pytavern.prompt.macros import MacroContext
+from pytavern.prompt.regex import RegexUse, apply_scripts
+from pytavern.store import MessageRecord, Store
+
+SETTING_KEY = "regex"
+PRESET_KIND = "sampler"
+CARD_KEY = "regex_scripts"
+
+
+class RegexSettings(BaseModel):
+    """The user's regex setting: global scripts and what else may run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scripts: list[dict[str, Any]] = Field(default_factory=list)
+    """Global scripts, as SillyTavern JSON."""
+    allowed_characters: list[int] = Field(default_factory=list)
+    """Characters whose own scripts may run (SillyTavern asks before running a card's)."""
+    preset: str | None = None
+    """The sampler preset whose ``extensions.regex_scripts`` run, if any."""
+
+
+def load_settings(store: Store) -> RegexSettings:
+    """The stored regex setting (empty when never set)."""
+    with store.queries() as queries:
+        text = queries.setting_json(SETTING_KEY)
+    try:
+        return RegexSettings.model_validate_json(text or "{}")
+    except ValidationError as exc:
+        raise ConfigError(
+            "the stored regex scripts are not valid",
+            hint="Import them again with `pytavern regex import FILE`",
+        ) from exc
+
+
+def save_settings(store: Store, settings: RegexSettings) -> None:
+    """Store the regex setting."""
+    store.set_setting(SETTING_KEY, settings.model_dump())
+
+
+def card_scripts(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """A card's own scripts as SillyTavern JSON (V2/V3 ``data.extensions``)."""
+    data = card.get("data") if isinstance(card.get("data"), dict) else card
+    extensions = data.get("extensions") if isinstance(data, dict) else None
+    found = extensions.get(CARD_KEY) if isinstance(extensions, dict) else None
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+
+def preset_scripts(store: Store, name: str | None) -> list[dict[str, Any]]:
+    """The scripts of the stored sampler preset ``name`` (none when it is not stored)."""
+    record = store.get_preset(PRESET_KIND, name) if name else None
+    extensions = record.data.get("extensions") if record is not None else None
+    found = extensions.get(CARD_KEY) if isinstance(extensions, dict) else None
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptSet:
+    """The scripts in play for one character, in SillyTavern's order, and the macro context."""
+
+    scripts: list[RegexScript]
+    context: MacroContext = field(default_factory=MacroContext)
+
+    def apply(self, text: str, use: RegexUse) -> str:
+        """``text`` with the scripts that apply to ``use`` run on it."""
+        if not self.scripts or not text:
+            return text
+        return apply_scripts(text, self.scripts, use, self.context)
+
+
+def scripts_for(store: Store, character_id: int, card: Card) -> list[RegexScript]:
+    """Global, then the character's (if allowed), then the active preset's scripts."""
+    settings = load_settings(store)
+    raw = list(settings.scripts)
+    if character_id in settings.allowed_characters:
+        raw += card_scripts(card.raw)
+    raw += preset_scripts(store, settings.preset)
+    return scripts_from_value(raw) if raw else []
+
+
+def script_set(store: Store, character_id: int, card: Card, user: str) -> ScriptSet:
+    """The scripts and macro context for a character's chat (``user``: the persona name)."""
+    return ScriptSet(
+        scripts_for(store, character_id, card), MacroContext(user=user, char=card.name)
+    )
+
+
+def has_scripts(settings: RegexSettings) -> bool:
+    """Whether any script could run (global ones, an allowed character's, a preset's)."""
+    return bool(settings.scripts or settings.allowed_characters or settings.preset)
+
+
+def chat_script_set(store: Store, chat_id: int) -> ScriptSet:
+    """The script set of a stored chat (its character, the current persona); empty at the
+    cost of one read when no script could run."""
+    if not has_scripts(load_settings(store)):
+        return ScriptSet([])
+    chat = store.get_chat(chat_id)
+    record = store.get_character(chat.character_id)
+    persona = load_persona(store, load_preferences(store))
+    return script_set(store, record.id, card_from_dict(record.card), persona.name)
+
+
+def regex_reply(
+    store: Store, character_id: int, card: Card, user: str, text: str, reasoning: str
+) -> tuple[str, str]:
+    """A finished reply and its reasoning as they are stored: the AI-output scripts applied
+    to the text, the reasoning scripts to the reasoning."""
+    scripts = script_set(store, character_id, card, user)
+    return (
+        scripts.apply(text, RegexUse(Placement.AI_OUTPUT)),
+        scripts.apply(reasoning, RegexUse(Placement.REASONING)),
+    )
+
+
+def display_texts(scripts: ScriptSet, messages: list[MessageRecord], newer: int = 0) -> list[str]:
+    """What the UI shows of each message: display-only scripts applied. ``messages`` are in
+    chat order and ``newer`` messages follow the last of them (a message's depth is how many
+    messages are newer than it, as in SillyTavern)."""
+    shown: list[str] = []
+    for index, message in enumerate(messages):
+        placement = Placement.USER_INPUT if message.role == "user" else Placement.AI_OUTPUT
+        depth = len(messages) - 1 - index + newer
+        shown.append(scripts.apply(message.text, RegexUse(placement, markdown=True, depth=depth)))
+    return shown
+
+
+def regex_user_input(store: Store, chat_id: int, text: str) -> str:
+    """A user's message with the user-input scripts applied, as it is stored."""
+    return chat_script_set(store, chat_id).apply(text, RegexUse(Placement.USER_INPUT))
+
+
+def regex_edit(store: Store, message: MessageRecord, text: str) -> str:
+    """A message's edited text with the scripts that run on edit applied."""
+    placement = Placement.USER_INPUT if message.role == "user" else Placement.AI_OUTPUT
+    return chat_script_set(store, message.chat_id).apply(text, RegexUse(placement, edit=True))
+
+
+class PromptHistory(Sequence[HistoryMessage]):
+    """A chat's history as the prompt sends it: prompt-only scripts applied to each message,
+    with its depth (0 for the newest) as SillyTavern counts it."""
+
+    def __init__(self, inner: Sequence[HistoryMessage], scripts: ScriptSet) -> None:
+        self._inner = inner
+        self._scripts = scripts
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+    @overload
+    def __getitem__(self, index: int) -> HistoryMessage: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[HistoryMessage]: ...
+
+    def __getitem__(self, index: int | slice) -> HistoryMessage | Sequence[HistoryMessage]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        message = self._inner[index]
+        depth = len(self) - 1 - (index % len(self))
+        placement = Placement.USER_INPUT if message.is_user else Placement.AI_OUTPUT
+        text = self._scripts.apply(message.text, RegexUse(placement, prompt=True, depth=depth))
+        return message if text == message.text else replace(message, text=text)
+
+
+def prompt_history(
+    store: Store, character_id: int, card: Card, user: str, history: Sequence[HistoryMessage]
+) -> Sequence[HistoryMessage]:
+    """``history`` as the prompt sends it (itself when no prompt-only script is in play)."""
+    scripts = script_set(store, character_id, card, user)
+    if not any(script.prompt_only and not script.disabled for script in scripts.scripts):
+        return history
+    return PromptHistory(history, scripts)

@@ -1,0 +1,98 @@
+"""Full-text search over the shown text of every message, newest first.
+
+SQLite answers from the FTS5 table ``swipes_fts``, PostgreSQL from the ``swipes.text_tsv``
+column (migration ``0006_search``). Only the swipe a message shows is found. The words
+asked for must all appear (any order); punctuation in the query is ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, text
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_WORDS = 16
+
+_COLUMNS = (
+    "s.id AS swipe_id, m.id AS message_id, m.chat_id, m.position, m.role, m.name, "
+    "c.title, c.character_id, ch.name AS character_name, s.text"
+)
+_JOINS = (
+    "JOIN messages m ON m.id = s.message_id AND m.active_swipe = s.swipe_index "
+    "JOIN chats c ON c.id = m.chat_id JOIN characters ch ON ch.id = c.character_id"
+)
+_SQLITE = (
+    f"SELECT {_COLUMNS} FROM swipes_fts f JOIN swipes s ON s.id = f.rowid {_JOINS} "
+    "WHERE swipes_fts MATCH :match AND c.owner_id = :owner {extra} "
+    "ORDER BY f.rowid DESC LIMIT :limit"
+)
+_POSTGRES = (
+    f"SELECT {_COLUMNS} FROM swipes s {_JOINS} "
+    "WHERE s.text_tsv @@ plainto_tsquery('simple', :match) AND c.owner_id = :owner {extra} "
+    "ORDER BY s.id DESC LIMIT :limit"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One message that holds every word searched for."""
+
+    message_id: int
+    chat_id: int
+    position: int
+    role: str
+    name: str
+    chat_title: str
+    character_id: int
+    character_name: str
+    text: str
+
+
+def query_words(query: str) -> list[str]:
+    """The words of a search query (what is matched; at most ``MAX_WORDS``)."""
+    return _WORD.findall(query)[:MAX_WORDS]
+
+
+def _fts5_match(words: list[str]) -> str:
+    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+def search_messages(
+    engine: Engine,
+    owner_id: int,
+    query: str,
+    *,
+    character_id: int | None = None,
+    limit: int = 50,
+) -> list[SearchHit]:
+    """Messages of ``owner_id``'s chats holding every word of ``query``, newest first."""
+    words = query_words(query)
+    if not words:
+        return []
+    sqlite = engine.dialect.name == "sqlite"
+    extra = "AND c.character_id = :character" if character_id is not None else ""
+    sql = (_SQLITE if sqlite else _POSTGRES).format(extra=extra)
+    params: dict[str, object] = {
+        "match": _fts5_match(words) if sqlite else " ".join(words),
+        "owner": owner_id,
+        "limit": max(1, min(limit, 500)),
+        "character": character_id,
+    }
+    with engine.connect() as connection:
+        rows = connection.execute(text(sql), params).all()
+    return [
+        SearchHit(
+            message_id=row.message_id,
+            chat_id=row.chat_id,
+            position=row.position,
+            role=row.role,
+            name=row.name,
+            chat_title=row.title,
+            character_id=row.character_id,
+            character_name=row.character_name,
+            text=row.text,
+        )
+        for row in rows
+    ]
