@@ -155,11 +155,14 @@ def context_size(job: PromptJob) -> int:
     return min(size, limit) if isinstance(limit, int) and limit > 0 else size
 
 
-def build_prompt_input(store: Store, job: PromptJob, tokenizer: Tokenizer) -> PromptInput:
-    """Everything ``assemble`` needs for this job (only older history pages are read)."""
+def build_prompt_input(
+    store: Store, job: PromptJob, tokenizer: Tokenizer, sampling: SamplerSettings | None = None
+) -> PromptInput:
+    """Everything ``assemble`` needs for this job (only older history pages are read);
+    ``sampling``: the samplers when already resolved."""
     turn = job.turn
     prefs = turn.preferences
-    sampling = sampling_for(prefs, turn.record)
+    sampling = sampling or sampling_for(prefs, turn.record)
     text_mode = job.provider.family == "text"
     chat_settings = ChatSettings(continue_prefill=turn.record.api in PREFILL_APIS)
     if prefs.system_prompt:
@@ -176,7 +179,7 @@ def build_prompt_input(store: Store, job: PromptJob, tokenizer: Tokenizer) -> Pr
     note = prefs.author_note
     return PromptInput(
         card=turn.card,
-        history=StoredHistory(store, turn.chat.id, turn.message_count, newest=turn.newest),
+        history=_history(store, turn),
         tokenizer=tokenizer,
         persona=turn.persona,
         lorebooks=turn.lorebooks,
@@ -192,6 +195,31 @@ def build_prompt_input(store: Store, job: PromptJob, tokenizer: Tokenizer) -> Pr
         ),
         timed_state=TimedState.from_dict(turn.chat.metadata.get("timedWorldInfo")),
     )
+
+
+def _history(store: Store, turn: TurnData) -> StoredHistory:
+    """The chat as the builder reads it: the cached newest messages (and the user's message
+    not stored yet), then older pages from the store."""
+    if turn.cached is None:
+        return StoredHistory(store, turn.chat.id, turn.message_count, newest=turn.newest)
+    pending = [turn.user_message] if turn.user_message is not None else []
+    return StoredHistory(
+        store, turn.chat.id, turn.message_count, newest=pending, cached=turn.cached
+    )
+
+
+def remember_history(prepared: Prepared) -> None:
+    """Keep what the build read of the chat's history for the next turns (see
+    ``chat_context``); nothing is stored yet, so the turn's revision still names it."""
+    turn, history = prepared.job.turn, prepared.inp.history
+    if turn.cached is None or turn.contexts is None or not isinstance(history, StoredHistory):
+        return
+    held = len(turn.cached.records)
+    skip = 1 if turn.user_message is not None else 0
+    if history.held() - skip <= held:
+        return  # the build read nothing older than the cache held
+    records, views = history.loaded(skip + held)
+    turn.contexts.put(turn.cached.extended(records, views))
 
 
 def _text_settings(turn: TurnData) -> TextSettings:
@@ -245,9 +273,9 @@ def build(store: Store, job: PromptJob, counting: Counting | None = None) -> Pre
     """Build the prompt and the request for one job (with ``counting``, else the best
     tokenizer at hand)."""
     counting = counting or pick_counting(job.turn.record, job.provider)
-    inp = build_prompt_input(store, job, counting.tokenizer)
-    built = assemble(inp)
     sampling = sampling_for(job.turn.preferences, job.turn.record)
+    inp = build_prompt_input(store, job, counting.tokenizer, sampling)
+    built = assemble(inp)
     size = inp.settings.context_size
     request = request_from_prompt(built, job, sampling, size, inp.macros.banned_words)
     return Prepared(job, inp, built, request, counting)

@@ -16,8 +16,10 @@ from typing import Any
 from pytavern.events import Accumulator
 from pytavern.store import MessageRecord, Queries, Store, SwipeStatus
 
-Prelude = Callable[[Queries], object]
+Prelude = Callable[[Queries], MessageRecord | None]
 """Statements run in the first write's transaction, before the reply (the user's message)."""
+OnWritten = Callable[[MessageRecord], None]
+"""Told of each message a committed write returned, in the order they were written."""
 
 FLUSH_SECONDS = 1.0
 _ON_TARGET = ("continue", "regenerate", "swipe")
@@ -37,9 +39,13 @@ class ReplyTarget:
 class ReplyWriter:
     """Persists one streaming reply: first insert, periodic updates, final state."""
 
-    def __init__(self, store: Store, target: ReplyTarget) -> None:
+    def __init__(
+        self, store: Store, target: ReplyTarget, *, on_written: OnWritten | None = None
+    ) -> None:
+        """``on_written``: told of every message this writer's transactions committed."""
         self._store = store
         self._target = target
+        self._on_written = on_written
         self._saved: MessageRecord | None = None
         self._last_flush = 0.0
 
@@ -100,7 +106,13 @@ class ReplyWriter:
             return
         if prelude is not None:
             with self._store.queries() as queries:
-                prelude(queries)
+                before = prelude(queries)
+            self._tell(before)
+        self._update(text, status, fields)
+        self._tell(self._saved)
+
+    def _update(self, text: str, status: SwipeStatus, fields: dict[str, Any]) -> None:
+        target = self._target.message
         if self._target.mode == "continue" and target is not None:
             text = target.text + text
             self._saved = self._store.update_swipe(
@@ -120,9 +132,10 @@ class ReplyWriter:
     def _append(
         self, text: str, status: SwipeStatus, fields: dict[str, Any], prelude: Prelude | None
     ) -> None:
+        before = None
         with self._store.queries() as queries:
             if prelude is not None:
-                prelude(queries)
+                before = prelude(queries)
             self._saved = queries.append_message(
                 self._target.chat_id,
                 role="assistant",
@@ -131,3 +144,9 @@ class ReplyWriter:
                 status=status,
                 **fields,
             )
+        self._tell(before)
+        self._tell(self._saved)
+
+    def _tell(self, record: MessageRecord | None) -> None:
+        if record is not None and self._on_written is not None:
+            self._on_written(record)
