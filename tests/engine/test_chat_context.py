@@ -9,6 +9,8 @@ import pytest
 
 from pytavern.engine import Engine
 from pytavern.engine.chat_context import CachedChat, ChatContexts, message_bytes
+from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
+from pytavern.events import Accumulator, TextDelta
 from pytavern.settings import Settings
 from pytavern.store import MessageRecord, Queries, SwipeRecord
 from tests.scripted import Script, ScriptBook
@@ -167,3 +169,23 @@ def test_the_cache_is_bounded_by_chats_and_by_bytes() -> None:
     assert contexts.size == 3 * message_bytes(one)
     contexts.put(CachedChat.of(5, 0, [one] * 4))  # bigger than the whole cache: not kept
     assert contexts.get(5, 0) is None and len(contexts) == 2
+
+
+def test_a_failing_epilogue_never_costs_the_reply_its_final_text(engine: Engine) -> None:
+    """The prompt's record rides in the reply's last transaction; if it fails, the reply's
+    final write is made on its own before the error goes on."""
+    chat_id = new_chat(engine)
+    writer = ReplyWriter(engine.store, ReplyTarget("send", chat_id, "A", "s"))
+    accumulator = Accumulator()
+    accumulator.feed(TextDelta("partial"))
+    writer.progress(accumulator)
+
+    def broken(_queries: Queries) -> None:
+        raise RuntimeError("epilogue failed")
+
+    with pytest.raises(RuntimeError):
+        writer.finish(
+            accumulator, text="final text", status="complete", outcome={}, epilogue=broken
+        )
+    last = engine.store.history(chat_id)[-1]
+    assert (last.text, last.swipe.status) == ("final text", "complete")

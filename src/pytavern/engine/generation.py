@@ -59,13 +59,14 @@ def _final_status(reason: str, error: PytavernError | None) -> SwipeStatus:
     return "incomplete" if error is not None or reason == "cancelled" else "complete"
 
 
-def _remember_prompt(store: Store, chat_id: int, prepared: Prepared) -> None:
+def _remember_prompt(chat_id: int, prepared: Prepared) -> Callable[[Queries], None]:
+    """Keeping the timed World Info state and the prompt's breakdown in the chat."""
     built = prepared.built
     changes = {
         "timedWorldInfo": built.timed_state.to_dict(),
         "last_prompt": breakdown_dict(built, prepared.counting),
     }
-    store.merge_chat_metadata(chat_id, changes)
+    return lambda queries: queries.merge_chat_metadata(chat_id, changes)
 
 
 def _learn(store: Store, turn: TurnData, prepared: Prepared, accumulator: Accumulator) -> None:
@@ -132,9 +133,9 @@ async def run_turn(
             text=final_text,
             status=_final_status(reason, error),
             outcome={"finish_reason": reason, "error": str(error) if error else None},
+            epilogue=_remember_prompt(chat_id, prepared),
         )
         persisted = _persisted_info(saved, started) | {"reply": final_text}
-        _remember_prompt(store, chat_id, prepared)
         _learn(store, turn, prepared, accumulator)
     if error is not None:
         yield ErrorEvent(
