@@ -9,10 +9,11 @@ import pytest
 
 from pytavern.engine import Engine
 from pytavern.engine.chat_context import CachedChat, ChatContexts, message_bytes
+from pytavern.engine.history import FIRST_PAGE
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
 from pytavern.events import Accumulator, TextDelta
 from pytavern.settings import Settings
-from pytavern.store import MessageRecord, Queries, SwipeRecord
+from pytavern.store import MessageRecord, NewMessage, Queries, SwipeRecord
 from tests.scripted import Script, ScriptBook
 
 
@@ -189,3 +190,25 @@ def test_a_failing_epilogue_never_costs_the_reply_its_final_text(engine: Engine)
         )
     last = engine.store.history(chat_id)[-1]
     assert (last.text, last.swipe.status) == ("final text", "complete")
+
+
+async def test_history_paged_by_the_first_build_is_kept_for_the_next(
+    engine: Engine, scripted: ScriptBook, history_reads: list[int]
+) -> None:
+    """A chat longer than the first page: the first turn pages back as far as the context
+    reaches; the next turn reads nothing and sends the same old messages."""
+    character = engine.store.list_characters()[0]
+    lines = [
+        NewMessage(role="user" if i % 2 == 0 else "assistant", name="N", swipes=[f"line {i}"])
+        for i in range(3 * FIRST_PAGE)
+    ]
+    chat_id = engine.store.import_chat(character.id, title="t", metadata={}, messages=lines).id
+    await turn(engine, scripted, chat_id, "first", "reply one")
+    pages = len(history_reads)
+    assert pages > 1 and "line 0" in sent(scripted)
+    await turn(engine, scripted, chat_id, "second", "reply two")
+    assert len(history_reads) == pages
+    texts = sent(scripted)
+    assert texts[-4:] == [f"line {3 * FIRST_PAGE - 1}", "first", "reply one", "second"]
+    old = [text for text in texts if text.startswith("line ")]
+    assert old == [f"line {i}" for i in range(3 * FIRST_PAGE)]
