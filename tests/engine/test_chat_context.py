@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pytavern.engine import Engine
-from pytavern.engine.chat_context import CachedChat, ChatContexts, message_bytes
+from pytavern.engine.chat_context import SLACK, CachedChat, ChatContexts, message_bytes
 from pytavern.engine.history import FIRST_PAGE
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
 from pytavern.events import Accumulator, TextDelta
@@ -212,3 +212,14 @@ async def test_history_paged_by_the_first_build_is_kept_for_the_next(
     assert texts[-4:] == [f"line {3 * FIRST_PAGE - 1}", "first", "reply one", "second"]
     old = [text for text in texts if text.startswith("line ")]
     assert old == [f"line {i}" for i in range(3 * FIRST_PAGE)]
+
+
+def test_a_cached_chat_keeps_what_prompts_read_and_a_little_more() -> None:
+    newest_first = [record(i, i, f"m{i}") for i in range(200, 0, -1)]
+    cached = CachedChat.of(1, 5, newest_first).reshaped([], [], read=10)
+    assert len(cached.records) == len(cached.views) == 10 + SLACK
+    assert cached.size == sum(map(message_bytes, cached.records))
+    after = cached.written(record(201, 201, "new", revision=6))
+    assert after is not None and len(after.records) == 10 + SLACK
+    assert after.records[0].text == "new" and after.views[0].text == "new"
+    assert after.size == sum(map(message_bytes, after.records))

@@ -30,6 +30,8 @@ MAX_MESSAGES = 4096
 """Messages kept per chat at most (a prompt that reaches further pages the rest)."""
 MESSAGE_OVERHEAD = 600
 """Estimated bytes of a cached message besides its text (two records, one view)."""
+SLACK = 32
+"""Messages kept beyond what the last prompt read, so the next prompts find them too."""
 
 
 def to_history_message(record: MessageRecord) -> HistoryMessage:
@@ -69,6 +71,9 @@ class CachedChat:
     records: tuple[MessageRecord, ...]
     views: tuple[HistoryMessage, ...]
     size: int
+    limit: int = MAX_MESSAGES
+    """Messages kept at most: what the last prompt read and ``SLACK`` more (the oldest
+    go as new ones come), so each write copies about a prompt's worth."""
 
     @classmethod
     def of(cls, chat_id: int, revision: int, newest_first: Sequence[MessageRecord]) -> CachedChat:
@@ -77,16 +82,16 @@ class CachedChat:
         views = tuple(to_history_message(record) for record in records)
         return cls(chat_id, revision, records, views, sum(map(message_bytes, records)))
 
-    def extended(
-        self, records: Sequence[MessageRecord], views: Sequence[HistoryMessage]
+    def reshaped(
+        self, older: Sequence[MessageRecord], older_views: Sequence[HistoryMessage], read: int
     ) -> CachedChat:
-        """This chat with older messages (newest first, continuing ``records``) added."""
-        room = MAX_MESSAGES - len(self.records)
-        more, more_views = tuple(records[:room]), tuple(views[:room])
-        size = self.size + sum(map(message_bytes, more))
-        return CachedChat(
-            self.chat_id, self.revision, self.records + more, self.views + more_views, size
-        )
+        """This chat with ``older`` messages (newest first, continuing ``records``) added,
+        kept to ``read`` (how many messages a prompt read) and ``SLACK`` more."""
+        limit = min(MAX_MESSAGES, read + SLACK)
+        records = (self.records + tuple(older))[:limit]
+        views = (self.views + tuple(older_views))[:limit]
+        size = sum(map(message_bytes, records))
+        return CachedChat(self.chat_id, self.revision, records, views, size, limit)
 
     def written(self, record: MessageRecord) -> CachedChat | None:
         """This chat after a committed write that returned ``record``, or ``None`` when the
@@ -103,12 +108,14 @@ class CachedChat:
         elif not records or record.position > records[0].position:
             records.insert(0, record)
             views.insert(0, view)
-            for dropped in records[MAX_MESSAGES:]:
+            for dropped in records[self.limit :]:
                 size -= message_bytes(dropped)
-            del records[MAX_MESSAGES:], views[MAX_MESSAGES:]
+            del records[self.limit :], views[self.limit :]
         else:
             return None  # an older message this cache does not hold
-        return CachedChat(self.chat_id, self.revision + 1, tuple(records), tuple(views), size)
+        return CachedChat(
+            self.chat_id, self.revision + 1, tuple(records), tuple(views), size, self.limit
+        )
 
 
 class ChatContexts:

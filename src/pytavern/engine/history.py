@@ -42,6 +42,7 @@ class StoredHistory(Sequence[HistoryMessage]):
         self._length = length
         self._newest: list[MessageRecord] = list(reversed(newest or []))
         self._views: list[HistoryMessage | None] = [None] * len(self._newest)
+        self._depth = 0
         if cached is not None:
             self._newest.extend(cached.records)
             self._views.extend(cached.views)
@@ -63,6 +64,7 @@ class StoredHistory(Sequence[HistoryMessage]):
         if not 0 <= index < self._length:
             raise IndexError(index)
         rank = self._length - 1 - index
+        self._depth = max(self._depth, rank + 1)
         while len(self._newest) <= rank:
             if not self._load_page():
                 raise IndexError(index)
@@ -79,6 +81,10 @@ class StoredHistory(Sequence[HistoryMessage]):
     def held(self) -> int:
         """How many of the newest messages this view holds now."""
         return len(self._newest)
+
+    def depth(self) -> int:
+        """How many of the newest messages were read through this view."""
+        return self._depth
 
     def loaded(self, skip: int = 0) -> tuple[list[MessageRecord], list[HistoryMessage]]:
         """What this view holds now, newest first, records and views, without the newest

@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from pytavern.engine import token_counts
+from pytavern.engine.chat_context import SLACK
 from pytavern.engine.history import StoredHistory
 from pytavern.engine.preferences import DEFAULT_MAX_TOKENS, sampling_for
 from pytavern.engine.token_counts import Counting, remote_counts
@@ -214,12 +215,15 @@ def remember_history(prepared: Prepared) -> None:
     turn, history = prepared.job.turn, prepared.inp.history
     if turn.cached is None or turn.contexts is None or not isinstance(history, StoredHistory):
         return
-    held = len(turn.cached.records)
+    cached = turn.cached
+    held = len(cached.records)
     skip = 1 if turn.user_message is not None else 0
-    if history.held() - skip <= held:
-        return  # the build read nothing older than the cache held
-    records, views = history.loaded(skip + held)
-    turn.contexts.put(turn.cached.extended(records, views))
+    read = history.depth() - skip
+    paged = history.held() - skip > held
+    if not paged and abs(cached.limit - (read + SLACK)) <= SLACK // 2:
+        return  # nothing new to keep, and the limit still fits what prompts read
+    older, older_views = history.loaded(skip + held)
+    turn.contexts.put(cached.reshaped(older, older_views, read))
 
 
 def _text_settings(turn: TurnData) -> TextSettings:
