@@ -223,3 +223,7 @@ def test_a_cached_chat_keeps_what_prompts_read_and_a_little_more() -> None:
     assert after is not None and len(after.records) == 10 + SLACK
     assert after.records[0].text == "new" and after.views[0].text == "new"
     assert after.size == sum(map(message_bytes, after.records))
+    older = after.written(record(195, 195, "m195 edited", revision=7))
+    assert older is not None and older.records[6].text == "m195 edited"
+    assert older.views[6].text == "m195 edited" and len(older.records) == 10 + SLACK
+    assert older.written(record(1, 1, "not held", revision=8)) is None

@@ -99,23 +99,22 @@ class CachedChat:
         if record.chat_revision != self.revision + 1:
             return None
         view = to_history_message(record)
-        records, views = list(self.records), list(self.views)
-        size = self.size + message_bytes(record)
-        index = next((i for i, old in enumerate(records) if old.id == record.id), None)
-        if index is not None:
-            size -= message_bytes(records[index])
-            records[index], views[index] = record, view
-        elif not records or record.position > records[0].position:
-            records.insert(0, record)
-            views.insert(0, view)
-            for dropped in records[self.limit :]:
-                size -= message_bytes(dropped)
-            del records[self.limit :], views[self.limit :]
+        records, views, size = self.records, self.views, self.size + message_bytes(record)
+        if records and records[0].id == record.id:  # the newest, updated (the usual case)
+            size -= message_bytes(records[0])
+            records, views = (record, *records[1:]), (view, *views[1:])
+        elif not records or record.position > records[0].position:  # a new message
+            keep = self.limit - 1
+            size -= sum(map(message_bytes, records[keep:]))
+            records, views = (record, *records[:keep]), (view, *views[:keep])
         else:
-            return None  # an older message this cache does not hold
-        return CachedChat(
-            self.chat_id, self.revision + 1, tuple(records), tuple(views), size, self.limit
-        )
+            index = next((i for i, old in enumerate(records) if old.id == record.id), None)
+            if index is None:
+                return None  # an older message this cache does not hold
+            size -= message_bytes(records[index])
+            records = (*records[:index], record, *records[index + 1 :])
+            views = (*views[:index], view, *views[index + 1 :])
+        return CachedChat(self.chat_id, self.revision + 1, records, views, size, self.limit)
 
 
 class ChatContexts:
