@@ -1,6 +1,6 @@
 """Chats keep a revision that every write to their messages or swipes moves on.
 
-Revision ID: 0004
+Revision ID: 0005_chat_revision
 Revises: 0003
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
+revision = "0005_chat_revision"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
