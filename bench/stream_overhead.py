@@ -1,12 +1,23 @@
-"""What pytavern's server adds to a streamed reply: time to first token and per-token delay.
+"""What pytavern's server costs per streamed turn, on fresh and long chats.
 
 Three processes on loopback: a fake OpenAI-compatible upstream (64 chunks per reply, no
 delay), ``pytavern serve`` with a ``custom`` connection pointed at it, and this load client.
+Chats: a fresh one and ones imported from SillyTavern JSONL with 1k, 10k and 50k messages.
 Each round streams replies directly from the upstream and through pytavern (HTTP in, SSE
-out, every chunk parsed into pytavern's events and the reply persisted), at 1, 16 and 64
-concurrent streams, and prints the ratios. Added TTFT at 1 stream must stay under 5 ms.
+out, the prompt built from the stored chat, every chunk parsed into pytavern's events, both
+messages persisted), in alternating batches, and prints per chat and concurrency:
 
-    PYTHONPATH=src python bench/stream_overhead.py [--requests 200] [--chunks 64]
+- server CPU per turn: run time of the server process's threads (``/proc/PID/task/*/
+  schedstat``, nanoseconds) spent while only pytavern's batches ran, divided by their turns;
+- TTFT direct and through the server, and what the server adds;
+- turns per second, direct and through the server;
+- the server's peak RSS (``VmHWM``) and the cold start (``pytavern serve`` to first 200).
+
+Exits 1 when a target of issue 13 is missed (CPU <= 2.0 ms per turn at 1 and 16 streams on
+the 10k chat, 50k within 1.2x of 1k, added TTFT <= 1.5 ms at 1 stream, turns/s at 64
+streams >= 0.1x direct, peak RSS <= 150 MB, cold start <= 1.0 s).
+
+    PYTHONPATH=src python bench/stream_overhead.py [--requests 200] [--chunks 64] [--quick]
 """
 
 from __future__ import annotations
@@ -21,14 +32,25 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-bench-0123456789abcdef"
-LEVELS = (1, 16, 64)
+CHAT_SIZES = (0, 1_000, 10_000, 50_000)
+"""Messages in the imported chats (0: a fresh chat, the greeting only)."""
+MAIN_CHAT = 10_000
+LEVELS = {0: (1, 16), 1_000: (1, 16), 10_000: (1, 16, 64), 50_000: (1, 16)}
+CPU_LIMIT_MS = 2.0
+LONG_RATIO = 1.2
+TTFT_LIMIT_MS = 1.5
+THROUGHPUT_RATIO = 0.1
+RSS_LIMIT_MB = 150.0
+COLD_START_LIMIT_S = 1.0
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 # ---------- the fake upstream (run with --upstream PORT CHUNKS) ----------
@@ -169,10 +191,57 @@ class Sample:
     per_token: float
 
 
+@dataclass
+class Level:
+    """One chat at one concurrency: both targets' samples, wall time and server CPU."""
+
+    chat: int
+    streams: int
+    direct: list[Sample] = field(default_factory=list)
+    via: list[Sample] = field(default_factory=list)
+    direct_seconds: float = 0.0
+    via_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+    @property
+    def cpu_ms_per_turn(self) -> float:
+        return self.cpu_seconds * 1000 / max(1, len(self.via))
+
+    @property
+    def added_ttft_ms(self) -> float:
+        return p50([s.ttft for s in self.via]) - p50([s.ttft for s in self.direct])
+
+    @property
+    def throughput(self) -> tuple[float, float]:
+        return len(self.direct) / self.direct_seconds, len(self.via) / self.via_seconds
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has used so far: its threads' run time in nanoseconds from
+    ``/proc/PID/task/*/schedstat`` (``/proc/PID/stat``'s clock ticks, 10 ms, are too
+    coarse for a few turns), else user + system time from ``stat``."""
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += int((task / "schedstat").read_text().split()[0])
+    except (FileNotFoundError, ValueError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    return total / 1e9
+
+
+def peak_rss_mb(pid: int, field: str = "VmHWM") -> float:
+    """The process's peak resident set size (``VmRSS``: the current one)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 async def stream_direct(http: httpx.AsyncClient, url: str) -> Sample:
@@ -218,67 +287,72 @@ async def _timed(
     return Sample(first - started, gaps)
 
 
-async def run_level(concurrency: int, total: int, one: object) -> tuple[list[Sample], float]:
-    queue = list(range(total))
+async def run_batch(
+    concurrency: int, total: int, one: Callable[[], Awaitable[Sample]]
+) -> tuple[list[Sample], float]:
+    left = [total]
     samples: list[Sample] = []
 
     async def worker() -> None:
-        while queue:
-            index = queue.pop()
-            samples.append(await one(index))  # type: ignore[operator]
+        while left[0] > 0:
+            left[0] -= 1
+            samples.append(await one())
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return samples, time.perf_counter() - started
 
 
-async def interleaved(
-    concurrency: int, total: int, direct: object, via: object
-) -> tuple[list[Sample], float, list[Sample], float]:
-    """``total`` streams to each target in alternating batches of ``4 * concurrency``, so
-    both see the machine in the same state (a drift between two long runs would otherwise
-    show up as a difference between the targets)."""
-    batch = 4 * concurrency
-    samples: tuple[list[Sample], list[Sample]] = ([], [])
-    seconds = [0.0, 0.0]
+async def measure_level(
+    http: httpx.AsyncClient, targets: tuple[str, str, int], level: Level, total: int
+) -> None:
+    """``total`` streams to each target in alternating batches of ``4 * streams``, so both
+    see the machine in the same state; server CPU is read around pytavern's batches only."""
+    upstream, server, pid = targets
+    batch = 4 * level.streams
     for _ in range(max(1, total // batch)):
-        for index, one in enumerate((direct, via)):
-            taken, spent = await run_level(concurrency, batch, one)
-            samples[index].extend(taken)
-            seconds[index] += spent
-    return samples[0], seconds[0], samples[1], seconds[1]
-
-
-def _us(seconds_ms: float) -> str:
-    """A per-token gap for the table ('one read' when the reply came in a single read)."""
-    return f"{seconds_ms * 1000:.1f}us" if seconds_ms else "one read"
+        taken, spent = await run_batch(level.streams, batch, lambda: stream_direct(http, upstream))
+        level.direct += taken
+        level.direct_seconds += spent
+        before = cpu_seconds(pid)
+        taken, spent = await run_batch(
+            level.streams, batch, lambda: stream_server(http, server, level.chat)
+        )
+        level.cpu_seconds += cpu_seconds(pid) - before
+        level.via += taken
+        level.via_seconds += spent
 
 
 def p50(values: list[float]) -> float:
     return statistics.median(values) * 1000
 
 
-async def engine_ttft(data_dir: Path, chats: list[int], count: int) -> float:
-    """TTFT p50 of ``Engine.generate`` called in this process (no HTTP in front)."""
+# ---------- the data: chats imported from SillyTavern JSONL ----------
+
+
+def st_chat_jsonl(messages: int) -> bytes:
+    """A SillyTavern chat file of ``messages`` alternating user and character lines of
+    ordinary length (~300 characters)."""
+    header = {"user_name": "User", "character_name": "Bench", "create_date": "2025-01-01"}
+    lines = [json.dumps(header)]
+    filler = "The rain kept on over the harbour while they talked about the voyage. "
+    for index in range(messages):
+        is_user = index % 2 == 0
+        line = {
+            "name": "User" if is_user else "Bench",
+            "is_user": is_user,
+            "is_system": False,
+            "send_date": "2025-01-01T00:00:00.000Z",
+            "mes": f"Message {index}. " + filler * 4,
+        }
+        lines.append(json.dumps(line))
+    return "\n".join(lines).encode()
+
+
+def setup_data(data_dir: Path, upstream: str) -> dict[int, int]:
+    """The connection and the chats: messages in the chat -> chat id."""
     from pytavern.engine import Engine
-    from pytavern.events import TextDelta
-    from pytavern.settings import Settings
-
-    engine = Engine.open(Settings(data_dir=data_dir))
-    times: list[float] = []
-    for _ in range(count):
-        started = time.perf_counter()
-        first = 0.0
-        async for event in engine.generate(chats.pop(), "send", "Hello"):
-            if not first and isinstance(event, TextDelta):
-                first = time.perf_counter() - started
-        times.append(first)
-    await engine.aclose()
-    return p50(times[count // 5 :])
-
-
-def setup_data(data_dir: Path, upstream: str, chats: int) -> list[int]:
-    from pytavern.engine import Engine
+    from pytavern.engine.transfer import import_chat
     from pytavern.settings import Settings
 
     engine = Engine.open(Settings(data_dir=data_dir))
@@ -286,9 +360,12 @@ def setup_data(data_dir: Path, upstream: str, chats: int) -> list[int]:
     engine.store.set_default_connection("bench")
     engine.secrets.set("bench", KEY)
     character = engine.store.list_characters()[0].id
-    ids = [engine.start_chat(character).id for _ in range(chats)]
+    chats = {0: engine.start_chat(character).id}
+    for size in CHAT_SIZES[1:]:
+        data = st_chat_jsonl(size)
+        chats[size] = import_chat(engine.store, data, f"bench-{size}.jsonl", character).id
     asyncio.run(engine.aclose())
-    return ids
+    return chats
 
 
 def wait_port(port: int, deadline: float = 20.0) -> None:
@@ -301,46 +378,150 @@ def wait_port(port: int, deadline: float = 20.0) -> None:
     raise RuntimeError(f"nothing listens on port {port}")
 
 
-async def measure(upstream: str, server: str, chats: list[int], requests: int) -> list[str]:
+def start_server(env: dict[str, str], port: int) -> tuple[subprocess.Popen[bytes], float, float]:
+    """``pytavern serve``, the seconds from its start to its first HTTP 200 and the CPU
+    seconds it had used by then (less disturbed by other load than the wall time)."""
+    command = [sys.executable, "-m", "pytavern", "serve", "--no-browser", "--port", str(port)]
+    started = time.perf_counter()
+    log = open(Path(env["PYTAVERN_DATA_DIR"]) / "server.log", "ab")  # noqa: SIM115
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}/api/health"
+    while time.perf_counter() - started < 30:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return process, time.perf_counter() - started, cpu_seconds(process.pid)
+        except httpx.TransportError:
+            time.sleep(0.005)
+    process.terminate()
+    raise RuntimeError("the server did not answer within 30 s")
+
+
+def cold_start(env: dict[str, str], runs: int = 5) -> tuple[float, float]:
+    """Median seconds from ``pytavern serve`` to its first HTTP 200, and median CPU
+    seconds the server used to get there."""
+    times, cpu = [], []
+    for _ in range(runs):
+        process, seconds, used = start_server(env, free_port())
+        times.append(seconds)
+        cpu.append(used)
+        process.terminate()
+        process.wait(timeout=10)
+    return statistics.median(times), statistics.median(cpu)
+
+
+async def long_against_short(
+    http: httpx.AsyncClient, server: str, pid: int, chats: tuple[int, int], turns: int
+) -> tuple[float, float]:
+    """Server CPU per turn (ms) on two chats, one stream, in alternating batches of 4 (so
+    a change in the machine's load between two separate runs cannot pass for a cost of
+    the chat's length)."""
+    spent = [0.0, 0.0]
+    for _ in range(max(1, turns // 4)):
+        for index, chat_id in enumerate(chats):
+            before = cpu_seconds(pid)
+            await run_batch(1, 4, lambda chat_id=chat_id: stream_server(http, server, chat_id))
+            spent[index] += cpu_seconds(pid) - before
+    done = 4 * max(1, turns // 4)
+    return spent[0] * 1000 / done, spent[1] * 1000 / done
+
+
+async def measure(
+    upstream: str, server: str, pid: int, chats: dict[int, int], requests: int
+) -> tuple[list[Level], tuple[float, float]]:
+    """Every level of every chat, then the 1k and 50k chats against each other."""
     limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
+    levels: list[Level] = []
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        for size, chat_id in chats.items():
+            for _ in range(10):  # warm: the first turn of a chat pages from the store
+                await stream_direct(http, upstream)
+                await stream_server(http, server, chat_id)
+            if not levels:
+                print(f"server RSS after its first turns: {peak_rss_mb(pid, 'VmRSS'):.0f} MB")
+            for streams in LEVELS[size]:
+                level = Level(chat=chat_id, streams=streams)
+                await measure_level(
+                    http, (upstream, server, pid), level, max(requests, streams * 4)
+                )
+                levels.append(level)
+        pair = (chats[1_000], chats[50_000])
+        return levels, await long_against_short(http, server, pid, pair, 2 * requests)
+
+
+def table(levels: list[Level], sizes: dict[int, int]) -> list[str]:
     lines = [
-        f"{'streams':>7} | {'TTFT direct':>11} {'via server':>10} {'added':>8} {'ratio':>6} | "
-        f"{'per-token direct':>16} {'via server':>10} {'ratio':>6} | "
-        f"{'req/s direct':>12} {'via server':>10}"
+        f"{'chat':>6} {'streams':>7} | {'CPU/turn':>9} | {'TTFT direct':>11} {'via':>8} "
+        f"{'added':>8} | {'turns/s direct':>14} {'via':>6} {'ratio':>6} | {'per-token via':>13}"
     ]
-    verdict = ""
-    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
-        for _ in range(20):
-            await stream_direct(http, upstream)
-            await stream_server(http, server, chats.pop())
-        for level in LEVELS:
-            total = max(requests, level * 4)
-            direct, direct_time, via, via_time = await interleaved(
-                level,
-                total,
-                lambda _i: stream_direct(http, upstream),
-                lambda _i: stream_server(http, server, chats.pop()),
+    for level in levels:
+        d_tps, s_tps = level.throughput
+        lines.append(
+            f"{sizes[level.chat]:>6} {level.streams:>7} | {level.cpu_ms_per_turn:>7.2f}ms | "
+            f"{p50([s.ttft for s in level.direct]):>9.2f}ms "
+            f"{p50([s.ttft for s in level.via]):>6.2f}ms {level.added_ttft_ms:>+6.2f}ms | "
+            f"{d_tps:>14.0f} {s_tps:>6.0f} {s_tps / d_tps:>6.2f} | "
+            f"{p50([s.per_token for s in level.via]) * 1000:>11.1f}us"
+        )
+    return lines
+
+
+def verdicts(
+    levels: list[Level],
+    sizes: dict[int, int],
+    long_short: tuple[float, float],
+    memory: tuple[float, tuple[float, float]],
+) -> list[tuple[str, bool]]:
+    """Each target of issue 13: what was measured and whether it holds."""
+    by = {(sizes[level.chat], level.streams): level for level in levels}
+    checks: list[tuple[str, bool]] = []
+    for streams in (1, 16):
+        cpu = by[(MAIN_CHAT, streams)].cpu_ms_per_turn
+        checks.append(
+            (
+                f"CPU per turn, 10k chat, {streams} streams: {cpu:.2f} ms (<= {CPU_LIMIT_MS})",
+                cpu <= CPU_LIMIT_MS,
             )
-            d_ttft, s_ttft = p50([s.ttft for s in direct]), p50([s.ttft for s in via])
-            d_tok, s_tok = p50([s.per_token for s in direct]), p50([s.per_token for s in via])
-            lines.append(
-                f"{level:>7} | {d_ttft:>9.2f}ms {s_ttft:>8.2f}ms "
-                f"{s_ttft - d_ttft:>+6.2f}ms {s_ttft / d_ttft:>6.2f} | "
-                f"{_us(d_tok):>16} {_us(s_tok):>10} "
-                f"{(f'{s_tok / d_tok:.2f}' if d_tok and s_tok else 'n/a'):>6} | "
-                f"{total / direct_time:>12.0f} {total / via_time:>10.0f}"
-            )
-            if level == 1:
-                added = s_ttft - d_ttft
-                outcome = "PASS" if added < 5 else "FAIL"
-                verdict = f"added TTFT at 1 stream: {added:.2f} ms ({outcome}: limit 5 ms)"
-    return [*lines, verdict]
+        )
+    rss, start = memory
+    small, big = long_short
+    checks.append(
+        (
+            f"CPU per turn 50k / 1k chat, alternating: {big:.2f} / {small:.2f} ms = "
+            f"{big / small:.2f}x "
+            f"(<= {LONG_RATIO}x)",
+            big <= LONG_RATIO * small,
+        )
+    )
+    added = by[(MAIN_CHAT, 1)].added_ttft_ms
+    checks.append(
+        (f"added TTFT at 1 stream: {added:.2f} ms (<= {TTFT_LIMIT_MS})", added <= TTFT_LIMIT_MS)
+    )
+    direct, via = by[(MAIN_CHAT, 64)].throughput
+    checks.append(
+        (
+            f"turns/s at 64 streams, 10k chat: {via:.0f} = {via / direct:.2f}x direct "
+            f"(>= {THROUGHPUT_RATIO}x)",
+            via >= THROUGHPUT_RATIO * direct,
+        )
+    )
+    checks.append(
+        (f"peak RSS of the server: {rss:.0f} MB (<= {RSS_LIMIT_MB:.0f})", rss <= RSS_LIMIT_MB)
+    )
+    checks.append(
+        (
+            f"cold start to first 200: {start[0]:.2f} s (<= {COLD_START_LIMIT_S}; "
+            f"{start[1]:.2f} s of CPU)",
+            start[0] <= COLD_START_LIMIT_S,
+        )
+    )
+    return checks
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200, help="streams per level and target")
     parser.add_argument("--chunks", type=int, default=64)
+    parser.add_argument("--floor", action="store_true", help="also measure an empty proxy")
     parser.add_argument(
         "--upstream", nargs=2, type=int, metavar=("PORT", "CHUNKS"), help=argparse.SUPPRESS
     )
@@ -352,6 +533,11 @@ def main() -> None:
     if args.proxy:
         run_proxy(int(args.proxy[0]), args.proxy[1])
         return
+    sys.exit(0 if run(args.requests, args.chunks, args.floor) else 1)
+
+
+def run(requests: int, chunks: int, floor: bool) -> bool:
+    """The whole benchmark; True when every target holds."""
     up_port, server_port = free_port(), free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     processes: list[subprocess.Popen[bytes]] = []
@@ -359,62 +545,60 @@ def main() -> None:
         try:
             processes.append(
                 subprocess.Popen(
-                    [sys.executable, __file__, "--upstream", str(up_port), str(args.chunks)],
-                    env=env,
+                    [sys.executable, __file__, "--upstream", str(up_port), str(chunks)], env=env
                 )
             )
             wait_port(up_port)
             upstream = f"http://127.0.0.1:{up_port}"
-            needed = 140 + sum(max(args.requests, level * 4) for level in LEVELS)
-            chats = setup_data(Path(tmp), upstream, needed)
+            started = time.perf_counter()
+            chats = setup_data(Path(tmp), upstream)
+            print(
+                f"imported chats of {CHAT_SIZES[1:]} messages "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
             server_env = env | {"PYTAVERN_DATA_DIR": tmp}
-            processes.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "pytavern",
-                        "serve",
-                        "--no-browser",
-                        "--port",
-                        str(server_port),
-                    ],
-                    env=server_env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-            wait_port(server_port)
-            server = f"http://127.0.0.1:{server_port}"
+            start = cold_start(server_env)
+            server, _seconds, _cpu = start_server(server_env, server_port)
+            processes.append(server)
             print(
-                f"{args.chunks} chunks per reply, {args.requests} streams per level and target, "
-                f"p50 figures, {os.cpu_count()} CPUs"
+                f"{chunks} chunks per reply, {requests} streams per level and target, "
+                f"p50 figures, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
             )
-            for line in asyncio.run(measure(upstream, server, chats, args.requests)):
-                print(line)
-            alone = asyncio.run(engine_ttft(Path(tmp), chats, 100))
-            print(
-                f"for reference, Engine.generate in this process (store + prompt + provider, "
-                f"no HTTP): TTFT p50 {alone:.2f} ms"
-            )
-            proxy_port = free_port()
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, __file__, "--proxy", str(proxy_port), upstream], env=env
-                )
-            )
-            wait_port(proxy_port)
-            floor = asyncio.run(
-                proxy_floor(upstream, f"http://127.0.0.1:{proxy_port}", args.requests)
-            )
-            print(
-                f"for reference, an empty proxy (raw ASGI + aiohttp: no framework, store or "
-                f"prompt) adds {floor:.2f} ms to TTFT at 1 stream on this machine"
-            )
+            url = f"http://127.0.0.1:{server_port}"
+            levels, long_short = asyncio.run(measure(upstream, url, server.pid, chats, requests))
+            rss = peak_rss_mb(server.pid)
+            sizes = {chat_id: size for size, chat_id in chats.items()}
+            print("\n".join(table(levels, sizes)))
+            if floor:
+                print(empty_proxy_floor(env, upstream, requests, processes))
+            checks = verdicts(levels, sizes, long_short, (rss, start))
+            for text, holds in checks:
+                print(f"{'PASS' if holds else 'FAIL'}: {text}")
+            return all(holds for _text, holds in checks)
+        except Exception:
+            log = Path(tmp) / "server.log"
+            if log.exists():
+                print("server log (tail):", *log.read_text().splitlines()[-40:], sep="\n")
+            raise
         finally:
             for process in processes:
                 process.terminate()
                 process.wait(timeout=10)
+
+
+def empty_proxy_floor(
+    env: dict[str, str], upstream: str, requests: int, processes: list[subprocess.Popen[bytes]]
+) -> str:
+    proxy_port = free_port()
+    processes.append(
+        subprocess.Popen([sys.executable, __file__, "--proxy", str(proxy_port), upstream], env=env)
+    )
+    wait_port(proxy_port)
+    floor = asyncio.run(proxy_floor(upstream, f"http://127.0.0.1:{proxy_port}", requests))
+    return (
+        f"for reference, an empty proxy (raw ASGI + aiohttp: no framework, store or "
+        f"prompt) adds {floor:.2f} ms to TTFT at 1 stream on this machine"
+    )
 
 
 if __name__ == "__main__":

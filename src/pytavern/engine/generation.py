@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 from pytavern.engine.prompting import (
@@ -19,6 +19,7 @@ from pytavern.engine.prompting import (
     breakdown_dict,
     build,
     count_and_rebuild,
+    remember_history,
     warm_tokenizer,
 )
 from pytavern.engine.regex_scripts import regex_reply
@@ -59,13 +60,14 @@ def _final_status(reason: str, error: PytavernError | None) -> SwipeStatus:
     return "incomplete" if error is not None or reason == "cancelled" else "complete"
 
 
-def _remember_prompt(store: Store, chat_id: int, prepared: Prepared) -> None:
+def _remember_prompt(chat_id: int, prepared: Prepared) -> Callable[[Queries], None]:
+    """Keeping the timed World Info state and the prompt's breakdown in the chat."""
     built = prepared.built
     changes = {
         "timedWorldInfo": built.timed_state.to_dict(),
         "last_prompt": breakdown_dict(built, prepared.counting),
     }
-    store.merge_chat_metadata(chat_id, changes)
+    return lambda queries: queries.merge_chat_metadata(chat_id, changes)
 
 
 def _learn(store: Store, turn: TurnData, prepared: Prepared, accumulator: Accumulator) -> None:
@@ -94,7 +96,8 @@ async def run_turn(
     accumulator = Accumulator()
     mode, chat_id = turn.request.mode, turn.chat.id
     target = turn.last_message if mode in ("regenerate", "swipe", "continue") else None
-    writer = ReplyWriter(store, ReplyTarget(mode, chat_id, inp.card.name, turn.record.name, target))
+    target_of = ReplyTarget(mode, chat_id, inp.card.name, turn.record.name, target)
+    writer = ReplyWriter(store, target_of, on_written=_written(turn))
     persisted: dict[str, Any] = {}
     error: PytavernError | None = None
     finished: Finished | None = None
@@ -139,9 +142,9 @@ async def run_turn(
                 "error": str(error) if error else None,
                 "reasoning": texts[1],
             },
+            epilogue=_remember_prompt(chat_id, prepared),
         )
         persisted = _persisted_info(saved, started) | {"reply": final_text}
-        _remember_prompt(store, chat_id, prepared)
         _learn(store, turn, prepared, accumulator)
     if error is not None:
         yield ErrorEvent(
@@ -160,7 +163,13 @@ async def _prepare(store: Store, provider: Provider, turn: TurnData) -> Prepared
     prepared = prepare_prompt(store, turn, provider)
     if prepared.counting.wants_counts():  # decided without I/O: no await when not needed
         prepared = await count_and_rebuild(store, prepared)
+    remember_history(prepared)
     return prepared
+
+
+def _written(turn: TurnData) -> Callable[[MessageRecord], None] | None:
+    """What applies the turn's committed writes to its chat's cached context."""
+    return turn.contexts.written if turn.contexts is not None else None
 
 
 class _UserMessage:
@@ -170,18 +179,22 @@ class _UserMessage:
         self._store = store
         self._turn = turn
         self._pending = turn.user_message is not None
+        self._written = _written(turn)
 
     def save(self) -> None:
         """Store the message now, unless it is stored already (or there is none)."""
         if self._pending:
             with self._store.queries() as queries:
-                self.write_in(queries)
+                record = self.write_in(queries)
             self._pending = False
+            if self._written is not None and record is not None:
+                self._written(record)
 
-    def write_in(self, queries: Queries) -> None:
+    def write_in(self, queries: Queries) -> MessageRecord | None:
         """Add the message in another write's transaction (``stored`` once committed)."""
         if self._pending:
-            write_user_message(queries, self._turn)
+            return write_user_message(queries, self._turn)
+        return None
 
     def stored(self) -> None:
         """Note that the transaction holding ``write_in``'s statement was committed."""

@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from pytavern.engine import token_counts
+from pytavern.engine.chat_context import SLACK
 from pytavern.engine.history import StoredHistory
 from pytavern.engine.preferences import DEFAULT_MAX_TOKENS, sampling_for
 from pytavern.engine.regex_scripts import prompt_history
@@ -159,11 +160,14 @@ def context_size(job: PromptJob) -> int:
     return min(size, limit) if isinstance(limit, int) and limit > 0 else size
 
 
-def build_prompt_input(store: Store, job: PromptJob, tokenizer: Tokenizer) -> PromptInput:
-    """Everything ``assemble`` needs for this job (only older history pages are read)."""
+def build_prompt_input(
+    store: Store, job: PromptJob, tokenizer: Tokenizer, sampling: SamplerSettings | None = None
+) -> PromptInput:
+    """Everything ``assemble`` needs for this job (only older history pages are read);
+    ``sampling``: the samplers when already resolved."""
     turn = job.turn
     prefs = turn.preferences
-    sampling = sampling_for(prefs, turn.record)
+    sampling = sampling or sampling_for(prefs, turn.record)
     text_mode = job.provider.family == "text"
     chat_settings = ChatSettings(continue_prefill=turn.record.api in PREFILL_APIS)
     if prefs.system_prompt:
@@ -181,11 +185,7 @@ def build_prompt_input(store: Store, job: PromptJob, tokenizer: Tokenizer) -> Pr
     return PromptInput(
         card=turn.card,
         history=prompt_history(
-            store,
-            turn.chat.character_id,
-            turn.card,
-            turn.persona.name,
-            StoredHistory(store, turn.chat.id, turn.message_count, newest=turn.newest),
+            store, turn.chat.character_id, turn.card, turn.persona.name, _history(store, turn)
         ),
         tokenizer=tokenizer,
         persona=turn.persona,
@@ -205,6 +205,34 @@ def build_prompt_input(store: Store, job: PromptJob, tokenizer: Tokenizer) -> Pr
         ),
         timed_state=TimedState.from_dict(turn.chat.metadata.get("timedWorldInfo")),
     )
+
+
+def _history(store: Store, turn: TurnData) -> StoredHistory:
+    """The chat as the builder reads it: the cached newest messages (and the user's message
+    not stored yet), then older pages from the store."""
+    if turn.cached is None:
+        return StoredHistory(store, turn.chat.id, turn.message_count, newest=turn.newest)
+    pending = [turn.user_message] if turn.user_message is not None else []
+    return StoredHistory(
+        store, turn.chat.id, turn.message_count, newest=pending, cached=turn.cached
+    )
+
+
+def remember_history(prepared: Prepared) -> None:
+    """Keep what the build read of the chat's history for the next turns (see
+    ``chat_context``); nothing is stored yet, so the turn's revision still names it."""
+    turn, history = prepared.job.turn, prepared.inp.history
+    if turn.cached is None or turn.contexts is None or not isinstance(history, StoredHistory):
+        return
+    cached = turn.cached
+    held = len(cached.records)
+    skip = 1 if turn.user_message is not None else 0
+    read = history.depth() - skip
+    paged = history.held() - skip > held
+    if not paged and abs(cached.limit - (read + SLACK)) <= SLACK // 2:
+        return  # nothing new to keep, and the limit still fits what prompts read
+    older, older_views = history.loaded(skip + held)
+    turn.contexts.put(cached.reshaped(older, older_views, read))
 
 
 def _text_settings(turn: TurnData) -> TextSettings:
@@ -258,9 +286,9 @@ def build(store: Store, job: PromptJob, counting: Counting | None = None) -> Pre
     """Build the prompt and the request for one job (with ``counting``, else the best
     tokenizer at hand)."""
     counting = counting or pick_counting(job.turn.record, job.provider)
-    inp = build_prompt_input(store, job, counting.tokenizer)
-    built = assemble(inp)
     sampling = sampling_for(job.turn.preferences, job.turn.record)
+    inp = build_prompt_input(store, job, counting.tokenizer, sampling)
+    built = assemble(inp)
     size = inp.settings.context_size
     request = request_from_prompt(built, job, sampling, size, inp.macros.banned_words)
     return Prepared(job, inp, built, request, counting)

@@ -16,8 +16,12 @@ from typing import Any
 from pytavern.events import Accumulator
 from pytavern.store import MessageRecord, Queries, Store, SwipeStatus
 
-Prelude = Callable[[Queries], object]
+Prelude = Callable[[Queries], MessageRecord | None]
 """Statements run in the first write's transaction, before the reply (the user's message)."""
+Epilogue = Callable[[Queries], object]
+"""Statements run in the last write's transaction, after the reply (the prompt's record)."""
+OnWritten = Callable[[MessageRecord], None]
+"""Told of each message a committed write returned, in the order they were written."""
 
 FLUSH_SECONDS = 1.0
 _ON_TARGET = ("continue", "regenerate", "swipe")
@@ -37,9 +41,13 @@ class ReplyTarget:
 class ReplyWriter:
     """Persists one streaming reply: first insert, periodic updates, final state."""
 
-    def __init__(self, store: Store, target: ReplyTarget) -> None:
+    def __init__(
+        self, store: Store, target: ReplyTarget, *, on_written: OnWritten | None = None
+    ) -> None:
+        """``on_written``: told of every message this writer's transactions committed."""
         self._store = store
         self._target = target
+        self._on_written = on_written
         self._saved: MessageRecord | None = None
         self._last_flush = 0.0
 
@@ -54,14 +62,17 @@ class ReplyWriter:
         ``prelude`` joins the reply's first write (one transaction for both); it is not run
         when nothing is written (the answer says whether something was).
         """
-        if self._target.mode == "impersonate" or not accumulator.text:
+        if self._target.mode == "impersonate":
             return False
         now = time.monotonic()
-        if self._saved is None or now - self._last_flush >= FLUSH_SECONDS:
-            self._write(accumulator.text, "incomplete", {}, prelude)
-            self._last_flush = now
-            return True
-        return False
+        if self._saved is not None and now - self._last_flush < FLUSH_SECONDS:
+            return False  # checked before joining the text: this runs for every chunk
+        text = accumulator.text
+        if not text:
+            return False
+        self._write(text, "incomplete", {}, prelude)
+        self._last_flush = now
+        return True
 
     def finish(
         self,
@@ -70,11 +81,15 @@ class ReplyWriter:
         text: str,
         status: SwipeStatus,
         outcome: dict[str, Any],
+        epilogue: Epilogue | None = None,
     ) -> MessageRecord | None:
-        """Write the final (cleaned) text and how the generation ended."""
-        if self._target.mode == "impersonate":
-            return None
-        if not text and self._saved is None:
+        """Write the final (cleaned) text and how the generation ended.
+
+        ``epilogue`` joins that write's transaction when it can (an update or an append),
+        else runs in its own after it, or alone when there is nothing to write.
+        """
+        if self._target.mode == "impersonate" or (not text and self._saved is None):
+            self._alone(epilogue)
             return None
         fields = {
             "reasoning": accumulator.reasoning,
@@ -82,7 +97,13 @@ class ReplyWriter:
             "usage": accumulator.usage.to_dict(),
             **outcome,
         }
-        self._write(text, status, fields)
+        try:
+            self._write(text, status, fields, epilogue=epilogue)
+        except Exception:
+            if epilogue is None:
+                raise
+            self._write(text, status, fields)  # a failed epilogue never costs the reply
+            raise
         return self._saved
 
     def _write(
@@ -91,38 +112,55 @@ class ReplyWriter:
         status: SwipeStatus,
         fields: dict[str, Any],
         prelude: Prelude | None = None,
+        epilogue: Epilogue | None = None,
     ) -> None:
         fields = {"connection": self._target.connection, **fields}
         target = self._target.message
         on_target = target is not None and self._target.mode in _ON_TARGET
         if self._saved is None and not on_target:
-            self._append(text, status, fields, prelude)
+            self._append(text, status, fields, prelude, epilogue)
             return
         if prelude is not None:
             with self._store.queries() as queries:
-                prelude(queries)
-        if self._target.mode == "continue" and target is not None:
-            text = target.text + text
-            self._saved = self._store.update_swipe(
-                target.id, target.active_swipe, text=text, status=status, **fields
-            )
-        elif self._saved is not None:
-            self._saved = self._store.update_swipe(
-                self._saved.id,
-                self._saved.active_swipe,
-                text=text,
-                status=status,
-                **fields,
-            )
-        elif target is not None:  # a new swipe of it (regenerate, swipe)
+                before = prelude(queries)
+            self._tell(before)
+        if self._saved is None and self._target.mode != "continue" and target is not None:
+            # a new swipe of the target (regenerate, swipe)
             self._saved = self._store.add_swipe(target.id, text=text, status=status, **fields)
+            self._tell(self._saved)
+            self._alone(epilogue)
+            return
+        with self._store.queries() as queries:
+            self._saved = self._update(queries, text, status, fields)
+            if epilogue is not None:
+                epilogue(queries)
+        self._tell(self._saved)
+
+    def _update(
+        self, queries: Queries, text: str, status: SwipeStatus, fields: dict[str, Any]
+    ) -> MessageRecord:
+        target = self._target.message
+        if self._target.mode == "continue" and target is not None:
+            return queries.update_swipe(
+                target.id, target.active_swipe, text=target.text + text, status=status, **fields
+            )
+        assert self._saved is not None  # else the reply was appended or a swipe added
+        return queries.update_swipe(
+            self._saved.id, self._saved.active_swipe, text=text, status=status, **fields
+        )
 
     def _append(
-        self, text: str, status: SwipeStatus, fields: dict[str, Any], prelude: Prelude | None
+        self,
+        text: str,
+        status: SwipeStatus,
+        fields: dict[str, Any],
+        prelude: Prelude | None,
+        epilogue: Epilogue | None,
     ) -> None:
+        before = None
         with self._store.queries() as queries:
             if prelude is not None:
-                prelude(queries)
+                before = prelude(queries)
             self._saved = queries.append_message(
                 self._target.chat_id,
                 role="assistant",
@@ -131,3 +169,16 @@ class ReplyWriter:
                 status=status,
                 **fields,
             )
+            if epilogue is not None:
+                epilogue(queries)
+        self._tell(before)
+        self._tell(self._saved)
+
+    def _alone(self, epilogue: Epilogue | None) -> None:
+        if epilogue is not None:
+            with self._store.queries() as queries:
+                epilogue(queries)
+
+    def _tell(self, record: MessageRecord | None) -> None:
+        if record is not None and self._on_written is not None:
+            self._on_written(record)

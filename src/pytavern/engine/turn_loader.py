@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
+from pytavern.engine.chat_context import CachedChat, ChatContexts
 from pytavern.engine.connections import connection_config
 from pytavern.engine.group_cards import GroupSpeaker, joined_card
 from pytavern.engine.history import FIRST_PAGE
@@ -55,6 +56,8 @@ class ParsedCache:
     def __init__(self, capacity: int = CACHE_ENTRIES) -> None:
         self._capacity = capacity
         self._entries: dict[tuple[str, object], tuple[str, Any]] = {}
+        self.chats = ChatContexts()
+        """The newest messages of recent chats, good while each chat's revision holds."""
 
     def get(self, key: tuple[str, object], text: str, parse: Callable[[str], ParsedT]) -> ParsedT:
         """The parse of ``text``, from the cache when ``key`` last held the same text."""
@@ -103,6 +106,11 @@ class TurnData:
     message_count: int
     user_message: MessageRecord | None = None
     """The user's message of a ``send``, not stored yet (``write_user_message`` stores it)."""
+    cached: CachedChat | None = None
+    """The chat's newest stored messages at the turn's start (``newest`` holds the newest
+    of them); the prompt reads history from here before paging the store."""
+    contexts: ChatContexts | None = None
+    """Where ``cached`` is kept: the turn's builds and writes update it."""
 
     @property
     def last_message(self) -> MessageRecord | None:
@@ -142,7 +150,12 @@ def load_turn(
         if request.speaker is not None and request.speaker.joined:
             setup = replace(setup, card=joined_card(queries, setup.card, request.speaker))
         config = connection_config(setup.record, secrets)
-        newest = queries.history(chat.id, limit=FIRST_PAGE)
+        cached = parsed.chats.get(chat.id, read.chat_revision)
+        if cached is None:
+            page = queries.history(chat.id, limit=FIRST_PAGE)
+            cached = CachedChat.of(chat.id, read.chat_revision, page[::-1])
+            parsed.chats.put(cached)
+        newest = list(reversed(cached.records[:FIRST_PAGE]))
         _check_mode(request.mode, newest)
         chat_books = _stored_books(queries, parsed, chat.metadata.get("world_info"))
     user_message = None
@@ -163,6 +176,8 @@ def load_turn(
         newest=newest,
         message_count=chat.message_count + (user_message is not None),
         user_message=user_message,
+        cached=cached,
+        contexts=parsed.chats,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from pytavern.errors import NotFoundError
@@ -41,7 +41,9 @@ def _swipe_record(row: SwipeRow) -> SwipeRecord:
     )
 
 
-def _message_record(message: MessageRow, swipe: SwipeRow) -> MessageRecord:
+def _message_record(
+    message: MessageRow, swipe: SwipeRow, chat_revision: int | None = None
+) -> MessageRecord:
     return MessageRecord(
         id=message.id,
         chat_id=message.chat_id,
@@ -53,7 +55,20 @@ def _message_record(message: MessageRow, swipe: SwipeRow) -> MessageRecord:
         swipe=_swipe_record(swipe),
         extra=loads(message.extra),
         created_at=message.created_at,
+        chat_revision=chat_revision,
     )
+
+
+def _bump_revision(session: Session, chat_id: int) -> int:
+    """Move the chat's revision on (every write to its messages or swipes does)."""
+    revision = session.scalar(
+        update(ChatRow)
+        .where(ChatRow.id == chat_id)
+        .values(revision=ChatRow.revision + 1)
+        .returning(ChatRow.revision)
+    )
+    assert revision is not None  # the chat exists: its message was just read
+    return int(revision)
 
 
 class ChatsMixin(QueriesMixin):
@@ -173,7 +188,7 @@ class ChatsMixin(QueriesMixin):
             message.swipe_count += 1
             session.add(swipe)
             session.flush()
-            return _message_record(message, swipe)
+            return _message_record(message, swipe, _bump_revision(session, message.chat_id))
 
     def update_swipe(
         self, message_id: int, swipe_index: int, *, text: str, status: SwipeStatus, **fields: Any
@@ -188,7 +203,8 @@ class ChatsMixin(QueriesMixin):
             message = self._message_row(session, message_id)
             swipe = self._swipe_row(session, message_id, swipe_index)
             message.active_swipe = swipe_index
-            return _message_record(message, swipe)
+            session.flush()
+            return _message_record(message, swipe, _bump_revision(session, message.chat_id))
 
     def get_message(self, message_id: int) -> MessageRecord:
         """One message with its shown swipe."""
@@ -215,6 +231,7 @@ class ChatsMixin(QueriesMixin):
             session.execute(delete(SwipeRow).where(SwipeRow.message_id == message_id))
             session.delete(message)
             self._chat_row(session, message.chat_id).message_count -= 1
+            _bump_revision(session, message.chat_id)
 
     def history(
         self, chat_id: int, *, limit: int | None = None, before_position: int | None = None

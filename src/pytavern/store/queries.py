@@ -61,6 +61,7 @@ _CHAT = LeanStatement(_CHAT_QUERY)
 _CHAT_FOR_TURN = LeanStatement(
     _CHAT_QUERY.add_columns(
         ChatRow.next_position,
+        ChatRow.revision.label("chat_revision"),
         select(MetaRow.value)
         .where(MetaRow.key == REVISION_KEY)
         .scalar_subquery()
@@ -191,9 +192,16 @@ _NEXT_POSITION = LeanStatement(
     .values(
         next_position=ChatRow.next_position + 1,
         message_count=ChatRow.message_count + 1,
+        revision=ChatRow.revision + 1,
         updated_at=bindparam("now"),
     )
-    .returning(ChatRow.next_position)
+    .returning(ChatRow.next_position, ChatRow.revision)
+)
+_BUMP_REVISION = LeanStatement(
+    update(ChatRow)
+    .where(ChatRow.id == bindparam("chat"))
+    .values(revision=ChatRow.revision + 1)
+    .returning(ChatRow.revision)
 )
 _CHAT_METADATA = LeanStatement(
     select(ChatRow.metadata_json.label("metadata_json")).where(
@@ -246,6 +254,8 @@ class TurnChat:
     next_position: int
     revision: str | None
     """The library revision when it was read (``None`` on a database that has none)."""
+    chat_revision: int
+    """The chat's own revision (``ChatRow.revision``), read before anything else of it."""
 
 
 class Queries:
@@ -266,7 +276,9 @@ class Queries:
         """The chat, where its next message goes, and the library revision (see
         ``store.revision``), in one read."""
         row = self._chat_row(_CHAT_FOR_TURN, chat_id)
-        return TurnChat(chat_record(row), int(row.next_position), row.revision)
+        return TurnChat(
+            chat_record(row), int(row.next_position), row.revision, int(row.chat_revision)
+        )
 
     def _chat_row(self, statement: LeanStatement, chat_id: int) -> Any:
         row = self._first(statement, id=chat_id)
@@ -370,7 +382,10 @@ class Queries:
         params: dict[str, Any] = {f"new_{key}": value for key, value in values.items()}
         params |= {"message": message_id, "swipe": swipe_index}
         _swipe_update(frozenset(values)).execute(self._connection, params)
-        return _message_from_row(SimpleNamespace(**{**row._asdict(), **values}))
+        bumped = _BUMP_REVISION.first(self._connection, {"chat": row.chat_id})
+        assert bumped is not None  # the message's chat exists: the row was just read
+        updated = SimpleNamespace(**{**row._asdict(), **values})
+        return _message_from_row(updated, int(bumped.revision))
 
     def append_message(
         self,
@@ -392,7 +407,7 @@ class Queries:
             raise NotFoundError(f"no chat with id {chat_id}")
         message = {
             "chat_id": chat_id,
-            "position": int(claimed[0]) - 1,
+            "position": int(claimed.next_position) - 1,
             "role": role,
             "name": name,
             "active_swipe": 0,
@@ -407,7 +422,7 @@ class Queries:
         _INSERT_SWIPE.execute(self._connection, swipe)
         swipe_columns = {k: v for k, v in swipe.items() if k not in ("message_id", "created_at")}
         row = {**message, **swipe_columns, "id": message_id, "swipe_created_at": now}
-        return _message_from_row(SimpleNamespace(**row))
+        return _message_from_row(SimpleNamespace(**row), int(claimed.revision))
 
 
 def check_swipe_fields(fields: dict[str, Any]) -> None:
@@ -457,7 +472,7 @@ def chat_record(row: Any) -> ChatRecord:
     )
 
 
-def _message_from_row(row: Any) -> MessageRecord:
+def _message_from_row(row: Any, chat_revision: int | None = None) -> MessageRecord:
     swipe = SwipeRecord(
         index=row.swipe_index,
         text=row.text,
@@ -481,6 +496,7 @@ def _message_from_row(row: Any) -> MessageRecord:
         swipe=swipe,
         extra=loads(row.extra),
         created_at=row.created_at,
+        chat_revision=chat_revision,
     )
 
 

@@ -78,6 +78,9 @@ class MessageRecord:
     swipe: SwipeRecord
     extra: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
+    chat_revision: int | None = field(default=None, compare=False)
+    """On a record a write returns: the chat's revision that write made (see
+    ``ChatRow.revision``); ``None`` on records that were read."""
 
     @property
     def text(self) -> str:

@@ -6,9 +6,11 @@ these classes describe it for queries.
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -24,6 +26,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 def utcnow() -> datetime:
     """The current time in UTC, timezone-aware."""
     return datetime.now(UTC)
+
+
+def first_chat_revision() -> int:
+    """Where a new chat's revision starts: random, so a chat that reuses a deleted chat's id
+    never matches what a cache remembers of the old one."""
+    return secrets.randbits(48)
 
 
 class Base(DeclarativeBase):
@@ -85,6 +93,11 @@ class ChatRow(Base):
     next_position: Mapped[int] = mapped_column(Integer, default=0)
     message_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Kept by every insert and delete of the chat's messages."""
+    revision: Mapped[int] = mapped_column(
+        BigInteger, default=first_chat_revision, server_default="0"
+    )
+    """Moved on by one in every transaction statement that writes the chat's messages or
+    swipes (append, edit, swipe, delete): a cache of the chat is good while it is unchanged."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
