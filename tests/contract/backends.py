@@ -30,7 +30,7 @@ from tests.fakes import (
 )
 from tests.fakes.server import FaultPlan
 
-STREAM_FAULTS = ("429", "500", "cut", "malformed")
+STREAM_FAULTS = ("429", "500", "cut", "malformed", "stall")
 """The faults every streaming backend's fake injects (status faults before the reply,
 stream faults half way through it)."""
 
@@ -160,7 +160,7 @@ FAKES: dict[str, FakeBackend] = {
     "kobold": FakeBackend(
         lambda plan, key: kobold.create_app(plan, united=True, token_delay=0.02),
         _secret("kobold"),
-        faults=("429", "500"),
+        faults=("429", "500", "stall"),
         why="KoboldAI United answers in one piece (no stream to cut)",
     ),
     "koboldcpp": FakeBackend(
@@ -186,7 +186,7 @@ FAKES: dict[str, FakeBackend] = {
         "good-key-123",
         path="/api",
         options={"poll_interval": 0.05},
-        faults=("429", "500"),
+        faults=("429", "500", "stall"),
         why="AI Horde is polled (no stream to cut)",
     ),
     "novelai": FakeBackend(

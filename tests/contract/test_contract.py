@@ -18,6 +18,7 @@ from pytavern.errors import (
     StreamInterruptedError,
     StreamProtocolError,
     UpstreamServerError,
+    UpstreamTimeoutError,
 )
 from pytavern.events import Finished, StreamEvent, TextDelta
 from pytavern.providers import create_provider, get_spec, specs
@@ -37,7 +38,10 @@ FAULT_ERRORS: dict[str, type[PytavernError]] = {
     "500": UpstreamServerError,
     "cut": StreamInterruptedError,
     "malformed": StreamProtocolError,
+    "stall": UpstreamTimeoutError,
 }
+QUICK_TIMEOUT = {"timeout_first_byte": 0.25, "timeout_gap": 0.25}
+"""For the stall fault: shorter than the fake's stall (``FaultPlan.stall_seconds``)."""
 NAMES = sorted(spec.name for spec in specs())
 HTTP_NAMES = [name for name in NAMES if FAKES.get(name) and FAKES[name].app is not None]
 FAULT_CASES = [(name, fault) for name in HTTP_NAMES for fault in FAKES[name].faults]
@@ -143,7 +147,8 @@ async def test_stop_ends_the_stream_and_the_provider_stays_usable(name: str) -> 
 
 @pytest.mark.parametrize(("name", "fault"), FAULT_CASES)
 async def test_each_fault_is_a_clear_error_without_the_key(name: str, fault: str) -> None:
-    async with served(name, max_retries=0) as s:
+    timeouts = QUICK_TIMEOUT if fault == "stall" else {}
+    async with served(name, max_retries=0, **timeouts) as s:
         s.plan.arm(fault)
         with pytest.raises(PytavernError) as caught:
             await _events(s.provider.stream(_request(max_tokens=16)))
