@@ -30,9 +30,9 @@ from tests.fakes import (
 )
 from tests.fakes.server import FaultPlan
 
-STREAM_FAULTS = ("429", "500", "cut", "malformed", "stall")
-"""The faults every streaming backend's fake injects (status faults before the reply,
-stream faults half way through it)."""
+STREAM_FAULTS = ("429", "500", "cut", "malformed", "stall", "html")
+"""The faults every streaming backend's fake injects: status faults, a stall and a web page
+before the reply, stream faults (cut, malformed) half way through it."""
 
 AUTH_HEADERS = ("authorization", "x-api-key", "api-key", "apikey", "x-goog-api-key")
 
@@ -160,8 +160,8 @@ FAKES: dict[str, FakeBackend] = {
     "kobold": FakeBackend(
         lambda plan, key: kobold.create_app(plan, united=True, token_delay=0.02),
         _secret("kobold"),
-        faults=("429", "500", "stall"),
-        why="KoboldAI United answers in one piece (no stream to cut)",
+        faults=("429", "500", "stall", "html"),
+        why="KoboldAI United answers in one piece (no stream to cut or break)",
     ),
     "koboldcpp": FakeBackend(
         lambda plan, key: kobold.create_app(plan, password=key, token_delay=0.02),
@@ -186,8 +186,8 @@ FAKES: dict[str, FakeBackend] = {
         "good-key-123",
         path="/api",
         options={"poll_interval": 0.05},
-        faults=("429", "500", "stall"),
-        why="AI Horde is polled (no stream to cut)",
+        faults=("429", "500", "stall", "html"),
+        why="AI Horde is polled (no stream to cut or break)",
     ),
     "novelai": FakeBackend(
         lambda plan, key: novelai.create_app(plan, key=key),

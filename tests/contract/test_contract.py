@@ -39,6 +39,7 @@ FAULT_ERRORS: dict[str, type[PytavernError]] = {
     "cut": StreamInterruptedError,
     "malformed": StreamProtocolError,
     "stall": UpstreamTimeoutError,
+    "html": StreamProtocolError,
 }
 QUICK_TIMEOUT = {"timeout_first_byte": 0.25, "timeout_gap": 0.25}
 """For the stall fault: shorter than the fake's stall (``FaultPlan.stall_seconds``)."""
