@@ -12,8 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytavern.providers.base import ConnectionConfig
 from tests.fakes import (
     anthropic_fake,
+    flavours_chat,
+    flavours_native,
+    flavours_text,
     gemini_fake,
     horde,
     kobold,
@@ -22,23 +26,31 @@ from tests.fakes import (
     ollama,
     openai_fake,
     openai_text,
+    text_flavours,
 )
 from tests.fakes.server import FaultPlan
 
-STREAM_FAULTS = ("429", "500", "cut", "malformed")
-"""The faults every streaming backend's fake injects (status faults before the reply,
-stream faults half way through it)."""
+STREAM_FAULTS = ("429", "500", "cut", "malformed", "stall", "html")
+"""The faults every streaming backend's fake injects: status faults, a stall and a web page
+before the reply, stream faults (cut, malformed) half way through it."""
 
 AUTH_HEADERS = ("authorization", "x-api-key", "api-key", "apikey", "x-goog-api-key")
+
+
+Connect = Callable[[str], dict[str, Any]]
+"""A fake's served root URL -> the connection's ``url``, ``key``, ``model`` and ``options``."""
 
 
 @dataclass(frozen=True)
 class FakeBackend:
     """How the contract suite serves one API type's fake and connects to it.
 
-    ``app(plan, key)`` builds the fake (accepting ``key`` where it checks keys); ``path``
-    is appended to the fake's base URL; ``faults`` are those its wire can carry (``()``
-    for a backend that is not reached over HTTP, with ``why`` saying so).
+    ``app(plan, key)`` builds the fake (accepting ``key`` where it checks keys); the
+    connection is ``path`` appended to the fake's root URL with ``key``, ``model`` and
+    ``options``, unless ``connect`` builds it from the root URL (a fake whose key, model or
+    options are its own, or depend on where it is served: Vertex's service-account JSON
+    names its token URL). ``faults`` are those its wire can carry (``()`` for a backend that
+    is not reached over HTTP, with ``why`` saying so).
     """
 
     app: Callable[[FaultPlan, str], Any] | None
@@ -48,6 +60,38 @@ class FakeBackend:
     options: dict[str, Any] = field(default_factory=dict)
     faults: tuple[str, ...] = STREAM_FAULTS
     why: str = ""
+    connect: Connect | None = None
+
+    def config(self, api: str, root: str | None, **options: Any) -> ConnectionConfig:
+        """The connection to this fake served at ``root`` (``None``: not served), with
+        ``options`` over its own."""
+        fields: dict[str, Any] = {"key": self.key or None, "model": self.model}
+        fields["url"] = None if root is None else root + self.path
+        fields["options"] = self.options
+        if self.connect is not None and root is not None:
+            fields = {**fields, **self.connect(root)}
+        return ConnectionConfig(
+            name=f"contract-{api}",
+            api=api,
+            url=fields["url"],
+            model=fields["model"],
+            key=fields["key"],
+            options={**fields["options"], **options},
+        )
+
+
+def secrets_of(config: ConnectionConfig) -> tuple[str, ...]:
+    """What must never show in output or errors: the key and, for a service-account JSON
+    key (Vertex), its private key's lines."""
+    if not config.key:
+        return ()
+    try:
+        account = json.loads(config.key)
+    except ValueError:
+        return (config.key,)
+    private = account.get("private_key", "") if isinstance(account, dict) else ""
+    lines = [line for line in str(private).splitlines() if len(line) > 32]
+    return (config.key, *lines)
 
 
 def _secret(api: str) -> str:
@@ -73,6 +117,38 @@ def _openai_text(flavour: str) -> FakeBackend:
     )
 
 
+def _chat_flavour(api: str) -> FakeBackend:
+    """A chat flavour's fake (``tests/fakes/flavours_chat.py``)."""
+    fake = flavours_chat.FAKES[api]
+
+    def connect(root: str) -> dict[str, Any]:
+        url, options = fake.url(root), fake.options
+        return {"url": url, "key": fake.key, "model": fake.model, "options": options}
+
+    return FakeBackend(lambda plan, key: fake.app(plan), fake.key or "", connect=connect)
+
+
+def _native(api: str) -> FakeBackend:
+    """A native cloud source's fake (``tests/fakes/flavours_native.py``)."""
+    fake = flavours_native.FAKES[api]
+    return FakeBackend(lambda plan, key: fake.create_app(plan), "", connect=fake.connect)
+
+
+def _text_flavour(api: str) -> FakeBackend:
+    """A text flavour's fake (``tests/fakes/flavours_text.py``; the app is
+    ``text_flavours.create_app``), demanding the contract key."""
+    key = _secret(api)
+
+    def app(plan: FaultPlan, key: str) -> Any:
+        return text_flavours.create_app(plan, api, key=key, token_delay=0.01)
+
+    def connect(root: str) -> dict[str, Any]:
+        config = flavours_text.CONNECTIONS[api].config(api, root, key)
+        return {"url": config.url, "key": key, "model": config.model, "options": config.options}
+
+    return FakeBackend(app, key, connect=connect)
+
+
 FAKES: dict[str, FakeBackend] = {
     "local": FakeBackend(
         None,
@@ -84,8 +160,8 @@ FAKES: dict[str, FakeBackend] = {
     "kobold": FakeBackend(
         lambda plan, key: kobold.create_app(plan, united=True, token_delay=0.02),
         _secret("kobold"),
-        faults=("429", "500"),
-        why="KoboldAI United answers in one piece (no stream to cut)",
+        faults=("429", "500", "stall", "html"),
+        why="KoboldAI United answers in one piece (no stream to cut or break)",
     ),
     "koboldcpp": FakeBackend(
         lambda plan, key: kobold.create_app(plan, password=key, token_delay=0.02),
@@ -110,8 +186,8 @@ FAKES: dict[str, FakeBackend] = {
         "good-key-123",
         path="/api",
         options={"poll_interval": 0.05},
-        faults=("429", "500"),
-        why="AI Horde is polled (no stream to cut)",
+        faults=("429", "500", "stall", "html"),
+        why="AI Horde is polled (no stream to cut or break)",
     ),
     "novelai": FakeBackend(
         lambda plan, key: novelai.create_app(plan, key=key),
@@ -141,6 +217,9 @@ FAKES: dict[str, FakeBackend] = {
         _secret("gemini"),
         model=gemini_fake.MODELS[0],
     ),
+    **{api: _chat_flavour(api) for api in flavours_chat.FAKES},
+    **{api: _native(api) for api in flavours_native.FAKES},
+    **{api: _text_flavour(api) for api in flavours_text.FAKES},
 }
 
 

@@ -18,12 +18,13 @@ from pytavern.errors import (
     StreamInterruptedError,
     StreamProtocolError,
     UpstreamServerError,
+    UpstreamTimeoutError,
 )
 from pytavern.events import Finished, StreamEvent, TextDelta
-from pytavern.providers import create_provider, specs
-from pytavern.providers.base import ConnectionConfig, Provider
+from pytavern.providers import create_provider, get_spec, specs
+from pytavern.providers.base import Provider
 from pytavern.types import ChatMessage, GenerationRequest, SamplerSettings
-from tests.contract.backends import FAKES, EchoCredentials, FakeBackend
+from tests.contract.backends import FAKES, EchoCredentials, secrets_of
 from tests.fakes.server import FaultPlan, serve
 
 FAST = {
@@ -37,7 +38,11 @@ FAULT_ERRORS: dict[str, type[PytavernError]] = {
     "500": UpstreamServerError,
     "cut": StreamInterruptedError,
     "malformed": StreamProtocolError,
+    "stall": UpstreamTimeoutError,
+    "html": StreamProtocolError,
 }
+QUICK_TIMEOUT = {"timeout_first_byte": 0.25, "timeout_gap": 0.25}
+"""For the stall fault: shorter than the fake's stall (``FaultPlan.stall_seconds``)."""
 NAMES = sorted(spec.name for spec in specs())
 HTTP_NAMES = [name for name in NAMES if FAKES.get(name) and FAKES[name].app is not None]
 FAULT_CASES = [(name, fault) for name in HTTP_NAMES for fault in FAKES[name].faults]
@@ -50,7 +55,7 @@ class Served:
     provider: Provider
     plan: FaultPlan
     echo: EchoCredentials | None
-    key: str
+    secrets: tuple[str, ...]
 
 
 def _request(max_tokens: int = 16) -> GenerationRequest:
@@ -58,17 +63,6 @@ def _request(max_tokens: int = 16) -> GenerationRequest:
         messages=(ChatMessage("user", "Hello there, how are you?"),),
         sampling=SamplerSettings(max_tokens=max_tokens, temperature=0.7),
         prompt="User: Hello there, how are you?\nAssistant:",
-    )
-
-
-def _config(name: str, fake: FakeBackend, url: str | None, **options: Any) -> ConnectionConfig:
-    return ConnectionConfig(
-        name=f"contract-{name}",
-        api=name,
-        url=url,
-        model=fake.model,
-        key=fake.key or None,
-        options={**FAST, **fake.options, **options},
     )
 
 
@@ -80,16 +74,17 @@ async def served(name: str, **options: Any) -> AsyncIterator[Served]:
     plan = FaultPlan(stall_seconds=0.5)
     with ExitStack() as stack:
         echo: EchoCredentials | None = None
-        url: str | None = None
+        root: str | None = None
         if fake.app is None:
             if name == "local" and importlib.util.find_spec("llama_cpp") is None:
                 pytest.skip("llama-cpp-python is not installed")
         else:
             echo = EchoCredentials(fake.app(plan, fake.key))
-            url = stack.enter_context(serve(echo)) + fake.path
-        provider = create_provider(_config(name, fake, url, **options))
+            root = stack.enter_context(serve(echo))
+        config = fake.config(name, root, **{**FAST, **options})
+        provider = create_provider(config)
         try:
-            yield Served(provider, plan, echo, fake.key)
+            yield Served(provider, plan, echo, secrets_of(config))
         finally:
             await provider.aclose()
 
@@ -102,9 +97,15 @@ def _text(events: list[StreamEvent]) -> str:
     return "".join(e.text for e in events if isinstance(e, TextDelta))
 
 
-def _no_key(key: str, *texts: object) -> None:
+def _no_key(secrets: tuple[str, ...], *texts: object) -> None:
     for text in texts:
-        assert not key or key not in str(text), f"the key leaked: {text!r}"
+        for secret in secrets:
+            assert secret not in str(text), f"the key leaked: {text!r}"
+
+
+def _lists_models(name: str) -> bool:
+    """Whether ``name``'s spec declares a model list (Perplexity, AI21... have none)."""
+    return get_spec(name).capabilities.model_list
 
 
 def test_every_spec_has_a_fake() -> None:
@@ -124,12 +125,13 @@ async def test_check_models_and_streamed_send(name: str) -> None:
     async with served(name) as s:
         status = await s.provider.check()
         assert status.ok, status
-        models = await s.provider.list_models()
-        assert models and all(m.id for m in models)
+        models = await s.provider.list_models() if _lists_models(name) else []
+        assert models or not _lists_models(name)
+        assert all(m.id for m in models)
         events = await _events(s.provider.stream(_request()))
         assert _text(events).strip()
         assert isinstance(events[-1], Finished)
-        _no_key(s.key, status, models, events)
+        _no_key(s.secrets, status, models, events)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -146,14 +148,15 @@ async def test_stop_ends_the_stream_and_the_provider_stays_usable(name: str) -> 
 
 @pytest.mark.parametrize(("name", "fault"), FAULT_CASES)
 async def test_each_fault_is_a_clear_error_without_the_key(name: str, fault: str) -> None:
-    async with served(name, max_retries=0) as s:
+    timeouts = QUICK_TIMEOUT if fault == "stall" else {}
+    async with served(name, max_retries=0, **timeouts) as s:
         s.plan.arm(fault)
         with pytest.raises(PytavernError) as caught:
             await _events(s.provider.stream(_request(max_tokens=16)))
         error = caught.value
         assert isinstance(error, FAULT_ERRORS[fault]), (type(error), error.message)
         assert error.message and "\n" not in error.message
-        _no_key(s.key, error.message, error.hint, error)
+        _no_key(s.secrets, error.message, error.hint, error)
 
 
 @pytest.mark.parametrize("name", [n for n in HTTP_NAMES if "429" in FAKES[n].faults])
@@ -171,11 +174,11 @@ async def test_key_never_in_errors_even_when_the_server_quotes_it(name: str) -> 
         s.echo.armed = True
         status = await s.provider.check()
         assert not status.ok
-        _no_key(s.key, status.summary, status.hint, status.details)
+        _no_key(s.secrets, status.summary, status.hint, status.details)
         with pytest.raises(PytavernError) as caught:
             await _events(s.provider.stream(_request()))
-        _no_key(s.key, caught.value.message, caught.value.hint, caught.value)
+        _no_key(s.secrets, caught.value.message, caught.value.hint, caught.value)
         try:  # a backend with a fixed model list (NovelAI) answers without asking
-            _no_key(s.key, await s.provider.list_models())
+            _no_key(s.secrets, await s.provider.list_models())
         except PytavernError as error:
-            _no_key(s.key, error.message, error.hint)
+            _no_key(s.secrets, error.message, error.hint)

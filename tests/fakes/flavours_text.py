@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -23,31 +24,44 @@ from tests.fakes.text_flavours import MODEL, create_app
 FakeFactory = Callable[[FaultPlan, str | None], AbstractContextManager[ConnectionConfig]]
 
 
-@contextmanager
-def serve_flavour(
-    api: str,
-    plan: FaultPlan,
-    key: str | None,
-    *,
-    suffix: str = "",
-    model: str | None = MODEL,
-    options: dict[str, Any] | None = None,
-) -> Iterator[ConnectionConfig]:
-    """Serve ``api``'s fake and yield a connection to it (``suffix`` appended to its URL)."""
-    with serve(create_app(plan, api, key=key)) as base:
-        yield ConnectionConfig(
+@dataclass(frozen=True, slots=True)
+class FlavourConnection:
+    """How a connection points at a text flavour's fake: the suffix appended to the served
+    URL, the model and the options."""
+
+    suffix: str = ""
+    model: str | None = MODEL
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def config(self, api: str, base: str, key: str | None) -> ConnectionConfig:
+        """The connection to ``api``'s fake served at ``base`` that demands ``key``."""
+        return ConnectionConfig(
             name=f"fake-{api}",
             api=api,
-            url=base + suffix,
+            url=base + self.suffix,
             key=key,
-            model=model,
-            options=dict(options or {}),
+            model=self.model,
+            options=dict(self.options),
         )
 
 
+CONNECTIONS: dict[str, FlavourConnection] = {}
+"""API type -> how its connection points at its fake (read by ``FAKES`` and the contract
+suite, which serves ``text_flavours.create_app`` itself)."""
+
+
+@contextmanager
+def serve_flavour(api: str, plan: FaultPlan, key: str | None) -> Iterator[ConnectionConfig]:
+    """Serve ``api``'s fake and yield a connection to it (``CONNECTIONS[api]``)."""
+    with serve(create_app(plan, api, key=key)) as base:
+        yield CONNECTIONS[api].config(api, base, key)
+
+
 def factory(api: str, **kwargs: Any) -> FakeFactory:
-    """The ``FakeFactory`` of ``api`` (keyword arguments as for ``serve_flavour``)."""
-    return partial(serve_flavour, api, **kwargs)
+    """Declare ``api``'s connection (keyword arguments as for ``FlavourConnection``) and
+    return its ``FakeFactory``."""
+    CONNECTIONS[api] = FlavourConnection(**kwargs)
+    return partial(serve_flavour, api)
 
 
 FAKES: dict[str, FakeFactory] = {}

@@ -5,7 +5,8 @@ Faithful parts: ``apikey`` header required (``0000000000`` is anonymous, an unkn
 ``prompt`` and ``params.max_length`` (400 ``Input payload validation failed``); a job stays
 queued for ``polls`` polls with a falling ``queue_position`` and ``wait_time`` before it is
 ``done`` with ``generations[0].text``; ``DELETE`` cancels; unknown ids give 404
-``RequestNotFound``. Armed faults ``faulted`` and ``impossible`` shape the next job.
+``RequestNotFound``. Armed faults ``faulted`` and ``impossible`` shape the next job; ``stall``
+delays the answer to its submission.
 """
 
 from __future__ import annotations
@@ -108,6 +109,9 @@ def create_app(plan: FaultPlan, *, polls: int = 3) -> FastAPI:
         refused = status_fault(fault, horde_error)
         if refused is not None:
             return refused
+        if fault == "stall":  # a slow answer to the submission, then an ordinary job
+            await plan.stall()
+            fault = None
         job_id = str(uuid.uuid4())
         jobs[job_id] = {"left": polls, "kind": fault, "cancelled": False, "body": body}
         return JSONResponse({"id": job_id, "kudos": 10.0}, status_code=202)

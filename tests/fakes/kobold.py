@@ -103,9 +103,12 @@ def create_app(
     @app.post("/api/v1/generate")
     async def generate(request: Request) -> Response:
         body = await request.json()
-        refused = invalid(body, plan.take())
+        fault = plan.take()
+        refused = invalid(body, fault)
         if refused is not None:
             return refused
+        if fault == "stall":
+            await plan.stall()
         tokens, reason = _reply(body)
         return JSONResponse({"results": [{"text": "".join(tokens), "finish_reason": reason}]})
 
