@@ -24,6 +24,7 @@ from typing import Any
 from pytavern.engine import token_counts
 from pytavern.engine.history import StoredHistory
 from pytavern.engine.preferences import DEFAULT_MAX_TOKENS, sampling_for
+from pytavern.engine.prompt_shown import prompt_shown
 from pytavern.engine.token_counts import Counting, remote_counts
 from pytavern.engine.token_ratio import stored_ratio
 from pytavern.engine.turn_loader import TurnData
@@ -281,6 +282,7 @@ def breakdown_dict(built: BuiltPrompt, counting: Counting | None = None) -> dict
         "examples": {"included": b.examples_included, "total": b.examples_total},
         "lore": [_lore_dict(entry) for entry in b.lore],
         "cut": list(b.cut),
+        "prompt": prompt_shown(built),
     }
 
 

@@ -162,7 +162,7 @@ class ChatProvider:
             hint = f"The model {model!r} is not in the list; pick one with --model"
         return ConnectionStatus(
             ok=True,
-            summary=f"{self.name}: connected to {where} ({len(ids)} models)",
+            summary=f"{self.name}: connected to {where} ({_count(len(ids), 'model')})",
             hint=hint,
             model=model,
             models=ids,
@@ -232,3 +232,8 @@ class ChatProvider:
     async def aclose(self) -> None:
         """Close the HTTP client."""
         await self.http.aclose()
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 model``, ``3 models``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -48,7 +48,7 @@ async function call(method, path, body, { raw = false } = {}) {
   try {
     response = await fetch(path, init);
   } catch (err) {
-    throw new ApiError(0, { error: { message: "the pytavern server cannot be reached", hint: "Is `pytavern serve` still running?" } });
+    throw new ApiError(0, { error: { message: "the pytavern server cannot be reached", hint: "Check that the computer running pytavern is on and its server is still running, then try again." } });
   }
   if (!response.ok) throw await failure(response, path);
   if (raw) return response;
