@@ -349,9 +349,10 @@ def test_9_chat_names_hold_the_time_shows_and_saved_connections_stay(page: Any, 
     expect(page.locator("[data-testid=chat-title]")).to_have_text(f"· {active}")
     meta = page.locator(".chat-item.active .meta")
     assert meta.evaluate("el => el.scrollWidth <= el.clientWidth + 1")
-    inside = (
+    inside = (  # the text ends before the chat's buttons start
         "el => el.getBoundingClientRect().right"
-        " <= el.closest('.chat-item').getBoundingClientRect().right"
+        " <= el.closest('.chat-item').querySelector('.icon-btn').getBoundingClientRect().left"
+        " && el.closest('.title').scrollWidth <= el.closest('.title').clientWidth + 1"
     )
     assert meta.evaluate(inside)
 
