@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -87,3 +88,74 @@ def test_axe_finds_no_serious_violation_on_any_main_screen(page: Any, live: Live
     page.keyboard.press("Escape")
     expect(page.locator("[role=dialog]")).to_have_count(0)
     assert problems == [], "\n".join(problems)
+
+
+def tab_to(page: Any, selector: str, limit: int = 60) -> None:
+    """Press Tab until the focus is on ``selector`` (fails when it never gets there)."""
+    for _ in range(limit):
+        if page.evaluate("s => document.activeElement?.matches(s) ?? false", selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_keyboard_only_send_swipe_stop_panels_and_import(page: Any, live: Live) -> None:
+    page.goto(live.url + "#/characters")
+    page.wait_for_selector("body[data-ready] [data-testid=character-card]")
+    tab_to(page, "[data-testid=character-link]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-testid=message]")
+    expect(page.locator("[data-testid=input]")).to_be_focused()
+    tab_to(page, "[data-testid=new-chat]")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-testid=input]")).to_be_focused()
+
+    live.book.scripts.append(Script(["Keyboard ", "reply."]))
+    page.keyboard.type("Hello by keyboard")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-testid=message-text]").last).to_have_text("Keyboard reply.")
+    page.wait_for_selector("[data-testid=send]")
+    live.book.scripts.append(Script(["Another ", "reply."]))
+    page.keyboard.press("ArrowRight")  # the message box is empty: arrows swipe
+    expect(page.locator("[data-testid=swipe-counter]")).to_have_text("2/2")
+    page.wait_for_selector("[data-testid=send]")
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator("[data-testid=swipe-counter]")).to_have_text("1/2")
+
+    live.book.scripts.append(Script([f"word{i} " for i in range(300)], delay=0.03))
+    tab_to(page, "[data-testid=input]")
+    page.keyboard.type("Talk a lot")
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-testid=message-text]").last).to_contain_text("word2")
+    tab_to(page, "[data-testid=stop]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-testid=send]")
+    expect(page.locator(".msg").last.locator("[data-testid=incomplete]")).to_have_count(1)
+
+    for name in ("connection", "settings", "worldinfo"):
+        tab_to(page, f"#nav-{name}")
+        page.keyboard.press("Enter")
+        expect(page.locator("#panel")).to_be_visible()
+        expect(page.locator("#panel :focus")).to_have_count(1)
+        page.keyboard.press("Escape")
+        expect(page.locator("#panel")).to_be_hidden()
+        expect(page.locator(f"#nav-{name}")).to_be_focused()
+
+    tab_to(page, "#nav-characters")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-testid=gallery]")
+    tab_to(page, "[data-testid=import]")
+    card = {"name": "Keyed", "description": "Imported by keyboard.", "first_mes": "Hi."}
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(
+        files=[
+            {
+                "name": "keyed.json",
+                "mimeType": "application/json",
+                "buffer": json.dumps(card).encode(),
+            }
+        ]
+    )
+    expect(page.locator("[data-testid=character-card][data-name='Keyed']")).to_have_count(1)
+    assert live.problems == []
