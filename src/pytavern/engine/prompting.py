@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from pytavern.engine import token_counts
+from pytavern.engine.chat_options import chat_author_note
 from pytavern.engine.history import StoredHistory
 from pytavern.engine.preferences import DEFAULT_MAX_TOKENS, sampling_for
 from pytavern.engine.prompt_shown import prompt_shown
@@ -174,7 +175,7 @@ def build_prompt_input(store: Store, job: PromptJob, tokenizer: Tokenizer) -> Pr
         chat=chat_settings,
         text=_text_settings(turn) if text_mode else TextSettings(),
     )
-    note = prefs.author_note
+    note = chat_author_note(turn.chat.metadata, prefs.author_note)
     return PromptInput(
         card=turn.card,
         history=StoredHistory(store, turn.chat.id, turn.message_count, newest=turn.newest),

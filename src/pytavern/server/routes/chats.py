@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from pytavern.engine.chat_options import ChatOptions
 from pytavern.engine.services import ChatRecord, Services
 from pytavern.engine.services.chats import chat_public, message_public
 from pytavern.server.deps import ServicesDep
@@ -89,3 +90,17 @@ async def delete_chat(chat_id: int, services: ServicesDep) -> Response:
 def _with_messages(services: Services, chat: ChatRecord, limit: int) -> dict[str, Any]:
     messages = services.chats.history(chat.id, limit=limit)
     return chat_public(chat) | {"messages": [message_public(m) for m in messages]}
+
+
+@router.get("/chats/{chat_id}/options")
+async def get_chat_options(chat_id: int, services: ServicesDep) -> dict[str, Any]:
+    """The chat's own settings: its bound lorebook and its author's note."""
+    return services.chats.options(chat_id)
+
+
+@router.patch("/chats/{chat_id}/options")
+async def change_chat_options(
+    chat_id: int, body: ChatOptions, services: ServicesDep
+) -> dict[str, Any]:
+    """Change some of the chat's own settings; an empty ``world_info`` unbinds the lorebook."""
+    return services.chats.set_options(chat_id, body)
