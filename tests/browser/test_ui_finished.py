@@ -173,6 +173,7 @@ def test_4_toasts_cover_neither_send_nor_the_world_info_save_button(page: Any, l
         page.click("[data-testid=wi-save]")
         toast = page.locator("[data-testid=toast]").last
         expect(toast).to_be_visible()
+        page.wait_for_timeout(300)  # the panel redraws after saving
         box = toast.bounding_box()
         assert not overlaps(box, page.locator("[data-testid=wi-save]").bounding_box())
         if size != PHONE:  # on a phone the panel covers the chat
@@ -368,3 +369,47 @@ def test_9_chat_names_hold_the_time_shows_and_saved_connections_stay(page: Any, 
     assert store.get_connection("scripted").api == "scripted"
     store.set_default_connection("scripted")
     assert [p for p in live.problems if "Failed to load resource" not in p] == []
+
+
+def test_hide_a_message_chat_settings_and_token_counts(page: Any, live: Live) -> None:
+    open_chat(page, live, "Wren")
+    new_chat(page)
+    live.book.scripts.append(Script(["Understood."]))
+    page.fill("[data-testid=input]", "The password is heron.")
+    page.click("[data-testid=send]")
+    wait_idle(page)
+    expect(page.locator("[data-testid=message-tokens]").last).to_contain_text("token")
+    secret = page.locator(".msg.user").last
+    secret.hover()
+    secret.locator("[data-testid=hide]").click()
+    expect(page.locator(".msg.user").last.locator("[data-testid=hidden-badge]")).to_be_visible()
+
+    page.click("[data-testid=more]")
+    page.click("[data-testid=menu-chat-settings]")
+    page.wait_for_selector("[data-testid=chat-settings]")
+    page.fill("[data-testid=chat-note]", "[The tavern is closing soon.]")
+    shoot(page, "chat-settings")
+    page.click("[data-testid=save-chat-settings]")
+    expect(page.locator("[data-testid=chat-settings]")).to_have_count(0)
+
+    live.book.scripts.append(Script(["I do not know it."]))
+    page.fill("[data-testid=input]", "What is the password?")
+    page.click("[data-testid=send]")
+    wait_idle(page)
+    sent = "\n".join(m.content for m in live.book.requests[-1].messages)
+    assert "heron" not in sent and "[The tavern is closing soon.]" in sent
+    assert page.locator("[data-testid=message-text]", has_text="heron").count() == 1
+    page.click("[data-testid=more]")
+    page.click("[data-testid=menu-prompt]")
+    expect(page.locator("[data-testid=prompt-hidden]")).to_contain_text("1 message is hidden")
+    page.locator("[data-testid=prompt-text] summary").click()
+    expect(page.locator("[data-testid=prompt-text]")).not_to_contain_text("heron")
+    shoot(page, "hidden-message-prompt-view")
+    page.keyboard.press("Escape")
+
+    page.goto(live.url + "#/characters")
+    wren = page.locator("[data-testid=character-card][data-name='Wren']")
+    wren.locator("[aria-label='Edit Wren']").click()
+    notes = page.locator("[data-testid=field-tokens]")
+    expect(notes.first).to_contain_text("token")
+    assert live.problems == []

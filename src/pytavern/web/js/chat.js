@@ -9,6 +9,7 @@ import { withFile } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 import { state, emit, on, avatarUrl } from "./state.js";
 import { showPromptView, countTokens } from "./promptview.js";
+import { chatSettings } from "./chatsettings.js";
 
 const main = () => document.getElementById("main");
 let list = null; // the .messages-inner element
@@ -183,7 +184,8 @@ function moreMenu() {
     ["refresh", "Regenerate", () => generate("regenerate"), "menu-regenerate"],
     ["forward", "Continue", () => generate("continue"), "menu-continue"],
     ["mask", "Impersonate", () => generate("impersonate"), "menu-impersonate"],
-    ["eye", "Prompt of the last reply", () => showPromptView(state.chatId), "menu-prompt"],
+    ["eye", "Prompt of the last reply", () => showPromptView(state.chatId, state.messages.filter((m) => m.hidden).length), "menu-prompt"],
+    ["sliders", "This chat's settings", () => chatSettings(state.chatId), "menu-chat-settings"],
     ["plus", "New chat", newChat, "menu-new-chat"],
   ];
   const listEl = h("div.menu-list", { hidden: true, role: "menu" }, items.map(([ic, label, fn, id]) =>
@@ -221,11 +223,16 @@ function messageView(m, isLast) {
   const tools = h("div.tools",
     iconButton("copy", "Copy", () => navigator.clipboard?.writeText(m.text).then(() => toast("Copied"))),
     iconButton("edit", "Edit", () => startEdit(el, m), { "data-testid": "edit" }),
+    m.id !== null ? iconButton("eye", m.hidden ? "Put back into the prompt" : "Hide from the prompt", () => toggleHidden(m), { "data-testid": "hide", "aria-pressed": String(!!m.hidden) }) : null,
     iconButton("trash", "Delete", () => deleteMessage(m), { "data-testid": "delete" }));
+  const tokens = h("span.token-note", { "data-testid": "message-tokens" });
+  if (m.id !== null) messageTokens(m.text).then((n) => { if (n !== null) tokens.textContent = `${n} token${n === 1 ? "" : "s"}`; });
   const head = h("div.head", h("span.name", displayName(m)),
+    m.hidden ? h("span.badge.hidden-badge", { "data-testid": "hidden-badge", title: "Left out of the prompt; it stays in the chat" }, "hidden from the prompt") : null,
+    tokens,
     incomplete ? h("span.badge.warn", { "data-testid": "incomplete", title: m.swipe.error || "The reply was cut short; Continue can finish it" }, "incomplete") : null,
     tools);
-  const el = h(`div.msg${user ? ".user" : ""}${incomplete ? ".incomplete" : ""}`, { "data-testid": "message", dataset: { id: m.id, role: m.role } },
+  const el = h(`div.msg${user ? ".user" : ""}${incomplete ? ".incomplete" : ""}${m.hidden ? ".hidden-msg" : ""}`, { "data-testid": "message", dataset: { id: m.id, role: m.role } },
     avatar(user ? null : avatarUrl(state.character), displayName(m), user ? "user" : ""),
     h("div.body-col", head,
       m.swipe && m.swipe.reasoning ? reasoningView(m.swipe.reasoning) : null,
@@ -233,6 +240,29 @@ function messageView(m, isLast) {
       incomplete && m.swipe.error ? h("div.error-box", m.swipe.error) : null,
       !user && isLast ? swipeBar(m) : null));
   return el;
+}
+
+const tokenCache = new Map();
+
+/** A message's token count with the connection's tokenizer (remembered per text). */
+function messageTokens(text) {
+  if (!tokenCache.has(text)) {
+    if (tokenCache.size > 2000) tokenCache.clear();
+    tokenCache.set(text, countTokens(text));
+  }
+  return tokenCache.get(text);
+}
+
+/** Hide a message from the prompt, or put it back; it stays in the chat either way. */
+async function toggleHidden(m) {
+  try {
+    const updated = await api.put(`/api/messages/${m.id}/hidden`, { hidden: !m.hidden });
+    state.messages[state.messages.indexOf(m)] = updated;
+    drawMessages();
+    toast(updated.hidden ? "Hidden from the prompt; it stays in the chat" : "Back in the prompt");
+  } catch (err) {
+    toast(err.message, { hint: err.hint, bad: true });
+  }
 }
 
 function reasoningView(text) {

@@ -44,7 +44,7 @@ function promptText(prompt) {
 const PART_COLORS = ["#7c8cff", "#4cd18a", "#f0b35b", "#ff6b7a", "#5fc8e8", "#c38bff", "#e8d35f", "#8389a8"];
 
 /** Show where the tokens of the last reply's prompt went, and which lorebook entries fired. */
-export async function showPromptView(chatId) {
+export async function showPromptView(chatId, hiddenCount = 0) {
   let view;
   try {
     view = await api.get(`/api/chats/${chatId}/prompt`);
@@ -81,6 +81,7 @@ export async function showPromptView(chatId) {
     bar, legend,
     h("div.card-box", h("h3", `World Info entries fired (${view.lore.length})`), lore),
     view.cut.length ? h("p.small.muted", `Left out to fit: ${view.cut.join(", ")}`) : null,
+    hiddenCount ? h("p.small.muted", { "data-testid": "prompt-hidden" }, `${hiddenCount} message${hiddenCount === 1 ? " is" : "s are"} hidden from the prompt (they stay in the chat).`) : null,
     promptText(view.prompt));
   modal("Prompt of the last reply", body, { wide: true });
 }
