@@ -413,3 +413,27 @@ def test_hide_a_message_chat_settings_and_token_counts(page: Any, live: Live) ->
     notes = page.locator("[data-testid=field-tokens]")
     expect(notes.first).to_contain_text("token")
     assert live.problems == []
+
+
+def test_the_cards_own_lorebook_shows_and_is_edited_in_the_character_editor(
+    page: Any, live: Live
+) -> None:
+    entry = {"keys": ["well"], "content": "The well is dry.", "enabled": True, "id": 0}
+    card = {
+        "spec": "chara_card_v2",
+        "spec_version": "2.0",
+        "data": {"name": "Booked", "first_mes": "Hi.", "character_book": {"entries": [entry]}},
+    }
+    import_json_card(page, live, card, "booked.json")
+    booked = page.locator("[data-testid=character-card][data-name='Booked']")
+    booked.locator("[aria-label='Edit Booked']").click()
+    page.click("[data-testid=embedded-book] summary")
+    expect(page.locator("[data-testid=embedded-content]")).to_have_value("The well is dry.")
+    page.fill("[data-testid=embedded-content]", "The well is full again.")
+    shoot(page, "character-editor-embedded-book")
+    page.click("[data-testid=save-character]")
+    expect(page.locator("[role=dialog]")).to_have_count(0)
+    [record] = [c for c in live.app.state.engine.store.list_characters() if c.name == "Booked"]
+    [stored] = record.card["data"]["character_book"]["entries"]
+    assert stored["content"] == "The well is full again." and stored["keys"] == ["well"]
+    assert live.problems == []

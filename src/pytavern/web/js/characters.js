@@ -144,6 +144,31 @@ function tokenNote(control) {
   return note;
 }
 
+/** The card's own lorebook (``character_book``): its entries' keywords, text and switch,
+ * edited here and saved inside the card. It is used in every chat with the character. */
+function embeddedBookEditor(data) {
+  const book = data.character_book && Array.isArray(data.character_book.entries) ? structuredClone(data.character_book) : null;
+  const wrap = h("details.card-box", { "data-testid": "embedded-book" },
+    h("summary", book ? `The card's own lorebook (${book.entries.length} entr${book.entries.length === 1 ? "y" : "ies"})` : "The card's own lorebook (none)"));
+  if (book) {
+    book.entries.forEach((entry, i) => {
+      const keys = h("input", { type: "text", value: (entry.keys || []).join(", "), "data-testid": "embedded-keys" });
+      keys.addEventListener("input", () => { entry.keys = keys.value.split(",").map((k) => k.trim()).filter(Boolean); });
+      const content = h("textarea", { rows: 3, "data-testid": "embedded-content" }, entry.content || "");
+      content.addEventListener("input", () => { entry.content = content.value; });
+      const on = h("input", { type: "checkbox", checked: entry.enabled !== false });
+      on.addEventListener("change", () => { entry.enabled = on.checked; });
+      wrap.append(h("div.wi-entry",
+        h("div.field", h("label", `Entry ${i + 1}${entry.comment ? ": " + entry.comment : ""} · keywords`), keys),
+        h("div.field", h("label", "Content"), content),
+        h("label.check", on, "Enabled")));
+    });
+  } else {
+    wrap.append(h("p.small.muted", "Cards made in SillyTavern can carry a lorebook; this one does not. Bind a World Info lorebook above instead."));
+  }
+  return { el: wrap, store: (into) => { if (book) into.character_book = book; } };
+}
+
 /** The alternate greetings: one box each, added and removed here; swipes of the first message. */
 function greetingsEditor(list) {
   const wrap = h("div.field", { "data-testid": "alt-greetings" });
@@ -184,6 +209,7 @@ export async function editCharacter(id) {
     const into = out.data && typeof out.data === "object" ? out.data : out;
     for (const [key] of FIELDS) into[key] = inputs[key].value;
     into.alternate_greetings = greetings.values();
+    embedded.store(into);
     into.tags = tags.value.split(",").map((t) => t.trim()).filter(Boolean);
     into.extensions = { ...(into.extensions || {}) };
     if (world.value) into.extensions.world = world.value; else delete into.extensions.world;
@@ -215,12 +241,12 @@ export async function editCharacter(id) {
     if (answer === "save") { await save(); return false; } // save() closes the editor itself
     return answer === "discard";
   };
-  const embedded = data.character_book && Array.isArray(data.character_book.entries) ? data.character_book.entries.length : 0;
+  const embedded = embeddedBookEditor(data);
   const close = modal(record ? `Edit ${record.name}` : "New character", h("form", { on: { submit: (e) => { e.preventDefault(); save(); } } },
     h("div.row", avatar(record ? avatarUrl(record) : null, data.name || "?"), h("div.field.grow", h("label", "Avatar image"), avatarInput)),
     fields, h("div.field", h("label", "Tags (comma separated)"), tags),
     h("div.field", h("label", "Lorebook used in this character's chats"), world,
-      h("div.help", { "data-testid": "embedded-book" }, embedded ? `The card also carries its own lorebook (${embedded} entr${embedded === 1 ? "y" : "ies"}); it is always used, and World Info shows it as “${data.name} (card)”.` : "The card carries no lorebook of its own."))), {
+    ), embedded.el), {
     wide: true,
     canClose,
     footer: [h("div.spacer"), button("Cancel", async () => { if (await canClose()) close(); }, { cls: "ghost" }), button("Save", save, { cls: "primary", "data-testid": "save-character" })],
