@@ -384,9 +384,12 @@ def test_hide_a_message_chat_settings_and_token_counts(page: Any, live: Live) ->
     secret.locator("[data-testid=hide]").click()
     expect(page.locator(".msg.user").last.locator("[data-testid=hidden-badge]")).to_be_visible()
 
+    entry = {"uid": 0, "key": ["password"], "content": "Passwords change at dawn.", "position": 0}
+    live.app.state.engine.store.save_lorebook("Chat-only book", {"entries": {"0": entry}})
     page.click("[data-testid=more]")
     page.click("[data-testid=menu-chat-settings]")
     page.wait_for_selector("[data-testid=chat-settings]")
+    page.select_option("[data-testid=chat-lorebook]", "Chat-only book")
     page.fill("[data-testid=chat-note]", "[The tavern is closing soon.]")
     shoot(page, "chat-settings")
     page.click("[data-testid=save-chat-settings]")
@@ -398,6 +401,7 @@ def test_hide_a_message_chat_settings_and_token_counts(page: Any, live: Live) ->
     wait_idle(page)
     sent = "\n".join(m.content for m in live.book.requests[-1].messages)
     assert "heron" not in sent and "[The tavern is closing soon.]" in sent
+    assert "Passwords change at dawn." in sent
     assert page.locator("[data-testid=message-text]", has_text="heron").count() == 1
     page.click("[data-testid=more]")
     page.click("[data-testid=menu-prompt]")
