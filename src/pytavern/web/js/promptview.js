@@ -81,7 +81,7 @@ export async function showPromptView(chatId, hiddenCount = 0) {
     bar, legend,
     h("div.card-box", h("h3", `World Info entries fired (${view.lore.length})`), lore),
     view.cut.length ? h("p.small.muted", `Left out to fit: ${view.cut.join(", ")}`) : null,
-    hiddenCount ? h("p.small.muted", { "data-testid": "prompt-hidden" }, `${hiddenCount} message${hiddenCount === 1 ? " is" : "s are"} hidden from the prompt (they stay in the chat).`) : null,
+    hiddenCount ? h("p.small.muted", { "data-testid": "prompt-hidden" }, hiddenCount === 1 ? "1 message is hidden from the prompt (it stays in the chat)." : `${hiddenCount} messages are hidden from the prompt (they stay in the chat).`) : null,
     promptText(view.prompt));
   modal("Prompt of the last reply", body, { wide: true });
 }
