@@ -301,6 +301,10 @@ def test_8_wording_in_words_a_person_uses(page: Any, live: Live) -> None:
     expect(toast).to_contain_text("cut.png")
     text = toast.inner_text()
     assert text.count("cut.png") == 1 and "b'" not in text
+    hint = page.evaluate(
+        "import('/js/api.js').then(m => m.api.get('/api/lorebooks/nope').catch(e => e.hint))"
+    )
+    assert hint and "pytavern" not in hint and "`" not in hint and "World Info" in hint
 
     page.click("#nav-connection")
     page.select_option("[data-testid=conn-profile]", "")
