@@ -154,6 +154,7 @@ export function toast(message, { hint = null, bad = false, ms = null } = {}) {
   const box = h(`div.toast${bad ? ".bad" : ""}`, { role: bad ? "alert" : "status", "data-testid": "toast" },
     h("div.toast-text", bad ? h("strong", message) : message, hint ? h("div.hint", hint) : null),
     iconButton("close", "Dismiss", () => box.remove()));
+  for (const same of root.querySelectorAll("[data-testid=toast]")) if (same.textContent === box.textContent) same.remove(); // once is enough
   root.append(box);
   while (root.children.length > 3) root.firstElementChild.remove();
   setTimeout(() => box.remove(), ms ?? (bad ? 9000 : 3000));
