@@ -153,7 +153,9 @@ function renderChatMain() {
   drawConnectionLabel(connLabel);
   drawMessages();
   scrollToEnd();
-  if (!document.querySelector("#modal-root > *") && !document.getElementById("panel").contains(document.activeElement)) input.focus();
+  // Ready to type, except on touch screens (the keyboard would cover the chat) or under a dialog.
+  const touch = matchMedia("(pointer: coarse)").matches;
+  if (!touch && !document.querySelector("#modal-root > *") && !document.getElementById("panel").contains(document.activeElement)) input.focus();
 }
 
 on("connection-state", () => { const el = document.querySelector("[data-testid=composer-connection]"); if (el) drawConnectionLabel(el); });
