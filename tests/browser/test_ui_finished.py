@@ -448,3 +448,44 @@ def test_the_cards_own_lorebook_shows_and_is_edited_in_the_character_editor(
     [stored] = record.card["data"]["character_book"]["entries"]
     assert stored["content"] == "The well is full again." and stored["keys"] == ["well"]
     assert live.problems == []
+
+
+def test_world_info_binds_a_lorebook_to_the_chat_or_the_character(page: Any, live: Live) -> None:
+    store = live.app.state.engine.store
+    entry = {"uid": 0, "key": ["bell"], "content": "The bell rings at noon.", "position": 0}
+    store.save_lorebook("Bell book", {"entries": {"0": entry}})
+    open_chat(page, live, "Wren")
+    new_chat(page)
+    page.click("#nav-worldinfo")
+    page.select_option("[data-testid=wi-select]", "Bell book")
+    expect(page.locator("[data-testid=wi-bind-chat]")).to_be_enabled()
+    page.check("[data-testid=wi-bind-chat]")
+    shoot(page, "worldinfo-bindings")
+    page.click("#nav-worldinfo")
+    live.book.scripts.append(Script(["Noon."]))
+    page.fill("[data-testid=input]", "When does the bell ring?")
+    page.click("[data-testid=send]")
+    wait_idle(page)
+    assert "The bell rings at noon." in "\n".join(
+        m.content for m in live.book.requests[-1].messages
+    )
+
+    page.click("#nav-worldinfo")
+    page.check("[data-testid=wi-bind-character]")
+    expect(page.locator("[data-testid=wi-bind-character]")).to_be_checked()
+    page.uncheck("[data-testid=wi-bind-chat]")
+    page.click("#nav-worldinfo")
+    [wren] = [c for c in store.list_characters() if c.name == "Wren"]
+    assert store.get_character(wren.id).card["data"]["extensions"]["world"] == "Bell book"
+    new_chat(page)
+    live.book.scripts.append(Script(["Noon."]))
+    page.fill("[data-testid=input]", "The bell?")
+    page.click("[data-testid=send]")
+    wait_idle(page)
+    assert "The bell rings at noon." in "\n".join(
+        m.content for m in live.book.requests[-1].messages
+    )
+    card = store.get_character(wren.id).card
+    del card["data"]["extensions"]["world"]
+    store.update_character(wren.id, card)
+    assert live.problems == []

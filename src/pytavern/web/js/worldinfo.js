@@ -1,6 +1,7 @@
 // The World Info (lorebook) editor: SillyTavern World Info JSON, entry by entry.
 
 import { api } from "./api.js";
+import { state } from "./state.js";
 import { askText, button, choiceDialog, confirmDialog, h, iconButton, replace, toast } from "./dom.js";
 import { withFile } from "./dom.js";
 
@@ -63,8 +64,43 @@ export async function renderWorldInfoPanel(root, close, guard = () => {}) {
         current ? iconButton("trash", "Delete lorebook", deleteBook) : null)),
       file,
       current ? h("div.row.wi-active", h("label.check.grow", activeBox, "Active in every chat"), button("Rename", renameBook, { cls: "ghost small" })) : null,
+      current ? bindings() : null,
       current ? h("div", { "data-testid": "wi-entries" }, entries.map(([uid, entry]) => entryView(uid, entry))) : h("div.empty", h("p", "A lorebook holds entries that are added to the prompt when their keywords appear in the chat.")));
     replace(foot, current ? [button("Add entry", addEntry, { iconName: "plus", "data-testid": "wi-add" }), h("div.spacer"), button("Save", saveBook, { cls: "primary", "data-testid": "wi-save" })] : []);
+  }
+
+  /** Where else the book is used: bound to the open chat, or to its character. */
+  function bindings() {
+    const wrap = h("div.wi-bindings", { "data-testid": "wi-bindings" });
+    if (!state.chatId || !state.character) return wrap;
+    const name = current.name;
+    const chatId = state.chatId;
+    const character = state.character;
+    const chatBox = h("input", { type: "checkbox", "data-testid": "wi-bind-chat", disabled: true });
+    const charBox = h("input", { type: "checkbox", "data-testid": "wi-bind-character", disabled: true });
+    const worldOf = (card) => ((card.data && typeof card.data === "object" ? card.data : card).extensions || {}).world || "";
+    Promise.all([api.get(`/api/chats/${chatId}/options`), api.get(`/api/characters/${character.id}`)]).then(([options, record]) => {
+      chatBox.checked = options.world_info === name;
+      charBox.checked = worldOf(record.card) === name;
+      chatBox.disabled = charBox.disabled = false;
+    }).catch(() => {});
+    chatBox.addEventListener("change", async () => {
+      try {
+        await api.patch(`/api/chats/${chatId}/options`, { world_info: chatBox.checked ? name : "" });
+      } catch (err) { chatBox.checked = !chatBox.checked; toast(err.message, { hint: err.hint, bad: true }); }
+    });
+    charBox.addEventListener("change", async () => {
+      try {
+        const record = await api.get(`/api/characters/${character.id}`);
+        const card = structuredClone(record.card);
+        const data = card.data && typeof card.data === "object" ? card.data : card;
+        data.extensions = { ...(data.extensions || {}) };
+        if (charBox.checked) data.extensions.world = name; else delete data.extensions.world;
+        state.character = await api.put(`/api/characters/${character.id}`, { card });
+      } catch (err) { charBox.checked = !charBox.checked; toast(err.message, { hint: err.hint, bad: true }); }
+    });
+    replace(wrap, h("label.check", chatBox, "Used in this chat"), h("label.check", charBox, `Used in every chat with ${character.name}`));
+    return wrap;
   }
 
   function entryList(data) {
