@@ -308,6 +308,17 @@ def test_8_wording_in_words_a_person_uses(page: Any, live: Live) -> None:
         "import('/js/api.js').then(m => m.api.get('/api/lorebooks/nope').catch(e => e.hint))"
     )
     assert hint and "pytavern" not in hint and "`" not in hint and "World Info" in hint
+    said = page.evaluate(
+        "import('/js/chat.js').then(m => ["
+        " m.statusText({message: 'waiting in the Horde queue: position 3, about 40 s',"
+        "  queue_position: 3, wait_seconds: 40}),"
+        " m.statusText({message: 'a Horde worker is generating', queue_position: 0,"
+        "  wait_seconds: 0})])"
+    )
+    assert said == [
+        "waiting in the Horde queue: position 3, about 40 s",
+        "a Horde worker is generating",
+    ]
 
     page.click("#nav-connection")
     page.select_option("[data-testid=conn-profile]", "")

@@ -570,7 +570,7 @@ function streamInto(el, base) {
 }
 
 /** A queue status in words, each fact once: no "queue position 0", no repeated wait. */
-function statusText(data) {
+export function statusText(data) {
   const parts = [data.message];
   const said = (data.message || "").toLowerCase();
   if (data.queue_position > 0 && !said.includes("queue")) parts.push(`${data.queue_position} ahead in the queue`);
