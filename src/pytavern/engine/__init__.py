@@ -86,9 +86,17 @@ class Engine:
         card = card_from_dict(character.card, filename=character.name)
         persona = load_persona(self.store, load_preferences(self.store))
         context = MacroContext(user=persona.name, char=card.name, chat_id=str(chat.id))
-        greeting = evaluate(card.first_mes, context)
-        if greeting.strip():
-            self.store.append_message(chat.id, role="assistant", name=character.name, text=greeting)
+        texts = (card.first_mes, *card.alternate_greetings)
+        greetings = [evaluate(text, context) for text in texts]
+        greetings = [text for text in greetings if text.strip()]
+        if greetings:
+            first = self.store.append_message(
+                chat.id, role="assistant", name=character.name, text=greetings[0]
+            )
+            for other in greetings[1:]:  # the alternate greetings are swipes of the first
+                self.store.add_swipe(first.id, text=other)
+            if len(greetings) > 1:
+                self.store.set_active_swipe(first.id, 0)
         return self.store.get_chat(chat.id)
 
     async def provider(self, connection: str | None = None) -> tuple[ConnectionRecord, Provider]:

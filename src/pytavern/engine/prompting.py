@@ -23,8 +23,10 @@ from typing import Any
 
 from pytavern.engine import token_counts
 from pytavern.engine.chat_context import SLACK
+from pytavern.engine.chat_options import chat_author_note
 from pytavern.engine.history import StoredHistory
 from pytavern.engine.preferences import DEFAULT_MAX_TOKENS, sampling_for
+from pytavern.engine.prompt_shown import prompt_shown
 from pytavern.engine.regex_scripts import prompt_history
 from pytavern.engine.token_counts import Counting, remote_counts
 from pytavern.engine.token_ratio import stored_ratio
@@ -181,7 +183,7 @@ def build_prompt_input(
         chat=chat_settings,
         text=_text_settings(turn) if text_mode else TextSettings(),
     )
-    note = prefs.author_note
+    note = chat_author_note(turn.chat.metadata, prefs.author_note)
     return PromptInput(
         card=turn.card,
         history=prompt_history(
@@ -322,6 +324,7 @@ def breakdown_dict(built: BuiltPrompt, counting: Counting | None = None) -> dict
         "examples": {"included": b.examples_included, "total": b.examples_total},
         "lore": [_lore_dict(entry) for entry in b.lore],
         "cut": list(b.cut),
+        "prompt": prompt_shown(built),
     }
 
 

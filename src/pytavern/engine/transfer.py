@@ -147,7 +147,9 @@ def import_chat(store: Store, data: bytes, filename: str, character_id: int) -> 
     )
 
 
-def _line(store: Store, message: MessageRecord) -> dict[str, Any]:
+def st_line_fields(message: MessageRecord) -> dict[str, Any]:
+    """The SillyTavern fields of a message's JSONL line (``is_system``, ``send_date``...):
+    the stored ones, or those of a fresh line for a message made here."""
     st = dict(message.extra.get(ST_LINE) or {})
     if not st:
         created = message.created_at or datetime.now(UTC)
@@ -156,6 +158,11 @@ def _line(store: Store, message: MessageRecord) -> dict[str, Any]:
         )
         st = {k: v for k, v in fresh.raw.items() if k not in MODELLED_LINE_FIELDS}
         st["has_swipes"] = message.swipe_count > 1
+    return st
+
+
+def _line(store: Store, message: MessageRecord) -> dict[str, Any]:
+    st = st_line_fields(message)
     has_swipes = bool(st.pop("has_swipes", False)) or message.swipe_count > 1
     order: list[str] = list(st.pop("key_order", None) or ST_LINE_ORDER)
     line: dict[str, Any] = {"name": message.name, "is_user": message.is_user, **st}

@@ -59,17 +59,19 @@ def _read_one(data: bytes, pos: int, filename: str) -> tuple[Chunk, int]:
     ctype = data[pos + 4 : pos + 8]
     if length > MAX_CHUNK_BYTES:
         raise FormatError(
-            f"{filename}: PNG chunk {ctype!r} is {length} bytes, over the "
+            f"{filename}: PNG chunk {_name(ctype)} is {length} bytes, over the "
             f"{MAX_CHUNK_BYTES} byte limit",
             hint=_HINT,
         )
     end = pos + 8 + length
     if end + 4 > len(data):
-        raise FormatError(f"{filename}: truncated PNG (chunk {ctype!r} cut short)", hint=_HINT)
+        raise FormatError(f"{filename}: truncated PNG (chunk {_name(ctype)} cut short)", hint=_HINT)
     body = data[pos + 8 : end]
     (crc,) = struct.unpack(">I", data[end : end + 4])
     if zlib.crc32(ctype + body) & 0xFFFFFFFF != crc:
-        raise FormatError(f"{filename}: corrupt PNG (CRC mismatch in chunk {ctype!r})", hint=_HINT)
+        raise FormatError(
+            f"{filename}: corrupt PNG (CRC mismatch in chunk {_name(ctype)})", hint=_HINT
+        )
     return Chunk(ctype, body), end + 4
 
 
@@ -115,3 +117,8 @@ def solid_png(
     row = b"\x00" + bytes(rgb) * width
     pixels = zlib.compress(row * height, 9)
     return write_chunks([Chunk(b"IHDR", header), Chunk(b"IDAT", pixels), Chunk(b"IEND", b"")])
+
+
+def _name(ctype: bytes) -> str:
+    """A chunk type as people read it (``tEXt``), not as a Python bytes literal."""
+    return ctype.decode("latin-1", errors="replace")

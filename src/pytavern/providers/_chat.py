@@ -155,7 +155,7 @@ class ChatProvider:
             hint = f"The model {model!r} is not in the list; pick one with --model"
         return ConnectionStatus(
             ok=True,
-            summary=f"{self.name}: connected to {where} ({len(ids)} models)",
+            summary=f"{self.name}: connected to {where} ({_count(len(ids), 'model')})",
             hint=hint,
             model=model,
             models=ids,
@@ -233,3 +233,8 @@ async def _http_drain(chunks: AsyncIterator[bytes]) -> None:
     from pytavern.providers._http import drain
 
     await drain(chunks)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 model``, ``3 models``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

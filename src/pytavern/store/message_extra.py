@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from pytavern.errors import NotFoundError
 from pytavern.store._base import dumps, loads
-from pytavern.store.chats import _bump_revision
+from pytavern.store.chats import ChatsMixin, _bump_revision
+from pytavern.store.records import MessageRecord
 from pytavern.store.schema import ChatRow, MessageRow
 
 if TYPE_CHECKING:
@@ -29,3 +30,13 @@ def change_message_extra(
         row.extra = dumps(extra)
         _bump_revision(session, row.chat_id)
         return extra
+
+
+def set_message_extra(store: ChatsMixin, message_id: int, extra: dict[str, Any]) -> MessageRecord:
+    """Store ``extra`` as the message's extra data (one transaction, moving the chat's
+    revision on) and return the message."""
+    with store.transaction() as session:
+        row = store._message_row(session, message_id)
+        row.extra = dumps(extra)
+        _bump_revision(session, row.chat_id)
+    return store.get_message(message_id)

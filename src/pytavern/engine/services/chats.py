@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytavern.engine import branches, transfer
+from pytavern.engine import branches, message_flags, transfer
+from pytavern.engine.chat_options import ChatOptions, chat_options, metadata_changes
 from pytavern.engine.regex_scripts import regex_edit
 from pytavern.engine.services._base import Service
 from pytavern.store import ChatRecord, MessageRecord, SwipeRecord
@@ -52,6 +53,7 @@ def message_public(message: MessageRecord) -> dict[str, Any]:
         "swipe_count": message.swipe_count,
         "swipe": swipe_public(message.swipe),
         **branches.message_links(message),
+        "hidden": message_flags.is_hidden(message),
     }
 
 
@@ -113,6 +115,15 @@ class ChatService(Service):
         """The chat this one was branched from, and its own branches and checkpoints."""
         return branches.chat_links(self._engine.store, chat_id)
 
+    def options(self, chat_id: int) -> dict[str, Any]:
+        """The chat's own settings: its bound lorebook and its author's note."""
+        return chat_options(self.get(chat_id).metadata)
+
+    def set_options(self, chat_id: int, options: ChatOptions) -> dict[str, Any]:
+        """Change some of the chat's own settings (unset fields stay as they are)."""
+        self._engine.store.merge_chat_metadata(chat_id, metadata_changes(options))
+        return self.options(chat_id)
+
     def last_prompt(self, chat_id: int) -> dict[str, Any] | None:
         """Where the tokens of the last reply's prompt went (None before any reply)."""
         last = self.get(chat_id).metadata.get("last_prompt")
@@ -147,3 +158,7 @@ class MessageService(Service):
     def show_swipe(self, message_id: int, index: int) -> MessageRecord:
         """Show another swipe of a message."""
         return self._engine.store.set_active_swipe(message_id, index)
+
+    def hide(self, message_id: int, hidden: bool) -> MessageRecord:
+        """Leave a message out of the prompt (``hidden``), or put it back; it stays in the chat."""
+        return message_flags.set_hidden(self._engine.store, message_id, hidden)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from pytavern.engine.chat_options import ChatOptions
 from pytavern.engine.services import ChatRecord, Services
 from pytavern.engine.services.chats import chat_public, message_public
 from pytavern.server.deps import ServicesDep
@@ -91,3 +92,17 @@ def _with_messages(services: Services, chat: ChatRecord, limit: int) -> dict[str
     shown = services.regex.display(chat.id, messages)
     listed = [message_public(m) | {"display": d} for m, d in zip(messages, shown, strict=True)]
     return chat_public(chat) | {"messages": listed}
+
+
+@router.get("/chats/{chat_id}/options")
+async def get_chat_options(chat_id: int, services: ServicesDep) -> dict[str, Any]:
+    """The chat's own settings: its bound lorebook and its author's note."""
+    return services.chats.options(chat_id)
+
+
+@router.patch("/chats/{chat_id}/options")
+async def change_chat_options(
+    chat_id: int, body: ChatOptions, services: ServicesDep
+) -> dict[str, Any]:
+    """Change some of the chat's own settings; an empty ``world_info`` unbinds the lorebook."""
+    return services.chats.set_options(chat_id, body)

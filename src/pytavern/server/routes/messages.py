@@ -54,3 +54,15 @@ async def list_swipes(message_id: int, services: ServicesDep) -> list[dict[str, 
 async def set_swipe(message_id: int, body: SwipeChoice, services: ServicesDep) -> dict[str, Any]:
     """Show another swipe of a message."""
     return message_public(services.messages.show_swipe(message_id, body.index))
+
+
+class HiddenChoice(BaseModel):
+    """Whether the message is left out of the prompt."""
+
+    hidden: bool
+
+
+@router.put("/{message_id}/hidden")
+async def set_hidden(message_id: int, body: HiddenChoice, services: ServicesDep) -> dict[str, Any]:
+    """Hide a message from the prompt (it stays in the chat), or show it to the prompt again."""
+    return message_public(services.messages.hide(message_id, body.hidden))

@@ -7,9 +7,30 @@ export class ApiError extends Error {
     super(error.message || `request failed (${status})`);
     this.status = status;
     this.type = error.type || "HTTPError";
-    this.hint = error.hint || null;
+    this.hint = webHint(error.hint || null);
     this.retryable = !!error.retryable;
   }
+}
+
+// The server's hints are written for every face; in a command they point at the terminal.
+// Here they point at the place in this UI that does the same.
+const WEB_PLACES = [
+  [/`pytavern connections (add|default)[^`]*`/, "Open Connection in the top bar and set it there"],
+  [/`pytavern characters import[^`]*`/, "Import a card under Characters"],
+  [/`pytavern chats list[^`]*`/, "Pick a chat in the sidebar"],
+  [/`pytavern lorebooks list[^`]*`/, "Pick one under World Info"],
+  [/`pytavern users list[^`]*`/, "Ask the server's administrator for the user list"],
+  [/`pytavern doctor[^`]*`/, "Check the free disk space where pytavern runs, and ask whoever runs it to check its data"],
+];
+
+/** A hint as this UI says it: terminal commands become the UI's own places. */
+export function webHint(hint) {
+  if (!hint) return hint;
+  const sentences = hint.split(/(?<=\.)\s+/);
+  return sentences.map((sentence) => {
+    const found = WEB_PLACES.find(([command]) => command.test(sentence));
+    return found ? found[1] + (sentence.trim().endsWith(".") ? "." : "") : sentence;
+  }).join(" ");
 }
 
 let csrfToken = null;
@@ -48,7 +69,7 @@ async function call(method, path, body, { raw = false } = {}) {
   try {
     response = await fetch(path, init);
   } catch (err) {
-    throw new ApiError(0, { error: { message: "the pytavern server cannot be reached", hint: "Is `pytavern serve` still running?" } });
+    throw new ApiError(0, { error: { message: "the pytavern server cannot be reached", hint: "Check that the computer running pytavern is on and its server is still running, then try again." } });
   }
   if (!response.ok) throw await failure(response, path);
   if (raw) return response;

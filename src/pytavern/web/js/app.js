@@ -17,25 +17,63 @@ const app = document.getElementById("app");
 const panel = document.getElementById("panel");
 let openPanel = null;
 
-/** Open (or toggle) one of the side panels. */
-export function showPanel(name) {
-  if (openPanel === name) { closePanel(); return; }
+let leaveGuard = null; // async () => true when the open panel may close (unsaved edits)
+let openedFrom = null;
+
+/** Let the open panel ask before it closes (e.g. about unsaved edits). */
+function guardPanel(fn) { leaveGuard = fn; }
+
+async function mayLeavePanel() {
+  if (!leaveGuard) return true;
+  const ok = await leaveGuard();
+  if (ok) leaveGuard = null;
+  return ok;
+}
+
+/** Open (or toggle) one of the side panels; the panel takes the focus. */
+export async function showPanel(name) {
+  if (openPanel === name) { await closePanel(); return; }
+  if (!(await mayLeavePanel())) return;
+  if (!openPanel) openedFrom = document.activeElement;
   openPanel = name;
   panel.hidden = false;
   panel.setAttribute("aria-hidden", "false");
+  panel.setAttribute("aria-label", PANEL_LABELS[name]);
   app.classList.add("panel-open");
-  for (const btn of document.querySelectorAll(".nav-btn[data-panel]")) btn.classList.toggle("active", btn.dataset.panel === name);
+  for (const btn of document.querySelectorAll(".nav-btn[data-panel]")) {
+    btn.classList.toggle("active", btn.dataset.panel === name);
+    btn.setAttribute("aria-expanded", String(btn.dataset.panel === name));
+  }
   replace(panel);
-  PANELS[name](panel, closePanel);
+  await PANELS[name](panel, closePanel, guardPanel);
+  if (openPanel === name && !panel.contains(document.activeElement)) panel.querySelector(".panel-head button")?.focus();
 }
 
-/** Close the side panel. */
-export function closePanel() {
+/** Close the side panel (after its guard agrees); the focus goes back where it was. */
+export async function closePanel() {
+  if (!openPanel) return;
+  if (!(await mayLeavePanel())) return;
+  const name = openPanel;
   openPanel = null;
   panel.hidden = true;
   panel.setAttribute("aria-hidden", "true");
   app.classList.remove("panel-open");
-  for (const btn of document.querySelectorAll(".nav-btn[data-panel]")) btn.classList.remove("active");
+  for (const btn of document.querySelectorAll(".nav-btn[data-panel]")) { btn.classList.remove("active"); btn.setAttribute("aria-expanded", "false"); }
+  const back = openedFrom && openedFrom.isConnected ? openedFrom : document.getElementById(`nav-${name}`);
+  openedFrom = null;
+  back?.focus();
+}
+
+const PANEL_LABELS = { connection: "API connection", settings: "Generation settings", worldinfo: "World Info" };
+
+/** Escape closes the topmost thing: a dialog (handled by it), the "..." menu, then a side panel. */
+function onEscape(e) {
+  if (e.key !== "Escape" || e.defaultPrevented) return;
+  if (document.getElementById("modal-root").children.length) return;
+  const menu = document.querySelector(".menu-list:not([hidden])");
+  if (menu) { menu.hidden = true; menu.parentElement.querySelector("[data-testid=more]")?.focus(); e.preventDefault(); return; }
+  if (openPanel) { e.preventDefault(); closePanel(); return; }
+  if (app.classList.contains("sidebar-open")) { app.classList.remove("sidebar-open"); e.preventDefault(); }
 }
 
 /** A fresh visit (no address) opens the latest chat of the first character, ready to type. */
@@ -71,6 +109,7 @@ function installChrome() {
   hydrateIcons();
   for (const btn of document.querySelectorAll(".nav-btn[data-panel]")) btn.addEventListener("click", () => showPanel(btn.dataset.panel));
   document.getElementById("nav-search").addEventListener("click", openSearch);
+  document.addEventListener("keydown", onEscape);
   document.getElementById("btn-sidebar").addEventListener("click", () => app.classList.toggle("sidebar-open"));
   const scrim = h("div.scrim", { on: { click: () => { app.classList.remove("sidebar-open"); closePanel(); } } });
   document.querySelector(".body").append(scrim);

@@ -1,7 +1,9 @@
 // The character gallery: import (picker or drag and drop), create, edit, delete, export.
 
 import { api } from "./api.js";
-import { avatar, button, confirmDialog, h, icon, iconButton, modal, replace, toast } from "./dom.js";
+import { avatar, button, choiceDialog, confirmDialog, debounce, h, icon, iconButton, modal, replace, toast } from "./dom.js";
+import { countTokens } from "./promptview.js";
+import { withFile } from "./dom.js";
 import { state, emit, avatarUrl } from "./state.js";
 
 const main = () => document.getElementById("main");
@@ -56,7 +58,7 @@ function characterCard(c) {
   const portrait = h("div.portrait", c.has_avatar ? h("img", { src: avatarUrl(c), alt: "", loading: "lazy" }) : h("span.initial", c.name.charAt(0).toUpperCase()));
   const card = h("article.char-card", { "data-testid": "character-card", dataset: { name: c.name }, on: { click: open } },
     portrait,
-    h("div.info", h("h3", c.name), h("p", c.description || "No description."),
+    h("div.info", h("h3", h("a", { href: `#/character/${c.id}`, "data-testid": "character-link", on: { click: (e) => e.stopPropagation() } }, c.name)), h("p", c.description || "No description."),
       c.tags.length ? h("div", { class: "tags" }, c.tags.slice(0, 4).map((t) => h("span.tag", t))) : null),
     h("div.actions",
       iconButton("chat", `Chat with ${c.name}`, stop(open)),
@@ -92,7 +94,7 @@ export async function importFiles(files) {
       last = await api.post(`/api/characters/import?filename=${encodeURIComponent(file.name)}`, file);
       toast(`Imported ${last.name}`);
     } catch (err) {
-      toast(`${file.name}: ${err.message}`, { hint: err.hint, bad: true, ms: 7000 });
+      toast(withFile(file.name, err.message), { hint: err.hint, bad: true, ms: 7000 });
     }
   }
   if (last) await renderGallery();
@@ -144,38 +146,136 @@ const FIELDS = [
   ["creator_notes", "Creator's notes", "textarea"],
 ];
 
-/** Open the character editor (``id`` null creates a new character). */
+/** A field's token count, kept up to date as it is typed. */
+function tokenNote(control) {
+  const note = h("span.token-note", { "data-testid": "field-tokens", "aria-live": "off" });
+  const update = debounce(async () => {
+    const text = control.value;
+    const tokens = text.trim() ? await countTokens(text) : 0;
+    note.textContent = tokens === null ? "" : `${tokens} token${tokens === 1 ? "" : "s"}`;
+  }, 300);
+  control.addEventListener("input", update);
+  update();
+  return note;
+}
+
+/** The card's own lorebook (``character_book``): its entries' keywords, text and switch,
+ * edited here and saved inside the card. It is used in every chat with the character. */
+function embeddedBookEditor(data) {
+  const book = data.character_book && Array.isArray(data.character_book.entries) ? structuredClone(data.character_book) : null;
+  const wrap = h("details.card-box", { "data-testid": "embedded-book" },
+    h("summary", book ? `The card's own lorebook (${book.entries.length} entr${book.entries.length === 1 ? "y" : "ies"})` : "The card's own lorebook (none)"));
+  if (book) {
+    book.entries.forEach((entry, i) => {
+      const keys = h("input", { type: "text", value: (entry.keys || []).join(", "), "data-testid": "embedded-keys" });
+      keys.addEventListener("input", () => { entry.keys = keys.value.split(",").map((k) => k.trim()).filter(Boolean); });
+      const content = h("textarea", { rows: 3, "data-testid": "embedded-content" }, entry.content || "");
+      content.addEventListener("input", () => { entry.content = content.value; });
+      const on = h("input", { type: "checkbox", checked: entry.enabled !== false });
+      on.addEventListener("change", () => { entry.enabled = on.checked; });
+      wrap.append(h("div.wi-entry",
+        h("div.field", h("label", `Entry ${i + 1}${entry.comment ? ": " + entry.comment : ""} · keywords`), keys),
+        h("div.field", h("label", "Content"), content),
+        h("label.check", on, "Enabled")));
+    });
+  } else {
+    wrap.append(h("p.small.muted", "Cards made in SillyTavern can carry a lorebook; this one does not. Bind a World Info lorebook above instead."));
+  }
+  return { el: wrap, store: (into) => { if (book) into.character_book = book; } };
+}
+
+/** The alternate greetings: one box each, added and removed here; swipes of the first message. */
+function greetingsEditor(list) {
+  const wrap = h("div.field", { "data-testid": "alt-greetings" });
+  const boxes = [];
+  const draw = () => {
+    replace(wrap, h("label", `Alternate greetings (${boxes.length})`), boxes.map((box, i) => h("div.row.greeting",
+      h("div.grow", box), iconButton("trash", `Remove greeting ${i + 2}`, () => { boxes.splice(i, 1); draw(); }))),
+    button("Add a greeting", () => { boxes.push(greetingBox("")); draw(); boxes.at(-1).focus(); }, { cls: "small", iconName: "plus", "data-testid": "add-greeting" }));
+  };
+  const greetingBox = (text) => h("textarea", { rows: 2, "aria-label": "Alternate greeting", "data-testid": "alt-greeting" }, text);
+  for (const text of list) boxes.push(greetingBox(text));
+  draw();
+  return { el: wrap, values: () => boxes.map((b) => b.value).filter((t) => t.trim()) };
+}
+
+/** Open the character editor (``id`` null creates a new character). Closing it with unsaved
+ * edits (Escape, a click outside, Cancel) asks whether to save or discard them. */
 export async function editCharacter(id) {
   const record = id ? await api.get(`/api/characters/${id}`) : null;
   const card = record ? structuredClone(record.card) : { spec: "chara_card_v2", spec_version: "2.0", data: {} };
   const data = card.data && typeof card.data === "object" ? card.data : card;
   const inputs = {};
+  const greetings = greetingsEditor(Array.isArray(data.alternate_greetings) ? data.alternate_greetings : []);
   const fields = FIELDS.map(([key, label, kind]) => {
     const el = kind === "input" ? h("input", { type: "text", value: data[key] || "", name: key }) : h("textarea", { name: key, rows: key === "description" ? 5 : 3 }, data[key] || "");
     inputs[key] = el;
-    return h("div.field", h("label", label), el);
+    const field = h("div.field", h("label", label), el);
+    if (kind !== "input") field.querySelector("label").after(tokenNote(el));
+    return field;
   });
+  fields.splice(FIELDS.findIndex(([key]) => key === "first_mes") + 1, 0, greetings.el);
   const tags = h("input", { type: "text", name: "tags", value: (data.tags || []).join(", "), placeholder: "fantasy, tavern" });
   const avatarInput = h("input", { type: "file", accept: "image/png,image/jpeg,image/webp,image/gif", name: "avatar" });
+  const world = h("select", { name: "world", "data-testid": "character-lorebook" }, h("option", { value: "" }, "None"));
+  await fillLorebooks(world, data.extensions && data.extensions.world);
+  const collect = () => {
+    const out = structuredClone(card);
+    const into = out.data && typeof out.data === "object" ? out.data : out;
+    for (const [key] of FIELDS) into[key] = inputs[key].value;
+    into.alternate_greetings = greetings.values();
+    embedded.store(into);
+    into.tags = tags.value.split(",").map((t) => t.trim()).filter(Boolean);
+    into.extensions = { ...(into.extensions || {}) };
+    if (world.value) into.extensions.world = world.value; else delete into.extensions.world;
+    return out;
+  };
+  const snapshot = () => JSON.stringify(collect());
+  let saved = null;
   const save = async () => {
-    for (const [key] of FIELDS) data[key] = inputs[key].value;
-    data.tags = tags.value.split(",").map((t) => t.trim()).filter(Boolean);
-    if (!data.name.trim()) { toast("A character needs a name", { bad: true }); return; }
+    const out = collect();
+    const into = out.data && typeof out.data === "object" ? out.data : out;
+    if (!into.name.trim()) { toast("A character needs a name", { bad: true }); return false; }
     try {
-      const saved = id ? await api.put(`/api/characters/${id}`, { card }) : await api.post("/api/characters", { card });
-      if (avatarInput.files[0]) await api.put(`/api/characters/${saved.id}/avatar`, avatarInput.files[0]);
+      const stored = id ? await api.put(`/api/characters/${id}`, { card: out }) : await api.post("/api/characters", { card: out });
+      if (avatarInput.files[0]) await api.put(`/api/characters/${stored.id}/avatar`, avatarInput.files[0]);
+      saved = snapshot();
       close();
-      toast(`Saved ${saved.name}`);
-      if (state.character && state.character.id === saved.id) emit("navigate", location.hash);
+      toast(`Saved ${stored.name}`);
+      if (state.character && state.character.id === stored.id) emit("navigate", location.hash);
       else await renderGallery();
+      return true;
     } catch (err) {
       toast(err.message, { hint: err.hint, bad: true });
+      return false;
     }
   };
+  const canClose = async () => {
+    if (snapshot() === saved && !avatarInput.files[0]) return true;
+    const answer = await choiceDialog("Save your changes?", "This character has edits that are not saved yet.", [["save", "Save"], ["discard", "Discard changes"]]);
+    if (answer === "save") { await save(); return false; } // save() closes the editor itself
+    return answer === "discard";
+  };
+  const embedded = embeddedBookEditor(data);
   const close = modal(record ? `Edit ${record.name}` : "New character", h("form", { on: { submit: (e) => { e.preventDefault(); save(); } } },
     h("div.row", avatar(record ? avatarUrl(record) : null, data.name || "?"), h("div.field.grow", h("label", "Avatar image"), avatarInput)),
-    fields, h("div.field", h("label", "Tags (comma separated)"), tags)), {
+    fields, h("div.field", h("label", "Tags (comma separated)"), tags),
+    h("div.field", h("label", "Lorebook used in this character's chats"), world,
+    ), embedded.el), {
     wide: true,
-    footer: [h("div.spacer"), button("Cancel", () => close(), { cls: "ghost" }), button("Save", save, { cls: "primary", "data-testid": "save-character" })],
+    canClose,
+    footer: [h("div.spacer"), button("Cancel", async () => { if (await canClose()) close(); }, { cls: "ghost" }), button("Save", save, { cls: "primary", "data-testid": "save-character" })],
   });
+  saved = snapshot();
+}
+
+async function fillLorebooks(select, chosen) {
+  try {
+    const books = await api.get("/api/lorebooks");
+    const names = books.map((b) => b.name);
+    if (chosen && !names.includes(chosen)) names.push(chosen);
+    select.append(...names.map((n) => h("option", { value: n, selected: n === chosen }, n)));
+  } catch {
+    /* the list stays at None; saving keeps the card's link */
+  }
 }

@@ -5,10 +5,12 @@
 
 import { api, followGeneration, streamGeneration } from "./api.js";
 import { askText, avatar, button, confirmDialog, debounce, h, icon, iconButton, replace, toast } from "./dom.js";
+import { withFile } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
-import { state, emit, avatarUrl } from "./state.js";
+import { state, emit, on, avatarUrl } from "./state.js";
 import { showPromptView, countTokens } from "./promptview.js";
 import { drawQuickReplies, importQuickReplies } from "./quickreplies.js";
+import { chatSettings } from "./chatsettings.js";
 
 const main = () => document.getElementById("main");
 let list = null; // the .messages-inner element
@@ -38,6 +40,7 @@ export async function openChatView({ chatId = null, characterId = null, focusId 
   state.messages = chat.messages;
   state.chats = await api.get(`/api/characters/${chat.character_id}/chats`);
   state.links = await api.get(`/api/chats/${chat.id}/links`);
+  await loadUserName();
   renderTitle(chat);
   renderSidebar();
   renderChatMain();
@@ -53,11 +56,22 @@ function focusMessage(messageId) {
   el.classList.add("found");
   setTimeout(() => el.classList.remove("found"), 2500);
 }
+/** The name the chat stores on the user's messages: the persona in use, else "User". */
+async function loadUserName() {
+  try {
+    const [settings, personas] = await Promise.all([api.get("/api/settings"), api.get("/api/personas")]);
+    const chosen = personas.find((p) => p.id === settings.persona_id) || personas.find((p) => p.is_default);
+    state.userName = chosen ? chosen.name : "User";
+  } catch {
+    state.userName = state.userName || "User";
+  }
+}
+on("persona-changed", async () => { await loadUserName(); if (list) drawMessages(); });
 
 function renderTitle(chat) {
   const c = state.character;
   replace(document.getElementById("topbar-title"), avatar(avatarUrl(c), c.name), h("strong", c.name),
-    h("span.small.muted", { "data-testid": "chat-title" }, chat.title && chat.title !== c.name ? `· ${chat.title}` : ""));
+    h("span.small.muted", { "data-testid": "chat-title" }, `· ${chatLabel(chat)}`));
 }
 
 /** Draw the sidebar: the character and its chats. */
@@ -73,13 +87,12 @@ export function renderSidebar() {
       toast(`Imported ${chat.title}`);
       emit("navigate", `#/chat/${chat.id}`);
     } catch (err) {
-      toast(`${f.name}: ${err.message}`, { hint: err.hint, bad: true });
+      toast(withFile(f.name, err.message), { hint: err.hint, bad: true });
     }
   });
-  const total = state.chats.length;
-  const items = state.chats.map((chat, i) => h(`div.chat-item${chat.id === state.chatId ? ".active" : ""}`,
+  const items = state.chats.map((chat) => h(`div.chat-item${chat.id === state.chatId ? ".active" : ""}`,
     { "data-testid": "chat-item", on: { click: () => emit("navigate", `#/chat/${chat.id}`) } },
-    icon("chat"), h("div.title", chatLabel(chat, total - i), h("div.meta", `${chat.message_count} message${chat.message_count === 1 ? "" : "s"} · ${when(chat.updated_at)}`)),
+    icon("chat"), h("div.title", h("a", { href: `#/chat/${chat.id}`, "data-testid": "chat-link", "aria-current": chat.id === state.chatId ? "page" : null, on: { click: (e) => e.stopPropagation() } }, chatLabel(chat)), h("div.meta", `${chat.message_count} message${chat.message_count === 1 ? "" : "s"} · ${when(chat.updated_at)}`)),
     iconButton("download", "Export chat (JSONL)", (e) => { e.stopPropagation(); h("a", { href: `/api/chats/${chat.id}/export`, download: "" }).click(); }),
     iconButton("edit", "Rename chat", (e) => { e.stopPropagation(); renameChat(chat); }),
     iconButton("trash", "Delete chat", (e) => { e.stopPropagation(); deleteChat(chat); })));
@@ -132,8 +145,13 @@ function openChatTitled(title) {
   else toast(`The chat "${title}" is not here`, { hint: "It may have been deleted or renamed", bad: true });
 }
 
-function chatLabel(chat, number) {
-  return chat.title && chat.title !== state.character.name ? chat.title : `Chat ${number}`;
+/** A chat's name everywhere (sidebar, title bar, dialogs): its title once renamed, else
+ * "Chat N" numbered by creation, so names never shift when another chat changes. */
+function chatLabel(chat) {
+  if (chat.title && chat.title !== state.character.name) return chat.title;
+  const ids = state.chats.map((c) => c.id).sort((a, b) => a - b);
+  const index = ids.indexOf(chat.id);
+  return `Chat ${index < 0 ? ids.length + 1 : index + 1}`;
 }
 
 function when(iso) {
@@ -153,20 +171,20 @@ async function newChat() {
 }
 
 async function renameChat(chat) {
-  const title = await askText("Rename chat", chat.title && chat.title !== state.character.name ? chat.title : "");
+  const title = await askText("Rename chat", chatLabel(chat));
   if (!title) return;
   try {
     await api.patch(`/api/chats/${chat.id}`, { title });
     state.chats = await api.get(`/api/characters/${state.character.id}/chats`);
     renderSidebar();
-    if (chat.id === state.chatId) renderTitle({ ...chat, title });
+    if (chat.id === state.chatId) renderTitle(state.chats.find((c) => c.id === chat.id) || { ...chat, title });
   } catch (err) {
     toast(err.message, { hint: err.hint, bad: true });
   }
 }
 
 async function deleteChat(chat) {
-  if (!(await confirmDialog("Delete this chat?", `“${chat.title || state.character.name}” and its ${chat.message_count} messages will be deleted.`))) return;
+  if (!(await confirmDialog("Delete this chat?", `“${chatLabel(chat)}” and its ${chat.message_count} messages will be deleted.`))) return;
   await api.del(`/api/chats/${chat.id}`);
   if (chat.id === state.chatId) emit("navigate", `#/character/${state.character.id}`);
   else { state.chats = state.chats.filter((c) => c.id !== chat.id); renderSidebar(); }
@@ -184,7 +202,7 @@ function renderChatMain() {
   input.addEventListener("input", () => { autosize(); updateTokens(); });
   sendBtn = h("button.icon-btn.send", { type: "button", title: "Send", "aria-label": "Send", "data-testid": "send", on: { click: () => (state.generation ? stopGeneration() : send()) } }, icon("send"));
   tokenLabel = h("span", { "data-testid": "token-count" }, "");
-  const connLabel = h("span.conn", { "data-testid": "composer-connection" });
+  const connLabel = h("button.conn.linkish", { type: "button", "data-testid": "composer-connection", on: { click: () => emit("panel", "connection") } });
   qrBar = h("div.qr-bar", { hidden: true, "data-testid": "quick-replies" });
   const composer = h("div.composer", h("div.composer-inner", qrBar,
     h("div.composer-box", moreMenu(), input, sendBtn),
@@ -194,6 +212,9 @@ function renderChatMain() {
   drawMessages();
   scrollToEnd();
   drawQuickReplies(qrBar, quickReplyChat);
+  // Ready to type, except on touch screens (the keyboard would cover the chat) or under a dialog.
+  const touch = matchMedia("(pointer: coarse)").matches;
+  if (!touch && !document.querySelector("#modal-root > *") && !document.getElementById("panel").contains(document.activeElement)) input.focus();
 }
 
 const quickReplyChat = {
@@ -221,13 +242,14 @@ function pickQuickReplies() {
   setTimeout(() => picker.remove(), 60000);
 }
 
+on("connection-state", () => { const el = document.querySelector("[data-testid=composer-connection]"); if (el) drawConnectionLabel(el); });
+
+/** The connection under the message box: the default one and its state, as in the top bar. */
 function drawConnectionLabel(el) {
   const conn = state.connection;
   const dot = h(`span.status-dot${state.connected === true ? ".ok" : state.connected === false ? ".bad" : ""}`);
   replace(el, dot, conn ? `${conn.name}${conn.model ? " · " + conn.model : ""}` : "no connection");
   el.title = "Change the connection";
-  el.style.cursor = "pointer";
-  el.addEventListener("click", () => emit("panel", "connection"));
 }
 
 const updateTokens = debounce(async () => {
@@ -248,7 +270,8 @@ function moreMenu() {
     ["refresh", "Regenerate", () => generate("regenerate"), "menu-regenerate"],
     ["forward", "Continue", () => generate("continue"), "menu-continue"],
     ["mask", "Impersonate", () => generate("impersonate"), "menu-impersonate"],
-    ["eye", "Prompt of the last reply", () => showPromptView(state.chatId), "menu-prompt"],
+    ["eye", "Prompt of the last reply", () => showPromptView(state.chatId, state.messages.filter((m) => m.hidden).length), "menu-prompt"],
+    ["sliders", "This chat's settings", () => chatSettings(state.chatId), "menu-chat-settings"],
     ["plus", "New chat", newChat, "menu-new-chat"],
     ["upload", "Import quick replies", pickQuickReplies, "menu-import-qr"],
   ];
@@ -275,7 +298,7 @@ function findLastAssistant() {
 }
 
 function displayName(m) {
-  if (m.role === "user") return m.name || "You";
+  if (m.role === "user") return m.name || state.userName || "User";
   return m.name || state.character.name;
 }
 
@@ -289,12 +312,17 @@ function messageView(m, isLast) {
     iconButton("edit", "Edit", () => startEdit(el, m), { "data-testid": "edit" }),
     m.id ? iconButton("forward", "Branch from here", () => branchAt(m), { "data-testid": "branch" }) : null,
     m.id ? iconButton("check", "Checkpoint here", () => checkpointAt(m), { "data-testid": "checkpoint" }) : null,
+    m.id !== null ? iconButton("eye", m.hidden ? "Put back into the prompt" : "Hide from the prompt", () => toggleHidden(m), { "data-testid": "hide", "aria-pressed": String(!!m.hidden) }) : null,
     iconButton("trash", "Delete", () => deleteMessage(m), { "data-testid": "delete" }));
+  const tokens = h("span.token-note", { "data-testid": "message-tokens" });
+  if (m.id !== null) messageTokens(m.text).then((n) => { if (n !== null) tokens.textContent = `${n} token${n === 1 ? "" : "s"}`; });
   const head = h("div.head", h("span.name", displayName(m)),
     m.checkpoint ? h("button.badge.link", { type: "button", title: `Checkpoint: ${m.checkpoint}`, "data-testid": "checkpoint-link", on: { click: () => openChatTitled(m.checkpoint) } }, "⚑ checkpoint") : null,
+    m.hidden ? h("span.badge.hidden-badge", { "data-testid": "hidden-badge", title: "Left out of the prompt; it stays in the chat" }, "hidden from the prompt") : null,
+    tokens,
     incomplete ? h("span.badge.warn", { "data-testid": "incomplete", title: m.swipe.error || "The reply was cut short; Continue can finish it" }, "incomplete") : null,
     tools);
-  const el = h(`div.msg${user ? ".user" : ""}${incomplete ? ".incomplete" : ""}`, { "data-testid": "message", dataset: { id: m.id, role: m.role } },
+  const el = h(`div.msg${user ? ".user" : ""}${incomplete ? ".incomplete" : ""}${m.hidden ? ".hidden-msg" : ""}`, { "data-testid": "message", dataset: { id: m.id, role: m.role } },
     avatar(user ? null : avatarUrl(state.character), displayName(m), user ? "user" : ""),
     h("div.body-col", head,
       m.swipe && m.swipe.reasoning ? reasoningView(m.swipe.reasoning) : null,
@@ -304,20 +332,71 @@ function messageView(m, isLast) {
   return el;
 }
 
+const tokenCache = new Map();
+
+/** A message's token count with the connection's tokenizer (remembered per text). */
+function messageTokens(text) {
+  if (!tokenCache.has(text)) {
+    if (tokenCache.size > 2000) tokenCache.clear();
+    tokenCache.set(text, countTokens(text));
+  }
+  return tokenCache.get(text);
+}
+
+/** Hide a message from the prompt, or put it back; it stays in the chat either way. */
+async function toggleHidden(m) {
+  try {
+    const updated = await api.put(`/api/messages/${m.id}/hidden`, { hidden: !m.hidden });
+    state.messages[state.messages.indexOf(m)] = updated;
+    drawMessages();
+    toast(updated.hidden ? "Hidden from the prompt; it stays in the chat" : "Back in the prompt");
+  } catch (err) {
+    toast(err.message, { hint: err.hint, bad: true });
+  }
+}
+
 function reasoningView(text) {
   const body = h("div");
   body.innerHTML = renderMarkdown(text);
   return h("details.reasoning", h("summary", "Reasoning"), body);
 }
 
+/** The greeting: the chat's first message, from the character, before anything the user said.
+ * Its swipes are the card's greetings; swiping it never asks the LLM. */
+function isGreeting(m) {
+  return m.role === "assistant" && state.messages[0] === m;
+}
+
 function swipeBar(m) {
-  const left = iconButton("left", "Previous swipe", () => showSwipe(m, m.active_swipe - 1), { disabled: m.active_swipe === 0, "data-testid": "swipe-left" });
-  const right = iconButton("right", m.active_swipe < m.swipe_count - 1 ? "Next swipe" : "New swipe", () => {
-    if (m.active_swipe < m.swipe_count - 1) showSwipe(m, m.active_swipe + 1);
-    else generate("swipe");
-  }, { "data-testid": "swipe-right" });
+  const greeting = isGreeting(m);
+  const atEnd = m.active_swipe >= m.swipe_count - 1;
+  const left = iconButton("left", greeting ? "Previous greeting" : "Previous swipe", () => swipeBy(m, -1), { disabled: m.active_swipe === 0, "data-testid": "swipe-left" });
+  const right = iconButton("right", greeting ? "Next greeting" : atEnd ? "New swipe" : "Next swipe", () => swipeBy(m, 1),
+    { disabled: greeting && atEnd, "data-testid": "swipe-right" });
   return h("div.swipes", left, h("span", { "data-testid": "swipe-counter" }, `${m.active_swipe + 1}/${m.swipe_count}`), right);
 }
+
+/** Swipe the last reply: -1 shows the previous one, +1 the next (a new one past the end,
+ * except on the greeting). Also bound to the arrow keys. */
+function swipeBy(m, step) {
+  if (state.generation) return;
+  const index = m.active_swipe + step;
+  if (index < 0) return;
+  if (index < m.swipe_count) showSwipe(m, index);
+  else if (!isGreeting(m)) generate("swipe");
+}
+
+/** Left and Right swipe the last reply when the focus is not in a text field or a dialog. */
+document.addEventListener("keydown", (e) => {
+  if (!["ArrowLeft", "ArrowRight"].includes(e.key) || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey || !list || !list.isConnected) return;
+  const target = e.target;
+  const typing = target.matches?.("input, select, textarea, [contenteditable]") && !(target === input && !input.value);
+  if (typing || document.querySelector("#modal-root > *") || document.getElementById("panel").contains(target)) return;
+  const last = findLastAssistant();
+  if (!last) return;
+  e.preventDefault();
+  swipeBy(last, e.key === "ArrowLeft" ? -1 : 1);
+});
 
 async function showSwipe(m, index) {
   if (state.generation) return;
@@ -515,7 +594,7 @@ function startTarget(mode, text, continueBase = null) {
     return null;
   }
   if (mode === "send" && text && text.trim()) {
-    state.messages.push({ id: null, role: "user", name: "", text, swipe: { status: "complete" }, active_swipe: 0, swipe_count: 1 });
+    state.messages.push({ id: null, role: "user", name: state.userName || "User", text, swipe: { status: "complete" }, active_swipe: 0, swipe_count: 1 });
     input.value = "";
     autosize();
     tokenLabel.textContent = "";
@@ -568,10 +647,7 @@ function streamInto(el, base) {
         if (!reasoningBox) { reasoningBox = h("details.reasoning", { open: true }, h("summary", "Reasoning"), h("div")); textEl.before(reasoningBox); }
         schedule();
       } else if (kind === "status") {
-        const parts = [data.message];
-        if (data.queue_position !== null && data.queue_position !== undefined) parts.push(`queue position ${data.queue_position}`);
-        if (data.wait_seconds) parts.push(`about ${Math.round(data.wait_seconds)} s`);
-        replace(status, h("span.status-dot.busy"), parts.join(" · "));
+        replace(status, h("span.status-dot.busy"), statusText(data));
         if (!status.isConnected) bodyCol.append(status);
       } else if (kind === "error") {
         bodyCol.append(h("div.error-box", h("strong", data.message), data.hint ? h("div", data.hint) : null));
@@ -579,6 +655,15 @@ function streamInto(el, base) {
     },
     finish() { paint(); el.classList.remove("streaming"); status.remove(); },
   };
+}
+
+/** A queue status in words, each fact once: no "queue position 0", no repeated wait. */
+export function statusText(data) {
+  const parts = [data.message];
+  const said = (data.message || "").toLowerCase();
+  if (data.queue_position > 0 && !said.includes("queue")) parts.push(`${data.queue_position} ahead in the queue`);
+  if (data.wait_seconds > 0 && !said.includes("wait") && !/\d+\s*s\b/.test(said)) parts.push(`about ${Math.round(data.wait_seconds)} s`);
+  return parts.join(" · ");
 }
 
 function impersonateTarget() {

@@ -78,6 +78,7 @@ function paintDot() {
   setDot(state.connected === true ? "ok" : state.connected === false ? "bad" : "");
   const nav = document.getElementById("nav-connection");
   nav.title = state.connection ? `Connection: ${state.connection.name}${state.connected === false ? " (not connected)" : ""}` : "No connection";
+  emit("connection-state"); // the label under the message box shows the same
 }
 
 /** Draw the connection panel into ``root``. */
@@ -108,7 +109,8 @@ export function renderConnectionPanel(root, close) {
   const statusText = h("span.small.muted", { "data-testid": "conn-status" });
   const diagnosis = h("div", { "data-testid": "diagnosis" });
   const connectBtn = button("Connect", () => connect(), { cls: "primary", iconName: "plug", "data-testid": "connect" });
-  form.urlField = h("div.field", h("label", "API URL"), url, h("div.help", "The server's base URL, e.g. http://127.0.0.1:5001"));
+  const urlHelp = h("div.help", { "data-testid": "url-help" });
+  form.urlField = h("div.field", h("label", "API URL"), url, urlHelp);
   form.keyField = h("div.field", h("label", "API key"), key, h("div.row", keyState, h("div.spacer"), clearKey));
 
   const typesIn = (g) => state.apiTypes.filter((t) => t.group === g);
@@ -138,7 +140,8 @@ export function renderConnectionPanel(root, close) {
   function showFields() {
     const type = typeOf(source.value);
     form.urlField.hidden = !type || !type.needs_url;
-    url.placeholder = (type && type.default_url) || "http://127.0.0.1:5000";
+    url.placeholder = (type && type.default_url) || "";
+    urlHelp.textContent = type && type.default_url ? `The server's base URL, e.g. ${type.default_url}` : "The server's base URL";
     form.keyField.hidden = type && type.group === "local";
     hordeBox.hidden = !type || type.group !== "horde";
     key.placeholder = type && type.key_env ? `Paste a key (or set ${type.key_env})` : "Paste a key if the server needs one";
@@ -264,8 +267,23 @@ export function renderConnectionPanel(root, close) {
   }
 
   profile.addEventListener("change", () => load(state.connections.find((c) => c.name === profile.value) || null));
-  group.addEventListener("change", () => { fillSources(group.value); showFields(); });
-  source.addEventListener("change", showFields);
+  /** Another API type makes a new connection: a saved one is never rewritten behind its back. */
+  function apiChanged() {
+    if (current && source.value !== current.api) {
+      current = null;
+      fillProfiles();
+      name.disabled = false;
+      name.value = source.value;
+      url.value = "";
+      model.value = "";
+      paintKey({ set: false });
+      paintStatus(null, null);
+      replace(diagnosis, h("div.help", { "data-testid": "new-connection-note" }, "A different API makes a new connection; the saved one stays as it was."));
+    }
+    showFields();
+  }
+  group.addEventListener("change", () => { fillSources(group.value); apiChanged(); });
+  source.addEventListener("change", apiChanged);
 
   replace(root,
     h("div.panel-head", h("h2", "API connection"), iconButton("close", "Close", close)),

@@ -64,7 +64,36 @@ export function h(tag, props, ...children) {
     else el.setAttribute(key, value === true ? "" : String(value));
   }
   append(el, children);
+  if (el.classList.contains("field")) linkLabel(el);
   return el;
+}
+
+let nextId = 0;
+
+/** Tie a field's label to its control, so screen readers name the control. */
+function linkLabel(field) {
+  const label = field.querySelector(":scope > label");
+  const control = field.querySelector(":scope input:not([type=hidden]), :scope select, :scope textarea");
+  if (!label || !control || label.htmlFor) return;
+  if (!control.id) control.id = `field-${++nextId}`;
+  label.htmlFor = control.id;
+}
+
+/** The elements inside ``root`` that take keyboard focus, in order. */
+export function focusables(root) {
+  const selector = "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
+  return [...root.querySelectorAll(selector)].filter((el) => !el.hidden && el.getClientRects().length);
+}
+
+/** Keep Tab and Shift+Tab inside ``root`` (a dialog). */
+export function trapFocus(root, event) {
+  if (event.key !== "Tab") return;
+  const items = focusables(root);
+  if (!items.length) { event.preventDefault(); return; }
+  const first = items[0];
+  const last = items.at(-1);
+  if (event.shiftKey && (document.activeElement === first || !root.contains(document.activeElement))) { event.preventDefault(); last.focus(); }
+  else if (!event.shiftKey && (document.activeElement === last || !root.contains(document.activeElement))) { event.preventDefault(); first.focus(); }
 }
 
 function append(el, children) {
@@ -118,26 +147,50 @@ export function hydrateIcons(root = document) {
   }
 }
 
-/** A short notice in the corner; errors show their hint. */
-export function toast(message, { hint = null, bad = false, ms = 4200 } = {}) {
-  const box = h(`div.toast${bad ? ".bad" : ""}`, { role: bad ? "alert" : "status" },
-    bad ? h("strong", message) : message, hint ? h("div.hint", hint) : null);
-  document.getElementById("toasts").append(box);
-  setTimeout(() => box.remove(), ms);
+/** A short notice at the top of the screen (never over Send or a panel's buttons); errors
+ * show their hint and stay until dismissed or 9 s have passed. At most three are shown. */
+export function toast(message, { hint = null, bad = false, ms = null } = {}) {
+  const root = document.getElementById("toasts");
+  const box = h(`div.toast${bad ? ".bad" : ""}`, { role: bad ? "alert" : "status", "data-testid": "toast" },
+    h("div.toast-text", bad ? h("strong", message) : message, hint ? h("div.hint", hint) : null),
+    iconButton("close", "Dismiss", () => box.remove()));
+  for (const same of root.querySelectorAll("[data-testid=toast]")) if (same.textContent === box.textContent) same.remove(); // once is enough
+  root.append(box);
+  while (root.children.length > 3) root.firstElementChild.remove();
+  setTimeout(() => box.remove(), ms ?? (bad ? 9000 : 3000));
 }
 
-/** Show a modal dialog; returns a function that closes it. */
-export function modal(title, body, { wide = false, footer = null, onClose = null } = {}) {
+/** Show a modal dialog; returns a function that closes it. The dialog takes the focus, keeps
+ * Tab inside it and gives the focus back on close. ``canClose`` (async, true to close) guards
+ * Escape, the close button and a click outside, e.g. to ask about unsaved edits. */
+export function modal(title, body, { wide = false, footer = null, onClose = null, canClose = null } = {}) {
   const root = document.getElementById("modal-root");
-  const close = () => { backdrop.remove(); document.removeEventListener("keydown", onKey); onClose?.(); };
-  const onKey = (e) => { if (e.key === "Escape") close(); };
-  const dialog = h(`div.modal${wide ? ".wide" : ""}`, { role: "dialog", "aria-modal": "true", "aria-label": title },
-    h("div.panel-head", h("h2", title), iconButton("close", "Close", close)),
+  const before = document.activeElement;
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    backdrop.remove();
+    document.removeEventListener("keydown", onKey, true);
+    onClose?.();
+    if (before && before.isConnected && !root.children.length) before.focus();
+  };
+  const tryClose = async () => { if (!canClose || (await canClose())) close(); };
+  const onKey = (e) => {
+    if (root.lastElementChild !== backdrop) return; // only the topmost dialog answers
+    if (e.key === "Escape") { e.preventDefault(); e.stopPropagation(); tryClose(); }
+    else trapFocus(dialog, e);
+  };
+  const heading = h("h2", { id: `dialog-${++nextId}` }, title);
+  const dialog = h(`div.modal${wide ? ".wide" : ""}`, { role: "dialog", "aria-modal": "true", "aria-labelledby": heading.id, tabindex: "-1" },
+    h("div.panel-head", heading, iconButton("close", "Close", tryClose)),
     h("div.panel-body", body),
     footer ? h("div.panel-foot", footer) : null);
-  const backdrop = h("div.modal-backdrop", { on: { mousedown: (e) => { if (e.target === backdrop) close(); } } }, dialog);
+  const backdrop = h("div.modal-backdrop", { on: { mousedown: (e) => { if (e.target === backdrop) tryClose(); } } }, dialog);
   root.append(backdrop);
-  document.addEventListener("keydown", onKey);
+  document.addEventListener("keydown", onKey, true);
+  const field = dialog.querySelector(".panel-body input:not([type=file]), .panel-body textarea, .panel-body select");
+  (field || focusables(dialog).find((el) => !el.closest(".panel-head")) || dialog).focus();
   return close;
 }
 
@@ -174,4 +227,23 @@ export function askText(title, value = "", okLabel = "Save") {
     field.focus();
     field.select();
   });
+}
+
+/** Ask with several answers, e.g. [["save", "Save"], ["discard", "Discard"]]; resolves the
+ * chosen key, or null when the dialog is dismissed. The first answer is the main one. */
+export function choiceDialog(title, text, choices) {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (value) => { if (!done) { done = true; close(); resolve(value); } };
+    const buttons = choices.map(([key, label], i) => button(label, () => finish(key), { cls: i === 0 ? "primary" : "ghost", "data-testid": `choice-${key}` }));
+    const close = modal(title, h("p", text), {
+      footer: [h("div.spacer"), ...buttons.reverse()],
+      onClose: () => { if (!done) { done = true; resolve(null); } },
+    });
+  });
+}
+
+/** An error about a file, naming the file once (the server's message may name it already). */
+export function withFile(filename, message) {
+  return message.startsWith(filename) ? message : `${filename}: ${message}`;
 }

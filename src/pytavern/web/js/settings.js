@@ -4,7 +4,7 @@
 import { api } from "./api.js";
 import { dataTab } from "./backups.js";
 import { button, debounce, h, iconButton, replace, toast } from "./dom.js";
-import { state } from "./state.js";
+import { state, emit } from "./state.js";
 import { templatePickers } from "./templates.js";
 
 // name: [label, min, max, step]; list-valued samplers are edited as text.
@@ -37,6 +37,8 @@ const SAMPLERS = {
   smoothing_curve: ["Smoothing curve", 1, 10, 0.01],
   seed: ["Seed (-1 random)", -1, 2147483647, 1],
 };
+// Where an unset slider rests: the value backends use when none is sent (else the minimum).
+const NEUTRAL = { temperature: 1, top_p: 1, typical_p: 1, tfs: 1, repetition_penalty: 1, repetition_penalty_slope: 1, dynatemp_low: 1, dynatemp_high: 1, dynatemp_exponent: 1, mirostat_tau: 5, mirostat_eta: 0.1, dry_base: 1.75, dry_allowed_length: 2, smoothing_curve: 1, seed: -1 };
 const LIST_SAMPLERS = { stop: "Stop strings", banned_tokens: "Banned tokens", dry_sequence_breakers: "DRY sequence breakers", sampler_order: "Sampler order" };
 
 let settings = {};
@@ -100,8 +102,8 @@ async function samplersTab() {
     values[key] = unset ? null : value;
     queue("sampling", { [key]: values[key] });
   };
-  const numeric = supported.filter((s) => SAMPLERS[s]);
-  const lists = supported.filter((s) => LIST_SAMPLERS[s]);
+  const numeric = Object.keys(SAMPLERS).filter((s) => supported.includes(s)); // Temperature first
+  const lists = Object.keys(LIST_SAMPLERS).filter((s) => supported.includes(s));
   return h("div", { "data-testid": "samplers" },
     h("div.card-box", h("h3", "Context"),
       h("div.grid-2",
@@ -128,13 +130,23 @@ function numberField(label, value, min, max, step, onChange, testid) {
   return h("div.field", h("label", label), input);
 }
 
+/** A sampler's slider and number box. Unset, the slider rests (dimmed) where the backend's
+ * default is and the box says "default"; moving either sets a value, emptying the box unsets it. */
 function slider(key, value, onChange) {
   const [label, min, max, step] = SAMPLERS[key];
-  const range = h("input", { type: "range", min, max, step, value: value ?? min, "aria-label": label });
+  const rest = NEUTRAL[key] ?? min;
+  const unset = value === null || value === undefined;
+  const range = h("input", { type: "range", min, max, step, value: unset ? rest : value, "aria-label": label, "data-range": key });
   const num = h("input", { type: "number", min, max, step, value: value ?? "", placeholder: "default", "aria-label": `${label} value`, dataset: { sampler: key } });
-  range.addEventListener("input", () => { num.value = range.value; onChange(Number(range.value)); });
-  num.addEventListener("change", () => { if (num.value !== "") range.value = num.value; onChange(num.value === "" ? null : Number(num.value)); });
-  return h("div.sampler", h("div.top", h("span", label), num), range);
+  const box = h(`div.sampler${unset ? ".unset" : ""}`, h("div.top", h("span", label), num), range);
+  range.addEventListener("input", () => { num.value = range.value; box.classList.remove("unset"); onChange(Number(range.value)); });
+  num.addEventListener("change", () => {
+    const cleared = num.value === "";
+    range.value = cleared ? rest : num.value;
+    box.classList.toggle("unset", cleared);
+    onChange(cleared ? null : Number(num.value));
+  });
+  return box;
 }
 
 async function promptTab() {
@@ -192,6 +204,13 @@ async function importPreset(file) {
   return stored;
 }
 
+/** Make a persona the one in use (the default, and the chosen one in the settings). */
+async function usePersona(id) {
+  await api.post(`/api/personas/${id}/default`);
+  settings = await api.patch("/api/settings", { persona_id: id });
+  emit("persona-changed");
+}
+
 async function personaTab() {
   const personas = await api.get("/api/personas");
   const wrap = h("div", { "data-testid": "personas" });
@@ -207,12 +226,12 @@ async function personaTab() {
       toast("Persona saved");
     }, { cls: "primary small", disabled: !chosen });
     const defaultBtn = button("Use by default", async () => {
-      await api.post(`/api/personas/${chosen.id}/default`);
-      queue("persona_id", chosen.id);
+      await usePersona(chosen.id);
       draw(await api.get("/api/personas"), chosen.id);
     }, { cls: "small", disabled: !chosen || chosen.is_default });
     const add = button("New persona", async () => {
       const created = await api.post("/api/personas", { name: "New persona" });
+      await usePersona(created.id); // a persona made here is the one the chat uses from now on
       draw(await api.get("/api/personas"), created.id);
     }, { cls: "small", iconName: "plus" });
     const remove = button("Delete", async () => {
