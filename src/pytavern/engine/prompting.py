@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from pytavern.engine import token_counts
+from pytavern.engine import prompt_defaults, token_counts
 from pytavern.engine.history import StoredHistory
 from pytavern.engine.preferences import DEFAULT_MAX_TOKENS, sampling_for
 from pytavern.engine.token_counts import Counting, remote_counts
@@ -174,8 +174,9 @@ def build_prompt_input(store: Store, job: PromptJob, tokenizer: Tokenizer) -> Pr
         system_prompt=prefs.system_prompt,
         trim_sentences=prefs.trim_sentences,
         chat=chat_settings,
-        text=_text_settings(turn) if text_mode else TextSettings(),
+        text=prompt_defaults.text_settings(store, turn) if text_mode else TextSettings(),
     )
+    settings = prompt_defaults.apply_prompt_defaults(settings, store, prefs)
     note = prefs.author_note
     return PromptInput(
         card=turn.card,
@@ -194,14 +195,6 @@ def build_prompt_input(store: Store, job: PromptJob, tokenizer: Tokenizer) -> Pr
             user=turn.persona.name, model=turn.record.model or "", chat_id=str(turn.chat.id)
         ),
         timed_state=TimedState.from_dict(turn.chat.metadata.get("timedWorldInfo")),
-    )
-
-
-def _text_settings(turn: TurnData) -> TextSettings:
-    prefs = turn.preferences
-    return TextSettings(
-        instruct=pick_instruct(turn.instruct, prefs.instruct_template, turn.record.model or ""),
-        context=pick_context(turn.context, prefs.context_template),
     )
 
 
