@@ -183,8 +183,9 @@ def sampling_from_preset(raw: Mapping[str, Any], name: str = "preset") -> Sample
     if isinstance(values.get("seed"), int) and values["seed"] < 0:
         values.pop("seed")
     for key in ("top_k", "repetition_penalty_range", "mirostat_mode", "dry_allowed_length"):
-        if key in values:
-            values[key] = int(values[key])
+        value = values.get(key)
+        if isinstance(value, float) and value.is_integer():
+            values[key] = int(value)
     try:
         return SamplerSettings.model_validate(values)
     except ValidationError as exc:
