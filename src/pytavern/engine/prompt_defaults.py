@@ -76,12 +76,16 @@ def choose_instruct(
 
 
 def choose_context(stored: ContextTemplate | None, name: str) -> ContextTemplate:
-    """The context template: stored, else bundled by that name, else "Default"."""
+    """The context template: stored, else bundled by that name, else "Default".
+
+    The bundled "Default" is used as SillyTavern's first run has it (its ``settings.json``
+    turns ``use_stop_strings`` on, so ``\n***`` is a stop string too)."""
     if stored is not None:
         return stored
-    template = load_bundled("context", name if name in bundled_names("context") else "Default")
+    name = name if name in bundled_names("context") else "Default"
+    template = load_bundled("context", name)
     assert isinstance(template, ContextTemplate)
-    return template
+    return replace(template, use_stop_strings=True) if name == "Default" else template
 
 
 def text_settings(store: Store, turn: TurnData) -> TextSettings:
