@@ -156,7 +156,7 @@ def _card_fields(inp: PromptInput, ctx: MacroContext) -> _Fields:
     card = inp.card
     raw = (card.description, card.personality, card.scenario, inp.persona.description)
     texts = [*raw, card.mes_example]
-    return _Fields(*(evaluate(v.strip(), ctx) if v.strip() else "" for v in texts))
+    return _Fields(*(evaluate(v.strip(), ctx).replace("\r", "") if v.strip() else "" for v in texts))
 
 
 def _fill_last_messages(ctx: MacroContext, view: NewestFirst) -> None:

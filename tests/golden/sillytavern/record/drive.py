@@ -20,7 +20,7 @@ def completions() -> int:
     if not os.path.exists(LOG):
         return 0
     with open(LOG, encoding="utf-8") as log:
-        return sum(1 for line in log if "completions" in json.loads(line)["path"])
+        return sum(1 for line in log if json.loads(line)["path"].endswith("completions"))
 
 
 def connect(page: Page, instruct: str) -> None:
@@ -50,6 +50,24 @@ def connect(page: Page, instruct: str) -> None:
     time.sleep(5)
 
 
+def connect_chat(page: Page) -> None:
+    """Chat completion, a custom OpenAI-compatible source at the fake, context 4096, reply 256."""
+    page.evaluate("() => $('#main_api').val('openai').trigger('change')")
+    time.sleep(1)
+    page.evaluate(
+        """(url) => {
+        $('#chat_completion_source').val('custom').trigger('change');
+        $('#custom_api_url_text').val(url).trigger('input');
+        $('#openai_max_context').val(4096).trigger('input');
+        $('#openai_max_tokens').val(256).trigger('input');
+    }""",
+        FAKE_URL + "/v1",
+    )
+    time.sleep(2)
+    page.evaluate("() => $('#api_button_openai').trigger('click')")
+    time.sleep(5)
+
+
 def main() -> None:
     """Open SillyTavern, connect, pick Seraphina and send the messages one by one."""
     with sync_playwright() as p:
@@ -58,7 +76,10 @@ def main() -> None:
         page.goto(ST_URL)
         page.wait_for_function("() => window.jQuery && document.querySelector('#send_textarea')")
         time.sleep(5)
-        connect(page, os.environ.get("INSTRUCT", ""))
+        if os.environ.get("CHAT"):
+            connect_chat(page)
+        else:
+            connect(page, os.environ.get("INSTRUCT", ""))
         page.evaluate(
             "() => $('.character_select').filter((i, e) => $(e).text().includes('Seraphina'))"
             ".first().trigger('click')"

@@ -50,6 +50,8 @@ class Handler(BaseHTTPRequestHandler):
         if "tokencount" in self.path:
             words = len(text.split())
             self._send({"value": words, "ids": list(range(words))})
+        elif "chat/completions" in self.path:
+            self._chat(isinstance(body, dict) and bool(body.get("stream")))
         elif "completions" in self.path or "generate" in self.path:
             reply = REPLIES[Handler.replies_sent % len(REPLIES)]
             Handler.replies_sent += 1
@@ -57,6 +59,25 @@ class Handler(BaseHTTPRequestHandler):
             self._send({"object": "text_completion", "model": MODEL, "choices": [choice]})
         else:
             self._send({"detail": "not found"}, 404)
+
+    def _chat(self, stream: bool) -> None:
+        """An OpenAI chat completion, streamed as SSE when asked."""
+        reply = REPLIES[Handler.replies_sent % len(REPLIES)]
+        Handler.replies_sent += 1
+        if not stream:
+            message = {"role": "assistant", "content": reply}
+            choice = {"index": 0, "message": message, "finish_reason": "stop"}
+            self._send({"object": "chat.completion", "model": MODEL, "choices": [choice]})
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for delta, finish in (({"role": "assistant", "content": reply}, None), ({}, "stop")):
+            chunk = {"object": "chat.completion.chunk", "model": MODEL}
+            chunk["choices"] = [{"index": 0, "delta": delta, "finish_reason": finish}]
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.close_connection = True
 
     def _log(self, body: object) -> None:
         entry = {"method": self.command, "path": self.path, "body": body}
