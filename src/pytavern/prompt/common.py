@@ -156,7 +156,13 @@ def _card_fields(inp: PromptInput, ctx: MacroContext) -> _Fields:
     card = inp.card
     raw = (card.description, card.personality, card.scenario, inp.persona.description)
     texts = [*raw, card.mes_example]
-    return _Fields(*(evaluate(v.strip(), ctx).replace("\r", "") if v.strip() else "" for v in texts))
+    return _Fields(*(_base_replace(v, ctx) for v in texts))
+
+
+def _base_replace(text: str, ctx: MacroContext) -> str:
+    """SillyTavern's ``baseChatReplace``: trimmed, macros substituted, no ``\\r``."""
+    text = text.strip()
+    return evaluate(text, ctx).replace("\r", "") if text else ""
 
 
 def _fill_last_messages(ctx: MacroContext, view: NewestFirst) -> None:
