@@ -162,3 +162,15 @@ def test_no_defaults_for_the_builtin_model_and_novelai(api: str, family: str) ->
 
     assert get_spec(api).family == family
     assert family_defaults(api, family).set_fields() == {}
+
+
+async def test_a_missing_system_prompt_preset_is_a_clear_error(data_dir: Path) -> None:
+    from pytavern.errors import ConfigError
+
+    with rig(data_dir) as r:
+        save_preferences(r.engine.store, {"system_prompt_preset": "Nope"})
+        with pytest.raises(ConfigError, match="no system-prompt preset named 'Nope'") as info:
+            _ = [e async for e in r.engine.generate(r.chat_id, "send", "Hi")]
+        assert info.value.hint and "Neutral - Chat" in info.value.hint
+        assert not [q for q in r.plan.requests if "generate" in q["path"]]
+        await r.engine.aclose()
