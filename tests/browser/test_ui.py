@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 import pytest
@@ -253,6 +254,11 @@ def choose_a_bundled_instruct_template(page: Any, live: Live) -> None:
     page.select_option("[data-testid=pick-instruct]", "Alpaca")
     expect(page.locator("[data-testid=settings-saved]")).to_have_text("Saved")
     assert store.get_setting("generation")["instruct_template"] == "Alpaca"
+    expect(page.locator("[data-testid=pick-sysprompt]")).to_have_value("Neutral - Chat")
+    page.uncheck("[data-testid=prefer-character-prompt]")
+    _wait_for_setting(store, "prefer_character_prompt", False)
+    page.check("[data-testid=prefer-character-prompt]")
+    _wait_for_setting(store, "prefer_character_prompt", True)
     page.click("[data-testid=view-instruct]")
     expect(page.locator("[data-testid=preset-view]")).to_contain_text("### Instruction:")
     page.keyboard.press("Escape")
@@ -267,6 +273,15 @@ def choose_a_bundled_instruct_template(page: Any, live: Live) -> None:
             store.set_default_connection("scripted")
     [prompt] = [r["json"]["prompt"] for r in plan.requests if r["path"] == "/completion"]
     assert "### Instruction:\nIs the cellar door locked?" in prompt
+
+
+def _wait_for_setting(store: Any, key: str, value: object) -> None:
+    """Wait (up to 5 s) until the debounced save has stored ``key`` as ``value``."""
+    for _ in range(50):
+        if store.get_setting("generation").get(key) == value:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{key} was not saved as {value!r}")
 
 
 def test_connect_to_an_openai_compatible_backend_through_the_panel(page: Any, live: Live) -> None:

@@ -1,4 +1,8 @@
-"""Golden text-mode prompts: each bundled instruct template, written out by hand."""
+"""Golden text-mode prompts: each bundled instruct template, written out by hand.
+
+Story strings follow Handlebars' standalone-line rule (a ``{{/if}}`` alone on its line takes
+its newline), as SillyTavern renders them.
+"""
 
 import pytest
 
@@ -31,7 +35,7 @@ CMDR_PREAMBLE = (
 
 GOLDEN = {
     "Alpaca": (
-        "Be Sera.\nSera guards the glade.\nAnn travels.\n\n\n"
+        "Be Sera.\nSera guards the glade.\nAnn travels.\n\n"
         "### Instruction:\nAnn: Hi\n\n### Response:\nYo\n\n"
         "### Response:\nHello.\n\n### Instruction:\nHey.\n\n### Response:\n",
         ["\nAnn:", "\n### Instruction:", "\n### Response:", "\n### Input:"],
@@ -100,8 +104,8 @@ GOLDEN = {
         ],
     ),
     "Command R": (
-        CMDR_PREAMBLE + "Sera guards the glade.\n\n\n# User Preamble\n## Task and Context\n"
-        "Ann travels.\n\n\n## Style Guide\nBe Sera.<|END_OF_TURN_TOKEN|>"
+        CMDR_PREAMBLE + "Sera guards the glade.\n\n# User Preamble\n## Task and Context\n"
+        "Ann travels.\n\n## Style Guide\nBe Sera.<|END_OF_TURN_TOKEN|>"
         "<|START_OF_TURN_TOKEN|><|USER_TOKEN|>Ann: Hi<|END_OF_TURN_TOKEN|>"
         "<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>Sera: Yo<|END_OF_TURN_TOKEN|>"
         "<|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|>New Roleplay:<|END_OF_TURN_TOKEN|>\n"

@@ -85,8 +85,8 @@ async def test_a_chosen_bundled_template_builds_the_text_prompt(
             prompt: str = body["prompt"]
             return prompt
 
-        automatic = await prompt_for("Hello?")
-        assert "<|im_start|>user" in automatic and "### Instruction:" not in automatic
+        automatic = await prompt_for("Hello?")  # SillyTavern's default: instruct off
+        assert automatic.endswith("User: Hello?\nWren:") and "<|im_start|>" not in automatic
         choose = {"instruct_template": "Alpaca", "context_template": "Alpaca"}
         assert (await client.patch("/api/settings", json=choose)).status_code == 200
         chosen = await prompt_for("Is the door open?")
@@ -99,4 +99,7 @@ async def test_a_chosen_bundled_template_builds_the_text_prompt(
         shadowed = await prompt_for("And the window?")
         assert "Q: \nAnd the window?\nA:" in shadowed and "### Instruction:" not in shadowed
         await client.patch("/api/settings", json={"instruct_template": None})
-        assert "<|im_start|>user" in await prompt_for("Back to automatic?")
+        assert (await prompt_for("Instruct off again?")).endswith("Instruct off again?\nWren:")
+        on = {"instruct_enabled": True, "context_template": "Default"}
+        assert (await client.patch("/api/settings", json=on)).json()["instruct_enabled"] is True
+        assert "<|im_start|>user" in await prompt_for("Instruct on, no template: ChatML?")

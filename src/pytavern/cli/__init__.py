@@ -16,6 +16,7 @@ from pytavern.cli.regex import regex_group
 from pytavern.cli.search import search_command
 from pytavern.cli.send import send_command
 from pytavern.cli.serve import serve_command
+from pytavern.cli.settings_cmd import settings_group
 from pytavern.cli.users import users_group
 
 
@@ -41,6 +42,7 @@ cli.add_command(groups_group)
 cli.add_command(regex_group)
 cli.add_command(search_command)
 cli.add_command(quick_replies_group)
+cli.add_command(settings_group)
 for _command in DATA_COMMANDS:
     cli.add_command(_command)
 

@@ -10,7 +10,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pytavern.engine.sampler_defaults import family_defaults, with_defaults
 from pytavern.errors import ConfigError
+from pytavern.providers import get_spec
 from pytavern.store import ConnectionRecord, Store
 from pytavern.types import SamplerSettings
 
@@ -39,16 +41,36 @@ class GenerationPreferences(BaseModel):
     )
     context_size: int = Field(default=4096, ge=256)
     instruct_template: str | None = None
-    """Instruct template for text backends; ``None`` picks one from the model name."""
+    """Instruct template for text backends (``None``: ChatML when instruct is on)."""
+    instruct_enabled: bool | None = None
+    """Instruct formatting for text backends; ``None``: on when a template is picked."""
+    instruct_auto_select: bool = True
+    """With instruct on, a template whose activation regex matches the model name wins."""
     context_template: str = "Default"
     system_prompt: str | None = None
-    """The main prompt; ``None`` keeps SillyTavern's default."""
+    """The main prompt typed by the user; ``None`` keeps the preset (text backends) or
+    SillyTavern's default main prompt (chat backends)."""
+    system_prompt_enabled: bool = True
+    """Text backends: send a system prompt at all (SillyTavern's switch)."""
+    system_prompt_preset: str = "Neutral - Chat"
+    """Text backends: the system-prompt preset used when none is typed."""
+    prefer_character_prompt: bool = True
+    """Use the card's own system prompt; ``{{original}}`` in it stands for ours."""
+    prefer_character_jailbreak: bool = True
+    """Use the card's own Post-History Instructions; ``{{original}}`` stands for ours."""
+    post_history_instructions: str = ""
+    """Chat backends: the Post-History Instructions prompt."""
     persona_id: int | None = None
     world_info: list[str] = Field(default_factory=list)
     """Names of the global lorebooks in play for every chat."""
     author_note: AuthorNote = Field(default_factory=AuthorNote)
     trim_sentences: bool = False
     """Cut each finished reply after its last complete sentence."""
+    send_sampler_defaults: bool = True
+    """Send SillyTavern's default samplers for the backend's family under the ones set
+    here (as SillyTavern does); off: send only what is set."""
+    sampler_preset: str | None = None
+    """The sampler preset last loaded into ``sampling`` (for display)."""
 
 
 def load_preferences(store: Store) -> GenerationPreferences:
@@ -83,7 +105,21 @@ def save_preferences(store: Store, changes: dict[str, Any]) -> GenerationPrefere
 
 
 def sampling_for(preferences: GenerationPreferences, record: ConnectionRecord) -> SamplerSettings:
-    """The samplers for one connection: the preferences, overridden by its ``sampling``."""
+    """The samplers for one connection: the preferences, overridden by its ``sampling``,
+    over SillyTavern's defaults for its family unless ``send_sampler_defaults`` is off."""
+    chosen = _chosen_sampling(preferences, record)
+    if not preferences.send_sampler_defaults:
+        return chosen
+    try:
+        family = get_spec(record.api).family
+    except ConfigError:
+        return chosen
+    return with_defaults(family_defaults(record.api, family), chosen)
+
+
+def _chosen_sampling(
+    preferences: GenerationPreferences, record: ConnectionRecord
+) -> SamplerSettings:
     override = record.options.get("sampling")
     if not isinstance(override, dict) or not override:
         return preferences.sampling

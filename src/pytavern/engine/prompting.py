@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from pytavern.engine import token_counts
+from pytavern.engine import prompt_defaults, token_counts
 from pytavern.engine.chat_context import SLACK
 from pytavern.engine.chat_options import chat_author_note
 from pytavern.engine.history import StoredHistory
@@ -181,8 +181,9 @@ def build_prompt_input(
         system_prompt=prefs.system_prompt,
         trim_sentences=prefs.trim_sentences,
         chat=chat_settings,
-        text=_text_settings(turn) if text_mode else TextSettings(),
+        text=prompt_defaults.text_settings(store, turn) if text_mode else TextSettings(),
     )
+    settings = prompt_defaults.apply_prompt_defaults(settings, store, prefs)
     note = chat_author_note(turn.chat.metadata, prefs.author_note)
     return PromptInput(
         card=turn.card,
@@ -235,14 +236,6 @@ def remember_history(prepared: Prepared) -> None:
         return  # nothing new to keep, and the limit still fits what prompts read
     older, older_views = history.loaded(skip + held)
     turn.contexts.put(cached.reshaped(older, older_views, read))
-
-
-def _text_settings(turn: TurnData) -> TextSettings:
-    prefs = turn.preferences
-    return TextSettings(
-        instruct=pick_instruct(turn.instruct, prefs.instruct_template, turn.record.model or ""),
-        context=pick_context(turn.context, prefs.context_template),
-    )
 
 
 def request_from_prompt(

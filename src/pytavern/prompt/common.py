@@ -160,7 +160,13 @@ def _card_fields(inp: PromptInput, ctx: MacroContext) -> _Fields:
     card = inp.card
     raw = (card.description, card.personality, card.scenario, inp.persona.description)
     texts = [*raw, card.mes_example]
-    return _Fields(*(evaluate(v.strip(), ctx) if v.strip() else "" for v in texts))
+    return _Fields(*(_base_replace(v, ctx) for v in texts))
+
+
+def _base_replace(text: str, ctx: MacroContext) -> str:
+    """SillyTavern's ``baseChatReplace``: trimmed, macros substituted, no ``\\r``."""
+    text = text.strip()
+    return evaluate(text, ctx).replace("\r", "") if text else ""
 
 
 def _fields_with_outlets(inp: PromptInput, ctx: MacroContext, fields: _Fields) -> _Fields:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pytavern.engine import transfer
 from pytavern.engine.preferences import GenerationPreferences, load_preferences, save_preferences
+from pytavern.engine.sampler_defaults import sampling_from_preset
 from pytavern.engine.services._base import Service
 from pytavern.engine.services.characters import check_image
 from pytavern.errors import ForbiddenError, FormatError, NotFoundError
@@ -213,4 +214,21 @@ class PreferenceService(Service):
 
     def change(self, changes: dict[str, Any]) -> GenerationPreferences:
         """Change some preferences; nested objects merge, ``None`` resets a field."""
+        return save_preferences(self._engine.store, changes)
+
+    def load_sampler_preset(self, name: str) -> GenerationPreferences:
+        """Put a stored sampler preset (a SillyTavern textgen, kobold or openai preset
+        file) in place of the samplers, as choosing a preset in SillyTavern does; the reply
+        length stays unless the preset sets one."""
+        record = self._engine.store.get_preset("sampler", name)
+        if record is None:
+            raise NotFoundError(
+                f"no sampler preset named {name!r}",
+                hint="Import SillyTavern's preset file first (Prompt tab, or PUT /api/presets)",
+            )
+        sampling = sampling_from_preset(record.data, name)
+        current = load_preferences(self._engine.store).sampling
+        if sampling.max_tokens is None:
+            sampling = sampling.model_copy(update={"max_tokens": current.max_tokens})
+        changes = {"sampling": sampling.model_dump(), "sampler_preset": name}
         return save_preferences(self._engine.store, changes)

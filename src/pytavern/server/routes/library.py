@@ -203,3 +203,15 @@ async def get_settings(services: ServicesDep) -> dict[str, Any]:
 async def patch_settings(body: dict[str, Any], services: ServicesDep) -> dict[str, Any]:
     """Change some generation preferences; nested objects merge, ``null`` resets a field."""
     return services.preferences.change(body).model_dump(mode="json")
+
+
+class SamplerPresetBody(BaseModel):
+    """Which stored sampler preset to load."""
+
+    name: str
+
+
+@settings.post("/sampler-preset")
+async def load_sampler_preset(body: SamplerPresetBody, services: ServicesDep) -> dict[str, Any]:
+    """Load a stored sampler preset (SillyTavern's preset file) in place of the samplers."""
+    return services.preferences.load_sampler_preset(body.name).model_dump(mode="json")

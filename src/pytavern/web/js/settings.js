@@ -109,12 +109,34 @@ async function samplersTab() {
       h("div.grid-2",
         numberField("Context size (tokens)", settings.context_size, 256, 1048576, 256, (v) => queue("context_size", v ?? 4096), "context-size"),
         numberField("Reply length (tokens)", values.max_tokens, 16, 32768, 16, (v) => queue("sampling", { max_tokens: v }), "max-tokens")),
-      checkField("Trim incomplete sentences from replies", settings.trim_sentences, (v) => queue("trim_sentences", v), "trim-sentences")),
+      checkField("Trim incomplete sentences from replies", settings.trim_sentences, (v) => queue("trim_sentences", v), "trim-sentences"),
+      checkField("Send SillyTavern's default samplers for the ones left unset", settings.send_sampler_defaults ?? true, (v) => queue("send_sampler_defaults", v), "send-sampler-defaults"),
+      await samplerPresetPicker()),
     h("div.card-box", h("h3", conn ? `Samplers for ${conn.name}` : "Samplers"),
       numeric.length || lists.length ? null : h("p.small.muted", conn ? "This backend takes no sampler settings." : "Connect a backend to see its samplers."),
       numeric.map((key) => slider(key, values[key], (v) => setSampler(key, v))),
       lists.map((key) => h("div.field", h("label", LIST_SAMPLERS[key]),
         h("input", { type: "text", value: (values[key] || []).join(", "), placeholder: "comma separated", on: { change: (e) => setSampler(key, e.target.value.split(",").map((x) => x.trim()).filter(Boolean)) } })))));
+}
+
+/** Load an imported SillyTavern sampler preset (kind ``sampler``) as the samplers. */
+async function samplerPresetPicker() {
+  let list = [];
+  try { list = await api.get("/api/presets?kind=sampler"); } catch { list = []; }
+  if (!list.length) return h("p.small.muted", "Import SillyTavern sampler preset files (Prompt tab) to load them here.");
+  const select = h("select.grow", { "aria-label": "Sampler preset", "data-testid": "sampler-preset" },
+    h("option", { value: "" }, settings.sampler_preset ? `Loaded: ${settings.sampler_preset}` : "Load a sampler preset…"),
+    list.map((p) => h("option", { value: p.name }, p.name)));
+  select.addEventListener("change", async () => {
+    if (!select.value) return;
+    try {
+      settings = await api.post("/api/settings/sampler-preset", { name: select.value });
+      toast(`Loaded the sampler preset ${select.value}; reopen the tab to see its values`);
+    } catch (err) {
+      toast(err.message, { hint: err.hint, bad: true });
+    }
+  });
+  return h("div.field", h("label", "Sampler preset"), select);
 }
 
 function checkField(label, checked, onChange, testid) {
@@ -150,10 +172,12 @@ function slider(key, value, onChange) {
 }
 
 async function promptTab() {
-  const system = h("textarea", { rows: 5, placeholder: "Write {{char}}'s next reply in a fictional chat between {{char}} and {{user}}.", "data-testid": "system-prompt" }, settings.system_prompt || "");
+  const system = h("textarea", { rows: 5, placeholder: "Empty: the chosen system-prompt preset (text backends) or SillyTavern's main prompt (chat backends)", "data-testid": "system-prompt" }, settings.system_prompt || "");
   const setSystem = () => queue("system_prompt", system.value.trim() ? system.value : null);
   system.addEventListener("input", setSystem);
   const applySystem = (text) => { system.value = text; setSystem(); };
+  const postHistory = h("textarea", { rows: 3, placeholder: "Chat backends: sent after the chat history", "data-testid": "post-history" }, settings.post_history_instructions || "");
+  postHistory.addEventListener("input", () => queue("post_history_instructions", postHistory.value));
   const templates = h("div.card-box");
   const file = h("input", { type: "file", accept: ".json,application/json", hidden: true });
   const drawTemplates = async () => replace(templates, h("h3", "Templates"),
@@ -172,7 +196,16 @@ async function promptTab() {
   role.addEventListener("change", () => queue("author_note", { role: role.value }));
   return h("div",
     templates,
-    h("div.card-box", h("h3", "System prompt"), system),
+    h("div.card-box", h("h3", "Instruct mode (text backends)"),
+      checkField("Instruct mode (off: plain \"Name: text\" lines, as SillyTavern's default)", settings.instruct_enabled ?? Boolean(settings.instruct_template), (v) => queue("instruct_enabled", v), "instruct-enabled"),
+      checkField("Auto-select the instruct template by model name", settings.instruct_auto_select ?? true, (v) => queue("instruct_auto_select", v), "instruct-auto-select")),
+    h("div.card-box", h("h3", "System prompt"),
+      checkField("Send a system prompt (text backends)", settings.system_prompt_enabled ?? true, (v) => queue("system_prompt_enabled", v), "system-prompt-enabled"),
+      checkField("Prefer the character's system prompt ({{original}} = this one)", settings.prefer_character_prompt ?? true, (v) => queue("prefer_character_prompt", v), "prefer-character-prompt"),
+      system),
+    h("div.card-box", h("h3", "Post-History Instructions"),
+      checkField("Prefer the character's Post-History Instructions ({{original}} = these)", settings.prefer_character_jailbreak ?? true, (v) => queue("prefer_character_jailbreak", v), "prefer-character-jailbreak"),
+      postHistory),
     h("div.card-box", h("h3", "Author's note"), note,
       h("div.grid-2", h("div.field", h("label", "Insertion depth"), depth), h("div.field", h("label", "Every N messages"), every)),
       h("div.field", h("label", "Role"), role)));

@@ -8,7 +8,7 @@ const KINDS = { instruct: "Instruct template", context: "Context template", sysp
 
 /** The pickers, drawn from the stored and bundled presets (``GET /api/presets``).
  * ``settings`` are the generation settings; ``queue(key, value)`` saves one;
- * ``applySystem(text)`` puts a system-prompt preset's content in the system prompt field. */
+ * ``applySystem(text)`` sets the typed system prompt (picking a preset clears it). */
 export async function templatePickers(settings, queue, applySystem) {
   const presets = await api.get("/api/presets");
   const of = (kind) => presets.filter((p) => p.kind === kind);
@@ -20,9 +20,8 @@ export async function templatePickers(settings, queue, applySystem) {
     picker(of("context"), "context", settings.context_template || "Default", {
       onPick: (name) => queue("context_template", name),
     }),
-    picker(of("sysprompt"), "sysprompt", "", {
-      first: h("option", { value: "" }, "Fill in the system prompt from…"),
-      onPick: (name, preset) => { if (preset) applySystem(preset.data.content || ""); },
+    picker(of("sysprompt"), "sysprompt", settings.system_prompt_preset || "Neutral - Chat", {
+      onPick: (name) => { queue("system_prompt_preset", name); applySystem(""); },
     }),
   ];
 }
