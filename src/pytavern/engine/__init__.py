@@ -14,6 +14,7 @@ from pytavern.engine.connections import ProviderPool, connection_config, key_inf
 from pytavern.engine.generation import run_turn
 from pytavern.engine.maintenance import backup_before_migration
 from pytavern.engine.preferences import load_preferences
+from pytavern.engine.routing import Route, RoutedProvider
 from pytavern.engine.setup import install_defaults
 from pytavern.engine.storage import private_sqlite_file, secure_data_dir
 from pytavern.engine.turn_loader import (
@@ -112,6 +113,8 @@ class Engine:
         request = TurnRequest(chat_id, mode, text, connection)
         turn = load_turn(self.store, self.secrets, self.parsed, request)
         provider = await self.providers.get_for(turn.config)
-        async with aclosing(run_turn(self.store, provider, turn)) as events:
+        route = Route(self.store, self.secrets, self.providers, self.settings.data_dir)
+        routed = RoutedProvider(provider, turn, route)
+        async with aclosing(run_turn(self.store, routed, turn)) as events:
             async for event in events:
                 yield event

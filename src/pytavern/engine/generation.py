@@ -22,6 +22,7 @@ from pytavern.engine.prompting import (
     warm_tokenizer,
 )
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
+from pytavern.engine.routing import answered_fields
 from pytavern.engine.token_ratio import learn_ratio
 from pytavern.engine.turn_loader import GenerationMode, TurnData, write_user_message
 from pytavern.errors import PytavernError
@@ -129,7 +130,11 @@ async def run_turn(
             accumulator,
             text=final_text,
             status=_final_status(reason, error),
-            outcome={"finish_reason": reason, "error": str(error) if error else None},
+            outcome={
+                "finish_reason": reason,
+                "error": str(error) if error else None,
+                **answered_fields(finished),
+            },
         )
         persisted = _persisted_info(saved, started) | {"reply": final_text}
         _remember_prompt(store, chat_id, prepared)
@@ -140,7 +145,9 @@ async def run_turn(
         )
     reason = finished.reason if finished and error is None else "error"
     model = finished.model if finished else accumulator.model
-    yield Finished(reason=reason, model=model, extra={"chat_id": chat_id, **persisted})
+    answered = answered_fields(finished)
+    extra = {"chat_id": chat_id, **persisted, **answered}
+    yield Finished(reason=reason, model=answered.get("model", model), extra=extra)
 
 
 async def _prepare(store: Store, provider: Provider, turn: TurnData) -> Prepared:
