@@ -12,6 +12,7 @@ from pytavern.cli.data import DATA_COMMANDS
 from pytavern.cli.library import characters_group, chats_group, lorebooks_group
 from pytavern.cli.send import send_command
 from pytavern.cli.serve import serve_command
+from pytavern.cli.usage import usage_command
 from pytavern.cli.users import users_group
 
 
@@ -33,6 +34,7 @@ cli.add_command(users_group)
 cli.add_command(characters_group)
 cli.add_command(chats_group)
 cli.add_command(lorebooks_group)
+cli.add_command(usage_command)
 for _command in DATA_COMMANDS:
     cli.add_command(_command)
 

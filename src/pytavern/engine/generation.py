@@ -22,7 +22,7 @@ from pytavern.engine.prompting import (
     warm_tokenizer,
 )
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
-from pytavern.engine.routing import answered_fields
+from pytavern.engine.routing import answered_fields, fallback_from
 from pytavern.engine.token_ratio import learn_ratio
 from pytavern.engine.turn_loader import GenerationMode, TurnData, write_user_message
 from pytavern.errors import PytavernError
@@ -147,6 +147,8 @@ async def run_turn(
     model = finished.model if finished else accumulator.model
     answered = answered_fields(finished)
     extra = {"chat_id": chat_id, **persisted, **answered}
+    if tried := fallback_from(finished):
+        extra["fallback_from"] = tried
     yield Finished(reason=reason, model=answered.get("model", model), extra=extra)
 
 

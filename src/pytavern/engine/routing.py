@@ -69,10 +69,19 @@ def fallback_names(turn: TurnData) -> list[str]:
 
 
 def answered_fields(finished: Finished | None) -> dict[str, Any]:
-    """What a reply records about who answered (``connection``, ``model``,
-    ``fallback_from``), read from a routed stream's ``Finished``; empty otherwise."""
+    """What a reply records about who answered (``connection`` and ``model``, the
+    message's own fields), read from a routed stream's ``Finished``; empty otherwise."""
     answered = finished.extra.get(ANSWERED_BY) if finished is not None else None
-    return dict(answered) if isinstance(answered, dict) else {}
+    if not isinstance(answered, dict):
+        return {}
+    return {key: answered[key] for key in ("connection", "model") if key in answered}
+
+
+def fallback_from(finished: Finished | None) -> list[str]:
+    """The connections that failed before the one that answered, in order."""
+    answered = finished.extra.get(ANSWERED_BY) if finished is not None else None
+    tried = answered.get("fallback_from") if isinstance(answered, dict) else None
+    return [str(name) for name in tried] if isinstance(tried, list) else []
 
 
 @dataclass(frozen=True, slots=True)

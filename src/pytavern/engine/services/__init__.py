@@ -26,6 +26,7 @@ from pytavern.engine.services.library import (
     PresetService,
     PresetView,
 )
+from pytavern.engine.services.usage import UsageReport, UsageService
 from pytavern.engine.services.users import UserService
 from pytavern.settings import Settings
 from pytavern.store import (
@@ -54,6 +55,7 @@ __all__ = [
     "SwipeRecord",
     "TokenCount",
     "TurnResult",
+    "UsageReport",
     "UserRecord",
 ]
 
@@ -75,6 +77,7 @@ class Services:
         self.generation = GenerationService(engine)
         self.users = UserService(engine)
         self.data = DataService(engine)
+        self.usage = UsageService(engine)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
