@@ -170,3 +170,21 @@ def test_no_fallback_once_text_arrived(
 def test_fallback_must_name_another_existing_connection(invoke: Invoke) -> None:
     code, _out, err = invoke("connections", "add", "a", "--api", "openai", "--fallback", "nope")
     assert code != 0 and "does not exist" in err
+
+
+def test_caching_claude_turns_report_cache_reads(invoke: Invoke) -> None:
+    with fake(anthropic_fake.create_app, cache_min_tokens=30) as (url, plan):
+        _add_claude(invoke, url, "--option", "prompt_cache=true", "--option", "cache_depth=1")
+        code, first, err = _send(invoke, "hello cache", "claude-up")
+        assert code == 0, err
+        code, second, err = _send(invoke, "hello again", "claude-up")
+        assert code == 0, err
+    body = plan.requests[-1]["body"]
+    assert body["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert any(isinstance(m["content"], list) for m in body["messages"])
+    assert first["usage"]["cache_write_tokens"] > 0
+    assert second["usage"]["cached_tokens"] > 0
+    code, out, _ = invoke("usage", "--json")
+    rows = json.loads(out)["requests"]
+    assert rows[-1]["cached_tokens"] == second["usage"]["cached_tokens"]
+    assert rows[-1]["cost"] is not None
