@@ -138,7 +138,8 @@ async def run_turn(
         )
         persisted = _persisted_info(saved, started) | {"reply": final_text}
         _remember_prompt(store, chat_id, prepared)
-        _learn(store, turn, prepared, accumulator)
+        if answered_fields(finished).get("connection", turn.record.name) == turn.record.name:
+            _learn(store, turn, prepared, accumulator)  # not from a fallback's count
     if error is not None:
         yield ErrorEvent(
             message=error.message, kind=error.kind, hint=error.hint, retryable=error.retryable

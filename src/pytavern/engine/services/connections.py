@@ -193,7 +193,11 @@ class ConnectionService(Service):
     ) -> ConnectionView:
         """Change an existing connection's API, URL, model or options (its key stays)."""
         self._engine.store.get_connection(name)
-        return self.view(self._save(name, api, url, model, options or {}))
+        options = dict(options or {})
+        chain = options.get("fallback")
+        if isinstance(chain, list) and chain:
+            options["fallback"] = self._check_fallback(name, [str(n) for n in chain])
+        return self.view(self._save(name, api, url, model, options))
 
     def _save(
         self, name: str, api: str, url: str | None, model: str | None, options: dict[str, Any]

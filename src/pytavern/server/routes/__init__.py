@@ -16,6 +16,7 @@ from pytavern.server.routes import (
     messages,
     meta,
     prompt,
+    usage,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -33,4 +34,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     library.settings,
     prompt.router,
     data.router,
+    usage.router,
 )

@@ -8,8 +8,9 @@ import { openChatView, renderSidebar } from "./chat.js";
 import { renderConnectionPanel, refreshConnection } from "./connection.js";
 import { renderSettingsPanel } from "./settings.js";
 import { renderWorldInfoPanel } from "./worldinfo.js";
+import { renderUsagePanel } from "./usage.js";
 
-const PANELS = { connection: renderConnectionPanel, settings: renderSettingsPanel, worldinfo: renderWorldInfoPanel };
+const PANELS = { connection: renderConnectionPanel, settings: renderSettingsPanel, worldinfo: renderWorldInfoPanel, usage: renderUsagePanel };
 const app = document.getElementById("app");
 const panel = document.getElementById("panel");
 let openPanel = null;

@@ -202,7 +202,9 @@ function messageView(m, isLast) {
     iconButton("copy", "Copy", () => navigator.clipboard?.writeText(m.text).then(() => toast("Copied"))),
     iconButton("edit", "Edit", () => startEdit(el, m), { "data-testid": "edit" }),
     iconButton("trash", "Delete", () => deleteMessage(m), { "data-testid": "delete" }));
-  const head = h("div.head", h("span.name", displayName(m)),
+  const via = !user && m.swipe && m.swipe.connection && (!state.connection || m.swipe.connection !== state.connection.name || m.swipe.model !== state.connection.model)
+    ? h("span.via", { "data-testid": "answered-by", title: "The connection and model that wrote this reply" }, `via ${m.swipe.connection}${m.swipe.model ? " · " + m.swipe.model : ""}`) : null;
+  const head = h("div.head", h("span.name", displayName(m)), via,
     incomplete ? h("span.badge.warn", { "data-testid": "incomplete", title: m.swipe.error || "The reply was cut short; Continue can finish it" }, "incomplete") : null,
     tools);
   const el = h(`div.msg${user ? ".user" : ""}${incomplete ? ".incomplete" : ""}`, { "data-testid": "message", dataset: { id: m.id, role: m.role } },
