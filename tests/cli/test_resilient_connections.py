@@ -12,6 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from pytavern.cli import cli
+from pytavern.engine.services import Services
+from pytavern.settings import Settings
 from tests.fakes import anthropic_fake, openai_fake
 from tests.fakes.server import FaultPlan
 from tests.providers.chat_helpers import fake
@@ -172,7 +174,7 @@ def test_fallback_must_name_another_existing_connection(invoke: Invoke) -> None:
     assert code != 0 and "does not exist" in err
 
 
-def test_caching_claude_turns_report_cache_reads(invoke: Invoke) -> None:
+def test_caching_claude_turns_report_cache_reads(invoke: Invoke, data_dir: Path) -> None:
     with fake(anthropic_fake.create_app, cache_min_tokens=30) as (url, plan):
         _add_claude(invoke, url, "--option", "prompt_cache=true", "--option", "cache_depth=1")
         code, first, err = _send(invoke, "hello cache", "claude-up")
@@ -188,3 +190,11 @@ def test_caching_claude_turns_report_cache_reads(invoke: Invoke) -> None:
     rows = json.loads(out)["requests"]
     assert rows[-1]["cached_tokens"] == second["usage"]["cached_tokens"]
     assert rows[-1]["cost"] is not None
+    services = Services.open(Settings(data_dir=data_dir))
+    try:
+        view = services.chats.last_prompt(second["chat_id"])
+    finally:
+        services.engine.store.close()
+    assert view is not None
+    marks = view["cache"]["breakpoints"]
+    assert [m["where"] for m in marks] == ["system", "history"] and view["cache"]["ttl"] == "5m"

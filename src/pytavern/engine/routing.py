@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytavern.engine.cache_marks import METADATA_KEY, cache_marks
 from pytavern.engine.connections import ProviderPool, connection_config
 from pytavern.engine.key_pool import KeyCandidate, key_candidates, park_key, refusal_of
 from pytavern.engine.prompting import count_and_rebuild, warm_tokenizer
@@ -228,12 +229,25 @@ class RoutedProvider:
             attempt = _Attempt(turn, provider)
             events = provider.stream(request)
             try:
-                return attempt, await anext(events, None), events
+                opened = attempt, await anext(events, None), events
             except ProviderError as error:
                 await _close(events)
                 self._record(attempt, "error", error)
                 turn = await self._rotate(turn, error, used)
                 provider = await self._route.pool.get_for(turn.config)
+                continue
+            self._remember_cache_marks(turn, request)
+            return opened
+
+    def _remember_cache_marks(self, turn: TurnData, request: GenerationRequest) -> None:
+        """Keep where the answering request's cache breakpoints are, for the prompt view."""
+        marks = cache_marks(turn.record.api, turn.record.name, turn.config.options, request)
+        if marks is None and not turn.chat.metadata.get(METADATA_KEY):
+            return
+        try:
+            self._route.store.merge_chat_metadata(turn.chat.id, {METADATA_KEY: marks})
+        except Exception:  # the prompt view's extra must never break a turn
+            log.exception("the prompt-cache breakpoints could not be kept")
 
     async def _rotate(self, turn: TurnData, error: ProviderError, used: set[str]) -> TurnData:
         """Park the key ``error`` refused and return the turn on the next key; raise
