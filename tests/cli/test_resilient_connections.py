@@ -49,7 +49,8 @@ def claude_up() -> Iterator[tuple[str, FaultPlan]]:
 
 
 def _send(invoke: Invoke, text: str, connection: str) -> tuple[int, dict[str, Any], str]:
-    code, out, err = invoke("send", text, "--connection", connection, "--json")
+    named = ("--connection", connection) if connection else ()
+    code, out, err = invoke("send", text, *named, "--json")
     return code, json.loads(out) if out.strip() else {}, err
 
 
@@ -198,3 +199,35 @@ def test_caching_claude_turns_report_cache_reads(invoke: Invoke, data_dir: Path)
     assert view is not None
     marks = view["cache"]["breakpoints"]
     assert [m["where"] for m in marks] == ["system", "history"] and view["cache"]["ttl"] == "5m"
+
+
+def test_a_profile_switches_a_chat_in_one_step(
+    invoke: Invoke, openai_up: tuple[str, FaultPlan], claude_up: tuple[str, FaultPlan]
+) -> None:
+    url, oai = openai_up
+    _add_claude(invoke, claude_up[0])
+    _add_openai(invoke, url, "--default", "--key", "-", keys=openai_fake.DEFAULT_KEY + "\n")
+    code, out, err = invoke(
+        "profiles", "add", "actor-claude", "--connection", "claude-up",
+        "--model", "claude-sonnet-4-5", "--sysprompt", "Actor", "--json",
+    )  # fmt: skip
+    assert code == 0, out + err
+    code, out, err = invoke("profiles", "add", "bad", "--connection", "up", "--sysprompt", "Nope")
+    assert code != 0 and "Nope" in err
+    code, first, err = _send(invoke, "hello default", "")
+    assert code == 0 and first["connection"] == "up", err
+    chat = str(first["chat_id"])
+    code, _out, err = invoke("profiles", "use", "actor-claude", "--chat", chat)
+    assert code == 0, err
+    code, out, err = invoke("send", "hello profile", "--chat", chat, "--json")
+    reply = json.loads(out)
+    assert code == 0 and reply["connection"] == "claude-up", err
+    assert reply["model"] == "claude-sonnet-4-5"
+    body = claude_up[1].requests[-1]["body"]
+    assert body["model"] == "claude-sonnet-4-5" and "expert actor" in json.dumps(body["system"])
+    code, _out, err = invoke("profiles", "use", "--chat", chat)
+    assert code == 0, err
+    code, out, err = invoke("send", "hello again", "--chat", chat, "--json")
+    assert json.loads(out)["connection"] == "up" and len(oai.requests) == 2
+    code, out, _ = invoke("profiles", "list", "--json")
+    assert [p["name"] for p in json.loads(out)] == ["actor-claude"]

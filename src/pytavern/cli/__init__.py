@@ -10,6 +10,7 @@ from pytavern.cli.chat import chat_command
 from pytavern.cli.connections import connections_group
 from pytavern.cli.data import DATA_COMMANDS
 from pytavern.cli.library import characters_group, chats_group, lorebooks_group
+from pytavern.cli.profiles import profiles_group
 from pytavern.cli.send import send_command
 from pytavern.cli.serve import serve_command
 from pytavern.cli.usage import usage_command
@@ -35,6 +36,7 @@ cli.add_command(characters_group)
 cli.add_command(chats_group)
 cli.add_command(lorebooks_group)
 cli.add_command(usage_command)
+cli.add_command(profiles_group)
 for _command in DATA_COMMANDS:
     cli.add_command(_command)
 

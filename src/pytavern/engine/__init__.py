@@ -14,6 +14,7 @@ from pytavern.engine.connections import ProviderPool, connection_config, key_inf
 from pytavern.engine.generation import run_turn
 from pytavern.engine.maintenance import backup_before_migration
 from pytavern.engine.preferences import load_preferences
+from pytavern.engine.profiles import apply_profile
 from pytavern.engine.routing import Route, RoutedProvider
 from pytavern.engine.setup import install_defaults
 from pytavern.engine.storage import private_sqlite_file, secure_data_dir
@@ -112,6 +113,7 @@ class Engine:
         """
         request = TurnRequest(chat_id, mode, text, connection)
         turn = load_turn(self.store, self.secrets, self.parsed, request)
+        turn = apply_profile(self.store, self.secrets, self.parsed, turn)
         provider = await self.providers.get_for(turn.config)
         route = Route(self.store, self.secrets, self.providers, self.settings.data_dir)
         routed = RoutedProvider(provider, turn, route)

@@ -26,6 +26,7 @@ from pytavern.engine.services.library import (
     PresetService,
     PresetView,
 )
+from pytavern.engine.services.profiles import ConnectionProfile, ProfileService
 from pytavern.engine.services.usage import UsageReport, UsageService
 from pytavern.engine.services.users import UserService
 from pytavern.settings import Settings
@@ -45,6 +46,7 @@ __all__ = [
     "ChatRecord",
     "ConnectionCheck",
     "ConnectionInput",
+    "ConnectionProfile",
     "ConnectionView",
     "GenerationMode",
     "LorebookRecord",
@@ -78,6 +80,7 @@ class Services:
         self.users = UserService(engine)
         self.data = DataService(engine)
         self.usage = UsageService(engine)
+        self.profiles = ProfileService(engine)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:

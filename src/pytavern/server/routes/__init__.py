@@ -15,6 +15,7 @@ from pytavern.server.routes import (
     library,
     messages,
     meta,
+    profiles,
     prompt,
     usage,
 )
@@ -35,4 +36,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     prompt.router,
     data.router,
     usage.router,
+    profiles.router,
 )
