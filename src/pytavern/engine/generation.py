@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 from pytavern.engine.prompting import (
@@ -31,6 +31,7 @@ from pytavern.prompt.assemble import clean_reply
 from pytavern.prompt.inputs import GenerationType
 from pytavern.providers.base import Provider
 from pytavern.store import MessageRecord, Queries, Store, SwipeStatus
+from pytavern.types import GenerationRequest
 
 USER_SAVE_DELAY = 0.025
 """Seconds after the request starts when the user's message is stored on its own, if no
@@ -75,13 +76,19 @@ def _learn(store: Store, turn: TurnData, prepared: Prepared, accumulator: Accumu
 
 
 async def run_turn(
-    store: Store, provider: Provider, turn: TurnData
+    store: Store,
+    provider: Provider,
+    turn: TurnData,
+    *,
+    stream_with: Callable[[GenerationRequest], AsyncIterator[StreamEvent]] | None = None,
 ) -> AsyncGenerator[StreamEvent, None]:
     """Stream one turn, persisting its result however the stream ends.
 
     The user's message is stored with the reply's first text (one transaction), or on its
     own while a slow upstream works, and always before the first event is passed on: a
-    face that shows any of the reply can rely on both being saved.
+    face that shows any of the reply can rely on both being saved. ``stream_with`` sends
+    the request instead of ``provider.stream`` (key rotation, fallback and the usage
+    ledger: ``pytavern.engine.routing``).
     """
     user = _UserMessage(store, turn)
     try:
@@ -90,7 +97,7 @@ async def run_turn(
         user.save()  # kept, whatever failed
         raise
     inp, built, request = prepared.inp, prepared.built, prepared.request
-    stream = provider.stream(request)
+    stream = (stream_with or provider.stream)(request)
     accumulator = Accumulator()
     mode, chat_id = turn.request.mode, turn.chat.id
     target = turn.last_message if mode in ("regenerate", "swipe", "continue") else None

@@ -1,9 +1,8 @@
 """Connections that keep working: key rotation, fallback chains and the usage ledger.
 
-``RoutedProvider`` stands in for a turn's provider. Everything but ``stream`` is the
-connection's own provider's; ``stream`` sends the request and, while nothing has arrived
-yet, handles failure: a key the backend refused (401/403, quota) is parked and the next key
-tried, a rate-limited one rests while the next is tried; a connect error, a timeout to the
+``RoutedStream.stream`` sends a turn's request in place of its provider's ``stream`` and,
+while nothing has arrived yet, handles failure: a key the backend refused (401/403, quota)
+is parked and the next key tried, a rate-limited one rests while the next is tried; a connect error, a timeout to the
 first byte, a 5xx or a 429 (after the provider's own retries) moves on to the next
 connection of the ``fallback`` option, with the prompt rebuilt for that backend (its
 template, tokenizer and budget). Once any event has come, a failure is the turn's failure
@@ -36,11 +35,11 @@ from pytavern.errors import (
     UpstreamTimeoutError,
 )
 from pytavern.events import Finished, StreamEvent, TextDelta, UsageEvent
-from pytavern.providers.base import Family, Provider
+from pytavern.providers.base import Provider
 from pytavern.secrets import SecretStore
 from pytavern.store import Store
 from pytavern.store.usage import UsageRow, add_usage
-from pytavern.types import ConnectionStatus, GenerationRequest, ModelInfo, Usage
+from pytavern.types import GenerationRequest, Usage
 
 log = logging.getLogger(__name__)
 
@@ -126,42 +125,14 @@ def _merged(old: Usage, new: Usage) -> Usage:
     return Usage(**values)
 
 
-class RoutedProvider:
-    """A turn's provider with key rotation, fallback and the usage ledger around ``stream``."""
+class RoutedStream:
+    """A turn's stream with key rotation, fallback and the usage ledger around its
+    provider's (``run_turn(..., stream_with=RoutedStream(...).stream)``)."""
 
     def __init__(self, provider: Provider, turn: TurnData, route: Route) -> None:
         self._provider = provider
         self._turn = turn
         self._route = route
-        self.api = provider.api
-        self.family: Family = provider.family
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._provider, name)
-
-    @property
-    def name(self) -> str:
-        """The connection's name."""
-        return self._provider.name
-
-    def supported_samplers(self) -> frozenset[str]:
-        """The samplers of the connection's own backend."""
-        return self._provider.supported_samplers()
-
-    async def check(self) -> ConnectionStatus:
-        """Check the connection's own backend."""
-        return await self._provider.check()
-
-    async def list_models(self) -> list[ModelInfo]:
-        """The models of the connection's own backend."""
-        return await self._provider.list_models()
-
-    async def count_tokens(self, text: str) -> int | None:
-        """Count with the connection's own backend."""
-        return await self._provider.count_tokens(text)
-
-    async def aclose(self) -> None:
-        """Nothing to release: the pool owns the providers."""
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
         """Stream from the first connection of the chain that answers (see the module)."""

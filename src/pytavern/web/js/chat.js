@@ -8,6 +8,7 @@ import { askText, avatar, button, confirmDialog, debounce, h, icon, iconButton, 
 import { renderMarkdown } from "./markdown.js";
 import { state, emit, avatarUrl } from "./state.js";
 import { showPromptView, countTokens } from "./promptview.js";
+import { profileSwitch } from "./profiles.js";
 
 const main = () => document.getElementById("main");
 let list = null; // the .messages-inner element
@@ -129,7 +130,7 @@ function renderChatMain() {
   const connLabel = h("span.conn", { "data-testid": "composer-connection" });
   const composer = h("div.composer", h("div.composer-inner",
     h("div.composer-box", moreMenu(), input, sendBtn),
-    h("div.composer-meta", connLabel, h("div.spacer"), tokenLabel)));
+    h("div.composer-meta", connLabel, profileSwitch(state.chatId), h("div.spacer"), tokenLabel)));
   replace(main(), scroller, composer);
   drawConnectionLabel(connLabel);
   drawMessages();
