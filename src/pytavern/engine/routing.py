@@ -2,12 +2,12 @@
 
 ``RoutedStream.stream`` sends a turn's request in place of its provider's ``stream`` and,
 while nothing has arrived yet, handles failure: a key the backend refused (401/403, quota)
-is parked and the next key tried, a rate-limited one rests while the next is tried; a connect error, a timeout to the
-first byte, a 5xx or a 429 (after the provider's own retries) moves on to the next
-connection of the ``fallback`` option, with the prompt rebuilt for that backend (its
-template, tokenizer and budget). Once any event has come, a failure is the turn's failure
-(the partial reply is kept by the turn, as ever). Every request sent, failed or not, is
-written to the usage ledger.
+is parked and the next key tried, a rate-limited one rests while the next is tried; a
+connect error, a timeout to the first byte, a 5xx or a 429 (after the provider's own
+retries) moves on to the next connection of the ``fallback`` option, with the prompt
+rebuilt for that backend (its template, tokenizer and budget). Once any event has come, a
+failure is the turn's failure (the partial reply is kept by the turn, as ever). Every
+request sent, failed or not, is written to the usage ledger.
 """
 
 from __future__ import annotations
