@@ -112,7 +112,7 @@ class UsageTotal:
     def add(self, row: UsageRow) -> None:
         """Count one row."""
         self.requests += 1
-        self.failed += row.outcome not in ("ok", "length", "stop")
+        self.failed += row.outcome == "error"
         self.input_tokens += row.input_tokens or 0
         self.output_tokens += row.output_tokens or 0
         self.cached_tokens += row.cached_tokens or 0
