@@ -15,7 +15,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,8 +155,9 @@ class RoutedStream:
                 )
                 tried.append(turn.record.name)
             turn, provider, request, chain = await self._next(chain)
-        async for event in self._relay(opened, tried):
-            yield event
+        async with aclosing(self._relay(opened, tried)) as events:
+            async for event in events:
+                yield event
 
     async def _next(
         self, chain: list[str]
@@ -207,6 +209,9 @@ class RoutedStream:
                 turn = await self._rotate(turn, error, used)
                 provider = await self._route.pool.get_for(turn.config)
                 continue
+            except BaseException:
+                await _close(events)  # cancelled while waiting: the request is released
+                raise
             self._remember_cache_marks(turn, request)
             return opened
 
@@ -243,7 +248,7 @@ class RoutedStream:
         self,
         opened: tuple[_Attempt, StreamEvent | None, AsyncIterator[StreamEvent]],
         tried: list[str],
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent]:
         attempt, event, events = opened
         outcome, problem = "cancelled", None
         try:
