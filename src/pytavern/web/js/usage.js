@@ -22,6 +22,23 @@ export function shortCount(n) {
   return String(n);
 }
 
+/** ``groups`` by day with the days between them that had no request, as empty days. */
+export function fillDays(groups) {
+  if (groups.length < 2) return groups;
+  const byKey = new Map(groups.map((g) => [g.key, g]));
+  const empty = (key) => ({ key, requests: 0, input_tokens: 0, output_tokens: 0, cached_tokens: 0, cost: 0 });
+  const days = [];
+  const day = new Date(`${groups[0].key}T12:00:00`);
+  const last = groups[groups.length - 1].key;
+  for (let i = 0; i < 366; i += 1) {
+    const key = `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, "0")}-${String(day.getDate()).padStart(2, "0")}`;
+    days.push(byKey.get(key) || empty(key));
+    if (key === last) break;
+    day.setDate(day.getDate() + 1);
+  }
+  return days;
+}
+
 /** A bar per day: input tokens stacked under output tokens, with the day's cost. */
 export function dayChart(days) {
   const width = 380, height = 170, top = 14, bottom = 28, left = 6;
@@ -66,7 +83,7 @@ export function renderUsagePanel(root, close) {
         api.get(`/api/usage${since}by=day`), api.get(`/api/usage${since}by=connection`)]);
       if (!days.requests.length) { replace(body, h("p.muted", "No requests yet.")); return; }
       const last = days.requests[days.requests.length - 1];
-      replace(body, dayChart(days.groups), totalsTable(conns.groups, conns.total),
+      replace(body, dayChart(fillDays(days.groups)), h("div.usage-scroll", totalsTable(conns.groups, conns.total)),
         h("p.small.muted", `Last: ${last.connection} · ${last.model || "?"} · ${last.outcome}` +
           (last.ttft != null ? ` · first token after ${last.ttft.toFixed(2)} s` : "")),
         conns.total.unpriced ? h("p.small.muted", "* some models have no price; add them to prices.json in the data folder") : null);
