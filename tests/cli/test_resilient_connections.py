@@ -231,3 +231,22 @@ def test_a_profile_switches_a_chat_in_one_step(
     assert json.loads(out)["connection"] == "up" and len(oai.requests) == 2
     code, out, _ = invoke("profiles", "list", "--json")
     assert [p["name"] for p in json.loads(out)] == ["actor-claude"]
+
+
+def test_an_unreachable_upstream_falls_back(
+    invoke: Invoke, claude_up: tuple[str, FaultPlan]
+) -> None:
+    _add_claude(invoke, claude_up[0])
+    code, out, err = invoke(
+        "connections", "add", "dead", "--api", "custom", "--url", "http://127.0.0.1:9/v1",
+        "--model", "m", "--option", "max_retries=0", "--fallback", "claude-up",
+    )  # fmt: skip
+    assert code == 0, out + err
+    code, reply, err = _send(invoke, "anyone there", "dead")
+    assert code == 0 and reply["connection"] == "claude-up", err
+    code, out, _ = invoke("usage", "--json")
+    rows = json.loads(out)["requests"]
+    assert [(r["connection"], r["error"]) for r in rows] == [
+        ("dead", "ConnectFailedError"),
+        ("claude-up", None),
+    ]
