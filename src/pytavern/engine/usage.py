@@ -12,6 +12,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -68,19 +69,45 @@ def _parse_prices(data: Any, where: str) -> dict[str, Price]:
     return prices
 
 
-def load_prices(data_dir: Path | None) -> dict[str, Price]:
-    """The bundled price table with the user's ``prices.json`` over it."""
+@lru_cache(maxsize=1)
+def bundled_prices() -> dict[str, Price]:
+    """The price table shipped with pytavern (read once)."""
     bundled = resources.files("pytavern.data").joinpath("prices.json").read_text("utf-8")
-    prices = _parse_prices(json.loads(bundled), "pytavern/data/prices.json")
+    return _parse_prices(json.loads(bundled), "pytavern/data/prices.json")
+
+
+_user_tables: dict[Path, tuple[tuple[int, int], dict[str, Price]]] = {}
+"""User price tables by path, with the file's (modification time, size) when read."""
+
+
+def load_prices(data_dir: Path | None) -> dict[str, Price]:
+    """The bundled price table with the user's ``prices.json`` over it (the user's file is
+    read again only when it changed)."""
+    prices = dict(bundled_prices())
     user_file = data_dir / "prices.json" if data_dir else None
-    if user_file is not None and user_file.exists():
+    if user_file is None:
+        return prices
+    try:
+        stat = user_file.stat()
+    except FileNotFoundError:
+        return prices
+    signature = (stat.st_mtime_ns, stat.st_size)
+    cached = _user_tables.get(user_file)
+    if cached is None or cached[0] != signature:
+        cached = _user_tables[user_file] = (signature, _read_user_prices(user_file))
+    return prices | cached[1]
+
+
+def _read_user_prices(user_file: Path) -> dict[str, Price]:
+    prices: dict[str, Price] = {}
+    if user_file.exists():
         try:
             data = json.loads(user_file.read_text("utf-8"))
         except ValueError as exc:
             raise ConfigError(
                 f"{user_file} is not valid JSON ({exc})", hint="Fix it or move it aside"
             ) from None
-        prices |= _parse_prices(data, str(user_file))
+        prices = _parse_prices(data, str(user_file))
     return prices
 
 
