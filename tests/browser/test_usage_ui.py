@@ -76,6 +76,12 @@ def test_several_keys_and_a_fallback_are_saved_from_the_panel(page: Any, live: L
         "sk-second-key-000000000bbbb",
     ]
     assert engine.store.get_connection("multi").options["fallback"] == ["scripted"]
+    page.click("[data-testid=save-profile]")
+    page.fill("[data-testid=ask-text]", "multi-profile")
+    page.click("[data-testid=ask-ok]")
+    expect(page.get_by_text("Saved profile multi-profile")).to_be_visible()
+    profiles = engine.store.get_setting("connection_profiles")
+    assert profiles["multi-profile"]["connection"] == "multi"
     engine.store.set_default_connection("scripted")
     assert [p for p in live.problems if "Failed to load resource" not in p] == []
 

@@ -1,7 +1,7 @@
 // The connection panel, shaped like SillyTavern's: API, source, URL, key, model, Connect.
 
 import { api } from "./api.js";
-import { button, h, icon, iconButton, replace, toast, confirmDialog } from "./dom.js";
+import { askText, button, h, icon, iconButton, replace, toast, confirmDialog } from "./dom.js";
 import { state, emit } from "./state.js";
 
 /** The API groups, in the order the server lists the API types (each backend declares its
@@ -275,6 +275,21 @@ export function renderConnectionPanel(root, close) {
       await refreshConnection({ test: false });
     }
   }
+  async function saveAsProfile() {
+    if (!current) { toast("Connect first, then save the connection as a profile", { bad: true }); return; }
+    const profileName = await askText("Save as a connection profile", current.name, "Save");
+    if (!profileName || !profileName.trim()) return;
+    try {
+      const prefs = await api.get("/api/settings");
+      const saved = await api.post("/api/profiles", {
+        name: profileName.trim(), connection: current.name, model: model.value.trim() || null,
+        instruct_template: prefs.instruct_template || null, context_template: prefs.context_template || null });
+      toast(`Saved profile ${saved.name}: pick it for a chat under the message box`);
+      emit("profiles-changed");
+    } catch (err) {
+      toast(err.message, { hint: err.hint, bad: true });
+    }
+  }
   async function deleteProfile() {
     if (!current) return;
     if (!(await confirmDialog(`Delete connection ${current.name}?`, "Its settings and stored key will be removed."))) return;
@@ -298,7 +313,8 @@ export function renderConnectionPanel(root, close) {
       h("div.field", h("label", "Model"), model, models, modelCount),
       hordeBox,
       optionBox,
-      h("div.connect-row", connectBtn, dot, statusText),
+      h("div.connect-row", connectBtn, dot, statusText, h("div.spacer"),
+        button("Save as profile", () => saveAsProfile(), { cls: "ghost small", "data-testid": "save-profile" })),
       diagnosis));
   load(current);
 }

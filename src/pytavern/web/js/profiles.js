@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { h, replace, toast } from "./dom.js";
+import { off, on } from "./state.js";
 
 /** A select of the saved profiles for chat ``chatId`` (hidden while there are none). */
 export function profileSwitch(chatId) {
@@ -26,6 +27,10 @@ export function profileSwitch(chatId) {
       load();
     }
   });
-  if (chatId) load();
+  if (chatId) {
+    load();
+    const refresh = () => { if (select.isConnected) load(); else off("profiles-changed", refresh); };
+    on("profiles-changed", refresh);
+  }
   return select;
 }
