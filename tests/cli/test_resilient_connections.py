@@ -250,3 +250,17 @@ def test_an_unreachable_upstream_falls_back(
         ("dead", "ConnectFailedError"),
         ("claude-up", None),
     ]
+
+
+def test_a_removed_fallback_leaves_the_first_failure(
+    invoke: Invoke, openai_up: tuple[str, FaultPlan], claude_up: tuple[str, FaultPlan]
+) -> None:
+    url, plan = openai_up
+    _add_claude(invoke, claude_up[0])
+    keys = openai_fake.DEFAULT_KEY + "\n"
+    _add_openai(invoke, url, "--fallback", "claude-up", "--key", "-", keys=keys)
+    assert invoke("connections", "remove", "claude-up")[0] == 0
+    plan.arm(*["500"] * 5)
+    code, reply, _err = _send(invoke, "hello", "up")
+    assert code == 1 and "HTTP 500" in reply["error"]["message"]
+    assert claude_up[1].requests == []

@@ -148,32 +148,34 @@ class RoutedStream:
                 if not chain or not falls_back(error):
                     raise
                 log.warning(
-                    "%s failed before answering (%s); trying %s",
+                    "%s failed before answering (%s); trying the next of %s",
                     turn.record.name,
                     type(error).__name__,
-                    chain[0],
+                    ", ".join(chain),
                 )
                 tried.append(turn.record.name)
-            turn, provider, request, chain = await self._next(chain)
+                following = await self._next(chain)
+                if following is None:
+                    raise  # no fallback could be set up: the failure that started it
+            turn, provider, request, chain = following
         async with aclosing(self._relay(opened, tried)) as events:
             async for event in events:
                 yield event
 
     async def _next(
         self, chain: list[str]
-    ) -> tuple[TurnData, Provider, GenerationRequest, list[str]]:
-        """The next connection of the chain with the prompt rebuilt for it (a connection
-        that cannot be set up is passed over; the last one's problem is raised)."""
-        while True:
-            name, rest = chain[0], chain[1:]
+    ) -> tuple[TurnData, Provider, GenerationRequest, list[str]] | None:
+        """The next connection of the chain with the prompt rebuilt for it; one that cannot
+        be set up (removed, no key, no model...) is passed over, and ``None`` says that
+        none could."""
+        for index, name in enumerate(chain):
             try:
                 turn, provider, request = await self._rebuild(name)
-                return turn, provider, request, rest
             except PytavernError as error:
-                if not rest:
-                    raise
-                log.warning("fallback %s cannot be used (%s); trying %s", name, error, rest[0])
-                chain = rest
+                log.warning("fallback %s cannot be used: %s", name, error)
+                continue
+            return turn, provider, request, chain[index + 1 :]
+        return None
 
     async def _rebuild(self, name: str) -> tuple[TurnData, Provider, GenerationRequest]:
         from pytavern.engine.generation import prepare_prompt  # the turn module imports us
