@@ -155,4 +155,11 @@ def _merge_usage(old: Usage, new: Usage) -> Usage:
     return Usage(
         input_tokens=new.input_tokens if new.input_tokens is not None else old.input_tokens,
         output_tokens=new.output_tokens if new.output_tokens is not None else old.output_tokens,
+        cached_tokens=new.cached_tokens if new.cached_tokens is not None else old.cached_tokens,
+        cache_write_tokens=old.cache_write_tokens
+        if new.cache_write_tokens is None
+        else new.cache_write_tokens,
+        reasoning_tokens=old.reasoning_tokens
+        if new.reasoning_tokens is None
+        else new.reasoning_tokens,
     )

@@ -12,6 +12,7 @@ last four characters). Only the engine asks for the real value, to hand it to a 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -24,6 +25,15 @@ from pytavern.errors import ConfigError, StoreError
 
 KEY_ENV = "PYTAVERN_SECRETS_KEY"
 KEY_FILE_ENV = "PYTAVERN_SECRETS_KEY_FILE"
+EXTRA_SLOT = "#key"
+"""Slot suffix of a connection's second, third... key (``name#key2``)."""
+PARKED_SLOT = "#parked"
+"""Slot suffix of a connection's parked keys (by fingerprint, encrypted JSON)."""
+
+
+def key_fingerprint(key: str) -> str:
+    """A short, stable name for ``key`` that does not reveal it (a SHA-256 prefix)."""
+    return hashlib.sha256(key.strip().encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,10 +170,58 @@ class SecretStore:
         self._write(data)
 
     def delete(self, name: str) -> None:
-        """Forget the key of connection ``name``."""
+        """Forget the keys of connection ``name`` (all of them, and their parked state)."""
         data = self._read()
-        if data.pop(self._slot(name), None) is not None:
+        slot = self._slot(name)
+        doomed = [s for s in data if s == slot or s.startswith(f"{slot}#")]
+        for gone in doomed:
+            del data[gone]
+        if doomed:
             self._write(data)
+
+    def get_keys(self, name: str) -> list[str]:
+        """Every key stored for connection ``name``, in the order they are tried."""
+        first = self.get(name)
+        if first is None:
+            return []
+        keys = [first]
+        index = 2
+        while (more := self.get(f"{name}{EXTRA_SLOT}{index}")) is not None:
+            keys.append(more)
+            index += 1
+        return keys
+
+    def set_keys(self, name: str, keys: list[str]) -> None:
+        """Store ``keys`` for connection ``name`` (tried in order), replacing its keys."""
+        cleaned = [key.strip() for key in keys if key.strip()]
+        data = self._read()
+        slot = self._slot(name)
+        for gone in [s for s in data if s == slot or s.startswith(f"{slot}{EXTRA_SLOT}")]:
+            del data[gone]
+        for index, key in enumerate(cleaned, start=1):
+            where = slot if index == 1 else f"{slot}{EXTRA_SLOT}{index}"
+            data[where] = self._fernet().encrypt(key.encode()).decode()
+        self._write(data)
+
+    def parked(self, name: str) -> dict[str, dict[str, object]]:
+        """The parked keys of connection ``name`` by fingerprint (why, since when, until)."""
+        raw = self.get(f"{name}{PARKED_SLOT}")
+        if not raw:
+            return {}
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return {}
+        return {str(k): dict(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def set_parked(self, name: str, parked: dict[str, dict[str, object]]) -> None:
+        """Replace the parked-key state of connection ``name`` (empty: none parked)."""
+        if not parked:
+            data = self._read()
+            if data.pop(self._slot(f"{name}{PARKED_SLOT}"), None) is not None:
+                self._write(data)
+            return
+        self.set(f"{name}{PARKED_SLOT}", json.dumps(parked, sort_keys=True))
 
     def names(self) -> list[str]:
         """Connection names of this owner that have a stored key."""
@@ -171,7 +229,9 @@ class SecretStore:
         return sorted(
             slot.removeprefix(prefix)
             for slot in self._read()
-            if slot.startswith(prefix) and (prefix or not slot.startswith("user:"))
+            if slot.startswith(prefix)
+            and (prefix or not slot.startswith("user:"))
+            and "#" not in slot.removeprefix(prefix)
         )
 
     def _fernet(self) -> Fernet:

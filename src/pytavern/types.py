@@ -33,10 +33,22 @@ class Usage:
 
     input_tokens: int | None = None
     output_tokens: int | None = None
+    cached_tokens: int | None = None
+    """Prompt tokens read from the backend's prompt cache (Claude's cache reads, OpenAI's
+    ``cached_tokens``, DeepSeek's cache hits, Gemini's cached content)."""
+    cache_write_tokens: int | None = None
+    """Prompt tokens written to the prompt cache (Claude's cache creation)."""
+    reasoning_tokens: int | None = None
+    """Output tokens spent on reasoning, where the backend says."""
 
     def to_dict(self) -> dict[str, int | None]:
-        """Return the counts as a JSON-ready mapping."""
-        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
+        """Return the counts as a JSON-ready mapping (cache and reasoning counts when known)."""
+        counts = {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
+        for name in ("cached_tokens", "cache_write_tokens", "reasoning_tokens"):
+            value = getattr(self, name)
+            if value is not None:
+                counts[name] = value
+        return counts
 
 
 class SamplerSettings(BaseModel):

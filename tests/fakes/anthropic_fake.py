@@ -11,10 +11,22 @@ required ``max_tokens``, messages that start with a user turn and alternate role
 Its tokenizer is one token a word, plus ``OVERHEAD`` tokens for the body's framing, in
 ``count_tokens`` (which takes no ``max_tokens`` or other generation-only fields, and
 refuses whitespace-only text) and in the reported usage alike.
+
+Prompt caching is modelled as the real API does it: blocks marked ``cache_control``
+(``{"type": "ephemeral"}``, optionally ``"ttl": "5m" | "1h"``; at most four) end cacheable
+prefixes, in the order tools, system, messages. A prefix shorter than the model's minimum
+(``cache_min_tokens``, 1024 as for Sonnet; tests lower it to keep prompts small) is not
+cached. A request reads the longest marked prefix still cached (``cache_read_input_tokens``),
+writes the rest up to its last marker (``cache_creation_input_tokens``, split by TTL in
+``cache_creation``), and reports only the tokens after that as ``input_tokens``. A read
+refreshes the entry's lifetime.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -136,13 +148,84 @@ def _validate(body: Any) -> JSONResponse | None:
 
 def _reply_text(body: dict[str, Any]) -> str:
     users = [m["content"] for m in body["messages"] if m["role"] == "user"]
-    text = echo_text(str(users[-1]))
+    text = echo_text(_text_of(users[-1]))
     last = body["messages"][-1]
     return text.lower() if last["role"] == "assistant" else text
 
 
-def _usage(body: dict[str, Any], text: str) -> dict[str, int]:
-    return {"input_tokens": _prompt_tokens(body), "output_tokens": 0}
+class PromptCache:
+    """Cached prompt prefixes: digest -> expiry time."""
+
+    def __init__(self, min_tokens: int) -> None:
+        self.min_tokens = min_tokens
+        self.entries: dict[str, float] = {}
+
+    def usage(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The usage of a request's prompt, reading and writing the cache as the API does."""
+        total = _prompt_tokens(body)
+        marks = [m for m in _breakpoints(body) if m[1] >= self.min_tokens]
+        now = time.monotonic()
+        read = 0
+        for digest, tokens, _ttl in marks:
+            if self.entries.get(digest, 0.0) > now:
+                read = max(read, tokens)
+        by_ttl = {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0}
+        written_to = read
+        for digest, tokens, ttl in marks:
+            self.entries[digest] = now + (3600.0 if ttl == "1h" else 300.0)
+            if tokens > written_to:
+                by_ttl[f"ephemeral_{ttl}_input_tokens"] += tokens - written_to
+                written_to = tokens
+        created = written_to - read
+        return {
+            "input_tokens": total - read - created,
+            "cache_creation_input_tokens": created,
+            "cache_read_input_tokens": read,
+            "cache_creation": by_ttl,
+        }
+
+
+def _segments(body: dict[str, Any]) -> list[tuple[Any, dict[str, Any] | None]]:
+    """Every block of the prompt in cache order (system, then messages), with its
+    role, as ``(block, cache_control)``."""
+    found: list[tuple[Any, dict[str, Any] | None]] = []
+    system = body.get("system")
+    for block in system if isinstance(system, list) else ([system] if system else []):
+        found.append((["system", block], _control(block)))
+    for message in body["messages"]:
+        content = message["content"]
+        for block in content if isinstance(content, list) else [content]:
+            found.append(([message["role"], block], _control(block)))
+    return found
+
+
+def _control(block: Any) -> dict[str, Any] | None:
+    control = block.get("cache_control") if isinstance(block, dict) else None
+    return control if isinstance(control, dict) else None
+
+
+def _breakpoints(body: dict[str, Any]) -> list[tuple[str, int, str]]:
+    """``(digest, tokens, ttl)`` of each prefix ending in a ``cache_control`` block."""
+    marks = []
+    prefix: list[Any] = [body["model"]]
+    tokens = OVERHEAD
+    for item, control in _segments(body):
+        prefix.append(item)
+        tokens += len(_text_of([item[1]] if isinstance(item[1], dict) else item[1]).split())
+        if control is not None:
+            digest = hashlib.sha256(json.dumps(prefix, sort_keys=True).encode()).hexdigest()
+            marks.append((digest, tokens, str(control.get("ttl", "5m"))))
+    return marks
+
+
+def _cache_problem(body: dict[str, Any]) -> str | None:
+    controls = [c for _item, c in _segments(body) if c is not None]
+    if len(controls) > 4:
+        return f"A maximum of 4 blocks with cache_control may be provided. Found {len(controls)}."
+    for control in controls:
+        if control.get("type") != "ephemeral" or control.get("ttl", "5m") not in ("5m", "1h"):
+            return f"cache_control: invalid value {control!r}"
+    return None
 
 
 def _limit(body: dict[str, Any], text: str) -> tuple[str, str]:
@@ -152,8 +235,10 @@ def _limit(body: dict[str, Any], text: str) -> tuple[str, str]:
     return text, "end_turn"
 
 
-def _message(body: dict[str, Any], content: list[Any], reason: str | None, out: int) -> Any:
-    usage = {**_usage(body, ""), "output_tokens": out}
+def _message(
+    body: dict[str, Any], content: list[Any], reason: str | None, out: int, usage: Any
+) -> Any:
+    usage = {**usage, "output_tokens": out}
     return {
         "id": "msg_fake",
         "type": "message",
@@ -166,10 +251,9 @@ def _message(body: dict[str, Any], content: list[Any], reason: str | None, out: 
     }
 
 
-def _frames(body: dict[str, Any], text: str, reason: str) -> list[str]:
-    frames = [
-        sse({"type": "message_start", "message": _message(body, [], None, 1)}, "message_start")
-    ]
+def _frames(body: dict[str, Any], text: str, reason: str, usage: Any) -> list[str]:
+    start = _message(body, [], None, 1, usage)
+    frames = [sse({"type": "message_start", "message": start}, "message_start")]
     index = 0
     if body.get("thinking"):
         frames += _block(0, {"type": "thinking", "thinking": ""}, "thinking", ["Let me think."])
@@ -219,9 +303,10 @@ def _content(body: dict[str, Any], text: str) -> list[Any]:
     return blocks
 
 
-def create_app(plan: FaultPlan, *, key: str = DEFAULT_KEY) -> FastAPI:
-    """The fake Anthropic API."""
+def create_app(plan: FaultPlan, *, key: str = DEFAULT_KEY, cache_min_tokens: int = 1024) -> FastAPI:
+    """The fake Anthropic API (``cache_min_tokens``: the shortest cacheable prefix)."""
     app = FastAPI()
+    cache = PromptCache(cache_min_tokens)
 
     @app.get("/v1/models")
     async def models(request: Request) -> Response:
@@ -263,11 +348,16 @@ def create_app(plan: FaultPlan, *, key: str = DEFAULT_KEY) -> FastAPI:
         if denied is not None:
             return denied
         body = entry["body"]
+        problem = _cache_problem(body)
+        if problem:
+            return _fail(400, problem)
+        usage = cache.usage(body)
         text, reason = _limit(body, _reply_text(body))
         if not body.get("stream"):
             entry["completed"] = True
-            return JSONResponse(_message(body, _content(body, text), reason, len(text.split())))
-        frames = _frames(body, text, reason)
+            message = _message(body, _content(body, text), reason, len(text.split()), usage)
+            return JSONResponse(message)
+        frames = _frames(body, text, reason, usage)
         return sse_response(plan, entry, frames, fault, _in_stream, fault_at=4)
 
     return app

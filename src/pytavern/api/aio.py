@@ -26,6 +26,7 @@ from pytavern.engine.services import (
     GenerationMode,
     Services,
     TurnResult,
+    UsageReport,
 )
 from pytavern.errors import StoreError
 from pytavern.events import StreamEvent, TextDelta
@@ -137,12 +138,18 @@ class AsyncConnections:
         key_env: str | None = None,
         options: dict[str, Any] | None = None,
         default: bool = False,
+        keys: tuple[str, ...] | list[str] = (),
+        key_envs: tuple[str, ...] | list[str] = (),
+        fallback: tuple[str, ...] | list[str] = (),
     ) -> ConnectionView:
         """Add a connection (or change the one of that name) and describe it.
 
         ``api`` is an API type (``openai``, ``anthropic``, ``koboldcpp``...). The ``key`` is
         stored apart and never shown again; ``key_env`` names an environment variable to
-        read it from at each use instead. ``default`` makes it the default connection.
+        read it from at each use instead. ``keys`` and ``key_envs`` add more, tried in order
+        when one is refused or rate limited. ``fallback`` names connections that answer
+        when this one fails before its first byte. ``default`` makes it the default
+        connection.
         """
         spec = ConnectionInput(
             name=name,
@@ -153,6 +160,9 @@ class AsyncConnections:
             key=key,
             key_env=key_env,
             make_default=default,
+            keys=tuple(keys),
+            key_envs=tuple(key_envs),
+            fallback=tuple(fallback),
         )
         return self._services.connections.add(spec)
 
@@ -207,6 +217,12 @@ class AsyncTavern:
     def connections(self) -> AsyncConnections:
         """The connections to LLM backends."""
         return AsyncConnections(self.services)
+
+    async def usage(self, *, since: str | None = None, by: str = "day") -> UsageReport:
+        """The usage ledger: every request sent to a backend since ``since`` (``7d``,
+        ``12h``, an ISO date; all when None), with totals per ``by`` (day, chat,
+        connection or model)."""
+        return self.services.usage.report(since=since, by=by)
 
     async def open(self) -> Self:
         """Open the data folder (creating and migrating it on first use)."""

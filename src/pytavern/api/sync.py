@@ -11,7 +11,12 @@ from typing import Any, Self, TypeVar
 from pytavern.api.aio import AsyncChat, AsyncTavern
 from pytavern.api.portal import Portal
 from pytavern.api.values import Character, DataDir, Message, Reply
-from pytavern.engine.services import ConnectionCheck, ConnectionView, GenerationMode
+from pytavern.engine.services import (
+    ConnectionCheck,
+    ConnectionView,
+    GenerationMode,
+    UsageReport,
+)
 from pytavern.events import StreamEvent
 from pytavern.types import ModelInfo
 
@@ -129,12 +134,16 @@ class Connections(_SyncNamespace):
         key_env: str | None = None,
         options: dict[str, Any] | None = None,
         default: bool = False,
+        keys: tuple[str, ...] | list[str] = (),
+        key_envs: tuple[str, ...] | list[str] = (),
+        fallback: tuple[str, ...] | list[str] = (),
     ) -> ConnectionView:
         """Add a connection (or change the one of that name) and describe it (see
         :meth:`AsyncConnections.add`)."""
         settings = {"url": url, "model": model, "key": key, "key_env": key_env}
+        more = {"keys": keys, "key_envs": key_envs, "fallback": fallback}
         result: ConnectionView = self._run(
-            "add", name, api, **settings, options=options, default=default
+            "add", name, api, **settings, options=options, default=default, **more
         )
         return result
 
@@ -197,6 +206,12 @@ class Tavern:
         return Chat(
             self._portal, self._portal.call(self._tavern.chat(chat_id, connection=connection))
         )
+
+    def usage(self, *, since: str | None = None, by: str = "day") -> UsageReport:
+        """The usage ledger since ``since`` with totals per ``by`` (see
+        :meth:`AsyncTavern.usage`)."""
+        result: UsageReport = self._portal.call(self._tavern.usage(since=since, by=by))
+        return result
 
     def close(self) -> None:
         """Close the data folder and stop the background event loop (safe to call twice)."""

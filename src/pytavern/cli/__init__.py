@@ -11,12 +11,14 @@ from pytavern.cli.connections import connections_group
 from pytavern.cli.data import DATA_COMMANDS
 from pytavern.cli.groups import groups_group
 from pytavern.cli.library import characters_group, chats_group, lorebooks_group
+from pytavern.cli.profiles import profiles_group
 from pytavern.cli.quick_replies import quick_replies_group
 from pytavern.cli.regex import regex_group
 from pytavern.cli.search import search_command
 from pytavern.cli.send import send_command
 from pytavern.cli.serve import serve_command
 from pytavern.cli.settings_cmd import settings_group
+from pytavern.cli.usage import usage_command
 from pytavern.cli.users import users_group
 
 
@@ -43,6 +45,8 @@ cli.add_command(regex_group)
 cli.add_command(search_command)
 cli.add_command(quick_replies_group)
 cli.add_command(settings_group)
+cli.add_command(usage_command)
+cli.add_command(profiles_group)
 for _command in DATA_COMMANDS:
     cli.add_command(_command)
 

@@ -40,6 +40,29 @@ async def list_command(as_json: bool) -> None:
         )
         where = view.effective_url or "built-in"
         click.echo(f"{mark} {view.name:<16} {view.api:<11} {where}  {view.model or ''}  ({key})")
+        if len(view.keys) > 1 or any(status.state != "ok" for status in view.keys):
+            for status in view.keys:
+                click.echo(f"      {status.summary}")
+        if view.options.get("fallback"):
+            click.echo(f"      falls back to: {', '.join(view.options['fallback'])}")
+
+
+@connections_group.command("keys")
+@click.argument("name")
+@data_dir_option
+@json_option
+@run_async
+async def keys_command(name: str, as_json: bool) -> None:
+    """Show each key of a connection and whether it was refused (never a key itself)."""
+    async with open_services() as services:
+        statuses = services.connections.key_statuses(name)
+    if as_json:
+        print_json([status.to_dict() for status in statuses])
+        return
+    if not statuses:
+        click.echo(f"{name}: no key")
+    for status in statuses:
+        click.echo(f"{status.summary}  ({status.source})")
 
 
 def parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -54,6 +77,11 @@ def parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
         except ValueError:
             options[key] = raw
     return options
+
+
+def _read_keys(keys: tuple[str, ...]) -> list[str]:
+    """One key from standard input per ``--key -`` (one a line, in order)."""
+    return [key for key in (_read_key(flag) for flag in keys) if key]
 
 
 def _read_key(key: str | None) -> str | None:
@@ -78,8 +106,24 @@ def _read_key(key: str | None) -> str | None:
 )
 @click.option("--url", help="The backend's base URL.")
 @click.option("--model", help="The model to use.")
-@click.option("--key", "key", help="'-' reads the API key from standard input.")
-@click.option("--key-env", help="Read the key from this environment variable at each use.")
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    help="'-' reads an API key from standard input (repeat for more keys, one a line).",
+)
+@click.option(
+    "--key-env",
+    "key_envs",
+    multiple=True,
+    help="Read a key from this environment variable at each use (repeatable).",
+)
+@click.option(
+    "--fallback",
+    "fallbacks",
+    multiple=True,
+    help="A connection to try when this one fails before answering (repeatable, in order).",
+)
 @click.option("--option", "option_pairs", multiple=True, help="KEY=VALUE setting (JSON value).")
 @click.option("--default", "make_default", is_flag=True, help="Make it the default connection.")
 @data_dir_option
@@ -90,14 +134,20 @@ async def add_command(
     api: str,
     url: str | None,
     model: str | None,
-    key: str | None,
-    key_env: str | None,
+    keys: tuple[str, ...],
+    key_envs: tuple[str, ...],
+    fallbacks: tuple[str, ...],
     option_pairs: tuple[str, ...],
     make_default: bool,
     as_json: bool,
 ) -> None:
-    """Add a connection (or change an existing one)."""
-    if key and key_env:
+    """Add a connection (or change an existing one).
+
+    Several keys (``--key - --key -``, one a line on standard input, or ``--key-env A
+    --key-env B``) are tried in order when one is refused or rate limited; ``--fallback``
+    names connections to answer when this one fails before its first byte.
+    """
+    if keys and key_envs:
         raise ConfigError("give --key or --key-env, not both")
     spec = ConnectionInput(
         name=name,
@@ -105,8 +155,9 @@ async def add_command(
         url=url,
         model=model,
         options=parse_options(option_pairs),
-        key=_read_key(key),
-        key_env=key_env,
+        keys=tuple(_read_keys(keys)),
+        key_envs=key_envs,
+        fallback=fallbacks,
         make_default=make_default,
     )
     async with open_services() as services:

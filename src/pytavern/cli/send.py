@@ -55,7 +55,7 @@ async def send_command(
                 "reply": outcome.reply,
                 "finish_reason": outcome.finish_reason,
                 "usage": outcome.usage.to_dict(),
-                "connection": connection_name,
+                "connection": outcome.connection or connection_name,
                 "model": outcome.model,
                 "error": None
                 if outcome.error is None

@@ -15,6 +15,8 @@ from pytavern.engine.generation import run_turn
 from pytavern.engine.group_cards import GroupSpeaker
 from pytavern.engine.maintenance import backup_before_migration
 from pytavern.engine.preferences import load_preferences
+from pytavern.engine.profiles import apply_profile
+from pytavern.engine.routing import Route, RoutedStream
 from pytavern.engine.setup import install_defaults
 from pytavern.engine.storage import private_sqlite_file, secure_data_dir
 from pytavern.engine.turn_loader import (
@@ -122,7 +124,11 @@ class Engine:
         """
         request = TurnRequest(chat_id, mode, text, connection, speaker)
         turn = load_turn(self.store, self.secrets, self.parsed, request)
+        turn = apply_profile(self.store, self.secrets, self.parsed, turn)
         provider = await self.providers.get_for(turn.config)
-        async with aclosing(run_turn(self.store, provider, turn)) as events:
+        route = Route(self.store, self.secrets, self.providers, self.settings.data_dir)
+        routed = RoutedStream(provider, turn, route)
+        turn_events = run_turn(self.store, provider, turn, stream_with=routed.stream)
+        async with aclosing(turn_events) as events:
             async for event in events:
                 yield event

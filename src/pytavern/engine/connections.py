@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pytavern.engine.key_pool import usable_key
 from pytavern.errors import ConfigError, PytavernError
 from pytavern.providers import create_provider, get_spec, specs
 from pytavern.providers.base import ConnectionConfig, Provider
@@ -19,7 +19,7 @@ from pytavern.store import ConnectionRecord, Store
 
 log = logging.getLogger(__name__)
 
-ENGINE_OPTIONS = frozenset({"key_env", "chars_per_token"})
+ENGINE_OPTIONS = frozenset({"key_env", "key_envs", "fallback", "chars_per_token"})
 """Connection options the engine reads itself; providers never see them (so a learned
 ``chars_per_token`` does not count as a new configuration and replace the provider)."""
 
@@ -27,16 +27,15 @@ ENGINE_OPTIONS = frozenset({"key_env", "chars_per_token"})
 def resolve_key(record: ConnectionRecord, secrets: SecretStore) -> tuple[str | None, str | None]:
     """The key for a connection and where it came from.
 
-    Order: the key stored for this connection, then the variable named by its ``key_env``
-    option, then the API type's usual variable (``OPENAI_API_KEY``...).
+    Order: the keys stored for this connection, then the variables named by its ``key_env``
+    and ``key_envs`` options, then the API type's usual variable (``OPENAI_API_KEY``...);
+    a key parked after a refusal (or resting after a rate limit) is passed over while
+    another one is usable (see ``pytavern.engine.key_pool``).
     """
-    stored = secrets.get(record.name)
-    if stored:
-        return stored, "stored"
-    for variable in (record.options.get("key_env"), get_spec(record.api).key_env):
-        if isinstance(variable, str) and os.environ.get(variable):
-            return os.environ[variable], f"env:{variable}"
-    return None, None
+    candidate = usable_key(record, secrets)
+    if candidate is None:
+        return None, None
+    return candidate.key, candidate.source
 
 
 def key_info(record: ConnectionRecord, secrets: SecretStore) -> KeyInfo:

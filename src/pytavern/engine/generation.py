@@ -24,6 +24,7 @@ from pytavern.engine.prompting import (
 )
 from pytavern.engine.regex_scripts import regex_reply
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
+from pytavern.engine.routing import answered_fields, fallback_from
 from pytavern.engine.token_ratio import learn_ratio
 from pytavern.engine.turn_loader import GenerationMode, TurnData, write_user_message
 from pytavern.errors import PytavernError
@@ -32,6 +33,7 @@ from pytavern.prompt.assemble import clean_reply
 from pytavern.prompt.inputs import GenerationType
 from pytavern.providers.base import Provider
 from pytavern.store import MessageRecord, Queries, Store, SwipeStatus
+from pytavern.types import GenerationRequest
 
 USER_SAVE_DELAY = 0.025
 """Seconds after the request starts when the user's message is stored on its own, if no
@@ -77,13 +79,19 @@ def _learn(store: Store, turn: TurnData, prepared: Prepared, accumulator: Accumu
 
 
 async def run_turn(
-    store: Store, provider: Provider, turn: TurnData
+    store: Store,
+    provider: Provider,
+    turn: TurnData,
+    *,
+    stream_with: Callable[[GenerationRequest], AsyncIterator[StreamEvent]] | None = None,
 ) -> AsyncGenerator[StreamEvent, None]:
     """Stream one turn, persisting its result however the stream ends.
 
     The user's message is stored with the reply's first text (one transaction), or on its
     own while a slow upstream works, and always before the first event is passed on: a
-    face that shows any of the reply can rely on both being saved.
+    face that shows any of the reply can rely on both being saved. ``stream_with`` sends
+    the request instead of ``provider.stream`` (key rotation, fallback and the usage
+    ledger: ``pytavern.engine.routing``).
     """
     user = _UserMessage(store, turn)
     try:
@@ -92,7 +100,7 @@ async def run_turn(
         user.save()  # kept, whatever failed
         raise
     inp, built, request = prepared.inp, prepared.built, prepared.request
-    stream = provider.stream(request)
+    stream = (stream_with or provider.stream)(request)
     accumulator = Accumulator()
     mode, chat_id = turn.request.mode, turn.chat.id
     target = turn.last_message if mode in ("regenerate", "swipe", "continue") else None
@@ -141,18 +149,24 @@ async def run_turn(
                 "finish_reason": reason,
                 "error": str(error) if error else None,
                 "reasoning": texts[1],
+                **answered_fields(finished),
             },
             epilogue=_remember_prompt(chat_id, prepared),
         )
         persisted = _persisted_info(saved, started) | {"reply": final_text}
-        _learn(store, turn, prepared, accumulator)
+        if answered_fields(finished).get("connection", turn.record.name) == turn.record.name:
+            _learn(store, turn, prepared, accumulator)  # not from a fallback's count
     if error is not None:
         yield ErrorEvent(
             message=error.message, kind=error.kind, hint=error.hint, retryable=error.retryable
         )
     reason = finished.reason if finished and error is None else "error"
     model = finished.model if finished else accumulator.model
-    yield Finished(reason=reason, model=model, extra={"chat_id": chat_id, **persisted})
+    answered = answered_fields(finished)
+    extra = {"chat_id": chat_id, **persisted, **answered}
+    if tried := fallback_from(finished):
+        extra["fallback_from"] = tried
+    yield Finished(reason=reason, model=answered.get("model", model), extra=extra)
 
 
 async def _prepare(store: Store, provider: Provider, turn: TurnData) -> Prepared:

@@ -46,7 +46,9 @@ ST_HEADER = "_st_header"
 """Key in a chat's metadata holding the SillyTavern header's other fields."""
 ST_SOURCE = "_st_source"
 """Key in a chat's metadata holding the SHA-256 of the SillyTavern file it was imported from."""
-PRIVATE_METADATA = frozenset({ST_HEADER, ST_SOURCE, "last_prompt"})
+PRIVATE_METADATA = frozenset(
+    {ST_HEADER, ST_SOURCE, "last_prompt", "prompt_cache", "connection_profile"}
+)
 ST_LINE_ORDER = (
     "name",
     "is_user",

@@ -64,6 +64,52 @@ def build_messages(
     return "\n\n".join(system_texts), messages
 
 
+MAX_BREAKPOINTS = 4
+"""The most ``cache_control`` blocks the Messages API takes in one request."""
+
+
+def cache_settings(options: Mapping[str, Any]) -> tuple[int, str] | None:
+    """``(depth, ttl)`` when option ``prompt_cache`` is on, else ``None``."""
+    if not options.get("prompt_cache"):
+        return None
+    depth = options.get("cache_depth")
+    ttl = options.get("cache_ttl")
+    return (int(depth) if depth is not None else 2, ttl if ttl in ("5m", "1h") else "5m")
+
+
+def cache_control(ttl: str) -> dict[str, str]:
+    """A ``cache_control`` value (the 5-minute TTL is the default, so it is not written)."""
+    return {"type": "ephemeral", "ttl": "1h"} if ttl == "1h" else {"type": "ephemeral"}
+
+
+def breakpoint_index(message_count: int, depth: int) -> int | None:
+    """The message that ends the cached history: ``depth`` messages before the last
+    (``None`` when the conversation is not that long yet)."""
+    index = message_count - 1 - depth
+    return index if index >= 0 else None
+
+
+def add_cache_breakpoints(body: dict[str, Any], depth: int, ttl: str) -> None:
+    """Mark the stable prefix for Claude's prompt cache, in place: the system prompt
+    (character card, World Info and the rest of what comes before the chat) and the
+    history up to ``depth`` messages before the last, which later turns send unchanged."""
+    control = cache_control(ttl)
+    if body.get("system"):
+        body["system"] = [{"type": "text", "text": body["system"], "cache_control": control}]
+    index = breakpoint_index(len(body["messages"]), depth)
+    if index is not None:
+        message = body["messages"][index]
+        blocks = _blocks(message["content"])
+        blocks[-1] = {**blocks[-1], "cache_control": control}
+        body["messages"][index] = {**message, "content": blocks}
+
+
+def _blocks(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, list):
+        return [dict(block) for block in content]
+    return [{"type": "text", "text": str(content)}]
+
+
 def build_body(
     request: GenerationRequest, model: str, options: Mapping[str, Any], *, stream: bool
 ) -> dict[str, Any]:
@@ -81,6 +127,9 @@ def build_body(
         body["system"] = system
     if sampling.stop:
         body["stop_sequences"] = list(sampling.stop)
+    caching = cache_settings(options)
+    if caching is not None:
+        add_cache_breakpoints(body, *caching)
     if budget:
         body["thinking"] = {"type": "enabled", "budget_tokens": budget}
         body["max_tokens"] = max(body["max_tokens"], budget + 1024)
@@ -151,6 +200,8 @@ class StreamParser:
         self.provider = provider
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
+        self.cache_read: int | None = None
+        self.cache_write: int | None = None
         self.stop_reason: str | None = None
         self.model: str | None = None
         self.done = False
@@ -184,6 +235,8 @@ class StreamParser:
         if isinstance(usage, dict):
             self.input_tokens = usage.get("input_tokens", self.input_tokens)
             self.output_tokens = usage.get("output_tokens", self.output_tokens)
+            self.cache_read = usage.get("cache_read_input_tokens", self.cache_read)
+            self.cache_write = usage.get("cache_creation_input_tokens", self.cache_write)
 
     def end(self) -> list[StreamEvent]:
         """Close the stream; raise when ``message_stop`` never came."""
@@ -193,9 +246,17 @@ class StreamParser:
                 provider=self.provider,
                 hint="What arrived was kept; continue or regenerate the reply",
             )
-        usage = Usage(self.input_tokens, self.output_tokens)
         reason = STOP_REASONS.get(self.stop_reason or "end_turn", "stop")
-        return [UsageEvent(usage), Finished(reason, model=self.model)]
+        return [UsageEvent(self.usage()), Finished(reason, model=self.model)]
+
+    def usage(self) -> Usage:
+        """The usage so far; ``input_tokens`` counts the whole prompt (Claude reports the
+        tokens read from and written to the cache apart from the rest)."""
+        read, written = self.cache_read, self.cache_write
+        if self.input_tokens is None or (read is None and written is None):
+            return Usage(self.input_tokens, self.output_tokens)
+        total = self.input_tokens + (read or 0) + (written or 0)
+        return Usage(total, self.output_tokens, cached_tokens=read, cache_write_tokens=written)
 
 
 def _delta_events(delta: Mapping[str, Any]) -> list[StreamEvent]:

@@ -165,7 +165,12 @@ class StreamParser:
             out = meta.get("candidatesTokenCount")
             if out is not None and meta.get("thoughtsTokenCount"):
                 out += meta["thoughtsTokenCount"]
-            self.usage = Usage(meta.get("promptTokenCount"), out)
+            self.usage = Usage(
+                meta.get("promptTokenCount"),
+                out,
+                cached_tokens=_count(meta.get("cachedContentTokenCount")),
+                reasoning_tokens=_count(meta.get("thoughtsTokenCount")),
+            )
 
     def end(self) -> list[StreamEvent]:
         """Close the stream; raise when no chunk carried a ``finishReason``."""
@@ -227,3 +232,7 @@ def parse_models(data: Any) -> list[ModelInfo]:
             )
         )
     return models
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) else None

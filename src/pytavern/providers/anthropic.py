@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -147,6 +147,17 @@ class ClaudeOptions(HttpOptions):
 
     thinking_budget: int | None = Field(
         None, ge=0, description="Extended-thinking budget in tokens (off when unset or 0)."
+    )
+    prompt_cache: bool = Field(
+        False,
+        description="Mark the stable prefix (system prompt, card, World Info, older history) "
+        "for Claude's prompt cache.",
+    )
+    cache_depth: int = Field(
+        2, ge=0, description="Messages before the last that stay out of the cached history."
+    )
+    cache_ttl: Literal["5m", "1h"] = Field(
+        "5m", description="How long Claude keeps the cache: 5m (default) or 1h (costs more)."
     )
 
 

@@ -47,6 +47,13 @@ class CommonOptions(BaseModel):
     key_env: str | None = Field(
         None, description="Environment variable to read the API key from at each use."
     )
+    key_envs: list[str] | None = Field(
+        None, description="More environment variables holding keys, tried in order."
+    )
+    fallback: list[str] | None = Field(
+        None,
+        description="Connections to try, in order, when this one fails before its first byte.",
+    )
     chars_per_token: float | None = Field(
         None, gt=0, description="Learned characters per token (kept up to date by pytavern)."
     )

@@ -28,9 +28,11 @@ from pytavern.engine.services.library import (
     PresetService,
     PresetView,
 )
+from pytavern.engine.services.profiles import ConnectionProfile, ProfileService
 from pytavern.engine.services.quick_replies import QuickReplyService
 from pytavern.engine.services.regex import RegexService
 from pytavern.engine.services.search import SearchService
+from pytavern.engine.services.usage import UsageReport, UsageService
 from pytavern.engine.services.users import UserService
 from pytavern.settings import Settings
 from pytavern.store import (
@@ -49,6 +51,7 @@ __all__ = [
     "ChatRecord",
     "ConnectionCheck",
     "ConnectionInput",
+    "ConnectionProfile",
     "ConnectionView",
     "GenerationMode",
     "GroupTurn",
@@ -61,6 +64,7 @@ __all__ = [
     "SwipeRecord",
     "TokenCount",
     "TurnResult",
+    "UsageReport",
     "UserRecord",
 ]
 
@@ -86,6 +90,8 @@ class Services:
         self.regex = RegexService(engine)
         self.search = SearchService(engine)
         self.quick_replies = QuickReplyService(engine)
+        self.usage = UsageService(engine)
+        self.profiles = ProfileService(engine)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:

@@ -126,8 +126,12 @@ class ChatService(Service):
 
     def last_prompt(self, chat_id: int) -> dict[str, Any] | None:
         """Where the tokens of the last reply's prompt went (None before any reply)."""
-        last = self.get(chat_id).metadata.get("last_prompt")
-        return last if isinstance(last, dict) else None
+        metadata = self.get(chat_id).metadata
+        last = metadata.get("last_prompt")
+        if not isinstance(last, dict):
+            return None
+        cache = metadata.get("prompt_cache")
+        return {**last, "cache": cache} if isinstance(cache, dict) else last
 
 
 class MessageService(Service):

@@ -17,6 +17,7 @@ from pytavern.engine.connections import (
     key_info,
     validate_options,
 )
+from pytavern.engine.key_pool import KeyStatus, clear_parked, key_statuses
 from pytavern.engine.services._base import Service
 from pytavern.errors import ConfigError, PytavernError
 from pytavern.providers import ApiType, api_types, get_api_type
@@ -39,7 +40,10 @@ class ConnectionInput:
     """The settings of a connection to save.
 
     ``key`` is stored apart from the rest (write-only); ``key_env`` names an environment
-    variable read at each use instead. ``options`` are the backend's own settings.
+    variable read at each use instead. ``keys`` and ``key_envs`` add more of each, tried in
+    order when a key is refused or rate limited. ``fallback`` names the connections to try,
+    in order, when this one fails before answering. ``options`` are the backend's own
+    settings.
     """
 
     name: str
@@ -50,6 +54,17 @@ class ConnectionInput:
     key: str | None = None
     key_env: str | None = None
     make_default: bool = False
+    keys: tuple[str, ...] = ()
+    key_envs: tuple[str, ...] = ()
+    fallback: tuple[str, ...] = ()
+
+    def all_keys(self) -> list[str]:
+        """Every key given, in order."""
+        return [key for key in (self.key, *self.keys) if key]
+
+    def all_key_envs(self) -> list[str]:
+        """Every key variable given, in order."""
+        return [name for name in (self.key_env, *self.key_envs) if name]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +79,8 @@ class ConnectionView:
     options: dict[str, Any]
     is_default: bool
     key: KeyInfo
+    keys: tuple[KeyStatus, ...] = ()
+    """Each key the connection may use, with its state ("key ...abcd: refused at 14:02")."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of a connection (the CLI's ``--json`` and the REST API's)."""
@@ -76,6 +93,8 @@ class ConnectionView:
             "options": dict(self.options),
             "is_default": self.is_default,
             "key": self.key.to_dict(),
+            "keys": [status.to_dict() for status in self.keys],
+            "fallback": list(self.options.get("fallback") or []),
         }
 
 
@@ -106,6 +125,7 @@ class ConnectionService(Service):
             options=dict(record.options),
             is_default=record.is_default,
             key=key_info(record, self._engine.secrets),
+            keys=tuple(key_statuses(record, self._engine.secrets)),
         )
 
     def all(self) -> list[ConnectionView]:
@@ -123,21 +143,44 @@ class ConnectionService(Service):
     def add(self, spec: ConnectionInput, *, replace: bool = True) -> ConnectionView:
         """Save a connection (its key apart); with ``replace`` false an existing name is an
         error. The configuration is checked before the answer (a missing URL says so)."""
-        if spec.key and spec.key_env:
-            raise ConfigError("give a key or a key variable, not both")
+        keys, variables = spec.all_keys(), spec.all_key_envs()
+        if keys and variables:
+            raise ConfigError("give keys or key variables, not both")
         if not replace and spec.name in self.names():
             raise ConfigError(
                 f"a connection named {spec.name!r} already exists", hint="Pick another name"
             )
         options = dict(spec.options)
-        if spec.key_env:
-            options["key_env"] = spec.key_env
+        if variables:
+            options["key_env"] = variables[0]
+            options.pop("key_envs", None)
+            if variables[1:]:
+                options["key_envs"] = variables[1:]
+        if spec.fallback:
+            options["fallback"] = self._check_fallback(spec.name, list(spec.fallback))
         record = self._save(spec.name, spec.api, spec.url, spec.model, options)
-        if spec.key:
-            self._engine.secrets.set(spec.name, spec.key)
+        if keys:
+            self._engine.secrets.set_keys(spec.name, keys)
+            clear_parked(self._engine.secrets, spec.name)
         if spec.make_default:
             record = self._engine.store.set_default_connection(spec.name)
         return self.view(record)
+
+    def _check_fallback(self, name: str, chain: list[str]) -> list[str]:
+        """``chain`` checked: existing connections, not ``name`` itself, each once."""
+        known = self.names()
+        for other in chain:
+            if other == name:
+                raise ConfigError(
+                    f"connection {name!r} cannot fall back to itself",
+                    hint="Name other connections with --fallback",
+                )
+            if other not in known:
+                raise ConfigError(
+                    f"the fallback connection {other!r} does not exist",
+                    hint=f"Add it first (`pytavern connections add {other} --api TYPE ...`)",
+                )
+        return list(dict.fromkeys(chain))
 
     def update(
         self,
@@ -150,7 +193,11 @@ class ConnectionService(Service):
     ) -> ConnectionView:
         """Change an existing connection's API, URL, model or options (its key stays)."""
         self._engine.store.get_connection(name)
-        return self.view(self._save(name, api, url, model, options or {}))
+        options = dict(options or {})
+        chain = options.get("fallback")
+        if isinstance(chain, list) and chain:
+            options["fallback"] = self._check_fallback(name, [str(n) for n in chain])
+        return self.view(self._save(name, api, url, model, options))
 
     def _save(
         self, name: str, api: str, url: str | None, model: str | None, options: dict[str, Any]
@@ -187,7 +234,21 @@ class ConnectionService(Service):
         """Store the connection's key."""
         record = self._engine.store.get_connection(name)
         self._engine.secrets.set(name, key)
+        clear_parked(self._engine.secrets, name)
         return key_info(record, self._engine.secrets)
+
+    def set_keys(self, name: str, keys: list[str]) -> list[KeyStatus]:
+        """Store the connection's keys (tried in order), replacing the stored ones."""
+        record = self._engine.store.get_connection(name)
+        if not [key for key in keys if key.strip()]:
+            raise ConfigError("no key given", hint="Give at least one key")
+        self._engine.secrets.set_keys(name, keys)
+        clear_parked(self._engine.secrets, name)
+        return key_statuses(record, self._engine.secrets)
+
+    def key_statuses(self, name: str) -> list[KeyStatus]:
+        """Each key the connection may use and its state (never a key itself)."""
+        return key_statuses(self._engine.store.get_connection(name), self._engine.secrets)
 
     def delete_key(self, name: str) -> KeyInfo:
         """Forget the connection's stored key."""

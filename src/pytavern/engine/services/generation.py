@@ -59,6 +59,12 @@ class TurnResult:
         return self.accumulator.result().model
 
     @property
+    def connection(self) -> str | None:
+        """The connection that answered (a fallback's when the turn's own failed)."""
+        answered = self.finished.extra.get("connection") if self.finished else None
+        return answered if isinstance(answered, str) else None
+
+    @property
     def message_id(self) -> int | None:
         """The id of the message the reply was saved in (None when nothing was saved)."""
         saved = self.finished.extra.get("message_id") if self.finished else None

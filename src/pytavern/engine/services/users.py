@@ -67,9 +67,9 @@ class UserService(Service):
         secrets = self._engine.secrets
         mine = secrets.for_owner(user_id)
         for name in secrets.names():
-            key = secrets.get(name)
-            if key:
-                mine.set(name, key)
+            keys = secrets.get_keys(name)
+            if keys:
+                mine.set_keys(name, keys)
                 secrets.delete(name)
 
     def set_password(self, name: str, password: str) -> None:

@@ -17,11 +17,13 @@ from pytavern.server.routes import (
     library,
     messages,
     meta,
+    profiles,
     prompt,
     quick_replies,
     regex,
     search,
     tags,
+    usage,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -45,4 +47,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     branches.router,
     quick_replies.router,
     tags.router,
+    usage.router,
+    profiles.router,
 )

@@ -33,6 +33,13 @@ class ConnectionCreate(ConnectionBody):
 
     name: str = Field(min_length=1, max_length=64)
     key: str | None = None
+    keys: list[str] = Field(default_factory=list, description="More keys, tried in order.")
+    key_envs: list[str] = Field(
+        default_factory=list, description="Environment variables holding keys, in order."
+    )
+    fallback: list[str] = Field(
+        default_factory=list, description="Connections to try when this one fails first."
+    )
     default: bool = False
 
 
@@ -40,6 +47,12 @@ class KeyBody(BaseModel):
     """An API key to store."""
 
     key: str = Field(min_length=1)
+
+
+class KeysBody(BaseModel):
+    """Several API keys to store, tried in order."""
+
+    keys: list[str] = Field(min_length=1)
 
 
 @router.get("")
@@ -58,6 +71,9 @@ async def create_connection(body: ConnectionCreate, services: ServicesDep) -> di
         model=body.model,
         options=body.options,
         key=body.key,
+        keys=tuple(body.keys),
+        key_envs=tuple(body.key_envs),
+        fallback=tuple(body.fallback),
         make_default=body.default,
     )
     return services.connections.add(spec, replace=False).to_dict()
@@ -127,3 +143,16 @@ async def put_key(name: str, body: KeyBody, services: ServicesDep) -> dict[str, 
 async def delete_key(name: str, services: ServicesDep) -> dict[str, object]:
     """Forget the connection's stored key."""
     return services.connections.delete_key(name).to_dict()
+
+
+@router.get("/{name}/keys")
+async def get_keys(name: str, services: ServicesDep) -> list[dict[str, Any]]:
+    """Each key the connection may use: last four characters, source and state
+    (``refused`` keys are parked until stored again)."""
+    return [status.to_dict() for status in services.connections.key_statuses(name)]
+
+
+@router.put("/{name}/keys")
+async def put_keys(name: str, body: KeysBody, services: ServicesDep) -> list[dict[str, Any]]:
+    """Store the connection's keys (replacing the stored ones), tried in order."""
+    return [status.to_dict() for status in services.connections.set_keys(name, body.keys)]

@@ -11,8 +11,9 @@ import { renderWorldInfoPanel } from "./worldinfo.js";
 import { openGroupView, renderGroupsPanel } from "./groups.js";
 import { renderRegexPanel } from "./regex.js";
 import { openSearch } from "./search.js";
+import { renderUsagePanel } from "./usage.js";
 
-const PANELS = { connection: renderConnectionPanel, settings: renderSettingsPanel, worldinfo: renderWorldInfoPanel, groups: renderGroupsPanel, regex: renderRegexPanel };
+const PANELS = { connection: renderConnectionPanel, settings: renderSettingsPanel, worldinfo: renderWorldInfoPanel, groups: renderGroupsPanel, regex: renderRegexPanel, usage: renderUsagePanel };
 const app = document.getElementById("app");
 const panel = document.getElementById("panel");
 let openPanel = null;

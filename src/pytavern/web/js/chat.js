@@ -11,6 +11,7 @@ import { state, emit, on, avatarUrl } from "./state.js";
 import { showPromptView, countTokens } from "./promptview.js";
 import { drawQuickReplies, importQuickReplies } from "./quickreplies.js";
 import { chatSettings } from "./chatsettings.js";
+import { profileSwitch } from "./profiles.js";
 
 const main = () => document.getElementById("main");
 let list = null; // the .messages-inner element
@@ -206,7 +207,7 @@ function renderChatMain() {
   qrBar = h("div.qr-bar", { hidden: true, "data-testid": "quick-replies" });
   const composer = h("div.composer", h("div.composer-inner", qrBar,
     h("div.composer-box", moreMenu(), input, sendBtn),
-    h("div.composer-meta", connLabel, h("div.spacer"), tokenLabel)));
+    h("div.composer-meta", connLabel, profileSwitch(state.chatId), h("div.spacer"), tokenLabel)));
   replace(main(), scroller, composer);
   drawConnectionLabel(connLabel);
   drawMessages();
@@ -314,9 +315,11 @@ function messageView(m, isLast) {
     m.id ? iconButton("check", "Checkpoint here", () => checkpointAt(m), { "data-testid": "checkpoint" }) : null,
     m.id !== null ? iconButton("eye", m.hidden ? "Put back into the prompt" : "Hide from the prompt", () => toggleHidden(m), { "data-testid": "hide", "aria-pressed": String(!!m.hidden) }) : null,
     iconButton("trash", "Delete", () => deleteMessage(m), { "data-testid": "delete" }));
+  const via = !user && m.swipe && m.swipe.connection && (!state.connection || m.swipe.connection !== state.connection.name || m.swipe.model !== state.connection.model)
+    ? h("span.via", { "data-testid": "answered-by", title: "The connection and model that wrote this reply" }, `via ${m.swipe.connection}${m.swipe.model ? " · " + m.swipe.model : ""}`) : null;
   const tokens = h("span.token-note", { "data-testid": "message-tokens" });
   if (m.id !== null) messageTokens(m.text).then((n) => { if (n !== null) tokens.textContent = `${n} token${n === 1 ? "" : "s"}`; });
-  const head = h("div.head", h("span.name", displayName(m)),
+  const head = h("div.head", h("span.name", displayName(m)), via,
     m.checkpoint ? h("button.badge.link", { type: "button", title: `Checkpoint: ${m.checkpoint}`, "data-testid": "checkpoint-link", on: { click: () => openChatTitled(m.checkpoint) } }, "⚑ checkpoint") : null,
     m.hidden ? h("span.badge.hidden-badge", { "data-testid": "hidden-badge", title: "Left out of the prompt; it stays in the chat" }, "hidden from the prompt") : null,
     tokens,

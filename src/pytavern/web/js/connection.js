@@ -1,7 +1,7 @@
 // The connection panel, shaped like SillyTavern's: API, source, URL, key, model, Connect.
 
 import { api } from "./api.js";
-import { button, h, icon, iconButton, replace, toast, confirmDialog } from "./dom.js";
+import { askText, button, h, icon, iconButton, replace, toast, confirmDialog } from "./dom.js";
 import { state, emit } from "./state.js";
 
 /** The API groups, in the order the server lists the API types (each backend declares its
@@ -93,6 +93,9 @@ export function renderConnectionPanel(root, close) {
   const key = h("input", { type: "password", "aria-label": "API key", "data-testid": "conn-key", autocomplete: "off", spellcheck: "false" });
   const keyState = h("span.key-state", { "data-testid": "key-state" });
   const clearKey = button("Clear key", () => removeKey(), { cls: "ghost small", "data-testid": "clear-key" });
+  const moreKeys = h("textarea.masked", { rows: 2, "aria-label": "More API keys", "data-testid": "conn-more-keys", autocomplete: "off", spellcheck: "false", placeholder: "More keys, one a line: tried in order when a key is refused or rate limited" });
+  const keyList = h("ul.key-list", { "data-testid": "key-list" });
+  const fallback = h("input", { type: "text", "aria-label": "Fallback connections", "data-testid": "conn-fallback", placeholder: "none" });
   const model = h("input", { type: "text", list: "model-list", "aria-label": "Model", "data-testid": "conn-model", placeholder: "Connect to list the models" });
   const models = h("datalist", { id: "model-list" });
   const modelCount = h("span.help");
@@ -111,7 +114,9 @@ export function renderConnectionPanel(root, close) {
   const connectBtn = button("Connect", () => connect(), { cls: "primary", iconName: "plug", "data-testid": "connect" });
   const urlHelp = h("div.help", { "data-testid": "url-help" });
   form.urlField = h("div.field", h("label", "API URL"), url, urlHelp);
-  form.keyField = h("div.field", h("label", "API key"), key, h("div.row", keyState, h("div.spacer"), clearKey));
+  form.keyField = h("div.field", h("label", "API key"), key, h("div.row", keyState, h("div.spacer"), clearKey), moreKeys, keyList);
+  form.fallbackField = h("div.field", h("label", "Fallback connections"), fallback,
+    h("div.help", "Comma separated, in order: they answer when this one fails before replying"));
 
   const typesIn = (g) => state.apiTypes.filter((t) => t.group === g);
   const typeOf = (n) => state.apiTypes.find((t) => t.name === n);
@@ -164,6 +169,9 @@ export function renderConnectionPanel(root, close) {
     trusted.checked = !!(c && c.options.trusted_workers);
     showFields();
     paintKey(c ? c.key : { set: false });
+    paintKeys(c ? c.keys || [] : []);
+    moreKeys.value = "";
+    fallback.value = ((c && c.fallback) || []).join(", ");
     replace(models);
     modelCount.textContent = "";
     diagnosis.replaceChildren();
@@ -176,6 +184,13 @@ export function renderConnectionPanel(root, close) {
     if (info.set && info.source && info.source.startsWith("env:")) keyState.append(` (from ${info.source.slice(4)})`);
     key.placeholder = info.set ? `set …${info.last4 || ""} (type to replace)` : key.placeholder;
     clearKey.hidden = !(info.set && info.source === "stored");
+  }
+  function paintKeys(keys) {
+    const shown = keys.length > 1 || keys.some((k) => k.state !== "ok");
+    replace(keyList, shown ? keys.map((k) => h(`li.key-${k.state}`, { "data-testid": "key-status" }, k.summary)) : []);
+  }
+  function enteredKeys() {
+    return [key.value, ...moreKeys.value.split("\n")].map((k) => k.trim()).filter(Boolean);
   }
   function paintStatus(ok, status) {
     dot.className = `status-dot${ok === true ? " ok" : ok === false ? " bad" : ""}`;
@@ -207,6 +222,9 @@ export function renderConnectionPanel(root, close) {
       options.trusted_workers = trusted.checked;
       options.models = model.value.trim() ? [model.value.trim()] : [];
     }
+    const chain = fallback.value.split(",").map((n) => n.trim()).filter(Boolean);
+    if (chain.length) options.fallback = chain;
+    else delete options.fallback;
     return { api: source.value, url: url.value.trim() || null, model: model.value.trim() || null, options };
   }
   async function connect() {
@@ -218,10 +236,12 @@ export function renderConnectionPanel(root, close) {
     try {
       const path = `/api/connections/${encodeURIComponent(connName)}`;
       const exists = state.connections.some((c) => c.name === connName);
-      let saved = exists ? await api.put(path, body()) : await api.post("/api/connections", { name: connName, ...body(), key: key.value.trim() || null });
-      if (exists && key.value.trim()) await api.put(`${path}/key`, { key: key.value.trim() });
+      const keys = enteredKeys();
+      let saved = exists ? await api.put(path, body()) : await api.post("/api/connections", { name: connName, ...body(), keys });
+      if (exists && keys.length) await api.put(`${path}/keys`, { keys });
       saved = await api.post(`${path}/default`);
       key.value = "";
+      moreKeys.value = "";
       let status;
       try {
         status = await api.post(`${path}/test`);
@@ -258,6 +278,21 @@ export function renderConnectionPanel(root, close) {
       await refreshConnection({ test: false });
     }
   }
+  async function saveAsProfile() {
+    if (!current) { toast("Connect first, then save the connection as a profile", { bad: true }); return; }
+    const profileName = await askText("Save as a connection profile", current.name, "Save");
+    if (!profileName || !profileName.trim()) return;
+    try {
+      const prefs = await api.get("/api/settings");
+      const saved = await api.post("/api/profiles", {
+        name: profileName.trim(), connection: current.name, model: model.value.trim() || null,
+        instruct_template: prefs.instruct_template || null, context_template: prefs.context_template || null });
+      toast(`Saved profile ${saved.name}: pick it for a chat under the message box`);
+      emit("profiles-changed");
+    } catch (err) {
+      toast(err.message, { hint: err.hint, bad: true });
+    }
+  }
   async function deleteProfile() {
     if (!current) return;
     if (!(await confirmDialog(`Delete connection ${current.name}?`, "Its settings and stored key will be removed."))) return;
@@ -292,11 +327,12 @@ export function renderConnectionPanel(root, close) {
       h("div.field", h("label", "API"), group),
       h("div.field", h("label", "Source"), source),
       h("div.field", { "data-testid": "name-field" }, h("label", "Name"), name),
-      form.urlField, form.keyField,
+      form.urlField, form.keyField, form.fallbackField,
       h("div.field", h("label", "Model"), model, models, modelCount),
       hordeBox,
       optionBox,
-      h("div.connect-row", connectBtn, dot, statusText),
+      h("div.connect-row", connectBtn, dot, statusText, h("div.spacer"),
+        button("Save as profile", () => saveAsProfile(), { cls: "ghost small", "data-testid": "save-profile" })),
       diagnosis));
   load(current);
 }

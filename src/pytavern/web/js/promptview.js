@@ -75,11 +75,17 @@ export async function showPromptView(chatId, hiddenCount = 0) {
     h("div.row", h("strong.grow", e.comment || (e.keys || []).join(", ") || `entry ${e.uid}`), h("span.badge", e.book)),
     h("div.small.muted", `${e.reason}${e.keys && e.keys.length ? " · keys: " + e.keys.join(", ") : ""}`),
     h("div.small", e.content))) : h("p.small.muted", "No lorebook entry fired.");
+  const cache = view.cache && view.cache.breakpoints ? h("div.card-box", { "data-testid": "cache-breakpoints" },
+    h("h3", `Prompt cache breakpoints (${view.cache.connection}, ${view.cache.ttl})`),
+    view.cache.breakpoints.length ? view.cache.breakpoints.map((b) => h("div.small", { "data-testid": "cache-breakpoint" },
+      h("strong", b.where === "system" ? "after the system block" : `after message ${b.message} of ${b.message === undefined ? "?" : b.of} (${b.role})`),
+      h("span.muted", ` · ${b.preview}`))) : h("p.small.muted", "The prompt is too short for a breakpoint yet.")) : null;
   const body = h("div", { "data-testid": "prompt-view" },
     h("div.row", h("strong", `${view.total_tokens} tokens`), h("span.muted.small", `of a ${view.budget}-token budget · ${view.history.included}/${view.history.total} messages · ${view.examples.included}/${view.examples.total} examples`)),
     view.tokenizer ? h("p.small.muted", { "data-testid": "prompt-tokenizer" }, `Counted by: ${view.tokenizer}`) : null,
     bar, legend,
     h("div.card-box", h("h3", `World Info entries fired (${view.lore.length})`), lore),
+    cache,
     view.cut.length ? h("p.small.muted", `Left out to fit: ${view.cut.join(", ")}`) : null,
     hiddenCount ? h("p.small.muted", { "data-testid": "prompt-hidden" }, hiddenCount === 1 ? "1 message is hidden from the prompt (it stays in the chat)." : `${hiddenCount} messages are hidden from the prompt (they stay in the chat).`) : null,
     promptText(view.prompt));

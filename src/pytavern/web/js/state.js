@@ -21,6 +21,11 @@ export function on(name, fn) {
   listeners.get(name).add(fn);
 }
 
+/** Stop calling ``fn`` on ``name``. */
+export function off(name, fn) {
+  listeners.get(name)?.delete(fn);
+}
+
 /** Emit a named event. */
 export function emit(name, detail) {
   for (const fn of listeners.get(name) || []) fn(detail);

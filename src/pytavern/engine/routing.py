@@ -1,0 +1,327 @@
+"""Connections that keep working: key rotation, fallback chains and the usage ledger.
+
+``RoutedStream.stream`` sends a turn's request in place of its provider's ``stream`` and,
+while nothing has arrived yet, handles failure: a key the backend refused (401/403, quota)
+is parked and the next key tried, a rate-limited one rests while the next is tried; a
+connect error, a timeout to the first byte, a 5xx or a 429 (after the provider's own
+retries) moves on to the next connection of the ``fallback`` option, with the prompt
+rebuilt for that backend (its template, tokenizer and budget). Once any event has come, a
+failure is the turn's failure (the partial reply is kept by the turn, as ever). Every
+request sent, failed or not, is written to the usage ledger.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytavern.engine.cache_marks import METADATA_KEY, cache_marks
+from pytavern.engine.connections import ProviderPool, connection_config
+from pytavern.engine.key_pool import KeyCandidate, key_candidates, park_key, refusal_of
+from pytavern.engine.prompting import count_and_rebuild, warm_tokenizer
+from pytavern.engine.turn_loader import TurnData
+from pytavern.engine.usage import load_prices, price_for
+from pytavern.errors import (
+    ConnectFailedError,
+    ProviderError,
+    PytavernError,
+    RateLimitError,
+    UpstreamServerError,
+    UpstreamTimeoutError,
+)
+from pytavern.events import Finished, StreamEvent, TextDelta, UsageEvent
+from pytavern.providers.base import Provider
+from pytavern.secrets import SecretStore
+from pytavern.store import Store
+from pytavern.store.usage import UsageRow, add_usage
+from pytavern.types import GenerationRequest, Usage
+
+log = logging.getLogger(__name__)
+
+ANSWERED_BY = "answered_by"
+"""The key of ``Finished.extra`` naming the connection and model that answered."""
+
+
+def falls_back(error: ProviderError) -> bool:
+    """Whether a failure before the first byte sends the request to the next connection."""
+    if isinstance(error, ConnectFailedError | UpstreamTimeoutError | RateLimitError):
+        return True
+    code = error.status_code
+    return isinstance(error, UpstreamServerError) or (code is not None and code >= 500)
+
+
+def fallback_names(turn: TurnData) -> list[str]:
+    """The connections to try after the turn's own, in order (each once, never itself)."""
+    chain = turn.record.options.get("fallback")
+    names = [name for name in chain if isinstance(name, str)] if isinstance(chain, list) else []
+    seen = {turn.record.name}
+    ordered = []
+    for name in names:
+        if name not in seen:
+            seen.add(name)
+            ordered.append(name)
+    return ordered
+
+
+def answered_fields(finished: Finished | None) -> dict[str, Any]:
+    """What a reply records about who answered (``connection`` and ``model``, the
+    message's own fields), read from a routed stream's ``Finished``; empty otherwise."""
+    answered = finished.extra.get(ANSWERED_BY) if finished is not None else None
+    if not isinstance(answered, dict):
+        return {}
+    return {key: answered[key] for key in ("connection", "model") if key in answered}
+
+
+def fallback_from(finished: Finished | None) -> list[str]:
+    """The connections that failed before the one that answered, in order."""
+    answered = finished.extra.get(ANSWERED_BY) if finished is not None else None
+    tried = answered.get("fallback_from") if isinstance(answered, dict) else None
+    return [str(name) for name in tried] if isinstance(tried, list) else []
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """What a routed stream needs besides the provider: where to find connections, keys,
+    prices and the ledger."""
+
+    store: Store
+    secrets: SecretStore
+    pool: ProviderPool
+    data_dir: Path | None = None
+
+
+@dataclass
+class _Attempt:
+    """One request on its way: its timing and what it reported, for the ledger."""
+
+    turn: TurnData
+    provider: Provider
+    started: float = field(default_factory=time.monotonic)
+    wall: float = field(default_factory=time.time)
+    first_text: float | None = None
+    usage: Usage = field(default_factory=Usage)
+    model: str | None = None
+
+    def see(self, event: StreamEvent) -> None:
+        """Note what ``event`` tells about the request."""
+        if isinstance(event, TextDelta) and self.first_text is None:
+            self.first_text = time.monotonic()
+        elif isinstance(event, UsageEvent):
+            self.usage = _merged(self.usage, event.usage)
+        elif isinstance(event, Finished):
+            self.model = event.model or self.model
+
+
+def _merged(old: Usage, new: Usage) -> Usage:
+    values = {
+        f.name: getattr(new, f.name) if getattr(new, f.name) is not None else getattr(old, f.name)
+        for f in dataclasses.fields(Usage)
+    }
+    return Usage(**values)
+
+
+class RoutedStream:
+    """A turn's stream with key rotation, fallback and the usage ledger around its
+    provider's (``run_turn(..., stream_with=RoutedStream(...).stream)``)."""
+
+    def __init__(self, provider: Provider, turn: TurnData, route: Route) -> None:
+        self._provider = provider
+        self._turn = turn
+        self._route = route
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
+        """Stream from the first connection of the chain that answers (see the module)."""
+        tried: list[str] = []
+        turn, provider = self._turn, self._provider
+        chain = fallback_names(turn)
+        while True:
+            try:
+                opened = await self._open(turn, provider, request)
+                break
+            except ProviderError as error:
+                if not chain or not falls_back(error):
+                    raise
+                log.warning(
+                    "%s failed before answering (%s); trying the next of %s",
+                    turn.record.name,
+                    type(error).__name__,
+                    ", ".join(chain),
+                )
+                tried.append(turn.record.name)
+                following = await self._next(chain)
+                if following is None:
+                    raise  # no fallback could be set up: the failure that started it
+            turn, provider, request, chain = following
+        async with aclosing(self._relay(opened, tried)) as events:
+            async for event in events:
+                yield event
+
+    async def _next(
+        self, chain: list[str]
+    ) -> tuple[TurnData, Provider, GenerationRequest, list[str]] | None:
+        """The next connection of the chain with the prompt rebuilt for it; one that cannot
+        be set up (removed, no key, no model...) is passed over, and ``None`` says that
+        none could."""
+        for index, name in enumerate(chain):
+            try:
+                turn, provider, request = await self._rebuild(name)
+            except PytavernError as error:
+                log.warning("fallback %s cannot be used: %s", name, error)
+                continue
+            return turn, provider, request, chain[index + 1 :]
+        return None
+
+    async def _rebuild(self, name: str) -> tuple[TurnData, Provider, GenerationRequest]:
+        from pytavern.engine.generation import prepare_prompt  # the turn module imports us
+
+        route = self._route
+        record = route.store.get_connection(name)
+        config = connection_config(record, route.secrets)
+        provider = await route.pool.get_for(config)
+        turn = dataclasses.replace(self._turn, record=record, config=config)
+        ensure_loaded = getattr(provider, "ensure_loaded", None)
+        if callable(ensure_loaded):
+            await ensure_loaded()
+        await warm_tokenizer(record)
+        prepared = prepare_prompt(route.store, turn, provider)
+        if prepared.counting.wants_counts():
+            prepared = await count_and_rebuild(route.store, prepared)
+        return turn, provider, prepared.request
+
+    async def _open(
+        self, turn: TurnData, provider: Provider, request: GenerationRequest
+    ) -> tuple[_Attempt, StreamEvent | None, AsyncIterator[StreamEvent]]:
+        """Send the request on ``turn``'s connection, rotating its keys; returns once the
+        first event is in hand (``_relay`` passes it on before the rest)."""
+        used: set[str] = set()
+        while True:
+            attempt = _Attempt(turn, provider)
+            events = provider.stream(request)
+            try:
+                opened = attempt, await anext(events, None), events
+            except ProviderError as error:
+                await _close(events)
+                self._record(attempt, "error", error)
+                turn = await self._rotate(turn, error, used)
+                provider = await self._route.pool.get_for(turn.config)
+                continue
+            except BaseException:
+                await _close(events)  # cancelled while waiting: the request is released
+                raise
+            self._remember_cache_marks(turn, request)
+            return opened
+
+    def _remember_cache_marks(self, turn: TurnData, request: GenerationRequest) -> None:
+        """Keep where the answering request's cache breakpoints are, for the prompt view."""
+        marks = cache_marks(turn.record.api, turn.record.name, turn.config.options, request)
+        if marks is None and not turn.chat.metadata.get(METADATA_KEY):
+            return
+        try:
+            self._route.store.merge_chat_metadata(turn.chat.id, {METADATA_KEY: marks})
+        except Exception:  # the prompt view's extra must never break a turn
+            log.exception("the prompt-cache breakpoints could not be kept")
+
+    async def _rotate(self, turn: TurnData, error: ProviderError, used: set[str]) -> TurnData:
+        """Park the key ``error`` refused and return the turn on the next key; raise
+        ``error`` when another key would not help or none is left."""
+        state = refusal_of(error)
+        if state is None:
+            raise error
+        candidates = key_candidates(turn.record, self._route.secrets)
+        current = next((c for c in candidates if c.key == turn.config.key), None)
+        if current is None:
+            raise error
+        used.add(current.key)
+        park_key(self._route.secrets, turn.record.name, current, state, error.message)
+        following = _after(candidates, current, used)
+        if following is None:
+            raise error
+        log.warning("%s: %s; trying its next key", turn.record.name, error.message)
+        config = dataclasses.replace(turn.config, key=following.key)
+        return dataclasses.replace(turn, config=config)
+
+    async def _relay(
+        self,
+        opened: tuple[_Attempt, StreamEvent | None, AsyncIterator[StreamEvent]],
+        tried: list[str],
+    ) -> AsyncGenerator[StreamEvent]:
+        attempt, event, events = opened
+        outcome, problem = "cancelled", None
+        try:
+            while event is not None:
+                attempt.see(event)
+                if isinstance(event, Finished):
+                    outcome = event.reason
+                    event = _with_answer(event, attempt, tried)
+                yield event
+                event = await anext(events, None)
+        except ProviderError as error:
+            outcome, problem = "error", error
+            raise
+        finally:
+            await _close(events)
+            self._record(attempt, outcome, problem)
+
+    def _record(self, attempt: _Attempt, outcome: str, error: Exception | None) -> None:
+        """Write ``attempt`` to the usage ledger (a failed write is logged, never raised)."""
+        turn = attempt.turn
+        model = attempt.model or turn.config.model
+        try:
+            price = price_for(load_prices(self._route.data_dir), model)
+            cost = price.cost(attempt.usage) if price and outcome != "error" else None
+            now = time.monotonic()
+            row = UsageRow(
+                at=attempt.wall,
+                chat_id=turn.chat.id,
+                connection=turn.record.name,
+                api=turn.record.api,
+                model=model,
+                input_tokens=attempt.usage.input_tokens,
+                output_tokens=attempt.usage.output_tokens,
+                cached_tokens=attempt.usage.cached_tokens,
+                cache_write_tokens=attempt.usage.cache_write_tokens,
+                reasoning_tokens=attempt.usage.reasoning_tokens,
+                duration=round(now - attempt.started, 4),
+                ttft=None
+                if attempt.first_text is None
+                else round(attempt.first_text - attempt.started, 4),
+                outcome="ok" if outcome == "stop" else outcome,
+                error=type(error).__name__ if error else None,
+                cost=cost,
+                owner_id=self._route.store.owner_id,
+            )
+            add_usage(self._route.store.engine, row)
+        except Exception:  # the ledger must never break a turn
+            log.exception("the usage ledger could not record a request")
+
+
+def _after(
+    candidates: list[KeyCandidate], current: KeyCandidate, used: set[str]
+) -> KeyCandidate | None:
+    start = candidates.index(current)
+    for candidate in candidates[start + 1 :] + candidates[:start]:
+        if candidate.key not in used:
+            return candidate
+    return None
+
+
+def _with_answer(event: Finished, attempt: _Attempt, tried: list[str]) -> Finished:
+    answered: dict[str, Any] = {
+        "connection": attempt.turn.record.name,
+        "model": event.model or attempt.model or attempt.turn.config.model,
+    }
+    if tried:
+        answered["fallback_from"] = list(tried)
+    return dataclasses.replace(event, extra={**event.extra, ANSWERED_BY: answered})
+
+
+async def _close(stream: AsyncIterator[StreamEvent]) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()

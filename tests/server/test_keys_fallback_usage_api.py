@@ -1,0 +1,78 @@
+"""REST: several keys per connection, fallback chains and the usage ledger, against the
+OpenAI and Anthropic fakes."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.fakes import anthropic_fake, openai_fake
+from tests.providers.chat_helpers import fake
+from tests.server.conftest import generate, start_chat
+
+WRONG = "sk-wrong-000000000000000zyxw"
+
+
+async def test_keys_rotate_and_a_failing_connection_falls_back(
+    client: httpx.AsyncClient,
+) -> None:
+    with (
+        fake(openai_fake.create_app) as (oai_url, oai),
+        fake(anthropic_fake.create_app) as (
+            claude_url,
+            _claude,
+        ),
+    ):
+        made = await client.post(
+            "/api/connections",
+            json={
+                "name": "claude-up",
+                "api": "claude",
+                "url": claude_url,
+                "model": "claude-haiku-4-5",
+                "keys": [WRONG, anthropic_fake.DEFAULT_KEY],
+            },
+        )
+        assert made.status_code == 201, made.text
+        made = await client.post(
+            "/api/connections",
+            json={
+                "name": "up",
+                "api": "openai",
+                "url": oai_url + "/v1",
+                "model": "gpt-4o-mini",
+                "keys": [openai_fake.DEFAULT_KEY],
+                "fallback": ["claude-up"],
+                "options": {"max_retries": 0},
+            },
+        )
+        assert made.status_code == 201, made.text
+        assert made.json()["fallback"] == ["claude-up"]
+        oai.arm("503")
+        chat = await start_chat(client)
+        events = await generate(client, chat["id"], text="hello rest", connection="up")
+        finished = [data for kind, data in events if kind == "finished"][-1]
+        assert finished["reason"] == "stop" and finished["model"] == "claude-haiku-4-5"
+        messages = (await client.get(f"/api/chats/{chat['id']}")).json()["messages"]
+        assert messages[-1]["swipe"]["connection"] == "claude-up"
+        keys = (await client.get("/api/connections/claude-up/keys")).json()
+        assert [k["state"] for k in keys] == ["refused", "ok"]
+        assert "refused at" in keys[0]["summary"] and WRONG not in str(keys)
+        listed = (await client.get("/api/connections")).text
+        assert WRONG not in listed and anthropic_fake.DEFAULT_KEY not in listed
+    usage = (await client.get("/api/usage", params={"by": "connection"})).json()
+    outcomes = [(r["connection"], r["outcome"], r["error"]) for r in usage["requests"]]
+    assert outcomes == [
+        ("up", "error", "UpstreamServerError"),
+        ("claude-up", "error", "AuthError"),
+        ("claude-up", "ok", None),
+    ]
+    assert usage["total"]["requests"] == 3 and usage["total"]["output_tokens"] > 0
+    bad = await client.get("/api/usage", params={"by": "colour"})
+    assert bad.status_code == 400 and "day" in bad.json()["error"]["hint"]
+
+
+async def test_fallback_to_a_missing_connection_is_refused(client: httpx.AsyncClient) -> None:
+    answer = await client.post(
+        "/api/connections", json={"name": "x", "api": "openai", "fallback": ["nowhere"]}
+    )
+    assert answer.status_code == 400 and "nowhere" in answer.json()["error"]["message"]
