@@ -29,5 +29,7 @@ ruff check src tests bench
 ruff format --check src tests bench
 echo "== mypy --strict"
 mypy
+echo "== docs (mkdocs --strict, offline)"
+bash scripts/docs.sh "$(mktemp -d)" >/dev/null
 echo "== pytest"
 python3 -m pytest "$@"
