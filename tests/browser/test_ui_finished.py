@@ -322,7 +322,7 @@ def test_8_wording_in_words_a_person_uses(page: Any, live: Live) -> None:
     page.select_option("[data-testid=conn-profile]", "")
     page.select_option("[data-testid=conn-api]", "text")
     helps = set()
-    for source, port in (("koboldcpp", "5001"), ("llamacpp", "8080"), ("ollama", "11434")):
+    for source, port in (("ooba", "5000"), ("llamacpp", "8080"), ("ollama", "11434")):
         page.select_option("[data-testid=conn-source]", source)
         help_text = page.inner_text("[data-testid=url-help]")
         assert port in help_text

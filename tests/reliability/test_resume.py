@@ -97,7 +97,9 @@ def test_shutdown_mid_reply_keeps_the_text_marked_incomplete(tmp_path: Path) -> 
                 lines = response.iter_lines()
                 _read_texts(lines, 3)
                 server.stop()  # SIGTERM while the client still listens
-                assert server.process is not None and server.process.returncode in (0, -15)
+                # 143 = 128 + SIGTERM: the server unwinds (pid file, generations closed), then
+                # exits as a process ended by that signal would
+                assert server.process is not None and server.process.returncode in (0, -15, 143)
                 rest = "\n".join(lines)
                 assert '"reason":"cancelled"' in rest
         finally:
