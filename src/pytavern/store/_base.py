@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pytavern.errors import StoreError
 from pytavern.store.revision import watch_library_writes
 from pytavern.store.schema import Base
+from pytavern.store.usage import PendingUsage
 
 RowT = TypeVar("RowT", bound=Base)
 
@@ -30,6 +31,8 @@ class StoreBase:
     def __init__(self, engine: Engine, owner_id: int = 0) -> None:
         self.engine = engine
         self.owner_id = owner_id
+        self.pending_usage = PendingUsage()
+        """Ledger rows the next write transaction commits (shared by ``for_owner`` views)."""
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         watch_library_writes(self._sessions)
 
