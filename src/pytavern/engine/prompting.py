@@ -199,7 +199,12 @@ def build_prompt_input(
     return PromptInput(
         card=turn.card,
         history=prompt_history(
-            store, turn.chat.character_id, turn.card, turn.persona.name, _history(store, turn)
+            store,
+            turn.chat.character_id,
+            turn.card,
+            turn.persona.name,
+            _history(store, turn),
+            revision=turn.library_revision,
         ),
         tokenizer=tokenizer,
         persona=turn.persona,
