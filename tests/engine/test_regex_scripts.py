@@ -58,6 +58,18 @@ async def test_ai_output_script_changes_the_stored_reply(
     assert texts[-2:] == ["Which colour?", "What a color!"]  # user input untouched
 
 
+async def test_scripts_kept_between_turns_follow_a_change_of_them(
+    services: Services, scripted: ScriptBook
+) -> None:
+    chat_id = start(services)
+    scripted.scripts += [Script(["colour one"]), Script(["colour two"]), Script(["colour 3"])]
+    assert (await services.generation.run(chat_id, "send", "1")).reply == "colour one"
+    services.regex.import_bytes(st_file())  # a library write: the kept scripts are stale
+    assert (await services.generation.run(chat_id, "send", "2")).reply == "color two"
+    services.regex.replace_global([])
+    assert (await services.generation.run(chat_id, "send", "3")).reply == "colour 3"
+
+
 async def test_user_input_script_changes_the_stored_message(
     services: Services, scripted: ScriptBook
 ) -> None:

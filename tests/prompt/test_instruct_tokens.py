@@ -7,7 +7,12 @@ from pytavern.prompt.instruct import (
     instruct_stop_strings,
     trim_to_end_sentence,
 )
-from pytavern.prompt.tokens import CachedTokenizer, CharRatioTokenizer, OpenAITokenizer
+from pytavern.prompt.tokens import (
+    CachedTokenizer,
+    CharRatioTokenizer,
+    OpenAITokenizer,
+    openai_encoding,
+)
 
 
 def test_clean_output_stop_strings_and_partial_suffix():
@@ -101,3 +106,14 @@ def test_tokenizers():
 )
 def test_trim_to_end_sentence_matches_sillytavern(reply: str, trimmed: str) -> None:
     assert trim_to_end_sentence(reply) == trimmed
+
+
+def test_openai_encoding_is_decided_without_loading_a_table() -> None:
+    assert openai_encoding("gpt-4o-mini", openai_api=False) == "o200k_base"
+    assert openai_encoding("openai/gpt-4.1", openai_api=False) == "o200k_base"
+    assert openai_encoding("gpt-4-0613", openai_api=False) == "cl100k_base"
+    assert openai_encoding("gpt-3.5-turbo", openai_api=False) == "cl100k_base"
+    # another vendor's model on an OpenAI-style API: the learned estimate counts it
+    assert openai_encoding("meta-llama/llama-3.1-8b", openai_api=False) is None
+    # OpenAI's own API: a model newer than the list is counted with the newest encoding
+    assert openai_encoding("some-new-model", openai_api=True) == "o200k_base"

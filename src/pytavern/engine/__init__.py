@@ -6,6 +6,7 @@ and persists the result.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from pathlib import Path
@@ -26,6 +27,7 @@ from pytavern.engine.turn_loader import (
     load_persona,
     load_turn,
 )
+from pytavern.errors import PytavernError
 from pytavern.events import StreamEvent
 from pytavern.formats.cards import card_from_dict
 from pytavern.prompt.macros import MacroContext, evaluate
@@ -35,6 +37,8 @@ from pytavern.settings import Settings
 from pytavern.store import ChatRecord, ConnectionRecord, Store
 
 __all__ = ["Engine", "GenerationMode", "connection_config", "key_info"]
+
+log = logging.getLogger(__name__)
 
 
 class Engine:
@@ -79,6 +83,7 @@ class Engine:
     async def aclose(self) -> None:
         """Close providers and the database."""
         await self.providers.aclose()
+        self._flush_usage()
         self.store.close()
 
     def start_chat(self, character_id: int) -> ChatRecord:
@@ -129,6 +134,16 @@ class Engine:
         route = Route(self.store, self.secrets, self.providers, self.settings.data_dir)
         routed = RoutedStream(provider, turn, route)
         turn_events = run_turn(self.store, provider, turn, stream_with=routed.stream)
-        async with aclosing(turn_events) as events:
-            async for event in events:
-                yield event
+        try:
+            async with aclosing(turn_events) as events:
+                async for event in events:
+                    yield event
+        finally:
+            self._flush_usage()
+
+    def _flush_usage(self) -> None:
+        """Commit ledger rows no write of the turn took (it failed, or wrote nothing)."""
+        try:
+            self.store.flush_usage()
+        except PytavernError:  # the ledger must never break a turn
+            log.exception("the usage ledger could not record a request")

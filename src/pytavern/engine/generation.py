@@ -139,7 +139,14 @@ async def run_turn(
         final_text = clean_reply(inp, built, accumulator.text)
         texts = (final_text, accumulator.reasoning)
         if mode != "impersonate":  # regex scripts (AI output, reasoning)
-            texts = regex_reply(store, turn.chat.character_id, turn.card, inp.persona.name, *texts)
+            texts = regex_reply(
+                store,
+                turn.chat.character_id,
+                turn.card,
+                inp.persona.name,
+                *texts,
+                revision=turn.library_revision,
+            )
         final_text = texts[0]
         saved = writer.finish(
             accumulator,

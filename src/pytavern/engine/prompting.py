@@ -18,7 +18,6 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Any
 
 from pytavern.engine import prompt_defaults, token_counts
@@ -49,6 +48,7 @@ from pytavern.prompt.tokens import (
     OpenAITokenizer,
     RecordingTokenizer,
     Tokenizer,
+    openai_encoding,
 )
 from pytavern.prompt.wi_timed import TimedState
 from pytavern.prompt.worldinfo import ActivatedEntry
@@ -107,9 +107,22 @@ def pick_context(stored: ContextTemplate | None, name: str) -> ContextTemplate:
     return ContextTemplate()
 
 
-@lru_cache(maxsize=8)
-def _openai_tokenizer(model: str) -> Tokenizer:
-    return CachedTokenizer(OpenAITokenizer.for_model(model))
+def _openai_encoding(record: ConnectionRecord) -> str | None:
+    """The BPE encoding that counts for ``record`` (``None``: not an OpenAI model)."""
+    if record.api not in OPENAI_TOKENIZED:
+        return None
+    return openai_encoding(record.model or "gpt-4o", openai_api=record.api == "openai")
+
+
+def _openai_tokenizer(encoding: str) -> Tokenizer:
+    """One cached tokenizer per encoding for the process (its counts are kept too)."""
+    tokenizer = _openai_tokenizers.get(encoding)
+    if tokenizer is None:
+        tokenizer = _openai_tokenizers[encoding] = CachedTokenizer(OpenAITokenizer(encoding))
+    return tokenizer
+
+
+_openai_tokenizers: dict[str, Tokenizer] = {}
 
 
 class _ProviderTokenizer:
@@ -124,21 +137,19 @@ class _ProviderTokenizer:
 
 async def warm_tokenizer(record: ConnectionRecord) -> None:
     """Load a BPE tokenizer off the event loop (its tables take seconds to load once)."""
-    if record.api in OPENAI_TOKENIZED and (record.model or "gpt-4o") not in _warm_models:
-        await asyncio.to_thread(_openai_tokenizer, record.model or "gpt-4o")
-        _warm_models.add(record.model or "gpt-4o")
-
-
-_warm_models: set[str] = set()
-"""Models whose tokenizer ``warm_tokenizer`` has loaded (no thread hop once loaded)."""
+    encoding = _openai_encoding(record)
+    if encoding is not None and encoding not in _openai_tokenizers:
+        await asyncio.to_thread(_openai_tokenizer, encoding)
 
 
 def pick_counting(record: ConnectionRecord, provider: Provider) -> Counting:
     """The best tokenizer for the connection: the local model's own, OpenAI's BPE for
     OpenAI-style APIs, else the backend's cached counts with the learned estimate for the
-    rest (only the estimate when the backend cannot count)."""
-    if record.api in OPENAI_TOKENIZED:  # first: the protocol check below is the slow one
-        return Counting(_openai_tokenizer(record.model or "gpt-4o"), "openai-bpe")
+    rest (only the estimate when the backend cannot count). An OpenAI-style API serving
+    another vendor's model is counted with the learned estimate (see ``openai_encoding``)."""
+    encoding = _openai_encoding(record)  # first: the protocol check below is the slow one
+    if encoding is not None:
+        return Counting(_openai_tokenizer(encoding), "openai-bpe")
     if isinstance(provider, SyncTokenCounter):
         return Counting(CachedTokenizer(_ProviderTokenizer(provider)), "local model")
     ratio = stored_ratio(record.options)
@@ -188,7 +199,12 @@ def build_prompt_input(
     return PromptInput(
         card=turn.card,
         history=prompt_history(
-            store, turn.chat.character_id, turn.card, turn.persona.name, _history(store, turn)
+            store,
+            turn.chat.character_id,
+            turn.card,
+            turn.persona.name,
+            _history(store, turn),
+            revision=turn.library_revision,
         ),
         tokenizer=tokenizer,
         persona=turn.persona,

@@ -104,11 +104,36 @@ def scripts_for(store: Store, character_id: int, card: Card) -> list[RegexScript
     return scripts_from_value(raw) if raw else []
 
 
-def script_set(store: Store, character_id: int, card: Card, user: str) -> ScriptSet:
-    """The scripts and macro context for a character's chat (``user``: the persona name)."""
-    return ScriptSet(
-        scripts_for(store, character_id, card), MacroContext(user=user, char=card.name)
+def script_set(
+    store: Store, character_id: int, card: Card, user: str, *, revision: str | None = None
+) -> ScriptSet:
+    """The scripts and macro context for a character's chat (``user``: the persona name).
+
+    With the library ``revision`` a turn was read at, the scripts are reused while it is
+    unchanged (the settings, presets and cards they come from are all library rows)."""
+    scripts = (
+        scripts_for(store, character_id, card)
+        if revision is None
+        else _scripts_at(store, character_id, card, revision)
     )
+    return ScriptSet(scripts, MacroContext(user=user, char=card.name))
+
+
+_SCRIPTS_KEPT = 64
+_scripts_by_revision: dict[tuple[int, int, str, int], tuple[Card, list[RegexScript]]] = {}
+"""(database, owner, library revision, character) -> the card read then and its scripts."""
+
+
+def _scripts_at(store: Store, character_id: int, card: Card, revision: str) -> list[RegexScript]:
+    key = (id(store.engine), store.owner_id, revision, character_id)
+    kept = _scripts_by_revision.get(key)
+    if kept is not None and kept[0] is card:  # a group's joined card is another object
+        return kept[1]
+    scripts = scripts_for(store, character_id, card)
+    if len(_scripts_by_revision) >= _SCRIPTS_KEPT:
+        _scripts_by_revision.clear()
+    _scripts_by_revision[key] = (card, scripts)
+    return scripts
 
 
 def has_scripts(settings: RegexSettings) -> bool:
@@ -128,11 +153,18 @@ def chat_script_set(store: Store, chat_id: int) -> ScriptSet:
 
 
 def regex_reply(
-    store: Store, character_id: int, card: Card, user: str, text: str, reasoning: str
+    store: Store,
+    character_id: int,
+    card: Card,
+    user: str,
+    text: str,
+    reasoning: str,
+    *,
+    revision: str | None = None,
 ) -> tuple[str, str]:
     """A finished reply and its reasoning as they are stored: the AI-output scripts applied
-    to the text, the reasoning scripts to the reasoning."""
-    scripts = script_set(store, character_id, card, user)
+    to the text, the reasoning scripts to the reasoning (``revision``: see ``script_set``)."""
+    scripts = script_set(store, character_id, card, user, revision=revision)
     return (
         scripts.apply(text, RegexUse(Placement.AI_OUTPUT)),
         scripts.apply(reasoning, RegexUse(Placement.REASONING)),
@@ -190,10 +222,17 @@ class PromptHistory(Sequence[HistoryMessage]):
 
 
 def prompt_history(
-    store: Store, character_id: int, card: Card, user: str, history: Sequence[HistoryMessage]
+    store: Store,
+    character_id: int,
+    card: Card,
+    user: str,
+    history: Sequence[HistoryMessage],
+    *,
+    revision: str | None = None,
 ) -> Sequence[HistoryMessage]:
-    """``history`` as the prompt sends it (itself when no prompt-only script is in play)."""
-    scripts = script_set(store, character_id, card, user)
+    """``history`` as the prompt sends it (itself when no prompt-only script is in play;
+    ``revision``: see ``script_set``)."""
+    scripts = script_set(store, character_id, card, user, revision=revision)
     if not any(script.prompt_only and not script.disabled for script in scripts.scripts):
         return history
     return PromptHistory(history, scripts)

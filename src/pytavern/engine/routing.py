@@ -39,7 +39,7 @@ from pytavern.events import Finished, StreamEvent, TextDelta, UsageEvent
 from pytavern.providers.base import Provider
 from pytavern.secrets import SecretStore
 from pytavern.store import Store
-from pytavern.store.usage import UsageRow, add_usage
+from pytavern.store.usage import UsageRow
 from pytavern.types import GenerationRequest, Usage
 
 log = logging.getLogger(__name__)
@@ -269,7 +269,8 @@ class RoutedStream:
             self._record(attempt, outcome, problem)
 
     def _record(self, attempt: _Attempt, outcome: str, error: Exception | None) -> None:
-        """Write ``attempt`` to the usage ledger (a failed write is logged, never raised)."""
+        """Queue ``attempt`` for the usage ledger (a failure is logged, never raised); the
+        turn's next write commits it, or ``Engine.generate`` when the turn ends."""
         turn = attempt.turn
         model = attempt.model or turn.config.model
         try:
@@ -296,7 +297,7 @@ class RoutedStream:
                 cost=cost,
                 owner_id=self._route.store.owner_id,
             )
-            add_usage(self._route.store.engine, row)
+            self._route.store.pending_usage.add(row)  # the reply's last write commits it
         except Exception:  # the ledger must never break a turn
             log.exception("the usage ledger could not record a request")
 

@@ -111,6 +111,8 @@ class TurnData:
     of them); the prompt reads history from here before paging the store."""
     contexts: ChatContexts | None = None
     """Where ``cached`` is kept: the turn's builds and writes update it."""
+    library_revision: str | None = None
+    """The library revision the turn was read at (keys what is derived from the library)."""
 
     @property
     def last_message(self) -> MessageRecord | None:
@@ -178,6 +180,7 @@ def load_turn(
         user_message=user_message,
         cached=cached,
         contexts=parsed.chats,
+        library_revision=read.revision,
     )
 
 

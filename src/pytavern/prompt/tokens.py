@@ -46,6 +46,33 @@ class CharRatioTokenizer:
         return cls(len(sample) / tokens if tokens else CHARS_PER_TOKEN)
 
 
+_O200K_FAMILIES = (
+    "gpt-4o",
+    "chatgpt-4o",
+    "gpt-4.1",
+    "gpt-4.5",
+    "gpt-5",
+    "gpt-oss",
+    "o1",
+    "o3",
+    "o4",
+)
+_CL100K_FAMILIES = ("gpt-4", "gpt-3.5", "gpt-35", "text-embedding-3", "text-embedding-ada")
+
+
+def openai_encoding(model: str, *, openai_api: bool) -> str | None:
+    """The BPE encoding of an OpenAI ``model`` (``openai/gpt-4o`` on a router too), decided
+    without loading a table; for another model ``None``, or ``o200k_base`` on OpenAI's own
+    API (a model newer than this list). Another vendor's model counted with OpenAI's BPE
+    would only be a guess, and its tables cost ~140 MB of memory."""
+    name = model.lower().rsplit("/", 1)[-1]
+    if name.startswith(_O200K_FAMILIES):
+        return "o200k_base"
+    if name.startswith(_CL100K_FAMILIES):
+        return "cl100k_base"
+    return "o200k_base" if openai_api else None
+
+
 class OpenAITokenizer:
     """Exact counts with OpenAI's BPE encodings (``cl100k_base``, ``o200k_base``), offline."""
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from pytavern.errors import MissingKeyError, ProviderError, StreamProtocolError
 from pytavern.events import StreamEvent
 from pytavern.providers._http_config import retry_from_options, timeouts_from_options
@@ -72,10 +74,8 @@ def ensure_api_answer(response: UpstreamResponse, provider: str) -> None:
 
 def parse_json_event(data: str, provider: str) -> Any:
     """Parse one stream event's JSON payload, or raise ``StreamProtocolError``."""
-    import json
-
     try:
-        return json.loads(data)
+        return orjson.loads(data)
     except ValueError:
         raise StreamProtocolError(
             f"the stream carried a line that is not JSON: {data[:80]!r}",

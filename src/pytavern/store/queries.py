@@ -44,6 +44,7 @@ from pytavern.store.schema import (
     SwipeRow,
     utcnow,
 )
+from pytavern.store.usage import UsageRow, insert_usage
 
 _OWNER: BindParameter[int] = bindparam("owner")
 
@@ -533,12 +534,26 @@ class QueriesMixin(StoreBase):
 
     @contextmanager
     def queries(self) -> Iterator[Queries]:
-        """Fast queries in one transaction, committed when the block ends."""
+        """Fast queries in one transaction, committed when the block ends (with the
+        ledger rows queued in ``pending_usage``, put back if it fails)."""
+        taken: list[UsageRow] = []
         try:
             with self.engine.begin() as connection:
                 yield Queries(connection, self.owner_id)
-        except SQLAlchemyError as exc:
+                if self.pending_usage:
+                    taken = self.pending_usage.take()
+                    insert_usage(connection, taken)
+        except BaseException as exc:
+            self.pending_usage.put_back(taken)
+            if not isinstance(exc, SQLAlchemyError):
+                raise
             raise StoreError(
                 f"the database could not be read or written ({type(exc).__name__})",
                 hint="Check free disk space and that no other program locks the database",
             ) from exc
+
+    def flush_usage(self) -> None:
+        """Commit the queued ledger rows now, if no write has taken them."""
+        if self.pending_usage:
+            with self.queries():
+                pass

@@ -12,29 +12,37 @@ import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, make_url, text
 
 from pytavern.errors import ConfigError, StoreError
 from pytavern.store.database import MIGRATIONS_DIR
 
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
+
 PG_TOOLS_HINT = "Install PostgreSQL's client tools (Debian: `apt-get install postgresql-client`)"
+
+
+def _scripts() -> ScriptDirectory:
+    """The migrations folder (Alembic is imported here: a server's start does not need it)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config)
 
 
 def head_revision() -> str | None:
     """The newest schema migration this pytavern knows."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(config).get_current_head()
+    return _scripts().get_current_head()
 
 
 def known_revisions() -> set[str]:
     """Every schema migration this pytavern knows."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    return {script.revision for script in _scripts().walk_revisions()}
 
 
 def schema_revision(url: str) -> str | None:

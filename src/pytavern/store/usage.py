@@ -8,11 +8,15 @@ where a price is known. Rows never hold message text.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import threading
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+
+from pytavern.store.lean import LeanStatement
 
 _metadata = sa.MetaData()
 usage_ledger = sa.Table(
@@ -65,12 +69,67 @@ class UsageRow:
         return asdict(self)
 
 
+_STORED_FIELDS = tuple(f.name for f in fields(UsageRow) if f.name != "id")
+_INSERT = LeanStatement(usage_ledger.insert())
+
+
+_LENGTHS = {
+    column.name: column.type.length
+    for column in usage_ledger.columns
+    if isinstance(column.type, sa.String) and column.type.length
+}
+
+
+def insert_usage(connection: Connection, rows: Iterable[UsageRow]) -> None:
+    """Insert ledger rows in ``connection``'s transaction (texts clipped to their columns,
+    so a row cannot fail the write it joins: a model name comes from the backend)."""
+    for row in rows:
+        values = {name: getattr(row, name) for name in _STORED_FIELDS}
+        for name, length in _LENGTHS.items():
+            value = values[name]
+            if isinstance(value, str) and len(value) > length:
+                values[name] = value[:length]
+        _INSERT.execute(connection, values)
+
+
 def add_usage(engine: Engine, row: UsageRow) -> None:
-    """Store one ledger row."""
-    values = row.to_dict()
-    values.pop("id")
+    """Store one ledger row in a transaction of its own."""
     with engine.begin() as connection:
-        connection.execute(usage_ledger.insert().values(**values))
+        insert_usage(connection, [row])
+
+
+class PendingUsage:
+    """Ledger rows waiting for the store's next write transaction (thread-safe).
+
+    A turn's request is recorded when its stream closes, just before the reply's last
+    write: queued here, the row joins that write's transaction instead of costing a
+    transaction (and a commit) of its own. Rows are taken only by a transaction that
+    commits them; one that fails puts them back.
+    """
+
+    def __init__(self) -> None:
+        self._rows: list[UsageRow] = []
+        self._lock = threading.Lock()
+
+    def add(self, row: UsageRow) -> None:
+        """Queue ``row`` for the next write."""
+        with self._lock:
+            self._rows.append(row)
+
+    def take(self) -> list[UsageRow]:
+        """Every queued row, oldest first; the queue is left empty."""
+        with self._lock:
+            rows, self._rows = self._rows, []
+        return rows
+
+    def put_back(self, rows: list[UsageRow]) -> None:
+        """Requeue rows whose transaction failed, ahead of any queued since."""
+        if rows:
+            with self._lock:
+                self._rows[:0] = rows
+
+    def __bool__(self) -> bool:
+        return bool(self._rows)
 
 
 def list_usage(engine: Engine, owner_id: int, *, since: float | None = None) -> list[UsageRow]:
