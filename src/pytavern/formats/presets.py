@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal, TypeVar
+
+from pydantic import ValidationError
 
 from pytavern.errors import FormatError, NotFoundError
 from pytavern.formats._json import js_dumps_pretty, load_json_object
@@ -143,7 +146,18 @@ class SystemPrompt:
         return _to_dict(self)
 
 
-_SAMPLER_KEYS = {
+KOBOLD_ORDER_NAMES = (
+    "top_k",
+    "top_a",
+    "top_p",
+    "tfs",
+    "typical_p",
+    "temperature",
+    "repetition_penalty",
+)
+"""KoboldAI sampler ids 0..6 by name (id 2, Top P, also runs Min P)."""
+
+_SAMPLER_KEYS: dict[str, str] = {
     "temp": "temperature",
     "temperature": "temperature",
     "top_p": "top_p",
@@ -162,11 +176,9 @@ _SAMPLER_KEYS = {
     "presence_pen": "presence_penalty",
     "presence_penalty": "presence_penalty",
     "mirostat_mode": "mirostat_mode",
+    "mirostat": "mirostat_mode",
     "mirostat_tau": "mirostat_tau",
     "mirostat_eta": "mirostat_eta",
-    "min_temp": "dynatemp_low",
-    "max_temp": "dynatemp_high",
-    "dynatemp_exponent": "dynatemp_exponent",
     "dry_multiplier": "dry_multiplier",
     "dry_base": "dry_base",
     "dry_allowed_length": "dry_allowed_length",
@@ -176,9 +188,52 @@ _SAMPLER_KEYS = {
     "smoothing_factor": "smoothing_factor",
     "smoothing_curve": "smoothing_curve",
     "seed": "seed",
-    "genamt": "max_tokens",
+    "dynatemp_exponent": "dynatemp_exponent",
     "openai_max_tokens": "max_tokens",
+    "genamt": "max_tokens",
 }
+
+
+def sampling_from_preset(raw: Mapping[str, Any], name: str = "preset") -> SamplerSettings:
+    """A SillyTavern sampler preset (textgen, kobold or openai file) as ``SamplerSettings``;
+    keys pytavern has no sampler for are ignored."""
+    values: dict[str, Any] = {}
+    for key, target in _SAMPLER_KEYS.items():
+        value = raw.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            values.setdefault(target, value)
+    if raw.get("dynatemp") is True:
+        values |= {"dynatemp_low": raw.get("min_temp", 0), "dynatemp_high": raw.get("max_temp", 2)}
+    breakers = _breakers(raw.get("dry_sequence_breakers"))
+    if breakers is not None:
+        values["dry_sequence_breakers"] = breakers
+    order = raw.get("sampler_order")
+    if isinstance(order, list) and all(isinstance(i, int) and 0 <= i < 7 for i in order):
+        values["sampler_order"] = [KOBOLD_ORDER_NAMES[i] for i in order]
+    if isinstance(values.get("seed"), int) and values["seed"] < 0:
+        values.pop("seed")
+    for key in ("top_k", "repetition_penalty_range", "mirostat_mode", "dry_allowed_length"):
+        value = values.get(key)
+        if isinstance(value, float) and value.is_integer():
+            values[key] = int(value)
+    try:
+        return SamplerSettings.model_validate(values)
+    except ValidationError as exc:
+        raise FormatError(
+            f"sampler preset {name!r} has invalid values ({exc.error_count()} problems)",
+            hint="Check the preset file, or pick another one",
+        ) from exc
+
+
+def _breakers(value: object) -> list[str] | None:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    if isinstance(value, list) and all(isinstance(x, str) for x in value):
+        return list(value)
+    return None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -189,28 +244,9 @@ class SamplerPreset:
     raw: dict[str, Any]
 
     def to_sampler_settings(self) -> SamplerSettings:
-        """Map the preset's fields onto :class:`SamplerSettings` (unknown ones are ignored)."""
-        values: dict[str, Any] = {}
-        for key, target in _SAMPLER_KEYS.items():
-            value = self.raw.get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                values.setdefault(target, value)
-        for key in ("dynatemp", "dynamic_temperature"):
-            if key in self.raw and not self.raw[key]:
-                for dyn in ("dynatemp_low", "dynatemp_high", "dynatemp_exponent"):
-                    values.pop(dyn, None)
-        breakers = self.raw.get("dry_sequence_breakers")
-        if isinstance(breakers, str):
-            try:
-                breakers = json.loads(breakers)
-            except json.JSONDecodeError:
-                breakers = None
-        if isinstance(breakers, list):
-            values["dry_sequence_breakers"] = [str(b) for b in breakers]
-        for int_key in ("top_k", "mirostat_mode", "repetition_penalty_range", "seed", "max_tokens"):
-            if int_key in values:
-                values[int_key] = int(values[int_key])
-        return SamplerSettings(**values)
+        """Map the preset's fields onto :class:`SamplerSettings` (unknown ones are ignored;
+        see :func:`sampling_from_preset`)."""
+        return sampling_from_preset(self.raw, self.name)
 
 
 Template = InstructTemplate | ContextTemplate | SystemPrompt

@@ -302,6 +302,7 @@ class HordeOptions(HttpOptions):
 
 SPEC = BackendSpec(
     name="horde",
+    sampler_defaults="kobold-classic",
     label="AI Horde",
     group="horde",
     family="text",

@@ -329,6 +329,7 @@ SPECS = (
     BackendSpec(
         name="kobold",
         label="KoboldAI United (classic API)",
+        sampler_defaults="kobold-classic",
         group="kobold",
         family="text",
         provider=KoboldProvider,
@@ -340,6 +341,7 @@ SPECS = (
     BackendSpec(
         name="koboldcpp",
         label="KoboldCpp",
+        sampler_order_defaults="kobold_ids",
         group="kobold",
         family="text",
         provider=KoboldCppProvider,

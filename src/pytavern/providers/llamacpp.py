@@ -117,6 +117,7 @@ class LlamaCppProvider(TextProvider):
 
 SPEC = BackendSpec(
     name="llamacpp",
+    sampler_order_defaults="llamacpp",
     label="llama.cpp server",
     group="text",
     family="text",

@@ -240,6 +240,7 @@ class NovelAIOptions(HttpOptions):
 
 SPEC = BackendSpec(
     name="novelai",
+    sampler_defaults="none",
     label="NovelAI",
     group="novelai",
     family="text",

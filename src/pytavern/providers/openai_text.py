@@ -401,6 +401,7 @@ SPECS = (
     BackendSpec(
         name="ooba",
         label="text-generation-webui (Oobabooga)",
+        sampler_order_defaults="ooba",
         group="text",
         family="text",
         provider=OobaProvider,

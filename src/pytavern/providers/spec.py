@@ -138,6 +138,13 @@ class BackendSpec:
     needs_model: bool = False
     """The backend refuses a request without a model (so one is chosen or ``test`` fails)."""
     capabilities: Capabilities = field(default_factory=Capabilities)
+    sampler_defaults: Literal["family", "kobold-classic", "none"] = "family"
+    """Which of SillyTavern's default sampler presets a request starts from: its family's
+    (text-generation settings or the OpenAI "Default"), KoboldAI Classic's "RecoveredRuins",
+    or none (the backend's own defaults apply)."""
+    sampler_order_defaults: str | None = None
+    """The name of SillyTavern's default sampler order the backend takes (a key of
+    ``engine.sampler_defaults.TEXTGEN_ORDERS``), if any."""
     flavour: Any = None
 
     @property
