@@ -19,9 +19,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from pytavern.errors import ConfigError, FormatError, NotFoundError
+from pytavern.engine.stored_settings import load_setting, save_setting
+from pytavern.errors import FormatError, NotFoundError
 from pytavern.formats.quick_replies import QuickReply, QuickReplySet, set_from_dict
 from pytavern.prompt.macros import MacroContext, evaluate
 from pytavern.store import Store
@@ -57,20 +58,18 @@ class Step:
 
 def load_settings(store: Store) -> QuickReplySettings:
     """The stored quick-reply setting (empty when never set)."""
-    with store.queries() as queries:
-        text = queries.setting_json(SETTING_KEY)
-    try:
-        return QuickReplySettings.model_validate_json(text or "{}")
-    except ValidationError as exc:
-        raise ConfigError(
-            "the stored quick replies are not valid",
-            hint="Import the sets again with `pytavern quick-replies import FILE`",
-        ) from exc
+    return load_setting(
+        store,
+        SETTING_KEY,
+        QuickReplySettings,
+        what="quick replies",
+        hint="Import the sets again with `pytavern quick-replies import FILE`",
+    )
 
 
 def save_settings(store: Store, settings: QuickReplySettings) -> None:
     """Store the quick-reply setting."""
-    store.set_setting(SETTING_KEY, settings.model_dump())
+    save_setting(store, SETTING_KEY, settings)
 
 
 def stored_sets(settings: QuickReplySettings) -> list[QuickReplySet]:

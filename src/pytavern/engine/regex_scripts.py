@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, overload
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from pytavern.engine.preferences import load_preferences
+from pytavern.engine.stored_settings import load_setting, save_setting
 from pytavern.engine.turn_loader import load_persona
-from pytavern.errors import ConfigError
 from pytavern.formats.cards import Card, card_from_dict
 from pytavern.formats.regex import Placement, RegexScript, scripts_from_value
 from pytavern.prompt.inputs import HistoryMessage
@@ -48,20 +48,18 @@ class RegexSettings(BaseModel):
 
 def load_settings(store: Store) -> RegexSettings:
     """The stored regex setting (empty when never set)."""
-    with store.queries() as queries:
-        text = queries.setting_json(SETTING_KEY)
-    try:
-        return RegexSettings.model_validate_json(text or "{}")
-    except ValidationError as exc:
-        raise ConfigError(
-            "the stored regex scripts are not valid",
-            hint="Import them again with `pytavern regex import FILE`",
-        ) from exc
+    return load_setting(
+        store,
+        SETTING_KEY,
+        RegexSettings,
+        what="regex scripts",
+        hint="Import them again with `pytavern regex import FILE`",
+    )
 
 
 def save_settings(store: Store, settings: RegexSettings) -> None:
     """Store the regex setting."""
-    store.set_setting(SETTING_KEY, settings.model_dump())
+    save_setting(store, SETTING_KEY, settings)
 
 
 def card_scripts(card: dict[str, Any]) -> list[dict[str, Any]]:
