@@ -46,6 +46,7 @@ def test_import_edit_test_and_save(page: Any, live: Live, tmp_path: Path) -> Non
     page.fill("[data-testid=regex-name]", "Second")
     page.fill("[data-testid=regex-find]", "/x/")
     page.click("[data-testid=regex-save]")
+    expect(page.locator("[data-testid=toast]", has_text="Regex scripts saved")).to_be_visible()
     expect(page.locator("[data-testid=regex-item]")).to_have_count(2)
     with live.app.state.engine.store.queries() as queries:
         stored = json.loads(queries.setting_json("regex") or "{}")
@@ -83,12 +84,18 @@ def test_a_characters_own_scripts(page: Any, live: Live) -> None:
     page.fill("[data-testid=regex-test-input]", "Wren waves")
     expect(page.locator("[data-testid=regex-test-output]")).to_have_text("W. waves")
     page.click("[data-testid=regex-save]")
+    expect(page.locator("[data-testid=toast]", has_text="Regex scripts saved")).to_be_visible()
     expect(page.locator("[data-testid=regex-item]")).to_have_count(1)
     page.check("[data-testid=regex-allowed]")
     store = live.app.state.engine.store
     card = store.get_character(1).card
     assert [s["scriptName"] for s in card["data"]["extensions"]["regex_scripts"]] == ["Own"]
-    page.wait_for_timeout(300)
-    with store.queries() as queries:
-        assert 1 in json.loads(queries.setting_json("regex") or "{}")["allowed_characters"]
+    expect(page.locator("[data-testid=regex-allowed]")).to_be_checked()
+    for _ in range(50):  # the checkbox saves in the background; give it up to 5 s
+        with store.queries() as queries:
+            if 1 in json.loads(queries.setting_json("regex") or "{}")["allowed_characters"]:
+                break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError("the allowed character was never stored")
     assert live.problems == []
