@@ -22,6 +22,10 @@ from pytavern.prompt.tokens import Tokenizer
 from pytavern.types import ChatMessage, Role
 
 _ROLES: tuple[Role, Role, Role] = ("system", "user", "assistant")
+WI_MESSAGE_OVERHEAD = 6
+"""What SillyTavern adds to each World Info budget count in chat completion: it counts the
+text as one ``{"role": "system", "content": text}`` message (3 per message, 1 for the role,
+3 of reply priming, less its starting -1)."""
 
 
 @dataclass(slots=True)
@@ -46,7 +50,7 @@ class _Parts:
 
 def build_chat(inp: PromptInput) -> BuiltPrompt:
     """Build a Chat Completion message list following SillyTavern's prompt manager."""
-    p = prepare(inp)
+    p = prepare(inp, WI_MESSAGE_OVERHEAD)
     s = inp.settings
     budget = _Budget(inp.tokenizer, s.context_size - s.max_reply_tokens)
     parts = _fixed_parts(inp, p, budget)

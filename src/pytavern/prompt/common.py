@@ -103,8 +103,11 @@ class Prepared:
     ext: list[ExtPrompt] = field(default_factory=list)
 
 
-def prepare(inp: PromptInput) -> Prepared:
-    """Evaluate card fields with macros, run World Info, and collect injections."""
+def prepare(inp: PromptInput, wi_count_overhead: int = 0) -> Prepared:
+    """Evaluate card fields with macros, run World Info, and collect injections.
+
+    ``wi_count_overhead`` is added to every non-empty count in the World Info budget check
+    (chat completion counts each text as a system message, as SillyTavern does)."""
     card = inp.card
     base = dataclasses.replace(inp.macros, user=inp.persona.name, char=card.name)
     view = NewestFirst(inp.history, inp.generation_type in ("swipe", "regenerate"))
@@ -124,7 +127,7 @@ def prepare(inp: PromptInput) -> Prepared:
         global_variables=inp.macros.global_variables,
     )
     ctx.rng = base.rng
-    lore = _lore(inp, view, ctx, fields)
+    lore = _lore(inp, view, ctx, fields, wi_count_overhead)
     if lore.outlets:
         ctx.outlets = lore.outlet_map()
         fields = _fields_with_outlets(inp, dataclasses.replace(base, outlets=ctx.outlets), fields)
@@ -226,7 +229,7 @@ def _idle_since(view: NewestFirst) -> datetime | None:
 
 
 def _lore(
-    inp: PromptInput, view: NewestFirst, ctx: MacroContext, fields: _Fields
+    inp: PromptInput, view: NewestFirst, ctx: MacroContext, fields: _Fields, count_overhead: int
 ) -> WorldInfoResult:
     s = inp.settings
     return check_world_info(
@@ -243,6 +246,7 @@ def _lore(
         generation_type=inp.generation_type,
         character_tags=inp.card.tags,
         global_scan=_global_scan(inp, fields, ctx),
+        count_overhead=count_overhead,
     )
 
 

@@ -132,6 +132,7 @@ class _Scan:
     tokenizer: Tokenizer
     macros: Callable[[str], str]
     budget: int
+    count_overhead: int = 0
     generation_type: str = "normal"
     activated: dict[str, ActivatedEntry] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)
@@ -157,6 +158,7 @@ def check_world_info(
     generation_type: str = "normal",
     character_tags: Sequence[str] = (),
     global_scan: Mapping[str, str] | None = None,
+    count_overhead: int = 0,
 ) -> WorldInfoResult:
     """Scan the chat and return the activated entries, placed, with the new timed state.
 
@@ -189,7 +191,9 @@ def check_world_info(
     )
     for text in injections:
         buffer.add_inject(text)
-    scan = _Scan(entries, buffer, timed, s, rng, tokenizer, macros or (lambda t: t), budget)
+    scan = _Scan(
+        entries, buffer, timed, s, rng, tokenizer, macros or (lambda t: t), budget, count_overhead
+    )
     scan.generation_type = generation_type
     if entries:
         _run(scan, length)
@@ -225,7 +229,7 @@ def _triggered(entry: WorldInfoEntry, generation_type: str) -> bool:
 def _run(scan: _Scan, chat_length: int) -> None:
     levels = sorted({e.delay_until_recursion for e in scan.entries if e.delay_until_recursion})
     level = levels.pop(0) if levels else 0
-    state, count, recursion_text_tokens = "initial", 0, 0
+    state, count, activated_text = "initial", 0, ""
     while state:
         if scan.settings.max_recursion_steps and count >= scan.settings.max_recursion_steps:
             break
@@ -234,7 +238,7 @@ def _run(scan: _Scan, chat_length: int) -> None:
         new = sorted(found, key=lambda e: (not scan.timed.is_active("sticky", e), 0))
         groups_removed = filter_groups(new, scan, state != "min_activations")
         scan.skipped.extend((e, "lost its inclusion group") for e in groups_removed)
-        successful = _admit(scan, new, found, recursion_text_tokens)
+        successful = _admit(scan, new, found, _budget_count(scan, activated_text))
         for_recursion = [e for e in successful if not e.prevent_recursion]
         state = _next_state(scan, state, for_recursion, chat_length)
         if not state and levels:
@@ -246,7 +250,7 @@ def _run(scan: _Scan, chat_length: int) -> None:
                 if e.key_id in scan.activated
             )
             scan.buffer.add_recurse(text)
-            recursion_text_tokens = scan.tokenizer.count(text) + recursion_text_tokens
+            activated_text = text + "\n" + activated_text
 
 
 def _find(scan: _Scan, state: str, level: int) -> dict[WorldInfoEntry, str]:
@@ -285,12 +289,18 @@ def _reason(scan: _Scan, e: WorldInfoEntry, sticky: bool, state: str) -> str | N
     return match_entry(scan.buffer, e, state != "min_activations")
 
 
+def _budget_count(scan: _Scan, text: str) -> int:
+    """What SillyTavern's budget check counts for ``text``: nothing when empty, else its tokens
+    plus, in chat completion, the overhead of wrapping it in one system message."""
+    return scan.tokenizer.count(text) + scan.count_overhead if text else 0
+
+
 def _admit(
     scan: _Scan, new: list[WorldInfoEntry], found: dict[WorldInfoEntry, str], prior: int
 ) -> list[WorldInfoEntry]:
     """Roll probabilities and spend the budget (``ignoreBudget`` entries pass a spent one)."""
     successful: list[WorldInfoEntry] = []
-    spent = 0
+    new_content = ""  # SillyTavern counts the entries admitted so far as one text
     over = f"over the World Info budget of {scan.budget} tokens"
     ignoring = sum(1 for e in new if e.ignore_budget)
     for i, e in enumerate(new):
@@ -309,7 +319,8 @@ def _admit(
             continue
         content = scan.macros(_decorators(e.content)[1])
         successful.append(e)
-        spent += scan.tokenizer.count(content + "\n")
+        new_content += content + "\n"
+        spent = _budget_count(scan, new_content)
         if not e.ignore_budget and prior + spent >= scan.budget:
             scan.overflowed = True
             scan.skipped.append((e, over))
