@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Live, shoot
@@ -109,6 +110,22 @@ def tab_to(page: Any, selector: str, limit: int = 60) -> None:
     raise AssertionError(f"Tab never reached {selector}")
 
 
+def choose_file_by_keyboard(page: Any, selector: str) -> Any:
+    """Tab to ``selector`` and press Enter until a file chooser opens. A busy machine can
+    redraw the page between the Tab and the Enter (the gallery refreshes its list), which
+    drops the focus; a second go tests the same thing."""
+    for attempt in range(3):
+        tab_to(page, selector)
+        try:
+            with page.expect_file_chooser(timeout=4000) as chooser:
+                page.keyboard.press("Enter")
+            return chooser.value
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def test_keyboard_only_send_swipe_stop_panels_and_import(page: Any, live: Live) -> None:
     page.goto(live.url + "#/characters")
     page.wait_for_selector("body[data-ready] [data-testid=character-card]")
@@ -154,11 +171,9 @@ def test_keyboard_only_send_swipe_stop_panels_and_import(page: Any, live: Live) 
     tab_to(page, "#nav-characters")
     page.keyboard.press("Enter")
     page.wait_for_selector("[data-testid=gallery]")
-    tab_to(page, "[data-testid=import]")
     card = {"name": "Keyed", "description": "Imported by keyboard.", "first_mes": "Hi."}
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Enter")
-    chooser.value.set_files(
+    chooser = choose_file_by_keyboard(page, "[data-testid=import]")
+    chooser.set_files(
         files=[
             {
                 "name": "keyed.json",
