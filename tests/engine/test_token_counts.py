@@ -274,14 +274,14 @@ async def test_the_estimate_learns_from_reported_usage(
 async def test_a_long_first_turn_goes_on_counting_next_turn(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(token_counts, "COUNT_TIMEOUT", 0.5)
+    monkeypatch.setattr(token_counts, "COUNT_TIMEOUT", 1.0)
     caplog.set_level(logging.WARNING, logger="pytavern.engine.token_counts")
     with rig(data_dir, monkeypatch, "llamacpp", stall_seconds=0.15) as r:
         for index in range(60):
             role = "user" if index % 2 else "assistant"
             text = f"old message number {index} about the tides"
             r.engine.store.append_message(r.chat_id, role=role, name="", text=text)
-        r.plan.tokenize_fault = "stall"  # every count takes 0.15 s: 8 at a time, 0.5 s a turn
+        r.plan.tokenize_fault = "stall"  # every count takes 0.15 s: 8 at a time, 1 s a turn
         assert _reply(await r.turn("send", "what happened then"))
         asked = [len(r.counted())]
         assert 0 < asked[0] < 60 and "estimated" in r.last_prompt()["tokenizer"]
