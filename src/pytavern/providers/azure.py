@@ -28,15 +28,13 @@ from pytavern.providers import _openai_wire as wire
 from pytavern.providers._chat import ChatProvider, require_key
 from pytavern.providers._http_config import normalize_base_url
 from pytavern.providers._http_errors import safe_origin, scrub
-from pytavern.providers.base import ConnectionConfig, generate
+from pytavern.providers.base import ConnectionConfig, generate, one_token_probe
 from pytavern.providers.openai_compat import OpenAICompatProvider, openai_flavour
 from pytavern.providers.spec import BackendSpec, HttpOptions
 from pytavern.types import (
-    ChatMessage,
     ConnectionStatus,
     GenerationRequest,
     ModelInfo,
-    SamplerSettings,
 )
 
 KEY_ENV = "AZURE_OPENAI_API_KEY"
@@ -173,13 +171,8 @@ class AzureProvider(OpenAICompatProvider):
 
     async def _probe_deployment(self) -> ConnectionStatus:
         """A 1-token request to the deployment; a status naming its error when it fails."""
-        probe = GenerationRequest(
-            messages=(ChatMessage("user", "Hi"),),
-            sampling=SamplerSettings(max_tokens=1),
-            stream=False,
-        )
         try:
-            await generate(self, probe)
+            await generate(self, one_token_probe())
         except ProviderError as error:
             return _failed(error)
         return ConnectionStatus(

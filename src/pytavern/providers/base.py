@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pytavern.events import Accumulator, StreamEvent
-from pytavern.types import Completion, ConnectionStatus, GenerationRequest, ModelInfo
+from pytavern.types import (
+    ChatMessage,
+    Completion,
+    ConnectionStatus,
+    GenerationRequest,
+    ModelInfo,
+    SamplerSettings,
+)
 
 Family = Literal["chat", "text", "local"]
 
@@ -85,6 +92,15 @@ class SyncTokenCounter(Protocol):
     def count_tokens_sync(self, text: str) -> int:
         """How many tokens ``text`` takes, counted in process."""
         ...
+
+
+def one_token_probe() -> GenerationRequest:
+    """A non-streamed one-token request: how a check tests a route that lists no models."""
+    return GenerationRequest(
+        messages=(ChatMessage("user", "Hi"),),
+        sampling=SamplerSettings(max_tokens=1),
+        stream=False,
+    )
 
 
 async def generate(provider: Provider, request: GenerationRequest) -> Completion:

@@ -32,7 +32,7 @@ from pytavern.providers import _openai_wire as wire
 from pytavern.providers import get_spec
 from pytavern.providers._chat import JSON_ANSWER, ChatProvider, parse_json_event, require_key
 from pytavern.providers._sse import is_done_marker
-from pytavern.providers.base import ConnectionConfig, generate
+from pytavern.providers.base import ConnectionConfig, generate, one_token_probe
 from pytavern.providers.spec import (
     NO_EXTRAS,
     BackendSpec,
@@ -41,11 +41,9 @@ from pytavern.providers.spec import (
     HttpOptions,
 )
 from pytavern.types import (
-    ChatMessage,
     ConnectionStatus,
     GenerationRequest,
     ModelInfo,
-    SamplerSettings,
 )
 
 
@@ -130,13 +128,8 @@ class OpenAICompatProvider(ChatProvider):
         return await self._check_by_generating(status)
 
     async def _check_by_generating(self, failed: ConnectionStatus) -> ConnectionStatus:
-        probe = GenerationRequest(
-            messages=(ChatMessage("user", "Hi"),),
-            sampling=SamplerSettings(max_tokens=1),
-            stream=False,
-        )
         try:
-            await generate(self, probe)
+            await generate(self, one_token_probe())
         except UpstreamNotFoundError:
             return failed
         except ProviderError as error:  # the chat route answered: its error says more

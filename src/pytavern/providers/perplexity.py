@@ -31,10 +31,10 @@ from pytavern.providers._chat import merge_same_role
 from pytavern.providers._http_errors import scrub
 from pytavern.providers._think_tags import split_think_tags
 from pytavern.providers._vendor_advice import vendor_advice
-from pytavern.providers.base import ConnectionConfig, generate
+from pytavern.providers.base import ConnectionConfig, generate, one_token_probe
 from pytavern.providers.openai_compat import OpenAICompatProvider, openai_flavour
 from pytavern.providers.spec import Capabilities, HttpOptions
-from pytavern.types import ChatMessage, ConnectionStatus, GenerationRequest, SamplerSettings
+from pytavern.types import ConnectionStatus, GenerationRequest
 
 KEY_PAGE = "https://www.perplexity.ai/account/api/keys"
 DEFAULT_URL = "https://api.perplexity.ai"
@@ -105,13 +105,8 @@ class PerplexityProvider(OpenAICompatProvider):
 
     async def check(self) -> ConnectionStatus:
         """A 1-token request with the connection's model (Perplexity lists no models)."""
-        probe = GenerationRequest(
-            messages=(ChatMessage("user", "Hi"),),
-            sampling=SamplerSettings(max_tokens=1),
-            stream=False,
-        )
         try:
-            await generate(self, probe)
+            await generate(self, one_token_probe())
         except ProviderError as error:
             scrub(error, self.config.key)
             return ConnectionStatus(
