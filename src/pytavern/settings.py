@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     """How many automatic backups (daily, before a migration) to keep in ``backups/``."""
     daily_backup: bool = True
     """Whether ``pytavern serve`` makes an automatic backup once a day."""
+    access_log: bool = False
+    """Whether ``pytavern serve`` logs each request (method, path without query, status)."""
 
     @field_validator("allow", mode="before")
     @classmethod

@@ -56,6 +56,10 @@ def test_bare_pytavern_runs_serve(monkeypatch: pytest.MonkeyPatch, data_dir: Pat
     assert calls[0]["settings"].data_dir == data_dir
     assert calls[1]["settings"].port == 8123 and calls[1]["open_browser"] is False
     assert calls[1]["port_fixed"] is True
+    assert calls[1]["settings"].access_log is False  # requests are not logged unless asked
+    result = CliRunner().invoke(cli, ["serve", "--access-log", "--no-browser"])
+    assert result.exit_code == 0, result.output
+    assert calls[2]["settings"].access_log is True
 
 
 def test_listening_on_the_network_unprotected_is_refused(data_dir: Path) -> None:

@@ -77,25 +77,25 @@ def bundled_prices() -> dict[str, Price]:
 
 
 _user_tables: dict[Path, tuple[tuple[int, int], dict[str, Price]]] = {}
-"""User price tables by path, with the file's (modification time, size) when read."""
+"""Merged price tables by user file, with the file's (modification time, size) when read."""
 
 
 def load_prices(data_dir: Path | None) -> dict[str, Price]:
     """The bundled price table with the user's ``prices.json`` over it (the user's file is
-    read again only when it changed)."""
-    prices = dict(bundled_prices())
+    read and merged again only when it changed; the table is shared: do not change it)."""
     user_file = data_dir / "prices.json" if data_dir else None
     if user_file is None:
-        return prices
+        return bundled_prices()
     try:
         stat = user_file.stat()
     except FileNotFoundError:
-        return prices
+        return bundled_prices()
     signature = (stat.st_mtime_ns, stat.st_size)
     cached = _user_tables.get(user_file)
     if cached is None or cached[0] != signature:
-        cached = _user_tables[user_file] = (signature, _read_user_prices(user_file))
-    return prices | cached[1]
+        merged = bundled_prices() | _read_user_prices(user_file)
+        cached = _user_tables[user_file] = (signature, merged)
+    return cached[1]
 
 
 def _read_user_prices(user_file: Path) -> dict[str, Price]:

@@ -78,7 +78,9 @@ def run_server(
         echo(f"Port {settings.port} is taken; using {port} instead.")
     url = f"http://{browser_host(settings.host)}:{port}/"
     app = create_app(settings.model_copy(update={"port": port}))
-    config = uvicorn.Config(app, host=settings.host, port=port, log_level="info")
+    config = uvicorn.Config(
+        app, host=settings.host, port=port, log_level="info", access_log=settings.access_log
+    )
     logging.getLogger("uvicorn.access").addFilter(PathOnlyAccessLog())
     server = _stopping_server(uvicorn.Server)(config)
     _freeze_startup_objects()
