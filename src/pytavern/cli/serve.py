@@ -14,9 +14,7 @@ from pytavern.errors import PytavernError
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000, or the next free one).")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser window.")
-@click.option(
-    "--access-log", is_flag=True, help="Log each request's method, path and status."
-)
+@click.option("--access-log", is_flag=True, help="Log each request's method, path and status.")
 @data_dir_option
 def serve_command(host: str | None, port: int | None, no_browser: bool, access_log: bool) -> None:
     """Run the web UI and API on this machine."""
