@@ -39,7 +39,7 @@ def test_send_json_then_continue_the_chat(data_dir: Path) -> None:
     engine = Engine.open(Settings(data_dir=data_dir))
     texts = [m.text for m in engine.store.history(reply["chat_id"])]
     assert texts[1:] == ["Hello, who are you?", reply["reply"], "Tell me more.", again["reply"]]
-    prompt = engine.store.get_chat(reply["chat_id"]).metadata["last_prompt"]
+    prompt = engine.store.last_prompt(reply["chat_id"])
     assert prompt["history"]["included"] == 4
 
 

@@ -52,7 +52,7 @@ async def test_global_lorebook_entry_fires_and_is_recorded(
     _ = [e async for e in engine.generate(chat.id, "send", "Is the lighthouse haunted?")]
     system = "\n".join(m.content for m in scripted.requests[-1].messages if m.role == "system")
     assert "dark for ten years" in system and "Dragons are extinct" not in system
-    last_prompt = engine.store.get_chat(chat.id).metadata["last_prompt"]
+    last_prompt = engine.store.last_prompt(chat.id)
     assert [entry["comment"] for entry in last_prompt["lore"]] == ["Lighthouse"]
     assert last_prompt["total_tokens"] > 0 and last_prompt["parts"]
 
@@ -107,5 +107,5 @@ async def test_long_chat_fills_only_the_context(engine: Engine, scripted: Script
     contents = [m.content for m in scripted.requests[-1].messages]
     assert contents[-1] == "latest"
     assert not any("message 0 " in c for c in contents)
-    history = engine.store.get_chat(chat.id).metadata["last_prompt"]["history"]
+    history = engine.store.last_prompt(chat.id)["history"]
     assert 5 < history["included"] < history["total"]

@@ -117,7 +117,7 @@ class Rig:
         return [e async for e in self.engine.generate(self.chat_id, mode, text)]  # type: ignore[arg-type]
 
     def last_prompt(self) -> dict[str, Any]:
-        return dict(self.engine.store.get_chat(self.chat_id).metadata["last_prompt"])
+        return dict(self.engine.store.last_prompt(self.chat_id))
 
     def total_with(self, tokenizer: Any) -> int:
         """The last build's total, built again from the same input with ``tokenizer``."""

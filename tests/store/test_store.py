@@ -229,3 +229,63 @@ def test_upgrade_to_0003_counts_the_messages_there_are(tmp_path: Path) -> None:
         assert store.get_chat(2).message_count == 0
     finally:
         store.close()
+
+
+def test_upgrade_to_0009_moves_the_last_prompt_out_of_the_metadata(tmp_path: Path) -> None:
+    """A chat's last prompt breakdown leaves its metadata for ``chat_prompts``; the rest of
+    the metadata stays, and a chat whose metadata is not JSON is left as it was."""
+    import json
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from pytavern.store.database import MIGRATIONS_DIR, make_engine, sqlite_url
+
+    engine = make_engine(sqlite_url(tmp_path / "old.db"))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    metadata = {"timedWorldInfo": {"sticky": {}}, "last_prompt": {"total_tokens": 42}}
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0008_usage")
+        now = "2025-01-01 00:00:00"
+        connection.execute(
+            text(
+                "INSERT INTO characters (id, owner_id, name, card, created_at, updated_at) "
+                "VALUES (1, 0, 'A', '{}', :now, :now)"
+            ),
+            {"now": now},
+        )
+        for chat_id, stored in ((1, json.dumps(metadata)), (2, '{"last_prompt": broken')):
+            connection.execute(
+                text(
+                    "INSERT INTO chats (id, owner_id, character_id, title, metadata, "
+                    "next_position, created_at, updated_at) "
+                    "VALUES (:id, 0, 1, '', :metadata, 0, :now, :now)"
+                ),
+                {"id": chat_id, "metadata": stored, "now": now},
+            )
+    engine.dispose()
+    store = Store.open_sqlite(tmp_path / "old.db")
+    try:
+        assert store.last_prompt(1) == {"total_tokens": 42}
+        assert store.get_chat(1).metadata == {"timedWorldInfo": {"sticky": {}}}
+        assert store.last_prompt(2) is None
+        store.delete_chat(1)
+        with store.engine.connect() as connection:
+            left = connection.execute(text("SELECT COUNT(*) FROM chat_prompts")).scalar()
+        assert left == 0  # the breakdown goes with its chat
+    finally:
+        store.close()
+
+
+def test_last_prompt_is_kept_per_chat_and_only_for_its_owner(store: Store) -> None:
+    character = store.add_character({"name": "A"})
+    chat = store.create_chat(character.id)
+    assert store.last_prompt(chat.id) is None
+    for total in (1, 2):
+        with store.queries() as queries:
+            queries.set_last_prompt(chat.id, {"total_tokens": total})
+    assert store.last_prompt(chat.id) == {"total_tokens": 2}
+    assert store.for_owner(7).last_prompt(chat.id) is None

@@ -62,14 +62,25 @@ def _final_status(reason: str, error: PytavernError | None) -> SwipeStatus:
     return "incomplete" if error is not None or reason == "cancelled" else "complete"
 
 
-def _remember_prompt(chat_id: int, prepared: Prepared) -> Callable[[Queries], None]:
-    """Keeping the timed World Info state and the prompt's breakdown in the chat."""
-    built = prepared.built
-    changes = {
-        "timedWorldInfo": built.timed_state.to_dict(),
-        "last_prompt": breakdown_dict(built, prepared.counting),
-    }
-    return lambda queries: queries.merge_chat_metadata(chat_id, changes)
+def _remember_prompt(turn: TurnData, prepared: Prepared) -> Callable[[Queries], None]:
+    """Keeping the prompt's breakdown (its own row) and the timed World Info state (in the
+    chat's metadata, written only when it changed: most turns leave the metadata alone)."""
+    built, chat = prepared.built, turn.chat
+    breakdown = breakdown_dict(built, prepared.counting)
+    timed = built.timed_state.to_dict()
+    changed = timed != chat.metadata.get(TIMED_KEY, _NO_TIMED_STATE)
+
+    def remember(queries: Queries) -> None:
+        queries.set_last_prompt(chat.id, breakdown)
+        if changed:
+            queries.merge_chat_metadata(chat.id, {TIMED_KEY: timed})
+
+    return remember
+
+
+TIMED_KEY = "timedWorldInfo"
+"""Where SillyTavern (and pytavern) keep a chat's sticky and cooldown World Info state."""
+_NO_TIMED_STATE = object()
 
 
 def _learn(store: Store, turn: TurnData, prepared: Prepared, accumulator: Accumulator) -> None:
@@ -158,7 +169,7 @@ async def run_turn(
                 "reasoning": texts[1],
                 **answered_fields(finished),
             },
-            epilogue=_remember_prompt(chat_id, prepared),
+            epilogue=_remember_prompt(turn, prepared),
         )
         persisted = _persisted_info(saved, started) | {"reply": final_text}
         if answered_fields(finished).get("connection", turn.record.name) == turn.record.name:

@@ -120,6 +120,12 @@ class ChatsMixin(QueriesMixin):
         with self.queries() as queries:
             return queries.chat(chat_id)
 
+    def last_prompt(self, chat_id: int) -> dict[str, Any] | None:
+        """The breakdown of the chat's last prompt (``None`` before its first reply, or for
+        a chat that is not this owner's)."""
+        with self.queries() as queries:
+            return queries.last_prompt(chat_id)
+
     def list_chats(self, character_id: int | None = None) -> list[ChatRecord]:
         """Chats, newest activity first, optionally of one character."""
         query = (

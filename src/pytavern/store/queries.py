@@ -16,7 +16,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, and_, bindparam, insert, select, update
+from sqlalchemy import BindParameter, Connection, and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from pytavern.errors import NotFoundError, StoreError
@@ -33,6 +33,7 @@ from pytavern.store.records import (
 from pytavern.store.revision import REVISION_KEY
 from pytavern.store.schema import (
     CharacterRow,
+    ChatPromptRow,
     ChatRow,
     ConnectionRow,
     LorebookRow,
@@ -214,6 +215,16 @@ _SET_CHAT_METADATA = LeanStatement(
     .where(ChatRow.id == bindparam("chat"), ChatRow.owner_id == _OWNER)
     .values(metadata_json=bindparam("metadata"), updated_at=bindparam("now"))
 )
+_OWNED_CHAT = select(ChatRow.id).where(ChatRow.id == bindparam("chat"), ChatRow.owner_id == _OWNER)
+_LAST_PROMPT = LeanStatement(
+    select(ChatPromptRow.breakdown.label("breakdown")).where(
+        ChatPromptRow.chat_id.in_(_OWNED_CHAT.scalar_subquery())
+    )
+)
+_DROP_LAST_PROMPT = LeanStatement(
+    delete(ChatPromptRow).where(ChatPromptRow.chat_id == bindparam("chat"))
+)
+_INSERT_LAST_PROMPT = LeanStatement(insert(ChatPromptRow))
 _INSERT_MESSAGE = LeanStatement(insert(MessageRow).returning(MessageRow.id))
 _INSERT_SWIPE = LeanStatement(insert(SwipeRow))
 SWIPE_FIELDS = frozenset({"reasoning", "finish_reason", "error", "model", "connection", "usage"})
@@ -369,6 +380,19 @@ class Queries:
             self._connection,
             {"owner": self._owner, "chat": chat_id, "metadata": dumps(metadata), "now": utcnow()},
         )
+
+    def last_prompt(self, chat_id: int) -> dict[str, Any] | None:
+        """The breakdown of the chat's last prompt, if a reply has written one."""
+        row = self._first(_LAST_PROMPT, chat=chat_id)
+        breakdown = loads(row.breakdown) if row is not None else None
+        return breakdown if isinstance(breakdown, dict) else None
+
+    def set_last_prompt(self, chat_id: int, breakdown: dict[str, Any]) -> None:
+        """Keep ``breakdown`` as the chat's last prompt (the chat is the caller's: the
+        turn that built it has loaded it for this owner)."""
+        _DROP_LAST_PROMPT.execute(self._connection, {"chat": chat_id})
+        row = {"chat_id": chat_id, "breakdown": dumps(breakdown), "updated_at": utcnow()}
+        _INSERT_LAST_PROMPT.execute(self._connection, row)
 
     def update_swipe(
         self, message_id: int, swipe_index: int, *, text: str, status: SwipeStatus, **fields: Any

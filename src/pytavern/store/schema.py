@@ -102,6 +102,19 @@ class ChatRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ChatPromptRow(Base):
+    """The breakdown of a chat's last prompt (what the prompt inspector shows), written
+    with each reply: kept apart from the chat's metadata, which every turn reads."""
+
+    __tablename__ = "chat_prompts"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    breakdown: Mapped[str] = mapped_column(Text, default="{}")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class MessageRow(Base):
     """One message in a chat; its text lives in its swipes (``active_swipe`` is shown)."""
 

@@ -127,8 +127,8 @@ class ChatService(Service):
     def last_prompt(self, chat_id: int) -> dict[str, Any] | None:
         """Where the tokens of the last reply's prompt went (None before any reply)."""
         metadata = self.get(chat_id).metadata
-        last = metadata.get("last_prompt")
-        if not isinstance(last, dict):
+        last = self._engine.store.last_prompt(chat_id)
+        if last is None:
             return None
         cache = metadata.get("prompt_cache")
         return {**last, "cache": cache} if isinstance(cache, dict) else last
