@@ -55,12 +55,30 @@ def connection_config(record: ConnectionRecord, secrets: SecretStore) -> Connect
             "--url URL`",
         )
     key, _source = resolve_key(record, secrets)
-    usable = usable_options(record.name, api_type, record.options)
-    options: dict[str, Any] = {k: v for k, v in usable.items() if k not in ENGINE_OPTIONS}
+    options = dict(_provider_options(record, api_type))
     model = record.model or api_type.default_model
     return ConnectionConfig(
         name=record.name, api=record.api, url=url, model=model, key=key, options=options
     )
+
+
+def _provider_options(record: ConnectionRecord, api_type: BackendSpec) -> dict[str, Any]:
+    """The options a provider gets, checked once per stored record (a turn reuses the
+    record it read while the library is unchanged; checking took a validation per turn)."""
+    checked = _checked_options.get(id(record))
+    if checked is not None and checked[0] is record:
+        return checked[1]
+    usable = usable_options(record.name, api_type, record.options)
+    options = {k: v for k, v in usable.items() if k not in ENGINE_OPTIONS}
+    if len(_checked_options) >= _RECORDS_CHECKED:
+        _checked_options.clear()
+    _checked_options[id(record)] = (record, options)
+    return options
+
+
+_checked_options: dict[int, tuple[ConnectionRecord, dict[str, Any]]] = {}
+"""Provider options by the record they were checked for (kept with it: ids are reused)."""
+_RECORDS_CHECKED = 64
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,12 +112,33 @@ def _read_user_prices(user_file: Path) -> dict[str, Price]:
 
 
 def price_for(prices: dict[str, Price], model: str | None) -> Price | None:
-    """The price of ``model``: the longest table name it starts with (case-insensitive)."""
+    """The price of ``model``: the longest table name it starts with (case-insensitive).
+
+    Answers are remembered per table (a table is never changed once made: ``load_prices``
+    makes a new one when the user's file changes).
+    """
     if not model:
         return None
+    memo = _answers.get(id(prices))
+    if memo is None or memo[0] is not prices:
+        if len(_answers) >= _TABLES_REMEMBERED:
+            _answers.clear()
+        memo = _answers[id(prices)] = (prices, {})
+    answers = memo[1]
+    if model in answers:
+        return answers[model]
     wanted = model.lower().rsplit("/", 1)[-1]
     best = max((name for name in prices if wanted.startswith(name.lower())), key=len, default=None)
-    return prices[best] if best else None
+    price = prices[best] if best else None
+    if len(answers) < _MODELS_REMEMBERED:
+        answers[model] = price
+    return price
+
+
+_answers: dict[int, tuple[dict[str, Price], dict[str, Price | None]]] = {}
+"""``price_for``'s answers by table (the table itself is kept: ids are reused)."""
+_TABLES_REMEMBERED = 8
+_MODELS_REMEMBERED = 512
 
 
 @dataclass

@@ -226,7 +226,7 @@ def clean_output(
     instruct sequences and a leading ``Char:`` name.
     """
     text = _cut_stops(text, stop)
-    text = re.sub(r"[^\S\r\n]+$", "", text, flags=re.MULTILINE)
+    text = _TRAILING_BLANKS.sub("", text)
     name = char if impersonate else user
     if name and text.startswith(f"{name}:"):
         text = ""
@@ -235,10 +235,13 @@ def clean_output(
     text = text.split("<|endoftext|>", 1)[0]
     if instruct is not None:
         text = _clean_instruct(text, instruct, impersonate)
-    text = re.sub(rf"(^|\n){re.escape(char)}:\s*", r"\1", text)
+    if f"{char}:" in text:  # most replies name nobody: no pattern to build and run
+        text = re.sub(rf"(^|\n){re.escape(char)}:\s*", r"\1", text)
     return text.strip() if impersonate else text
 
 
+_TRAILING_BLANKS = re.compile(r"[^\S\r\n]+$", flags=re.MULTILINE)
+"""Spaces and tabs at the end of any line."""
 _SENTENCE_ENDS = frozenset('.!?*")}`]$_' + "\u3002\uff01\uff1f\u201d\uff09\u3011\u2019\u300d")
 """ASCII marks, then the CJK full stop, !, ?, closing quotes and brackets."""
 _EMOJI = re.compile(
