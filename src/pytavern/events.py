@@ -100,6 +100,31 @@ def event_to_dict(event: StreamEvent) -> dict[str, object]:
             assert_never(event)
 
 
+def merge_deltas(events: list[StreamEvent]) -> list[StreamEvent]:
+    """``events`` with each run of adjacent text (or reasoning) deltas joined into one.
+
+    For what a fast upstream sent in one read: the faces see the same text in fewer
+    events, and every layer between pays once per read instead of once per token.
+    """
+    if len(events) < 2:
+        return events
+    merged: list[StreamEvent] = []
+    run: list[str] = []
+    run_kind: type[TextDelta | ReasoningDelta] = TextDelta
+    for event in events:
+        if run and type(event) is not run_kind:
+            merged.append(run_kind("".join(run)))
+            run = []
+        if isinstance(event, TextDelta | ReasoningDelta):
+            run.append(event.text)
+            run_kind = type(event)
+        else:
+            merged.append(event)
+    if run:
+        merged.append(run_kind("".join(run)))
+    return merged
+
+
 class Accumulator:
     """Folds a stream of events into a ``Completion``."""
 

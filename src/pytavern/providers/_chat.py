@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -16,7 +17,7 @@ from pytavern.errors import MissingKeyError, ProviderError, StreamProtocolError
 from pytavern.events import StreamEvent
 from pytavern.providers._http_config import retry_from_options, timeouts_from_options
 from pytavern.providers._http_errors import safe_origin, scrub, web_page_error
-from pytavern.providers._sse import ServerSentEvent, iter_sse
+from pytavern.providers._sse import ServerSentEvent, iter_sse_batches
 from pytavern.providers.base import ConnectionConfig, Family
 from pytavern.types import ChatMessage, ConnectionStatus, GenerationRequest, ModelInfo
 
@@ -194,20 +195,37 @@ class ChatProvider:
         carries the whole body. When ``is_last`` says an event ends the stream, the rest of
         the body is read before that event is yielded, so the connection can be reused.
         """
+        batches = self.sse_batches(path, body, params, is_last=is_last)
+        async with aclosing(batches) as opened:
+            async for batch in opened:
+                for event in batch:
+                    yield event
+
+    async def sse_batches(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        params: Mapping[str, str] | None = None,
+        *,
+        is_last: Callable[[ServerSentEvent], bool] | None = None,
+    ) -> AsyncGenerator[list[ServerSentEvent], None]:
+        """``sse_events`` as the lists of events each read of the body completed."""
         async with self.http.open("POST", path, json_body=body, params=params) as response:
             ensure_api_answer(response, self.name)
             if "application/json" in response.headers.get("content-type", ""):
                 parts = [chunk async for chunk in self.http.iter_bytes(response)]
                 text = b"".join(parts).decode("utf-8", errors="replace")
-                yield ServerSentEvent(data=text, event=JSON_ANSWER)
+                yield [ServerSentEvent(data=text, event=JSON_ANSWER)]
                 return
             chunks = self.http.iter_bytes(response)
-            async for event in iter_sse(chunks):
-                if is_last is not None and is_last(event):
-                    await _http_drain(chunks)
-                    yield event
-                    return
-                yield event
+            async for batch in iter_sse_batches(chunks):
+                if is_last is not None:
+                    ending = next((i for i, event in enumerate(batch) if is_last(event)), None)
+                    if ending is not None:
+                        await _http_drain(chunks)
+                        yield batch[: ending + 1]
+                        return
+                yield batch
 
     def model_for(self, request: GenerationRequest | None = None) -> str:
         """The model to use: the request's, else the connection's; raise when neither is set."""

@@ -92,20 +92,38 @@ class SSEDecoder:
 
 async def iter_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
     """Decode a byte stream into SSE events."""
+    async for batch in iter_sse_batches(chunks):
+        for event in batch:
+            yield event
+
+
+async def iter_sse_batches(
+    chunks: AsyncIterator[bytes],
+) -> AsyncIterator[list[ServerSentEvent]]:
+    """Decode a byte stream into SSE events, as the lists each chunk completes (never
+    empty): a fast upstream's many events in one read are handled as one batch."""
     splitter = _LineSplitter()
     decoder = SSEDecoder()
     async for chunk in chunks:
-        for line in splitter.feed(chunk):
-            event = decoder.feed_line(line)
-            if event is not None:
-                yield event
-    for line in splitter.flush():
-        event = decoder.feed_line(line)
-        if event is not None:
-            yield event
+        batch = _completed(decoder, splitter.feed(chunk))
+        if batch:
+            yield batch
+    batch = _completed(decoder, splitter.flush())
     last = decoder.flush()
     if last is not None:
-        yield last
+        batch.append(last)
+    if batch:
+        yield batch
+
+
+def _completed(decoder: SSEDecoder, lines: Iterator[str]) -> list[ServerSentEvent]:
+    """The events that ``lines`` complete."""
+    events = []
+    for line in lines:
+        event = decoder.feed_line(line)
+        if event is not None:
+            events.append(event)
+    return events
 
 
 async def iter_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:

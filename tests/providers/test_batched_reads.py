@@ -1,0 +1,97 @@
+"""What a fast upstream sends in one read is handled as one batch: SSE events decoded per
+read, adjacent deltas joined, nothing lost when an error follows text in the same read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+
+from pytavern.errors import UpstreamServerError
+from pytavern.events import (
+    Finished,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    UsageEvent,
+    merge_deltas,
+)
+from pytavern.providers._sse import iter_sse, iter_sse_batches
+from pytavern.types import Usage
+from tests.fakes.server import serve
+from tests.providers.chat_helpers import collect, partial_then_error, provider_for, request
+
+
+def test_adjacent_deltas_are_joined_in_order() -> None:
+    usage = UsageEvent(Usage(input_tokens=1))
+    events: list[StreamEvent] = [
+        TextDelta("a"),
+        TextDelta("b"),
+        ReasoningDelta("r"),
+        ReasoningDelta("s"),
+        TextDelta("c"),
+        usage,
+        TextDelta("d"),
+        Finished("stop"),
+    ]
+    assert merge_deltas(events) == [
+        TextDelta("ab"),
+        ReasoningDelta("rs"),
+        TextDelta("c"),
+        usage,
+        TextDelta("d"),
+        Finished("stop"),
+    ]
+    assert merge_deltas([TextDelta("x")]) == [TextDelta("x")]
+
+
+async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+async def test_sse_batches_follow_the_reads_and_match_single_events() -> None:
+    body = (b"data: 1\n\ndata: 2\n\nda", b"ta: 3\n\n", b": comment\n", b"data: 4")
+    batches = [[e.data for e in batch] async for batch in iter_sse_batches(_chunks(*body))]
+    assert batches == [["1", "2"], ["3"], ["4"]]  # a read completing nothing gives no batch
+    assert [e.data async for e in iter_sse(_chunks(*body))] == ["1", "2", "3", "4"]
+
+
+def _one_read_app(chunks: list[dict[str, object]], done: bool) -> FastAPI:
+    app = FastAPI()
+    frames = b"".join(b"data: %s\n\n" % json.dumps(chunk).encode() for chunk in chunks)
+    body = frames + (b"data: [DONE]\n\n" if done else b"")
+
+    @app.post("/v1/chat/completions")
+    async def complete() -> Response:  # the whole stream in one body: one read
+        return Response(body, media_type="text/event-stream")
+
+    return app
+
+
+def _delta(text: str, finish: str | None = None) -> dict[str, object]:
+    return {
+        "model": "m",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": finish}],
+    }
+
+
+async def test_a_fast_stream_arrives_as_one_text_event() -> None:
+    chunks = [_delta("One"), _delta(" two"), _delta(" three", "stop")]
+    with serve(_one_read_app(chunks, done=True)) as url:
+        provider = provider_for("custom", f"{url}/v1", "k", model="m")
+        events = await collect(provider, request("x"))
+        await provider.aclose()
+    assert [e for e in events if isinstance(e, TextDelta)] == [TextDelta("One two three")]
+    assert isinstance(events[-1], Finished) and events[-1].reason == "stop"
+
+
+async def test_an_error_after_text_in_the_same_read_keeps_the_text() -> None:
+    error = {"error": {"message": "the model crashed", "code": "server_error"}}
+    with serve(_one_read_app([_delta("Kept"), _delta(" text"), error], done=False)) as url:
+        provider = provider_for("custom", f"{url}/v1", "k", model="m")
+        got, raised = await partial_then_error(provider, request("x"))
+        await provider.aclose()
+    assert got == "Kept text" and isinstance(raised, UpstreamServerError)
