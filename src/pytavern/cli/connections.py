@@ -10,7 +10,7 @@ import click
 
 from pytavern.cli._common import data_dir_option, json_option, open_services, print_json, run_async
 from pytavern.engine.services import ConnectionInput
-from pytavern.engine.services.connections import api_type_infos, known_api_types, model_to_dict
+from pytavern.engine.services.connections import api_type_infos, model_to_dict
 from pytavern.errors import ConfigError
 
 
@@ -102,7 +102,7 @@ def _read_key(key: str | None) -> str | None:
 @connections_group.command("add")
 @click.argument("name")
 @click.option(
-    "--api", "api", required=True, help=f"API type: {', '.join(sorted(known_api_types()))}."
+    "--api", "api", required=True, help="API type (`pytavern connections types` lists them)."
 )
 @click.option("--url", help="The backend's base URL.")
 @click.option("--model", help="The model to use.")
