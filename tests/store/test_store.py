@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -289,3 +290,24 @@ def test_last_prompt_is_kept_per_chat_and_only_for_its_owner(store: Store) -> No
             queries.set_last_prompt(chat.id, {"total_tokens": total})
     assert store.last_prompt(chat.id) == {"total_tokens": 2}
     assert store.for_owner(7).last_prompt(chat.id) is None
+
+
+def test_a_written_swipe_is_updated_without_reading_it_back(store: Store) -> None:
+    character = store.add_character({"name": "A"})
+    chat = store.create_chat(character.id)
+    written = store.append_message(
+        chat.id, role="assistant", name="A", text="Hal", status="incomplete"
+    )
+    with store.queries() as queries:
+        done = queries.update_written_swipe(
+            written, text="Hello", status="complete", usage={"output_tokens": 2}
+        )
+    assert done.text == "Hello" and done.swipe.usage == {"output_tokens": 2}
+    assert done.chat_revision == written.chat_revision + 1  # type: ignore[operator]
+    read = store.history(chat.id)[-1]  # what it returns is what a read gives (but the tz)
+    assert replace(read, swipe=replace(read.swipe, created_at=None), created_at=None) == replace(
+        done, swipe=replace(done.swipe, created_at=None), created_at=None
+    )
+    store.delete_message(written.id)
+    with pytest.raises(NotFoundError), store.queries() as queries:
+        queries.update_written_swipe(written, text="Gone", status="complete")

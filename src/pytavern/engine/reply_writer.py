@@ -145,9 +145,7 @@ class ReplyWriter:
                 target.id, target.active_swipe, text=target.text + text, status=status, **fields
             )
         assert self._saved is not None  # else the reply was appended or a swipe added
-        return queries.update_swipe(
-            self._saved.id, self._saved.active_swipe, text=text, status=status, **fields
-        )
+        return queries.update_written_swipe(self._saved, text=text, status=status, **fields)
 
     def _append(
         self,

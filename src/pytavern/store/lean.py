@@ -87,6 +87,13 @@ class LeanStatement:
         _compiled, cursor = self._run(connection, params)
         cursor.close()
 
+    def count(self, connection: Connection, params: Mapping[str, Any]) -> int:
+        """Run a statement that returns no rows; how many rows it changed."""
+        _compiled, cursor = self._run(connection, params)
+        changed: int = cursor.rowcount
+        cursor.close()
+        return changed
+
     def _run(self, connection: Connection, params: Mapping[str, Any]) -> tuple[_Compiled, Any]:
         compiled = self._for(connection.dialect, params)
         parameters = compiled.parameters(params)

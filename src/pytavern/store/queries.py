@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -411,6 +411,23 @@ class Queries:
         assert bumped is not None  # the message's chat exists: the row was just read
         updated = SimpleNamespace(**{**row._asdict(), **values})
         return _message_from_row(updated, int(bumped.revision))
+
+    def update_written_swipe(
+        self, written: MessageRecord, *, text: str, status: SwipeStatus, **fields: Any
+    ) -> MessageRecord:
+        """``update_swipe`` of the swipe shown in ``written``, a record an earlier write of
+        this owner returned (so nothing is read back: a streaming reply's final write)."""
+        check_swipe_fields(fields)
+        values = {"text": text, "status": status}
+        values |= {k: dumps(v) if k == "usage" else v for k, v in fields.items()}
+        params: dict[str, Any] = {f"new_{key}": value for key, value in values.items()}
+        params |= {"message": written.id, "swipe": written.active_swipe}
+        if _swipe_update(frozenset(values)).count(self._connection, params) != 1:
+            raise NotFoundError(f"message {written.id} has no swipe {written.active_swipe}")
+        bumped = _BUMP_REVISION.first(self._connection, {"chat": written.chat_id})
+        assert bumped is not None  # the message's chat exists: its swipe was just updated
+        swipe = replace(written.swipe, text=text, status=status, **fields)
+        return replace(written, swipe=swipe, chat_revision=int(bumped.revision))
 
     def append_message(
         self,
