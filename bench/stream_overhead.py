@@ -190,6 +190,8 @@ async def proxy_floor(upstream: str, proxy: str, requests: int) -> float:
 class Sample:
     ttft: float
     per_token: float
+    """Mean gap between text frames (pytavern joins what one read of the upstream brought
+    into one frame, so a quick upstream's reply comes as a few frames, not one a token)."""
 
 
 @dataclass
@@ -466,7 +468,7 @@ async def measure(
 def table(levels: list[Level], sizes: dict[int, int]) -> list[str]:
     lines = [
         f"{'chat':>6} {'streams':>7} | {'CPU/turn':>9} | {'TTFT direct':>11} {'via':>8} "
-        f"{'added':>8} | {'turns/s direct':>14} {'via':>6} {'ratio':>6} | {'per-token via':>13}"
+        f"{'added':>8} | {'turns/s direct':>14} {'via':>6} {'ratio':>6} | {'gap via':>13}"
     ]
     for level in levels:
         d_tps, s_tps = level.throughput

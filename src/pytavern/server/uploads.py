@@ -49,8 +49,13 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _refuse(send, self.limit)
+        if declared is not None and declared.isdigit():
+            if int(declared) > self.limit:
+                await _refuse(send, self.limit)
+                return
+            # The server reads no more than the declared length: nothing left to count
+            # (a streamed reply's every frame went through the counting wrapper before).
+            await self.app(scope, receive, send)
             return
         await _Counted(self.limit, receive, send).run(self.app, scope)
 
