@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import Connection, inspect
 
 from pytavern.engine.setup import default_card, install_defaults
 from pytavern.errors import NotFoundError
@@ -180,21 +182,22 @@ def test_users_sessions_and_adoption(store: Store) -> None:
     assert store.session_user("live") is None
 
 
-def test_upgrade_to_0003_counts_the_messages_there_are(tmp_path: Path) -> None:
-    """A database made before chats kept their message count gets the right counts."""
+@contextmanager
+def _database_at(path: Path, revision: str) -> Iterator[tuple[Connection, str]]:
+    """A database migrated to ``revision`` holding character 1, and a timestamp to use."""
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import text
 
     from pytavern.store.database import MIGRATIONS_DIR, make_engine, sqlite_url
 
-    engine = make_engine(sqlite_url(tmp_path / "old.db"))
+    engine = make_engine(sqlite_url(path))
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    now = "2025-01-01 00:00:00"
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0002")
-        now = "2025-01-01 00:00:00"
+        command.upgrade(config, revision)
         connection.execute(
             text(
                 "INSERT INTO characters (id, owner_id, name, card, created_at, updated_at) "
@@ -202,6 +205,15 @@ def test_upgrade_to_0003_counts_the_messages_there_are(tmp_path: Path) -> None:
             ),
             {"now": now},
         )
+        yield connection, now
+    engine.dispose()
+
+
+def test_upgrade_to_0003_counts_the_messages_there_are(tmp_path: Path) -> None:
+    """A database made before chats kept their message count gets the right counts."""
+    from sqlalchemy import text
+
+    with _database_at(tmp_path / "old.db", "0002") as (connection, now):
         for chat_id, messages in ((1, 3), (2, 0)):
             connection.execute(
                 text(
@@ -220,7 +232,6 @@ def test_upgrade_to_0003_counts_the_messages_there_are(tmp_path: Path) -> None:
                     ),
                     {"chat": chat_id, "position": position, "now": now},
                 )
-    engine.dispose()
     store = Store.open_sqlite(tmp_path / "old.db")
     try:
         assert [store.get_chat(1).message_count, store.get_chat(2).message_count] == [3, 0]
@@ -237,27 +248,10 @@ def test_upgrade_to_0009_moves_the_last_prompt_out_of_the_metadata(tmp_path: Pat
     the metadata stays, and a chat whose metadata is not JSON is left as it was."""
     import json
 
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import text
 
-    from pytavern.store.database import MIGRATIONS_DIR, make_engine, sqlite_url
-
-    engine = make_engine(sqlite_url(tmp_path / "old.db"))
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
     metadata = {"timedWorldInfo": {"sticky": {}}, "last_prompt": {"total_tokens": 42}}
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0008_usage")
-        now = "2025-01-01 00:00:00"
-        connection.execute(
-            text(
-                "INSERT INTO characters (id, owner_id, name, card, created_at, updated_at) "
-                "VALUES (1, 0, 'A', '{}', :now, :now)"
-            ),
-            {"now": now},
-        )
+    with _database_at(tmp_path / "old.db", "0008_usage") as (connection, now):
         for chat_id, stored in ((1, json.dumps(metadata)), (2, '{"last_prompt": broken')):
             connection.execute(
                 text(
@@ -267,7 +261,6 @@ def test_upgrade_to_0009_moves_the_last_prompt_out_of_the_metadata(tmp_path: Pat
                 ),
                 {"id": chat_id, "metadata": stored, "now": now},
             )
-    engine.dispose()
     store = Store.open_sqlite(tmp_path / "old.db")
     try:
         assert store.last_prompt(1) == {"total_tokens": 42}
