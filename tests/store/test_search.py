@@ -49,3 +49,35 @@ def test_index_follows_edits_swipes_and_deletes(store: Store) -> None:
     assert found(store, "answer") == ["swiped answer"]  # only the shown swipe
     store.delete_chat(chat_id)
     assert found(store, "answer") == [] and found(store, "hello") == []
+
+
+def _index_is_sound(store: Store) -> None:
+    """FTS5's own check: the index holds exactly what the triggers put there."""
+    from sqlalchemy import text
+
+    with store.engine.begin() as connection:
+        connection.execute(text("INSERT INTO swipes_fts(swipes_fts) VALUES ('integrity-check')"))
+
+
+def test_a_reply_is_indexed_once_it_has_ended_stopped_or_not(store: Store) -> None:
+    chat_id = chat_with(store, "Ann", ["hello"])
+    streaming = store.append_message(
+        chat_id, role="assistant", name="Ann", text="partial lantern", status="incomplete"
+    )
+    if store.engine.dialect.name == "sqlite":  # PostgreSQL's generated column has every text
+        assert found(store, "lantern") == []
+        _index_is_sound(store)
+    store.update_swipe(
+        streaming.id, 0, text="stopped lantern", status="incomplete", finish_reason="cancelled"
+    )
+    assert found(store, "lantern") == ["stopped lantern"]
+    store.update_swipe(streaming.id, 0, text="complete lantern", status="complete")
+    assert found(store, "lantern") == ["complete lantern"]
+    second = store.append_message(
+        chat_id, role="assistant", name="Ann", text="lantern two", status="incomplete"
+    )
+    store.delete_message(second.id)  # deleted while it streamed: nothing to take out
+    store.delete_chat(chat_id)
+    assert found(store, "lantern") == []
+    if store.engine.dialect.name == "sqlite":
+        _index_is_sound(store)

@@ -304,3 +304,49 @@ def test_a_written_swipe_is_updated_without_reading_it_back(store: Store) -> Non
     store.delete_message(written.id)
     with pytest.raises(NotFoundError), store.queries() as queries:
         queries.update_written_swipe(written, text="Gone", status="complete")
+
+
+def test_upgrade_to_0010_takes_streaming_replies_out_of_the_index(tmp_path: Path) -> None:
+    """Replies left streaming under the old triggers leave the index; the rest stays, and
+    FTS5's integrity check holds before and after later writes."""
+    from sqlalchemy import text
+
+    from pytavern.store.search import search_messages
+
+    with _database_at(tmp_path / "old.db", "0009_chat_prompts") as (connection, now):
+        connection.execute(
+            text(
+                "INSERT INTO chats (id, owner_id, character_id, title, metadata, "
+                "next_position, created_at, updated_at) VALUES (1, 0, 1, '', '{}', 2, :now, :now)"
+            ),
+            {"now": now},
+        )
+        for position, (words, status) in enumerate(
+            (("done lantern", "complete"), ("cut lantern", "incomplete"))
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO messages (id, chat_id, position, role, name, active_swipe, "
+                    "swipe_count, extra, created_at) "
+                    "VALUES (:id, 1, :position, 'assistant', 'A', 0, 1, '{}', :now)"
+                ),
+                {"id": position + 1, "position": position, "now": now},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO swipes (message_id, swipe_index, text, reasoning, status, "
+                    "usage, created_at) VALUES (:message, 0, :words, '', :status, '{}', :now)"
+                ),
+                {"message": position + 1, "words": words, "status": status, "now": now},
+            )
+    store = Store.open_sqlite(tmp_path / "old.db")
+    try:
+        hits = search_messages(store.engine, 0, "lantern")
+        assert [hit.text for hit in hits] == ["done lantern"]
+        store.update_swipe(2, 0, text="cut lantern", status="incomplete", finish_reason="error")
+        store.delete_message(1)
+        assert [hit.text for hit in search_messages(store.engine, 0, "lantern")] == ["cut lantern"]
+        with store.engine.begin() as check:
+            check.execute(text("INSERT INTO swipes_fts(swipes_fts) VALUES ('integrity-check')"))
+    finally:
+        store.close()
