@@ -95,3 +95,73 @@ async def test_an_error_after_text_in_the_same_read_keeps_the_text() -> None:
         got, raised = await partial_then_error(provider, request("x"))
         await provider.aclose()
     assert got == "Kept text" and isinstance(raised, UpstreamServerError)
+
+
+def _claude_app(events: list[tuple[str, dict[str, object]]]) -> FastAPI:
+    app = FastAPI()
+    body = b"".join(
+        b"event: %s\ndata: %s\n\n" % (name.encode(), json.dumps(data).encode())
+        for name, data in events
+    )
+
+    @app.post("/v1/messages")
+    async def messages() -> Response:  # the whole stream in one body: one read
+        return Response(body, media_type="text/event-stream")
+
+    return app
+
+
+def _claude_text(text: str) -> tuple[str, dict[str, object]]:
+    delta = {
+        "type": "content_block_delta",
+        "index": 0,
+        "delta": {"type": "text_delta", "text": text},
+    }
+    return "content_block_delta", delta
+
+
+_CLAUDE_START: list[tuple[str, dict[str, object]]] = [
+    (
+        "message_start",
+        {
+            "type": "message_start",
+            "message": {"id": "m", "model": "claude-x", "usage": {"input_tokens": 3}},
+        },
+    ),
+    (
+        "content_block_start",
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+    ),
+]
+
+
+async def test_a_fast_claude_stream_arrives_as_one_text_event() -> None:
+    end: list[tuple[str, dict[str, object]]] = [
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn"},
+                "usage": {"output_tokens": 3},
+            },
+        ),
+        ("message_stop", {"type": "message_stop"}),
+    ]
+    events_out = [*_CLAUDE_START, _claude_text("One"), _claude_text(" two"), *end]
+    with serve(_claude_app(events_out)) as url:
+        provider = provider_for("claude", url, "k", model="claude-x")
+        events = await collect(provider, request("x"))
+        await provider.aclose()
+    assert [e for e in events if isinstance(e, TextDelta)] == [TextDelta("One two")]
+    assert isinstance(events[-1], Finished) and events[-1].reason == "stop"
+
+
+async def test_a_claude_error_after_text_in_the_same_read_keeps_the_text() -> None:
+    overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    events_out = [*_CLAUDE_START, _claude_text("Kept"), ("error", overloaded)]
+    with serve(_claude_app(events_out)) as url:
+        provider = provider_for("claude", url, "k", model="claude-x")
+        got, raised = await partial_then_error(provider, request("x"))
+        await provider.aclose()
+    assert got == "Kept" and "Overloaded" in str(raised)

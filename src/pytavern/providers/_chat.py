@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from pytavern.errors import MissingKeyError, ProviderError, StreamProtocolError
-from pytavern.events import StreamEvent
+from pytavern.events import StreamEvent, merge_deltas
 from pytavern.providers._http_config import retry_from_options, timeouts_from_options
 from pytavern.providers._http_errors import safe_origin, scrub, web_page_error
 from pytavern.providers._sse import ServerSentEvent, iter_sse_batches
@@ -243,6 +243,37 @@ class ChatProvider:
     async def aclose(self) -> None:
         """Close the HTTP client."""
         await self.http.aclose()
+
+
+SSEParser = Callable[[ServerSentEvent], list[StreamEvent]]
+"""Turns one SSE event into stream events (raising ``ProviderError`` on a bad one)."""
+
+
+async def merged_events(
+    batches: AsyncIterator[list[ServerSentEvent]],
+    parse: SSEParser,
+    ended: Callable[[], bool],
+) -> AsyncIterator[StreamEvent]:
+    """The events of each read's SSE events, adjacent deltas joined (``merge_deltas``),
+    until ``ended()`` says the stream's last event was parsed. An error raised by one SSE
+    event is raised after the events before it in the same read have been yielded."""
+    async for batch in batches:
+        events: list[StreamEvent] = []
+        failure: ProviderError | None = None
+        for sse in batch:
+            try:
+                events.extend(parse(sse))
+            except ProviderError as error:
+                failure = error
+                break
+            if ended():
+                break
+        for event in merge_deltas(events):
+            yield event
+        if failure is not None:
+            raise failure
+        if ended():
+            return
 
 
 async def _http_drain(chunks: AsyncIterator[bytes]) -> None:

@@ -19,7 +19,13 @@ from pydantic import Field
 from pytavern.errors import ProviderError, UpstreamServerError
 from pytavern.events import StreamEvent
 from pytavern.providers import _anthropic_wire as wire
-from pytavern.providers._chat import ChatProvider, parse_json_event, require_key, token_count
+from pytavern.providers._chat import (
+    ChatProvider,
+    merged_events,
+    parse_json_event,
+    require_key,
+    token_count,
+)
 from pytavern.providers._http_config import normalize_base_url
 from pytavern.providers._sse import ServerSentEvent
 from pytavern.providers.base import ConnectionConfig
@@ -125,15 +131,16 @@ class AnthropicProvider(ChatProvider):
                 yield event
             return
         parser = wire.StreamParser(self.name)
-        events_in = self.sse_events("messages", body, is_last=_is_message_stop)
-        async with aclosing(events_in) as events:
-            async for sse in events:
-                if not sse.data.strip():
-                    continue
-                for event in parser.feed(sse.event, parse_json_event(sse.data, self.name)):
-                    yield event
-                if parser.done:
-                    break
+
+        def parse(sse: ServerSentEvent) -> list[StreamEvent]:
+            if not sse.data.strip():
+                return []
+            return parser.feed(sse.event, parse_json_event(sse.data, self.name))
+
+        batches = self.sse_batches("messages", body, is_last=_is_message_stop)
+        async with aclosing(batches) as opened:
+            async for event in merged_events(opened, parse, lambda: parser.done):
+                yield event
         for event in parser.end():
             yield event
 

@@ -27,10 +27,16 @@ from typing import Any
 from pydantic import Field
 
 from pytavern.errors import ConfigError, ProviderError, UpstreamNotFoundError
-from pytavern.events import StreamEvent, merge_deltas
+from pytavern.events import StreamEvent
 from pytavern.providers import _openai_wire as wire
 from pytavern.providers import get_spec
-from pytavern.providers._chat import JSON_ANSWER, ChatProvider, parse_json_event, require_key
+from pytavern.providers._chat import (
+    JSON_ANSWER,
+    ChatProvider,
+    merged_events,
+    parse_json_event,
+    require_key,
+)
 from pytavern.providers._sse import ServerSentEvent, is_done_marker
 from pytavern.providers.base import ConnectionConfig, generate, one_token_probe
 from pytavern.providers.spec import (
@@ -157,44 +163,30 @@ class OpenAICompatProvider(ChatProvider):
                 yield event
             return
         parser = wire.StreamParser(self.name, kept)
-        batches_in = self.sse_batches(
-            "chat/completions", body, self.request_params(), is_last=is_done_marker
-        )
-        async with aclosing(batches_in) as batches:
-            async for batch in batches:
-                if batch[0].event == JSON_ANSWER:
-                    for event in wire.parse_reply(
-                        self.name, parse_json_event(batch[0].data, self.name), kept
-                    ):
-                        yield event
-                    return
-                events, failure = self._parsed(parser, batch)
-                for event in merge_deltas(events):
-                    yield event
-                if failure is not None:
-                    raise failure  # after the text that came before it in the same read
-                if parser.done:
-                    break
-        for event in parser.end(done=parser.done):
-            yield event
+        answered: list[StreamEvent] = []
 
-    def _parsed(
-        self, parser: wire.StreamParser, batch: list[ServerSentEvent]
-    ) -> tuple[list[StreamEvent], ProviderError | None]:
-        """The events of one read's SSE events (up to ``[DONE]``), and the error that
-        stopped them, if one did."""
-        events: list[StreamEvent] = []
-        for sse in batch:
+        def parse(sse: ServerSentEvent) -> list[StreamEvent]:
+            if sse.event == JSON_ANSWER:  # the server ignored ``stream``: the whole reply
+                answered.extend(
+                    wire.parse_reply(self.name, parse_json_event(sse.data, self.name), kept)
+                )
+                parser.done = True
+                return list(answered)
             data = sse.data.strip()
             if data == "[DONE]":
                 parser.done = True
-                break
-            if data:
-                try:
-                    events.extend(parser.feed(parse_json_event(sse.data, self.name)))
-                except ProviderError as error:
-                    return events, error
-        return events, None
+                return []
+            return parser.feed(parse_json_event(sse.data, self.name)) if data else []
+
+        batches = self.sse_batches(
+            "chat/completions", body, self.request_params(), is_last=is_done_marker
+        )
+        async with aclosing(batches) as opened:
+            async for event in merged_events(opened, parse, lambda: parser.done):
+                yield event
+        if not answered:
+            for event in parser.end(done=parser.done):
+                yield event
 
 
 def openai_flavour(
