@@ -165,3 +165,26 @@ async def test_a_claude_error_after_text_in_the_same_read_keeps_the_text() -> No
         got, raised = await partial_then_error(provider, request("x"))
         await provider.aclose()
     assert got == "Kept" and "Overloaded" in str(raised)
+
+
+async def test_a_fast_gemini_stream_arrives_as_one_text_event() -> None:
+    def chunk(text: str, finish: str | None = None) -> bytes:
+        candidate: dict[str, object] = {"content": {"role": "model", "parts": [{"text": text}]}}
+        if finish:
+            candidate["finishReason"] = finish
+        data = {"candidates": [candidate], "modelVersion": "gemini-x"}
+        return b"data: %s\r\n\r\n" % json.dumps(data).encode()
+
+    app = FastAPI()
+    body = chunk("One") + chunk(" two") + chunk(" three", "STOP")
+
+    @app.post("/v1beta/models/gemini-x:streamGenerateContent")
+    async def stream() -> Response:  # the whole stream in one body: one read
+        return Response(body, media_type="text/event-stream")
+
+    with serve(app) as url:
+        provider = provider_for("gemini", url, "k", model="gemini-x")
+        events = await collect(provider, request("x"))
+        await provider.aclose()
+    assert [e for e in events if isinstance(e, TextDelta)] == [TextDelta("One two three")]
+    assert isinstance(events[-1], Finished) and events[-1].reason == "stop"

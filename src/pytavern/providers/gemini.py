@@ -18,8 +18,15 @@ from pydantic import Field
 from pytavern.errors import ProviderError
 from pytavern.events import StreamEvent
 from pytavern.providers import _gemini_wire as wire
-from pytavern.providers._chat import ChatProvider, parse_json_event, require_key, token_count
+from pytavern.providers._chat import (
+    ChatProvider,
+    merged_events,
+    parse_json_event,
+    require_key,
+    token_count,
+)
 from pytavern.providers._http_config import normalize_base_url
+from pytavern.providers._sse import ServerSentEvent
 from pytavern.providers.base import ConnectionConfig
 from pytavern.providers.spec import BackendSpec, Capabilities, HttpOptions
 from pytavern.types import GenerationRequest, ModelInfo
@@ -76,12 +83,16 @@ class GeminiProvider(ChatProvider):
             return
         parser = wire.StreamParser(self.name)
         path = wire.model_path(model, "streamGenerateContent")
-        async with aclosing(self.sse_events(path, body, params={"alt": "sse"})) as events:
-            async for sse in events:
-                if not sse.data.strip():
-                    continue
-                for event in parser.feed(parse_json_event(sse.data, self.name)):
-                    yield event
+
+        def parse(sse: ServerSentEvent) -> list[StreamEvent]:
+            if not sse.data.strip():
+                return []
+            return parser.feed(parse_json_event(sse.data, self.name))
+
+        batches = self.sse_batches(path, body, params={"alt": "sse"})
+        async with aclosing(batches) as opened:
+            async for event in merged_events(opened, parse, lambda: False):
+                yield event
         for event in parser.end():
             yield event
 
