@@ -31,6 +31,7 @@ from pytavern.errors import PytavernError
 from pytavern.events import Accumulator, ErrorEvent, Finished, StreamEvent, TextDelta
 from pytavern.prompt.assemble import clean_reply
 from pytavern.prompt.inputs import GenerationType
+from pytavern.prompt.wi_timed import METADATA_KEY as TIMED_KEY
 from pytavern.providers.base import Provider
 from pytavern.store import MessageRecord, Queries, Store, SwipeStatus
 from pytavern.types import GenerationRequest
@@ -68,7 +69,7 @@ def _remember_prompt(turn: TurnData, prepared: Prepared) -> Callable[[Queries], 
     built, chat = prepared.built, turn.chat
     breakdown = breakdown_dict(built, prepared.counting)
     timed = built.timed_state.to_dict()
-    changed = timed != chat.metadata.get(TIMED_KEY, _NO_TIMED_STATE)
+    changed = timed != chat.metadata.get(TIMED_KEY)
 
     def remember(queries: Queries) -> None:
         queries.set_last_prompt(chat.id, breakdown)
@@ -76,11 +77,6 @@ def _remember_prompt(turn: TurnData, prepared: Prepared) -> Callable[[Queries], 
             queries.merge_chat_metadata(chat.id, {TIMED_KEY: timed})
 
     return remember
-
-
-TIMED_KEY = "timedWorldInfo"
-"""Where SillyTavern (and pytavern) keep a chat's sticky and cooldown World Info state."""
-_NO_TIMED_STATE = object()
 
 
 def _learn(store: Store, turn: TurnData, prepared: Prepared, accumulator: Accumulator) -> None:

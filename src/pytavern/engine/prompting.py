@@ -50,6 +50,7 @@ from pytavern.prompt.tokens import (
     Tokenizer,
     openai_encoding,
 )
+from pytavern.prompt.wi_timed import METADATA_KEY as TIMED_KEY
 from pytavern.prompt.wi_timed import TimedState
 from pytavern.prompt.worldinfo import ActivatedEntry
 from pytavern.providers import ApiTypesWhere
@@ -222,7 +223,7 @@ def build_prompt_input(
             chat_id=str(turn.chat.id),
             group=turn.request.speaker.group_names or None if turn.request.speaker else None,
         ),
-        timed_state=TimedState.from_dict(turn.chat.metadata.get("timedWorldInfo")),
+        timed_state=TimedState.from_dict(turn.chat.metadata.get(TIMED_KEY)),
     )
 
 

@@ -35,6 +35,10 @@ class TimedEffect:
         }
 
 
+METADATA_KEY = "timedWorldInfo"
+"""Where SillyTavern (and pytavern) keep a chat's sticky and cooldown state in its metadata."""
+
+
 @dataclass(frozen=True, slots=True)
 class TimedState:
     """Sticky and cooldown effects keyed by ``"<book>.<uid>"``."""

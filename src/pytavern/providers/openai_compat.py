@@ -163,15 +163,13 @@ class OpenAICompatProvider(ChatProvider):
                 yield event
             return
         parser = wire.StreamParser(self.name, kept)
-        answered: list[StreamEvent] = []
+        whole_reply = False
 
         def parse(sse: ServerSentEvent) -> list[StreamEvent]:
+            nonlocal whole_reply
             if sse.event == JSON_ANSWER:  # the server ignored ``stream``: the whole reply
-                answered.extend(
-                    wire.parse_reply(self.name, parse_json_event(sse.data, self.name), kept)
-                )
-                parser.done = True
-                return list(answered)
+                whole_reply = parser.done = True
+                return wire.parse_reply(self.name, parse_json_event(sse.data, self.name), kept)
             data = sse.data.strip()
             if data == "[DONE]":
                 parser.done = True
@@ -184,7 +182,7 @@ class OpenAICompatProvider(ChatProvider):
         async with aclosing(batches) as opened:
             async for event in merged_events(opened, parse, lambda: parser.done):
                 yield event
-        if not answered:
+        if not whole_reply:
             for event in parser.end(done=parser.done):
                 yield event
 

@@ -71,7 +71,7 @@ def run_server(
     collecting = gc.isenabled()
     gc.disable()  # until start-up has made its objects (see _freeze_startup_objects)
     try:
-        server, url = _prepared_server(settings, port_fixed=port_fixed, echo=echo)
+        server, url, port = _prepared_server(settings, port_fixed=port_fixed, echo=echo)
     except BaseException:
         if collecting:
             gc.enable()
@@ -81,7 +81,7 @@ def run_server(
     if open_browser:
         threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
     backups = DailyBackups(settings)
-    with hold_server_lock(settings.data_dir, _port_of(server)):
+    with hold_server_lock(settings.data_dir, port):
         backups.start()
         try:
             server.run()
@@ -89,16 +89,10 @@ def run_server(
             backups.stop()
 
 
-def _port_of(server: Any) -> int:
-    """The port a prepared server listens on."""
-    port: int = server.config.port
-    return port
-
-
 def _prepared_server(
     settings: Settings, *, port_fixed: bool, echo: Callable[[str], None]
-) -> tuple[Any, str]:
-    """The uvicorn server for ``settings`` (not started) and the URL to open."""
+) -> tuple[Any, str, int]:
+    """The uvicorn server for ``settings`` (not started), the URL to open and its port."""
     import uvicorn
 
     from pytavern.server.app import create_app
@@ -113,7 +107,7 @@ def _prepared_server(
         app, host=settings.host, port=port, log_level="info", access_log=settings.access_log
     )
     logging.getLogger("uvicorn.access").addFilter(PathOnlyAccessLog())
-    return _stopping_server(uvicorn.Server)(config), url
+    return _stopping_server(uvicorn.Server)(config), url, port
 
 
 def _stopping_server(base: type[Any]) -> type[Any]:

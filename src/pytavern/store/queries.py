@@ -402,11 +402,7 @@ class Queries:
         row = self._first(_MESSAGE_WITH_SWIPE, message=message_id, swipe=swipe_index)
         if row is None:
             raise NotFoundError(f"message {message_id} has no swipe {swipe_index}")
-        values = {"text": text, "status": status}
-        values |= {k: dumps(v) if k == "usage" else v for k, v in fields.items()}
-        params: dict[str, Any] = {f"new_{key}": value for key, value in values.items()}
-        params |= {"message": message_id, "swipe": swipe_index}
-        _swipe_update(frozenset(values)).execute(self._connection, params)
+        values = self._set_swipe(message_id, swipe_index, text, status, fields)
         bumped = _BUMP_REVISION.first(self._connection, {"chat": row.chat_id})
         assert bumped is not None  # the message's chat exists: the row was just read
         updated = SimpleNamespace(**{**row._asdict(), **values})
@@ -418,16 +414,28 @@ class Queries:
         """``update_swipe`` of the swipe shown in ``written``, a record an earlier write of
         this owner returned (so nothing is read back: a streaming reply's final write)."""
         check_swipe_fields(fields)
-        values = {"text": text, "status": status}
-        values |= {k: dumps(v) if k == "usage" else v for k, v in fields.items()}
-        params: dict[str, Any] = {f"new_{key}": value for key, value in values.items()}
-        params |= {"message": written.id, "swipe": written.active_swipe}
-        if _swipe_update(frozenset(values)).count(self._connection, params) != 1:
-            raise NotFoundError(f"message {written.id} has no swipe {written.active_swipe}")
+        self._set_swipe(written.id, written.active_swipe, text, status, fields)
         bumped = _BUMP_REVISION.first(self._connection, {"chat": written.chat_id})
         assert bumped is not None  # the message's chat exists: its swipe was just updated
         swipe = replace(written.swipe, text=text, status=status, **fields)
         return replace(written, swipe=swipe, chat_revision=int(bumped.revision))
+
+    def _set_swipe(
+        self,
+        message_id: int,
+        swipe_index: int,
+        text: str,
+        status: SwipeStatus,
+        fields: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Write one swipe's text, status and ``fields``; the column values written."""
+        values = {"text": text, "status": status}
+        values |= {k: dumps(v) if k == "usage" else v for k, v in fields.items()}
+        params: dict[str, Any] = {f"new_{key}": value for key, value in values.items()}
+        params |= {"message": message_id, "swipe": swipe_index}
+        if _swipe_update(frozenset(values)).count(self._connection, params) != 1:
+            raise NotFoundError(f"message {message_id} has no swipe {swipe_index}")
+        return values
 
     def append_message(
         self,
