@@ -83,4 +83,5 @@ class Store(ConnectionsMixin, CharactersMixin, ChatsMixin, LibraryMixin, UsersMi
 
     def close(self) -> None:
         """Release the database connections."""
+        self.held.close()
         self.engine.dispose()

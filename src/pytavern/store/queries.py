@@ -587,7 +587,7 @@ class QueriesMixin(StoreBase):
         ledger rows queued in ``pending_usage``, put back if it fails)."""
         taken: list[UsageRow] = []
         try:
-            with self.engine.begin() as connection:
+            with self.held.begin() as connection:
                 yield Queries(connection, self.owner_id)
                 if self.pending_usage:
                     taken = self.pending_usage.take()
