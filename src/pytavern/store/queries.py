@@ -16,7 +16,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, and_, bindparam, delete, insert, select, update
+from sqlalchemy import BindParameter, Connection, and_, bindparam, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from pytavern.errors import NotFoundError, StoreError
@@ -221,8 +221,10 @@ _LAST_PROMPT = LeanStatement(
         ChatPromptRow.chat_id.in_(_OWNED_CHAT.scalar_subquery())
     )
 )
-_DROP_LAST_PROMPT = LeanStatement(
-    delete(ChatPromptRow).where(ChatPromptRow.chat_id == bindparam("chat"))
+_UPDATE_LAST_PROMPT = LeanStatement(
+    update(ChatPromptRow)
+    .where(ChatPromptRow.chat_id == bindparam("chat"))
+    .values(breakdown=bindparam("text"), updated_at=bindparam("at"))
 )
 _INSERT_LAST_PROMPT = LeanStatement(insert(ChatPromptRow))
 _INSERT_MESSAGE = LeanStatement(insert(MessageRow).returning(MessageRow.id))
@@ -390,9 +392,13 @@ class Queries:
     def set_last_prompt(self, chat_id: int, breakdown: dict[str, Any]) -> None:
         """Keep ``breakdown`` as the chat's last prompt (the chat is the caller's: the
         turn that built it has loaded it for this owner)."""
-        _DROP_LAST_PROMPT.execute(self._connection, {"chat": chat_id})
-        row = {"chat_id": chat_id, "breakdown": dumps(breakdown), "updated_at": utcnow()}
-        _INSERT_LAST_PROMPT.execute(self._connection, row)
+        text, at = dumps(breakdown), utcnow()
+        changed = _UPDATE_LAST_PROMPT.count(
+            self._connection, {"chat": chat_id, "text": text, "at": at}
+        )
+        if not changed:  # the chat's first prompt
+            row = {"chat_id": chat_id, "breakdown": text, "updated_at": at}
+            _INSERT_LAST_PROMPT.execute(self._connection, row)
 
     def update_swipe(
         self, message_id: int, swipe_index: int, *, text: str, status: SwipeStatus, **fields: Any
