@@ -81,3 +81,37 @@ def test_a_reply_is_indexed_once_it_has_ended_stopped_or_not(store: Store) -> No
     assert found(store, "lantern") == []
     if store.engine.dialect.name == "sqlite":
         _index_is_sound(store)
+
+
+def _pending(store: Store) -> int:
+    from sqlalchemy import text
+
+    with store.engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM swipes_fts_pending")).scalar_one())
+
+
+def test_sqlite_indexes_new_texts_in_batches_and_finds_them_all(store: Store) -> None:
+    """Writes only note what to index; a search indexes it first, and changes or deletes of
+    texts indexed already or still pending leave FTS5's own check sound."""
+    if store.engine.dialect.name != "sqlite":
+        return
+    from pytavern.store.search import index_pending
+
+    chat_id = chat_with(store, "Ann", ["old lantern", "old reply"])
+    assert _pending(store) == 2
+    assert found(store, "lantern") == ["old lantern"] and _pending(store) == 0
+    _index_is_sound(store)
+    indexed = store.history(chat_id)[0]
+    store.update_swipe(indexed.id, 0, text="new lantern", status="complete")  # out at once
+    store.update_swipe(indexed.id, 0, text="newer lantern", status="complete")  # pending
+    reply = store.append_message(chat_id, role="assistant", name="Ann", text="lantern reply")
+    store.delete_message(reply.id)  # deleted while pending: nothing to take out
+    _index_is_sound(store)
+    assert _pending(store) == 1
+    index_pending(store.engine)
+    assert _pending(store) == 0
+    _index_is_sound(store)
+    assert found(store, "lantern") == ["newer lantern"] and found(store, "new") == []
+    store.delete_chat(chat_id)
+    assert found(store, "lantern") == []
+    _index_is_sound(store)

@@ -350,3 +350,48 @@ def test_upgrade_to_0010_takes_streaming_replies_out_of_the_index(tmp_path: Path
             check.execute(text("INSERT INTO swipes_fts(swipes_fts) VALUES ('integrity-check')"))
     finally:
         store.close()
+
+
+def test_upgrade_to_0011_keeps_the_index_and_then_indexes_in_batches(tmp_path: Path) -> None:
+    """What 0010's triggers indexed stays found; later writes are noted, indexed by the
+    next search, and an edit of an old text takes the old words out."""
+    from sqlalchemy import text
+
+    from pytavern.store.search import search_messages
+
+    with _database_at(tmp_path / "old.db", "0010_search_finished") as (connection, now):
+        connection.execute(
+            text(
+                "INSERT INTO chats (id, owner_id, character_id, title, metadata, "
+                "next_position, created_at, updated_at) VALUES (1, 0, 1, '', '{}', 1, :now, :now)"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO messages (id, chat_id, position, role, name, active_swipe, "
+                "swipe_count, extra, created_at) VALUES (1, 1, 0, 'user', 'U', 0, 1, '{}', :now)"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO swipes (message_id, swipe_index, text, reasoning, status, "
+                "usage, created_at) VALUES (1, 0, 'old lantern', '', 'complete', '{}', :now)"
+            ),
+            {"now": now},
+        )
+    store = Store.open_sqlite(tmp_path / "old.db")
+    try:
+        assert [hit.text for hit in search_messages(store.engine, 0, "lantern")] == ["old lantern"]
+        store.update_swipe(1, 0, text="new lamp", status="complete")
+        store.append_message(1, role="assistant", name="A", text="a lamp too")
+        assert [hit.text for hit in search_messages(store.engine, 0, "lantern")] == []
+        assert [hit.text for hit in search_messages(store.engine, 0, "lamp")] == [
+            "a lamp too",
+            "new lamp",
+        ]
+        with store.engine.begin() as check:
+            check.execute(text("INSERT INTO swipes_fts(swipes_fts) VALUES ('integrity-check')"))
+    finally:
+        store.close()

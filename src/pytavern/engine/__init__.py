@@ -35,10 +35,15 @@ from pytavern.providers.base import Provider
 from pytavern.secrets import SecretStore
 from pytavern.settings import Settings
 from pytavern.store import ChatRecord, ConnectionRecord, Store
+from pytavern.store.search import index_pending
 
 __all__ = ["Engine", "GenerationMode", "connection_config", "key_info"]
 
 log = logging.getLogger(__name__)
+
+SEARCH_INDEX_EVERY = 256
+"""Turns between two runs of ``index_pending`` (a search runs it first anyway): the texts
+that SQLite's search index has not taken yet are indexed in one batch."""
 
 
 class Engine:
@@ -50,6 +55,7 @@ class Engine:
         self.secrets = secrets
         self.providers = ProviderPool(store, secrets)
         self.parsed = ParsedCache()
+        self._turns_unindexed = 0
 
     @classmethod
     def open(cls, settings: Settings) -> Engine:
@@ -140,6 +146,18 @@ class Engine:
                     yield event
         finally:
             self._flush_usage()
+            self._index_now_and_then()
+
+    def _index_now_and_then(self) -> None:
+        """Index the pending search texts every ``SEARCH_INDEX_EVERY`` turns."""
+        self._turns_unindexed += 1
+        if self._turns_unindexed < SEARCH_INDEX_EVERY:
+            return
+        self._turns_unindexed = 0
+        try:
+            index_pending(self.store.engine)
+        except Exception:  # a search indexes them first: nothing is lost
+            log.exception("the search index could not take the newest messages")
 
     def _flush_usage(self) -> None:
         """Commit ledger rows no write of the turn took (it failed, or wrote nothing)."""

@@ -1,8 +1,11 @@
 """Full-text search over the shown text of every message, newest first.
 
 SQLite answers from the FTS5 table ``swipes_fts``, PostgreSQL from the ``swipes.text_tsv``
-column (migration ``0006_search``). Only the swipe a message shows is found. The words
-asked for must all appear (any order); punctuation in the query is ignored.
+column (migration ``0006_search``). SQLite's triggers note new and changed texts in
+``swipes_fts_pending`` (migration ``0011_search_later``): ``index_pending`` indexes them in
+one statement, before every search and every few hundred turns. Only the swipe a message
+shows is found. The words asked for must all appear (any order); punctuation in the query
+is ignored.
 """
 
 from __future__ import annotations
@@ -33,6 +36,24 @@ _POSTGRES = (
     "WHERE s.text_tsv @@ plainto_tsquery('simple', :match) AND c.owner_id = :owner {extra} "
     "ORDER BY s.id DESC LIMIT :limit"
 )
+
+
+_INDEX_PENDING = (
+    "INSERT INTO swipes_fts(rowid, text) SELECT s.id, s.text FROM swipes_fts_pending p "
+    "JOIN swipes s ON s.id = p.swipe_id"
+)
+_CLEAR_PENDING = "DELETE FROM swipes_fts_pending"
+
+
+def index_pending(engine: Engine) -> None:
+    """Index the texts SQLite's triggers noted since the last time (one transaction; a
+    no-op on PostgreSQL, whose generated column is always current)."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.begin() as connection:
+        if connection.execute(text("SELECT 1 FROM swipes_fts_pending LIMIT 1")).first():
+            connection.execute(text(_INDEX_PENDING))
+            connection.execute(text(_CLEAR_PENDING))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +101,8 @@ def search_messages(
         "limit": max(1, min(limit, 500)),
         "character": character_id,
     }
+    if sqlite:
+        index_pending(engine)
     with engine.connect() as connection:
         rows = connection.execute(text(sql), params).all()
     return [
