@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 
 from pytavern.errors import ConfigError
@@ -18,7 +18,7 @@ from pytavern.prompt.inputs import (
     PromptPart,
 )
 from pytavern.prompt.macros import evaluate
-from pytavern.prompt.tokens import Tokenizer
+from pytavern.prompt.tokens import Tokenizer, counts_key
 from pytavern.types import ChatMessage, Role
 
 _ROLES: tuple[Role, Role, Role] = ("system", "user", "assistant")
@@ -57,7 +57,7 @@ def build_chat(inp: PromptInput) -> BuiltPrompt:
     control = _control(inp, p)
     reserved = sum(budget.cost(m) for m in control)
     budget.used += reserved
-    history, cut, included = _history(inp, p, budget)
+    history, cut, included, history_tokens = _history(inp, p, budget)
     parts.by_id["chatHistory"] = history
     examples, ex_included, ex_total = _examples(inp, p, budget)
     parts.by_id["dialogueExamples"] = examples
@@ -67,7 +67,7 @@ def build_chat(inp: PromptInput) -> BuiltPrompt:
     if s.chat.squash_system_messages:
         markers = {p.sub(s.chat.new_chat_prompt), p.sub(s.chat.new_example_chat_prompt)}
         messages = _squash(messages, markers)
-    parts.tokens["chatHistory"] = sum(budget.cost(m) for m in history)
+    parts.tokens["chatHistory"] = history_tokens
     parts.tokens["dialogueExamples"] = sum(budget.cost(m) for m in examples)
     breakdown = Breakdown(
         parts=tuple(PromptPart(k, v) for k, v in parts.tokens.items() if v),
@@ -179,7 +179,7 @@ def _absolute(inp: PromptInput, p: Prepared) -> dict[int, list[ChatMessage]]:
 def _to_message(inp: PromptInput, p: Prepared, msg: HistoryMessage) -> ChatMessage:
     role: Role = "system" if msg.is_narrator else "user" if msg.is_user else "assistant"
     content = msg.text.replace("\r", "")
-    if "{{" in content or "<" in content:
+    if _has_macros(content):
         content = p.sub(content)
     nb = inp.settings.chat.names_behavior
     name = None
@@ -191,47 +191,107 @@ def _to_message(inp: PromptInput, p: Prepared, msg: HistoryMessage) -> ChatMessa
     return ChatMessage(role, content, name)
 
 
+def _has_macros(text: str) -> bool:
+    return "{{" in text or "<" in text
+
+
 def _sanitize(name: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_-]", "_", name)[:64]
 
 
-def _newest_first(inp: PromptInput, p: Prepared) -> Iterator[tuple[ChatMessage, bool]]:
-    """History newest-first with in-chat injections; ``True`` marks an injection."""
+@dataclass(slots=True)
+class _Converter:
+    """History messages as the prompt sends them, and their costs, kept in each message's
+    memo (``HistoryMessage.memo``) for the next builds: a chat's cached messages are the
+    same objects turn after turn, so a turn converts and counts only its new messages.
+
+    A memo is used when it was made with this build's ``key``: the names behaviour and the
+    user's name (all a message's conversion depends on besides the message itself, unless
+    its text holds macros: those are converted on every build) and the tokenizer's
+    ``counts_key`` (a count is kept only when the tokenizer's counts never change).
+    """
+
+    inp: PromptInput
+    p: Prepared
+    budget: _Budget
+    key: tuple[int, str, Hashable | None]
+
+    @classmethod
+    def of(cls, inp: PromptInput, p: Prepared, budget: _Budget) -> _Converter:
+        """The converter of one build."""
+        key = (inp.settings.chat.names_behavior, p.user, counts_key(inp.tokenizer))
+        return cls(inp, p, budget, key)
+
+    def message(self, msg: HistoryMessage) -> ChatMessage:
+        """``msg`` as the prompt sends it."""
+        entry = msg.memo.entry
+        if entry is not None and entry[0] == self.key:
+            return entry[1]
+        converted = _to_message(self.inp, self.p, msg)
+        if not _has_macros(msg.text.replace("\r", "")):
+            msg.memo.entry = (self.key, converted, None)
+        return converted
+
+    def cost(self, msg: HistoryMessage, converted: ChatMessage) -> int:
+        """The cost of ``converted``, what ``message(msg)`` gave."""
+        entry = msg.memo.entry
+        if entry is None or entry[1] is not converted:
+            return self.budget.cost(converted)
+        if entry[2] is not None:
+            return entry[2]
+        cost = self.budget.cost(converted)
+        if self.key[2] is not None:
+            msg.memo.entry = (entry[0], converted, cost)
+        return cost
+
+
+_Step = tuple[ChatMessage, HistoryMessage | None]
+"""A message of the history part, and the history message it is (``None``: injected)."""
+
+
+def _newest_first(inp: PromptInput, p: Prepared, convert: _Converter) -> Iterator[_Step]:
+    """History newest-first with in-chat injections."""
     injections = _absolute(inp, p)
     for real, (_, msg) in enumerate(p.view):
-        yield from ((inj, True) for inj in injections.pop(real, []))
-        yield _to_message(inp, p, msg), False
+        yield from ((inj, None) for inj in injections.pop(real, []))
+        yield convert.message(msg), msg
     for depth in sorted(injections):
-        yield from ((inj, True) for inj in injections[depth])
+        yield from ((inj, None) for inj in injections[depth])
 
 
 def _history(
     inp: PromptInput, p: Prepared, budget: _Budget
-) -> tuple[list[ChatMessage], list[str], int]:
+) -> tuple[list[ChatMessage], list[str], int, int]:
+    """The history part, what was cut, how many chat messages it holds and its tokens."""
     c = inp.settings.chat
     new_chat = ChatMessage("system", p.sub(c.new_chat_prompt))
     nudge = _nudge(inp, p)
-    budget.used += budget.cost(new_chat) + (budget.cost(nudge) if nudge else 0)
+    head = [new_chat] if new_chat.content else []
+    new_chat_cost, nudge_cost = budget.cost(new_chat), budget.cost(nudge) if nudge else 0
+    budget.used += new_chat_cost + nudge_cost
+    tokens = (new_chat_cost if head else 0) + nudge_cost
     picked: list[ChatMessage] = []
     cut: list[str] = []
     included = 0
     skip_prefill = inp.generation_type == "continue" and c.continue_prefill
-    for msg, injected in _newest_first(inp, p):
-        if skip_prefill and not injected:
+    convert = _Converter.of(inp, p, budget)
+    for msg, source in _newest_first(inp, p, convert):
+        if skip_prefill and source is not None:
             skip_prefill = False
             continue
-        cost = budget.cost(msg)
+        cost = budget.cost(msg) if source is None else convert.cost(source, msg)
         if not budget.fits(cost):
             cut.append("older chat history")
             break
         budget.used += cost
+        tokens += cost
         picked.append(msg)
-        included += 0 if injected else 1
+        included += 0 if source is None else 1
     picked.reverse()
     if c.send_if_empty and picked and picked[-1].role == "assistant":
         picked.append(ChatMessage("user", c.send_if_empty))
-    head = [new_chat] if new_chat.content else []
-    return head + picked + ([nudge] if nudge else []), cut, included
+        tokens += budget.cost(picked[-1])
+    return head + picked + ([nudge] if nudge else []), cut, included, tokens
 
 
 def _nudge(inp: PromptInput, p: Prepared) -> ChatMessage | None:

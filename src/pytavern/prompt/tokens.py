@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections import OrderedDict
+from collections.abc import Hashable
 from typing import Any, Protocol, runtime_checkable
 
 from pytavern.errors import ConfigError
@@ -177,3 +178,17 @@ class RecordingTokenizer:
         self.estimated += 1
         self.missed[text] = None
         return self.fallback.count(text)
+
+
+def counts_key(tokenizer: Tokenizer) -> Hashable | None:
+    """A key that is equal for tokenizers counting every text alike, now and later, so a
+    count made with one can be kept for the next builds; ``None`` when counts may change
+    (``RecordingTokenizer``: its estimates turn exact) or are not known to be stable (a
+    backend's or another tokenizer)."""
+    if type(tokenizer) is CachedTokenizer:  # exact types: a subclass may count otherwise
+        return counts_key(tokenizer.inner)
+    if type(tokenizer) is CharRatioTokenizer:
+        return ("chars", tokenizer.chars_per_token)
+    if type(tokenizer) is OpenAITokenizer:
+        return ("openai", tokenizer.encoding)
+    return None
