@@ -39,13 +39,17 @@ class NewestFirst:
 
     def get(self, i: int) -> tuple[int, HistoryMessage] | None:
         """The ``i``-th newest visible message with its chat index, or ``None``."""
-        self._fill(i + 1)
-        return self._seen[i] if i < len(self._seen) else None
+        if i >= len(self._seen):
+            self._fill(i + 1)
+            if i >= len(self._seen):
+                return None
+        return self._seen[i]
 
     def __iter__(self) -> Iterator[tuple[int, HistoryMessage]]:
+        seen = self._seen
         i = 0
-        while (item := self.get(i)) is not None:
-            yield item
+        while i < len(seen) or self.get(i) is not None:  # reads no further than asked
+            yield seen[i]
             i += 1
 
     @property
