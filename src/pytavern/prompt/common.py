@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from pytavern.prompt.inputs import AuthorsNote, HistoryMessage, PromptInput
-from pytavern.prompt.macros import MacroContext, evaluate
+from pytavern.prompt.macros import MacroContext, evaluate, evaluate_in_order, evaluate_plain
 from pytavern.prompt.worldinfo import ROLES, WorldInfoResult, check_world_info
 
 IN_PROMPT, IN_CHAT, BEFORE_PROMPT = 0, 1, 2
@@ -87,6 +87,31 @@ class ExtPrompt:
     text: str
 
 
+class Substitution:
+    """Macros substituted in one build's context (``Prepared.sub``); a text whose macros are
+    all plain values is evaluated once per build (prompt parts are asked for again and
+    again), any other every time it is asked for, as its macros may change the context
+    (``{{setvar}}``, ``{{random}}``...)."""
+
+    __slots__ = ("_ctx", "_plain")
+
+    def __init__(self, ctx: MacroContext) -> None:
+        self._ctx = ctx
+        self._plain: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        """``text`` with its macros substituted."""
+        if not text:
+            return ""
+        done = self._plain.get(text)
+        if done is None:
+            done = evaluate_plain(text, self._ctx)
+            if done is None:
+                return evaluate_in_order(text, self._ctx)
+            self._plain[text] = done
+        return done
+
+
 @dataclass(slots=True)
 class Prepared:
     """The evaluated card fields, lore and injections both builders start from."""
@@ -139,7 +164,7 @@ def prepare(inp: PromptInput, wi_count_overhead: int = 0) -> Prepared:
         user=base.user,
         char=base.char,
         macros=ctx,
-        sub=lambda t: evaluate(t, ctx) if t else "",
+        sub=Substitution(ctx),
         card_system=card.system_prompt,
         card_jailbreak=card.post_history_instructions,
         view=view,

@@ -79,11 +79,18 @@ def evaluate(text: str, ctx: MacroContext, original: str | None = None) -> str:
     """Substitute every macro in ``text``. ``original`` is what ``{{original}}`` inserts once."""
     if not text:
         return ""
+    plain = evaluate_plain(text, ctx)
+    return plain if plain is not None else evaluate_in_order(text, ctx, original)
+
+
+def evaluate_plain(text: str, ctx: MacroContext) -> str | None:
+    """``text`` with its macros substituted when they are all plain values (``{{char}}``,
+    ``{{description}}``, legacy tags...), else ``None``. Such an evaluation changes nothing
+    in ``ctx`` and gives the same text again while ``ctx``'s values stay as they are."""
     legacy_done = _legacy(text, ctx) if "<" in text else text
     if "{{" not in legacy_done:
         return legacy_done
-    simple = _substitute_simple(legacy_done, ctx)
-    return simple if simple is not None else evaluate_in_order(text, ctx, original)
+    return _substitute_simple(legacy_done, ctx)
 
 
 def evaluate_in_order(text: str, ctx: MacroContext, original: str | None = None) -> str:
