@@ -50,6 +50,7 @@ def chat(count: int = 40) -> list[HistoryMessage]:
     messages[-3] = HistoryMessage(True, "Ann", "I am {{user}}, hi <BOT>.")
     messages[-4] = HistoryMessage(False, "Sera", "Two\r\nlines.")
     messages[-5] = HistoryMessage(False, "Bo", "A guest speaks.", force_avatar=True)
+    messages[-6] = HistoryMessage(True, "Ann", "<b>Loud</b> <START>")
     return messages
 
 
@@ -97,6 +98,7 @@ def test_a_second_build_sends_what_the_first_did_and_counts_only_what_is_new(
     assert build(history) == first  # the whole prompt and its breakdown
     assert "Line 30, a while ago." not in asked  # kept from the first build
     assert "I am Ann, hi Sera." in asked  # a text with macros is made again
+    assert "<b>Loud</b> <START>" not in asked  # no macro: kept
     assert len(asked) < counted_first // 2
     assert first.breakdown.history_included > 20
 

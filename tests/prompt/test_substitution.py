@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pytavern.prompt.common import Substitution
-from pytavern.prompt.macros import MacroContext, evaluate, evaluate_plain
+from pytavern.prompt.macros import MacroContext, evaluate, evaluate_plain, has_macros
 
 
 def test_plain_texts_are_evaluated_once_and_the_others_every_time() -> None:
@@ -27,3 +27,10 @@ def test_evaluate_plain_answers_only_for_plain_values() -> None:
     assert evaluate_plain("{{random::a::b}}", ctx) is None
     assert evaluate_plain("{{setvar::x::1}}", ctx) is None
     assert ctx.variables == {}
+
+
+def test_has_macros_sees_braces_and_legacy_tags_only() -> None:
+    assert has_macros("{{char}}") and has_macros("hi <bot>") and has_macros("<Group>")
+    assert not has_macros("<START>\n<b>bold</b> < 3 {single}")
+    ctx = MacroContext(user="Ann", char="Sera")
+    assert evaluate("<START>\n<b>bold</b>", ctx) == "<START>\n<b>bold</b>"

@@ -17,7 +17,7 @@ from pytavern.prompt.inputs import (
     PromptItem,
     PromptPart,
 )
-from pytavern.prompt.macros import evaluate
+from pytavern.prompt.macros import evaluate, has_macros
 from pytavern.prompt.tokens import Tokenizer, counts_key
 from pytavern.types import ChatMessage, Role
 
@@ -179,7 +179,7 @@ def _absolute(inp: PromptInput, p: Prepared) -> dict[int, list[ChatMessage]]:
 def _to_message(inp: PromptInput, p: Prepared, msg: HistoryMessage) -> ChatMessage:
     role: Role = "system" if msg.is_narrator else "user" if msg.is_user else "assistant"
     content = msg.text.replace("\r", "")
-    if _has_macros(content):
+    if has_macros(content):
         content = p.sub(content)
     nb = inp.settings.chat.names_behavior
     name = None
@@ -189,10 +189,6 @@ def _to_message(inp: PromptInput, p: Prepared, msg: HistoryMessage) -> ChatMessa
     elif nb == 1 and msg.name:
         name = msg.name if re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", msg.name) else _sanitize(msg.name)
     return ChatMessage(role, content, name)
-
-
-def _has_macros(text: str) -> bool:
-    return "{{" in text or "<" in text
 
 
 def _sanitize(name: str) -> str:
@@ -228,7 +224,7 @@ class _Converter:
         if entry is not None and entry[0] == self.key:
             return entry[1]
         converted = _to_message(self.inp, self.p, msg)
-        if not _has_macros(msg.text.replace("\r", "")):
+        if not has_macros(msg.text.replace("\r", "")):
             msg.memo.entry = (self.key, converted, None)
         return converted
 

@@ -212,7 +212,18 @@ def _plain_template(text: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None
     return tuple(literals), tuple(name.lower() for name in names)
 
 
+_LEGACY_TAG = re.compile(r"<(?:user|bot|char|charifnotgroup|group)>", _I)
+
+
+def has_macros(text: str) -> bool:
+    """Whether evaluating ``text`` could change it (a ``{{`` or a legacy tag such as
+    ``<USER>``: other ``<`` are left alone)."""
+    return "{{" in text or ("<" in text and _LEGACY_TAG.search(text) is not None)
+
+
 def _legacy(text: str, ctx: MacroContext) -> str:
+    if _LEGACY_TAG.search(text) is None:
+        return text  # most ``<`` are no tag: ``<START>``, HTML
     group = ctx.group if ctx.group is not None else ctx.char
     for tag, value in (("<USER>", ctx.user), ("<BOT>", ctx.char), ("<CHAR>", ctx.char)):
         text = _sub_const(re.escape(tag), value, text)
