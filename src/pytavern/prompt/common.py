@@ -46,9 +46,16 @@ class NewestFirst:
         return self._seen[i]
 
     def __iter__(self) -> Iterator[tuple[int, HistoryMessage]]:
-        seen = self._seen
+        seen, history = self._seen, self._history
         i = 0
-        while i < len(seen) or self.get(i) is not None:  # reads no further than asked
+        while True:
+            while i == len(seen):  # _fill(i + 1) inline: read no further than asked
+                if self._pos < 0:
+                    return
+                msg = history[self._pos]
+                if not msg.is_system:
+                    seen.append((self._pos, msg))
+                self._pos -= 1
             yield seen[i]
             i += 1
 
