@@ -249,7 +249,8 @@ def _newest_first(inp: PromptInput, p: Prepared, convert: _Converter) -> Iterato
     """History newest-first with in-chat injections."""
     injections = _absolute(inp, p)
     for real, (_, msg) in enumerate(p.view):
-        yield from ((inj, None) for inj in injections.pop(real, []))
+        for inj in injections.pop(real, ()):
+            yield inj, None
         yield convert.message(msg), msg
     for depth in sorted(injections):
         yield from ((inj, None) for inj in injections[depth])
