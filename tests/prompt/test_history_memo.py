@@ -21,6 +21,7 @@ from pytavern.prompt.tokens import (
     CachedTokenizer,
     CharRatioTokenizer,
     CountCache,
+    KeyedTokenizer,
     OpenAITokenizer,
     RecordingTokenizer,
     Tokenizer,
@@ -151,3 +152,4 @@ def test_counts_key_names_tokenizers_whose_counts_never_change() -> None:
     assert counts_key(RecordingTokenizer(CountCache(), ratio)) is None
     assert counts_key(Counted()) is None
     assert counts_key(CachedTokenizer(Counted())) is None
+    assert counts_key(CachedTokenizer(KeyedTokenizer(Counted(), "mine"))) == "mine"

@@ -14,8 +14,10 @@ connection's learned characters-per-token ratio (``token_ratio``).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -45,6 +47,7 @@ from pytavern.prompt.macros import MacroContext
 from pytavern.prompt.tokens import (
     CachedTokenizer,
     CharRatioTokenizer,
+    KeyedTokenizer,
     OpenAITokenizer,
     RecordingTokenizer,
     Tokenizer,
@@ -153,7 +156,8 @@ def pick_counting(record: ConnectionRecord, provider: Provider) -> Counting:
         return Counting(_openai_tokenizer(encoding), "openai-bpe")
     count_sync = _sync_counter(provider)
     if count_sync is not None:
-        return Counting(CachedTokenizer(_ProviderTokenizer(count_sync)), "local model")
+        own = KeyedTokenizer(_ProviderTokenizer(count_sync), ("local", _serial(provider)))
+        return Counting(CachedTokenizer(own), "local model")
     ratio = stored_ratio(record.options)
     estimate = CharRatioTokenizer(ratio)
     remote = remote_counts(provider) if callable(getattr(provider, "count_tokens", None)) else None
@@ -167,6 +171,19 @@ def _sync_counter(provider: Provider) -> Callable[[str], int] | None:
     that protocol's ``isinstance`` does, without its cost (~10 us, on every turn)."""
     count: Callable[[str], int] | None = getattr(provider, "count_tokens_sync", None)
     return count if callable(count) else None
+
+
+def _serial(provider: Provider) -> int:
+    """A number naming ``provider`` for its life and never reused (a provider serves one
+    model: counts with its vocabulary are kept between builds under this name)."""
+    serial = _serials.get(provider)
+    if serial is None:
+        serial = _serials[provider] = next(_next_serial)
+    return serial
+
+
+_serials: weakref.WeakKeyDictionary[Provider, int] = weakref.WeakKeyDictionary()
+_next_serial = itertools.count()
 
 
 def pick_tokenizer(record: ConnectionRecord, provider: Provider) -> Tokenizer:

@@ -153,6 +153,20 @@ class CachedTokenizer:
         return value
 
 
+class KeyedTokenizer:
+    """A tokenizer whose counts never change, named by ``key`` (its ``counts_key``), so
+    counts made with it can be kept between builds (e.g. a local model's own vocabulary,
+    keyed by the provider that serves it)."""
+
+    def __init__(self, inner: Tokenizer, key: Hashable) -> None:
+        self.inner = inner
+        self.key = key
+
+    def count(self, text: str) -> int:
+        """``inner``'s count."""
+        return self.inner.count(text)
+
+
 class RecordingTokenizer:
     """Exact counts from ``cache``; other texts are estimated by ``fallback`` and recorded.
 
@@ -191,4 +205,6 @@ def counts_key(tokenizer: Tokenizer) -> Hashable | None:
         return ("chars", tokenizer.chars_per_token)
     if type(tokenizer) is OpenAITokenizer:
         return ("openai", tokenizer.encoding)
+    if type(tokenizer) is KeyedTokenizer:
+        return tokenizer.key
     return None
