@@ -17,6 +17,7 @@ from pytavern.prompt.assemble import (
     PromptSettings,
     assemble,
 )
+from pytavern.prompt.chat_builder import _block_messages
 from pytavern.prompt.tokens import (
     CachedTokenizer,
     CharRatioTokenizer,
@@ -153,3 +154,16 @@ def test_counts_key_names_tokenizers_whose_counts_never_change() -> None:
     assert counts_key(Counted()) is None
     assert counts_key(CachedTokenizer(Counted())) is None
     assert counts_key(CachedTokenizer(KeyedTokenizer(Counted(), "mine"))) == "mine"
+
+
+def test_example_blocks_are_split_once_and_sent_alike() -> None:
+    examples = "<START>\n{{user}}: Hi\n{{char}}: Yo\n<START>\n{{user}}: Ok"
+    card = new_card("Sera", mes_example=examples)
+    inp = PromptInput(card=card, history=chat(), tokenizer=CharRatioTokenizer())
+    first = assemble(inp)
+    _block_messages.cache_clear()
+    again = assemble(inp)
+    assert again == first and first.breakdown.examples_included == 2
+    tokens = {part.name: part.tokens for part in first.breakdown.parts}
+    sent = [m for m in first.messages if m.name in ("example_user", "example_assistant")]
+    assert len(sent) == 3 and tokens["dialogueExamples"] > 0

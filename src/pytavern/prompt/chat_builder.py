@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pytavern.errors import ConfigError
 from pytavern.prompt.common import BEFORE_PROMPT, IN_PROMPT, Prepared, depth_injections, prepare
@@ -59,8 +61,8 @@ def build_chat(inp: PromptInput) -> BuiltPrompt:
     budget.used += reserved
     history, cut, included, history_tokens = _history(inp, p, budget)
     parts.by_id["chatHistory"] = history
-    examples, ex_included, ex_total = _examples(inp, p, budget)
-    parts.by_id["dialogueExamples"] = examples
+    examples = _examples(inp, p, budget)
+    parts.by_id["dialogueExamples"] = examples.messages
     messages = [m for item in _order(inp) for m in parts.by_id.get(item.identifier, [])]
     messages.extend(control)
     prefill = _continue_prefill(inp, p, messages)
@@ -68,15 +70,15 @@ def build_chat(inp: PromptInput) -> BuiltPrompt:
         markers = {p.sub(s.chat.new_chat_prompt), p.sub(s.chat.new_example_chat_prompt)}
         messages = _squash(messages, markers)
     parts.tokens["chatHistory"] = history_tokens
-    parts.tokens["dialogueExamples"] = sum(budget.cost(m) for m in examples)
+    parts.tokens["dialogueExamples"] = examples.tokens
     breakdown = Breakdown(
         parts=tuple(PromptPart(k, v) for k, v in parts.tokens.items() if v),
         budget=budget.limit,
         total_tokens=budget.used,
         history_included=included,
         history_total=p.view.chat_length,
-        examples_included=ex_included,
-        examples_total=ex_total,
+        examples_included=examples.included,
+        examples_total=examples.total,
         lore=p.lore.activated,
         lore_skipped=p.lore.skipped,
         cut=tuple(cut),
@@ -317,7 +319,17 @@ def _continue_prefill(inp: PromptInput, p: Prepared, messages: list[ChatMessage]
     return p.sub(prefill) or None
 
 
-def _examples(inp: PromptInput, p: Prepared, budget: _Budget) -> tuple[list[ChatMessage], int, int]:
+class _Examples(NamedTuple):
+    messages: list[ChatMessage]
+    included: int
+    """Blocks that fit."""
+    total: int
+    """Blocks there were."""
+    tokens: int
+
+
+def _examples(inp: PromptInput, p: Prepared, budget: _Budget) -> _Examples:
+    """The example dialogue: each block under its header, as far as the budget allows."""
     blocks = [
         *[b for t in p.lore.examples_top for b in split_blocks(p.sub(t), "<START>\n")],
         *split_blocks(p.mes_examples, "<START>\n"),
@@ -325,24 +337,44 @@ def _examples(inp: PromptInput, p: Prepared, budget: _Budget) -> tuple[list[Chat
     ]
     header = ChatMessage("system", p.sub(inp.settings.chat.new_example_chat_prompt))
     out: list[ChatMessage] = []
-    added_blocks = 0
+    added_blocks = tokens = 0
     for block in blocks:
-        chunk: list[ChatMessage] = []
-        if budget.fits(budget.cost(header)):
-            chunk.append(header)
-            budget.used += budget.cost(header)
-        for turn in split_turns(block, p.user, p.char):
-            msg = ChatMessage("system", turn.content, turn.name)
-            if not budget.fits(budget.cost(msg)):
-                break
-            budget.used += budget.cost(msg)
-            chunk.append(msg)
+        chunk, cost = _example_block(budget, header, _block_messages(block, p.user, p.char))
         if len(chunk) > 1 or (chunk and chunk[0] is not header):
             out.extend(chunk)
             added_blocks += 1
+            tokens += cost
         elif chunk:
-            budget.used -= budget.cost(header)
-    return out, added_blocks, len(blocks)
+            budget.used -= cost
+    return _Examples(out, added_blocks, len(blocks), tokens)
+
+
+def _example_block(
+    budget: _Budget, header: ChatMessage, turns: tuple[ChatMessage, ...]
+) -> tuple[list[ChatMessage], int]:
+    """The header and the turns of one block that fit (taken from the budget), and their
+    cost."""
+    chunk: list[ChatMessage] = []
+    used = 0
+    header_cost = budget.cost(header)
+    if budget.fits(header_cost):
+        chunk.append(header)
+        budget.used += header_cost
+        used += header_cost
+    for msg in turns:
+        cost = budget.cost(msg)
+        if not budget.fits(cost):
+            break
+        budget.used += cost
+        used += cost
+        chunk.append(msg)
+    return chunk, used
+
+
+@functools.lru_cache(maxsize=256)
+def _block_messages(block: str, user: str, char: str) -> tuple[ChatMessage, ...]:
+    """One example block's turns as messages (a card's blocks come again every turn)."""
+    return tuple(ChatMessage("system", t.content, t.name) for t in split_turns(block, user, char))
 
 
 def _squash(messages: list[ChatMessage], markers: set[str]) -> list[ChatMessage]:
