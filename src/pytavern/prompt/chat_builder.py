@@ -59,8 +59,8 @@ def build_chat(inp: PromptInput) -> BuiltPrompt:
     control = _control(inp, p)
     reserved = sum(budget.cost(m) for m in control)
     budget.used += reserved
-    history, cut, included, history_tokens = _history(inp, p, budget)
-    parts.by_id["chatHistory"] = history
+    history = _history(inp, p, budget)
+    parts.by_id["chatHistory"] = history.messages
     examples = _examples(inp, p, budget)
     parts.by_id["dialogueExamples"] = examples.messages
     messages = [m for item in _order(inp) for m in parts.by_id.get(item.identifier, [])]
@@ -69,19 +69,20 @@ def build_chat(inp: PromptInput) -> BuiltPrompt:
     if s.chat.squash_system_messages:
         markers = {p.sub(s.chat.new_chat_prompt), p.sub(s.chat.new_example_chat_prompt)}
         messages = _squash(messages, markers)
-    parts.tokens["chatHistory"] = history_tokens
+    filler = budget.cost(history.filler) if history.filler else 0
+    parts.tokens["chatHistory"] = history.tokens + filler
     parts.tokens["dialogueExamples"] = examples.tokens
     breakdown = Breakdown(
         parts=tuple(PromptPart(k, v) for k, v in parts.tokens.items() if v),
         budget=budget.limit,
         total_tokens=budget.used,
-        history_included=included,
+        history_included=history.included,
         history_total=p.view.chat_length,
         examples_included=examples.included,
         examples_total=examples.total,
         lore=p.lore.activated,
         lore_skipped=p.lore.skipped,
-        cut=tuple(cut),
+        cut=tuple(history.cut),
     )
     return BuiltPrompt(tuple(messages), None, [], prefill, breakdown, p.lore.timed_state)
 
@@ -258,10 +259,20 @@ def _newest_first(inp: PromptInput, p: Prepared, convert: _Converter) -> Iterato
         yield from ((inj, None) for inj in injections[depth])
 
 
-def _history(
-    inp: PromptInput, p: Prepared, budget: _Budget
-) -> tuple[list[ChatMessage], list[str], int, int]:
-    """The history part, what was cut, how many chat messages it holds and its tokens."""
+class _History(NamedTuple):
+    messages: list[ChatMessage]
+    cut: list[str]
+    included: int
+    """Chat messages in ``messages`` (injections and markers aside)."""
+    tokens: int
+    """What ``messages`` cost, but ``filler``."""
+    filler: ChatMessage | None
+    """The ``send_if_empty`` message when it was added (not taken from the budget; counted
+    after the examples, as it always was, so estimated texts are noted in the same order)."""
+
+
+def _history(inp: PromptInput, p: Prepared, budget: _Budget) -> _History:
+    """The history part, newest messages first until the budget is spent."""
     c = inp.settings.chat
     new_chat = ChatMessage("system", p.sub(c.new_chat_prompt))
     nudge = _nudge(inp, p)
@@ -287,10 +298,11 @@ def _history(
         picked.append(msg)
         included += 0 if source is None else 1
     picked.reverse()
+    filler = None
     if c.send_if_empty and picked and picked[-1].role == "assistant":
-        picked.append(ChatMessage("user", c.send_if_empty))
-        tokens += budget.cost(picked[-1])
-    return head + picked + ([nudge] if nudge else []), cut, included, tokens
+        filler = ChatMessage("user", c.send_if_empty)
+        picked.append(filler)
+    return _History(head + picked + ([nudge] if nudge else []), cut, included, tokens, filler)
 
 
 def _nudge(inp: PromptInput, p: Prepared) -> ChatMessage | None:
