@@ -28,8 +28,9 @@ MAX_BYTES = 64 * 1024 * 1024
 """Bound on the estimated size of every cached chat together."""
 MAX_MESSAGES = 4096
 """Messages kept per chat at most (a prompt that reaches further pages the rest)."""
-MESSAGE_OVERHEAD = 600
-"""Estimated bytes of a cached message besides its text (two records, one view)."""
+MESSAGE_OVERHEAD = 760
+"""Estimated bytes of a cached message besides its text (two records, one view, and the
+prompt form the chat builder keeps in the view's ``memo``: ~160 bytes)."""
 SLACK = 32
 """Messages kept beyond what the last prompt read, so the next prompts find them too."""
 

@@ -64,7 +64,8 @@ class StoredHistory(Sequence[HistoryMessage]):
         if not 0 <= index < self._length:
             raise IndexError(index)
         rank = self._length - 1 - index
-        self._depth = max(self._depth, rank + 1)
+        if rank >= self._depth:
+            self._depth = rank + 1
         while len(self._newest) <= rank:
             if not self._load_page():
                 raise IndexError(index)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pytavern.errors import ConfigError
 from pytavern.prompt.common import BEFORE_PROMPT, IN_PROMPT, Prepared, depth_injections, prepare
@@ -17,8 +19,8 @@ from pytavern.prompt.inputs import (
     PromptItem,
     PromptPart,
 )
-from pytavern.prompt.macros import evaluate
-from pytavern.prompt.tokens import Tokenizer
+from pytavern.prompt.macros import evaluate, has_macros
+from pytavern.prompt.tokens import Tokenizer, counts_key
 from pytavern.types import ChatMessage, Role
 
 _ROLES: tuple[Role, Role, Role] = ("system", "user", "assistant")
@@ -57,29 +59,30 @@ def build_chat(inp: PromptInput) -> BuiltPrompt:
     control = _control(inp, p)
     reserved = sum(budget.cost(m) for m in control)
     budget.used += reserved
-    history, cut, included = _history(inp, p, budget)
-    parts.by_id["chatHistory"] = history
-    examples, ex_included, ex_total = _examples(inp, p, budget)
-    parts.by_id["dialogueExamples"] = examples
+    history = _history(inp, p, budget)
+    parts.by_id["chatHistory"] = history.messages
+    examples = _examples(inp, p, budget)
+    parts.by_id["dialogueExamples"] = examples.messages
     messages = [m for item in _order(inp) for m in parts.by_id.get(item.identifier, [])]
     messages.extend(control)
     prefill = _continue_prefill(inp, p, messages)
     if s.chat.squash_system_messages:
         markers = {p.sub(s.chat.new_chat_prompt), p.sub(s.chat.new_example_chat_prompt)}
         messages = _squash(messages, markers)
-    parts.tokens["chatHistory"] = sum(budget.cost(m) for m in history)
-    parts.tokens["dialogueExamples"] = sum(budget.cost(m) for m in examples)
+    filler = budget.cost(history.filler) if history.filler else 0
+    parts.tokens["chatHistory"] = history.tokens + filler
+    parts.tokens["dialogueExamples"] = examples.tokens
     breakdown = Breakdown(
         parts=tuple(PromptPart(k, v) for k, v in parts.tokens.items() if v),
         budget=budget.limit,
         total_tokens=budget.used,
-        history_included=included,
+        history_included=history.included,
         history_total=p.view.chat_length,
-        examples_included=ex_included,
-        examples_total=ex_total,
+        examples_included=examples.included,
+        examples_total=examples.total,
         lore=p.lore.activated,
         lore_skipped=p.lore.skipped,
-        cut=tuple(cut),
+        cut=tuple(history.cut),
     )
     return BuiltPrompt(tuple(messages), None, [], prefill, breakdown, p.lore.timed_state)
 
@@ -179,7 +182,7 @@ def _absolute(inp: PromptInput, p: Prepared) -> dict[int, list[ChatMessage]]:
 def _to_message(inp: PromptInput, p: Prepared, msg: HistoryMessage) -> ChatMessage:
     role: Role = "system" if msg.is_narrator else "user" if msg.is_user else "assistant"
     content = msg.text.replace("\r", "")
-    if "{{" in content or "<" in content:
+    if has_macros(content):
         content = p.sub(content)
     nb = inp.settings.chat.names_behavior
     name = None
@@ -195,43 +198,111 @@ def _sanitize(name: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_-]", "_", name)[:64]
 
 
-def _newest_first(inp: PromptInput, p: Prepared) -> Iterator[tuple[ChatMessage, bool]]:
-    """History newest-first with in-chat injections; ``True`` marks an injection."""
+@dataclass(slots=True)
+class _Converter:
+    """History messages as the prompt sends them, and their costs, kept in each message's
+    memo (``HistoryMessage.memo``) for the next builds: a chat's cached messages are the
+    same objects turn after turn, so a turn converts and counts only its new messages.
+
+    A memo is used when it was made with this build's ``key``: the names behaviour and the
+    user's name (all a message's conversion depends on besides the message itself, unless
+    its text holds macros: those are converted on every build) and the tokenizer's
+    ``counts_key`` (a count is kept only when the tokenizer's counts never change).
+    """
+
+    inp: PromptInput
+    p: Prepared
+    budget: _Budget
+    key: tuple[int, str, Hashable | None]
+
+    @classmethod
+    def of(cls, inp: PromptInput, p: Prepared, budget: _Budget) -> _Converter:
+        """The converter of one build."""
+        key = (inp.settings.chat.names_behavior, p.user, counts_key(inp.tokenizer))
+        return cls(inp, p, budget, key)
+
+    def message(self, msg: HistoryMessage) -> ChatMessage:
+        """``msg`` as the prompt sends it."""
+        entry = msg.memo.entry
+        if entry is not None and entry[0] == self.key:
+            return entry[1]
+        converted = _to_message(self.inp, self.p, msg)
+        if not has_macros(msg.text.replace("\r", "")):
+            msg.memo.entry = (self.key, converted, None)
+        return converted
+
+    def cost(self, msg: HistoryMessage, converted: ChatMessage) -> int:
+        """The cost of ``converted``, what ``message(msg)`` gave."""
+        entry = msg.memo.entry
+        if entry is None or entry[1] is not converted:
+            return self.budget.cost(converted)
+        if entry[2] is not None:
+            return entry[2]
+        cost = self.budget.cost(converted)
+        if self.key[2] is not None:
+            msg.memo.entry = (entry[0], converted, cost)
+        return cost
+
+
+_Step = tuple[ChatMessage, HistoryMessage | None]
+"""A message of the history part, and the history message it is (``None``: injected)."""
+
+
+def _newest_first(inp: PromptInput, p: Prepared, convert: _Converter) -> Iterator[_Step]:
+    """History newest-first with in-chat injections."""
     injections = _absolute(inp, p)
     for real, (_, msg) in enumerate(p.view):
-        yield from ((inj, True) for inj in injections.pop(real, []))
-        yield _to_message(inp, p, msg), False
+        for inj in injections.pop(real, ()):
+            yield inj, None
+        yield convert.message(msg), msg
     for depth in sorted(injections):
-        yield from ((inj, True) for inj in injections[depth])
+        yield from ((inj, None) for inj in injections[depth])
 
 
-def _history(
-    inp: PromptInput, p: Prepared, budget: _Budget
-) -> tuple[list[ChatMessage], list[str], int]:
+class _History(NamedTuple):
+    messages: list[ChatMessage]
+    cut: list[str]
+    included: int
+    """Chat messages in ``messages`` (injections and markers aside)."""
+    tokens: int
+    """What ``messages`` cost, but ``filler``."""
+    filler: ChatMessage | None
+    """The ``send_if_empty`` message when it was added (not taken from the budget; counted
+    after the examples, as it always was, so estimated texts are noted in the same order)."""
+
+
+def _history(inp: PromptInput, p: Prepared, budget: _Budget) -> _History:
+    """The history part, newest messages first until the budget is spent."""
     c = inp.settings.chat
     new_chat = ChatMessage("system", p.sub(c.new_chat_prompt))
     nudge = _nudge(inp, p)
-    budget.used += budget.cost(new_chat) + (budget.cost(nudge) if nudge else 0)
+    head = [new_chat] if new_chat.content else []
+    new_chat_cost, nudge_cost = budget.cost(new_chat), budget.cost(nudge) if nudge else 0
+    budget.used += new_chat_cost + nudge_cost
+    tokens = (new_chat_cost if head else 0) + nudge_cost
     picked: list[ChatMessage] = []
     cut: list[str] = []
     included = 0
     skip_prefill = inp.generation_type == "continue" and c.continue_prefill
-    for msg, injected in _newest_first(inp, p):
-        if skip_prefill and not injected:
+    convert = _Converter.of(inp, p, budget)
+    for msg, source in _newest_first(inp, p, convert):
+        if skip_prefill and source is not None:
             skip_prefill = False
             continue
-        cost = budget.cost(msg)
+        cost = budget.cost(msg) if source is None else convert.cost(source, msg)
         if not budget.fits(cost):
             cut.append("older chat history")
             break
         budget.used += cost
+        tokens += cost
         picked.append(msg)
-        included += 0 if injected else 1
+        included += 0 if source is None else 1
     picked.reverse()
+    filler = None
     if c.send_if_empty and picked and picked[-1].role == "assistant":
-        picked.append(ChatMessage("user", c.send_if_empty))
-    head = [new_chat] if new_chat.content else []
-    return head + picked + ([nudge] if nudge else []), cut, included
+        filler = ChatMessage("user", c.send_if_empty)
+        picked.append(filler)
+    return _History(head + picked + ([nudge] if nudge else []), cut, included, tokens, filler)
 
 
 def _nudge(inp: PromptInput, p: Prepared) -> ChatMessage | None:
@@ -260,7 +331,17 @@ def _continue_prefill(inp: PromptInput, p: Prepared, messages: list[ChatMessage]
     return p.sub(prefill) or None
 
 
-def _examples(inp: PromptInput, p: Prepared, budget: _Budget) -> tuple[list[ChatMessage], int, int]:
+class _Examples(NamedTuple):
+    messages: list[ChatMessage]
+    included: int
+    """Blocks that fit."""
+    total: int
+    """Blocks there were."""
+    tokens: int
+
+
+def _examples(inp: PromptInput, p: Prepared, budget: _Budget) -> _Examples:
+    """The example dialogue: each block under its header, as far as the budget allows."""
     blocks = [
         *[b for t in p.lore.examples_top for b in split_blocks(p.sub(t), "<START>\n")],
         *split_blocks(p.mes_examples, "<START>\n"),
@@ -268,24 +349,44 @@ def _examples(inp: PromptInput, p: Prepared, budget: _Budget) -> tuple[list[Chat
     ]
     header = ChatMessage("system", p.sub(inp.settings.chat.new_example_chat_prompt))
     out: list[ChatMessage] = []
-    added_blocks = 0
+    added_blocks = tokens = 0
     for block in blocks:
-        chunk: list[ChatMessage] = []
-        if budget.fits(budget.cost(header)):
-            chunk.append(header)
-            budget.used += budget.cost(header)
-        for turn in split_turns(block, p.user, p.char):
-            msg = ChatMessage("system", turn.content, turn.name)
-            if not budget.fits(budget.cost(msg)):
-                break
-            budget.used += budget.cost(msg)
-            chunk.append(msg)
+        chunk, cost = _example_block(budget, header, _block_messages(block, p.user, p.char))
         if len(chunk) > 1 or (chunk and chunk[0] is not header):
             out.extend(chunk)
             added_blocks += 1
+            tokens += cost
         elif chunk:
-            budget.used -= budget.cost(header)
-    return out, added_blocks, len(blocks)
+            budget.used -= cost
+    return _Examples(out, added_blocks, len(blocks), tokens)
+
+
+def _example_block(
+    budget: _Budget, header: ChatMessage, turns: tuple[ChatMessage, ...]
+) -> tuple[list[ChatMessage], int]:
+    """The header and the turns of one block that fit (taken from the budget), and their
+    cost."""
+    chunk: list[ChatMessage] = []
+    used = 0
+    header_cost = budget.cost(header)
+    if budget.fits(header_cost):
+        chunk.append(header)
+        budget.used += header_cost
+        used += header_cost
+    for msg in turns:
+        cost = budget.cost(msg)
+        if not budget.fits(cost):
+            break
+        budget.used += cost
+        used += cost
+        chunk.append(msg)
+    return chunk, used
+
+
+@functools.lru_cache(maxsize=256)
+def _block_messages(block: str, user: str, char: str) -> tuple[ChatMessage, ...]:
+    """One example block's turns as messages (a card's blocks come again every turn)."""
+    return tuple(ChatMessage("system", t.content, t.name) for t in split_turns(block, user, char))
 
 
 def _squash(messages: list[ChatMessage], markers: set[str]) -> list[ChatMessage]:

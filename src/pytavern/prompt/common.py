@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from pytavern.prompt.inputs import AuthorsNote, HistoryMessage, PromptInput
-from pytavern.prompt.macros import MacroContext, evaluate
+from pytavern.prompt.macros import MacroContext, evaluate, evaluate_in_order, evaluate_plain
 from pytavern.prompt.worldinfo import ROLES, WorldInfoResult, check_world_info
 
 IN_PROMPT, IN_CHAT, BEFORE_PROMPT = 0, 1, 2
@@ -39,13 +39,24 @@ class NewestFirst:
 
     def get(self, i: int) -> tuple[int, HistoryMessage] | None:
         """The ``i``-th newest visible message with its chat index, or ``None``."""
-        self._fill(i + 1)
-        return self._seen[i] if i < len(self._seen) else None
+        if i >= len(self._seen):
+            self._fill(i + 1)
+            if i >= len(self._seen):
+                return None
+        return self._seen[i]
 
     def __iter__(self) -> Iterator[tuple[int, HistoryMessage]]:
+        seen, history = self._seen, self._history
         i = 0
-        while (item := self.get(i)) is not None:
-            yield item
+        while True:
+            while i == len(seen):  # _fill(i + 1) inline: read no further than asked
+                if self._pos < 0:
+                    return
+                msg = history[self._pos]
+                if not msg.is_system:
+                    seen.append((self._pos, msg))
+                self._pos -= 1
+            yield seen[i]
             i += 1
 
     @property
@@ -81,6 +92,31 @@ class ExtPrompt:
     depth: int
     role: int
     text: str
+
+
+class Substitution:
+    """Macros substituted in one build's context (``Prepared.sub``); a text whose macros are
+    all plain values is evaluated once per build (prompt parts are asked for again and
+    again), any other every time it is asked for, as its macros may change the context
+    (``{{setvar}}``, ``{{random}}``...)."""
+
+    __slots__ = ("_ctx", "_plain")
+
+    def __init__(self, ctx: MacroContext) -> None:
+        self._ctx = ctx
+        self._plain: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        """``text`` with its macros substituted."""
+        if not text:
+            return ""
+        done = self._plain.get(text)
+        if done is None:
+            done = evaluate_plain(text, self._ctx)
+            if done is None:
+                return evaluate_in_order(text, self._ctx)
+            self._plain[text] = done
+        return done
 
 
 @dataclass(slots=True)
@@ -135,7 +171,7 @@ def prepare(inp: PromptInput, wi_count_overhead: int = 0) -> Prepared:
         user=base.user,
         char=base.char,
         macros=ctx,
-        sub=lambda t: evaluate(t, ctx) if t else "",
+        sub=Substitution(ctx),
         card_system=card.system_prompt,
         card_jailbreak=card.post_history_instructions,
         view=view,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -38,6 +38,19 @@ DEFAULT_ENHANCE_DEFINITIONS = (
 )
 
 
+@dataclass(slots=True)
+class PromptMemo:
+    """What the chat builder last made of a message, kept with it for the next builds.
+
+    ``entry`` is ``(key, message, tokens)``: the message as the prompt sends it and its
+    token count (``None``: not kept, the tokenizer's counts may change), and the ``key``
+    of everything besides the message they depend on. One tuple, replaced whole, so a
+    reader never sees a key with another build's message.
+    """
+
+    entry: tuple[Hashable, ChatMessage, int | None] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryMessage:
     """One chat message as the builder sees it."""
@@ -51,6 +64,9 @@ class HistoryMessage:
     """A narrator/system message that is sent (``extra.type == "narrator"``)."""
     send_date: datetime | None = None
     force_avatar: bool = False
+    memo: PromptMemo = field(default_factory=PromptMemo, init=False, repr=False, compare=False)
+    """The chat builder's memo of this message (lives as long as the message: a chat's
+    cached messages keep theirs between turns; an edited message is a new one)."""
 
     @classmethod
     def from_record(cls, record: ChatRecord) -> HistoryMessage:

@@ -79,11 +79,18 @@ def evaluate(text: str, ctx: MacroContext, original: str | None = None) -> str:
     """Substitute every macro in ``text``. ``original`` is what ``{{original}}`` inserts once."""
     if not text:
         return ""
+    plain = evaluate_plain(text, ctx)
+    return plain if plain is not None else evaluate_in_order(text, ctx, original)
+
+
+def evaluate_plain(text: str, ctx: MacroContext) -> str | None:
+    """``text`` with its macros substituted when they are all plain values (``{{char}}``,
+    ``{{description}}``, legacy tags...), else ``None``. Such an evaluation changes nothing
+    in ``ctx`` and gives the same text again while ``ctx``'s values stay as they are."""
     legacy_done = _legacy(text, ctx) if "<" in text else text
     if "{{" not in legacy_done:
         return legacy_done
-    simple = _substitute_simple(legacy_done, ctx)
-    return simple if simple is not None else evaluate_in_order(text, ctx, original)
+    return _substitute_simple(legacy_done, ctx)
 
 
 def evaluate_in_order(text: str, ctx: MacroContext, original: str | None = None) -> str:
@@ -205,7 +212,18 @@ def _plain_template(text: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None
     return tuple(literals), tuple(name.lower() for name in names)
 
 
+_LEGACY_TAG = re.compile(r"<(?:user|bot|char|charifnotgroup|group)>", _I)
+
+
+def has_macros(text: str) -> bool:
+    """Whether evaluating ``text`` could change it (a ``{{`` or a legacy tag such as
+    ``<USER>``: other ``<`` are left alone)."""
+    return "{{" in text or ("<" in text and _LEGACY_TAG.search(text) is not None)
+
+
 def _legacy(text: str, ctx: MacroContext) -> str:
+    if _LEGACY_TAG.search(text) is None:
+        return text  # most ``<`` are no tag: ``<START>``, HTML
     group = ctx.group if ctx.group is not None else ctx.char
     for tag, value in (("<USER>", ctx.user), ("<BOT>", ctx.char), ("<CHAR>", ctx.char)):
         text = _sub_const(re.escape(tag), value, text)

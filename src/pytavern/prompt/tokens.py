@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections import OrderedDict
+from collections.abc import Hashable
 from typing import Any, Protocol, runtime_checkable
 
 from pytavern.errors import ConfigError
@@ -152,6 +153,20 @@ class CachedTokenizer:
         return value
 
 
+class KeyedTokenizer:
+    """A tokenizer whose counts never change, named by ``key`` (its ``counts_key``), so
+    counts made with it can be kept between builds (e.g. a local model's own vocabulary,
+    keyed by the provider that serves it)."""
+
+    def __init__(self, inner: Tokenizer, key: Hashable) -> None:
+        self.inner = inner
+        self.key = key
+
+    def count(self, text: str) -> int:
+        """``inner``'s count."""
+        return self.inner.count(text)
+
+
 class RecordingTokenizer:
     """Exact counts from ``cache``; other texts are estimated by ``fallback`` and recorded.
 
@@ -177,3 +192,19 @@ class RecordingTokenizer:
         self.estimated += 1
         self.missed[text] = None
         return self.fallback.count(text)
+
+
+def counts_key(tokenizer: Tokenizer) -> Hashable | None:
+    """A key that is equal for tokenizers counting every text alike, now and later, so a
+    count made with one can be kept for the next builds; ``None`` when counts may change
+    (``RecordingTokenizer``: its estimates turn exact) or are not known to be stable (a
+    backend's or another tokenizer)."""
+    if type(tokenizer) is CachedTokenizer:  # exact types: a subclass may count otherwise
+        return counts_key(tokenizer.inner)
+    if type(tokenizer) is CharRatioTokenizer:
+        return ("chars", tokenizer.chars_per_token)
+    if type(tokenizer) is OpenAITokenizer:
+        return ("openai", tokenizer.encoding)
+    if type(tokenizer) is KeyedTokenizer:
+        return tokenizer.key
+    return None
