@@ -59,3 +59,36 @@ def test_owners_have_separate_keys(tmp_path: Path) -> None:
     assert single.names() == ["oa"] and alice.names() == ["oa"] and bob.names() == []
     alice.delete("oa")
     assert single.get("oa") == "single-user-key-0000"
+
+
+def test_the_key_file_is_looked_at_again_only_after_a_while_or_a_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A turn reads the cached keys without asking the file system; a write by any store of
+    this process is seen at once, a change by another process after ``RECHECK_SECONDS``."""
+    import pytavern.secrets as secrets_module
+
+    path = tmp_path / "secrets.json"
+    server, cli = SecretStore(path), SecretStore(path)
+    server.set("a", "first-key-0000")
+    checks: list[Path] = []
+    signature = secrets_module._signature
+
+    def counted(checked: Path) -> tuple[int, int, int] | None:
+        checks.append(checked)
+        return signature(checked)
+
+    monkeypatch.setattr(secrets_module, "_signature", counted)
+    assert server.get("a") == "first-key-0000"
+    assert server.get("a") == "first-key-0000" and len(checks) == 1
+    cli.set("a", "second-key-0000")  # another store of this process: seen at once
+    assert server.get("a") == "second-key-0000"
+    elsewhere = tmp_path / "elsewhere.json"
+    SecretStore(elsewhere).set("a", "third-key-0000")  # what another process will write
+    clock = [secrets_module.time.monotonic()]
+    monkeypatch.setattr(secrets_module.time, "monotonic", lambda: clock[0])
+    assert server.get("a") == "second-key-0000"
+    path.write_bytes(elsewhere.read_bytes())  # not through this process's writes
+    assert server.get("a") == "second-key-0000"  # not looked at yet...
+    clock[0] += secrets_module.RECHECK_SECONDS
+    assert server.get("a") == "third-key-0000"  # ...until the recheck

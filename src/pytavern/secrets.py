@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +71,8 @@ def write_private(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        _Writes.count += 1  # the key files this process reads are looked at again
 
 
 def load_cipher(default_key_file: Path) -> Fernet:
@@ -94,26 +97,53 @@ def _cipher(key: bytes, where: str) -> Fernet:
         ) from None
 
 
+RECHECK_SECONDS = 1.0
+"""How long the key file's parsed contents are used without looking at the file again: a
+key changed by another process is seen within this time, one changed by this process at
+once (every write here is counted, and a count unseen by a cache makes it look again)."""
+
+
+class _Writes:
+    """How many times this process has written a key file."""
+
+    count = 0
+
+
 class _ReadCache:
     """The key file's parsed contents and decrypted keys, kept while the file is unchanged.
 
     Every generation resolves its key; re-reading and decrypting the file each time cost a
-    third of a millisecond. The file's identity (inode, size, modification time) is checked
-    on every read, so a key changed by another process is seen at once.
+    third of a millisecond, and even asking the file system whether it changed costs a
+    stream tens of microseconds on some machines. The file's identity (inode, size,
+    modification time) is checked when ``RECHECK_SECONDS`` have passed since the last check
+    or this process has written a key file since.
     """
 
     def __init__(self) -> None:
         self.signature: tuple[int, int, int] | None = None
         self.keys: dict[str, str] = {}
         self.plain: dict[str, str] = {}
+        self._checked_at = -RECHECK_SECONDS
+        self._writes_seen = -1
 
-    def lookup(self, signature: tuple[int, int, int] | None) -> dict[str, str] | None:
+    def recent(self, now: float) -> dict[str, str] | None:
+        """The cached keys if the file was checked lately and no write of ours followed."""
+        fresh = now - self._checked_at < RECHECK_SECONDS and self._writes_seen == _Writes.count
+        return self.keys if fresh and self.signature is not None else None
+
+    def lookup(self, signature: tuple[int, int, int] | None, now: float) -> dict[str, str] | None:
         """The cached keys if they were read from the file as it is now, else ``None``."""
-        return self.keys if signature is not None and signature == self.signature else None
+        if signature is None or signature != self.signature:
+            return None
+        self._checked_at, self._writes_seen = now, _Writes.count
+        return self.keys
 
-    def remember(self, signature: tuple[int, int, int] | None, keys: dict[str, str]) -> None:
+    def remember(
+        self, signature: tuple[int, int, int] | None, keys: dict[str, str], now: float
+    ) -> None:
         """Keep ``keys``, read from the file whose signature was taken before reading."""
         self.signature, self.keys, self.plain = signature, keys, {}
+        self._checked_at, self._writes_seen = now, _Writes.count
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:
@@ -240,12 +270,16 @@ class SecretStore:
         return self._cipher
 
     def _read(self) -> dict[str, str]:
+        now = time.monotonic()
+        cached = self._cache.recent(now)
+        if cached is not None:
+            return dict(cached)
         signature = _signature(self.path)
-        cached = self._cache.lookup(signature)
+        cached = self._cache.lookup(signature, now)
         if cached is not None:
             return dict(cached)
         keys = self._read_file()
-        self._cache.remember(signature, keys)
+        self._cache.remember(signature, keys, now)
         return dict(keys)
 
     def _read_file(self) -> dict[str, str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pytavern.engine import usage
 from pytavern.engine.usage import Price, load_prices, parse_since, price_for, summarize
 from pytavern.errors import ConfigError
 from pytavern.store.usage import UsageRow
@@ -48,7 +49,11 @@ def test_cost_counts_cache_reads_and_writes_at_their_prices() -> None:
     assert Price(input=1.0, output=2.0).cost(Usage(1_000_000, 0, cached_tokens=10)) == 1.0
 
 
-def test_user_table_overrides_and_bad_table_says_how(tmp_path: Path) -> None:
+def test_user_table_overrides_and_bad_table_says_how(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(usage.time, "monotonic", lambda: clock[0])
     (tmp_path / "prices.json").write_text(
         json.dumps({"models": {"my-local-model": {"input": 0.1, "output": 0.2}}})
     )
@@ -56,6 +61,8 @@ def test_user_table_overrides_and_bad_table_says_how(tmp_path: Path) -> None:
     assert price_for(prices, "my-local-model") == Price(0.1, 0.2)
     assert "gpt-4o" in prices
     (tmp_path / "prices.json").write_text(json.dumps({"models": {"x": {"input": "cheap"}}}))
+    assert load_prices(tmp_path) is prices  # the file is looked at once a second at most
+    clock[0] += usage.PRICES_RECHECK_SECONDS
     with pytest.raises(ConfigError) as caught:
         load_prices(tmp_path)
     assert "'x'" in caught.value.message and caught.value.hint

@@ -76,26 +76,44 @@ def bundled_prices() -> dict[str, Price]:
     return _parse_prices(json.loads(bundled), "pytavern/data/prices.json")
 
 
-_user_tables: dict[Path, tuple[tuple[int, int], dict[str, Price]]] = {}
-"""Merged price tables by user file, with the file's (modification time, size) when read."""
+PRICES_RECHECK_SECONDS = 1.0
+"""How long a merged price table is used before the user's file is looked at again (every
+request records its cost: asking the file system each time costs more than the rest)."""
+
+_user_tables: dict[Path, tuple[tuple[int, int] | None, dict[str, Price], float]] = {}
+"""Merged price tables by user file: the file's (modification time, size) when read (``None``
+when there was none), the table, and when the file was last looked at."""
 
 
 def load_prices(data_dir: Path | None) -> dict[str, Price]:
     """The bundled price table with the user's ``prices.json`` over it (the user's file is
-    read and merged again only when it changed; the table is shared: do not change it)."""
-    user_file = data_dir / "prices.json" if data_dir else None
-    if user_file is None:
+    read and merged again only when it changed, looked at once a second at most; the table
+    is shared: do not change it)."""
+    if data_dir is None:
         return bundled_prices()
-    try:
-        stat = user_file.stat()
-    except FileNotFoundError:
-        return bundled_prices()
-    signature = (stat.st_mtime_ns, stat.st_size)
+    user_file = data_dir / "prices.json"
+    now = time.monotonic()
     cached = _user_tables.get(user_file)
+    if cached is not None and now - cached[2] < PRICES_RECHECK_SECONDS:
+        return cached[1]
+    signature = _file_signature(user_file)
     if cached is None or cached[0] != signature:
-        merged = bundled_prices() | _read_user_prices(user_file)
-        cached = _user_tables[user_file] = (signature, merged)
+        merged = bundled_prices() if signature is None else _merged(user_file)
+        cached = (signature, merged, now)
+    _user_tables[user_file] = (cached[0], cached[1], now)
     return cached[1]
+
+
+def _file_signature(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def _merged(user_file: Path) -> dict[str, Price]:
+    return bundled_prices() | _read_user_prices(user_file)
 
 
 def _read_user_prices(user_file: Path) -> dict[str, Price]:
