@@ -217,16 +217,21 @@ class StreamParser:
             )
         if data.get("error"):
             raise stream_error(self.provider, data["error"])
-        self.model = data.get("model") or self.model
-        self.usage = usage_from(data) or self.usage
-        self.extra.update((k, data[k]) for k in self.kept_fields if data.get(k))
+        model = data.get("model")
+        if model:
+            self.model = model
+        if "usage" in data:  # most chunks carry none (usage_from would say None)
+            self.usage = usage_from(data) or self.usage
+        if self.kept_fields:
+            self.extra.update((k, data[k]) for k in self.kept_fields if data.get(k))
         events: list[StreamEvent] = []
-        for choice in data.get("choices") or []:
+        for choice in data.get("choices") or ():
             if choice.get("index", 0) != 0:
                 continue
-            events.extend(_delta_events(choice.get("delta") or choice.get("message") or {}))
-            if choice.get("finish_reason"):
-                self.reason = choice["finish_reason"]
+            _add_delta_events(choice.get("delta") or choice.get("message") or {}, events)
+            reason = choice.get("finish_reason")
+            if reason:
+                self.reason = reason
         return events
 
     def end(self, *, done: bool) -> list[StreamEvent]:
@@ -244,15 +249,14 @@ class StreamParser:
         return events
 
 
-def _delta_events(delta: Mapping[str, Any]) -> list[StreamEvent]:
-    events: list[StreamEvent] = []
+def _add_delta_events(delta: Mapping[str, Any], events: list[StreamEvent]) -> None:
+    """Add the reasoning and text of one choice's ``delta`` to ``events``."""
     reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-    if isinstance(reasoning, str) and reasoning:
+    if reasoning and isinstance(reasoning, str):
         events.append(ReasoningDelta(reasoning))
     content = delta.get("content")
-    if isinstance(content, str) and content:
+    if content and isinstance(content, str):
         events.append(TextDelta(content))
-    return events
 
 
 def parse_reply(
