@@ -234,6 +234,36 @@ class StreamParser:
                 self.reason = reason
         return events
 
+    def take(self, data: Any) -> list[StreamEvent] | str:
+        """``feed``, but the usual chunk, which carries only text, gives that text as a
+        ``str`` (see ``_chat.SSEParser``): no event is built for it."""
+        text = self._plain_text(data)
+        return self.feed(data) if text is None else text
+
+    def _plain_text(self, data: Any) -> str | None:
+        """The text of a chunk with one choice whose delta holds text and no reasoning,
+        and nothing else ``feed`` reads but ``model`` and ``finish_reason`` (those are
+        taken here, as ``feed`` takes them); ``None`` for any other chunk."""
+        if type(data) is not dict or "usage" in data or "error" in data or self.kept_fields:
+            return None
+        choices = data.get("choices")
+        if type(choices) is not list or len(choices) != 1:
+            return None
+        choice = choices[0]
+        delta = choice.get("delta") if type(choice) is dict else None
+        if type(delta) is not dict or choice.get("index", 0) != 0:
+            return None
+        text = delta.get("content")
+        if type(text) is not str or delta.get("reasoning_content") or delta.get("reasoning"):
+            return None
+        model = data.get("model")
+        if model:
+            self.model = model
+        reason = choice.get("finish_reason")
+        if reason:
+            self.reason = reason
+        return text
+
     def end(self, *, done: bool) -> list[StreamEvent]:
         """Finish the stream: ``done`` says whether ``[DONE]`` arrived."""
         if not done and self.reason is None:
