@@ -218,14 +218,17 @@ class ChatProvider:
                 yield [ServerSentEvent(data=text, event=JSON_ANSWER)]
                 return
             chunks = self.http.iter_bytes(response)
-            async for batch in iter_sse_batches(chunks):
-                if is_last is not None:
-                    ending = next((i for i, event in enumerate(batch) if is_last(event)), None)
-                    if ending is not None:
-                        await _http_drain(chunks)
-                        yield batch[: ending + 1]
-                        return
-                yield batch
+            # Closed here rather than left to the event loop's finalizer hook (a task and a
+            # wake-up of the loop per stream) when the last event ends the reading early.
+            async with aclosing(iter_sse_batches(chunks)) as decoded:
+                async for batch in decoded:
+                    if is_last is not None:
+                        ending = next((i for i, e in enumerate(batch) if is_last(e)), None)
+                        if ending is not None:
+                            await _http_drain(chunks)
+                            yield batch[: ending + 1]
+                            return
+                    yield batch
 
     def model_for(self, request: GenerationRequest | None = None) -> str:
         """The model to use: the request's, else the connection's; raise when neither is set."""

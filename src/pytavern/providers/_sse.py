@@ -8,7 +8,7 @@ multi-line ``data``, ``:`` comments, ``event``, ``id``, ``retry``; LF, CRLF or C
 from __future__ import annotations
 
 import codecs
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 
 
@@ -129,7 +129,7 @@ async def iter_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEven
 
 async def iter_sse_batches(
     chunks: AsyncIterator[bytes],
-) -> AsyncIterator[list[ServerSentEvent]]:
+) -> AsyncGenerator[list[ServerSentEvent], None]:
     """Decode a byte stream into SSE events, as the lists each chunk completes (never
     empty): a fast upstream's many events in one read are handled as one batch."""
     splitter = _LineSplitter()
