@@ -98,12 +98,12 @@ class SSEDecoder:
         """
         if "\r" in text or not text.startswith("data: "):
             return None
-        blocks = text[:-2].split("\n\n")
-        # Every LF is in a blank-line separator and every event is one ``data: `` line.
-        if text.count("\n") != 2 * len(blocks) or text.count("\n\ndata: ") != len(blocks) - 1:
+        payloads = text[6:-2].split("\n\ndata: ")
+        # One ``data: `` line per event when every LF is in a separator or the last blank line.
+        if text.count("\n") != 2 * len(payloads):
             return None
         last_id = self._id
-        return [ServerSentEvent(block[6:], "message", last_id, None) for block in blocks]
+        return [ServerSentEvent(payload, "message", last_id, None) for payload in payloads]
 
     def flush(self) -> ServerSentEvent | None:
         """Return the last event if the body ended without a blank line."""
