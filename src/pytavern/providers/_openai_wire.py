@@ -282,10 +282,10 @@ class StreamParser:
 def _add_delta_events(delta: Mapping[str, Any], events: list[StreamEvent]) -> None:
     """Add the reasoning and text of one choice's ``delta`` to ``events``."""
     reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-    if reasoning and isinstance(reasoning, str):
+    if isinstance(reasoning, str) and reasoning:
         events.append(ReasoningDelta(reasoning))
     content = delta.get("content")
-    if content and isinstance(content, str):
+    if isinstance(content, str) and content:
         events.append(TextDelta(content))
 
 
