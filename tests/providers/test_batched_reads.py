@@ -3,6 +3,7 @@ read, adjacent deltas joined, nothing lost when an error follows text in the sam
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 
@@ -18,7 +19,8 @@ from pytavern.events import (
     UsageEvent,
     merge_deltas,
 )
-from pytavern.providers._sse import iter_sse, iter_sse_batches
+from pytavern.providers._chat import SSEParser, merged_events
+from pytavern.providers._sse import ServerSentEvent, iter_sse, iter_sse_batches
 from pytavern.types import Usage
 from tests.fakes.server import serve
 from tests.providers.chat_helpers import collect, partial_then_error, provider_for, request
@@ -188,3 +190,36 @@ async def test_a_fast_gemini_stream_arrives_as_one_text_event() -> None:
         await provider.aclose()
     assert [e for e in events if isinstance(e, TextDelta)] == [TextDelta("One two three")]
     assert isinstance(events[-1], Finished) and events[-1].reason == "stop"
+
+
+async def test_texts_given_as_str_join_like_text_deltas() -> None:
+    usage = UsageEvent(Usage(input_tokens=1))
+    said: list[list[StreamEvent] | str] = [
+        *("a", "", [ReasoningDelta("r")], "b", [TextDelta("c")], "d", []),
+        *("e", [usage], "", [usage], "f", [TextDelta("g"), ReasoningDelta("s")], "h"),
+    ]
+
+    def as_events(item: list[StreamEvent] | str) -> list[StreamEvent]:
+        return ([TextDelta(item)] if item else []) if isinstance(item, str) else item
+
+    async def run(parse: SSEParser, fail_at: int | None = None) -> list[StreamEvent]:
+        def failing(sse: ServerSentEvent) -> list[StreamEvent] | str:
+            if fail_at is not None and int(sse.data) == fail_at:
+                raise UpstreamServerError("boom", provider="p")
+            return parse(sse)
+
+        batch = [ServerSentEvent(str(i)) for i in range(len(said))]
+        got: list[StreamEvent] = []
+        with contextlib.suppress(UpstreamServerError):
+            async for event in merged_events(_batch_of(batch), failing, lambda: False):
+                got.append(event)
+        return got
+
+    for fail_at in (None, *range(len(said))):
+        as_str = await run(lambda sse: said[int(sse.data)], fail_at)
+        as_lists = await run(lambda sse: as_events(said[int(sse.data)]), fail_at)
+        assert as_str == as_lists
+
+
+async def _batch_of(batch: list[ServerSentEvent]) -> AsyncIterator[list[ServerSentEvent]]:
+    yield batch

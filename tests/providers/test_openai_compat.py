@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pytavern.errors import (
     AuthError,
@@ -21,6 +24,7 @@ from pytavern.errors import (
     UpstreamServerError,
     UpstreamTimeoutError,
 )
+from pytavern.events import TextDelta
 from pytavern.providers import _openai_wire as wire
 from pytavern.providers import openrouter
 from pytavern.providers.base import ConnectionConfig
@@ -458,3 +462,84 @@ async def test_probe_refused_for_its_key_reports_the_key() -> None:
         assert not status.ok and "401" in status.summary and status.details["kind"] == "AuthError"
         assert "sk-secret-wrong-key-123" not in f"{status.summary} {status.hint}"
         await provider.aclose()
+
+
+# --- the usual text-only chunk taken without an event: the same as ``feed`` -------------
+
+_TEXTS: list[object] = [None, "", "hi", 1, ["a"]]
+_CHANGES: list[tuple[str, str, list[object]]] = [
+    ("delta", "content", _TEXTS),
+    ("delta", "reasoning", _TEXTS),
+    ("delta", "reasoning_content", _TEXTS),
+    ("choice", "index", [1, 0.0, False, None]),
+    ("choice", "delta", [{}, None, "text"]),
+    ("choice", "message", [{"content": "msg"}]),
+    ("choice", "finish_reason", ["", "stop"]),
+    ("chunk", "model", [None, "", "m2"]),
+    ("chunk", "usage", [None, {"prompt_tokens": 3, "completion_tokens": 1}]),
+    ("chunk", "error", [None, {}, {"message": "boom"}]),
+    ("chunk", "citations", [None, ["u"]]),
+    ("chunk", "choices", [None, [], "many", "other index"]),
+]
+_ONE_CHANGE = [(where, key, value) for where, key, values in _CHANGES for value in values]
+
+
+def _usual_chunk(changes: list[tuple[str, str, object]]) -> dict[str, object]:
+    """The usual text-only chunk with ``changes`` (where, key, value) made to it."""
+    delta: dict[str, object] = {"content": "hi"}
+    choice: dict[str, object] = {"index": 0, "delta": delta, "finish_reason": None}
+    chunk: dict[str, object] = {"id": "c", "model": "m", "choices": [choice]}
+    parts = {"delta": delta, "choice": choice, "chunk": chunk}
+    for where, key, value in changes:
+        parts[where][key] = value
+    if chunk["choices"] == "many":
+        chunk["choices"] = [choice, choice]
+    elif chunk["choices"] == "other index":
+        chunk["choices"] = [{**choice, "index": 1}]
+    return chunk
+
+
+def _outcome(step: Callable[[], object], parser: wire.StreamParser) -> object:
+    try:
+        result = step()
+    except Exception as error:
+        return type(error), str(error)
+    events = ([TextDelta(result)] if result else []) if isinstance(result, str) else result
+    return events, parser.model, parser.reason, parser.usage, parser.extra
+
+
+def _same_as_feed(chunks: list[object], kept: frozenset[str] | None) -> None:
+    fed, taken = wire.StreamParser("p", kept), wire.StreamParser("p", kept)
+    for chunk in chunks:
+        expected = _outcome(lambda c=chunk: fed.feed(c), fed)
+        assert _outcome(lambda c=chunk: taken.take(c), taken) == expected, chunk
+
+
+@pytest.mark.parametrize("kept", [None, frozenset({"citations"})])
+@pytest.mark.parametrize("change", _ONE_CHANGE)
+def test_take_gives_what_feed_gives(
+    change: tuple[str, str, object], kept: frozenset[str] | None
+) -> None:
+    _same_as_feed([_usual_chunk([change]), _usual_chunk([])], kept)
+
+
+@pytest.mark.parametrize("chunk", [None, 1, "text", ["choices"], {"choices": [None]}])
+def test_take_raises_what_feed_raises(chunk: object) -> None:
+    _same_as_feed([chunk], None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    changes=st.lists(st.lists(st.sampled_from(_ONE_CHANGE), max_size=3), min_size=1, max_size=3),
+    kept=st.sampled_from([None, frozenset({"citations"})]),
+)
+def test_take_gives_what_feed_gives_after_any_changes(
+    changes: list[list[tuple[str, str, object]]], kept: frozenset[str] | None
+) -> None:
+    _same_as_feed([_usual_chunk(made) for made in changes], kept)
+
+
+def test_take_gives_the_usual_chunk_as_text() -> None:
+    parser = wire.StreamParser("p")
+    chunk = {"model": "m", "choices": [{"index": 0, "delta": {"content": "hi"}}]}
+    assert parser.take(chunk) == "hi" and parser.model == "m"

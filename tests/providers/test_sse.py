@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pytavern.providers._sse import ServerSentEvent, iter_lines, iter_sse
+from pytavern.providers._sse import (
+    ServerSentEvent,
+    SSEDecoder,
+    _LineSplitter,
+    iter_lines,
+    iter_sse,
+    iter_sse_batches,
+)
 
 BODY = (
     b": comment\r\n"
@@ -54,3 +64,86 @@ async def test_ndjson_lines_split_anywhere() -> None:
     for cut in range(1, len(body)):
         lines = [line async for line in iter_lines(chunks_of(body, cut))]
         assert lines == ['{"a":1}', '{"b":2}', '{"c":3}']
+
+
+# ---------- the fast path for the common framing gives what the line decoder gives ----------
+
+_VALUE = st.text(
+    st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)), max_size=6
+)
+_FIELDS = st.sampled_from(
+    [
+        *("data:x", "data", "data:  two", "event: e", "id: 7", "id: a\0b", "retry: 15"),
+        *("retry: x", ": comment", ":", "", "other: f", "\ufeffdata: bom"),
+    ]
+)
+_LINE = st.tuples(
+    _FIELDS | _VALUE.map("data: {}".format), st.sampled_from(["\n", "\r\n", "\r"])
+).map("".join)
+_PIECES = st.one_of(
+    _VALUE.map("data: {}\n\n".format),  # the common framing
+    _LINE,
+    _LINE,
+    st.sampled_from([b"\xff", b"\xc3"]),  # bytes that are not UTF-8
+)
+
+
+def _reference_batches(chunks: list[bytes]) -> list[list[ServerSentEvent]]:
+    """``iter_sse_batches`` done line by line only (the decoder without its fast path)."""
+    splitter, decoder = _LineSplitter(), SSEDecoder()
+    batches = []
+    for chunk in [*chunks, None]:
+        lines = splitter.feed(chunk) if chunk is not None else splitter.flush()
+        batch = [event for line in lines if (event := decoder.feed_line(line)) is not None]
+        if chunk is None and (last := decoder.flush()) is not None:
+            batch.append(last)
+        if batch:
+            batches.append(batch)
+    return batches
+
+
+async def _batches(chunks: list[bytes]) -> list[list[ServerSentEvent]]:
+    async def reads() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+
+    return [batch async for batch in iter_sse_batches(reads())]
+
+
+@settings(max_examples=500, deadline=None)
+@given(pieces=st.lists(_PIECES, max_size=12), data=st.data())
+def test_fast_path_matches_the_line_decoder(pieces: list[str | bytes], data: st.DataObject) -> None:
+    body = b"".join(p if isinstance(p, bytes) else p.encode() for p in pieces)
+    line_ends = [i + 1 for i, byte in enumerate(body) if byte in b"\r\n"] or [0]
+    cut = st.integers(0, len(body)) | st.sampled_from(line_ends)  # reads often end a line
+    cuts = sorted(data.draw(st.lists(cut, max_size=4)))
+    chunks = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
+    assert asyncio.run(_batches(chunks)) == _reference_batches(chunks)
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [b"id: 7\n", b"data: x\n\n"],  # the last id is sticky
+        [b"retry: 15\n", b"data: x\n\n"],  # an event under way: the line decoder
+        [b"event: e\n", b"data: x\n\n"],
+        [b"data: a\n", b"data: b\n\n"],
+        [b"data: a\ndata: b\n\n"],  # multi-line data
+        [b"data: a\n\nevent: e\n\n"],
+        [b"data: a\n\n\n\ndata: b\n\n"],
+        [b"data: a\r", b"\n\ndata: b\n\n"],  # a held CR
+        [b"data: a\n\ndata: b\r\n\r\ndata: c"],  # the fast path, then the line decoder
+    ],
+)
+def test_fast_path_edges(chunks: list[bytes]) -> None:
+    assert asyncio.run(_batches(chunks)) == _reference_batches(chunks)
+
+
+def test_the_common_framing_skips_the_line_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_lines(self: SSEDecoder, line: str) -> None:
+        raise AssertionError(f"line decoder used for {line!r}")
+
+    body = b'data: {"a": 1}\n\ndata: caf\xc3\xa9 :\n\n'
+    monkeypatch.setattr(SSEDecoder, "feed_line", no_lines)
+    batches = asyncio.run(_batches([body[:5], body[5:]]))
+    assert batches == [[ServerSentEvent('{"a": 1}'), ServerSentEvent("café :")]]

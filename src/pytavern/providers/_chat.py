@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from pytavern.errors import MissingKeyError, ProviderError, StreamProtocolError
-from pytavern.events import StreamEvent, merge_deltas
+from pytavern.events import StreamEvent, TextDelta, merge_deltas
 from pytavern.providers._http_config import retry_from_options, timeouts_from_options
 from pytavern.providers._http_errors import safe_origin, scrub, web_page_error
 from pytavern.providers._sse import ServerSentEvent, iter_sse_batches
@@ -218,14 +218,17 @@ class ChatProvider:
                 yield [ServerSentEvent(data=text, event=JSON_ANSWER)]
                 return
             chunks = self.http.iter_bytes(response)
-            async for batch in iter_sse_batches(chunks):
-                if is_last is not None:
-                    ending = next((i for i, event in enumerate(batch) if is_last(event)), None)
-                    if ending is not None:
-                        await _http_drain(chunks)
-                        yield batch[: ending + 1]
-                        return
-                yield batch
+            # Closed here rather than left to the event loop's finalizer hook (a task and a
+            # wake-up of the loop per stream) when the last event ends the reading early.
+            async with aclosing(iter_sse_batches(chunks)) as decoded:
+                async for batch in decoded:
+                    if is_last is not None:
+                        ending = next((i for i, e in enumerate(batch) if is_last(e)), None)
+                        if ending is not None:
+                            await _http_drain(chunks)
+                            yield batch[: ending + 1]
+                            return
+                    yield batch
 
     def model_for(self, request: GenerationRequest | None = None) -> str:
         """The model to use: the request's, else the connection's; raise when neither is set."""
@@ -245,8 +248,10 @@ class ChatProvider:
         await self.http.aclose()
 
 
-SSEParser = Callable[[ServerSentEvent], list[StreamEvent]]
-"""Turns one SSE event into stream events (raising ``ProviderError`` on a bad one)."""
+SSEParser = Callable[[ServerSentEvent], list[StreamEvent] | str]
+"""Turns one SSE event into stream events (raising ``ProviderError`` on a bad one); a
+``str`` stands for one ``TextDelta`` of that text (none when empty), so that the usual
+event, which carries only text, costs no event of its own before deltas are joined."""
 
 
 async def merged_events(
@@ -258,22 +263,42 @@ async def merged_events(
     until ``ended()`` says the stream's last event was parsed. An error raised by one SSE
     event is raised after the events before it in the same read have been yielded."""
     async for batch in batches:
-        events: list[StreamEvent] = []
-        failure: ProviderError | None = None
-        for sse in batch:
-            try:
-                events.extend(parse(sse))
-            except ProviderError as error:
-                failure = error
-                break
-            if ended():
-                break
-        for event in merge_deltas(events):
+        events, failure = _parsed_read(batch, parse, ended)
+        for event in events:
             yield event
         if failure is not None:
             raise failure
         if ended():
             return
+
+
+def _parsed_read(
+    batch: list[ServerSentEvent], parse: SSEParser, ended: Callable[[], bool]
+) -> tuple[list[StreamEvent], ProviderError | None]:
+    """The events of one read's SSE events, adjacent deltas joined, and the error that
+    stopped the read short (``None`` when none did)."""
+    events: list[StreamEvent] = []
+    texts: list[str] = []  # a run of texts given as ``str``, joined into one TextDelta
+    failure: ProviderError | None = None
+    for sse in batch:
+        try:
+            parsed = parse(sse)
+        except ProviderError as error:
+            failure = error
+            break
+        if isinstance(parsed, str):
+            if parsed:
+                texts.append(parsed)
+        elif parsed:
+            if texts:
+                events.append(TextDelta("".join(texts)))
+                texts = []
+            events.extend(parsed)
+        if ended():
+            break
+    if texts:
+        events.append(TextDelta("".join(texts)))
+    return merge_deltas(events), failure
 
 
 async def _http_drain(chunks: AsyncIterator[bytes]) -> None:

@@ -217,17 +217,52 @@ class StreamParser:
             )
         if data.get("error"):
             raise stream_error(self.provider, data["error"])
-        self.model = data.get("model") or self.model
-        self.usage = usage_from(data) or self.usage
-        self.extra.update((k, data[k]) for k in self.kept_fields if data.get(k))
+        model = data.get("model")
+        if model:
+            self.model = model
+        if "usage" in data:  # most chunks carry none (usage_from would say None)
+            self.usage = usage_from(data) or self.usage
+        if self.kept_fields:
+            self.extra.update((k, data[k]) for k in self.kept_fields if data.get(k))
         events: list[StreamEvent] = []
-        for choice in data.get("choices") or []:
+        for choice in data.get("choices") or ():
             if choice.get("index", 0) != 0:
                 continue
-            events.extend(_delta_events(choice.get("delta") or choice.get("message") or {}))
-            if choice.get("finish_reason"):
-                self.reason = choice["finish_reason"]
+            _add_delta_events(choice.get("delta") or choice.get("message") or {}, events)
+            reason = choice.get("finish_reason")
+            if reason:
+                self.reason = reason
         return events
+
+    def take(self, data: Any) -> list[StreamEvent] | str:
+        """``feed``, but the usual chunk, which carries only text, gives that text as a
+        ``str`` (see ``_chat.SSEParser``): no event is built for it."""
+        text = self._plain_text(data)
+        return self.feed(data) if text is None else text
+
+    def _plain_text(self, data: Any) -> str | None:
+        """The text of a chunk with one choice whose delta holds text and no reasoning,
+        and nothing else ``feed`` reads but ``model`` and ``finish_reason`` (those are
+        taken here, as ``feed`` takes them); ``None`` for any other chunk."""
+        if type(data) is not dict or "usage" in data or "error" in data or self.kept_fields:
+            return None
+        choices = data.get("choices")
+        if type(choices) is not list or len(choices) != 1:
+            return None
+        choice = choices[0]
+        delta = choice.get("delta") if type(choice) is dict else None
+        if type(delta) is not dict or choice.get("index", 0) != 0:
+            return None
+        text = delta.get("content")
+        if type(text) is not str or delta.get("reasoning_content") or delta.get("reasoning"):
+            return None
+        model = data.get("model")
+        if model:
+            self.model = model
+        reason = choice.get("finish_reason")
+        if reason:
+            self.reason = reason
+        return text
 
     def end(self, *, done: bool) -> list[StreamEvent]:
         """Finish the stream: ``done`` says whether ``[DONE]`` arrived."""
@@ -244,15 +279,14 @@ class StreamParser:
         return events
 
 
-def _delta_events(delta: Mapping[str, Any]) -> list[StreamEvent]:
-    events: list[StreamEvent] = []
+def _add_delta_events(delta: Mapping[str, Any], events: list[StreamEvent]) -> None:
+    """Add the reasoning and text of one choice's ``delta`` to ``events``."""
     reasoning = delta.get("reasoning_content") or delta.get("reasoning")
     if isinstance(reasoning, str) and reasoning:
         events.append(ReasoningDelta(reasoning))
     content = delta.get("content")
     if isinstance(content, str) and content:
         events.append(TextDelta(content))
-    return events
 
 
 def parse_reply(

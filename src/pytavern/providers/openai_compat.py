@@ -162,19 +162,20 @@ class OpenAICompatProvider(ChatProvider):
             for event in wire.parse_reply(self.name, data, kept):
                 yield event
             return
-        parser = wire.StreamParser(self.name, kept)
+        name = self.name
+        parser = wire.StreamParser(name, kept)
         whole_reply = False
 
-        def parse(sse: ServerSentEvent) -> list[StreamEvent]:
+        def parse(sse: ServerSentEvent) -> list[StreamEvent] | str:
             nonlocal whole_reply
             if sse.event == JSON_ANSWER:  # the server ignored ``stream``: the whole reply
                 whole_reply = parser.done = True
-                return wire.parse_reply(self.name, parse_json_event(sse.data, self.name), kept)
+                return wire.parse_reply(name, parse_json_event(sse.data, name), kept)
             data = sse.data.strip()
             if data == "[DONE]":
                 parser.done = True
                 return []
-            return parser.feed(parse_json_event(sse.data, self.name)) if data else []
+            return parser.take(parse_json_event(sse.data, name)) if data else []
 
         batches = self.sse_batches(
             "chat/completions", body, self.request_params(), is_last=is_done_marker
