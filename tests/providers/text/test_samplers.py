@@ -219,3 +219,27 @@ def test_chatml() -> None:
     assert prompt_and_stops(req)[1] == ["X", "<|im_end|>"]
     built = GenerationRequest(messages=messages, prompt="P", sampling=SamplerSettings(stop=["X"]))
     assert prompt_and_stops(built) == ("P", ["X"])
+
+
+def test_set_fields_is_what_model_dump_gives_without_nones() -> None:
+    """Every field set, and each copied: ``set_fields`` reads the fields directly."""
+    values: dict[str, object] = {}
+    for index, (name, field) in enumerate(SamplerSettings.model_fields.items()):
+        shown = str(field.annotation)
+        if "list" in shown:
+            values[name] = [f"s{index}"]
+        elif "dict" in shown:
+            values[name] = {str(index): float(index)}
+        elif "str" in shown:
+            values[name] = f"s{index}"
+        elif "int" in shown:
+            values[name] = index
+        else:
+            values[name] = index + 0.5
+    settings = SamplerSettings.model_validate(values)
+    fields = settings.set_fields()
+    assert fields == {k: v for k, v in settings.model_dump().items() if v is not None}
+    assert len(fields) == len(SamplerSettings.model_fields)
+    fields["stop"].append("x")  # type: ignore[attr-defined]
+    assert settings.stop == values["stop"]
+    assert SamplerSettings(temperature=0.5).set_fields() == {"temperature": 0.5}
