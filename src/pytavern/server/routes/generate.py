@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -83,7 +82,9 @@ async def start_generation(
     events = caller.engine.generate(chat_id, body.mode, body.text, connection=body.connection)
     generation = generations.start(events, caller.owner, chat_id, body.mode)
     try:
-        await asyncio.shield(generation.first)
+        # Awaited directly, not shielded (a shield costs the first token a loop iteration):
+        # a client that leaves now cancels only this future; the turn goes on regardless.
+        await generation.first
     except Exception:
         generations.discard(generation.id)
         raise
