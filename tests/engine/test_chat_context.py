@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,17 +11,8 @@ from pytavern.engine.chat_context import SLACK, CachedChat, ChatContexts, messag
 from pytavern.engine.history import FIRST_PAGE
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
 from pytavern.events import Accumulator, TextDelta
-from pytavern.settings import Settings
 from pytavern.store import MessageRecord, NewMessage, Queries, SwipeRecord
 from tests.scripted import Script, ScriptBook
-
-
-@pytest.fixture
-async def engine(data_dir: Path, scripted: ScriptBook) -> Engine:
-    engine = Engine.open(Settings(data_dir=data_dir))
-    engine.store.save_connection(name="s", api="scripted")
-    engine.store.set_default_connection("s")
-    return engine
 
 
 @pytest.fixture

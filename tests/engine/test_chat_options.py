@@ -3,24 +3,11 @@ bound to the chat or to the character, and the card's alternate greetings as swi
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from pytavern.engine import Engine, transfer
 from pytavern.engine.chat_options import ChatOptions
 from pytavern.engine.services import Services
 from pytavern.engine.services.chats import message_public
-from pytavern.settings import Settings
 from tests.scripted import Script, ScriptBook
-
-
-@pytest.fixture
-async def engine(data_dir: Path, scripted: ScriptBook) -> Engine:
-    engine = Engine.open(Settings(data_dir=data_dir))
-    engine.store.save_connection(name="s", api="scripted")
-    engine.store.set_default_connection("s")
-    return engine
 
 
 def prompt_text(scripted: ScriptBook) -> str:

@@ -17,14 +17,6 @@ from tests.fakes.server import FaultPlan, serve
 from tests.scripted import Script, ScriptBook, cut_error
 
 
-@pytest.fixture
-async def engine(data_dir: Path, scripted: ScriptBook) -> Engine:
-    engine = Engine.open(Settings(data_dir=data_dir))
-    engine.store.save_connection(name="s", api="scripted")
-    engine.store.set_default_connection("s")
-    return engine
-
-
 def new_chat(engine: Engine) -> int:
     character = engine.store.list_characters()[0]
     return engine.start_chat(character.id).id

@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from pytavern.engine import Engine
 from pytavern.engine.preferences import save_preferences
-from pytavern.settings import Settings
 from tests.scripted import Script, ScriptBook
-
-
-@pytest.fixture
-async def engine(data_dir: Path, scripted: ScriptBook) -> Engine:
-    engine = Engine.open(Settings(data_dir=data_dir))
-    engine.store.save_connection(name="s", api="scripted")
-    engine.store.set_default_connection("s")
-    return engine
-
 
 LORE = {
     "entries": {

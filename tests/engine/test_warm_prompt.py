@@ -3,26 +3,13 @@ them) is the prompt a cold build makes; edits and a renamed persona are seen."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from pytavern.engine import Engine
 from pytavern.engine.generation import prepare_prompt
 from pytavern.engine.preferences import save_preferences
 from pytavern.engine.prompting import remember_history
 from pytavern.engine.turn_loader import TurnRequest, load_turn
-from pytavern.settings import Settings
 from pytavern.types import ChatMessage
 from tests.scripted import Script, ScriptBook
-
-
-@pytest.fixture
-async def engine(data_dir: Path, scripted: ScriptBook) -> Engine:
-    engine = Engine.open(Settings(data_dir=data_dir))
-    engine.store.save_connection(name="s", api="scripted")
-    engine.store.set_default_connection("s")
-    return engine
 
 
 async def prompt(engine: Engine, chat_id: int) -> tuple[ChatMessage, ...]:
