@@ -67,6 +67,9 @@ def test_ctrl_c_in_chat_stops_and_keeps_the_partial_reply(data_dir: Path) -> Non
         stderr=subprocess.PIPE,
         text=True,
         bufsize=0,
+        # Ctrl-C as a terminal sends it: a SIGINT ignored by this test process would be
+        # ignored by the child too (an ignored signal survives exec).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert chat.stdin is not None and chat.stdout is not None
     chat.stdin.write("Tell me a very long story about the four roads.\n")
@@ -76,12 +79,14 @@ def test_ctrl_c_in_chat_stops_and_keeps_the_partial_reply(data_dir: Path) -> Non
     while seen.count("Wren:") < 2 or len(seen.rsplit("Wren:", 1)[1]) < 40:
         assert time.monotonic() < deadline, seen
         seen += os.read(chat.stdout.fileno(), 256).decode(errors="replace")
+    status = Path(f"/proc/{chat.pid}/status").read_text()
     chat.send_signal(signal.SIGINT)
     chat.stdin.write("/quit\n")
     chat.stdin.flush()
-    _out, err = chat.communicate(timeout=30)
+    out, err = chat.communicate(timeout=30)
     assert chat.returncode == 0, err
-    assert "stopped" in err
+    ignored = [line for line in status.splitlines() if line.startswith(("SigIgn", "SigCgt"))]
+    assert "stopped" in err, (ignored, seen[-200:], out[-300:])
     engine = Engine.open(Settings(data_dir=data_dir))
     chat_id = engine.store.list_chats()[0].id
     history = engine.store.history(chat_id)
