@@ -98,10 +98,11 @@ def load_prices(data_dir: Path | None) -> dict[str, Price]:
         return cached[1]
     signature = _file_signature(user_file)
     if cached is None or cached[0] != signature:
-        merged = bundled_prices() if signature is None else _merged(user_file)
-        cached = (signature, merged, now)
-    _user_tables[user_file] = (cached[0], cached[1], now)
-    return cached[1]
+        merged = bundled_prices() | _read_user_prices(user_file)  # {} when there is none
+    else:
+        merged = cached[1]
+    _user_tables[user_file] = (signature, merged, now)
+    return merged
 
 
 def _file_signature(path: Path) -> tuple[int, int] | None:
@@ -110,10 +111,6 @@ def _file_signature(path: Path) -> tuple[int, int] | None:
     except FileNotFoundError:
         return None
     return (stat.st_mtime_ns, stat.st_size)
-
-
-def _merged(user_file: Path) -> dict[str, Price]:
-    return bundled_prices() | _read_user_prices(user_file)
 
 
 def _read_user_prices(user_file: Path) -> dict[str, Price]:

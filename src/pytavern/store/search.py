@@ -101,8 +101,7 @@ def search_messages(
         "limit": max(1, min(limit, 500)),
         "character": character_id,
     }
-    if sqlite:
-        index_pending(engine)
+    index_pending(engine)
     with engine.connect() as connection:
         rows = connection.execute(text(sql), params).all()
     return [
