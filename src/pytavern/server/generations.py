@@ -17,7 +17,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing, suppress
 from typing import Any
 
@@ -143,6 +143,7 @@ class Generation(GenerationLog):
         self.first = loop.create_future()
         """Done with the first event (``None`` if there is none), or the error before it."""
         self._released: asyncio.Future[None] = loop.create_future()
+        self._opener: Callable[[], Awaitable[None]] | None = None
         self._task = asyncio.create_task(self._run(events))
 
     @property
@@ -176,6 +177,25 @@ class Generation(GenerationLog):
             self.stopped = True
             self._task.cancel()
 
+    def open_with(self, opener: Callable[[], Awaitable[None]] | None) -> None:
+        """Have the turn's own task call ``opener`` with its first frame added (it sends the
+        answer's head and that frame: ``GenerationStream.open``), before the request's
+        task is woken; ``None`` takes it back (the request has gone)."""
+        self._opener = opener
+
+    async def _first_out(self, event: StreamEvent) -> None:
+        """Pass the first event on: the opener (if one waits) sends it from this task, so
+        the first token goes out without a hop between tasks; else the request's task is
+        woken to send it, and the turn waits until it has (``release``)."""
+        opener, self._opener = self._opener, None
+        if opener is not None:
+            with suppress(OSError, RuntimeError):  # the client has gone: the turn goes on
+                await opener()
+        if not self.first.done():  # not if the request was cancelled
+            self.first.set_result(event)
+            if opener is None:
+                await self._sent_first()
+
     async def _run(self, events: AsyncIterator[StreamEvent]) -> None:
         first = self.first
         try:
@@ -183,8 +203,7 @@ class Generation(GenerationLog):
                 async for event in stream:
                     self.add(encode_event(event, len(self.frames) + 1))
                     if not first.done():
-                        first.set_result(event)
-                        await self._sent_first()
+                        await self._first_out(event)
         except Exception as error:
             if not first.done():
                 first.set_exception(error)  # before any event: the route answers it
@@ -228,6 +247,8 @@ class GenerationStream(Response):
         self.status_code = 200
         self.background = None
         self._gone = False
+        self._started = False
+        self._ended = False
         self._waiter: asyncio.Future[None] | None = None
 
     @property
@@ -235,10 +256,16 @@ class GenerationStream(Response):
         """The generation's id."""
         return self.log.id
 
+    async def open(self, send: Send) -> None:
+        """Send the answer's head and the frames there are so far (``__call__`` then sends
+        the rest)."""
+        await self._start(send)
+        await self._send_new(send)
+
     async def __call__(self, _scope: Scope, receive: Receive, send: Send) -> None:
         """Send the frames until the generation has ended or the client has left."""
-        headers = [*SSE_HEADERS, (b"x-generation-id", self.log.id.encode())]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        if not self._started:
+            await self._start(send)
         watcher = asyncio.create_task(self._watch(receive))
         try:
             await self._write(send)
@@ -246,24 +273,36 @@ class GenerationStream(Response):
             return
         finally:
             watcher.cancel()
-        with suppress(OSError, RuntimeError):
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        if not self._ended:
+            with suppress(OSError, RuntimeError):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _start(self, send: Send) -> None:
+        self._started = True
+        headers = [*SSE_HEADERS, (b"x-generation-id", self.log.id.encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
 
     async def _write(self, send: Send) -> None:
-        log, position = self.log, self.after
-        frames = log.frames
-        while not self._gone:
-            if position < len(frames):
-                end = len(frames)
-                body = frames[position] if end - position == 1 else b"".join(frames[position:end])
-                position = end
-                await send({"type": "http.response.body", "body": body, "more_body": True})
-                log.release()
+        log = self.log
+        while not self._gone and not self._ended:
+            if self.after < len(log.frames):
+                await self._send_new(send)
             elif log.ended:
                 return
             else:
                 self._waiter = log.waiter()
                 await self._waiter
+
+    async def _send_new(self, send: Send) -> None:
+        """Send the frames not sent yet in one body part; the answer's last part when the
+        generation has ended (its end goes in the same write)."""
+        log, position = self.log, self.after
+        frames, end = log.frames, len(log.frames)
+        body = frames[position] if end - position == 1 else b"".join(frames[position:end])
+        self.after = end
+        self._ended = log.ended
+        await send({"type": "http.response.body", "body": body, "more_body": not self._ended})
+        log.release()
 
     async def _watch(self, receive: Receive) -> None:
         while True:

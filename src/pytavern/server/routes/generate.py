@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
-from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from pytavern.engine import GenerationMode
 from pytavern.errors import NotFoundError
@@ -54,33 +54,44 @@ async def generate(
     return await start_generation(request, chat_id, body, caller)
 
 
-async def generate_fast(request: Request) -> Response:
-    """The same route without FastAPI's per-request machinery (about a third of a
-    millisecond before the turn starts, the hot path of every reply). It is matched before
+class FastGenerate:
+    """The same route as a bare ASGI endpoint, without FastAPI's per-request machinery
+    (about a third of a millisecond before the turn starts, the hot path of every reply);
+    the turn's own task sends the answer's head with its first event. It is matched before
     the documented route above; ids that are not numbers fall through to that one."""
-    try:
-        body = GenerateBody.model_validate_json(await request.body() or b"{}")
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
-        ) from None
-    caller = await get_caller(request)
-    return await start_generation(request, request.path_params["chat_id"], body, caller)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Start the turn and stream its events."""
+        request = Request(scope, receive)
+        try:
+            body = GenerateBody.model_validate_json(await request.body() or b"{}")
+        except ValidationError as exc:
+            raise RequestValidationError(
+                [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+            ) from None
+        caller = await get_caller(request)
+        chat_id = request.path_params["chat_id"]
+        stream = await start_generation(request, chat_id, body, caller, send)
+        await stream(scope, receive, send)
 
 
-FAST_ROUTES = [Route("/api/chats/{chat_id:int}/generate", generate_fast, methods=["POST"])]
-"""Routes the app puts before all others (see ``generate_fast``)."""
+FAST_ROUTES = [Route("/api/chats/{chat_id:int}/generate", FastGenerate(), methods=["POST"])]
+"""Routes the app puts before all others (see ``FastGenerate``)."""
 
 
 async def start_generation(
-    request: Request, chat_id: int, body: GenerateBody, caller: Caller
+    request: Request, chat_id: int, body: GenerateBody, caller: Caller, send: Send | None = None
 ) -> GenerationStream:
     """Start one turn on the server and answer with its event stream once its first event
-    is there; the turn runs to its end whatever the client does (only a stop ends it)."""
+    is there; the turn runs to its end whatever the client does (only a stop ends it).
+    With ``send``, the turn's task sends the answer's head and first frame itself."""
     generations: Generations = request.app.state.generations
     generations.check_room(caller.owner)
     events = caller.engine.generate(chat_id, body.mode, body.text, connection=body.connection)
     generation = generations.start(events, caller.owner, chat_id, body.mode)
+    stream = GenerationStream(generation)
+    if send is not None:
+        generation.open_with(lambda: stream.open(send))
     try:
         # Awaited directly, not shielded (a shield costs the first token a loop iteration):
         # a client that leaves now cancels only this future; the turn goes on regardless.
@@ -88,7 +99,9 @@ async def start_generation(
     except Exception:
         generations.discard(generation.id)
         raise
-    return GenerationStream(generation)
+    finally:
+        generation.open_with(None)
+    return stream
 
 
 @router.post("/generations/{generation_id}/stop")
