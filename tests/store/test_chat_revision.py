@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pytavern.store import Store
+from pytavern.store.queries import AddedMessage
 
 
 def chat_revision(store: Store, chat_id: int) -> int:
@@ -38,3 +39,32 @@ def test_other_chat_writes_leave_the_revision_alone(store: Store) -> None:
     store.update_chat(chat.id, title="renamed")
     assert chat_revision(store, chat.id) == before
     assert chat_revision(store, other.id) != before  # new chats start apart
+
+
+def test_messages_appended_together_read_as_if_appended_one_by_one(store: Store) -> None:
+    character = store.add_character({"name": "A"})
+    chat = store.create_chat(character.id)
+    start = chat_revision(store, chat.id)
+    greeting = store.history(chat.id)
+    with store.queries() as queries:
+        user, reply = queries.append_messages(
+            chat.id,
+            [
+                AddedMessage("user", "U", "hi"),
+                AddedMessage("assistant", "A", "hel", "incomplete", None, {"connection": "c"}),
+            ],
+        )
+    assert (user.chat_revision, reply.chat_revision) == (start + 1, start + 2)
+    assert chat_revision(store, chat.id) == start + 2
+    assert reply.position == user.position + 1
+    stored = store.history(chat.id)[len(greeting) :]
+    assert [(m.id, m.role, m.name, m.text, m.position) for m in stored] == [
+        (user.id, "user", "U", "hi", user.position),
+        (reply.id, "assistant", "A", "hel", reply.position),
+    ]
+    assert (stored[1].swipe.status, stored[1].swipe.connection) == ("incomplete", "c")
+
+    assert store.get_chat(chat.id).message_count == len(greeting) + 2
+    after = store.append_message(chat.id, role="user", name="U", text="next")
+    assert after.position == reply.position + 1
+    assert after.chat_revision == start + 3

@@ -34,6 +34,7 @@ from pytavern.prompt.inputs import GenerationType
 from pytavern.prompt.wi_timed import METADATA_KEY as TIMED_KEY
 from pytavern.providers.base import Provider
 from pytavern.store import MessageRecord, Queries, Store, SwipeStatus
+from pytavern.store.queries import AddedMessage
 from pytavern.types import GenerationRequest
 
 USER_SAVE_DELAY = 0.025
@@ -126,7 +127,7 @@ async def run_turn(
             elif isinstance(event, TextDelta) and writer.saved is None:
                 # The reply's first text is stored before any face sees it (with the
                 # user's message): a crash after that loses nothing the user was shown.
-                if writer.progress(accumulator, prelude=user.write_in):
+                if writer.progress(accumulator, before=user.pending()):
                     user.stored()
                 user.save()  # no-op once stored
                 yield event
@@ -213,19 +214,21 @@ class _UserMessage:
         """Store the message now, unless it is stored already (or there is none)."""
         if self._pending:
             with self._store.queries() as queries:
-                record = self.write_in(queries)
+                record = write_user_message(queries, self._turn)
             self._pending = False
             if self._written is not None and record is not None:
                 self._written(record)
 
-    def write_in(self, queries: Queries) -> MessageRecord | None:
-        """Add the message in another write's transaction (``stored`` once committed)."""
-        if self._pending:
-            return write_user_message(queries, self._turn)
+    def pending(self) -> AddedMessage | None:
+        """The message while it is not stored, for another write to add (``stored`` once
+        that write is committed)."""
+        message = self._turn.user_message
+        if self._pending and message is not None:
+            return AddedMessage("user", message.name, message.text)
         return None
 
     def stored(self) -> None:
-        """Note that the transaction holding ``write_in``'s statement was committed."""
+        """Note that the write that took ``pending`` was committed."""
         self._pending = False
 
 

@@ -15,9 +15,8 @@ from typing import Any
 
 from pytavern.events import Accumulator
 from pytavern.store import MessageRecord, Queries, Store, SwipeStatus
+from pytavern.store.queries import AddedMessage
 
-Prelude = Callable[[Queries], MessageRecord | None]
-"""Statements run in the first write's transaction, before the reply (the user's message)."""
 Epilogue = Callable[[Queries], object]
 """Statements run in the last write's transaction, after the reply (the prompt's record)."""
 OnWritten = Callable[[MessageRecord], None]
@@ -56,11 +55,12 @@ class ReplyWriter:
         """The message as last written, if anything was."""
         return self._saved
 
-    def progress(self, accumulator: Accumulator, *, prelude: Prelude | None = None) -> bool:
+    def progress(self, accumulator: Accumulator, *, before: AddedMessage | None = None) -> bool:
         """Write the reply so far if it is new or the last write is old enough.
 
-        ``prelude`` joins the reply's first write (one transaction for both); it is not run
-        when nothing is written (the answer says whether something was).
+        ``before`` (the user's message) is added ahead of the reply in its first write (one
+        transaction, one chat update for both); it is not written when nothing is (the
+        answer says whether something was).
         """
         if self._target.mode == "impersonate":
             return False
@@ -70,7 +70,7 @@ class ReplyWriter:
         text = accumulator.text
         if not text:
             return False
-        self._write(text, "incomplete", {}, prelude)
+        self._write(text, "incomplete", {}, before)
         self._last_flush = now
         return True
 
@@ -111,19 +111,19 @@ class ReplyWriter:
         text: str,
         status: SwipeStatus,
         fields: dict[str, Any],
-        prelude: Prelude | None = None,
+        before: AddedMessage | None = None,
         epilogue: Epilogue | None = None,
     ) -> None:
         fields = {"connection": self._target.connection, **fields}
         target = self._target.message
         on_target = target is not None and self._target.mode in _ON_TARGET
         if self._saved is None and not on_target:
-            self._append(text, status, fields, prelude, epilogue)
+            self._append(text, status, fields, before, epilogue)
             return
-        if prelude is not None:
+        if before is not None:
             with self._store.queries() as queries:
-                before = prelude(queries)
-            self._tell(before)
+                (added,) = queries.append_messages(self._target.chat_id, [before])
+            self._tell(added)
         if self._saved is None and self._target.mode != "continue" and target is not None:
             # a new swipe of the target (regenerate, swipe)
             self._saved = self._store.add_swipe(target.id, text=text, status=status, **fields)
@@ -152,25 +152,19 @@ class ReplyWriter:
         text: str,
         status: SwipeStatus,
         fields: dict[str, Any],
-        prelude: Prelude | None,
+        before: AddedMessage | None,
         epilogue: Epilogue | None,
     ) -> None:
-        before = None
+        reply = AddedMessage("assistant", self._target.character_name, text, status, None, fields)
         with self._store.queries() as queries:
-            if prelude is not None:
-                before = prelude(queries)
-            self._saved = queries.append_message(
-                self._target.chat_id,
-                role="assistant",
-                name=self._target.character_name,
-                text=text,
-                status=status,
-                **fields,
+            added = queries.append_messages(
+                self._target.chat_id, [reply] if before is None else [before, reply]
             )
             if epilogue is not None:
                 epilogue(queries)
-        self._tell(before)
-        self._tell(self._saved)
+        self._saved = added[-1]
+        for record in added:
+            self._tell(record)
 
     def _alone(self, epilogue: Epilogue | None) -> None:
         if epilogue is not None:

@@ -9,9 +9,9 @@ getters (``get_chat``, ``history``, ``append_message``...) use these same querie
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -192,13 +192,14 @@ _NEXT_POSITION = LeanStatement(
     update(ChatRow)
     .where(ChatRow.id == bindparam("chat"), ChatRow.owner_id == _OWNER)
     .values(
-        next_position=ChatRow.next_position + 1,
-        message_count=ChatRow.message_count + 1,
-        revision=ChatRow.revision + 1,
+        next_position=ChatRow.next_position + bindparam("count"),
+        message_count=ChatRow.message_count + bindparam("count"),
+        revision=ChatRow.revision + bindparam("count"),
         updated_at=bindparam("now"),
     )
     .returning(ChatRow.next_position, ChatRow.revision)
 )
+"""Claims ``count`` positions at the end of a chat: one revision per message added."""
 _BUMP_REVISION = LeanStatement(
     update(ChatRow)
     .where(ChatRow.id == bindparam("chat"))
@@ -455,30 +456,60 @@ class Queries:
         **swipe_fields: Any,
     ) -> MessageRecord:
         """Add a message (and its first swipe) at the end of a chat."""
-        check_swipe_fields(swipe_fields)
+        added = AddedMessage(role, name, text, status, extra, swipe_fields)
+        return self.append_messages(chat_id, [added])[0]
+
+    def append_messages(self, chat_id: int, added: Sequence[AddedMessage]) -> list[MessageRecord]:
+        """Add messages (each with its first swipe) at the end of a chat, in this order;
+        each record carries the chat revision its message made (one per message, as if
+        each were appended on its own)."""
+        for message in added:
+            check_swipe_fields(message.swipe_fields)
         now = utcnow()
-        claimed = self._first(_NEXT_POSITION, chat=chat_id, now=now)
+        claimed = self._first(_NEXT_POSITION, chat=chat_id, now=now, count=len(added))
         if claimed is None:
             self.chat(chat_id)  # raises NotFoundError
             raise NotFoundError(f"no chat with id {chat_id}")
+        first = int(claimed.next_position) - len(added)
+        first_revision = int(claimed.revision) - len(added) + 1
+        return [
+            self._insert_message(chat_id, first + i, message, now, first_revision + i)
+            for i, message in enumerate(added)
+        ]
+
+    def _insert_message(
+        self, chat_id: int, position: int, added: AddedMessage, now: datetime, revision: int
+    ) -> MessageRecord:
         message = {
             "chat_id": chat_id,
-            "position": int(claimed.next_position) - 1,
-            "role": role,
-            "name": name,
+            "position": position,
+            "role": added.role,
+            "name": added.name,
             "active_swipe": 0,
             "swipe_count": 1,
-            "extra": dumps(extra or {}),
+            "extra": dumps(added.extra or {}),
             "created_at": now,
         }
         inserted = _INSERT_MESSAGE.first(self._connection, message)
         assert inserted is not None  # RETURNING gives the new row's id
         message_id = int(inserted.id)
-        swipe = swipe_values(message_id, 0, text, status, swipe_fields, now)
+        swipe = swipe_values(message_id, 0, added.text, added.status, added.swipe_fields, now)
         _INSERT_SWIPE.execute(self._connection, swipe)
         swipe_columns = {k: v for k, v in swipe.items() if k not in ("message_id", "created_at")}
         row = {**message, **swipe_columns, "id": message_id, "swipe_created_at": now}
-        return _message_from_row(SimpleNamespace(**row), int(claimed.revision))
+        return _message_from_row(SimpleNamespace(**row), revision)
+
+
+@dataclass(frozen=True, slots=True)
+class AddedMessage:
+    """A message to add at the end of a chat, with its first swipe's text and fields."""
+
+    role: str
+    name: str
+    text: str
+    status: SwipeStatus = "complete"
+    extra: dict[str, Any] | None = None
+    swipe_fields: dict[str, Any] = field(default_factory=dict)
 
 
 def check_swipe_fields(fields: dict[str, Any]) -> None:
