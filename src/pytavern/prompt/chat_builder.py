@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -92,33 +92,61 @@ def _order(inp: PromptInput) -> list[PromptItem]:
 
 
 def _content(inp: PromptInput, p: Prepared, item: PromptItem) -> str:
+    """The text of one prompt-order item; only that item's macros are evaluated (a build
+    asks for each item once, so ``{{incvar}}`` or ``{{roll}}`` in it act once)."""
+    make = _BUILTIN.get(item.identifier)
+    return make(inp, p, item) if make is not None else p.sub(item.content or "")
+
+
+def _main(inp: PromptInput, p: Prepared, item: PromptItem) -> str:
+    text = inp.settings.chat.main_prompt if item.content is None else item.content
+    if p.card_system and inp.settings.prefer_character_prompt and not item.forbid_overrides:
+        return evaluate(p.card_system, p.macros, original=text)
+    return p.sub(text)
+
+
+def _jailbreak(inp: PromptInput, p: Prepared, item: PromptItem) -> str:
     c, s = inp.settings.chat, inp.settings
-    ident = item.identifier
-    if ident == "main":
-        text = c.main_prompt if item.content is None else item.content
-        if p.card_system and s.prefer_character_prompt and not item.forbid_overrides:
-            return evaluate(p.card_system, p.macros, original=text)
-        return p.sub(text)
-    if ident == "jailbreak":
-        text = c.post_history_instructions if item.content is None else item.content
-        if p.card_jailbreak and s.prefer_character_jailbreak and not item.forbid_overrides:
-            return evaluate(p.card_jailbreak, p.macros, original=text)
-        return p.sub(text)
-    builtin = {
-        "worldInfoBefore": _wi(c.wi_format, p.lore.before),
-        "worldInfoAfter": _wi(c.wi_format, p.lore.after),
-        "charDescription": p.description,
-        "charPersonality": p.sub(c.personality_format) if p.personality else "",
-        "scenario": p.sub(c.scenario_format) if p.scenario else "",
-        "personaDescription": p.persona if inp.persona.position == IN_PROMPT else "",
-        "nsfw": p.sub(c.nsfw_prompt if item.content is None else item.content),
-        "enhanceDefinitions": p.sub(
-            c.enhance_definitions if item.content is None else item.content
-        ),
-    }
-    if ident in builtin:
-        return builtin[ident]
-    return p.sub(item.content or "")
+    text = c.post_history_instructions if item.content is None else item.content
+    if p.card_jailbreak and s.prefer_character_jailbreak and not item.forbid_overrides:
+        return evaluate(p.card_jailbreak, p.macros, original=text)
+    return p.sub(text)
+
+
+def _personality(inp: PromptInput, p: Prepared, _item: PromptItem) -> str:
+    return p.sub(inp.settings.chat.personality_format) if p.personality else ""
+
+
+def _scenario(inp: PromptInput, p: Prepared, _item: PromptItem) -> str:
+    return p.sub(inp.settings.chat.scenario_format) if p.scenario else ""
+
+
+def _persona(inp: PromptInput, p: Prepared, _item: PromptItem) -> str:
+    return p.persona if inp.persona.position == IN_PROMPT else ""
+
+
+def _nsfw(inp: PromptInput, p: Prepared, item: PromptItem) -> str:
+    return p.sub(inp.settings.chat.nsfw_prompt if item.content is None else item.content)
+
+
+def _enhance(inp: PromptInput, p: Prepared, item: PromptItem) -> str:
+    c = inp.settings.chat
+    return p.sub(c.enhance_definitions if item.content is None else item.content)
+
+
+_BUILTIN: dict[str, Callable[[PromptInput, Prepared, PromptItem], str]] = {
+    "main": _main,
+    "jailbreak": _jailbreak,
+    "worldInfoBefore": lambda inp, p, _i: _wi(inp.settings.chat.wi_format, p.lore.before),
+    "worldInfoAfter": lambda inp, p, _i: _wi(inp.settings.chat.wi_format, p.lore.after),
+    "charDescription": lambda _inp, p, _i: p.description,
+    "charPersonality": _personality,
+    "scenario": _scenario,
+    "personaDescription": _persona,
+    "nsfw": _nsfw,
+    "enhanceDefinitions": _enhance,
+}
+"""How each built-in item's text is made, by identifier (custom items: their content)."""
 
 
 def _wi(fmt: str, text: str) -> str:
