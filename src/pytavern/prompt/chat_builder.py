@@ -249,42 +249,91 @@ class _Converter:
         key = (inp.settings.chat.names_behavior, p.user, counts_key(inp.tokenizer))
         return cls(inp, p, budget, key)
 
-    def message(self, msg: HistoryMessage) -> ChatMessage:
-        """``msg`` as the prompt sends it."""
+    def pair(self, msg: HistoryMessage) -> tuple[ChatMessage, int]:
+        """``msg`` as the prompt sends it, and its cost (one memo lookup for both)."""
         entry = msg.memo.entry
         if entry is not None and entry[0] == self.key:
-            return entry[1]
-        converted = _to_message(self.inp, self.p, msg)
-        if not has_macros(msg.text.replace("\r", "")):
-            msg.memo.entry = (self.key, converted, None)
-        return converted
-
-    def cost(self, msg: HistoryMessage, converted: ChatMessage) -> int:
-        """The cost of ``converted``, what ``message(msg)`` gave."""
-        entry = msg.memo.entry
-        if entry is None or entry[1] is not converted:
-            return self.budget.cost(converted)
-        if entry[2] is not None:
-            return entry[2]
+            converted, cost = entry[1], entry[2]
+            if cost is not None:
+                return converted, cost
+        else:
+            converted = _to_message(self.inp, self.p, msg)
+            if has_macros(msg.text.replace("\r", "")):
+                return converted, self.budget.cost(converted)
         cost = self.budget.cost(converted)
-        if self.key[2] is not None:
-            msg.memo.entry = (entry[0], converted, cost)
-        return cost
+        msg.memo.entry = (self.key, converted, cost if self.key[2] is not None else None)
+        return converted, cost
 
 
-_Step = tuple[ChatMessage, HistoryMessage | None]
-"""A message of the history part, and the history message it is (``None``: injected)."""
-
-
-def _newest_first(inp: PromptInput, p: Prepared, convert: _Converter) -> Iterator[_Step]:
-    """History newest-first with in-chat injections."""
-    injections = _absolute(inp, p)
+def _newest_first(
+    p: Prepared, injections: dict[int, list[ChatMessage]]
+) -> Iterator[ChatMessage | HistoryMessage]:
+    """History newest-first with in-chat injections (the messages they are, as sent)."""
     for real, (_, msg) in enumerate(p.view):
-        for inj in injections.pop(real, ()):
-            yield inj, None
-        yield convert.message(msg), msg
+        yield from injections.pop(real, ())
+        yield msg
     for depth in sorted(injections):
-        yield from ((inj, None) for inj in injections[depth])
+        yield from injections[depth]
+
+
+class _Walk(NamedTuple):
+    """What the history walk took: messages newest first while the budget allowed."""
+
+    picked: list[ChatMessage]
+    included: int
+    """Chat messages in ``picked`` (injections aside)."""
+    tokens: int
+    """What ``picked`` cost."""
+    cut: bool
+    """Whether a message did not fit (older ones were left out)."""
+
+
+def _walk_plain(p: Prepared, convert: _Converter) -> _Walk:
+    """The common walk: chat messages only (no injections, no message skipped)."""
+    budget, key, pair = convert.budget, convert.key, convert.pair
+    picked: list[ChatMessage] = []
+    tokens = 0
+    for _, msg in p.view:
+        entry = msg.memo.entry
+        if entry is not None and entry[0] == key and entry[2] is not None:
+            converted, cost = entry[1], entry[2]
+        else:
+            converted, cost = pair(msg)
+        if budget.used + cost > budget.limit:
+            return _Walk(picked, len(picked), tokens, True)
+        budget.used += cost
+        tokens += cost
+        picked.append(converted)
+    return _Walk(picked, len(picked), tokens, False)
+
+
+def _walk_mixed(
+    p: Prepared,
+    convert: _Converter,
+    injections: dict[int, list[ChatMessage]],
+    skip_prefill: bool,
+) -> _Walk:
+    """The walk with in-chat injections, or skipping the newest message (it is the
+    continue prefill; converted all the same, as it always was)."""
+    budget = convert.budget
+    picked: list[ChatMessage] = []
+    included = tokens = 0
+    for step in _newest_first(p, injections):
+        if isinstance(step, ChatMessage):
+            msg, cost, real = step, budget.cost(step), 0
+        elif skip_prefill:
+            skip_prefill = False
+            _to_message(convert.inp, p, step)  # not sent, but its macros act, as they did
+            continue
+        else:
+            (msg, cost), real = convert.pair(step), 1
+        if not budget.fits(cost):
+            return _Walk(picked, included, tokens, True)
+        budget.used += cost
+        tokens += cost
+        picked.append(msg)
+        included += real
+    return _Walk(picked, included, tokens, False)
 
 
 class _History(NamedTuple):
@@ -308,23 +357,16 @@ def _history(inp: PromptInput, p: Prepared, budget: _Budget) -> _History:
     new_chat_cost, nudge_cost = budget.cost(new_chat), budget.cost(nudge) if nudge else 0
     budget.used += new_chat_cost + nudge_cost
     tokens = (new_chat_cost if head else 0) + nudge_cost
-    picked: list[ChatMessage] = []
-    cut: list[str] = []
-    included = 0
-    skip_prefill = inp.generation_type == "continue" and c.continue_prefill
     convert = _Converter.of(inp, p, budget)
-    for msg, source in _newest_first(inp, p, convert):
-        if skip_prefill and source is not None:
-            skip_prefill = False
-            continue
-        cost = budget.cost(msg) if source is None else convert.cost(source, msg)
-        if not budget.fits(cost):
-            cut.append("older chat history")
-            break
-        budget.used += cost
-        tokens += cost
-        picked.append(msg)
-        included += 0 if source is None else 1
+    injections = _absolute(inp, p)
+    skip_prefill = inp.generation_type == "continue" and c.continue_prefill
+    if injections or skip_prefill:
+        walk = _walk_mixed(p, convert, injections, skip_prefill)
+    else:
+        walk = _walk_plain(p, convert)
+    picked, included = walk.picked, walk.included
+    tokens += walk.tokens
+    cut = ["older chat history"] if walk.cut else []
     picked.reverse()
     filler = None
     if c.send_if_empty and picked and picked[-1].role == "assistant":
