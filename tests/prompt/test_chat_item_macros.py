@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from pytavern.formats.cards import new_card
+from pytavern.formats.cards import Card, new_card
 from pytavern.prompt.assemble import (
     BuiltPrompt,
     ChatSettings,
@@ -25,11 +25,11 @@ HISTORY = [HistoryMessage(False, "Sera", "Hello."), HistoryMessage(True, "Ann", 
 SEED = 1234
 
 
-def build(chat: ChatSettings, variables: dict[str, str]) -> BuiltPrompt:
+def build(chat: ChatSettings, variables: dict[str, str], card: Card = CARD) -> BuiltPrompt:
     """A chat build whose macros change ``variables``."""
     return assemble(
         PromptInput(
-            card=CARD,
+            card=card,
             history=HISTORY,
             tokenizer=CharRatioTokenizer(),
             persona=Persona("Ann", "Ann travels."),
@@ -79,3 +79,13 @@ def test_a_custom_prompt_in_the_chat_counts_once() -> None:
     built = build(ChatSettings(prompt_order=(*DEFAULT_PROMPT_ORDER, custom)), variables)
     assert variables == {"d": "1"}
     assert contents(built)[-3:] == ["Hello.", "Deep 1.", "Hey."]
+
+
+def test_card_fields_and_prompt_parts_roll_one_sequence() -> None:
+    nsfw = ChatSettings(nsfw_prompt="Then {{roll:d1000000}}.")
+    rolls = random.Random(SEED)
+    first, second = rolls.randint(1, 1000000), rolls.randint(1, 1000000)
+    card = new_card("Sera", description="First {{roll:d1000000}}.")
+    texts = contents(build(nsfw, {}, card))
+    assert f"First {first}." in texts and f"Then {second}." in texts
+    assert f"Then {first}." in contents(build(nsfw, {}))  # the card rolled nothing

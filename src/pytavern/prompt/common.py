@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -162,7 +161,7 @@ def prepare(inp: PromptInput, wi_count_overhead: int = 0) -> Prepared:
         variables=inp.macros.variables,
         global_variables=inp.macros.global_variables,
     )
-    ctx.rng = base.rng
+    ctx.share_rng(base)
     lore = _lore(inp, view, ctx, fields, wi_count_overhead)
     if lore.outlets:
         ctx.outlets = lore.outlet_map()
@@ -273,7 +272,7 @@ def _lore(
         inp.lorebooks,
         max_context=s.context_size - s.max_reply_tokens,
         tokenizer=inp.tokenizer,
-        rng=random.Random(ctx.seed),
+        rng=ctx.seed,
         timed_state=inp.timed_state,
         chat_length=view.chat_length,
         settings=s.world_info,
