@@ -9,6 +9,7 @@ import pytest
 
 from pytavern.formats.cards import new_card
 from pytavern.prompt.assemble import (
+    AuthorsNote,
     BuiltPrompt,
     ChatSettings,
     HistoryMessage,
@@ -127,6 +128,35 @@ def test_an_edited_message_is_a_new_one_and_is_sent_as_edited() -> None:
     built = build(history)
     assert built == build(fresh(history))
     assert any(m.content == "Edited, now longer than it was before." for m in built.messages)
+
+
+@pytest.mark.parametrize("walk", ["note in the chat", "continue prefill", "both"])
+def test_walks_with_injections_or_a_skipped_prefill_keep_the_same_memo(walk: str) -> None:
+    def build_with(history: list[HistoryMessage], names: int = 0) -> BuiltPrompt:
+        note = AuthorsNote("Stay calm.", depth=3) if walk != "continue prefill" else None
+        chat = ChatSettings(names_behavior=names, continue_prefill=walk != "note in the chat")
+        return assemble(
+            PromptInput(
+                card=CARD,
+                history=history,
+                tokenizer=CharRatioTokenizer(),
+                persona=Persona("Ann", ""),
+                authors_note=note,
+                generation_type="normal" if walk == "note in the chat" else "continue",
+                settings=PromptSettings(context_size=400, max_reply_tokens=50, chat=chat),
+            )
+        )
+
+    history = chat()
+    build(history)  # the plain walk keeps its memo first
+    for names in (0, 2, 0):
+        warm = build_with(history, names)
+        assert warm == build_with(fresh(history), names)
+        assert build_with(history, names) == warm
+    texts = [m.content for m in warm.messages]
+    assert ("Stay calm." in texts) == (walk != "continue prefill")
+    assert sum(t.startswith("Line 39,") for t in texts) == 1  # in the chat or as prefill
+    assert build(history) == build(fresh(history))
 
 
 def test_macros_are_evaluated_on_every_build() -> None:

@@ -161,6 +161,19 @@ def test_probability_is_seeded():
     assert fired(scan(["x"], off)) == ["P"]
 
 
+def test_a_seed_rolls_what_its_generator_does():
+    entries = [
+        {"key": ["x"], "content": f"P{i}", "probability": 50, "useProbability": True}
+        for i in range(6)
+    ]
+    b = book(*entries)
+    for seed in range(10):
+        seeded = check_world_info(
+            ["x"], WorldInfoSources(global_books=[b]), max_context=10_000, tokenizer=TOK, rng=seed
+        )
+        assert fired(seeded) == fired(scan(["x"], b, seed=seed))
+
+
 def test_inclusion_group_weighted_and_override():
     entries = [
         {"key": ["x"], "content": "A", "group": "g", "groupWeight": 90},

@@ -8,7 +8,7 @@ fetches older pages from the store only when indexed past them, so building a pr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import overload
 
 from pytavern.engine.chat_context import CachedChat, to_history_message
@@ -73,6 +73,21 @@ class StoredHistory(Sequence[HistoryMessage]):
         if view is None:
             view = self._views[rank] = to_history_message(self._newest[rank])
         return view
+
+    def walk_back(self, index: int) -> Iterator[tuple[int, HistoryMessage]]:
+        """``(i, self[i])`` for ``i`` from ``index`` down to 0, read as lazily as indexing
+        them one by one would (a newest-first walk without a call per message)."""
+        length, newest, views = self._length, self._newest, self._views
+        for rank in range(length - 1 - index, length):
+            if rank >= self._depth:
+                self._depth = rank + 1
+            while len(newest) <= rank:
+                if not self._load_page():
+                    raise IndexError(length - 1 - rank)
+            view = views[rank]
+            if view is None:
+                view = views[rank] = to_history_message(newest[rank])
+            yield length - 1 - rank, view
 
     def record(self, index: int) -> MessageRecord:
         """The stored record behind ``self[index]``."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -92,33 +92,61 @@ def _order(inp: PromptInput) -> list[PromptItem]:
 
 
 def _content(inp: PromptInput, p: Prepared, item: PromptItem) -> str:
+    """The text of one prompt-order item; only that item's macros are evaluated (a build
+    asks for each item once, so ``{{incvar}}`` or ``{{roll}}`` in it act once)."""
+    make = _BUILTIN.get(item.identifier)
+    return make(inp, p, item) if make is not None else p.sub(item.content or "")
+
+
+def _main(inp: PromptInput, p: Prepared, item: PromptItem) -> str:
+    text = inp.settings.chat.main_prompt if item.content is None else item.content
+    if p.card_system and inp.settings.prefer_character_prompt and not item.forbid_overrides:
+        return evaluate(p.card_system, p.macros, original=text)
+    return p.sub(text)
+
+
+def _jailbreak(inp: PromptInput, p: Prepared, item: PromptItem) -> str:
     c, s = inp.settings.chat, inp.settings
-    ident = item.identifier
-    if ident == "main":
-        text = c.main_prompt if item.content is None else item.content
-        if p.card_system and s.prefer_character_prompt and not item.forbid_overrides:
-            return evaluate(p.card_system, p.macros, original=text)
-        return p.sub(text)
-    if ident == "jailbreak":
-        text = c.post_history_instructions if item.content is None else item.content
-        if p.card_jailbreak and s.prefer_character_jailbreak and not item.forbid_overrides:
-            return evaluate(p.card_jailbreak, p.macros, original=text)
-        return p.sub(text)
-    builtin = {
-        "worldInfoBefore": _wi(c.wi_format, p.lore.before),
-        "worldInfoAfter": _wi(c.wi_format, p.lore.after),
-        "charDescription": p.description,
-        "charPersonality": p.sub(c.personality_format) if p.personality else "",
-        "scenario": p.sub(c.scenario_format) if p.scenario else "",
-        "personaDescription": p.persona if inp.persona.position == IN_PROMPT else "",
-        "nsfw": p.sub(c.nsfw_prompt if item.content is None else item.content),
-        "enhanceDefinitions": p.sub(
-            c.enhance_definitions if item.content is None else item.content
-        ),
-    }
-    if ident in builtin:
-        return builtin[ident]
-    return p.sub(item.content or "")
+    text = c.post_history_instructions if item.content is None else item.content
+    if p.card_jailbreak and s.prefer_character_jailbreak and not item.forbid_overrides:
+        return evaluate(p.card_jailbreak, p.macros, original=text)
+    return p.sub(text)
+
+
+def _personality(inp: PromptInput, p: Prepared, _item: PromptItem) -> str:
+    return p.sub(inp.settings.chat.personality_format) if p.personality else ""
+
+
+def _scenario(inp: PromptInput, p: Prepared, _item: PromptItem) -> str:
+    return p.sub(inp.settings.chat.scenario_format) if p.scenario else ""
+
+
+def _persona(inp: PromptInput, p: Prepared, _item: PromptItem) -> str:
+    return p.persona if inp.persona.position == IN_PROMPT else ""
+
+
+def _nsfw(inp: PromptInput, p: Prepared, item: PromptItem) -> str:
+    return p.sub(inp.settings.chat.nsfw_prompt if item.content is None else item.content)
+
+
+def _enhance(inp: PromptInput, p: Prepared, item: PromptItem) -> str:
+    c = inp.settings.chat
+    return p.sub(c.enhance_definitions if item.content is None else item.content)
+
+
+_BUILTIN: dict[str, Callable[[PromptInput, Prepared, PromptItem], str]] = {
+    "main": _main,
+    "jailbreak": _jailbreak,
+    "worldInfoBefore": lambda inp, p, _i: _wi(inp.settings.chat.wi_format, p.lore.before),
+    "worldInfoAfter": lambda inp, p, _i: _wi(inp.settings.chat.wi_format, p.lore.after),
+    "charDescription": lambda _inp, p, _i: p.description,
+    "charPersonality": _personality,
+    "scenario": _scenario,
+    "personaDescription": _persona,
+    "nsfw": _nsfw,
+    "enhanceDefinitions": _enhance,
+}
+"""How each built-in item's text is made, by identifier (custom items: their content)."""
 
 
 def _wi(fmt: str, text: str) -> str:
@@ -221,42 +249,91 @@ class _Converter:
         key = (inp.settings.chat.names_behavior, p.user, counts_key(inp.tokenizer))
         return cls(inp, p, budget, key)
 
-    def message(self, msg: HistoryMessage) -> ChatMessage:
-        """``msg`` as the prompt sends it."""
+    def pair(self, msg: HistoryMessage) -> tuple[ChatMessage, int]:
+        """``msg`` as the prompt sends it, and its cost (one memo lookup for both)."""
         entry = msg.memo.entry
         if entry is not None and entry[0] == self.key:
-            return entry[1]
-        converted = _to_message(self.inp, self.p, msg)
-        if not has_macros(msg.text.replace("\r", "")):
-            msg.memo.entry = (self.key, converted, None)
-        return converted
-
-    def cost(self, msg: HistoryMessage, converted: ChatMessage) -> int:
-        """The cost of ``converted``, what ``message(msg)`` gave."""
-        entry = msg.memo.entry
-        if entry is None or entry[1] is not converted:
-            return self.budget.cost(converted)
-        if entry[2] is not None:
-            return entry[2]
+            converted, cost = entry[1], entry[2]
+            if cost is not None:
+                return converted, cost
+        else:
+            converted = _to_message(self.inp, self.p, msg)
+            if has_macros(msg.text.replace("\r", "")):
+                return converted, self.budget.cost(converted)
         cost = self.budget.cost(converted)
-        if self.key[2] is not None:
-            msg.memo.entry = (entry[0], converted, cost)
-        return cost
+        msg.memo.entry = (self.key, converted, cost if self.key[2] is not None else None)
+        return converted, cost
 
 
-_Step = tuple[ChatMessage, HistoryMessage | None]
-"""A message of the history part, and the history message it is (``None``: injected)."""
-
-
-def _newest_first(inp: PromptInput, p: Prepared, convert: _Converter) -> Iterator[_Step]:
-    """History newest-first with in-chat injections."""
-    injections = _absolute(inp, p)
+def _newest_first(
+    p: Prepared, injections: dict[int, list[ChatMessage]]
+) -> Iterator[ChatMessage | HistoryMessage]:
+    """History newest-first with in-chat injections (the messages they are, as sent)."""
     for real, (_, msg) in enumerate(p.view):
-        for inj in injections.pop(real, ()):
-            yield inj, None
-        yield convert.message(msg), msg
+        yield from injections.pop(real, ())
+        yield msg
     for depth in sorted(injections):
-        yield from ((inj, None) for inj in injections[depth])
+        yield from injections[depth]
+
+
+class _Walk(NamedTuple):
+    """What the history walk took: messages newest first while the budget allowed."""
+
+    picked: list[ChatMessage]
+    included: int
+    """Chat messages in ``picked`` (injections aside)."""
+    tokens: int
+    """What ``picked`` cost."""
+    cut: bool
+    """Whether a message did not fit (older ones were left out)."""
+
+
+def _walk_plain(p: Prepared, convert: _Converter) -> _Walk:
+    """The common walk: chat messages only (no injections, no message skipped)."""
+    budget, key, pair = convert.budget, convert.key, convert.pair
+    picked: list[ChatMessage] = []
+    tokens = 0
+    for _, msg in p.view:
+        entry = msg.memo.entry
+        if entry is not None and entry[0] == key and entry[2] is not None:
+            converted, cost = entry[1], entry[2]
+        else:
+            converted, cost = pair(msg)
+        if budget.used + cost > budget.limit:
+            return _Walk(picked, len(picked), tokens, True)
+        budget.used += cost
+        tokens += cost
+        picked.append(converted)
+    return _Walk(picked, len(picked), tokens, False)
+
+
+def _walk_mixed(
+    p: Prepared,
+    convert: _Converter,
+    injections: dict[int, list[ChatMessage]],
+    skip_prefill: bool,
+) -> _Walk:
+    """The walk with in-chat injections, or skipping the newest message (it is the
+    continue prefill; converted all the same, as it always was)."""
+    budget = convert.budget
+    picked: list[ChatMessage] = []
+    included = tokens = 0
+    for step in _newest_first(p, injections):
+        if isinstance(step, ChatMessage):
+            msg, cost, real = step, budget.cost(step), 0
+        elif skip_prefill:
+            skip_prefill = False
+            _to_message(convert.inp, p, step)  # not sent, but its macros act, as they did
+            continue
+        else:
+            (msg, cost), real = convert.pair(step), 1
+        if not budget.fits(cost):
+            return _Walk(picked, included, tokens, True)
+        budget.used += cost
+        tokens += cost
+        picked.append(msg)
+        included += real
+    return _Walk(picked, included, tokens, False)
 
 
 class _History(NamedTuple):
@@ -280,23 +357,16 @@ def _history(inp: PromptInput, p: Prepared, budget: _Budget) -> _History:
     new_chat_cost, nudge_cost = budget.cost(new_chat), budget.cost(nudge) if nudge else 0
     budget.used += new_chat_cost + nudge_cost
     tokens = (new_chat_cost if head else 0) + nudge_cost
-    picked: list[ChatMessage] = []
-    cut: list[str] = []
-    included = 0
-    skip_prefill = inp.generation_type == "continue" and c.continue_prefill
     convert = _Converter.of(inp, p, budget)
-    for msg, source in _newest_first(inp, p, convert):
-        if skip_prefill and source is not None:
-            skip_prefill = False
-            continue
-        cost = budget.cost(msg) if source is None else convert.cost(source, msg)
-        if not budget.fits(cost):
-            cut.append("older chat history")
-            break
-        budget.used += cost
-        tokens += cost
-        picked.append(msg)
-        included += 0 if source is None else 1
+    injections = _absolute(inp, p)
+    skip_prefill = inp.generation_type == "continue" and c.continue_prefill
+    if injections or skip_prefill:
+        walk = _walk_mixed(p, convert, injections, skip_prefill)
+    else:
+        walk = _walk_plain(p, convert)
+    picked, included = walk.picked, walk.included
+    tokens += walk.tokens
+    cut = ["older chat history"] if walk.cut else []
     picked.reverse()
     filler = None
     if c.send_if_empty and picked and picked[-1].role == "assistant":

@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import dataclasses
-import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, Protocol, cast
 
 from pytavern.prompt.inputs import AuthorsNote, HistoryMessage, PromptInput
 from pytavern.prompt.macros import MacroContext, evaluate, evaluate_in_order, evaluate_plain
 from pytavern.prompt.worldinfo import ROLES, WorldInfoResult, check_world_info
 
 IN_PROMPT, IN_CHAT, BEFORE_PROMPT = 0, 1, 2
+
+
+class WalksBack(Protocol):
+    """A history that walks itself newest-first faster than indexing message by message."""
+
+    def walk_back(self, index: int) -> Iterator[tuple[int, HistoryMessage]]:
+        """``(i, self[i])`` for ``i`` from ``index`` down to 0, read as lazily as indexing."""
+        ...
+
+
+def _walk_back(
+    history: Sequence[HistoryMessage], index: int
+) -> Iterator[tuple[int, HistoryMessage]]:
+    """``(i, history[i])`` for ``i`` from ``index`` down to 0, read one at a time."""
+    if hasattr(history, "walk_back"):  # a stored chat (``StoredHistory``)
+        return cast(WalksBack, history).walk_back(index)
+    return ((i, history[i]) for i in range(index, -1, -1))
 
 
 class NewestFirst:
@@ -28,14 +44,16 @@ class NewestFirst:
         if drop_last_reply and self._end and not history[self._end - 1].is_user:
             self._end -= 1
         self._seen: list[tuple[int, HistoryMessage]] = []
-        self._pos = self._end - 1
+        self._source = _walk_back(history, self._end - 1)
 
     def _fill(self, count: int) -> None:
-        while len(self._seen) < count and self._pos >= 0:
-            msg = self._history[self._pos]
-            if not msg.is_system:
-                self._seen.append((self._pos, msg))
-            self._pos -= 1
+        seen = self._seen
+        while len(seen) < count:
+            item = next(self._source, None)
+            if item is None:
+                return
+            if not item[1].is_system:
+                seen.append(item)
 
     def get(self, i: int) -> tuple[int, HistoryMessage] | None:
         """The ``i``-th newest visible message with its chat index, or ``None``."""
@@ -46,16 +64,15 @@ class NewestFirst:
         return self._seen[i]
 
     def __iter__(self) -> Iterator[tuple[int, HistoryMessage]]:
-        seen, history = self._seen, self._history
+        seen, source = self._seen, self._source
         i = 0
         while True:
             while i == len(seen):  # _fill(i + 1) inline: read no further than asked
-                if self._pos < 0:
+                item = next(source, None)
+                if item is None:
                     return
-                msg = history[self._pos]
-                if not msg.is_system:
-                    seen.append((self._pos, msg))
-                self._pos -= 1
+                if not item[1].is_system:
+                    seen.append(item)
             yield seen[i]
             i += 1
 
@@ -162,7 +179,7 @@ def prepare(inp: PromptInput, wi_count_overhead: int = 0) -> Prepared:
         variables=inp.macros.variables,
         global_variables=inp.macros.global_variables,
     )
-    ctx.rng = base.rng
+    ctx.share_rng(base)
     lore = _lore(inp, view, ctx, fields, wi_count_overhead)
     if lore.outlets:
         ctx.outlets = lore.outlet_map()
@@ -273,7 +290,7 @@ def _lore(
         inp.lorebooks,
         max_context=s.context_size - s.max_reply_tokens,
         tokenizer=inp.tokenizer,
-        rng=random.Random(ctx.seed),
+        rng=ctx.seed,
         timed_state=inp.timed_state,
         chat_length=view.chat_length,
         settings=s.world_info,

@@ -56,19 +56,29 @@ class MacroContext:
     """Words ``{{banned "word"}}`` asked to ban (SillyTavern bans them on text backends);
     contexts copied with ``dataclasses.replace`` share the list."""
     _rng: random.Random | None = field(default=None, init=False, repr=False)
+    _rng_of: MacroContext | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def rng(self) -> random.Random:
         """The random generator of ``{{roll}}`` and ``{{random}}``, seeded with ``seed``
-        (made on first use: most prompts roll nothing)."""
+        (made on first use: most prompts roll nothing), or the one this context shares."""
         if self._rng is None:
-            self._rng = random.Random(self.seed)
+            shared = self._rng_of
+            self._rng = shared.rng if shared is not None else random.Random(self.seed)
         return self._rng
 
     @rng.setter
     def rng(self, generator: random.Random) -> None:
         """Share another context's generator (one sequence across a prompt's contexts)."""
         self._rng = generator
+
+    def share_rng(self, other: MacroContext) -> None:
+        """Use ``other``'s generator, as ``self.rng = other.rng`` would, but make it only
+        when either context first rolls (most builds roll nothing)."""
+        if other._rng is not None:
+            self._rng = other._rng
+        else:
+            self._rng, self._rng_of = None, other
 
     def clock(self) -> datetime:
         """The time macros see (``now`` when given)."""

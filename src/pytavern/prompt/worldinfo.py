@@ -128,7 +128,8 @@ class _Scan:
     buffer: ScanBuffer
     timed: TimedEffects
     settings: WorldInfoSettings
-    rng: random.Random
+    seeded: random.Random | int
+    """The generator of probability rolls, or its seed until the first roll."""
     tokenizer: Tokenizer
     macros: Callable[[str], str]
     budget: int
@@ -140,6 +141,13 @@ class _Scan:
     overflowed: bool = False
     used_tokens: int = 0
 
+    @property
+    def rng(self) -> random.Random:
+        """The generator of probability rolls (made on the first: most scans roll none)."""
+        if isinstance(self.seeded, int):
+            self.seeded = random.Random(self.seeded)
+        return self.seeded
+
 
 def check_world_info(
     messages_newest_first: Sequence[str],
@@ -147,7 +155,7 @@ def check_world_info(
     *,
     max_context: int,
     tokenizer: Tokenizer,
-    rng: random.Random,
+    rng: random.Random | int,
     timed_state: TimedState | None = None,
     chat_length: int | None = None,
     settings: WorldInfoSettings | None = None,
@@ -166,7 +174,8 @@ def check_world_info(
     ``chat_length`` is the number of messages in the chat (for timed effects).
     ``generation_type`` is matched against entries' ``triggers``; ``character_tags`` against
     ``characterFilter.tags``; ``global_scan`` holds the texts of the extra scan sources
-    (``{"matchScenario": scenario, ...}``).
+    (``{"matchScenario": scenario, ...}``). ``rng`` rolls probabilities; given its seed,
+    it is made on the first roll.
     """
     s = settings or WorldInfoSettings()
     entries = [
