@@ -5,7 +5,8 @@ delay), ``pytavern serve`` with a ``custom`` connection pointed at it, and this 
 Chats: a fresh one and ones imported from SillyTavern JSONL with 1k, 10k and 50k messages.
 Each round streams replies directly from the upstream and through pytavern (HTTP in, SSE
 out, the prompt built from the stored chat, every chunk parsed into pytavern's events, both
-messages persisted), in alternating batches, and prints per chat and concurrency:
+messages persisted), in alternating batches, level by level (every chat at 1 stream first,
+then at 16, then 64: see ``measure``), and prints per chat and concurrency:
 
 - server CPU per turn: run time of the server process's threads (``/proc/PID/task/*/
   schedstat``, nanoseconds) spent while only pytavern's batches ran, divided by their turns;
@@ -445,17 +446,27 @@ async def long_against_short(
 async def measure(
     upstream: str, server: str, pid: int, chats: dict[int, int], requests: int
 ) -> tuple[list[Level], tuple[float, float]]:
-    """Every level of every chat, then the 1k and 50k chats against each other."""
+    """Every level of every chat, then the 1k and 50k chats against each other.
+
+    The levels run by concurrency, the 1-stream ones first: on a two-core machine, a burst
+    of concurrent streams leaves the scheduler placing the next sequential requests' three
+    processes worse for a while (after a 16-stream burst of direct requests that never
+    touched pytavern, the direct TTFT rose from ~0.45 to 0.6-0.9 ms and pytavern's server
+    waited ~0.6 ms between the upstream's head and its first chunk, against 0.05 ms with
+    the upstream and the server pinned to separate cores): that is the machine's state
+    after the previous level, not what pytavern adds at one stream."""
     limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
     levels: list[Level] = []
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        for size, chat_id in chats.items():
+        for chat_id in chats.values():
             for _ in range(10):  # warm: the first turn of a chat pages from the store
                 await stream_direct(http, upstream)
                 await stream_server(http, server, chat_id)
-            if not levels:
-                print(f"server RSS after its first turns: {peak_rss_mb(pid, 'VmRSS'):.0f} MB")
-            for streams in LEVELS[size]:
+        print(f"server RSS after its first turns: {peak_rss_mb(pid, 'VmRSS'):.0f} MB")
+        for streams in sorted({n for counts in LEVELS.values() for n in counts}):
+            for size, chat_id in chats.items():
+                if streams not in LEVELS[size]:
+                    continue
                 level = Level(chat=chat_id, streams=streams)
                 await measure_level(
                     http, (upstream, server, pid), level, max(requests, streams * 4)
