@@ -247,6 +247,8 @@ class ChatProvider:
             # wake-up of the loop per stream) when the last event ends the reading early.
             async with aclosing(iter_sse_reads(chunks)) as decoded:
                 async for read in decoded:
+                    if is_last is not None:  # it reads the events: built once, here
+                        read = read_events(read)
                     ending = last_index(read, is_last, is_last_data)
                     if ending is not None:
                         await _http_drain(chunks)
