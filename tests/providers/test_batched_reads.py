@@ -3,12 +3,15 @@ read, adjacent deltas joined, nothing lost when an error follows text in the sam
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.responses import Response
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pytavern.errors import UpstreamServerError
 from pytavern.events import (
@@ -20,7 +23,13 @@ from pytavern.events import (
     merge_deltas,
 )
 from pytavern.providers._chat import SSEParser, merged_events
-from pytavern.providers._sse import ServerSentEvent, iter_sse, iter_sse_batches
+from pytavern.providers._sse import (
+    DataBatch,
+    ServerSentEvent,
+    SSERead,
+    iter_sse,
+    iter_sse_batches,
+)
 from pytavern.types import Usage
 from tests.fakes.server import serve
 from tests.providers.chat_helpers import collect, partial_then_error, provider_for, request
@@ -223,3 +232,72 @@ async def test_texts_given_as_str_join_like_text_deltas() -> None:
 
 async def _batch_of(batch: list[ServerSentEvent]) -> AsyncIterator[list[ServerSentEvent]]:
     yield batch
+
+
+# ---------- a parser's fast path over a DataBatch gives what the parser gives alone ----------
+
+_PAYLOADS = ["t:a", "t:b", "t:", "r", "u", "fail", "end", "t:c"]
+_USAGE = UsageEvent(Usage(input_tokens=1))
+
+
+class _Toy:
+    """A parser of toy payloads: ``t:X`` is the text X (what the fast path takes), ``r``
+    reasoning, ``u`` usage, ``fail`` an error, ``end`` the stream's end."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.seen: list[str] = []  # in the order the payloads were taken
+
+    def parse(self, sse: ServerSentEvent) -> list[StreamEvent] | str:
+        self.seen.append(sse.data)
+        if sse.data == "fail":
+            raise UpstreamServerError("boom", provider="p")
+        if sse.data == "end":
+            self.done = True
+            return []
+        if sse.data.startswith("t:"):
+            return sse.data[2:]
+        return [ReasoningDelta("r")] if sse.data == "r" else [_USAGE]
+
+    def plain(self, payloads: list[str], start: int, texts: list[str]) -> int:
+        for index in range(start, len(payloads)):
+            if not payloads[index].startswith("t:"):
+                return index
+            self.seen.append(payloads[index])
+            if payloads[index][2:]:
+                texts.append(payloads[index][2:])
+        return len(payloads)
+
+
+async def _toy_run(reads: list[SSERead], fast: bool) -> tuple[list[object], list[str]]:
+    async def batches() -> AsyncIterator[SSERead]:
+        for read in reads:
+            yield read
+
+    toy = _Toy()
+    got: list[object] = []
+    plain = toy.plain if fast else None
+    try:
+        async for event in merged_events(batches(), toy.parse, lambda: toy.done, plain):
+            got.append(event)
+    except UpstreamServerError as error:
+        got.append(str(error))
+    return got, toy.seen
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    reads=st.lists(st.lists(st.sampled_from(_PAYLOADS), min_size=1, max_size=8), max_size=4),
+    as_list=st.lists(st.booleans(), min_size=4, max_size=4),
+)
+def test_merged_events_fast_path_gives_what_parse_gives(
+    reads: list[list[str]], as_list: list[bool]
+) -> None:
+    slow = [[ServerSentEvent(p) for p in read] for read in reads]
+    fast: list[SSERead] = [
+        events if listed else DataBatch(read)
+        for read, events, listed in zip(reads, slow, as_list, strict=False)
+    ]
+    expected = asyncio.run(_toy_run(list(slow), fast=False))
+    assert asyncio.run(_toy_run(fast, fast=True)) == expected
+    assert asyncio.run(_toy_run(fast, fast=False)) == expected  # a DataBatch without the hook

@@ -10,12 +10,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytavern.providers._sse import (
+    DataBatch,
     ServerSentEvent,
     SSEDecoder,
+    SSERead,
     _LineSplitter,
+    is_done_data,
+    is_done_marker,
     iter_lines,
     iter_sse,
     iter_sse_batches,
+    iter_sse_reads,
+    last_index,
+    read_events,
+    read_head,
+    simple_payloads,
 )
 
 BODY = (
@@ -110,6 +119,14 @@ async def _batches(chunks: list[bytes]) -> list[list[ServerSentEvent]]:
     return [batch async for batch in iter_sse_batches(reads())]
 
 
+async def _reads(chunks: list[bytes]) -> list[SSERead]:
+    async def body() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+
+    return [read async for read in iter_sse_reads(body())]
+
+
 @settings(max_examples=500, deadline=None)
 @given(pieces=st.lists(_PIECES, max_size=12), data=st.data())
 def test_fast_path_matches_the_line_decoder(pieces: list[str | bytes], data: st.DataObject) -> None:
@@ -118,7 +135,18 @@ def test_fast_path_matches_the_line_decoder(pieces: list[str | bytes], data: st.
     cut = st.integers(0, len(body)) | st.sampled_from(line_ends)  # reads often end a line
     cuts = sorted(data.draw(st.lists(cut, max_size=4)))
     chunks = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
-    assert asyncio.run(_batches(chunks)) == _reference_batches(chunks)
+    reference = _reference_batches(chunks)
+    assert asyncio.run(_batches(chunks)) == reference
+    reads = asyncio.run(_reads(chunks))
+    assert [read_events(read) for read in reads] == reference
+    for read in reads:  # what ends a stream is found in a read as in its events
+        events = read_events(read)
+        for ends in (is_done_data, lambda data: data.startswith("x")):
+            expected = next((i for i, e in enumerate(events) if ends(e.data)), None)
+            assert last_index(read, is_last_data=ends) == expected
+            assert last_index(read, is_last=lambda e, f=ends: f(e.data)) == expected
+        for count in range(len(events) + 1):
+            assert read_events(read_head(read, count)) == events[:count]
 
 
 @pytest.mark.parametrize(
@@ -147,3 +175,36 @@ def test_the_common_framing_skips_the_line_decoder(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(SSEDecoder, "feed_line", no_lines)
     batches = asyncio.run(_batches([body[:5], body[5:]]))
     assert batches == [[ServerSentEvent('{"a": 1}'), ServerSentEvent("café :")]]
+
+
+def test_a_read_in_the_common_framing_is_its_data_alone() -> None:
+    body = b'data: {"a": 1}\n\ndata: [DONE]\n\n'
+    reads = asyncio.run(_reads([b"id: 7\n\n", body, b"data: x\ndata: y\n\n"]))
+    assert reads[0] == DataBatch(['{"a": 1}', "[DONE]"], "7")  # the sticky id is kept
+    assert reads[0].events() == [
+        ServerSentEvent('{"a": 1}', "message", "7"),
+        ServerSentEvent("[DONE]", "message", "7"),
+    ]
+    assert reads[0].event(1) == ServerSentEvent("[DONE]", "message", "7")
+    assert reads[1] == [ServerSentEvent("x\ny", "message", "7")]  # two data lines: a list
+    assert last_index(reads[0], is_last=is_done_marker) == 1
+    assert last_index(reads[0]) is None  # nothing says what ends the stream
+
+
+@pytest.mark.parametrize(
+    ("text", "payloads"),
+    [
+        ("data: a\n\ndata: b\n\n", ["a", "b"]),
+        ("data: \n\n", [""]),
+        ("data: a\ndata: b\n\n", None),  # two lines in one event
+        ("data: a\n\n\ndata: b\n\n", None),  # an empty line more
+        ("data: a\n\n\n\n", None),
+        ("data: a\r\n\r\n", None),  # CR: the line decoder
+        ("data:a\n\n", None),  # no space after the colon
+        ("event: e\ndata: a\n\n", None),
+    ],
+)
+def test_simple_payloads_only_of_one_data_line_per_event(
+    text: str, payloads: list[str] | None
+) -> None:
+    assert simple_payloads(text) == payloads

@@ -17,7 +17,15 @@ from pytavern.errors import MissingKeyError, ProviderError, StreamProtocolError
 from pytavern.events import StreamEvent, TextDelta, merge_deltas
 from pytavern.providers._http_config import retry_from_options, timeouts_from_options
 from pytavern.providers._http_errors import safe_origin, scrub, web_page_error
-from pytavern.providers._sse import ServerSentEvent, iter_sse_batches
+from pytavern.providers._sse import (
+    DataBatch,
+    ServerSentEvent,
+    SSERead,
+    iter_sse_reads,
+    last_index,
+    read_events,
+    read_head,
+)
 from pytavern.providers.base import ConnectionConfig, Family
 from pytavern.types import ChatMessage, ConnectionStatus, GenerationRequest, ModelInfo
 
@@ -210,6 +218,23 @@ class ChatProvider:
         is_last: Callable[[ServerSentEvent], bool] | None = None,
     ) -> AsyncGenerator[list[ServerSentEvent], None]:
         """``sse_events`` as the lists of events each read of the body completed."""
+        reads = self.sse_reads(path, body, params, is_last=is_last)
+        async with aclosing(reads) as opened:
+            async for read in opened:
+                yield read_events(read)
+
+    async def sse_reads(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        params: Mapping[str, str] | None = None,
+        *,
+        is_last: Callable[[ServerSentEvent], bool] | None = None,
+        is_last_data: Callable[[str], bool] | None = None,
+    ) -> AsyncGenerator[SSERead, None]:
+        """``sse_batches``, but a read whose events all came in the common framing is given
+        as a ``DataBatch`` (their data only). ``is_last_data`` says from an event's data
+        alone whether it ends the stream (in place of ``is_last``, which needs the event)."""
         async with self.http.open("POST", path, json_body=body, params=params) as response:
             ensure_api_answer(response, self.name)
             if "application/json" in response.headers.get("content-type", ""):
@@ -220,15 +245,16 @@ class ChatProvider:
             chunks = self.http.iter_bytes(response)
             # Closed here rather than left to the event loop's finalizer hook (a task and a
             # wake-up of the loop per stream) when the last event ends the reading early.
-            async with aclosing(iter_sse_batches(chunks)) as decoded:
-                async for batch in decoded:
-                    if is_last is not None:
-                        ending = next((i for i, e in enumerate(batch) if is_last(e)), None)
-                        if ending is not None:
-                            await _http_drain(chunks)
-                            yield batch[: ending + 1]
-                            return
-                    yield batch
+            async with aclosing(iter_sse_reads(chunks)) as decoded:
+                async for read in decoded:
+                    if is_last is not None:  # it reads the events: built once, here
+                        read = read_events(read)
+                    ending = last_index(read, is_last, is_last_data)
+                    if ending is not None:
+                        await _http_drain(chunks)
+                        yield read_head(read, ending + 1)
+                        return
+                    yield read
 
     def model_for(self, request: GenerationRequest | None = None) -> str:
         """The model to use: the request's, else the connection's; raise when neither is set."""
@@ -254,16 +280,31 @@ SSEParser = Callable[[ServerSentEvent], list[StreamEvent] | str]
 event, which carries only text, costs no event of its own before deltas are joined."""
 
 
+PlainTexts = Callable[[list[str], int, list[str]], int]
+"""The fast path of an ``SSEParser`` over a ``DataBatch``'s payloads: ``plain(payloads,
+start, texts)`` adds to ``texts`` the text of each payload from ``start`` on that the parser
+would give as a ``str`` (taking the same notes as it would) and returns the index of the
+first payload it does not take so (``len(payloads)`` when it takes them all). It takes only
+payloads whose parsing ends nothing (``ended()`` stays false) and raises nothing; the one it
+stops at goes to the parser itself."""
+
+
 async def merged_events(
-    batches: AsyncIterator[list[ServerSentEvent]],
+    batches: AsyncIterator[SSERead],
     parse: SSEParser,
     ended: Callable[[], bool],
+    plain: PlainTexts | None = None,
 ) -> AsyncIterator[StreamEvent]:
     """The events of each read's SSE events, adjacent deltas joined (``merge_deltas``),
     until ``ended()`` says the stream's last event was parsed. An error raised by one SSE
-    event is raised after the events before it in the same read have been yielded."""
+    event is raised after the events before it in the same read have been yielded. Given
+    ``plain``, a ``DataBatch``'s payloads go through it, and ``parse`` gets only those it
+    does not take: the same events, without one object and several calls per event."""
     async for batch in batches:
-        events, failure = _parsed_read(batch, parse, ended)
+        if plain is not None and isinstance(batch, DataBatch):
+            events, failure = _parsed_data(batch, parse, ended, plain)
+        else:
+            events, failure = _parsed_read(read_events(batch), parse, ended)
         for event in events:
             yield event
         if failure is not None:
@@ -272,33 +313,69 @@ async def merged_events(
             return
 
 
+class _ReadEvents:
+    """The events of one read being parsed: texts given as ``str`` held in a run that is
+    joined into one ``TextDelta`` when other events come or the read ends."""
+
+    __slots__ = ("events", "texts")
+
+    def __init__(self) -> None:
+        self.events: list[StreamEvent] = []
+        self.texts: list[str] = []
+
+    def add(self, parsed: list[StreamEvent] | str) -> None:
+        """Take what the parser gave for one SSE event."""
+        if isinstance(parsed, str):
+            if parsed:
+                self.texts.append(parsed)
+        elif parsed:
+            self._close_run()
+            self.events.extend(parsed)
+
+    def merged(self) -> list[StreamEvent]:
+        """All the read's events, adjacent deltas joined."""
+        self._close_run()
+        return merge_deltas(self.events)
+
+    def _close_run(self) -> None:
+        if self.texts:
+            self.events.append(TextDelta("".join(self.texts)))
+            self.texts = []
+
+
 def _parsed_read(
     batch: list[ServerSentEvent], parse: SSEParser, ended: Callable[[], bool]
 ) -> tuple[list[StreamEvent], ProviderError | None]:
     """The events of one read's SSE events, adjacent deltas joined, and the error that
     stopped the read short (``None`` when none did)."""
-    events: list[StreamEvent] = []
-    texts: list[str] = []  # a run of texts given as ``str``, joined into one TextDelta
-    failure: ProviderError | None = None
+    read = _ReadEvents()
     for sse in batch:
         try:
-            parsed = parse(sse)
+            read.add(parse(sse))
         except ProviderError as error:
-            failure = error
-            break
-        if isinstance(parsed, str):
-            if parsed:
-                texts.append(parsed)
-        elif parsed:
-            if texts:
-                events.append(TextDelta("".join(texts)))
-                texts = []
-            events.extend(parsed)
+            return read.merged(), error
         if ended():
             break
-    if texts:
-        events.append(TextDelta("".join(texts)))
-    return merge_deltas(events), failure
+    return read.merged(), None
+
+
+def _parsed_data(
+    batch: DataBatch, parse: SSEParser, ended: Callable[[], bool], plain: PlainTexts
+) -> tuple[list[StreamEvent], ProviderError | None]:
+    """``_parsed_read`` of a ``DataBatch``: runs of payloads that ``plain`` takes go
+    through it, each other payload through ``parse`` as its event."""
+    read = _ReadEvents()
+    payloads = batch.payloads
+    start, count = 0, len(payloads)
+    while (start := plain(payloads, start, read.texts)) < count:
+        try:
+            read.add(parse(batch.event(start)))
+        except ProviderError as error:
+            return read.merged(), error
+        if ended():
+            break
+        start += 1
+    return read.merged(), None
 
 
 async def _http_drain(chunks: AsyncIterator[bytes]) -> None:

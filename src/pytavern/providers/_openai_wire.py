@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
+
 from pytavern.errors import (
     GenerationFailedError,
     ProviderError,
@@ -237,24 +239,48 @@ class StreamParser:
     def take(self, data: Any) -> list[StreamEvent] | str:
         """``feed``, but the usual chunk, which carries only text, gives that text as a
         ``str`` (see ``_chat.SSEParser``): no event is built for it."""
-        text = self._plain_text(data)
+        text = None if self.kept_fields else self._plain_text(data)
         return self.feed(data) if text is None else text
 
+    def plain_texts(self, payloads: list[str], start: int, texts: list[str]) -> int:
+        """The fast path of ``take`` over the payloads of a read (``_chat.PlainTexts``):
+        adds the text of each payload from ``start`` on that is a chunk ``take`` gives as
+        a ``str`` to ``texts``; returns the index of the first that is not (not JSON,
+        ``[DONE]``, any other chunk), or ``len(payloads)``."""
+        if self.kept_fields:
+            return start
+        plain_text = self._plain_text
+        for index in range(start, len(payloads)):
+            try:
+                data = orjson.loads(payloads[index])
+            except ValueError:
+                return index
+            text = plain_text(data)
+            if text is None:
+                return index
+            if text:
+                texts.append(text)
+        return len(payloads)
+
     def _plain_text(self, data: Any) -> str | None:
-        """The text of a chunk with one choice whose delta holds text and no reasoning,
-        and nothing else ``feed`` reads but ``model`` and ``finish_reason`` (those are
-        taken here, as ``feed`` takes them); ``None`` for any other chunk."""
-        if type(data) is not dict or "usage" in data or "error" in data or self.kept_fields:
+        """The text of a chunk whose one choice (index 0) has a delta without reasoning,
+        ``""`` when that delta has no text (a role, or nothing with a ``finish_reason``),
+        and that carries nothing else ``feed`` reads but ``model`` and ``finish_reason``
+        (taken here, as ``feed`` takes them; a ``null`` usage and a false error, which
+        ``feed`` passes over, are passed over); ``None`` for any other chunk. For a parser
+        without ``kept_fields``."""
+        try:  # the usual chunk's shape; any other raises one of these
+            choices = data["choices"]
+            choice = choices[0]
+            delta = choice["delta"]
+        except (KeyError, IndexError, TypeError):
             return None
-        choices = data.get("choices")
-        if type(choices) is not list or len(choices) != 1:
+        if type(delta) is not dict or len(choices) != 1 or choice.get("index", 0) != 0:
             return None
-        choice = choices[0]
-        delta = choice.get("delta") if type(choice) is dict else None
-        if type(delta) is not dict or choice.get("index", 0) != 0:
+        if not delta and "message" in choice:  # ``feed`` reads the message instead
             return None
-        text = delta.get("content")
-        if type(text) is not str or delta.get("reasoning_content") or delta.get("reasoning"):
+        text = _delta_text(delta)
+        if text is None or data.get("usage") is not None or data.get("error"):
             return None
         model = data.get("model")
         if model:
@@ -277,6 +303,19 @@ class StreamParser:
             events.append(UsageEvent(self.usage))
         events.append(Finished(finish_reason(self.reason), model=self.model, extra=self.extra))
         return events
+
+
+def _delta_text(delta: dict[str, Any]) -> str | None:
+    """The text of a delta that holds no reasoning (``""`` when it holds no text either),
+    or ``None`` when it holds reasoning or a ``content`` that is not text."""
+    text = delta.get("content")
+    # A delta of text alone holds no reasoning: its two lookups are saved.
+    maybe_reasoning = len(delta) > 1 or text is None
+    if maybe_reasoning and (delta.get("reasoning_content") or delta.get("reasoning")):
+        return None
+    if text is None:
+        return ""
+    return text if type(text) is str else None
 
 
 def _add_delta_events(delta: Mapping[str, Any], events: list[StreamEvent]) -> None:

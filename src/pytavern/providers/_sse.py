@@ -8,7 +8,8 @@ multi-line ``data``, ``:`` comments, ``event``, ``id``, ``retry``; LF, CRLF or C
 from __future__ import annotations
 
 import codecs
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 
 
@@ -40,6 +41,60 @@ def _message_events(payloads: list[str], last_id: str | None) -> list[ServerSent
         _SET_RETRY(event, None)
         events.append(event)
     return events
+
+
+@dataclass(frozen=True, slots=True)
+class DataBatch:
+    """The events of one read when all of them came in the common framing (see
+    ``SSEDecoder.simple_events``), by their data alone: event ``i`` is
+    ``ServerSentEvent(payloads[i], "message", last_id, None)``. A consumer that reads only
+    the data skips building one object per event; ``events()`` builds them."""
+
+    payloads: list[str]
+    last_id: str | None = None
+
+    def events(self) -> list[ServerSentEvent]:
+        """The events themselves."""
+        return _message_events(self.payloads, self.last_id)
+
+    def event(self, index: int) -> ServerSentEvent:
+        """Event ``index`` itself."""
+        return _message_events([self.payloads[index]], self.last_id)[0]
+
+    def head(self, count: int) -> DataBatch:
+        """The batch of the first ``count`` events."""
+        return DataBatch(self.payloads[:count], self.last_id)
+
+
+SSERead = list[ServerSentEvent] | DataBatch
+"""The events one read of the body completed (never none): a ``DataBatch`` when they all
+came in the common framing, else a list."""
+
+
+def read_events(read: SSERead) -> list[ServerSentEvent]:
+    """The events of ``read`` as a list (built when it is a ``DataBatch``)."""
+    return read if isinstance(read, list) else read.events()
+
+
+def last_index(
+    read: SSERead,
+    is_last: Callable[[ServerSentEvent], bool] | None = None,
+    is_last_data: Callable[[str], bool] | None = None,
+) -> int | None:
+    """The index of the first event of ``read`` that ends the stream: that ``is_last``
+    says so of, or, given ``is_last_data``, whose data that says so of; ``None`` when none
+    does (or neither is given)."""
+    if is_last_data is not None:
+        datas = read.payloads if isinstance(read, DataBatch) else [e.data for e in read]
+        return next((i for i, data in enumerate(datas) if is_last_data(data)), None)
+    if is_last is not None:
+        return next((i for i, e in enumerate(read_events(read)) if is_last(e)), None)
+    return None
+
+
+def read_head(read: SSERead, count: int) -> SSERead:
+    """The read of the first ``count`` events of ``read``."""
+    return read[:count] if isinstance(read, list) else read.head(count)
 
 
 class _LineSplitter:
@@ -108,6 +163,11 @@ class SSEDecoder:
         """Whether no event is under way (only the sticky last ``id`` is kept)."""
         return not self._data and not self._event and self._retry is None
 
+    @property
+    def last_id(self) -> str | None:
+        """The last event id seen (sticky: every later event carries it)."""
+        return self._id
+
     def simple_events(self, text: str) -> list[ServerSentEvent] | None:
         """The events of ``text`` when it is the common framing, else ``None``.
 
@@ -116,13 +176,8 @@ class SSEDecoder:
         ``text`` must end with a blank line and the decoder must be ``idle``; the events
         are those ``feed_line`` would give for the same lines.
         """
-        if "\r" in text or not text.startswith("data: "):
-            return None
-        payloads = text[6:-2].split("\n\ndata: ")
-        # One ``data: `` line per event when every LF is in a separator or the last blank line.
-        if text.count("\n") != 2 * len(payloads):
-            return None
-        return _message_events(payloads, self._id)
+        payloads = simple_payloads(text)
+        return None if payloads is None else _message_events(payloads, self._id)
 
     def flush(self) -> ServerSentEvent | None:
         """Return the last event if the body ended without a blank line."""
@@ -146,17 +201,38 @@ async def iter_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEven
             yield event
 
 
+def simple_payloads(text: str) -> list[str] | None:
+    """The data of the events of ``text`` when it is the common framing (see
+    ``SSEDecoder.simple_events``, which has the same conditions), else ``None``."""
+    if "\r" in text or not text.startswith("data: "):
+        return None
+    payloads = text[6:-2].split("\n\ndata: ")
+    # One ``data: `` line per event when every LF is in a separator or the last blank line:
+    # when no payload holds one (a join and a search cost a tenth of ``text.count``).
+    if "\n" in "".join(payloads):
+        return None
+    return payloads
+
+
 async def iter_sse_batches(
     chunks: AsyncIterator[bytes],
 ) -> AsyncGenerator[list[ServerSentEvent], None]:
     """Decode a byte stream into SSE events, as the lists each chunk completes (never
     empty): a fast upstream's many events in one read are handled as one batch."""
+    async with aclosing(iter_sse_reads(chunks)) as reads:
+        async for read in reads:
+            yield read_events(read)
+
+
+async def iter_sse_reads(chunks: AsyncIterator[bytes]) -> AsyncGenerator[SSERead, None]:
+    """``iter_sse_batches``, but a read whose events all came in the common framing is
+    given as a ``DataBatch`` (their data only, no event objects built)."""
     splitter = _LineSplitter()
     decoder = SSEDecoder()
     async for chunk in chunks:
-        batch = _chunk_events(decoder, splitter, chunk)
-        if batch:
-            yield batch
+        read = _chunk_read(decoder, splitter, chunk)
+        if read:
+            yield read
     batch = _completed(decoder, splitter.flush())
     last = decoder.flush()
     if last is not None:
@@ -165,19 +241,19 @@ async def iter_sse_batches(
         yield batch
 
 
-def _chunk_events(
-    decoder: SSEDecoder, splitter: _LineSplitter, chunk: bytes
-) -> list[ServerSentEvent]:
-    """The events that ``chunk`` completes: up to its last blank line by the fast path
-    (``SSEDecoder.simple_events``) when it applies, the rest line by line."""
+def _chunk_read(decoder: SSEDecoder, splitter: _LineSplitter, chunk: bytes) -> SSERead:
+    """The events that ``chunk`` completes (an empty list when none): up to its last blank
+    line by the fast path (``simple_payloads``) when it applies, the rest line by line."""
     text = splitter.text(chunk)
     cut = text.rfind("\n\n") + 2
     if cut > 1 and decoder.idle:
-        events = decoder.simple_events(text[:cut])
-        if events is not None:
-            if cut < len(text):
-                events.extend(_completed(decoder, splitter.split(text[cut:])))
-            return events
+        payloads = simple_payloads(text[:cut])
+        if payloads is not None:
+            fast = DataBatch(payloads, decoder.last_id)
+            if cut == len(text):
+                return fast
+            rest = _completed(decoder, splitter.split(text[cut:]))
+            return fast.events() + rest if rest else fast
     return _completed(decoder, splitter.split(text))
 
 
@@ -205,4 +281,9 @@ async def iter_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
 
 def is_done_marker(event: ServerSentEvent) -> bool:
     """Whether ``event`` is OpenAI's end-of-stream marker, ``data: [DONE]``."""
-    return event.data.strip() == "[DONE]"
+    return is_done_data(event.data)
+
+
+def is_done_data(data: str) -> bool:
+    """Whether an event's data is OpenAI's end-of-stream marker, ``[DONE]``."""
+    return data.strip() == "[DONE]"

@@ -33,11 +33,12 @@ from pytavern.providers import get_spec
 from pytavern.providers._chat import (
     JSON_ANSWER,
     ChatProvider,
+    PlainTexts,
     merged_events,
     parse_json_event,
     require_key,
 )
-from pytavern.providers._sse import ServerSentEvent, is_done_marker
+from pytavern.providers._sse import ServerSentEvent, is_done_data
 from pytavern.providers.base import ConnectionConfig, generate, one_token_probe
 from pytavern.providers.spec import (
     NO_EXTRAS,
@@ -162,30 +163,52 @@ class OpenAICompatProvider(ChatProvider):
             for event in wire.parse_reply(self.name, data, kept):
                 yield event
             return
-        name = self.name
-        parser = wire.StreamParser(name, kept)
-        whole_reply = False
-
-        def parse(sse: ServerSentEvent) -> list[StreamEvent] | str:
-            nonlocal whole_reply
-            if sse.event == JSON_ANSWER:  # the server ignored ``stream``: the whole reply
-                whole_reply = parser.done = True
-                return wire.parse_reply(name, parse_json_event(sse.data, name), kept)
-            data = sse.data.strip()
-            if data == "[DONE]":
-                parser.done = True
-                return []
-            return parser.take(parse_json_event(sse.data, name)) if data else []
-
-        batches = self.sse_batches(
-            "chat/completions", body, self.request_params(), is_last=is_done_marker
+        reader = ChunkReader(self.name, kept)
+        reads = self.sse_reads(
+            "chat/completions", body, self.request_params(), is_last_data=is_done_data
         )
-        async with aclosing(batches) as opened:
-            async for event in merged_events(opened, parse, lambda: parser.done):
+        async with aclosing(reads) as opened:
+            events = merged_events(opened, reader.parse, reader.ended, reader.plain_texts)
+            async for event in events:
                 yield event
-        if not whole_reply:
-            for event in parser.end(done=parser.done):
-                yield event
+        for event in reader.end():
+            yield event
+
+
+class ChunkReader:
+    """Turns the SSE events of a Chat Completions stream into our events: the callbacks
+    ``merged_events`` takes (``parse``, ``ended``, ``plain_texts``), then ``end``."""
+
+    def __init__(self, provider: str, kept_fields: frozenset[str] | None) -> None:
+        self.provider = provider
+        self.kept_fields = kept_fields
+        self.parser = wire.StreamParser(provider, kept_fields)
+        self.whole_reply = False
+        # The fast path takes no chunk when fields are kept: every event goes to ``parse``.
+        self.plain_texts: PlainTexts | None = None if kept_fields else self.parser.plain_texts
+
+    def parse(self, sse: ServerSentEvent) -> list[StreamEvent] | str:
+        """One SSE event's events (an ``SSEParser``): ``[DONE]`` ends the stream; a plain
+        JSON answer (the server ignored ``stream``) is the whole reply."""
+        parser, name = self.parser, self.provider
+        if sse.event == JSON_ANSWER:
+            self.whole_reply = parser.done = True
+            return wire.parse_reply(name, parse_json_event(sse.data, name), self.kept_fields)
+        data = sse.data.strip()
+        if data == "[DONE]":
+            parser.done = True
+            return []
+        return parser.take(parse_json_event(sse.data, name)) if data else []
+
+    def ended(self) -> bool:
+        """Whether the stream's last event was parsed (``[DONE]`` or a whole reply)."""
+        return self.parser.done
+
+    def end(self) -> list[StreamEvent]:
+        """The stream's last events (usage, ``Finished``), or raise when it was cut short."""
+        if self.whole_reply:
+            return []
+        return self.parser.end(done=self.parser.done)
 
 
 def openai_flavour(
