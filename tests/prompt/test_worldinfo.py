@@ -1,8 +1,11 @@
 import random
 
+import pytest
+
 from pytavern.formats.worldinfo import lorebook_from_dict
+from pytavern.prompt import worldinfo
 from pytavern.prompt.tokens import CharRatioTokenizer
-from pytavern.prompt.wi_timed import TimedState
+from pytavern.prompt.wi_timed import TimedEffect, TimedState
 from pytavern.prompt.worldinfo import WorldInfoSettings, WorldInfoSources, check_world_info
 
 TOK = CharRatioTokenizer(1.0)  # 1 token per character: budgets are easy to reason about
@@ -304,3 +307,26 @@ def test_character_filter():
     )
     assert fired(scan(["x"], b, character_name="Sera")) == ["F"]
     assert fired(scan(["x"], b, character_name="Bob")) == []
+
+
+@pytest.mark.parametrize(
+    "books",
+    [
+        (),
+        (book({"uid": 1, "key": ["x"], "content": "X", "disable": True}),),
+        (book({"uid": 1, "key": ["x"], "content": "X", "characterFilter": {"names": ["B"]}}),),
+    ],
+)
+@pytest.mark.parametrize("state", [None, TimedState()])
+def test_nothing_to_scan_gives_what_the_whole_scan_gives(books, state, monkeypatch):
+    settings = WorldInfoSettings(budget_percent=10, budget_cap=300)
+    quick = scan(["x"], *books, settings=settings, state=state)
+    monkeypatch.setattr(worldinfo, "_nothing_to_scan", lambda *_args: False)
+    whole = scan(["x"], *books, settings=settings, state=state)
+    assert quick == whole
+    assert quick.budget == 300 and quick.timed_state == TimedState()
+
+
+def test_a_timed_effect_is_kept_even_without_entries():
+    state = TimedState(sticky={"B.1": TimedEffect("h", 0, 5, False)})
+    assert scan(["x"], state=state, length=3).timed_state == state  # its entry may come back

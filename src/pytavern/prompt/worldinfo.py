@@ -183,13 +183,15 @@ def check_world_info(
         for e in sorted_entries(sources, s.character_strategy)
         if _allowed(e, character_name) and _tags_allowed(e, character_tags)
     ]
+    budget = round(s.budget_percent * max_context / 100) or 1
+    if s.budget_cap > 0:
+        budget = min(budget, s.budget_cap)
+    if _nothing_to_scan(entries, timed_state):
+        return WorldInfoResult(timed_state=TimedState(), budget=budget)
     length = chat_length if chat_length is not None else len(messages_newest_first)
     timed = TimedEffects(timed_state or TimedState(), length, entries)
     if not dry_run:
         timed.check()
-    budget = round(s.budget_percent * max_context / 100) or 1
-    if s.budget_cap > 0:
-        budget = min(budget, s.budget_cap)
     buffer = ScanBuffer(
         messages_newest_first,
         depth=s.scan_depth,
@@ -209,6 +211,12 @@ def check_world_info(
     if not dry_run:
         timed.record([a.entry for a in scan.activated.values()])
     return _place(scan, timed.state())
+
+
+def _nothing_to_scan(entries: Sequence[WorldInfoEntry], timed_state: TimedState | None) -> bool:
+    """No entry and no timed effect: the scan would activate nothing and keep no state
+    (the usual chat without lore skips it)."""
+    return not entries and (timed_state is None or not (timed_state.sticky or timed_state.cooldown))
 
 
 def _allowed(entry: WorldInfoEntry, character_name: str) -> bool:
