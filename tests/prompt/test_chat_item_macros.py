@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 from pytavern.formats.cards import Card, new_card
+from pytavern.formats.presets import load_bundled
 from pytavern.prompt.assemble import (
     BuiltPrompt,
     ChatSettings,
@@ -14,6 +15,7 @@ from pytavern.prompt.assemble import (
     PromptInput,
     PromptItem,
     PromptSettings,
+    TextSettings,
     assemble,
 )
 from pytavern.prompt.inputs import DEFAULT_PROMPT_ORDER
@@ -89,3 +91,28 @@ def test_card_fields_and_prompt_parts_roll_one_sequence() -> None:
     texts = contents(build(nsfw, {}, card))
     assert f"First {first}." in texts and f"Then {second}." in texts
     assert f"Then {first}." in contents(build(nsfw, {}))  # the card rolled nothing
+
+
+def test_a_text_prompt_evaluates_only_the_system_prompt_it_sends() -> None:
+    card = new_card("Sera", description="{{char}} guards the glade.")
+    card_with_prompt = new_card("Sera", system_prompt="Card {{incvar::c}}.")
+    for chosen, expected in ((card_with_prompt, {"c": "1"}), (card, {"s": "1"})):
+        variables: dict[str, str] = {}
+        built = assemble(
+            PromptInput(
+                card=chosen,
+                history=HISTORY,
+                tokenizer=CharRatioTokenizer(),
+                persona=Persona("Ann", ""),
+                settings=PromptSettings(
+                    mode="text",
+                    context_size=8192,
+                    max_reply_tokens=100,
+                    system_prompt="Sys {{incvar::s}}.",
+                    text=TextSettings(context=load_bundled("context", "Default")),
+                ),
+                macros=MacroContext(seed=SEED, variables=variables),
+            )
+        )
+        assert variables == expected
+        assert built.text is not None and ("Card 1." in built.text or "Sys 1." in built.text)

@@ -158,11 +158,10 @@ def _system(inp: PromptInput, p: Prepared) -> str:
     s = inp.settings
     if s.system_prompt is None:
         return ""
-    base = evaluate(s.system_prompt, p.macros) if s.system_prompt else ""
-    if s.prefer_character_prompt and p.card_system:
+    if s.prefer_character_prompt and p.card_system:  # the card's replaces it: one evaluation
         system = evaluate(p.card_system, p.macros, original=s.system_prompt)
     else:
-        system = base
+        system = evaluate(s.system_prompt, p.macros) if s.system_prompt else ""
     it = s.text.instruct
     return ins.format_system_prompt(it, system) if it is not None else system
 
