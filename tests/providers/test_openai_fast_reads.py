@@ -10,6 +10,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.responses import Response
 from hypothesis import given, settings
@@ -333,3 +334,25 @@ async def test_the_provider_raises_a_chunk_error_after_the_text_before_it() -> N
         finally:
             await provider.aclose()
     assert got == [TextDelta("tok more")]
+
+
+@pytest.mark.parametrize(
+    ("chunk", "what"),
+    [
+        ({"choices": "tok"}, "'choices' that is not a list"),
+        ({"choices": {"0": {"delta": {"content": "x"}}}}, "'choices' that is not a list"),
+        ({"choices": ["tok"]}, "a choice that is not an object"),
+        ({"choices": [{"delta": "tok"}]}, "a choice's delta that is not an object"),
+        ({"choices": [{"message": ["tok"]}]}, "a choice's delta that is not an object"),
+    ],
+)
+def test_a_malformed_choice_is_a_protocol_error_with_a_hint(chunk: object, what: str) -> None:
+    body = "data: " + json.dumps({"choices": [{"delta": {"content": "tok "}}]}) + "\n\n"
+    body += "data: " + json.dumps(chunk) + "\n\n"
+    got, failure, _end, _state = _all_ways([body.encode()])
+    assert got == [TextDelta("tok ")]
+    assert failure == (
+        "StreamProtocolError",
+        f"p: the stream carried {what}",
+        "The server does not speak this API correctly; check the URL and API type",
+    )

@@ -227,14 +227,33 @@ class StreamParser:
         if self.kept_fields:
             self.extra.update((k, data[k]) for k in self.kept_fields if data.get(k))
         events: list[StreamEvent] = []
-        for choice in data.get("choices") or ():
+        for choice in self._choices(data):
             if choice.get("index", 0) != 0:
                 continue
-            _add_delta_events(choice.get("delta") or choice.get("message") or {}, events)
+            delta = choice.get("delta") or choice.get("message") or {}
+            if not isinstance(delta, dict):
+                raise self._malformed("a choice's delta that is not an object")
+            _add_delta_events(delta, events)
             reason = choice.get("finish_reason")
             if reason:
                 self.reason = reason
         return events
+
+    def _choices(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        """The chunk's ``choices`` (none when absent); a malformed list is refused."""
+        choices = data.get("choices") or []
+        if not isinstance(choices, list):
+            raise self._malformed("'choices' that is not a list")
+        if not all(isinstance(choice, dict) for choice in choices):
+            raise self._malformed("a choice that is not an object")
+        return choices
+
+    def _malformed(self, what: str) -> StreamProtocolError:
+        return StreamProtocolError(
+            f"the stream carried {what}",
+            provider=self.provider,
+            hint="The server does not speak this API correctly; check the URL and API type",
+        )
 
     def take(self, data: Any) -> list[StreamEvent] | str:
         """``feed``, but the usual chunk, which carries only text, gives that text as a
