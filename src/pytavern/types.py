@@ -27,6 +27,26 @@ class ChatMessage:
     name: str | None = None
 
 
+_USAGE_COUNTS = (
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+)
+
+
+def _is_count(value: object) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _whole(value: object) -> int | None:
+    """A whole, non-negative float as an int (``12.0``); anything else ``None``."""
+    if isinstance(value, float) and value.is_integer() and value >= 0:
+        return int(value)
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
     """Token counts for one generation, as reported by the backend (or counted by us)."""
@@ -40,6 +60,14 @@ class Usage:
     """Prompt tokens written to the prompt cache (Claude's cache creation)."""
     reasoning_tokens: int | None = None
     """Output tokens spent on reasoning, where the backend says."""
+
+    def __post_init__(self) -> None:
+        """A count a backend got wrong (text, a fraction, a negative number, ``true``) is
+        taken as unknown: it would break the usage ledger and the cost, not the reply."""
+        for name in _USAGE_COUNTS:
+            value = getattr(self, name)
+            if value is not None and not _is_count(value):
+                object.__setattr__(self, name, _whole(value))
 
     def to_dict(self) -> dict[str, int | None]:
         """Return the counts as a JSON-ready mapping (cache and reasoning counts when known)."""

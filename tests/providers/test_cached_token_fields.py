@@ -44,3 +44,16 @@ def test_gemini_cached_content_and_thoughts() -> None:
     }
     parser.feed({"candidates": [], "usageMetadata": meta})
     assert parser.usage == Usage(1200, 100, cached_tokens=1024, reasoning_tokens=60)
+
+
+def test_counts_a_backend_got_wrong_are_unknown_not_kept() -> None:
+    chunk = {
+        "usage": {
+            "prompt_tokens": "2006",
+            "completion_tokens": 300.0,
+            "prompt_tokens_details": {"cached_tokens": -1},
+            "completion_tokens_details": {"reasoning_tokens": True},
+        }
+    }
+    assert _openai_wire.usage_from(chunk) == Usage(None, 300)
+    assert Usage(1.5, 7, cache_write_tokens=[3]) == Usage(None, 7)  # type: ignore[arg-type]
