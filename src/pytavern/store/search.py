@@ -3,9 +3,9 @@
 SQLite answers from the FTS5 table ``swipes_fts``, PostgreSQL from the ``swipes.text_tsv``
 column (migration ``0006_search``). SQLite's triggers note new and changed texts in
 ``swipes_fts_pending`` (migration ``0011_search_later``): ``index_pending`` indexes them in
-one statement, before every search and every few hundred turns. Only the swipe a message
-shows is found. The words asked for must all appear (any order); punctuation in the query
-is ignored.
+one statement before every search, and in bounded batches every few hundred turns. Only the
+swipe a message shows is found. The words asked for must all appear (any order);
+punctuation in the query is ignored.
 """
 
 from __future__ import annotations
@@ -43,17 +43,30 @@ _INDEX_PENDING = (
     "JOIN swipes s ON s.id = p.swipe_id"
 )
 _CLEAR_PENDING = "DELETE FROM swipes_fts_pending"
+_OLDEST_PENDING = "SELECT swipe_id FROM swipes_fts_pending ORDER BY swipe_id LIMIT :limit"
+_INDEX_OLDEST = (
+    "INSERT INTO swipes_fts(rowid, text) SELECT s.id, s.text FROM swipes s "
+    f"WHERE s.id IN ({_OLDEST_PENDING})"
+)
+_CLEAR_OLDEST = f"DELETE FROM swipes_fts_pending WHERE swipe_id IN ({_OLDEST_PENDING})"
 
 
-def index_pending(engine: Engine) -> None:
-    """Index the texts SQLite's triggers noted since the last time (one transaction; a
-    no-op on PostgreSQL, whose generated column is always current)."""
+def index_pending(engine: Engine, limit: int | None = None) -> None:
+    """Index the texts SQLite's triggers noted since the last time, or only the ``limit``
+    oldest of them (one transaction; a no-op on PostgreSQL, whose generated column is
+    always current). A search indexes them all first; a pass between turns takes a bounded
+    batch, so a large import's backlog never stalls the server at once."""
     if engine.dialect.name != "sqlite":
         return
     with engine.begin() as connection:
-        if connection.execute(text("SELECT 1 FROM swipes_fts_pending LIMIT 1")).first():
+        if not connection.execute(text("SELECT 1 FROM swipes_fts_pending LIMIT 1")).first():
+            return
+        if limit is None:
             connection.execute(text(_INDEX_PENDING))
             connection.execute(text(_CLEAR_PENDING))
+        else:
+            connection.execute(text(_INDEX_OLDEST), {"limit": limit})
+            connection.execute(text(_CLEAR_OLDEST), {"limit": limit})
 
 
 @dataclass(frozen=True, slots=True)
