@@ -3,6 +3,8 @@ word, newest first, per owner and character; the index follows inserts, edits, d
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from pytavern.formats.cards import new_card
 from pytavern.store import NewMessage, Store
 from pytavern.store.search import search_messages
@@ -114,4 +116,26 @@ def test_sqlite_indexes_new_texts_in_batches_and_finds_them_all(store: Store) ->
     assert found(store, "lantern") == ["newer lantern"] and found(store, "new") == []
     store.delete_chat(chat_id)
     assert found(store, "lantern") == []
+    _index_is_sound(store)
+
+
+def test_a_bounded_pass_indexes_the_oldest_pending_texts_first(store: Store) -> None:
+    if store.engine.dialect.name != "sqlite":
+        return
+    from pytavern.store.search import index_pending
+
+    words = ["amber", "birch", "cedar", "dune", "ember"]
+    chat_with(store, "Ann", [f"{word} lantern" for word in words])
+    assert _pending(store) == 5
+    index_pending(store.engine, limit=2)
+    assert _pending(store) == 3
+    _index_is_sound(store)
+    match = "SELECT s.text FROM swipes_fts JOIN swipes s ON s.id = swipes_fts.rowid "
+    match += "WHERE swipes_fts MATCH 'lantern' ORDER BY s.id"  # the index alone, no pass first
+    with store.engine.connect() as connection:
+        indexed = [row.text for row in connection.execute(text(match))]
+    assert indexed == ["amber lantern", "birch lantern"]
+    index_pending(store.engine, limit=10)
+    assert _pending(store) == 0
+    assert sorted(found(store, "lantern")) == sorted(f"{word} lantern" for word in words)
     _index_is_sound(store)
