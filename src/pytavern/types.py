@@ -6,7 +6,7 @@ sampler settings are a pydantic model because they come from users and presets.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -25,15 +25,6 @@ class ChatMessage:
     role: Role
     content: str
     name: str | None = None
-
-
-_USAGE_COUNTS = (
-    "input_tokens",
-    "output_tokens",
-    "cached_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-)
 
 
 def _is_count(value: object) -> bool:
@@ -64,10 +55,10 @@ class Usage:
     def __post_init__(self) -> None:
         """A count a backend got wrong (text, a fraction, a negative number, ``true``) is
         taken as unknown: it would break the usage ledger and the cost, not the reply."""
-        for name in _USAGE_COUNTS:
-            value = getattr(self, name)
+        for count in fields(self):
+            value = getattr(self, count.name)
             if value is not None and not _is_count(value):
-                object.__setattr__(self, name, _whole(value))
+                object.__setattr__(self, count.name, _whole(value))
 
     def to_dict(self) -> dict[str, int | None]:
         """Return the counts as a JSON-ready mapping (cache and reasoning counts when known)."""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pytavern.store import Store
-from pytavern.store.queries import AddedMessage
+from pytavern.store import AddedMessage, Store
 
 
 def chat_revision(store: Store, chat_id: int) -> int:

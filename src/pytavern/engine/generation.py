@@ -26,15 +26,14 @@ from pytavern.engine.regex_scripts import regex_reply
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
 from pytavern.engine.routing import answered_fields, fallback_from
 from pytavern.engine.token_ratio import learn_ratio
-from pytavern.engine.turn_loader import GenerationMode, TurnData, write_user_message
+from pytavern.engine.turn_loader import GenerationMode, TurnData
 from pytavern.errors import PytavernError
 from pytavern.events import Accumulator, ErrorEvent, Finished, StreamEvent, TextDelta
 from pytavern.prompt.assemble import clean_reply
 from pytavern.prompt.inputs import GenerationType
 from pytavern.prompt.wi_timed import METADATA_KEY as TIMED_KEY
 from pytavern.providers.base import Provider
-from pytavern.store import MessageRecord, Queries, Store, SwipeStatus
-from pytavern.store.queries import AddedMessage
+from pytavern.store import AddedMessage, MessageRecord, Queries, Store, SwipeStatus
 from pytavern.types import GenerationRequest
 
 USER_SAVE_DELAY = 0.025
@@ -212,11 +211,12 @@ class _UserMessage:
 
     def save(self) -> None:
         """Store the message now, unless it is stored already (or there is none)."""
-        if self._pending:
+        added = self.pending()
+        if added is not None:
             with self._store.queries() as queries:
-                record = write_user_message(queries, self._turn)
+                (record,) = queries.append_messages(self._turn.chat.id, [added])
             self._pending = False
-            if self._written is not None and record is not None:
+            if self._written is not None:
                 self._written(record)
 
     def pending(self) -> AddedMessage | None:

@@ -63,31 +63,26 @@ class StoredHistory(Sequence[HistoryMessage]):
             index += self._length
         if not 0 <= index < self._length:
             raise IndexError(index)
-        rank = self._length - 1 - index
-        if rank >= self._depth:
-            self._depth = rank + 1
-        while len(self._newest) <= rank:
-            if not self._load_page():
-                raise IndexError(index)
-        view = self._views[rank]
-        if view is None:
-            view = self._views[rank] = to_history_message(self._newest[rank])
-        return view
+        return self._view(self._length - 1 - index)
 
     def walk_back(self, index: int) -> Iterator[tuple[int, HistoryMessage]]:
         """``(i, self[i])`` for ``i`` from ``index`` down to 0, read as lazily as indexing
         them one by one would (a newest-first walk without a call per message)."""
-        length, newest, views = self._length, self._newest, self._views
+        length = self._length
         for rank in range(length - 1 - index, length):
-            if rank >= self._depth:
-                self._depth = rank + 1
-            while len(newest) <= rank:
-                if not self._load_page():
-                    raise IndexError(length - 1 - rank)
-            view = views[rank]
-            if view is None:
-                view = views[rank] = to_history_message(newest[rank])
-            yield length - 1 - rank, view
+            yield length - 1 - rank, self._view(rank)
+
+    def _view(self, rank: int) -> HistoryMessage:
+        """The ``rank``-th newest message (0: the newest), its page read when needed."""
+        if rank >= self._depth:
+            self._depth = rank + 1
+        while len(self._newest) <= rank:
+            if not self._load_page():
+                raise IndexError(self._length - 1 - rank)
+        view = self._views[rank]
+        if view is None:
+            view = self._views[rank] = to_history_message(self._newest[rank])
+        return view
 
     def record(self, index: int) -> MessageRecord:
         """The stored record behind ``self[index]``."""

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytavern.events import Accumulator
-from pytavern.store import MessageRecord, Queries, Store, SwipeStatus
-from pytavern.store.queries import AddedMessage
+from pytavern.store import AddedMessage, MessageRecord, Queries, Store, SwipeStatus
 
 Epilogue = Callable[[Queries], object]
 """Statements run in the last write's transaction, after the reply (the prompt's record)."""

@@ -105,7 +105,7 @@ class TurnData:
     """The newest messages, oldest first, including the user's message being sent."""
     message_count: int
     user_message: MessageRecord | None = None
-    """The user's message of a ``send``, not stored yet (``write_user_message`` stores it)."""
+    """The user's message of a ``send``, not stored yet (``generation.run_turn`` stores it)."""
     cached: CachedChat | None = None
     """The chat's newest stored messages at the turn's start (``newest`` holds the newest
     of them); the prompt reads history from here before paging the store."""
@@ -142,7 +142,7 @@ def load_turn(
     The library part (card, preferences, persona, connection, lorebooks, templates) is
     reused from the last turn of the same character and connection while the library
     revision is unchanged. The user's message of a ``send`` is part of the prompt but not
-    stored yet: ``write_user_message`` stores it, before any of the reply is shown.
+    stored yet: ``generation.run_turn`` stores it, before any of the reply is shown.
     """
     with store.queries() as queries:
         read = queries.chat_for_turn(request.chat_id)
@@ -199,14 +199,6 @@ def _unsaved_user_message(
         swipe=SwipeRecord(index=0, text=text, status="complete", created_at=now),
         created_at=now,
     )
-
-
-def write_user_message(queries: Queries, turn: TurnData) -> MessageRecord | None:
-    """Add the user's message of a ``send`` turn in ``queries``' transaction."""
-    message = turn.user_message
-    if message is None:
-        return None
-    return queries.append_message(turn.chat.id, role="user", name=message.name, text=message.text)
 
 
 def _setup(

@@ -17,6 +17,7 @@ from pytavern.store.groups import GroupRecord, GroupsMixin
 from pytavern.store.library import LibraryMixin
 from pytavern.store.queries import Queries, StoredCard
 from pytavern.store.records import (
+    AddedMessage,
     CharacterRecord,
     ChatRecord,
     ConnectionRecord,
@@ -34,6 +35,7 @@ from pytavern.store.schema import MetaRow
 from pytavern.store.users import UsersMixin
 
 __all__ = [
+    "AddedMessage",
     "CharacterRecord",
     "ChatRecord",
     "ConnectionRecord",

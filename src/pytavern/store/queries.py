@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -23,6 +23,7 @@ from pytavern.errors import NotFoundError, StoreError
 from pytavern.store._base import StoreBase, dumps, loads
 from pytavern.store.lean import LeanStatement
 from pytavern.store.records import (
+    AddedMessage,
     ChatRecord,
     ConnectionRecord,
     MessageRecord,
@@ -498,18 +499,6 @@ class Queries:
         swipe_columns = {k: v for k, v in swipe.items() if k not in ("message_id", "created_at")}
         row = {**message, **swipe_columns, "id": message_id, "swipe_created_at": now}
         return _message_from_row(SimpleNamespace(**row), revision)
-
-
-@dataclass(frozen=True, slots=True)
-class AddedMessage:
-    """A message to add at the end of a chat, with its first swipe's text and fields."""
-
-    role: str
-    name: str
-    text: str
-    status: SwipeStatus = "complete"
-    extra: dict[str, Any] | None = None
-    swipe_fields: dict[str, Any] = field(default_factory=dict)
 
 
 def check_swipe_fields(fields: dict[str, Any]) -> None:

@@ -141,6 +141,18 @@ class UserRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class AddedMessage:
+    """A message to add at the end of a chat, with its first swipe's text and fields."""
+
+    role: str
+    name: str
+    text: str
+    status: SwipeStatus = "complete"
+    extra: dict[str, Any] | None = None
+    swipe_fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class NewMessage:
     """A message to import: its swipes (the texts), which one is shown, and extras."""
 

@@ -38,17 +38,14 @@ _POSTGRES = (
 )
 
 
-_INDEX_PENDING = (
-    "INSERT INTO swipes_fts(rowid, text) SELECT s.id, s.text FROM swipes_fts_pending p "
-    "JOIN swipes s ON s.id = p.swipe_id"
-)
-_CLEAR_PENDING = "DELETE FROM swipes_fts_pending"
 _OLDEST_PENDING = "SELECT swipe_id FROM swipes_fts_pending ORDER BY swipe_id LIMIT :limit"
 _INDEX_OLDEST = (
     "INSERT INTO swipes_fts(rowid, text) SELECT s.id, s.text FROM swipes s "
     f"WHERE s.id IN ({_OLDEST_PENDING})"
 )
 _CLEAR_OLDEST = f"DELETE FROM swipes_fts_pending WHERE swipe_id IN ({_OLDEST_PENDING})"
+_NO_LIMIT = -1
+"""SQLite's ``LIMIT`` for all rows."""
 
 
 def index_pending(engine: Engine, limit: int | None = None) -> None:
@@ -58,15 +55,11 @@ def index_pending(engine: Engine, limit: int | None = None) -> None:
     batch, so a large import's backlog never stalls the server at once."""
     if engine.dialect.name != "sqlite":
         return
+    bound = {"limit": _NO_LIMIT if limit is None else limit}
     with engine.begin() as connection:
-        if not connection.execute(text("SELECT 1 FROM swipes_fts_pending LIMIT 1")).first():
-            return
-        if limit is None:
-            connection.execute(text(_INDEX_PENDING))
-            connection.execute(text(_CLEAR_PENDING))
-        else:
-            connection.execute(text(_INDEX_OLDEST), {"limit": limit})
-            connection.execute(text(_CLEAR_OLDEST), {"limit": limit})
+        if connection.execute(text("SELECT 1 FROM swipes_fts_pending LIMIT 1")).first():
+            connection.execute(text(_INDEX_OLDEST), bound)
+            connection.execute(text(_CLEAR_OLDEST), bound)
 
 
 @dataclass(frozen=True, slots=True)
