@@ -4,9 +4,13 @@ display-only scripts' output in ``display`` while ``text`` stays as stored."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 
+from pytavern.server import create_app
+from pytavern.settings import Settings
 from tests.scripted import Script, ScriptBook
 from tests.server.conftest import generate, start_chat
 
@@ -137,3 +141,25 @@ async def test_tag_routes(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/characters", params={"tag": "nope"})).json() == []
     too_long = await client.put("/api/characters/1/tags", json={"tags": ["x" * 101]})
     assert too_long.status_code == 400
+
+
+async def test_a_reply_cut_by_a_killed_server_is_found_after_the_next_start(
+    data_dir: Path, app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    chat = await start_chat(client)
+    store = app.state.engine.store
+    # what a server killed mid-stream leaves: the first text, incomplete, no finish_reason
+    store.append_message(
+        chat["id"], role="assistant", name="Seraphina", text="the borealis", status="incomplete"
+    )
+    assert (await client.get("/api/search", params={"q": "borealis"})).json() == []
+    restarted = create_app(Settings(data_dir=data_dir))
+    async with restarted.router.lifespan_context(restarted):
+        assert await restarted.state.interrupted == 1
+        transport = httpx.ASGITransport(app=restarted)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            hits = (await http.get("/api/search", params={"q": "borealis"})).json()
+            shown = (await http.get(f"/api/chats/{chat['id']}")).json()["messages"][-1]
+    assert [h["snippet"] for h in hits] == ["the borealis"]
+    assert shown["swipe"]["status"] == "incomplete"
+    assert shown["swipe"]["finish_reason"] == "interrupted"

@@ -7,7 +7,9 @@ from sqlalchemy import text
 
 from pytavern.formats.cards import new_card
 from pytavern.store import NewMessage, Store
+from pytavern.store.interrupted import INTERRUPTED, mark_interrupted, newest_swipe_id
 from pytavern.store.search import search_messages
+from tests.store.test_chat_revision import chat_revision
 
 
 def chat_with(store: Store, name: str, texts: list[str]) -> int:
@@ -138,4 +140,33 @@ def test_a_bounded_pass_indexes_the_oldest_pending_texts_first(store: Store) -> 
     index_pending(store.engine, limit=10)
     assert _pending(store) == 0
     assert sorted(found(store, "lantern")) == sorted(f"{word} lantern" for word in words)
+    _index_is_sound(store)
+
+
+def test_a_reply_left_streaming_by_a_dead_process_is_marked_and_found(store: Store) -> None:
+    chat_id = chat_with(store, "Ann", ["hello"])
+    cut = store.append_message(
+        chat_id, role="assistant", name="Ann", text="cut lantern", status="incomplete"
+    )
+    up_to = newest_swipe_id(store.engine)
+    assert up_to >= 2
+    later = store.append_message(
+        chat_id, role="assistant", name="Ann", text="later lantern", status="incomplete"
+    )
+    before = chat_revision(store, chat_id)
+    if store.engine.dialect.name != "sqlite":  # its search column has every text already
+        assert mark_interrupted(store.engine, up_to) == 0
+        assert store.get_message(cut.id).swipe.finish_reason is None
+        return
+    assert found(store, "lantern") == []
+    assert mark_interrupted(store.engine, up_to) == 1
+    assert store.get_message(cut.id).swipe.finish_reason == INTERRUPTED
+    assert store.get_message(cut.id).swipe.status == "incomplete"  # still cut short
+    assert store.get_message(later.id).swipe.finish_reason is None  # begun after the start
+    assert chat_revision(store, chat_id) == before + 1
+    assert found(store, "lantern") == ["cut lantern"]
+    _index_is_sound(store)
+    assert mark_interrupted(store.engine, up_to) == 0  # nothing left to mark
+    store.update_swipe(later.id, 0, text="later lantern done", status="complete")
+    assert found(store, "lantern") == ["later lantern done", "cut lantern"]
     _index_is_sound(store)

@@ -6,8 +6,9 @@ and persists the result.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import aclosing
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from pytavern.providers.base import Provider
 from pytavern.secrets import SecretStore
 from pytavern.settings import Settings
 from pytavern.store import ChatRecord, ConnectionRecord, Store
+from pytavern.store.interrupted import mark_interrupted, newest_swipe_id
 from pytavern.store.search import index_pending
 
 __all__ = ["Engine", "GenerationMode", "connection_config", "key_info"]
@@ -94,6 +96,16 @@ class Engine:
         await self.providers.aclose()
         self._flush_usage()
         self.store.close()
+
+    def mark_interrupted_replies(self) -> Coroutine[None, None, int]:
+        """Mark the replies a process that ended mid-stream left behind (``interrupted``:
+        SQLite's search index then takes them), in a worker thread once awaited; how many.
+
+        Only the swipes that exist when this is called are looked at: a server calls it as
+        it starts, and its own replies, begun later, are left to their own last write.
+        """
+        engine = self.store.engine
+        return asyncio.to_thread(mark_interrupted, engine, newest_swipe_id(engine))
 
     def start_chat(self, character_id: int) -> ChatRecord:
         """Create a chat that opens with the character's first message."""

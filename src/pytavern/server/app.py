@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -35,10 +37,27 @@ _NO_TELEMETRY: dict[str, Any] = (
 """pytavern reports nothing anywhere. FastAPI versions with built-in OpenTelemetry would
 otherwise look for configured providers on every request."""
 
+log = logging.getLogger(__name__)
+
 
 def web_dir() -> Path:
     """The folder of the static web UI."""
     return Path(str(resources.files("pytavern").joinpath("web")))
+
+
+async def _mark_interrupted(engine: Engine) -> int:
+    """Mark the replies an earlier process left streaming (``Engine.mark_interrupted_
+    replies``) while the server starts serving; a failure is logged, never raised."""
+    try:
+        marked = await engine.mark_interrupted_replies()
+    except Exception:
+        log.exception("replies left streaming by an earlier stop could not be marked")
+        return 0
+    if marked:
+        log.warning(
+            "pytavern: %d replies cut short by an earlier stop are marked interrupted", marked
+        )
+    return marked
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -57,7 +76,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.relay = await start_relay(settings, engine, generations)
+        app.state.interrupted = asyncio.create_task(_mark_interrupted(engine))
         yield
+        await app.state.interrupted
         await generations.aclose()
         if app.state.relay is not None:
             await app.state.relay.aclose()

@@ -1,0 +1,53 @@
+"""Replies an earlier process left streaming, marked ``interrupted`` when a server starts.
+
+A reply is stored with its first text (``status='incomplete'``, no ``finish_reason``) and
+finished by its last write, which always sets a ``finish_reason`` (``stop``, ``length``,
+``cancelled``, ``error``...). A process killed in between (a crash, a power cut, SIGKILL)
+leaves the reply that way: the chat keeps its text, marked incomplete, but SQLite's search
+index takes finished swipes only (migration ``0010_search_finished``), so the text was
+never found. A server that starts gives such swipes ``finish_reason='interrupted'``: the
+triggers note them for the index like any finished swipe, and their chats' revisions move
+on (a context cache reloads them).
+
+Only swipes that existed when the server started are marked (``newest_swipe_id``); a reply
+begun after that is left to its own last write. SQLite only: one server holds a data
+folder (its pid file), and PostgreSQL's search column indexes every text as it is written,
+while several servers may share one database and stream at the same time.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, and_, func, select, update
+
+from pytavern.store.schema import ChatRow, MessageRow, SwipeRow
+
+INTERRUPTED = "interrupted"
+"""The ``finish_reason`` of a reply whose process ended while it streamed."""
+
+
+def newest_swipe_id(engine: Engine) -> int:
+    """The highest swipe id now (0 in an empty database)."""
+    with engine.connect() as connection:
+        return int(connection.scalar(select(func.max(SwipeRow.id))) or 0)
+
+
+def mark_interrupted(engine: Engine, up_to: int) -> int:
+    """Mark the swipes with ids up to ``up_to`` that are still streaming (incomplete, no
+    ``finish_reason``) as ``interrupted``, in one transaction; how many were marked.
+    A no-op on PostgreSQL (see the module's note)."""
+    if engine.dialect.name != "sqlite":
+        return 0
+    streaming = and_(
+        SwipeRow.status == "incomplete", SwipeRow.finish_reason.is_(None), SwipeRow.id <= up_to
+    )
+    chats = select(MessageRow.chat_id).join(SwipeRow, SwipeRow.message_id == MessageRow.id)
+    with engine.begin() as connection:
+        connection.execute(
+            update(ChatRow)
+            .where(ChatRow.id.in_(chats.where(streaming)))
+            .values(revision=ChatRow.revision + 1)
+        )
+        marked = connection.execute(
+            update(SwipeRow).where(streaming).values(finish_reason=INTERRUPTED)
+        )
+        return int(marked.rowcount)
