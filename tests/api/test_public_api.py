@@ -20,6 +20,9 @@ from pytavern.errors import ConfigError, NotFoundError, StreamInterruptedError
 from pytavern.formats.cards import card_from_dict, write_card_png
 from pytavern.server import create_app
 from pytavern.settings import Settings
+from tests.fakes.flavours_chat import FAKES
+from tests.fakes.server import FaultPlan, serve
+from tests.fakes.vendors.perplexity import CITATIONS
 from tests.scripted import Script, ScriptBook, cut_error
 
 
@@ -178,3 +181,21 @@ def test_a_chat_uses_the_connection_it_is_given(tavern, scripted: ScriptBook) ->
     chat.connection = "s"
     scripted.scripts.append(Script(["ok"]))
     assert chat.send("Hi").text == "ok"
+
+
+def test_what_the_backend_tells_besides_the_text_reaches_the_reply(data_dir: Path) -> None:
+    fake = FAKES["perplexity"]
+    with serve(fake.app(FaultPlan())) as root, pytavern.open(data_dir=data_dir) as tavern:
+        tavern.connections.add(
+            "pplx",
+            "perplexity",
+            url=fake.url(root),
+            model=fake.model,
+            key=fake.key,
+            options=dict(fake.options),
+            default=True,
+        )
+        reply = tavern.new_chat("Wren").send("Where is the lighthouse?")
+    assert reply.details["citations"] == CITATIONS
+    assert [r["url"] for r in reply.details["search_results"]] == CITATIONS
+    assert "answered_by" not in reply.details  # the routing's own record stays inside

@@ -18,13 +18,16 @@ DataDir = str | os.PathLike[str] | None
 @dataclass(frozen=True, slots=True)
 class Reply:
     """A finished reply: its text as saved (after ``continue_``, the whole extended reply),
-    why it ended, the tokens it took, and the id of the message it is in."""
+    why it ended, the tokens it took, the id of the message it is in, and what the backend
+    told about its answer besides the text (``details``: Perplexity's ``citations``, the
+    AI Horde's ``worker``; often empty)."""
 
     text: str
     finish_reason: str
     usage: Usage
     message_id: int | None
     model: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,7 @@ def reply_of(result: TurnResult, services: Services) -> Reply:
         usage=result.usage,
         message_id=result.message_id,
         model=result.model,
+        details=result.details,
     )
 
 

@@ -24,7 +24,7 @@ from pytavern.engine.prompting import (
 )
 from pytavern.engine.regex_scripts import regex_reply
 from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
-from pytavern.engine.routing import answered_fields, fallback_from
+from pytavern.engine.routing import answer_details, answered_fields, fallback_from
 from pytavern.engine.token_ratio import learn_ratio
 from pytavern.engine.turn_loader import GenerationMode, TurnData
 from pytavern.errors import PytavernError
@@ -180,6 +180,8 @@ async def run_turn(
     extra = {"chat_id": chat_id, **persisted, **answered}
     if tried := fallback_from(finished):
         extra["fallback_from"] = tried
+    if details := answer_details(finished):
+        extra["details"] = details
     yield Finished(reason=reason, model=answered.get("model", model), extra=extra)
 
 

@@ -78,6 +78,15 @@ def answered_fields(finished: Finished | None) -> dict[str, Any]:
     return {key: answered[key] for key in ("connection", "model") if key in answered}
 
 
+def answer_details(finished: Finished | None) -> dict[str, Any]:
+    """What the backend told about its answer besides the text, from the provider's
+    ``Finished.extra`` (Perplexity's ``citations`` and ``search_results``, the Horde's
+    ``worker``); the routing's own record of who answered is left out."""
+    if finished is None:
+        return {}
+    return {key: value for key, value in finished.extra.items() if key != ANSWERED_BY}
+
+
 def fallback_from(finished: Finished | None) -> list[str]:
     """The connections that failed before the one that answered, in order."""
     answered = finished.extra.get(ANSWERED_BY) if finished is not None else None

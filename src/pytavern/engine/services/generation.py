@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from typing import Any
 
 from pytavern import errors
 from pytavern.engine.group_cards import GroupSpeaker
@@ -63,6 +64,13 @@ class TurnResult:
         """The connection that answered (a fallback's when the turn's own failed)."""
         answered = self.finished.extra.get("connection") if self.finished else None
         return answered if isinstance(answered, str) else None
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """What the backend told about its answer besides the text (Perplexity's
+        ``citations`` and ``search_results``, the AI Horde's ``worker``); often empty."""
+        details = self.finished.extra.get("details") if self.finished else None
+        return dict(details) if isinstance(details, dict) else {}
 
     @property
     def message_id(self) -> int | None:
