@@ -16,7 +16,12 @@ from click.testing import CliRunner
 import pytavern
 from pytavern.api import ErrorEvent, Finished, TextDelta, UsageEvent
 from pytavern.cli import cli
-from pytavern.errors import ConfigError, NotFoundError, StreamInterruptedError
+from pytavern.errors import (
+    ConfigError,
+    NotFoundError,
+    StreamInterruptedError,
+    StreamProtocolError,
+)
 from pytavern.formats.cards import card_from_dict, write_card_png
 from pytavern.server import create_app
 from pytavern.settings import Settings
@@ -84,6 +89,22 @@ def test_a_failed_turn_raises_its_error_and_keeps_what_arrived(
     with pytest.raises(StreamInterruptedError):
         pieces.extend(chat.stream("Again"))
     assert pieces == ["x"]
+
+
+def test_a_provider_tripping_over_the_answer_raises_a_protocol_error(
+    tavern, scripted: ScriptBook
+) -> None:  # type: ignore[no-untyped-def]
+    # what a parser raises on a shape it does not know, before and after the first text
+    odd = KeyError("choices")
+    scripted.scripts += [Script([], error=odd), Script(["Half "], error=TypeError("no int"))]  # type: ignore[arg-type]
+    chat = tavern.new_chat()
+    with pytest.raises(StreamProtocolError) as caught:
+        chat.send("Tell me")
+    assert "could not read the answer (KeyError: 'choices')" in caught.value.message
+    assert "API type" in (caught.value.hint or "")
+    with pytest.raises(StreamProtocolError, match="TypeError: no int"):
+        chat.send("Again")
+    assert chat.messages[-1].text == "Half" and chat.messages[-1].status != "complete"
 
 
 def test_breaking_out_of_a_stream_stops_the_reply(tavern, scripted: ScriptBook) -> None:  # type: ignore[no-untyped-def]

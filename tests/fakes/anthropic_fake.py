@@ -292,6 +292,10 @@ def _block(index: int, start: dict[str, Any], kind: str, pieces: list[str]) -> l
 def _in_stream(fault: str) -> str:
     if fault == "malformed":
         return 'event: content_block_delta\ndata: {"type": "content_block_delta", "ind\n\n'
+    if fault == "wrong_shape":  # valid JSON, but the delta is a string, not an object
+        return sse(
+            {"type": "content_block_delta", "index": 0, "delta": "oops"}, "content_block_delta"
+        )
     return sse(error_body(529, "", "Overloaded"), "error")
 
 

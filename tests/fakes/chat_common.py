@@ -83,7 +83,8 @@ def sse_response(
 ) -> StreamingResponse:
     """Stream pre-formatted SSE ``frames``; faults strike before frame ``fault_at``.
 
-    ``in_stream(fault)`` gives the frame for ``malformed`` / ``error_in_stream``. A ``cut``
+    ``in_stream(fault)`` gives the frame for ``malformed`` / ``wrong_shape`` /
+    ``error_in_stream``. A ``cut``
     drops the connection mid-body; the client going away is recorded as ``disconnected``.
     """
 
@@ -95,7 +96,7 @@ def sse_response(
                         raise ConnectionAbortedError("fake: stream cut")
                     if fault == "stall_mid":
                         await plan.stall()
-                    if fault in ("malformed", "error_in_stream"):
+                    if fault in ("malformed", "wrong_shape", "error_in_stream"):
                         yield in_stream(fault).encode()
                         return
                 yield frame.encode()

@@ -60,7 +60,8 @@ class FaultPlan:
     Each entry is a fault name: ``"429"`` (with Retry-After: 1), ``"500"``, ``"503"``,
     ``"overloaded"``, ``"cut"`` (end the stream in the middle), ``"stall"`` (sleep before the
     first byte), ``"stall_mid"`` (sleep in the middle of the stream), ``"malformed"`` (a
-    broken stream line), ``"error_in_stream"`` (an error event inside the stream),
+    broken stream line), ``"wrong_shape"`` (a well-formed event of a shape the API never
+    sends, where the fake supports it), ``"error_in_stream"`` (an error event inside the stream),
     ``"html"`` (answer with a web page), ``"blocked"`` (Gemini safety block).
     """
 

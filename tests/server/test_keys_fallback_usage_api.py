@@ -76,3 +76,35 @@ async def test_fallback_to_a_missing_connection_is_refused(client: httpx.AsyncCl
         "/api/connections", json={"name": "x", "api": "openai", "fallback": ["nowhere"]}
     )
     assert answer.status_code == 400 and "nowhere" in answer.json()["error"]["message"]
+
+
+async def test_an_answer_of_an_unknown_shape_ends_the_turn_with_a_clear_error(
+    client: httpx.AsyncClient,
+) -> None:
+    with fake(anthropic_fake.create_app) as (claude_url, claude):
+        made = await client.post(
+            "/api/connections",
+            json={
+                "name": "claude-odd",
+                "api": "claude",
+                "url": claude_url,
+                "model": "claude-haiku-4-5",
+                "keys": [anthropic_fake.DEFAULT_KEY],
+            },
+        )
+        assert made.status_code == 201, made.text
+        claude.arm("wrong_shape")  # a content_block_delta whose delta is a string
+        chat = await start_chat(client)
+        events = await generate(client, chat["id"], text="one two three", connection="claude-odd")
+    error = next(data for kind, data in events if kind == "error")
+    assert error["kind"] == "StreamProtocolError", error
+    assert error["message"].startswith("claude-odd: pytavern could not read the answer (")
+    assert "AttributeError" in error["message"] and "URL and API type" in error["hint"]
+    text = "".join(data["text"] for kind, data in events if kind == "text")
+    assert text  # the text before the odd event arrived and is kept
+    reply = (await client.get(f"/api/chats/{chat['id']}")).json()["messages"][-1]
+    assert reply["text"] == text and reply["swipe"]["status"] != "complete"
+    assert reply["swipe"]["error"] and "could not read the answer" in reply["swipe"]["error"]
+    usage = (await client.get("/api/usage", params={"by": "connection"})).json()
+    outcomes = [(r["connection"], r["outcome"], r["error"]) for r in usage["requests"]]
+    assert outcomes == [("claude-odd", "error", "StreamProtocolError")]

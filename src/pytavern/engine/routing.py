@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+import traceback
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from pytavern.errors import (
     ProviderError,
     PytavernError,
     RateLimitError,
+    StreamProtocolError,
     UpstreamServerError,
     UpstreamTimeoutError,
 )
@@ -46,6 +48,28 @@ log = logging.getLogger(__name__)
 
 ANSWERED_BY = "answered_by"
 """The key of ``Finished.extra`` naming the connection and model that answered."""
+
+
+SHAPE_ERRORS = (AttributeError, IndexError, KeyError, TypeError, ValueError)
+"""What a provider's parser raises on an answer of a shape it does not expect (a string
+where an object was, a missing field): ``unreadable_answer`` makes it a protocol error."""
+
+
+def unreadable_answer(connection: str, error: Exception) -> StreamProtocolError:
+    """``error``, raised while a provider read ``connection``'s answer, as the protocol
+    error the user is shown (the turn ends with it; what arrived is kept). The log gets its
+    type and where it was raised, never its message (it may quote the answer)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    log.warning("%s: %s reading the answer%s", connection, type(error).__name__, where)
+    detail = f"{type(error).__name__}: {error}"
+    return StreamProtocolError(
+        f"pytavern could not read the answer ({detail[:200]})",
+        provider=connection,
+        hint="Check that the connection's URL and API type match the server; if they do, "
+        "the server answered in a shape pytavern does not know (please report it). What "
+        "arrived was kept",
+    )
 
 
 def falls_back(error: ProviderError) -> bool:
@@ -220,6 +244,11 @@ class RoutedStream:
                 turn = await self._rotate(turn, error, used)
                 provider = await self._route.pool.get_for(turn.config)
                 continue
+            except SHAPE_ERRORS as error:
+                await _close(events)
+                unreadable = unreadable_answer(turn.record.name, error)
+                self._record(attempt, "error", unreadable)
+                raise unreadable from error
             except BaseException:
                 await _close(events)  # cancelled while waiting: the request is released
                 raise
@@ -273,6 +302,9 @@ class RoutedStream:
         except ProviderError as error:
             outcome, problem = "error", error
             raise
+        except SHAPE_ERRORS as error:
+            outcome, problem = "error", unreadable_answer(attempt.turn.record.name, error)
+            raise problem from error
         finally:
             await _close(events)
             self._record(attempt, outcome, problem)
