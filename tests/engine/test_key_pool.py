@@ -12,6 +12,7 @@ from pytavern.engine.key_pool import (
     key_statuses,
     park_key,
     refusal_of,
+    rest_seconds,
     usable_key,
 )
 from pytavern.errors import AuthError, RateLimitError, UpstreamServerError
@@ -95,3 +96,25 @@ def test_which_errors_another_key_may_fix() -> None:
     quota = RateLimitError("You exceeded your current quota", provider="p")
     assert refusal_of(quota) == "refused"
     assert refusal_of(UpstreamServerError("boom", provider="p", status_code=500)) is None
+
+
+def test_a_rate_limited_key_rests_as_long_as_the_backend_asks(
+    secrets: SecretStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pytavern.engine.key_pool as pool
+
+    asked = RateLimitError("slow down", provider="p", retry_after=5.0)
+    assert rest_seconds(asked) == 5.0
+    assert rest_seconds(RateLimitError("slow down", provider="p")) == pool.REST_SECONDS
+    assert rest_seconds(RateLimitError("x", provider="p", retry_after=0.0)) == 1.0
+    assert rest_seconds(RateLimitError("x", provider="p", retry_after=1e9)) == 86_400.0
+    record = _record()
+    first = key_candidates(record, secrets)[0]
+    park_key(secrets, "c", first, "resting", "rate limited", rest=rest_seconds(asked))
+    now = pool.time.time()
+    monkeypatch.setattr(pool.time, "time", lambda: now + 4)
+    chosen = usable_key(record, secrets)
+    assert chosen is not None and chosen.key == KEYS[1]  # still resting at 4 s
+    monkeypatch.setattr(pool.time, "time", lambda: now + 6)
+    chosen = usable_key(record, secrets)
+    assert chosen is not None and chosen.key == KEYS[0]  # back after the 5 s asked for

@@ -4,6 +4,8 @@ OpenAI and Anthropic fakes."""
 from __future__ import annotations
 
 import httpx
+import pytest
+from fastapi import FastAPI
 
 from tests.fakes import anthropic_fake, openai_fake
 from tests.providers.chat_helpers import fake
@@ -108,3 +110,28 @@ async def test_an_answer_of_an_unknown_shape_ends_the_turn_with_a_clear_error(
     usage = (await client.get("/api/usage", params={"by": "connection"})).json()
     outcomes = [(r["connection"], r["outcome"], r["error"]) for r in usage["requests"]]
     assert outcomes == [("claude-odd", "error", "StreamProtocolError")]
+
+
+async def test_a_rate_limited_key_rests_as_long_as_retry_after_says(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    with fake(openai_fake.create_app) as (oai_url, oai):
+        made = await client.post(
+            "/api/connections",
+            json={
+                "name": "busy",
+                "api": "openai",
+                "url": oai_url + "/v1",
+                "model": "gpt-4o-mini",
+                "keys": [openai_fake.DEFAULT_KEY, "sk-other-0000000000000000tuvw"],
+                "options": {"max_retries": 0},
+            },
+        )
+        assert made.status_code == 201, made.text
+        oai.arm("429")  # with Retry-After: 1
+        chat = await start_chat(client)
+        await generate(client, chat["id"], text="hello", connection="busy")
+    parked = app.state.engine.secrets.parked("busy")
+    resting = [entry for entry in parked.values() if entry["state"] == "resting"]
+    assert len(resting) == 1, parked
+    assert resting[0]["until"] - resting[0]["since"] == pytest.approx(1.0)

@@ -23,6 +23,9 @@ from pytavern.store import ConnectionRecord
 
 REST_SECONDS = 60.0
 """How long a rate-limited key rests when the backend does not say (Retry-After)."""
+REST_BOUNDS = (1.0, 86_400.0)
+"""The shortest and longest rest a backend's Retry-After can ask for (a day: a quota that
+resets daily); a value outside is taken as the nearest bound."""
 
 KeyState = Literal["ok", "refused", "resting"]
 
@@ -165,17 +168,34 @@ def refusal_of(error: ProviderError) -> KeyState | None:
     return None
 
 
+def rest_seconds(error: ProviderError) -> float:
+    """How long a key ``error`` rate limited rests: the backend's Retry-After (within
+    ``REST_BOUNDS``), or ``REST_SECONDS`` when it gave none."""
+    asked = error.retry_after if isinstance(error, RateLimitError) else None
+    if asked is None:
+        return REST_SECONDS
+    low, high = REST_BOUNDS
+    return min(max(float(asked), low), high)
+
+
 def park_key(
-    secrets: SecretStore, name: str, candidate: KeyCandidate, state: KeyState, reason: str
+    secrets: SecretStore,
+    name: str,
+    candidate: KeyCandidate,
+    state: KeyState,
+    reason: str,
+    *,
+    rest: float = REST_SECONDS,
 ) -> None:
-    """Park ``candidate`` of connection ``name`` (refused until stored again, or resting)."""
+    """Park ``candidate`` of connection ``name`` (refused until stored again, or resting
+    for ``rest`` seconds)."""
     if state == "ok":
         return
     parked = secrets.parked(name)
     now = time.time()
     entry: dict[str, object] = {"state": state, "since": now, "reason": reason[:200]}
     if state == "resting":
-        entry["until"] = now + REST_SECONDS
+        entry["until"] = now + rest
     parked[candidate.fingerprint] = entry
     secrets.set_parked(name, parked)
 

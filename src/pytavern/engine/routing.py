@@ -24,7 +24,13 @@ from typing import Any
 
 from pytavern.engine.cache_marks import METADATA_KEY, cache_marks
 from pytavern.engine.connections import ProviderPool, connection_config
-from pytavern.engine.key_pool import KeyCandidate, key_candidates, park_key, refusal_of
+from pytavern.engine.key_pool import (
+    KeyCandidate,
+    key_candidates,
+    park_key,
+    refusal_of,
+    rest_seconds,
+)
 from pytavern.engine.prompting import count_and_rebuild, warm_tokenizer
 from pytavern.engine.turn_loader import TurnData
 from pytavern.engine.usage import load_prices, price_for
@@ -276,7 +282,8 @@ class RoutedStream:
         if current is None:
             raise error
         used.add(current.key)
-        park_key(self._route.secrets, turn.record.name, current, state, error.message)
+        rest = rest_seconds(error)
+        park_key(self._route.secrets, turn.record.name, current, state, error.message, rest=rest)
         following = _after(candidates, current, used)
         if following is None:
             raise error
