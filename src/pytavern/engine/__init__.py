@@ -15,6 +15,7 @@ from pathlib import Path
 from pytavern.engine.connections import ProviderPool, connection_config, key_info
 from pytavern.engine.generation import run_turn
 from pytavern.engine.group_cards import GroupSpeaker
+from pytavern.engine.keep_warm import KeepWarm
 from pytavern.engine.maintenance import backup_before_migration
 from pytavern.engine.preferences import load_preferences
 from pytavern.engine.profiles import apply_profile
@@ -54,10 +55,19 @@ what 256 turns add, so an imported chat's backlog drains over the next runs)."""
 class Engine:
     """pytavern's service layer over one data directory."""
 
-    def __init__(self, settings: Settings, store: Store, secrets: SecretStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        secrets: SecretStore,
+        keep_warm: KeepWarm | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.secrets = secrets
+        self._owns_keep_warm = keep_warm is None
+        self.keep_warm = keep_warm or KeepWarm()
+        """Keep-warm pings of idle chats (shared by the engines of every user)."""
         self.providers = ProviderPool(store, secrets)
         self.parsed = ParsedCache()
         self._turns_unindexed = 0
@@ -89,10 +99,12 @@ class Engine:
         """
         store = self.store.for_owner(user_id)
         install_defaults(store)
-        return Engine(self.settings, store, self.secrets.for_owner(user_id))
+        return Engine(self.settings, store, self.secrets.for_owner(user_id), self.keep_warm)
 
     async def aclose(self) -> None:
-        """Close providers and the database."""
+        """Close providers and the database (and end the pings of idle chats)."""
+        if self._owns_keep_warm:
+            await self.keep_warm.aclose()
         await self.providers.aclose()
         self._flush_usage()
         self.store.close()
@@ -148,6 +160,8 @@ class Engine:
         it, ``impersonate`` writes as the user and saves nothing. ``speaker`` makes a group
         member (not the chat's character) answer.
         """
+        chat_key = (self.store.owner_id, chat_id)
+        self.keep_warm.stop(chat_key)  # a turn reads (and keeps) the cache itself
         request = TurnRequest(chat_id, mode, text, connection, speaker)
         turn = load_turn(self.store, self.secrets, self.parsed, request)
         turn = apply_profile(self.store, self.secrets, self.parsed, turn)
@@ -159,6 +173,8 @@ class Engine:
             async with aclosing(turn_events) as events:
                 async for event in events:
                     yield event
+            if pings := routed.keep_warm():
+                self.keep_warm.start(chat_key, *pings)
         finally:
             self._flush_usage()
             self._index_now_and_then()

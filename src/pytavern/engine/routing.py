@@ -16,7 +16,7 @@ import dataclasses
 import logging
 import time
 import traceback
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +44,7 @@ from pytavern.errors import (
     UpstreamTimeoutError,
 )
 from pytavern.events import Finished, StreamEvent, TextDelta, UsageEvent
-from pytavern.providers.base import Provider
+from pytavern.providers.base import CacheKeeper, Provider
 from pytavern.secrets import SecretStore
 from pytavern.store import Store
 from pytavern.store.usage import UsageRow
@@ -56,6 +56,8 @@ ANSWERED_BY = "answered_by"
 """The key of ``Finished.extra`` naming the connection and model that answered."""
 
 
+KEEP_WARM_OUTCOME = "keep-warm"
+"""The usage ledger's outcome of a keep-warm ping that the backend answered."""
 SHAPE_ERRORS = (AttributeError, IndexError, KeyError, TypeError, ValueError)
 """What a provider's parser raises on an answer of a shape it does not expect (a string
 where an object was, a missing field): ``unreadable_answer`` makes it a protocol error."""
@@ -141,6 +143,7 @@ class _Attempt:
 
     turn: TurnData
     provider: Provider
+    request: GenerationRequest
     started: float = field(default_factory=time.monotonic)
     wall: float = field(default_factory=time.time)
     first_text: float | None = None
@@ -173,6 +176,8 @@ class RoutedStream:
         self._provider = provider
         self._turn = turn
         self._route = route
+        self._answered: _Attempt | None = None
+        """The request that answered the turn to its end (``stop``, ``length``)."""
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
         """Stream from the first connection of the chain that answers (see the module)."""
@@ -240,7 +245,7 @@ class RoutedStream:
         first event is in hand (``_relay`` passes it on before the rest)."""
         used: set[str] = set()
         while True:
-            attempt = _Attempt(turn, provider)
+            attempt = _Attempt(turn, provider, request)
             events = provider.stream(request)
             try:
                 opened = attempt, await anext(events, None), events
@@ -304,6 +309,8 @@ class RoutedStream:
                 if isinstance(event, Finished):
                     outcome = event.reason
                     event = _with_answer(event, attempt, tried)
+                    if outcome in ("stop", "length"):
+                        self._answered = attempt
                 yield event
                 event = await anext(events, None)
         except ProviderError as error:
@@ -315,6 +322,35 @@ class RoutedStream:
         finally:
             await _close(events)
             self._record(attempt, outcome, problem)
+
+    def keep_warm(self) -> tuple[int, float, Callable[[], Awaitable[None]]] | None:
+        """The keep-warm pings the connection that answered asks for once the turn is over
+        (see ``pytavern.engine.keep_warm``): how many, how many seconds apart, and the ping,
+        which the usage ledger records; ``None`` when the turn did not finish or its
+        connection asks for none."""
+        attempt = self._answered
+        if attempt is None or not attempt.turn.config.options.get("keep_warm_pings"):
+            return None
+        provider = attempt.provider
+        if not isinstance(provider, CacheKeeper):
+            return None
+        plan = provider.keep_warm_plan()
+        if plan is None:
+            return None
+
+        async def ping() -> None:
+            sent = _Attempt(attempt.turn, provider, attempt.request)
+            try:
+                sent.usage = await provider.keep_warm(attempt.request)
+            except ProviderError as error:
+                self._record(sent, "error", error)
+                raise
+            else:
+                self._record(sent, KEEP_WARM_OUTCOME, None)
+            finally:
+                self._route.store.flush_usage()
+
+        return plan[0], plan[1], ping
 
     def _record(self, attempt: _Attempt, outcome: str, error: Exception | None) -> None:
         """Queue ``attempt`` for the usage ledger (a failure is logged, never raised); the

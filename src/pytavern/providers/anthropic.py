@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from pytavern.errors import ProviderError, UpstreamServerError
-from pytavern.events import StreamEvent
+from pytavern.events import StreamEvent, UsageEvent
 from pytavern.providers import _anthropic_wire as wire
 from pytavern.providers._chat import (
     ChatProvider,
@@ -27,15 +27,20 @@ from pytavern.providers._chat import (
     token_count,
 )
 from pytavern.providers._http_config import normalize_base_url
+from pytavern.providers._http_errors import scrub
 from pytavern.providers._sse import ServerSentEvent
 from pytavern.providers.base import ConnectionConfig
 from pytavern.providers.spec import BackendSpec, Capabilities, HttpOptions
-from pytavern.types import GenerationRequest, ModelInfo
+from pytavern.types import GenerationRequest, ModelInfo, Usage
 
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "https://api.anthropic.com/v1"
 KEY_ENV = "ANTHROPIC_API_KEY"
+CACHE_TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
+"""How long Claude keeps a prompt cache after its last read, by ``cache_ttl``."""
+KEEP_WARM_LEAD = 30.0
+"""How long before the cache would expire a keep-warm ping is sent."""
 
 
 def base_url_for(url: str | None) -> str:
@@ -144,6 +149,29 @@ class AnthropicProvider(ChatProvider):
         for event in parser.end():
             yield event
 
+    def keep_warm_plan(self) -> tuple[int, float] | None:
+        """``keep_warm_pings`` pings, each ``KEEP_WARM_LEAD`` seconds before the cache's TTL
+        runs out; none without ``prompt_cache``, or with thinking (a one-token request cannot
+        carry a thinking budget, and dropping it would not refresh the messages' cache)."""
+        options = self.config.options
+        pings = int(options.get("keep_warm_pings") or 0)
+        if pings <= 0 or not options.get("prompt_cache") or options.get("thinking_budget"):
+            return None
+        ttl = CACHE_TTL_SECONDS.get(str(options.get("cache_ttl") or "5m"), 300.0)
+        return pings, ttl - KEEP_WARM_LEAD
+
+    async def keep_warm(self, request: GenerationRequest) -> Usage:
+        """The request again for one token, not streamed (its ``cache_control`` marks as
+        they were): Claude reads the cached prefix and keeps it for another TTL."""
+        body = wire.build_body(request, self.model_for(request), self.config.options, stream=False)
+        body["max_tokens"] = 1
+        try:
+            data = await self.http.request_json("POST", "messages", json_body=body)
+        except ProviderError as error:
+            raise scrub(error, self.config.key) from error.__cause__
+        usages = [e.usage for e in wire.parse_reply(self.name, data) if isinstance(e, UsageEvent)]
+        return usages[-1] if usages else Usage()
+
 
 def _is_message_stop(event: ServerSentEvent) -> bool:
     return event.event == "message_stop"
@@ -165,6 +193,15 @@ class ClaudeOptions(HttpOptions):
     )
     cache_ttl: Literal["5m", "1h"] = Field(
         "5m", description="How long Claude keeps the cache: 5m (default) or 1h (costs more)."
+    )
+    keep_warm_pings: int = Field(
+        0,
+        ge=0,
+        le=12,
+        description="While a chat is idle, send its last request again for one token this "
+        "many times, each 30 s before the cache would expire, so the next turn still reads "
+        "the cache (each ping is billed as a cache read and is in the usage ledger). Needs "
+        "prompt_cache; not with thinking_budget. Off (0) by default.",
     )
 
 

@@ -18,6 +18,7 @@ from pytavern.types import (
     GenerationRequest,
     ModelInfo,
     SamplerSettings,
+    Usage,
 )
 
 Family = Literal["chat", "text", "local"]
@@ -91,6 +92,22 @@ class SyncTokenCounter(Protocol):
 
     def count_tokens_sync(self, text: str) -> int:
         """How many tokens ``text`` takes, counted in process."""
+        ...
+
+
+@runtime_checkable
+class CacheKeeper(Protocol):
+    """A provider whose prompt cache a keep-warm ping keeps alive while a chat is idle
+    (Claude's expires 5 minutes, or an hour, after its last use)."""
+
+    def keep_warm_plan(self) -> tuple[int, float] | None:
+        """How many pings its connection asks for and how many seconds apart, or ``None``
+        when it asks for none (or its cache is off)."""
+        ...
+
+    async def keep_warm(self, request: GenerationRequest) -> Usage:
+        """Send ``request`` again for one token, not streamed, so the cache of its prefix
+        lives on; the usage the backend reported."""
         ...
 
 
