@@ -220,3 +220,60 @@ def test_what_the_backend_tells_besides_the_text_reaches_the_reply(data_dir: Pat
     assert reply.details["citations"] == CITATIONS
     assert [r["url"] for r in reply.details["search_results"]] == CITATIONS
     assert "answered_by" not in reply.details  # the routing's own record stays inside
+
+
+def _second_character(tavern) -> str:  # type: ignore[no-untyped-def]
+    card = {
+        "spec": "chara_card_v2",
+        "spec_version": "2.0",
+        "data": {"name": "Ash", "first_mes": "Ash waves."},
+    }
+    return str(tavern.characters.create(card).name)
+
+
+def test_a_group_chat_answers_member_by_member(tavern, scripted: ScriptBook) -> None:  # type: ignore[no-untyped-def]
+    first = tavern.characters.all()[0].name
+    second = _second_character(tavern)
+    scripted.scripts += [Script(["One."]), Script(["Two."]), Script(["Three."])]
+    group = tavern.new_group("Hearth", [first, second], strategy="list")
+    assert group.name == "Hearth" and group.members == [first, second]
+    assert [m.name for m in group.messages][-1] == second  # each member's greeting
+    replies = group.send("Hello, both of you")
+    assert [(r.speaker, r.text) for r in replies] == [(first, "One."), (second, "Two.")]
+    assert [m.text for m in group.messages][-3:] == ["Hello, both of you", "One.", "Two."]
+    assert group.messages[-1].id == replies[-1].reply.message_id
+    again = group.swipe()  # the last member's reply, as that member
+    assert (again.speaker, again.text) == (second, "Three.")
+    assert group.messages[-1].text == "Three." and group.messages[-1].swipe_count == 2
+    assert tavern.group("Hearth").id == tavern.group(group.id).id == group.id
+
+
+def test_a_manual_group_waits_for_a_member_to_be_named(tavern, scripted: ScriptBook) -> None:  # type: ignore[no-untyped-def]
+    first = tavern.characters.all()[0].name
+    second = _second_character(tavern)
+    scripted.scripts += [Script(["Ash here."]), Script(["Half "], error=cut_error())]
+    group = tavern.new_group("Quiet", [first, second], strategy="manual")
+    assert group.send("Anyone?") == []  # the message is kept; nobody answers by themselves
+    assert group.messages[-1].text == "Anyone?"
+    answer = group.trigger(second)
+    assert (answer.speaker, answer.text) == (second, "Ash here.")
+    with pytest.raises(StreamInterruptedError):
+        group.trigger(first)
+    assert group.messages[-1].text == "Half" and group.messages[-1].status != "complete"
+    with pytest.raises(ConfigError, match="unknown strategy"):
+        tavern.new_group("Odd", [first], strategy="shouting")
+    with pytest.raises(NotFoundError):
+        tavern.group("no such group")
+
+
+async def test_the_async_group_chat(data_dir: Path, scripted: ScriptBook) -> None:
+    scripted.scripts += [Script(["Hi from one."]), Script(["Hi from two."])]
+    async with pytavern.open_async(data_dir) as tavern:
+        tavern.connections.add("s", "scripted", default=True)
+        first = tavern.characters.all()[0].name
+        card = {"spec": "chara_card_v2", "spec_version": "2.0", "data": {"name": "Ash"}}
+        tavern.characters.create(card)
+        group = await tavern.new_group("Async", [first, "Ash"], strategy="list")
+        replies = await group.send("Hi")
+        assert [r.text for r in replies] == ["Hi from one.", "Hi from two."]
+        assert isinstance(replies[0], pytavern.api.MemberReply)

@@ -30,9 +30,15 @@ the ``with`` block) stops it.
 
 from __future__ import annotations
 
-from pytavern.api.aio import AsyncCharacters, AsyncChat, AsyncConnections, AsyncTavern
-from pytavern.api.sync import Characters, Chat, Connections, Tavern
-from pytavern.api.values import Character, DataDir, Message, Reply
+from pytavern.api.aio import (
+    AsyncCharacters,
+    AsyncChat,
+    AsyncConnections,
+    AsyncGroupChat,
+    AsyncTavern,
+)
+from pytavern.api.sync import Characters, Chat, Connections, GroupChat, Tavern
+from pytavern.api.values import Character, DataDir, MemberReply, Message, Reply
 from pytavern.engine.services import ConnectionCheck, ConnectionView
 from pytavern.events import (
     ErrorEvent,
@@ -49,6 +55,7 @@ __all__ = [
     "AsyncCharacters",
     "AsyncChat",
     "AsyncConnections",
+    "AsyncGroupChat",
     "AsyncTavern",
     "Character",
     "Characters",
@@ -58,6 +65,8 @@ __all__ = [
     "Connections",
     "ErrorEvent",
     "Finished",
+    "GroupChat",
+    "MemberReply",
     "Message",
     "ReasoningDelta",
     "Reply",

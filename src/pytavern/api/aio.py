@@ -12,9 +12,11 @@ from typing import Any, Self
 from pytavern.api.values import (
     Character,
     DataDir,
+    MemberReply,
     Message,
     Reply,
     character_of,
+    member_replies_of,
     message_of,
     reply_of,
     settings_for,
@@ -91,6 +93,70 @@ class AsyncChat:
     def messages(self) -> list[Message]:
         """The chat's messages, oldest first."""
         return [message_of(m) for m in self._services.chats.history(self.id)]
+
+
+class AsyncGroupChat:
+    """A group chat, driven with ``await``: several characters answer in one chat, in the
+    order the group's activation strategy picks. Get one from
+    :meth:`AsyncTavern.new_group`."""
+
+    def __init__(self, services: Services, group_id: int, connection: str | None) -> None:
+        self._services = services
+        self.id = group_id
+        """The group's id (``AsyncTavern.group(id)`` opens it again)."""
+        self.connection = connection
+        """The connection its turns use (None: the default connection)."""
+
+    @property
+    def name(self) -> str:
+        """The group's name."""
+        return self._services.groups.get(self.id).name
+
+    @property
+    def members(self) -> list[str]:
+        """The members' names, in the group's order."""
+        return [m.name for m in self._services.groups.get(self.id).members]
+
+    @property
+    def chat_id(self) -> int | None:
+        """The id of the group's current chat (None until its first turn makes one)."""
+        return self._services.groups.get(self.id).chat_id
+
+    async def send(self, text: str | None) -> list[MemberReply]:
+        """Say ``text`` as the user (None: the group goes on by itself) and return the
+        replies of the members who answered, in order; none may answer (a manual group
+        waits for :meth:`trigger`). A member's failed turn raises its error."""
+        turn = await self._services.groups.send(self.id, text, connection=self.connection)
+        return member_replies_of(turn, self._services)
+
+    async def trigger(self, member: str | int) -> MemberReply:
+        """Have one member (by name or character id) answer now, muted or not."""
+        turn = await self._services.groups.trigger(self.id, member, connection=self.connection)
+        return member_replies_of(turn, self._services)[0]
+
+    async def _redo(self, mode: str) -> MemberReply:
+        turn = await self._services.groups.redo(self.id, mode, connection=self.connection)
+        return member_replies_of(turn, self._services)[0]
+
+    async def regenerate(self) -> MemberReply:
+        """A new reply in place of the last member's reply (the old one stays a swipe)."""
+        return await self._redo("regenerate")
+
+    async def swipe(self) -> MemberReply:
+        """Another reply beside the last member's reply, shown instead of it."""
+        return await self._redo("swipe")
+
+    async def continue_(self) -> MemberReply:
+        """Extend the last member's reply; the text returned is the whole reply."""
+        return await self._redo("continue")
+
+    @property
+    def messages(self) -> list[Message]:
+        """The group chat's messages, oldest first (``name`` says who spoke)."""
+        chat_id = self.chat_id
+        if chat_id is None:
+            return []
+        return [message_of(m) for m in self._services.chats.history(chat_id)]
 
 
 class AsyncCharacters:
@@ -259,3 +325,22 @@ class AsyncTavern:
     async def chat(self, chat_id: int, *, connection: str | None = None) -> AsyncChat:
         """Open an existing chat by id."""
         return AsyncChat(self.services, self.services.chats.get(chat_id).id, connection)
+
+    async def new_group(
+        self,
+        name: str,
+        members: list[str | int],
+        *,
+        strategy: str = "natural",
+        connection: str | None = None,
+    ) -> AsyncGroupChat:
+        """Make a group of characters (by name or id) with a new chat that opens with each
+        member's greeting. ``strategy`` picks who answers a message, as in SillyTavern:
+        ``natural`` (those named, then by talkativeness), ``list`` (everyone, in order),
+        ``manual`` (only whom :meth:`AsyncGroupChat.trigger` names) or ``pooled``."""
+        group = self.services.groups.create(name, members, strategy=strategy)
+        return AsyncGroupChat(self.services, group.id, connection)
+
+    async def group(self, group: int | str, *, connection: str | None = None) -> AsyncGroupChat:
+        """Open an existing group by id or name."""
+        return AsyncGroupChat(self.services, self.services.groups.get(group).id, connection)

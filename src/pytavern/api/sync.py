@@ -8,9 +8,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from pytavern.api.aio import AsyncChat, AsyncTavern
+from pytavern.api.aio import AsyncChat, AsyncGroupChat, AsyncTavern
 from pytavern.api.portal import Portal
-from pytavern.api.values import Character, DataDir, Message, Reply
+from pytavern.api.values import Character, DataDir, MemberReply, Message, Reply
 from pytavern.engine.services import (
     ConnectionCheck,
     ConnectionView,
@@ -77,6 +77,71 @@ class Chat:
 async def _later(function: Callable[[], T]) -> T:
     """Call ``function`` on the loop's thread (where the database is used)."""
     return function()
+
+
+class GroupChat:
+    """A group chat, driven synchronously (see :class:`AsyncGroupChat`). Get one from
+    :meth:`Tavern.new_group`."""
+
+    def __init__(self, portal: Portal, group: AsyncGroupChat) -> None:
+        self._portal = portal
+        self._group = group
+        self.id = group.id
+        """The group's id (``Tavern.group(id)`` opens it again)."""
+
+    @property
+    def connection(self) -> str | None:
+        """The connection its turns use (None: the default connection)."""
+        return self._group.connection
+
+    @connection.setter
+    def connection(self, name: str | None) -> None:
+        self._group.connection = name
+
+    @property
+    def name(self) -> str:
+        """The group's name."""
+        return self._group.name
+
+    @property
+    def members(self) -> list[str]:
+        """The members' names, in the group's order."""
+        return self._group.members
+
+    @property
+    def chat_id(self) -> int | None:
+        """The id of the group's current chat."""
+        return self._group.chat_id
+
+    def send(self, text: str | None) -> list[MemberReply]:
+        """Say ``text`` (None: the group goes on by itself); the members' replies in order."""
+        result: list[MemberReply] = self._portal.call(self._group.send(text))
+        return result
+
+    def trigger(self, member: str | int) -> MemberReply:
+        """Have one member answer now."""
+        result: MemberReply = self._portal.call(self._group.trigger(member))
+        return result
+
+    def regenerate(self) -> MemberReply:
+        """A new reply in place of the last member's reply."""
+        result: MemberReply = self._portal.call(self._group.regenerate())
+        return result
+
+    def swipe(self) -> MemberReply:
+        """Another reply beside the last member's reply."""
+        result: MemberReply = self._portal.call(self._group.swipe())
+        return result
+
+    def continue_(self) -> MemberReply:
+        """Extend the last member's reply."""
+        result: MemberReply = self._portal.call(self._group.continue_())
+        return result
+
+    @property
+    def messages(self) -> list[Message]:
+        """The group chat's messages, oldest first."""
+        return self._group.messages
 
 
 class _SyncNamespace:
@@ -205,6 +270,26 @@ class Tavern:
         """Open an existing chat by id."""
         return Chat(
             self._portal, self._portal.call(self._tavern.chat(chat_id, connection=connection))
+        )
+
+    def new_group(
+        self,
+        name: str,
+        members: list[str | int],
+        *,
+        strategy: str = "natural",
+        connection: str | None = None,
+    ) -> GroupChat:
+        """Make a group of characters with a new chat (see :meth:`AsyncTavern.new_group`)."""
+        group = self._portal.call(
+            self._tavern.new_group(name, members, strategy=strategy, connection=connection)
+        )
+        return GroupChat(self._portal, group)
+
+    def group(self, group: int | str, *, connection: str | None = None) -> GroupChat:
+        """Open an existing group by id or name."""
+        return GroupChat(
+            self._portal, self._portal.call(self._tavern.group(group, connection=connection))
         )
 
     def usage(self, *, since: str | None = None, by: str = "day") -> UsageReport:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pytavern.engine.services import CharacterRecord, MessageRecord, Services, TurnResult
+from pytavern.engine.services.group_views import GroupTurn
 from pytavern.settings import Settings
 from pytavern.types import Usage
 
@@ -28,6 +29,21 @@ class Reply:
     message_id: int | None
     model: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberReply:
+    """One member's reply in a group chat turn: who spoke (name and character id) and
+    the reply."""
+
+    speaker: str
+    character_id: int
+    reply: Reply
+
+    @property
+    def text(self) -> str:
+        """The reply's text (``reply.text``)."""
+        return self.reply.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +103,14 @@ def reply_of(result: TurnResult, services: Services) -> Reply:
         model=result.model,
         details=result.details,
     )
+
+
+def member_replies_of(turn: GroupTurn, services: Services) -> list[MemberReply]:
+    """The replies of a group turn, in the order the members spoke; a member's failed
+    turn raises its error (the members before it have answered, and the chat keeps it)."""
+    return [
+        MemberReply(r.speaker, r.character_id, reply_of(r.result, services)) for r in turn.replies
+    ]
 
 
 def settings_for(data_dir: DataDir) -> Settings:
