@@ -180,3 +180,49 @@ async def test_reasoning_scripts_change_the_stored_reasoning_over_http(data_dir:
         assert swipe.reasoning == "Pondering about it."
         assert "e" not in swipe.text and swipe.text == result.reply
         await services.aclose()
+
+
+LORE = {
+    "entries": {
+        "0": {
+            "uid": 0,
+            "key": ["lighthouse"],
+            "content": "The lighthouse is haunted.",
+            "position": 0,
+        },
+        "1": {
+            "uid": 1,
+            "key": ["lighthouse"],
+            "content": "The keeper hides a lantern.",
+            "position": 4,
+            "depth": 2,
+        },
+        "2": {"uid": 2, "key": ["lighthouse"], "content": "DROP ME", "position": 1},
+    }
+}
+
+
+async def test_world_info_scripts_rewrite_the_entries_sent(
+    services: Services, scripted: ScriptBook
+) -> None:
+    services.lorebooks.save("Coast", LORE)
+    services.lorebooks.set_active("Coast", True)
+    rewrite = {"findRegex": "/haunted|lantern/g", "replaceString": "[{{match}}]"}
+    services.regex.import_bytes(st_file(id="wi1", placement=[5], promptOnly=True, **rewrite))
+    drop = {"findRegex": "/^DROP ME$/", "replaceString": ""}
+    services.regex.import_bytes(st_file(id="wi2", placement=[5], promptOnly=True, **drop))
+    stored_only = {"findRegex": "/keeper/g", "replaceString": "WARDEN"}  # not prompt-only
+    services.regex.import_bytes(st_file(id="wi3", placement=[5], **stored_only))
+    # depth limits hold for @depth entries only (the others have no depth: SillyTavern runs
+    # such a script on them whatever its limits)
+    deep = {"findRegex": "/is|keeper/g", "replaceString": "{{match}}!", "maxDepth": 1}
+    services.regex.import_bytes(st_file(id="wi4", placement=[5], promptOnly=True, **deep))
+    chat_id = start(services)
+    scripted.scripts.append(Script(["Aye."]))
+    await services.generation.run(chat_id, "send", "Tell me about the lighthouse")
+    sent = "\n".join(m.content for m in scripted.requests[-1].messages)
+    assert "The lighthouse is! [haunted]." in sent  # before the card: no depth
+    assert "The keeper hides a [lantern]." in sent  # @depth 2, beyond maxDepth 1
+    assert "DROP ME" not in sent and "WARDEN" not in sent
+    stored = services.lorebooks.get("Coast").data["entries"]["0"]["content"]
+    assert stored == "The lighthouse is haunted."  # the book itself is untouched

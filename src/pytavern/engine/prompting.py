@@ -28,7 +28,7 @@ from pytavern.engine.chat_options import chat_author_note
 from pytavern.engine.history import StoredHistory
 from pytavern.engine.preferences import DEFAULT_MAX_TOKENS, sampling_for
 from pytavern.engine.prompt_shown import prompt_shown
-from pytavern.engine.regex_scripts import prompt_history
+from pytavern.engine.regex_scripts import lore_rewrite, prompt_history, prompt_scripts
 from pytavern.engine.token_counts import Counting, remote_counts
 from pytavern.engine.token_ratio import stored_ratio
 from pytavern.engine.turn_loader import TurnData
@@ -222,16 +222,16 @@ def build_prompt_input(
     )
     settings = prompt_defaults.apply_prompt_defaults(settings, store, prefs)
     note = chat_author_note(turn.chat.metadata, prefs.author_note)
+    scripts = prompt_scripts(
+        store,
+        turn.chat.character_id,
+        turn.card,
+        turn.persona.name,
+        revision=turn.library_revision,
+    )
     return PromptInput(
         card=turn.card,
-        history=prompt_history(
-            store,
-            turn.chat.character_id,
-            turn.card,
-            turn.persona.name,
-            _history(store, turn),
-            revision=turn.library_revision,
-        ),
+        history=prompt_history(_history(store, turn), scripts),
         tokenizer=tokenizer,
         persona=turn.persona,
         lorebooks=turn.lorebooks,
@@ -249,6 +249,7 @@ def build_prompt_input(
             group=turn.request.speaker.group_names or None if turn.request.speaker else None,
         ),
         timed_state=TimedState.from_dict(turn.chat.metadata.get(TIMED_KEY)),
+        lore_rewrite=lore_rewrite(scripts),
     )
 
 

@@ -26,6 +26,7 @@ from pytavern.formats.regex import Placement, RegexScript, scripts_from_value
 from pytavern.prompt.inputs import HistoryMessage
 from pytavern.prompt.macros import MacroContext
 from pytavern.prompt.regex import RegexUse, apply_scripts
+from pytavern.prompt.worldinfo import LoreRewrite
 from pytavern.store import MessageRecord, Store
 
 SETTING_KEY = "regex"
@@ -219,18 +220,35 @@ class PromptHistory(Sequence[HistoryMessage]):
         return message if text == message.text else replace(message, text=text)
 
 
-def prompt_history(
-    store: Store,
-    character_id: int,
-    card: Card,
-    user: str,
-    history: Sequence[HistoryMessage],
-    *,
-    revision: str | None = None,
-) -> Sequence[HistoryMessage]:
-    """``history`` as the prompt sends it (itself when no prompt-only script is in play;
-    ``revision``: see ``script_set``)."""
+def prompt_scripts(
+    store: Store, character_id: int, card: Card, user: str, *, revision: str | None = None
+) -> ScriptSet | None:
+    """The scripts a chat's prompt runs (``None`` when no prompt-only script is in play, so
+    a prompt pays nothing for them; ``revision``: see ``script_set``)."""
     scripts = script_set(store, character_id, card, user, revision=revision)
     if not any(script.prompt_only and not script.disabled for script in scripts.scripts):
-        return history
-    return PromptHistory(history, scripts)
+        return None
+    return scripts
+
+
+def prompt_history(
+    history: Sequence[HistoryMessage], scripts: ScriptSet | None
+) -> Sequence[HistoryMessage]:
+    """``history`` as the prompt sends it (itself when ``scripts`` is ``None``)."""
+    return history if scripts is None else PromptHistory(history, scripts)
+
+
+def lore_rewrite(scripts: ScriptSet | None) -> LoreRewrite | None:
+    """What the World Info placement's prompt-only scripts do to an activated entry's
+    content as it is placed (with its depth when it goes @depth, as SillyTavern runs them);
+    ``None`` when there are none."""
+    if scripts is None or not any(
+        script.prompt_only and not script.disabled and Placement.WORLD_INFO in script.placement
+        for script in scripts.scripts
+    ):
+        return None
+
+    def rewrite(content: str, depth: int | None) -> str:
+        return scripts.apply(content, RegexUse(Placement.WORLD_INFO, prompt=True, depth=depth))
+
+    return rewrite

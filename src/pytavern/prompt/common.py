@@ -300,6 +300,7 @@ def _lore(
         character_tags=inp.card.tags,
         global_scan=_global_scan(inp, fields, ctx),
         count_overhead=count_overhead,
+        rewrite=inp.lore_rewrite,
     )
 
 

@@ -14,7 +14,12 @@ from pytavern.formats.worldinfo import WorldInfoEntry
 from pytavern.prompt.macros import MacroContext
 from pytavern.prompt.tokens import Tokenizer
 from pytavern.prompt.wi_timed import TimedState
-from pytavern.prompt.worldinfo import ActivatedEntry, WorldInfoSettings, WorldInfoSources
+from pytavern.prompt.worldinfo import (
+    ActivatedEntry,
+    LoreRewrite,
+    WorldInfoSettings,
+    WorldInfoSources,
+)
 from pytavern.types import ChatMessage, Role
 
 GenerationType = Literal["normal", "continue", "impersonate", "swipe", "regenerate"]
@@ -230,6 +235,9 @@ class PromptInput:
     settings: PromptSettings = field(default_factory=PromptSettings)
     macros: MacroContext = field(default_factory=MacroContext)
     timed_state: TimedState = field(default_factory=TimedState)
+    lore_rewrite: LoreRewrite | None = None
+    """The regex scripts of SillyTavern's World Info placement (prompt-only ones), run on
+    each activated entry's content before it is placed; ``None`` when there are none."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,12 @@ class ActivatedEntry:
     reason: str
 
 
+LoreRewrite = Callable[[str, int | None], str]
+"""Rewrites an activated entry's content as it is placed: ``(content, depth)``, the depth
+being the entry's for @depth entries and ``None`` for the others (what SillyTavern's regex
+scripts of the World Info placement get); an entry left empty is not placed."""
+
+
 @dataclass(frozen=True, slots=True)
 class DepthInjection:
     """Entries to insert ``depth`` messages from the end, as ``role``."""
@@ -135,6 +141,7 @@ class _Scan:
     budget: int
     count_overhead: int = 0
     generation_type: str = "normal"
+    rewrite: LoreRewrite | None = None
     activated: dict[str, ActivatedEntry] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)
     skipped: list[tuple[WorldInfoEntry, str]] = field(default_factory=list)
@@ -167,6 +174,7 @@ def check_world_info(
     character_tags: Sequence[str] = (),
     global_scan: Mapping[str, str] | None = None,
     count_overhead: int = 0,
+    rewrite: LoreRewrite | None = None,
 ) -> WorldInfoResult:
     """Scan the chat and return the activated entries, placed, with the new timed state.
 
@@ -175,7 +183,8 @@ def check_world_info(
     ``generation_type`` is matched against entries' ``triggers``; ``character_tags`` against
     ``characterFilter.tags``; ``global_scan`` holds the texts of the extra scan sources
     (``{"matchScenario": scenario, ...}``). ``rng`` rolls probabilities; given its seed,
-    it is made on the first roll.
+    it is made on the first roll. ``rewrite`` runs on each activated entry's content as it
+    is placed (see ``LoreRewrite``).
     """
     s = settings or WorldInfoSettings()
     entries = [
@@ -206,6 +215,7 @@ def check_world_info(
         entries, buffer, timed, s, rng, tokenizer, macros or (lambda t: t), budget, count_overhead
     )
     scan.generation_type = generation_type
+    scan.rewrite = rewrite
     if entries:
         _run(scan, length)
     if not dry_run:
@@ -372,15 +382,16 @@ def _place(scan: _Scan, state: TimedState) -> WorldInfoResult:
     outlets: dict[str, list[str]] = {}
     depth: dict[tuple[int, int], list[str]] = {}
     for a in ordered:
-        if not a.content:
+        content = _placed_content(scan, a)
+        if not content:
             continue
         if a.entry.position == AT_DEPTH:
-            depth.setdefault((a.entry.depth, a.entry.role), []).append(a.content)
+            depth.setdefault((a.entry.depth, a.entry.role), []).append(content)
         elif a.entry.position == OUTLET:
             if a.entry.outlet_name:
-                outlets.setdefault(a.entry.outlet_name, []).insert(0, a.content)
+                outlets.setdefault(a.entry.outlet_name, []).insert(0, content)
         elif a.entry.position in by_pos:
-            by_pos[a.entry.position].append(a.content)
+            by_pos[a.entry.position].append(content)
     injections = tuple(
         DepthInjection(d, ROLES[r] if 0 <= r < 3 else "system", "\n".join(c))
         for (d, r), c in reversed(list(depth.items()))
@@ -400,3 +411,11 @@ def _place(scan: _Scan, state: TimedState) -> WorldInfoResult:
         skipped=tuple(scan.skipped),
         outlets=tuple((name, "\n".join(parts)) for name, parts in outlets.items()),
     )
+
+
+def _placed_content(scan: _Scan, activated: ActivatedEntry) -> str:
+    """An activated entry's content as it is placed (``scan.rewrite`` run on it)."""
+    if scan.rewrite is None or not activated.content:
+        return activated.content
+    entry = activated.entry
+    return scan.rewrite(activated.content, entry.depth if entry.position == AT_DEPTH else None)
