@@ -3,6 +3,8 @@ OpenAI and Anthropic fakes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -12,6 +14,12 @@ from tests.providers.chat_helpers import fake
 from tests.server.conftest import generate, start_chat
 
 WRONG = "sk-wrong-000000000000000zyxw"
+
+
+async def add_connection(client: httpx.AsyncClient, **connection: Any) -> None:
+    """Add a connection over REST (``name``, ``api``, ``url``, ``model``, ``keys``...)."""
+    made = await client.post("/api/connections", json=connection)
+    assert made.status_code == 201, made.text
 
 
 async def test_keys_rotate_and_a_failing_connection_falls_back(
@@ -24,17 +32,14 @@ async def test_keys_rotate_and_a_failing_connection_falls_back(
             _claude,
         ),
     ):
-        made = await client.post(
-            "/api/connections",
-            json={
-                "name": "claude-up",
-                "api": "claude",
-                "url": claude_url,
-                "model": "claude-haiku-4-5",
-                "keys": [WRONG, anthropic_fake.DEFAULT_KEY],
-            },
+        await add_connection(
+            client,
+            name="claude-up",
+            api="claude",
+            url=claude_url,
+            model="claude-haiku-4-5",
+            keys=[WRONG, anthropic_fake.DEFAULT_KEY],
         )
-        assert made.status_code == 201, made.text
         made = await client.post(
             "/api/connections",
             json={
@@ -84,17 +89,14 @@ async def test_an_answer_of_an_unknown_shape_ends_the_turn_with_a_clear_error(
     client: httpx.AsyncClient,
 ) -> None:
     with fake(anthropic_fake.create_app) as (claude_url, claude):
-        made = await client.post(
-            "/api/connections",
-            json={
-                "name": "claude-odd",
-                "api": "claude",
-                "url": claude_url,
-                "model": "claude-haiku-4-5",
-                "keys": [anthropic_fake.DEFAULT_KEY],
-            },
+        await add_connection(
+            client,
+            name="claude-odd",
+            api="claude",
+            url=claude_url,
+            model="claude-haiku-4-5",
+            keys=[anthropic_fake.DEFAULT_KEY],
         )
-        assert made.status_code == 201, made.text
         claude.arm("wrong_shape")  # a content_block_delta whose delta is a string
         chat = await start_chat(client)
         events = await generate(client, chat["id"], text="one two three", connection="claude-odd")
@@ -116,18 +118,15 @@ async def test_a_rate_limited_key_rests_as_long_as_retry_after_says(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     with fake(openai_fake.create_app) as (oai_url, oai):
-        made = await client.post(
-            "/api/connections",
-            json={
-                "name": "busy",
-                "api": "openai",
-                "url": oai_url + "/v1",
-                "model": "gpt-4o-mini",
-                "keys": [openai_fake.DEFAULT_KEY, "sk-other-0000000000000000tuvw"],
-                "options": {"max_retries": 0},
-            },
+        await add_connection(
+            client,
+            name="busy",
+            api="openai",
+            url=oai_url + "/v1",
+            model="gpt-4o-mini",
+            keys=[openai_fake.DEFAULT_KEY, "sk-other-0000000000000000tuvw"],
+            options={"max_retries": 0},
         )
-        assert made.status_code == 201, made.text
         oai.arm("429")  # with Retry-After: 1
         chat = await start_chat(client)
         await generate(client, chat["id"], text="hello", connection="busy")
