@@ -95,7 +95,11 @@ def event_to_dict(event: StreamEvent) -> dict[str, object]:
                 "retryable": event.retryable,
             }
         case Finished():
-            return {"type": "finished", "reason": event.reason, "model": event.model}
+            done: dict[str, object] = {"type": "finished", "reason": event.reason}
+            done["model"] = event.model
+            if details := event.extra.get("details"):
+                done["details"] = details  # what the backend told besides the text
+            return done
         case _:
             assert_never(event)
 

@@ -10,6 +10,9 @@ import pytest
 from fastapi import FastAPI
 
 from tests.fakes import anthropic_fake, openai_fake
+from tests.fakes.flavours_chat import FAKES
+from tests.fakes.server import FaultPlan, serve
+from tests.fakes.vendors.perplexity import CITATIONS
 from tests.providers.chat_helpers import fake
 from tests.server.conftest import generate, start_chat
 
@@ -134,3 +137,25 @@ async def test_a_rate_limited_key_rests_as_long_as_retry_after_says(
     resting = [entry for entry in parked.values() if entry["state"] == "resting"]
     assert len(resting) == 1, parked
     assert resting[0]["until"] - resting[0]["since"] == pytest.approx(1.0)
+
+
+async def test_the_finished_frame_carries_what_the_backend_told_besides_the_text(
+    client: httpx.AsyncClient,
+) -> None:
+    pplx = FAKES["perplexity"]
+    with serve(pplx.app(FaultPlan())) as root:
+        await add_connection(
+            client,
+            name="pplx",
+            api="perplexity",
+            url=pplx.url(root),
+            model=pplx.model,
+            keys=[pplx.key],
+            options=dict(pplx.options),
+        )
+        chat = await start_chat(client)
+        events = await generate(client, chat["id"], text="Where is it?", connection="pplx")
+    finished = [data for kind, data in events if kind == "finished"][-1]
+    assert finished["reason"] == "stop" and finished["details"]["citations"] == CITATIONS
+    plain = await generate(client, chat["id"], text="And you?")  # the scripted default
+    assert "details" not in [data for kind, data in plain if kind == "finished"][-1]
