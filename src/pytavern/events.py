@@ -37,6 +37,8 @@ class StatusEvent:
     queue_position: int | None = None
     wait_seconds: float | None = None
     type: Literal["status"] = "status"
+    speaker: str | None = None
+    """In a group turn: the member whose events follow."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +80,15 @@ def event_to_dict(event: StreamEvent) -> dict[str, object]:
         case TextDelta(text=text) | ReasoningDelta(text=text):
             return {"type": event.type, "text": text}
         case StatusEvent():
-            return {
+            status: dict[str, object] = {
                 "type": "status",
                 "message": event.message,
                 "queue_position": event.queue_position,
                 "wait_seconds": event.wait_seconds,
             }
+            if event.speaker is not None:
+                status["speaker"] = event.speaker
+            return status
         case UsageEvent(usage=usage):
             return {"type": "usage", **usage.to_dict()}
         case ErrorEvent():

@@ -70,6 +70,39 @@ def test_create_a_group_chat_and_talk_to_it(page: Any, live: Live) -> None:
     assert live.problems == []
 
 
+def test_a_group_turn_shows_each_reply_as_it_is_written(page: Any, live: Live) -> None:
+    store = live.app.state.engine.store
+    store.add_character({"spec": "chara_card_v2", "spec_version": "2.0", "data": BOB})
+    group = live.app.state.services.groups.create("Tea", ["Wren", "Bob"], strategy="list")
+    live.book.scripts += [
+        Script(["Wren ", "pours ", "slowly."], delay=0.4),
+        Script(["Bob sips."]),
+        Script(["Wren ", "again, ", "slowly."], delay=0.5),
+        Script(["Bob waits."]),
+    ]
+    page.goto(live.url + f"#/group/{group.id}")
+    page.wait_for_selector("body[data-ready]")
+    page.fill("[data-testid=input]", "Tea?")
+    page.click("[data-testid=send]")
+    writing = page.locator("[data-live]")
+    expect(writing.locator("[data-testid=speaker]")).to_have_text("Wren")
+    expect(page.locator("[data-testid=message]", has_text="Tea?")).to_have_count(1)
+    expect(writing.locator("[data-testid=message-text]")).to_contain_text("Wren pours")
+    expect(page.locator("[data-testid=message-text]").last).to_have_text("Bob sips.")
+    expect(writing).to_have_count(0)
+    # a reload during a turn: the view waits for the turn, then shows what it wrote
+    page.fill("[data-testid=input]", "More?")
+    page.click("[data-testid=send]")
+    expect(page.locator("[data-live]")).to_have_count(1)
+    page.reload()
+    expect(page.locator("body[data-group-busy='1']")).to_have_count(1)
+    expect(page.locator("[data-testid=message-text]").last).to_have_text("Bob waits.")
+    expect(page.locator("body[data-group-busy='1']")).to_have_count(0)
+    texts = page.locator("[data-testid=message-text]").all_inner_texts()
+    assert texts[-3:] == ["More?", "Wren again, slowly.", "Bob waits."]
+    assert live.problems == []
+
+
 def test_world_info_editor_sets_an_outlet(page: Any, live: Live) -> None:
     page.goto(live.url + "#/characters")
     page.wait_for_selector("body[data-ready]")

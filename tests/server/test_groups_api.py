@@ -7,6 +7,7 @@ import json
 import httpx
 
 from tests.scripted import Script, ScriptBook
+from tests.server.conftest import parse_sse
 
 BOB = {
     "spec": "chara_card_v2",
@@ -71,3 +72,40 @@ async def test_bad_requests_get_clear_errors(client: httpx.AsyncClient) -> None:
     assert unknown.status_code == 404
     empty = await client.post("/api/groups", json={"name": "X", "members": []})
     assert empty.status_code == 422
+
+
+async def test_a_group_turn_streams_member_by_member(
+    client: httpx.AsyncClient, scripted: ScriptBook
+) -> None:
+    bob = await _bob(client)
+    made = await client.post(
+        "/api/groups", json={"name": "Duo", "members": [1, bob], "strategy": "list"}
+    )
+    group = made.json()
+    scripted.scripts += [
+        Script(["Wren ", "speaks."]),
+        Script(["Bob ", "cooks."]),
+        Script(["Again."]),
+    ]
+    url = f"/api/groups/{group['id']}/generate"
+    response = await client.post(url, json={"action": "send", "text": "Dinner?"})
+    assert response.status_code == 200 and response.headers["x-generation-id"]
+    events = parse_sse(response.text)
+    said: list[tuple[str, str]] = []
+    for kind, data in events:
+        if kind == "status" and data.get("speaker"):
+            said.append((data["speaker"], ""))
+        elif kind == "text":
+            said[-1] = (said[-1][0], said[-1][1] + data["text"])
+    assert said == [("Wren", "Wren speaks."), ("Bob", "Bob cooks.")]
+    assert [kind for kind, _ in events].count("finished") == 1 and events[-1][0] == "finished"
+    messages = (await client.get(f"/api/chats/{group['chat_id']}")).json()["messages"]
+    assert [(m["name"], m["text"]) for m in messages[-3:]] == [
+        ("User", "Dinner?"),
+        ("Wren", "Wren speaks."),
+        ("Bob", "Bob cooks."),
+    ]
+    again = parse_sse((await client.post(url, json={"action": "redo", "mode": "swipe"})).text)
+    assert [d.get("speaker") for k, d in again if k == "status"] == ["Bob"]
+    unknown = await client.post(url, json={"action": "trigger", "member": "Nobody"})
+    assert unknown.status_code in (400, 404) and unknown.json()["error"]["hint"]

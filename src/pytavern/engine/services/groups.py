@@ -4,6 +4,9 @@ group JSON with its chat JSONL."""
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +43,29 @@ from pytavern.engine.services.group_views import (
     choice,
     name_of,
 )
-from pytavern.engine.turn_loader import load_persona
+from pytavern.engine.turn_loader import GenerationMode, load_persona
 from pytavern.errors import ConfigError, NotFoundError
+from pytavern.events import ErrorEvent, Finished, StatusEvent, StreamEvent
 from pytavern.formats.cards import card_from_dict
 from pytavern.formats.groups import GroupFile, group_to_json, new_group, read_group
 from pytavern.prompt.macros import MacroContext, evaluate
 from pytavern.store import CharacterRecord, GroupRecord
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One member's part of a group turn: who answers, to what text, in which mode."""
+
+    member: GroupMember
+    text: str | None
+    mode: GenerationMode
+
+
+_REDO_MODES: dict[str, GenerationMode] = {
+    "swipe": "swipe",
+    "regenerate": "regenerate",
+    "continue": "continue",
+}
 
 
 class GroupService(Service):
@@ -215,6 +235,87 @@ class GroupService(Service):
         """The user says ``text`` (``None``: the group goes on by itself, as auto-mode does);
         the members the group's strategy picks answer, one after another."""
         record, members = self._turn_setup(group)
+        steps = self._send_steps(record, members, text, seed)
+        return await self._run(record, members, steps, connection)
+
+    async def trigger(
+        self, group: int | str, member: str | int, *, connection: str | None = None
+    ) -> GroupTurn:
+        """One member answers now (what manual order waits for), muted or not."""
+        record, members = self._turn_setup(group)
+        return await self._run(
+            record, members, self._trigger_steps(record, members, member), connection
+        )
+
+    async def redo(
+        self, group: int | str, mode: str = "swipe", *, connection: str | None = None
+    ) -> GroupTurn:
+        """Swipe, regenerate or continue the last reply, as the member who wrote it."""
+        record, members = self._turn_setup(group)
+        return await self._run(record, members, self._redo_steps(record, members, mode), connection)
+
+    async def events(
+        self,
+        group: int | str,
+        action: str,
+        *,
+        text: str | None = None,
+        member: str | int | None = None,
+        mode: str = "swipe",
+        connection: str | None = None,
+    ) -> AsyncIterator[StreamEvent]:
+        """A group turn as one stream (``action``: ``send``, ``trigger`` or ``redo``, as
+        the methods of those names): before each member's events a ``StatusEvent`` names
+        the ``speaker``; the members' own ``Finished`` are folded into one at the end, whose
+        ``extra["replies"]`` lists who answered (a member's error ends the turn there)."""
+        record, members = self._turn_setup(group)
+        if action == "send":
+            steps = self._send_steps(record, members, text, None)
+        elif action == "trigger" and member is not None:
+            steps = self._trigger_steps(record, members, member)
+        elif action == "redo":
+            steps = self._redo_steps(record, members, mode)
+        else:
+            raise ConfigError(
+                f"unknown group action {action!r}",
+                hint="Use send (with text), trigger (with a member) or redo (with a mode)",
+            )
+        assert record.chat_id is not None
+        generation = GenerationService(self._engine)
+        replies: list[dict[str, Any]] = []
+        last: Finished | None = None
+        for step in steps:
+            name = step.member.character.name
+            yield StatusEvent(f"{name} is answering", speaker=name)
+            failed = False
+            speaker = speaker_for(record, step.member, members)
+            turn = generation.stream(
+                record.chat_id, step.mode, step.text, connection=connection, speaker=speaker
+            )
+            async with aclosing(turn) as stream:
+                async for event in stream:
+                    if isinstance(event, Finished):
+                        last = event
+                        replies.append({"speaker": name, **event.extra})
+                        continue
+                    failed = failed or isinstance(event, ErrorEvent)
+                    yield event
+            if failed:
+                break
+        extra = {"chat_id": record.chat_id, "replies": replies}
+        yield Finished(
+            last.reason if last else "stop", model=last.model if last else None, extra=extra
+        )
+
+    def _send_steps(
+        self,
+        record: GroupRecord,
+        members: list[GroupMember],
+        text: str | None,
+        seed: int | None,
+    ) -> list[_Step]:
+        """Who answers ``text`` (the group's strategy picks); the message is stored at once
+        when nobody does."""
         store = self._engine.store
         assert record.chat_id is not None
         history = store.history(record.chat_id, limit=HISTORY_FOR_STRATEGY)
@@ -231,42 +332,25 @@ class GroupService(Service):
             rng=random.Random(seed),
             allow_self_responses=file.allow_self_responses,
         )
-        by_avatar = {m.avatar: m for m in members}
-        turn = GroupTurn(record.id, record.chat_id)
         if not picked and text:
             persona = load_persona(store, load_preferences(store))
             store.append_message(record.chat_id, role="user", name=persona.name, text=text)
-            return turn
-        pending = text
-        for chosen in picked:
-            member = by_avatar[chosen.key]
-            result = await self._answer(record, member, members, pending, connection, "send")
-            turn.replies.append(GroupReply(member.character.name, member.character.id, result))
-            pending = None
-            if result.error is not None:
-                break
-        return turn
+            return []
+        by_avatar = {m.avatar: m for m in members}
+        first = [_Step(by_avatar[picked[0].key], text, "send")] if picked else []
+        return first + [_Step(by_avatar[chosen.key], None, "send") for chosen in picked[1:]]
 
-    async def trigger(
-        self, group: int | str, member: str | int, *, connection: str | None = None
-    ) -> GroupTurn:
-        """One member answers now (what manual order waits for), muted or not."""
-        record, members = self._turn_setup(group)
+    def _trigger_steps(
+        self, record: GroupRecord, members: list[GroupMember], member: str | int
+    ) -> list[_Step]:
         character_id = self._member_id(record.member_ids, member)
-        chosen = next(m for m in members if m.character.id == character_id)
-        assert record.chat_id is not None
-        result = await self._answer(record, chosen, members, None, connection, "send")
-        turn = GroupTurn(record.id, record.chat_id)
-        turn.replies.append(GroupReply(chosen.character.name, chosen.character.id, result))
-        return turn
+        return [_Step(next(m for m in members if m.character.id == character_id), None, "send")]
 
-    async def redo(
-        self, group: int | str, mode: str = "swipe", *, connection: str | None = None
-    ) -> GroupTurn:
-        """Swipe, regenerate or continue the last reply, as the member who wrote it."""
-        if mode not in ("swipe", "regenerate", "continue"):
+    def _redo_steps(
+        self, record: GroupRecord, members: list[GroupMember], mode: str
+    ) -> list[_Step]:
+        if mode not in _REDO_MODES:
             raise ConfigError(f"unknown mode {mode!r}", hint="Use swipe, regenerate or continue")
-        record, members = self._turn_setup(group)
         assert record.chat_id is not None
         history = self._engine.store.history(record.chat_id, limit=HISTORY_FOR_STRATEGY)
         found = swipe_speaker([m.as_member() for m in members], spoken_lines(history, members))
@@ -274,10 +358,26 @@ class GroupService(Service):
             raise ConfigError(
                 f"there is no member's reply to {mode}", hint="Send a message to the group first"
             )
-        member = next(m for m in members if m.avatar == found.key)
-        result = await self._answer(record, member, members, None, connection, mode)
+        return [_Step(next(m for m in members if m.avatar == found.key), None, _REDO_MODES[mode])]
+
+    async def _run(
+        self,
+        record: GroupRecord,
+        members: list[GroupMember],
+        steps: list[_Step],
+        connection: str | None,
+    ) -> GroupTurn:
+        """Run ``steps`` one after another (a failed one ends the turn there)."""
+        assert record.chat_id is not None
         turn = GroupTurn(record.id, record.chat_id)
-        turn.replies.append(GroupReply(member.character.name, member.character.id, result))
+        for step in steps:
+            character = step.member.character
+            result = await self._answer(
+                record, step.member, members, step.text, connection, step.mode
+            )
+            turn.replies.append(GroupReply(character.name, character.id, result))
+            if result.error is not None:
+                break
         return turn
 
     def _turn_setup(self, group: int | str) -> tuple[GroupRecord, list[GroupMember]]:

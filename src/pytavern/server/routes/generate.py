@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,13 +13,14 @@ from starlette.types import Receive, Scope, Send
 
 from pytavern.engine import GenerationMode
 from pytavern.errors import NotFoundError
+from pytavern.events import StreamEvent
 from pytavern.server.deps import Caller, CallerDep, GenerationsDep, OwnerDep, get_caller
 from pytavern.server.generations import Generations, GenerationStream
 from pytavern.server.relay import Relay
 
 router = APIRouter(tags=["generation"])
 
-_SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
+SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Server-sent events: `event: text|reasoning|status|usage|error|finished`,"
         " `id:` counter, `data:` JSON. The `X-Generation-Id` header names the generation for"
@@ -40,7 +42,7 @@ class GenerateBody(BaseModel):
 @router.post(
     "/chats/{chat_id}/generate",
     response_class=GenerationStream,
-    responses=_SSE_RESPONSE,
+    responses=SSE_RESPONSE,
     status_code=200,
 )
 async def generate(
@@ -88,7 +90,22 @@ async def start_generation(
     generations: Generations = request.app.state.generations
     generations.check_room(caller.owner)
     events = caller.engine.generate(chat_id, body.mode, body.text, connection=body.connection)
-    generation = generations.start(events, caller.owner, chat_id, body.mode)
+    return await stream_generation(request, events, caller.owner, chat_id, body.mode, send)
+
+
+async def stream_generation(
+    request: Request,
+    events: AsyncIterator[StreamEvent],
+    owner: int,
+    chat_id: int,
+    mode: str,
+    send: Send | None = None,
+) -> GenerationStream:
+    """Run ``events`` as a generation of ``chat_id`` (room for it checked by the caller)
+    and answer with its event stream once its first event is there (see
+    ``start_generation``)."""
+    generations: Generations = request.app.state.generations
+    generation = generations.start(events, owner, chat_id, mode)
     stream = GenerationStream(generation)
     if send is not None:
         generation.open_with(lambda: stream.open(send))

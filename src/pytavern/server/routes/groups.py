@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from pytavern.server.deps import ServicesDep
+from pytavern.server.deps import CallerDep, ServicesDep
 from pytavern.server.files import download, safe_filename
+from pytavern.server.generations import GenerationStream
+from pytavern.server.routes.generate import SSE_RESPONSE, stream_generation
 
 router = APIRouter(tags=["groups"])
 Strategy = Literal["natural", "list", "manual", "pooled"]
@@ -127,6 +129,42 @@ async def send_to_group(group_id: int, body: GroupSend, services: ServicesDep) -
     """The user's message; the members the group's strategy picks answer in turn."""
     turn = await services.groups.send(group_id, body.text, connection=body.connection)
     return turn.to_dict()
+
+
+class GroupGenerate(BaseModel):
+    """A group turn to stream: ``send`` (``text``; none: the group goes on by itself),
+    ``trigger`` (``member``, by name or character id) or ``redo`` (``mode``)."""
+
+    action: Literal["send", "trigger", "redo"] = "send"
+    text: str | None = Field(default=None, max_length=200_000)
+    member: str | int | None = None
+    mode: Literal["swipe", "regenerate", "continue"] = "swipe"
+    connection: str | None = None
+
+
+@router.post(
+    "/groups/{group_id}/generate",
+    response_class=GenerationStream,
+    responses=SSE_RESPONSE,
+    status_code=200,
+)
+async def generate_in_group(
+    group_id: int, body: GroupGenerate, services: ServicesDep, caller: CallerDep, request: Request
+) -> GenerationStream:
+    """Run a group turn on the server and stream its events: a ``status`` event with the
+    ``speaker`` before each member's text, one ``finished`` at the end. Like a chat's
+    generation, it runs to its end whatever the client does, and can be followed again."""
+    request.app.state.generations.check_room(caller.owner)
+    chat_id = services.groups.get(group_id).chat_id or 0
+    events = services.groups.events(
+        group_id,
+        body.action,
+        text=body.text,
+        member=body.member,
+        mode=body.mode,
+        connection=body.connection,
+    )
+    return await stream_generation(request, events, caller.owner, chat_id, "group")
 
 
 @router.post("/groups/{group_id}/trigger")

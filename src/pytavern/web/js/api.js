@@ -95,8 +95,14 @@ const EVENT_KINDS = ["text", "reasoning", "status", "usage", "error", "finished"
  * breaks, the handle follows the generation again from the last event id it saw.
  */
 export async function streamGeneration(chatId, body, onEvent) {
+  return streamFrom(`/api/chats/${chatId}/generate`, body, onEvent);
+}
+
+/** Start the generation a POST to ``url`` runs (a chat's turn, a group's turn); see
+ * ``streamGeneration``. */
+export async function streamFrom(url, body, onEvent) {
   const controller = new AbortController();
-  const response = await fetch(`/api/chats/${chatId}/generate`, {
+  const response = await fetch(url, {
     method: "POST",
     headers: { ...headersFor("POST"), "Content-Type": "application/json", Accept: "text/event-stream" },
     body: JSON.stringify(body),

@@ -1,7 +1,9 @@
 // Group chats: the Groups panel (create, edit members and settings, import/export) and the
-// group chat view (#/group/<id>): send, pick a member to answer, auto-mode.
+// group chat view (#/group/<id>): send, pick a member to answer, auto-mode. A turn runs on
+// the server as one generation: each member's reply shows as it is written, and a view
+// opened during a turn waits for it.
 
-import { api } from "./api.js";
+import { api, followGeneration, streamFrom } from "./api.js";
 import { avatar, button, confirmDialog, h, icon, iconButton, replace, toast } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 import { emit, avatarUrl } from "./state.js";
@@ -124,20 +126,44 @@ export async function openGroupView(groupId) {
   const reload = async () => drawMessages((await api.get(`/api/chats/${group.chat_id}`)).messages);
   const input = h("textarea", { rows: 1, placeholder: `Message ${group.name}…`, "aria-label": "Message", "data-testid": "input" });
   const busy = (on) => { sendBtn.disabled = on; document.body.dataset.groupBusy = on ? "1" : ""; };
-  const run = async (path, body) => {
-    busy(true);
-    try {
-      const turn = await api.post(`/api/groups/${group.id}/${path}`, body);
-      const failed = turn.replies.find((r) => r.error);
-      if (failed) toast(failed.error.message, { hint: failed.error.hint, bad: true });
-      await reload();
-      return turn;
-    } catch (err) { fail(err); return null; } finally { busy(false); }
+  let live = null; // the reply being written: {speaker, text, el}
+  const showEvent = (kind, data) => {
+    if (kind === "status" && data.speaker) {
+      live = { speaker: data.speaker, text: "", el: messageView({ role: "assistant", name: data.speaker, text: "" }, byName) };
+      live.el.dataset.live = "1";
+      list.append(live.el);
+    } else if (kind === "text" && live) {
+      live.text += data.text;
+      live.el.querySelector("[data-testid=message-text]").textContent = live.text;
+    } else return;
+    scroller.scrollTop = scroller.scrollHeight;
   };
+  /** Run a group turn on the server and show each member's reply as it is written. */
+  const follow = async (begin) => {
+    busy(true);
+    let failed = null;
+    try {
+      const handle = await begin((kind, data) => {
+        if (kind === "error") failed = data;
+        showEvent(kind, data);
+      });
+      await handle.done;
+    } catch (err) {
+      failed = { message: err.message, hint: err.hint };
+    } finally {
+      live = null;
+      await reload().catch(() => {});
+      busy(false);
+    }
+    if (failed) toast(failed.message, { hint: failed.hint, bad: true });
+  };
+  const run = (action, body) => follow((onEvent) => streamFrom(`/api/groups/${group.id}/generate`, { action, ...body }, onEvent));
   const send = async () => {
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
+    list.append(messageView({ role: "user", name: "", text }, byName)); // shown at once
+    scroller.scrollTop = scroller.scrollHeight;
     await run("send", { text });
   };
   input.addEventListener("keydown", (e) => {
@@ -159,6 +185,11 @@ export async function openGroupView(groupId) {
   replace(main(), scroller, composer);
   drawMessages(chat.messages);
   window.addEventListener("hashchange", stopAuto, { once: true });
+  const [running] = await api.get(`/api/generations?chat_id=${group.chat_id}`).catch(() => []);
+  if (running && running.mode === "group") {
+    // a turn began before this view (a reload, another tab): wait for it, then show it
+    await follow((onEvent) => followGeneration(running.id, 0, (kind, data) => onEvent(kind === "error" ? kind : "", data)));
+  }
 }
 
 function stopAuto() {
