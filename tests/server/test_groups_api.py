@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 
@@ -27,15 +28,22 @@ async def _bob(client: httpx.AsyncClient) -> int:
     return bob_id
 
 
+async def _pair(client: httpx.AsyncClient, name: str) -> dict[str, Any]:
+    """A new list-order group of Wren (id 1) and Bob."""
+    bob = await _bob(client)
+    response = await client.post(
+        "/api/groups", json={"name": name, "members": [1, bob], "strategy": "list"}
+    )
+    assert response.status_code == 201, response.text
+    group: dict[str, Any] = response.json()
+    return group
+
+
 async def test_create_edit_send_export_import(
     client: httpx.AsyncClient, scripted: ScriptBook
 ) -> None:
-    bob = await _bob(client)
-    response = await client.post(
-        "/api/groups", json={"name": "Pair", "members": [1, bob], "strategy": "list"}
-    )
-    assert response.status_code == 201, response.text
-    group = response.json()
+    group = await _pair(client, "Pair")
+    bob = group["members"][1]["character_id"]
     assert [m["name"] for m in group["members"]] == ["Wren", "Bob"]
     scripted.scripts += [Script(["W."]), Script(["B."])]
     turn = (await client.post(f"/api/groups/{group['id']}/send", json={"text": "hi"})).json()
@@ -77,11 +85,7 @@ async def test_bad_requests_get_clear_errors(client: httpx.AsyncClient) -> None:
 async def test_a_group_turn_streams_member_by_member(
     client: httpx.AsyncClient, scripted: ScriptBook
 ) -> None:
-    bob = await _bob(client)
-    made = await client.post(
-        "/api/groups", json={"name": "Duo", "members": [1, bob], "strategy": "list"}
-    )
-    group = made.json()
+    group = await _pair(client, "Duo")
     scripted.scripts += [
         Script(["Wren ", "speaks."]),
         Script(["Bob ", "cooks."]),
