@@ -277,3 +277,9 @@ async def test_the_async_group_chat(data_dir: Path, scripted: ScriptBook) -> Non
         replies = await group.send("Hi")
         assert [r.text for r in replies] == ["Hi from one.", "Hi from two."]
         assert isinstance(replies[0], pytavern.api.MemberReply)
+        scripted.scripts += [Script(["One ", "more."]), Script(["Two."])]
+        seen = [event async for event in group.events("Again")]
+        speakers = [e.speaker for e in seen if isinstance(e, pytavern.api.StatusEvent)]
+        assert speakers == [first, "Ash"]
+        assert isinstance(seen[-1], Finished) and seen[-1].reason == "stop"
+        assert [m.text for m in group.messages][-2:] == ["One more.", "Two."]

@@ -64,6 +64,10 @@ def test_send_group_gets_replies_from_the_members_the_strategy_picks(
         ("Brom", "Hrm."),
     ]
     assert payload["reply"] == "Hrm." and payload["error"] is None
+    scripted.scripts += [Script(["Wren ", "streams."]), Script(["Brom ", "too."])]
+    code, out, err = run("send", "Again", "--group", "Forge")  # each reply as it arrives
+    assert code == 0, err
+    assert out.splitlines()[-2:] == ["Wren: Wren streams.", "Brom: Brom too."]
     # natural order: a mention picks the member (Wren's talkativeness is the default 0.5,
     # so only Brom is certain to answer unless named)
     run("groups", "edit", "Forge", "--strategy", "natural")

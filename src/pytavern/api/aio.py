@@ -129,6 +129,12 @@ class AsyncGroupChat:
         turn = await self._services.groups.send(self.id, text, connection=self.connection)
         return member_replies_of(turn, self._services)
 
+    def events(self, text: str | None) -> AsyncGenerator[StreamEvent]:
+        """Say ``text`` (None: the group goes on by itself) and yield the turn's events as
+        they arrive: a ``StatusEvent`` whose ``speaker`` names each member before its
+        text, one ``Finished`` at the end. Errors arrive as an ``ErrorEvent``."""
+        return self._services.groups.events(self.id, "send", text=text, connection=self.connection)
+
     async def trigger(self, member: str | int) -> MemberReply:
         """Have one member (by name or character id) answer now, muted or not."""
         turn = await self._services.groups.trigger(self.id, member, connection=self.connection)

@@ -118,6 +118,10 @@ class GroupChat:
         result: list[MemberReply] = self._portal.call(self._group.send(text))
         return result
 
+    def events(self, text: str | None) -> Iterator[StreamEvent]:
+        """Say ``text`` and yield the turn's typed events (see :meth:`AsyncGroupChat.events`)."""
+        return self._portal.iterate(self._group.events(text))
+
     def trigger(self, member: str | int) -> MemberReply:
         """Have one member answer now."""
         result: MemberReply = self._portal.call(self._group.trigger(member))

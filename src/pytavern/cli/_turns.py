@@ -43,6 +43,32 @@ async def stream_turn(
     return result
 
 
+async def stream_group_turn(
+    services: Services, group: str, text: str | None, connection: str | None
+) -> ErrorEvent | None:
+    """Run a group turn, writing each member's reply to stdout after its name as it
+    arrives (``Name: text``, a line each); the error that ended it, if one did."""
+    out, error, speaking = stdout(), None, False
+    async for event in services.groups.events(group, "send", text=text, connection=connection):
+        if isinstance(event, StatusEvent) and event.speaker is not None:
+            if speaking:
+                out.write("\n")  # the previous member's reply ends
+            out.write(f"{event.speaker}: ")
+            speaking = True
+        elif isinstance(event, StatusEvent):
+            click.echo(f"[{event.message}]", err=True)
+        elif isinstance(event, TextDelta):
+            out.write(event.text)
+        elif isinstance(event, ErrorEvent):
+            error = event
+        out.flush()
+    if speaking:
+        out.write("\n")
+    else:
+        click.echo("(nobody answered: the group waits for you to pick a member)")
+    return error
+
+
 def error_line(error: ErrorEvent) -> str:
     """One line for a person: what happened, then what to do."""
     return f"error: {error.message}" + (f". {error.hint}" if error.hint else "")

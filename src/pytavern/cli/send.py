@@ -7,7 +7,7 @@ import sys
 import click
 
 from pytavern.cli._common import data_dir_option, json_option, open_services, print_json, run_async
-from pytavern.cli._turns import error_line, resolve_chat, stdout, stream_turn
+from pytavern.cli._turns import error_line, resolve_chat, stdout, stream_group_turn, stream_turn
 
 
 @click.command("send")
@@ -71,7 +71,15 @@ async def send_command(
 
 
 async def send_to_group(group: str, text: str, connection: str | None, as_json: bool) -> None:
-    """``send --group``: the members the group's strategy picks answer, one after another."""
+    """``send --group``: the members the group's strategy picks answer, one after another
+    (each reply streamed after its speaker's name; with ``--json``, all at the end)."""
+    if not as_json:
+        async with open_services() as services:
+            error = await stream_group_turn(services, group, text, connection)
+        if error is not None:
+            click.echo(error_line(error), err=True)
+            sys.exit(1)
+        return
     async with open_services() as services:
         turn = await services.groups.send(group, text, connection=connection)
         connection_name = services.connections.default_name(connection)
@@ -91,12 +99,5 @@ async def send_to_group(group: str, text: str, connection: str | None, as_json: 
                 else {"message": failed.result.error.message, "hint": failed.result.error.hint},
             }
         )
-    else:
-        if not turn.replies:
-            click.echo("(nobody answered: the group waits for you to pick a member)")
-        for reply in turn.replies:
-            click.echo(f"{reply.speaker}: {reply.result.reply}")
-        if failed is not None and failed.result.error is not None:
-            click.echo(error_line(failed.result.error), err=True)
     if failed is not None:
         sys.exit(1)

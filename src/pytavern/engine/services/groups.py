@@ -4,7 +4,7 @@ group JSON with its chat JSONL."""
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
@@ -263,7 +263,7 @@ class GroupService(Service):
         member: str | int | None = None,
         mode: str = "swipe",
         connection: str | None = None,
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent]:
         """A group turn as one stream (``action``: ``send``, ``trigger`` or ``redo``, as
         the methods of those names): before each member's events a ``StatusEvent`` names
         the ``speaker``; the members' own ``Finished`` are folded into one at the end, whose
