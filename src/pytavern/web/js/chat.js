@@ -437,7 +437,7 @@ async function resumeGeneration() {
   } catch {
     return; // the server is away: the stored chat stands
   }
-  if (!info) return; // none running
+  if (!info || info.mode === "group") return; // none running (a group turn shows in its own view)
   if (state.generation || state.chatId !== chatId || !list) return;
   state.messages = chat.messages;
   const target = attachTarget(info);
