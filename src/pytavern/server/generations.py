@@ -22,6 +22,7 @@ from contextlib import aclosing, suppress
 from typing import Any
 
 import orjson
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
@@ -390,3 +391,43 @@ class Generations:
 
     def __len__(self) -> int:
         return self.running()
+
+
+SSE_RESPONSE: dict[int | str, dict[str, Any]] = {  # the OpenAPI answer of a streaming route
+    200: {
+        "description": "Server-sent events: `event: text|reasoning|status|usage|error|finished`,"
+        " `id:` counter, `data:` JSON. The `X-Generation-Id` header names the generation for"
+        " /stop and /events.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+async def stream_generation(
+    request: Request,
+    events: AsyncIterator[StreamEvent],
+    owner: int,
+    chat_id: int,
+    mode: str,
+    send: Send | None = None,
+) -> GenerationStream:
+    """Run ``events`` as a generation of ``chat_id`` (room for it checked by the caller)
+    and answer with its event stream once its first event is there: a request that cannot
+    start is an HTTP error; once started, it runs to its end whatever the client does (only
+    a stop ends it). With ``send``, the generation's task sends the answer's head and first
+    frame itself."""
+    generations: Generations = request.app.state.generations
+    generation = generations.start(events, owner, chat_id, mode)
+    stream = GenerationStream(generation)
+    if send is not None:
+        generation.open_with(lambda: stream.open(send))
+    try:
+        # Awaited directly, not shielded (a shield costs the first token a loop iteration):
+        # a client that leaves now cancels only this future; the turn goes on regardless.
+        await generation.first
+    except Exception:
+        generations.discard(generation.id)
+        raise
+    finally:
+        generation.open_with(None)
+    return stream

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
@@ -13,21 +10,16 @@ from starlette.types import Receive, Scope, Send
 
 from pytavern.engine import GenerationMode
 from pytavern.errors import NotFoundError
-from pytavern.events import StreamEvent
 from pytavern.server.deps import Caller, CallerDep, GenerationsDep, OwnerDep, get_caller
-from pytavern.server.generations import Generations, GenerationStream
+from pytavern.server.generations import (
+    SSE_RESPONSE,
+    Generations,
+    GenerationStream,
+    stream_generation,
+)
 from pytavern.server.relay import Relay
 
 router = APIRouter(tags=["generation"])
-
-SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "Server-sent events: `event: text|reasoning|status|usage|error|finished`,"
-        " `id:` counter, `data:` JSON. The `X-Generation-Id` header names the generation for"
-        " /stop and /events.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
-    }
-}
 
 
 class GenerateBody(BaseModel):
@@ -91,34 +83,6 @@ async def start_generation(
     generations.check_room(caller.owner)
     events = caller.engine.generate(chat_id, body.mode, body.text, connection=body.connection)
     return await stream_generation(request, events, caller.owner, chat_id, body.mode, send)
-
-
-async def stream_generation(
-    request: Request,
-    events: AsyncIterator[StreamEvent],
-    owner: int,
-    chat_id: int,
-    mode: str,
-    send: Send | None = None,
-) -> GenerationStream:
-    """Run ``events`` as a generation of ``chat_id`` (room for it checked by the caller)
-    and answer with its event stream once its first event is there (see
-    ``start_generation``)."""
-    generations: Generations = request.app.state.generations
-    generation = generations.start(events, owner, chat_id, mode)
-    stream = GenerationStream(generation)
-    if send is not None:
-        generation.open_with(lambda: stream.open(send))
-    try:
-        # Awaited directly, not shielded (a shield costs the first token a loop iteration):
-        # a client that leaves now cancels only this future; the turn goes on regardless.
-        await generation.first
-    except Exception:
-        generations.discard(generation.id)
-        raise
-    finally:
-        generation.open_with(None)
-    return stream
 
 
 @router.post("/generations/{generation_id}/stop")

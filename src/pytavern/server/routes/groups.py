@@ -10,8 +10,7 @@ from pydantic import BaseModel, Field
 
 from pytavern.server.deps import CallerDep, ServicesDep
 from pytavern.server.files import download, safe_filename
-from pytavern.server.generations import GenerationStream
-from pytavern.server.routes.generate import SSE_RESPONSE, stream_generation
+from pytavern.server.generations import SSE_RESPONSE, GenerationStream, stream_generation
 
 router = APIRouter(tags=["groups"])
 Strategy = Literal["natural", "list", "manual", "pooled"]
