@@ -77,7 +77,7 @@ def test_a_group_turn_shows_each_reply_as_it_is_written(page: Any, live: Live) -
     live.book.scripts += [
         Script(["Wren ", "pours ", "slowly."], delay=0.4),
         Script(["Bob sips."]),
-        Script(["Wren ", "again, ", "slowly."], delay=0.5),
+        Script(["Wren ", "again, ", "slowly."], delay=1.0),
         Script(["Bob waits."]),
     ]
     page.goto(live.url + f"#/group/{group.id}")
