@@ -84,20 +84,19 @@ async def send_to_group(group: str, text: str, connection: str | None, as_json: 
         turn = await services.groups.send(group, text, connection=connection)
         connection_name = services.connections.default_name(connection)
     failed = turn.failed
-    if as_json:
-        last = turn.replies[-1].result if turn.replies else None
-        print_json(
-            {
-                "chat_id": turn.chat_id,
-                "group_id": turn.group_id,
-                "reply": last.reply if last else "",
-                "finish_reason": last.finish_reason if last else None,
-                "connection": connection_name,
-                "replies": [reply.to_dict() for reply in turn.replies],
-                "error": None
-                if failed is None or failed.result.error is None
-                else {"message": failed.result.error.message, "hint": failed.result.error.hint},
-            }
-        )
+    last = turn.replies[-1].result if turn.replies else None
+    print_json(
+        {
+            "chat_id": turn.chat_id,
+            "group_id": turn.group_id,
+            "reply": last.reply if last else "",
+            "finish_reason": last.finish_reason if last else None,
+            "connection": connection_name,
+            "replies": [reply.to_dict() for reply in turn.replies],
+            "error": None
+            if failed is None or failed.result.error is None
+            else {"message": failed.result.error.message, "hint": failed.result.error.hint},
+        }
+    )
     if failed is not None:
         sys.exit(1)

@@ -37,7 +37,7 @@ from pytavern.providers.base import Provider
 from pytavern.secrets import SecretStore
 from pytavern.settings import Settings
 from pytavern.store import ChatRecord, ConnectionRecord, Store
-from pytavern.store.interrupted import mark_interrupted, newest_swipe_id
+from pytavern.store.interrupted import marker_at_start
 from pytavern.store.search import index_pending
 
 __all__ = ["Engine", "GenerationMode", "connection_config", "key_info"]
@@ -116,8 +116,7 @@ class Engine:
         Only the swipes that exist when this is called are looked at: a server calls it as
         it starts, and its own replies, begun later, are left to their own last write.
         """
-        engine = self.store.engine
-        return asyncio.to_thread(mark_interrupted, engine, newest_swipe_id(engine))
+        return asyncio.to_thread(marker_at_start(self.store.engine))
 
     def start_chat(self, character_id: int) -> ChatRecord:
         """Create a chat that opens with the character's first message."""

@@ -22,7 +22,6 @@ from contextlib import aclosing, suppress
 from typing import Any
 
 import orjson
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
@@ -404,19 +403,19 @@ SSE_RESPONSE: dict[int | str, dict[str, Any]] = {  # the OpenAPI answer of a str
 
 
 async def stream_generation(
-    request: Request,
+    generations: Generations,
     events: AsyncIterator[StreamEvent],
     owner: int,
     chat_id: int,
     mode: str,
     send: Send | None = None,
 ) -> GenerationStream:
-    """Run ``events`` as a generation of ``chat_id`` (room for it checked by the caller)
+    """Run ``events`` as a generation of ``chat_id`` in ``generations`` (room for it checked
+    by the caller)
     and answer with its event stream once its first event is there: a request that cannot
     start is an HTTP error; once started, it runs to its end whatever the client does (only
     a stop ends it). With ``send``, the generation's task sends the answer's head and first
     frame itself."""
-    generations: Generations = request.app.state.generations
     generation = generations.start(events, owner, chat_id, mode)
     stream = GenerationStream(generation)
     if send is not None:

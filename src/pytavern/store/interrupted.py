@@ -17,6 +17,9 @@ while several servers may share one database and stream at the same time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from sqlalchemy import Engine, text
 
 INTERRUPTED = "interrupted"
@@ -47,3 +50,11 @@ def mark_interrupted(engine: Engine, up_to: int) -> int:
     with engine.begin() as connection:
         connection.execute(text(_BUMP_CHATS), bound)
         return int(connection.execute(text(_MARK), bound).rowcount)
+
+
+def marker_at_start(engine: Engine) -> Callable[[], int]:
+    """What a starting server runs (in a thread): ``mark_interrupted`` of the swipes that
+    exist now. On PostgreSQL there is nothing to mark, and nothing is read."""
+    if engine.dialect.name != "sqlite":
+        return lambda: 0
+    return partial(mark_interrupted, engine, newest_swipe_id(engine))

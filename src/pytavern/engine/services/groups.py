@@ -280,19 +280,13 @@ class GroupService(Service):
                 f"unknown group action {action!r}",
                 hint="Use send (with text), trigger (with a member) or redo (with a mode)",
             )
-        assert record.chat_id is not None
-        generation = GenerationService(self._engine)
         replies: list[dict[str, Any]] = []
         last: Finished | None = None
         for step in steps:
             name = step.member.character.name
             yield StatusEvent(f"{name} is answering", speaker=name)
             failed = False
-            speaker = speaker_for(record, step.member, members)
-            turn = generation.stream(
-                record.chat_id, step.mode, step.text, connection=connection, speaker=speaker
-            )
-            async with aclosing(turn) as stream:
+            async with aclosing(self._step_events(record, step, members, connection)) as stream:
                 async for event in stream:
                     if isinstance(event, Finished):
                         last = event
@@ -302,7 +296,8 @@ class GroupService(Service):
                     yield event
             if failed:
                 break
-        extra = {"chat_id": record.chat_id, "replies": replies}
+        assert record.chat_id is not None  # _turn_setup made it
+        extra: dict[str, object] = {"chat_id": record.chat_id, "replies": replies}
         yield Finished(
             last.reason if last else "stop", model=last.model if last else None, extra=extra
         )
@@ -371,10 +366,11 @@ class GroupService(Service):
         assert record.chat_id is not None
         turn = GroupTurn(record.id, record.chat_id)
         for step in steps:
+            result = TurnResult(record.chat_id)
+            async with aclosing(self._step_events(record, step, members, connection)) as events:
+                async for event in events:
+                    result.feed(event)
             character = step.member.character
-            result = await self._answer(
-                record, step.member, members, step.text, connection, step.mode
-            )
             turn.replies.append(GroupReply(character.name, character.id, result))
             if result.error is not None:
                 break
@@ -394,23 +390,21 @@ class GroupService(Service):
             record = self._engine.store.update_group(record.id, chat_id=chat_id)
         return record, members
 
-    async def _answer(
+    def _step_events(
         self,
         record: GroupRecord,
-        member: GroupMember,
+        step: _Step,
         members: list[GroupMember],
-        text: str | None,
         connection: str | None,
-        mode: str,
-    ) -> TurnResult:
+    ) -> AsyncGenerator[StreamEvent]:
+        """The events of one member's turn in the group's chat, as that member."""
         assert record.chat_id is not None
-        generation = GenerationService(self._engine)
-        return await generation.run(
+        return GenerationService(self._engine).stream(
             record.chat_id,
-            mode,  # type: ignore[arg-type]
-            text,
+            step.mode,
+            step.text,
             connection=connection,
-            speaker=speaker_for(record, member, members),
+            speaker=speaker_for(record, step.member, members),
         )
 
     # --- files ----------------------------------------------------------------------------

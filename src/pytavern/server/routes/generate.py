@@ -82,7 +82,7 @@ async def start_generation(
     generations: Generations = request.app.state.generations
     generations.check_room(caller.owner)
     events = caller.engine.generate(chat_id, body.mode, body.text, connection=body.connection)
-    return await stream_generation(request, events, caller.owner, chat_id, body.mode, send)
+    return await stream_generation(generations, events, caller.owner, chat_id, body.mode, send)
 
 
 @router.post("/generations/{generation_id}/stop")

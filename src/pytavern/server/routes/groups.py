@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from pytavern.server.deps import CallerDep, ServicesDep
+from pytavern.server.deps import CallerDep, GenerationsDep, ServicesDep
 from pytavern.server.files import download, safe_filename
 from pytavern.server.generations import SSE_RESPONSE, GenerationStream, stream_generation
 
@@ -148,12 +148,16 @@ class GroupGenerate(BaseModel):
     status_code=200,
 )
 async def generate_in_group(
-    group_id: int, body: GroupGenerate, services: ServicesDep, caller: CallerDep, request: Request
+    group_id: int,
+    body: GroupGenerate,
+    services: ServicesDep,
+    caller: CallerDep,
+    generations: GenerationsDep,
 ) -> GenerationStream:
     """Run a group turn on the server and stream its events: a ``status`` event with the
     ``speaker`` before each member's text, one ``finished`` at the end. Like a chat's
     generation, it runs to its end whatever the client does, and can be followed again."""
-    request.app.state.generations.check_room(caller.owner)
+    generations.check_room(caller.owner)
     chat_id = services.groups.get(group_id).chat_id or 0
     events = services.groups.events(
         group_id,
@@ -163,7 +167,7 @@ async def generate_in_group(
         mode=body.mode,
         connection=body.connection,
     )
-    return await stream_generation(request, events, caller.owner, chat_id, "group")
+    return await stream_generation(generations, events, caller.owner, chat_id, "group")
 
 
 @router.post("/groups/{group_id}/trigger")

@@ -126,10 +126,10 @@ export async function openGroupView(groupId) {
   const reload = async () => drawMessages((await api.get(`/api/chats/${group.chat_id}`)).messages);
   const input = h("textarea", { rows: 1, placeholder: `Message ${group.name}…`, "aria-label": "Message", "data-testid": "input" });
   const busy = (on) => { sendBtn.disabled = on; document.body.dataset.groupBusy = on ? "1" : ""; };
-  let live = null; // the reply being written: {speaker, text, el}
+  let live = null; // the reply being written: {text, el}
   const showEvent = (kind, data) => {
     if (kind === "status" && data.speaker) {
-      live = { speaker: data.speaker, text: "", el: messageView({ role: "assistant", name: data.speaker, text: "" }, byName) };
+      live = { text: "", el: messageView({ role: "assistant", name: data.speaker, text: "" }, byName) };
       live.el.dataset.live = "1";
       list.append(live.el);
     } else if (kind === "text" && live) {
