@@ -1,44 +1,55 @@
 """Shared HTTP plumbing for every HTTP backend.
 
-- one ``aiohttp.ClientSession`` per provider, made by ``HttpBackend`` inside the running
-  event loop on first use; providers see only ``UpstreamResponse`` (status and headers);
-- timeouts split into connect, first byte and the gap between chunks (aiohttp's own
-  300-second total is off, so long streams are never cut by it);
+- requests go by the lean HTTP/1.1 client (``_http1``: one keep-alive pool per backend,
+  made inside the running event loop on first use) when no proxy applies; a proxy or a
+  redirect goes by aiohttp (``_http_aiohttp``, imported then); providers see only
+  ``UpstreamResponse`` (status and headers);
+- timeouts split into connect, first byte and the gap between chunks (no total, so long
+  streams are never cut by one);
 - retries with backoff on connection failures, 408/429/5xx/529, honouring ``Retry-After`` up
   to a cap, and only before the first byte of a reply;
-- transport and status errors mapped once, here, onto the pytavern error tree; aiohttp's
+- transport and status errors mapped once onto the pytavern error tree; the clients' own
   exceptions (whose text can carry the full URL and request headers) are never attached to
   the errors raised;
 - proxies from ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY``/``NO_PROXY``, read once per
-  session (aiohttp's own ``trust_env`` would also read ``~/.netrc``, which can replace an
+  event loop (aiohttp's own ``trust_env`` would also read ``~/.netrc``, which can replace an
   API key's ``Authorization`` header, and looks both up in a thread on every request);
 - responses always closed, also when the consumer stops early.
 
-Nothing here logs request or response bodies or URLs, and aiohttp's loggers are kept quiet.
+Nothing here logs request or response bodies or URLs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import urllib.request
-from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
-import yarl
+from multidict import CIMultiDict
 
 from pytavern.errors import (
-    ConnectFailedError,
     ProviderError,
     RateLimitError,
     StreamInterruptedError,
     StreamProtocolError,
     UpstreamTimeoutError,
+)
+from pytavern.providers._http1 import (
+    REDIRECTS,
+    Body,
+    Http1Connection,
+    Http1Error,
+    Http1Pool,
+    LeanBody,
+    Target,
+    begin_exchange,
+    lean_error,
+    request_head,
+    target_of,
 )
 from pytavern.providers._http_config import (
     RETRY_STATUSES,
@@ -53,84 +64,11 @@ from pytavern.providers._http_errors import (
     error_from_status,
     looks_like_html,
     parse_retry_after,
-    safe_origin,
     web_page_error,
 )
 
-logging.getLogger("aiohttp").setLevel(logging.WARNING)
-
-
-def map_transport_error(provider: str, exc: aiohttp.ClientError, url: str) -> ProviderError:
-    """Map an aiohttp exception raised before a reply arrived onto the error tree.
-
-    Only the URL's origin is named (never its query string), and nothing of ``exc``'s text,
-    which can hold the full URL.
-    """
-    where = safe_origin(url)
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return UpstreamTimeoutError(
-            f"timed out connecting to {where}",
-            provider=provider,
-            hint="Check that the server is running and reachable at that address",
-        )
-    if isinstance(exc, aiohttp.ServerTimeoutError):
-        return UpstreamTimeoutError(
-            f"no answer from {where} in time",
-            provider=provider,
-            hint="The backend may be busy or stuck; try again, or raise the timeout",
-        )
-    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerFingerprintMismatch):
-        return _connect_error(provider, exc, where)
-    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
-        if isinstance(exc, aiohttp.RedirectClientError):
-            return ConnectFailedError(
-                f"{where} redirected to a URL that is not valid",
-                provider=provider,
-                hint="Check the URL: give the API's own address rather than one that redirects",
-            )
-        return ConnectFailedError(
-            f"the URL {url!r} is not valid",
-            provider=provider,
-            hint="Give a full URL starting with http:// or https://",
-        )
-    return StreamInterruptedError(
-        f"the connection to {where} broke ({type(exc).__name__})",
-        provider=provider,
-        hint="Try again; if it keeps happening, check the server's log",
-    )
-
-
-def _connect_error(
-    provider: str,
-    exc: aiohttp.ClientConnectorError | aiohttp.ServerFingerprintMismatch,
-    where: str,
-) -> ConnectFailedError:
-    if isinstance(exc, aiohttp.ClientProxyConnectionError):
-        return ConnectFailedError(
-            f"could not connect to the proxy for {where}",
-            provider=provider,
-            hint="Check the proxy in HTTP_PROXY / HTTPS_PROXY, or list the host in NO_PROXY",
-        )
-    if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return ConnectFailedError(
-            f"the host name in {where} could not be found (DNS)",
-            provider=provider,
-            hint="Check the spelling of the host in the URL, and your network",
-        )
-    if isinstance(exc, aiohttp.ClientSSLError | aiohttp.ServerFingerprintMismatch):
-        return ConnectFailedError(
-            f"the TLS handshake with {where} failed",
-            provider=provider,
-            hint="Check whether the server speaks https or http, and its certificate",
-        )
-    cause = exc.os_error if isinstance(exc, aiohttp.ClientConnectorError) else None
-    reason = str(cause).lower()  # happy eyeballs joins several attempts into one OSError
-    refused = isinstance(cause, ConnectionRefusedError) or "connect call failed" in reason
-    return ConnectFailedError(
-        f"could not connect to {where}{' (connection refused)' if refused else ''}",
-        provider=provider,
-        hint="Start the backend server, or fix the host and port in the URL",
-    )
+if TYPE_CHECKING:
+    from pytavern.providers._http_aiohttp import AiohttpSession
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -142,14 +80,15 @@ class UpstreamResponse:
 
     status_code: int
     headers: Mapping[str, str]
-    _answer: aiohttp.ClientResponse = field(repr=False)
+    _body: Body = field(repr=False)
 
 
 class HttpBackend:
     """An HTTP client for one backend, with pytavern's timeouts, retries and error mapping.
 
-    Its ``aiohttp.ClientSession`` is made on first use, in the running event loop (providers
-    may be built outside one); ``aclose`` closes it.
+    Its connection pool (and aiohttp's session, when a proxy or a redirect needs one) is
+    made on first use, in the running event loop (providers may be built outside one);
+    ``aclose`` closes them.
     """
 
     def __init__(
@@ -168,8 +107,9 @@ class HttpBackend:
         self.retry = retry or RetryPolicy()
         self._refine_error = refine_error
         self._headers = dict(headers or {})
-        self._session: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._aiohttp: AiohttpSession | None = None
+        self._pool: Http1Pool | None = None
+        self._pool_loop: asyncio.AbstractEventLoop | None = None
         self._proxies: dict[str, str] = {}
         self._closed = False
         self.encoded_urls = False
@@ -182,23 +122,15 @@ class HttpBackend:
             return path
         return f"{self.base_url}/{path.lstrip('/')}"
 
-    def _session_now(self) -> aiohttp.ClientSession:
-        """The session for the running loop, made on first use."""
+    def _pool_now(self) -> Http1Pool:
+        """The lean client's pool for the running loop, made on first use."""
         if self._closed:
             raise RuntimeError("this HTTP backend is closed")
         loop = asyncio.get_running_loop()
-        session = self._session
-        if session is None or self._loop is not loop:
-            if session is not None:
-                session.detach()  # made in an earlier event loop; it cannot be closed here
-            connect = self.timeouts.connect
-            session = aiohttp.ClientSession(
-                headers=self._headers,
-                timeout=aiohttp.ClientTimeout(total=None, connect=connect, sock_connect=connect),
-            )
-            self._session, self._loop = session, loop
+        if self._pool is None or self._pool_loop is not loop:  # one made in another loop is let go
+            self._pool, self._pool_loop = Http1Pool(), loop
             self._proxies = urllib.request.getproxies_environment()
-        return session
+        return self._pool
 
     @asynccontextmanager
     async def open(
@@ -233,9 +165,9 @@ class HttpBackend:
                 continue
             break
         try:
-            yield UpstreamResponse(answer.status, answer.headers, answer)
+            yield answer
         finally:
-            answer.release()  # closes the connection instead when the body was not all read
+            answer._body.release()
 
     async def _send_once(
         self,
@@ -244,49 +176,124 @@ class HttpBackend:
         data: bytes | None,
         params: Mapping[str, str] | None,
         headers: Mapping[str, str],
-    ) -> aiohttp.ClientResponse:
-        session = self._session_now()
-        proxy = env_proxy(url, self._proxies)
+    ) -> UpstreamResponse:
+        """One request: by the lean client when it takes it, else by aiohttp."""
+        pool = self._pool_now()
+        if env_proxy(url, self._proxies) is None:
+            target = target_of(url, params, encoded=self.encoded_urls)
+            if target is not None:
+                answer = await self._send_lean(pool, method, url, target, data, headers)
+                if answer is not None:
+                    return answer
+        return await self._send_aiohttp(method, url, data, params, headers)
+
+    async def _send_lean(
+        self,
+        pool: Http1Pool,
+        method: str,
+        url: str,
+        target: Target,
+        data: bytes | None,
+        headers: Mapping[str, str],
+    ) -> UpstreamResponse | None:
+        """One request by the lean client; ``None`` when the answer is a redirect (for
+        aiohttp to follow)."""
         error: ProviderError | None = None
         try:
+            sent = CIMultiDict(self._headers)
+            sent.update(headers)
+            payload = request_head(method, target, sent, data) + (data or b"")
             async with asyncio.timeout(self.timeouts.first_byte):
-                target = yarl.URL(url, encoded=True) if self.encoded_urls else url
-                answer = await session.request(
-                    method, target, data=data, params=params, headers=headers, proxy=proxy
-                )
-        except aiohttp.ClientError as exc:
-            error = map_transport_error(self.provider, exc, url)
+                connection = await self._exchange(pool, target, payload)
+        except Http1Error as exc:
+            error = lean_error(self.provider, exc, url)
         except TimeoutError:
-            error = UpstreamTimeoutError(
-                f"no answer within {self.timeouts.first_byte:g} s",
-                provider=self.provider,
-                hint="The backend may be stuck or still loading; try again, "
-                "or raise timeout_first_byte for this connection",
-            )
+            error = self._no_answer_in_time()
         if error is not None:
-            raise error  # outside the handler: aiohttp's exception (URL, headers) stays out
-        if answer.status >= 400:
-            raise await self._status_error(answer)
-        return answer
+            raise error
+        if connection.status in REDIRECTS:
+            connection.close()
+            return None
+        body = LeanBody(pool, target, connection)
+        if connection.status >= 400:
+            raise await self._status_error(connection.status, connection.headers, body)
+        return UpstreamResponse(connection.status, connection.headers, body)
 
-    async def _status_error(self, answer: aiohttp.ClientResponse) -> ProviderError:
+    async def _exchange(self, pool: Http1Pool, target: Target, payload: bytes) -> Http1Connection:
+        """Send ``payload`` and wait for the answer's head: on a pooled connection, and on
+        a new one when the pooled one turns out closed before any byte of an answer."""
+        connection = pool.idle(target)
+        if connection is not None:
+            try:
+                await begin_exchange(connection, payload)
+                return connection
+            except Http1Error:
+                if connection.answered:
+                    raise
         try:
-            raw = await asyncio.wait_for(answer.read(), self.timeouts.gap)
+            async with asyncio.timeout(self.timeouts.connect):
+                connection = await pool.connect(target)
+        except TimeoutError:
+            raise Http1Error("connect-timeout") from None
+        await begin_exchange(connection, payload)
+        return connection
+
+    def _no_answer_in_time(self) -> UpstreamTimeoutError:
+        return UpstreamTimeoutError(
+            f"no answer within {self.timeouts.first_byte:g} s",
+            provider=self.provider,
+            hint="The backend may be stuck or still loading; try again, "
+            "or raise timeout_first_byte for this connection",
+        )
+
+    async def _send_aiohttp(
+        self,
+        method: str,
+        url: str,
+        data: bytes | None,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+    ) -> UpstreamResponse:
+        if self._aiohttp is None:
+            from pytavern.providers._http_aiohttp import AiohttpSession  # only when used
+
+            self._aiohttp = AiohttpSession(self.provider, self._headers, self.timeouts.connect)
+        try:
+            async with asyncio.timeout(self.timeouts.first_byte):
+                status, headers, body = await self._aiohttp.send(
+                    method,
+                    url,
+                    (data, params, headers),
+                    proxy=env_proxy(url, self._proxies),
+                    encoded=self.encoded_urls,
+                )
+        except TimeoutError:
+            raise self._no_answer_in_time() from None
+        if status >= 400:
+            raise await self._status_error(status, headers, body)
+        return UpstreamResponse(status, headers, body)
+
+    async def _status_error(
+        self, status: int, headers: Mapping[str, str], answer: Body
+    ) -> ProviderError:
+        try:
+            async with asyncio.timeout(self.timeouts.gap):
+                raw = b"".join([part async for part in _parts(answer)])
             text = raw.decode("utf-8", errors="replace")
-        except (aiohttp.ClientError, TimeoutError):
+        except (Http1Error, TimeoutError):
             text = ""
         finally:
             answer.release()
         body = decode_body(text)
         error = error_from_status(
             self.provider,
-            answer.status,
+            status,
             body,
-            content_type=answer.headers.get("content-type", ""),
-            retry_after=parse_retry_after(answer.headers.get("retry-after")),
+            content_type=headers.get("content-type", ""),
+            retry_after=parse_retry_after(headers.get("retry-after")),
         )
         if self._refine_error is not None:
-            error = self._refine_error(error, answer.status, body)
+            error = self._refine_error(error, status, body)
         return error
 
     def _should_retry(self, error: ProviderError, attempt: int) -> bool:
@@ -301,12 +308,12 @@ class HttpBackend:
 
         When the connection breaks, what arrived before the break is yielded first.
         """
-        content = response._answer.content
+        body = response._body
         while True:
             error: ProviderError | None = None
             try:
                 async with asyncio.timeout(self.timeouts.gap):
-                    chunk = await content.readany()
+                    chunk = await body.readany()
             except TimeoutError:
                 chunk = b""
                 error = UpstreamTimeoutError(
@@ -314,8 +321,8 @@ class HttpBackend:
                     provider=self.provider,
                     hint="The backend stopped sending; what arrived was kept. Try again",
                 )
-            except aiohttp.ClientError:
-                chunk = _leftover(content)
+            except Http1Error:
+                chunk = body.leftover()
                 error = StreamInterruptedError(
                     "the stream was cut before the reply ended",
                     provider=self.provider,
@@ -362,25 +369,17 @@ class HttpBackend:
     async def aclose(self) -> None:
         """Close the session and its connections; the backend cannot be used afterwards."""
         self._closed = True
-        session, self._session = self._session, None
-        if session is not None and self._loop is asyncio.get_running_loop():
-            await session.close()
-        elif session is not None:
-            session.detach()
+        pool, self._pool = self._pool, None
+        if pool is not None and self._pool_loop is asyncio.get_running_loop():
+            pool.close()  # one made in another event loop is let go
+        session, self._aiohttp = self._aiohttp, None
+        if session is not None:
+            await session.aclose()
 
 
-def _leftover(content: aiohttp.StreamReader) -> bytes:
-    """The bytes ``content`` holds from before its connection broke.
-
-    aiohttp's reader raises the break before handing out what it had buffered; a reader that
-    lags the network by a chunk would lose that chunk, so it is taken from the buffer.
-    """
-    buffer = getattr(content, "_buffer", None)
-    if not isinstance(buffer, deque):
-        return b""
-    data = b"".join(bytes(part) for part in buffer)
-    buffer.clear()
-    return data
+async def _parts(body: Body) -> AsyncIterator[bytes]:
+    while chunk := await body.readany():
+        yield chunk
 
 
 def _retry_after(error: ProviderError) -> float | None:

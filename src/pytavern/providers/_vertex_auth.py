@@ -178,7 +178,7 @@ async def post_form(provider: str, url: str, form: Mapping[str, str], timeout: f
     """POST ``form`` (URL-encoded) to ``url`` and return its JSON, errors mapped as ours."""
     import aiohttp
 
-    from pytavern.providers._http import map_transport_error
+    from pytavern.providers._http_aiohttp import map_transport_error
     from pytavern.providers._http_config import env_proxy
     from pytavern.providers._http_errors import decode_body, error_from_status
 

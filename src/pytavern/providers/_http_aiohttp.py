@@ -1,0 +1,195 @@
+"""aiohttp, for what the lean client (``_http1``) leaves to it: proxies and redirects.
+
+Imported on first use only (importing aiohttp costs more than a tenth of a second).
+aiohttp's exceptions, whose text can carry the full URL and request headers, are never
+attached to the errors raised; its own ``trust_env`` is off (it would also read
+``~/.netrc``, which can replace an API key's ``Authorization`` header).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Mapping
+
+import aiohttp
+import yarl
+
+from pytavern.errors import (
+    ConnectFailedError,
+    ProviderError,
+    StreamInterruptedError,
+    UpstreamTimeoutError,
+)
+from pytavern.providers._http1 import Http1Error
+from pytavern.providers._http_errors import safe_origin
+
+logging.getLogger("aiohttp").setLevel(logging.WARNING)
+
+
+def map_transport_error(provider: str, exc: aiohttp.ClientError, url: str) -> ProviderError:
+    """Map an aiohttp exception raised before a reply arrived onto the error tree.
+
+    Only the URL's origin is named (never its query string), and nothing of ``exc``'s text,
+    which can hold the full URL.
+    """
+    where = safe_origin(url)
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return UpstreamTimeoutError(
+            f"timed out connecting to {where}",
+            provider=provider,
+            hint="Check that the server is running and reachable at that address",
+        )
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return UpstreamTimeoutError(
+            f"no answer from {where} in time",
+            provider=provider,
+            hint="The backend may be busy or stuck; try again, or raise the timeout",
+        )
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerFingerprintMismatch):
+        return _connect_error(provider, exc, where)
+    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
+        if isinstance(exc, aiohttp.RedirectClientError):
+            return ConnectFailedError(
+                f"{where} redirected to a URL that is not valid",
+                provider=provider,
+                hint="Check the URL: give the API's own address rather than one that redirects",
+            )
+        return ConnectFailedError(
+            f"the URL {url!r} is not valid",
+            provider=provider,
+            hint="Give a full URL starting with http:// or https://",
+        )
+    return StreamInterruptedError(
+        f"the connection to {where} broke ({type(exc).__name__})",
+        provider=provider,
+        hint="Try again; if it keeps happening, check the server's log",
+    )
+
+
+def _connect_error(
+    provider: str,
+    exc: aiohttp.ClientConnectorError | aiohttp.ServerFingerprintMismatch,
+    where: str,
+) -> ConnectFailedError:
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return ConnectFailedError(
+            f"could not connect to the proxy for {where}",
+            provider=provider,
+            hint="Check the proxy in HTTP_PROXY / HTTPS_PROXY, or list the host in NO_PROXY",
+        )
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return ConnectFailedError(
+            f"the host name in {where} could not be found (DNS)",
+            provider=provider,
+            hint="Check the spelling of the host in the URL, and your network",
+        )
+    if isinstance(exc, aiohttp.ClientSSLError | aiohttp.ServerFingerprintMismatch):
+        return ConnectFailedError(
+            f"the TLS handshake with {where} failed",
+            provider=provider,
+            hint="Check whether the server speaks https or http, and its certificate",
+        )
+    cause = exc.os_error if isinstance(exc, aiohttp.ClientConnectorError) else None
+    reason = str(cause).lower()  # happy eyeballs joins several attempts into one OSError
+    refused = isinstance(cause, ConnectionRefusedError) or "connect call failed" in reason
+    return ConnectFailedError(
+        f"could not connect to {where}{' (connection refused)' if refused else ''}",
+        provider=provider,
+        hint="Start the backend server, or fix the host and port in the URL",
+    )
+
+
+class AiohttpBody:
+    """An aiohttp answer's body as a ``Body``."""
+
+    __slots__ = ("_answer",)
+
+    def __init__(self, answer: aiohttp.ClientResponse) -> None:
+        self._answer = answer
+
+    async def readany(self) -> bytes:
+        try:
+            return await self._answer.content.readany()
+        except aiohttp.ClientError:
+            raise Http1Error("broken") from None
+
+    def leftover(self) -> bytes:
+        return _leftover(self._answer.content)
+
+    def release(self) -> None:
+        self._answer.release()  # closes the connection instead when the body was not all read
+
+
+class AiohttpSession:
+    """One ``aiohttp.ClientSession`` for one backend, made in the running event loop on
+    first use (and again when the loop changes)."""
+
+    def __init__(self, provider: str, headers: Mapping[str, str], connect: float) -> None:
+        self.provider = provider
+        self._headers = dict(headers)
+        self._connect = connect
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _session_now(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        session = self._session
+        if session is None or self._loop is not loop:
+            if session is not None:
+                session.detach()  # made in an earlier event loop; it cannot be closed here
+            connect = self._connect
+            session = aiohttp.ClientSession(
+                headers=self._headers,
+                timeout=aiohttp.ClientTimeout(total=None, connect=connect, sock_connect=connect),
+            )
+            self._session, self._loop = session, loop
+        return session
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        request: tuple[bytes | None, Mapping[str, str] | None, Mapping[str, str]],
+        *,
+        proxy: str | None,
+        encoded: bool,
+    ) -> tuple[int, Mapping[str, str], AiohttpBody]:
+        """Send ``request`` (body, query parameters, headers); the answer's status,
+        headers and body. A transport failure raises ``ProviderError``."""
+        data, params, headers = request
+        session = self._session_now()
+        error: ProviderError | None = None
+        try:
+            target = yarl.URL(url, encoded=True) if encoded else url
+            answer = await session.request(
+                method, target, data=data, params=params, headers=headers, proxy=proxy
+            )
+        except aiohttp.ClientError as exc:
+            error = map_transport_error(self.provider, exc, url)
+        if error is not None:
+            raise error  # outside the handler: aiohttp's exception (URL, headers) stays out
+        return answer.status, answer.headers, AiohttpBody(answer)
+
+    async def aclose(self) -> None:
+        """Close the session (or let it go, when it was made in another event loop)."""
+        session, self._session = self._session, None
+        if session is not None and self._loop is asyncio.get_running_loop():
+            await session.close()
+        elif session is not None:
+            session.detach()
+
+
+def _leftover(content: aiohttp.StreamReader) -> bytes:
+    """The bytes ``content`` holds from before its connection broke.
+
+    aiohttp's reader raises the break before handing out what it had buffered; a reader that
+    lags the network by a chunk would lose that chunk, so it is taken from the buffer.
+    """
+    buffer = getattr(content, "_buffer", None)
+    if not isinstance(buffer, deque):
+        return b""
+    data = b"".join(bytes(part) for part in buffer)
+    buffer.clear()
+    return data
