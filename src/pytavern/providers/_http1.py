@@ -25,13 +25,8 @@ import httptools
 import yarl
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from pytavern.errors import (
-    ConnectFailedError,
-    ProviderError,
-    StreamInterruptedError,
-    UpstreamTimeoutError,
-)
-from pytavern.providers._http_errors import safe_origin
+from pytavern.errors import ProviderError
+from pytavern.providers._http_errors import transport_error
 
 MAX_IDLE = 32
 """Idle connections kept per host; more are closed."""
@@ -383,40 +378,11 @@ async def begin_exchange(connection: Http1Connection, payload: bytes) -> None:
 def lean_error(provider: str, exc: Http1Error, url: str) -> ProviderError:
     """Map a lean client's failure before a reply arrived onto the error tree (naming the
     URL's origin only, as ``map_transport_error`` does)."""
-    where = safe_origin(url)
-    if exc.kind == "connect-timeout":
-        return UpstreamTimeoutError(
-            f"timed out connecting to {where}",
-            provider=provider,
-            hint="Check that the server is running and reachable at that address",
-        )
-    if exc.kind == "dns":
-        return ConnectFailedError(
-            f"the host name in {where} could not be found (DNS)",
-            provider=provider,
-            hint="Check the spelling of the host in the URL, and your network",
-        )
-    if exc.kind == "tls":
-        return ConnectFailedError(
-            f"the TLS handshake with {where} failed",
-            provider=provider,
-            hint="Check whether the server speaks https or http, and its certificate",
-        )
     if exc.kind == "connect":
-        refused = " (connection refused)" if exc.detail == "refused" else ""
-        return ConnectFailedError(
-            f"could not connect to {where}{refused}",
-            provider=provider,
-            hint="Start the backend server, or fix the host and port in the URL",
-        )
+        detail = " (connection refused)" if exc.detail == "refused" else ""
+        return transport_error(provider, "connect", url, detail)
     if exc.kind == "header":
-        return ConnectFailedError(
-            f"the request header {exc.detail!r} holds a line break",
-            provider=provider,
-            hint="Check the API key and custom headers of this connection for stray line breaks",
-        )
-    return StreamInterruptedError(
-        f"the connection to {where} broke before an answer came",
-        provider=provider,
-        hint="Try again; if it keeps happening, check the server's log",
-    )
+        return transport_error(provider, "header", url, repr(exc.detail))
+    if exc.kind == "broken":
+        return transport_error(provider, "broken", url, " before an answer came")
+    return transport_error(provider, exc.kind, url)

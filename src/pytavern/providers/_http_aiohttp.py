@@ -16,14 +16,9 @@ from collections.abc import Mapping
 import aiohttp
 import yarl
 
-from pytavern.errors import (
-    ConnectFailedError,
-    ProviderError,
-    StreamInterruptedError,
-    UpstreamTimeoutError,
-)
+from pytavern.errors import ProviderError
 from pytavern.providers._http1 import Http1Error
-from pytavern.providers._http_errors import safe_origin
+from pytavern.providers._http_errors import transport_error
 
 logging.getLogger("aiohttp").setLevel(logging.WARNING)
 
@@ -34,71 +29,34 @@ def map_transport_error(provider: str, exc: aiohttp.ClientError, url: str) -> Pr
     Only the URL's origin is named (never its query string), and nothing of ``exc``'s text,
     which can hold the full URL.
     """
-    where = safe_origin(url)
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return UpstreamTimeoutError(
-            f"timed out connecting to {where}",
-            provider=provider,
-            hint="Check that the server is running and reachable at that address",
-        )
+        return transport_error(provider, "connect-timeout", url)
     if isinstance(exc, aiohttp.ServerTimeoutError):
-        return UpstreamTimeoutError(
-            f"no answer from {where} in time",
-            provider=provider,
-            hint="The backend may be busy or stuck; try again, or raise the timeout",
-        )
+        return transport_error(provider, "no-answer", url)
     if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerFingerprintMismatch):
-        return _connect_error(provider, exc, where)
+        kind, detail = _connect_failure(exc)
+        return transport_error(provider, kind, url, detail)
     if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
         if isinstance(exc, aiohttp.RedirectClientError):
-            return ConnectFailedError(
-                f"{where} redirected to a URL that is not valid",
-                provider=provider,
-                hint="Check the URL: give the API's own address rather than one that redirects",
-            )
-        return ConnectFailedError(
-            f"the URL {url!r} is not valid",
-            provider=provider,
-            hint="Give a full URL starting with http:// or https://",
-        )
-    return StreamInterruptedError(
-        f"the connection to {where} broke ({type(exc).__name__})",
-        provider=provider,
-        hint="Try again; if it keeps happening, check the server's log",
-    )
+            return transport_error(provider, "redirect", url)
+        return transport_error(provider, "url", url, repr(url))
+    return transport_error(provider, "broken", url, f" ({type(exc).__name__})")
 
 
-def _connect_error(
-    provider: str,
+def _connect_failure(
     exc: aiohttp.ClientConnectorError | aiohttp.ServerFingerprintMismatch,
-    where: str,
-) -> ConnectFailedError:
+) -> tuple[str, str]:
+    """The kind of a failure to connect, and the detail its message takes."""
     if isinstance(exc, aiohttp.ClientProxyConnectionError):
-        return ConnectFailedError(
-            f"could not connect to the proxy for {where}",
-            provider=provider,
-            hint="Check the proxy in HTTP_PROXY / HTTPS_PROXY, or list the host in NO_PROXY",
-        )
+        return "proxy", ""
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return ConnectFailedError(
-            f"the host name in {where} could not be found (DNS)",
-            provider=provider,
-            hint="Check the spelling of the host in the URL, and your network",
-        )
+        return "dns", ""
     if isinstance(exc, aiohttp.ClientSSLError | aiohttp.ServerFingerprintMismatch):
-        return ConnectFailedError(
-            f"the TLS handshake with {where} failed",
-            provider=provider,
-            hint="Check whether the server speaks https or http, and its certificate",
-        )
+        return "tls", ""
     cause = exc.os_error if isinstance(exc, aiohttp.ClientConnectorError) else None
     reason = str(cause).lower()  # happy eyeballs joins several attempts into one OSError
     refused = isinstance(cause, ConnectionRefusedError) or "connect call failed" in reason
-    return ConnectFailedError(
-        f"could not connect to {where}{' (connection refused)' if refused else ''}",
-        provider=provider,
-        hint="Start the backend server, or fix the host and port in the URL",
-    )
+    return "connect", " (connection refused)" if refused else ""
 
 
 class AiohttpBody:

@@ -14,12 +14,76 @@ from urllib.parse import urlsplit
 from pytavern.errors import (
     AuthError,
     BadRequestError,
+    ConnectFailedError,
     ProviderError,
     RateLimitError,
+    StreamInterruptedError,
     StreamProtocolError,
     UpstreamNotFoundError,
     UpstreamServerError,
+    UpstreamTimeoutError,
 )
+
+_TRANSPORT: dict[str, tuple[type[ProviderError], str, str]] = {
+    "connect-timeout": (
+        UpstreamTimeoutError,
+        "timed out connecting to {where}",
+        "Check that the server is running and reachable at that address",
+    ),
+    "no-answer": (
+        UpstreamTimeoutError,
+        "no answer from {where} in time",
+        "The backend may be busy or stuck; try again, or raise the timeout",
+    ),
+    "proxy": (
+        ConnectFailedError,
+        "could not connect to the proxy for {where}",
+        "Check the proxy in HTTP_PROXY / HTTPS_PROXY, or list the host in NO_PROXY",
+    ),
+    "dns": (
+        ConnectFailedError,
+        "the host name in {where} could not be found (DNS)",
+        "Check the spelling of the host in the URL, and your network",
+    ),
+    "tls": (
+        ConnectFailedError,
+        "the TLS handshake with {where} failed",
+        "Check whether the server speaks https or http, and its certificate",
+    ),
+    "connect": (
+        ConnectFailedError,
+        "could not connect to {where}{detail}",
+        "Start the backend server, or fix the host and port in the URL",
+    ),
+    "redirect": (
+        ConnectFailedError,
+        "{where} redirected to a URL that is not valid",
+        "Check the URL: give the API's own address rather than one that redirects",
+    ),
+    "url": (
+        ConnectFailedError,
+        "the URL {detail} is not valid",
+        "Give a full URL starting with http:// or https://",
+    ),
+    "header": (
+        ConnectFailedError,
+        "the request header {detail} holds a line break",
+        "Check the API key and custom headers of this connection for stray line breaks",
+    ),
+    "broken": (
+        StreamInterruptedError,
+        "the connection to {where} broke{detail}",
+        "Try again; if it keeps happening, check the server's log",
+    ),
+}
+
+
+def transport_error(provider: str, kind: str, url: str, detail: str = "") -> ProviderError:
+    """The error for a transport failure of ``kind`` (a key of ``_TRANSPORT``) before a
+    reply arrived, naming only the URL's origin; ``detail`` completes some messages."""
+    error_type, message, hint = _TRANSPORT[kind]
+    text = message.format(where=safe_origin(url), detail=detail)
+    return error_type(text, provider=provider, hint=hint)
 
 
 def parse_retry_after(value: str | None) -> float | None:
