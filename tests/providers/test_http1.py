@@ -72,6 +72,14 @@ def test_targets() -> None:
     assert target_of("ftp://127.0.0.1/x", None, encoded=False) is None
 
 
+async def test_a_host_name_is_looked_up_and_its_addresses_tried() -> None:
+    """``localhost`` may name ::1 first; the server listens on 127.0.0.1 only."""
+    async with raw_server(answering(b'{"found": 1}')) as url:
+        backend = HttpBackend("named", base_url=url.replace("127.0.0.1", "localhost"))
+        assert await backend.request_json("GET", "/n") == {"found": 1}
+        await backend.aclose()
+
+
 async def test_gzip_and_a_body_delimited_by_the_close() -> None:
     packed = gzip.compress(b'{"zipped": true}')
     async with raw_server(answering(packed, head=b"Content-Encoding: gzip\r\n")) as url:

@@ -19,14 +19,18 @@ import ssl
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
+import aiohappyeyeballs
 import httptools
 import yarl
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from pytavern.errors import ProviderError
 from pytavern.providers._http_errors import transport_error
+
+HAPPY_EYEBALLS_DELAY = 0.25
+"""Seconds before the next of a host's addresses is tried while one is still connecting."""
 
 MAX_IDLE = 32
 """Idle connections kept per host; more are closed."""
@@ -284,21 +288,30 @@ class Http1Pool:
         return None
 
     async def connect(self, target: Target) -> Http1Connection:
-        """A new connection to ``target``; raise ``Http1Error`` when none can be made."""
+        """A new connection to ``target``; raise ``Http1Error`` when none can be made.
+
+        The host's addresses are tried as aiohttp does (happy eyeballs: the next one after
+        ``HAPPY_EYEBALLS_DELAY`` s), so a broken IPv6 route does not stall the request."""
         loop = asyncio.get_running_loop()
         tls = self._tls_context() if target.secure else None
+        sock: socket.socket | None = None
         try:
+            addresses = await _addresses(loop, target)
+            sock = await aiohappyeyeballs.start_connection(
+                addresses, happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY, interleave=1
+            )
             transport, connection = await loop.create_connection(
-                Http1Connection,
-                target.host,
-                target.port,
-                ssl=tls,
-                server_hostname=target.host if tls else None,
+                Http1Connection, sock=sock, ssl=tls, server_hostname=target.host if tls else None
             )
         except ssl.SSLError as exc:
+            _close(sock)
             raise Http1Error("tls", type(exc).__name__) from None
         except OSError as exc:
+            _close(sock)
             raise _connect_failure(exc) from None
+        except BaseException:  # cancelled (a timeout): the socket is not left open
+            _close(sock)
+            raise
         if connection.transport is None:  # uvloop calls connection_made soon, not now
             connection.transport = transport
         return connection
@@ -323,6 +336,26 @@ class Http1Pool:
         if self._tls is None:
             self._tls = ssl.create_default_context()
         return self._tls
+
+
+AddressInfo = tuple[int, int, int, str, tuple[Any, ...]]
+
+
+async def _addresses(loop: asyncio.AbstractEventLoop, target: Target) -> list[AddressInfo]:
+    """``target``'s addresses: an IP address as it is (no lookup, no thread), a name by
+    the event loop's resolver."""
+    try:
+        infos = socket.getaddrinfo(
+            target.host, target.port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
+        )
+    except socket.gaierror:
+        infos = await loop.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+    return [(int(f), int(t), p, name, address) for f, t, p, name, address in infos]
+
+
+def _close(sock: socket.socket | None) -> None:
+    if sock is not None:
+        sock.close()
 
 
 def _connect_failure(exc: OSError) -> Http1Error:
