@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -235,3 +237,32 @@ async def test_a_large_body_read_slowly_arrives_whole() -> None:
                 parts.append(chunk)
         await backend.aclose()
     assert b"".join(parts) == block * count
+
+
+def test_a_direct_request_does_not_import_aiohttp() -> None:
+    """aiohttp (a tenth of a second to import) is loaded for proxies and redirects only."""
+    code = """
+import asyncio, sys
+from pytavern.providers._http import HttpBackend
+
+async def answer(reader, writer):
+    await reader.readuntil(b"\\r\\n\\r\\n")
+    writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\nConnection: close\\r\\n\\r\\n{}")
+    await writer.drain()
+    writer.close()
+
+async def main():
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    backend = HttpBackend("lazy", base_url=f"http://127.0.0.1:{port}")
+    assert await backend.request_json("GET", "/") == {}
+    await backend.aclose()
+    server.close()
+
+asyncio.run(main())
+print("aiohttp" in sys.modules)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False"
