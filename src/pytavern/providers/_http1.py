@@ -389,12 +389,15 @@ class LeanBody:
         self._pool, self._target, self._connection = pool, target, connection
 
     async def readany(self) -> bytes:
+        """What has arrived of the body (``Http1Connection.readany``)."""
         return await self._connection.readany()
 
     def leftover(self) -> bytes:
+        """What arrived and was not handed out."""
         return self._connection.leftover()
 
     def release(self) -> None:
+        """Back to the pool when read to the end on a kept connection; else closed."""
         self._pool.release(self._target, self._connection)
 
 

@@ -68,16 +68,19 @@ class AiohttpBody:
         self._answer = answer
 
     async def readany(self) -> bytes:
+        """What has arrived of the body; ``Http1Error("broken")`` when the connection broke."""
         try:
             return await self._answer.content.readany()
         except aiohttp.ClientError:
             raise Http1Error("broken") from None
 
     def leftover(self) -> bytes:
+        """What aiohttp held from before a break (``_leftover``)."""
         return _leftover(self._answer.content)
 
     def release(self) -> None:
-        self._answer.release()  # closes the connection instead when the body was not all read
+        """Back to aiohttp's pool when read to the end; else the connection is closed."""
+        self._answer.release()
 
 
 class AiohttpSession:
