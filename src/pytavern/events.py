@@ -100,8 +100,11 @@ def event_to_dict(event: StreamEvent) -> dict[str, object]:
                 "retryable": event.retryable,
             }
         case Finished():
-            done: dict[str, object] = {"type": "finished", "reason": event.reason}
-            done["model"] = event.model
+            done: dict[str, object] = {
+                "type": "finished",
+                "reason": event.reason,
+                "model": event.model,
+            }
             if details := event.extra.get("details"):
                 done["details"] = details  # what the backend told besides the text
             return done

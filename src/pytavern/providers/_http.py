@@ -41,12 +41,11 @@ from pytavern.errors import (
 from pytavern.providers._http1 import (
     REDIRECTS,
     Body,
-    Http1Connection,
     Http1Error,
     Http1Pool,
     LeanBody,
+    Request,
     Target,
-    begin_exchange,
     lean_error,
     request_head,
     target_of,
@@ -156,7 +155,7 @@ class HttpBackend:
         attempt = 0
         while True:
             try:
-                answer = await self._send_once(method, url, data, params, sent)
+                answer = await self._send_once(Request(method, url, data, params, sent))
             except ProviderError as error:
                 if not self._should_retry(error, attempt):
                     raise
@@ -169,44 +168,33 @@ class HttpBackend:
         finally:
             answer._body.release()
 
-    async def _send_once(
-        self,
-        method: str,
-        url: str,
-        data: bytes | None,
-        params: Mapping[str, str] | None,
-        headers: Mapping[str, str],
-    ) -> UpstreamResponse:
+    async def _send_once(self, request: Request) -> UpstreamResponse:
         """One request: by the lean client when it takes it, else by aiohttp."""
         pool = self._pool_now()
-        if env_proxy(url, self._proxies) is None:
-            target = target_of(url, params, encoded=self.encoded_urls)
+        if env_proxy(request.url, self._proxies) is None:
+            target = target_of(request.url, request.params, encoded=self.encoded_urls)
             if target is not None:
-                answer = await self._send_lean(pool, method, url, target, data, headers)
+                answer = await self._send_lean(pool, target, request)
                 if answer is not None:
                     return answer
-        return await self._send_aiohttp(method, url, data, params, headers)
+        return await self._send_aiohttp(request)
 
     async def _send_lean(
-        self,
-        pool: Http1Pool,
-        method: str,
-        url: str,
-        target: Target,
-        data: bytes | None,
-        headers: Mapping[str, str],
+        self, pool: Http1Pool, target: Target, request: Request
     ) -> UpstreamResponse | None:
         """One request by the lean client; ``None`` when the answer is a redirect (for
         aiohttp to follow)."""
         error: ProviderError | None = None
         try:
             sent = CIMultiDict(self._headers)
-            sent.update(headers)
-            payload = request_head(method, target, sent, data) + (data or b"")
+            sent.update(request.headers)
+            head = request_head(request.method, target, sent, request.data)
             async with asyncio.timeout(self.timeouts.first_byte):
-                connection = await self._exchange(pool, target, payload)
+                connection = await pool.exchange(
+                    target, head + (request.data or b""), self.timeouts.connect
+                )
         except Http1Error as exc:
-            error = lean_error(self.provider, exc, url)
+            error = lean_error(self.provider, exc, request.url)
         except TimeoutError:
             error = self._no_answer_in_time()
         if error is not None:
@@ -219,25 +207,6 @@ class HttpBackend:
             raise await self._status_error(connection.status, connection.headers, body)
         return UpstreamResponse(connection.status, connection.headers, body)
 
-    async def _exchange(self, pool: Http1Pool, target: Target, payload: bytes) -> Http1Connection:
-        """Send ``payload`` and wait for the answer's head: on a pooled connection, and on
-        a new one when the pooled one turns out closed before any byte of an answer."""
-        connection = pool.idle(target)
-        if connection is not None:
-            try:
-                await begin_exchange(connection, payload)
-                return connection
-            except Http1Error:
-                if connection.answered:
-                    raise
-        try:
-            async with asyncio.timeout(self.timeouts.connect):
-                connection = await pool.connect(target)
-        except TimeoutError:
-            raise Http1Error("connect-timeout") from None
-        await begin_exchange(connection, payload)
-        return connection
-
     def _no_answer_in_time(self) -> UpstreamTimeoutError:
         return UpstreamTimeoutError(
             f"no answer within {self.timeouts.first_byte:g} s",
@@ -246,14 +215,7 @@ class HttpBackend:
             "or raise timeout_first_byte for this connection",
         )
 
-    async def _send_aiohttp(
-        self,
-        method: str,
-        url: str,
-        data: bytes | None,
-        params: Mapping[str, str] | None,
-        headers: Mapping[str, str],
-    ) -> UpstreamResponse:
+    async def _send_aiohttp(self, request: Request) -> UpstreamResponse:
         if self._aiohttp is None:
             from pytavern.providers._http_aiohttp import AiohttpSession  # only when used
 
@@ -261,10 +223,8 @@ class HttpBackend:
         try:
             async with asyncio.timeout(self.timeouts.first_byte):
                 status, headers, body = await self._aiohttp.send(
-                    method,
-                    url,
-                    (data, params, headers),
-                    proxy=env_proxy(url, self._proxies),
+                    request,
+                    proxy=env_proxy(request.url, self._proxies),
                     encoded=self.encoded_urls,
                 )
         except TimeoutError:

@@ -27,7 +27,7 @@ import yarl
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from pytavern.errors import ProviderError
-from pytavern.providers._http_errors import transport_error
+from pytavern.providers._http_errors import refused_detail, transport_error
 
 HAPPY_EYEBALLS_DELAY = 0.25
 """Seconds before the next of a host's addresses is tried while one is still connecting."""
@@ -44,13 +44,26 @@ USER_AGENT = "pytavern"
 
 
 class Http1Error(Exception):
-    """A failure of the lean client, by kind: ``connect``, ``dns``, ``tls``, ``broken``,
-    ``header`` (a header value holds a line break)."""
+    """A failure of the lean client, by kind (a key of ``_http_errors.transport_error``:
+    ``connect``, ``connect-timeout``, ``dns``, ``tls``, ``broken``, ``header``); ``detail``
+    completes the message where it takes one."""
 
     def __init__(self, kind: str, detail: str = "") -> None:
         super().__init__(kind)
         self.kind = kind
         self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A request to send: its body is already encoded, ``headers`` are its own (the
+    backend's are added to them)."""
+
+    method: str
+    url: str
+    data: bytes | None
+    params: Mapping[str, str] | None
+    headers: Mapping[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +101,7 @@ def request_head(
     names = {name.lower() for name in headers}
     for name, value in headers.items():
         if "\n" in value or "\r" in value or "\n" in name or "\r" in name:
-            raise Http1Error("header", name)
+            raise Http1Error("header", repr(name))
         lines.append(f"{name}: {value}")
     if "user-agent" not in names:
         lines.append(f"User-Agent: {USER_AGENT}")
@@ -188,11 +201,8 @@ class Http1Connection(asyncio.Protocol):
         except httptools.HttpParserError:
             self._break()
             self.close()
-        waiter = self._waiter
-        if waiter is not None and (self._chunks or self.done or self.failed):
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        if self._chunks or self.done or self.failed:
+            self._wake()
 
     def eof_received(self) -> bool | None:
         """The server closed its side: the connection closes."""
@@ -303,9 +313,9 @@ class Http1Pool:
             transport, connection = await loop.create_connection(
                 Http1Connection, sock=sock, ssl=tls, server_hostname=target.host if tls else None
             )
-        except ssl.SSLError as exc:
+        except ssl.SSLError:
             _close(sock)
-            raise Http1Error("tls", type(exc).__name__) from None
+            raise Http1Error("tls") from None
         except OSError as exc:
             _close(sock)
             raise _connect_failure(exc) from None
@@ -314,6 +324,27 @@ class Http1Pool:
             raise
         if connection.transport is None:  # uvloop calls connection_made soon, not now
             connection.transport = transport
+        return connection
+
+    async def exchange(
+        self, target: Target, payload: bytes, connect_seconds: float
+    ) -> Http1Connection:
+        """Send ``payload`` and wait for the answer's head: on a pooled connection, and on
+        a new one when the pooled one turns out closed before any byte of an answer."""
+        connection = self.idle(target)
+        if connection is not None:
+            try:
+                await _begin(connection, payload)
+                return connection
+            except Http1Error:
+                if connection.answered:
+                    raise
+        try:
+            async with asyncio.timeout(connect_seconds):
+                connection = await self.connect(target)
+        except TimeoutError:
+            raise Http1Error("connect-timeout") from None
+        await _begin(connection, payload)
         return connection
 
     def release(self, target: Target, connection: Http1Connection) -> None:
@@ -361,9 +392,7 @@ def _close(sock: socket.socket | None) -> None:
 def _connect_failure(exc: OSError) -> Http1Error:
     if isinstance(exc, socket.gaierror):
         return Http1Error("dns")
-    # happy eyeballs joins several attempts into one OSError
-    refused = isinstance(exc, ConnectionRefusedError) or "connect call failed" in str(exc).lower()
-    return Http1Error("connect", "refused" if refused else "")
+    return Http1Error("connect", refused_detail(exc))
 
 
 class Body(Protocol):
@@ -401,7 +430,7 @@ class LeanBody:
         self._pool.release(self._target, self._connection)
 
 
-async def begin_exchange(connection: Http1Connection, payload: bytes) -> None:
+async def _begin(connection: Http1Connection, payload: bytes) -> None:
     """Send a request on ``connection`` and wait for its answer's head; the connection is
     closed when that fails or is cancelled (a timeout)."""
     try:
@@ -414,11 +443,5 @@ async def begin_exchange(connection: Http1Connection, payload: bytes) -> None:
 def lean_error(provider: str, exc: Http1Error, url: str) -> ProviderError:
     """Map a lean client's failure before a reply arrived onto the error tree (naming the
     URL's origin only, as ``map_transport_error`` does)."""
-    if exc.kind == "connect":
-        detail = " (connection refused)" if exc.detail == "refused" else ""
-        return transport_error(provider, "connect", url, detail)
-    if exc.kind == "header":
-        return transport_error(provider, "header", url, repr(exc.detail))
-    if exc.kind == "broken":
-        return transport_error(provider, "broken", url, " before an answer came")
-    return transport_error(provider, exc.kind, url)
+    detail = " before an answer came" if exc.kind == "broken" else exc.detail
+    return transport_error(provider, exc.kind, url, detail)

@@ -17,8 +17,8 @@ import aiohttp
 import yarl
 
 from pytavern.errors import ProviderError
-from pytavern.providers._http1 import Http1Error
-from pytavern.providers._http_errors import transport_error
+from pytavern.providers._http1 import Http1Error, Request
+from pytavern.providers._http_errors import refused_detail, transport_error
 
 logging.getLogger("aiohttp").setLevel(logging.WARNING)
 
@@ -54,9 +54,7 @@ def _connect_failure(
     if isinstance(exc, aiohttp.ClientSSLError | aiohttp.ServerFingerprintMismatch):
         return "tls", ""
     cause = exc.os_error if isinstance(exc, aiohttp.ClientConnectorError) else None
-    reason = str(cause).lower()  # happy eyeballs joins several attempts into one OSError
-    refused = isinstance(cause, ConnectionRefusedError) or "connect call failed" in reason
-    return "connect", " (connection refused)" if refused else ""
+    return "connect", refused_detail(cause)
 
 
 class AiohttpBody:
@@ -109,26 +107,24 @@ class AiohttpSession:
         return session
 
     async def send(
-        self,
-        method: str,
-        url: str,
-        request: tuple[bytes | None, Mapping[str, str] | None, Mapping[str, str]],
-        *,
-        proxy: str | None,
-        encoded: bool,
+        self, request: Request, *, proxy: str | None, encoded: bool
     ) -> tuple[int, Mapping[str, str], AiohttpBody]:
-        """Send ``request`` (body, query parameters, headers); the answer's status,
-        headers and body. A transport failure raises ``ProviderError``."""
-        data, params, headers = request
+        """Send ``request``; the answer's status, headers and body. A transport failure
+        raises ``ProviderError``."""
         session = self._session_now()
         error: ProviderError | None = None
         try:
-            target = yarl.URL(url, encoded=True) if encoded else url
+            target = yarl.URL(request.url, encoded=True) if encoded else request.url
             answer = await session.request(
-                method, target, data=data, params=params, headers=headers, proxy=proxy
+                request.method,
+                target,
+                data=request.data,
+                params=request.params,
+                headers=request.headers,
+                proxy=proxy,
             )
         except aiohttp.ClientError as exc:
-            error = map_transport_error(self.provider, exc, url)
+            error = map_transport_error(self.provider, exc, request.url)
         if error is not None:
             raise error  # outside the handler: aiohttp's exception (URL, headers) stays out
         return answer.status, answer.headers, AiohttpBody(answer)

@@ -78,6 +78,14 @@ _TRANSPORT: dict[str, tuple[type[ProviderError], str, str]] = {
 }
 
 
+def refused_detail(cause: BaseException | None) -> str:
+    """``" (connection refused)"`` when ``cause`` (a failed connect) was a refusal, else
+    ``""``: the detail a ``connect`` failure's message takes."""
+    reason = str(cause).lower()  # happy eyeballs joins several attempts into one OSError
+    refused = isinstance(cause, ConnectionRefusedError) or "connect call failed" in reason
+    return " (connection refused)" if refused else ""
+
+
 def transport_error(provider: str, kind: str, url: str, detail: str = "") -> ProviderError:
     """The error for a transport failure of ``kind`` (a key of ``_TRANSPORT``) before a
     reply arrived, naming only the URL's origin; ``detail`` completes some messages."""

@@ -410,12 +410,11 @@ async def stream_generation(
     mode: str,
     send: Send | None = None,
 ) -> GenerationStream:
-    """Run ``events`` as a generation of ``chat_id`` in ``generations`` (room for it checked
-    by the caller)
-    and answer with its event stream once its first event is there: a request that cannot
-    start is an HTTP error; once started, it runs to its end whatever the client does (only
-    a stop ends it). With ``send``, the generation's task sends the answer's head and first
-    frame itself."""
+    """Run ``events`` as a generation of ``chat_id`` in ``generations`` (the caller has
+    checked there is room for it) and answer with its event stream once its first event is
+    there: a request that cannot start is an HTTP error; once started, it runs to its end
+    whatever the client does (only a stop ends it). With ``send``, the generation's task
+    sends the answer's head and first frame itself."""
     generation = generations.start(events, owner, chat_id, mode)
     stream = GenerationStream(generation)
     if send is not None:
