@@ -39,6 +39,10 @@ class StatusEvent:
     type: Literal["status"] = "status"
     speaker: str | None = None
     """In a group turn: the member whose events follow."""
+    after_id: int | None = None
+    """In a group turn: the id of the chat's newest message as that member starts (its
+    reply, when a new message, comes after it; a face that re-attaches mid-turn drops the
+    stored replies after it, which the replayed events show again)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,8 @@ def event_to_dict(event: StreamEvent) -> dict[str, object]:
             }
             if event.speaker is not None:
                 status["speaker"] = event.speaker
+            if event.after_id is not None:
+                status["after_id"] = event.after_id
             return status
         case UsageEvent(usage=usage):
             return {"type": "usage", **usage.to_dict()}

@@ -90,12 +90,18 @@ def test_a_group_turn_shows_each_reply_as_it_is_written(page: Any, live: Live) -
     expect(writing.locator("[data-testid=message-text]")).to_contain_text("Wren pours")
     expect(page.locator("[data-testid=message-text]").last).to_have_text("Bob sips.")
     expect(writing).to_have_count(0)
-    # a reload during a turn: the view waits for the turn, then shows what it wrote
+    # a reload during a turn: the view replays the turn, the reply being written shows as it
+    # grows, once (its stored part gives way to the replayed one), then what it wrote
     page.fill("[data-testid=input]", "More?")
     page.click("[data-testid=send]")
     expect(page.locator("[data-live]")).to_have_count(1)
     page.reload()
     expect(page.locator("body[data-group-busy='1']")).to_have_count(1)
+    writing = page.locator("[data-live]")
+    expect(writing.locator("[data-testid=speaker]")).to_have_text("Wren")
+    expect(writing.locator("[data-testid=message-text]")).to_contain_text("Wren again")
+    expect(page.locator("[data-testid=message]", has_text="Wren again")).to_have_count(1)
+    expect(page.locator("[data-testid=message]", has_text="More?")).to_have_count(1)
     expect(page.locator("[data-testid=message-text]").last).to_have_text("Bob waits.")
     expect(page.locator("body[data-group-busy='1']")).to_have_count(0)
     texts = page.locator("[data-testid=message-text]").all_inner_texts()

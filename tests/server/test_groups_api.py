@@ -109,6 +109,10 @@ async def test_a_group_turn_streams_member_by_member(
         ("Wren", "Wren speaks."),
         ("Bob", "Bob cooks."),
     ]
+    # each member's status names the chat's newest message as it starts: a view that
+    # re-attaches mid-turn drops the stored replies after it (the replay shows them)
+    starts = [d["after_id"] for k, d in events if k == "status" and d.get("speaker")]
+    assert starts == [messages[-4]["id"], messages[-2]["id"]]
     again = parse_sse((await client.post(url, json={"action": "redo", "mode": "swipe"})).text)
     assert [d.get("speaker") for k, d in again if k == "status"] == ["Bob"]
     unknown = await client.post(url, json={"action": "trigger", "member": "Nobody"})

@@ -266,8 +266,9 @@ class GroupService(Service):
     ) -> AsyncGenerator[StreamEvent]:
         """A group turn as one stream (``action``: ``send``, ``trigger`` or ``redo``, as
         the methods of those names): before each member's events a ``StatusEvent`` names
-        the ``speaker``; the members' own ``Finished`` are folded into one at the end, whose
-        ``extra["replies"]`` lists who answered (a member's error ends the turn there)."""
+        the ``speaker`` and the chat's newest message then (``after_id``); the members' own
+        ``Finished`` are folded into one at the end, whose ``extra["replies"]`` lists who
+        answered (a member's error ends the turn there)."""
         record, members = self._turn_setup(group)
         if action == "send":
             steps = self._send_steps(record, members, text, None)
@@ -280,11 +281,14 @@ class GroupService(Service):
                 f"unknown group action {action!r}",
                 hint="Use send (with text), trigger (with a member) or redo (with a mode)",
             )
+        assert record.chat_id is not None  # _turn_setup made it
         replies: list[dict[str, Any]] = []
         last: Finished | None = None
         for step in steps:
             name = step.member.character.name
-            yield StatusEvent(f"{name} is answering", speaker=name)
+            newest = self._engine.store.last_message(record.chat_id)
+            after_id = newest.id if newest is not None else None
+            yield StatusEvent(f"{name} is answering", speaker=name, after_id=after_id)
             failed = False
             async with aclosing(self._step_events(record, step, members, connection)) as stream:
                 async for event in stream:
@@ -296,7 +300,6 @@ class GroupService(Service):
                     yield event
             if failed:
                 break
-        assert record.chat_id is not None  # _turn_setup made it
         extra: dict[str, object] = {"chat_id": record.chat_id, "replies": replies}
         yield Finished(
             last.reason if last else "stop", model=last.model if last else None, extra=extra

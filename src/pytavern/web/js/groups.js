@@ -187,8 +187,15 @@ export async function openGroupView(groupId) {
   window.addEventListener("hashchange", stopAuto, { once: true });
   const [running] = await api.get(`/api/generations?chat_id=${group.chat_id}`).catch(() => []);
   if (running && running.mode === "group") {
-    // a turn began before this view (a reload, another tab): wait for it, then show it
-    await follow((onEvent) => followGeneration(running.id, 0, (kind, data) => onEvent(kind === "error" ? kind : "", data)));
+    // a turn began before this view (a reload, another tab): its events are replayed from
+    // the first; each member's stored reply gives way to the replayed one (after_id)
+    const dropStoredAfter = (id) => {
+      for (const el of list.querySelectorAll("[data-role=assistant]")) if (Number(el.dataset.id) > id) el.remove();
+    };
+    await follow((onEvent) => followGeneration(running.id, 0, (kind, data) => {
+      if (kind === "status" && data.speaker && data.after_id != null) dropStoredAfter(data.after_id);
+      onEvent(kind, data);
+    }));
   }
 }
 
