@@ -29,6 +29,9 @@ def test_create_a_group_chat_and_talk_to_it(page: Any, live: Live) -> None:
     expect(page.locator("[data-testid=group-title]")).to_have_text("Kitchen")
     # members in the order the panel lists them (by name): Bob, then Wren; greetings first
     expect(page.locator("[data-testid=speaker]")).to_have_text(["Bob", "Wren"])
+    # the sidebar is the group's: its members, and the groups to switch between
+    expect(page.locator("[data-testid=group-side-member] a")).to_have_text(["Bob", "Wren"])
+    expect(page.locator("[data-testid=group-side-item].active")).to_contain_text("Kitchen")
     live.book.scripts += [Script(["Bob answers."]), Script(["Wren answers."])]
     page.fill("[data-testid=input]", "Dinner?")
     page.click("[data-testid=send]")
@@ -42,6 +45,9 @@ def test_create_a_group_chat_and_talk_to_it(page: Any, live: Live) -> None:
         "[data-testid=group-mute]"
     ).click()
     expect(box.locator("[data-testid=group-member]", has_text="Wren")).to_contain_text("muted")
+    expect(page.locator("[data-testid=group-side-member]", has_text="Wren")).to_contain_text(
+        "muted"
+    )
     live.book.scripts.append(Script(["Just Bob."]))
     page.fill("[data-testid=input]", "Anyone?")
     page.click("[data-testid=send]")
@@ -56,9 +62,12 @@ def test_create_a_group_chat_and_talk_to_it(page: Any, live: Live) -> None:
     assert [(m.name, m.muted) for m in group.members] == [("Bob", False), ("Wren", True)]
     # auto-mode: the group goes on by itself (list order: the unmuted Bob), until unchecked
     live.app.state.services.groups.update(group.id, auto_mode_delay=1)
-    page.goto(live.url + "#/characters")
+    page.goto(live.url + f"#/character/{bob.id}")  # a character's chats in the sidebar
+    expect(page.locator("[data-testid=chat-item]").first).to_be_visible()
     page.goto(live.url + f"#/group/{group.id}")
     expect(page.locator("[data-testid=group-title]")).to_have_text("Kitchen")
+    expect(page.locator("[data-testid=chat-item]")).to_have_count(0)
+    expect(page.locator("[data-testid=group-side-member] a")).to_have_text(["Bob", "Wren"])
     live.book.scripts.append(Script(["Bob, unprompted."]))
     page.check("[data-testid=group-auto]")
     expect(page.locator("[data-testid=message-text]").last).to_have_text("Bob, unprompted.")

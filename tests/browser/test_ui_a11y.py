@@ -98,6 +98,11 @@ def test_axe_finds_no_serious_violation_on_any_main_screen(page: Any, live: Live
     problems += check(page, "a11y-export-dialog")
     page.keyboard.press("Escape")
     expect(page.locator("[role=dialog]")).to_have_count(0)
+    wren = live.app.state.engine.store.list_characters()[0].name
+    group = live.app.state.services.groups.create("Duo", [wren])
+    page.goto(live.url + f"#/group/{group.id}")
+    page.wait_for_selector("[data-testid=group-side-member]")
+    problems += check(page, "a11y-group-view")
     assert problems == [], "\n".join(problems)
 
 

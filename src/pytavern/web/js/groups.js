@@ -12,6 +12,7 @@ const STRATEGIES = [["natural", "Natural order (mentions, talkativeness)"], ["li
 const MODES = [["swap", "Swap character cards"], ["join", "Join character cards"], ["join-muted", "Join cards, muted members too"]];
 const main = () => document.getElementById("main");
 let autoTimer = null;
+let shownGroup = null; // the group view on screen: {id, byName}
 
 function select(options, value, attrs) {
   return h("select", attrs, options.map(([v, label]) => h("option", { value: v, selected: v === value }, label)));
@@ -59,7 +60,11 @@ function createForm(characters, redraw) {
 
 function groupBox(group, characters, redraw) {
   const change = async (body) => {
-    try { await api.patch(`/api/groups/${group.id}`, body); await redraw(); } catch (err) { fail(err); }
+    try {
+      await api.patch(`/api/groups/${group.id}`, body);
+      await redraw();
+      await refreshGroupSidebar();
+    } catch (err) { fail(err); }
   };
   const strategy = select(STRATEGIES, group.activation_strategy, { "aria-label": "Who answers" });
   strategy.addEventListener("change", () => change({ strategy: strategy.value }));
@@ -116,7 +121,7 @@ export async function openGroupView(groupId) {
   const byName = new Map();
   for (const m of group.members) byName.set(m.name, await api.get(`/api/characters/${m.character_id}`));
   replace(document.getElementById("topbar-title"), icon("users"), h("strong", { "data-testid": "group-title" }, group.name),
-    h("span.small.muted", `· ${group.members.map((m) => m.name).join(", ")}`));
+    h("span.small.muted.group-members", `· ${group.members.map((m) => m.name).join(", ")}`));
   const list = h("div.messages-inner", { "data-testid": "messages" });
   const scroller = h("div.messages", list);
   const drawMessages = (messages) => {
@@ -184,6 +189,8 @@ export async function openGroupView(groupId) {
       h("div.spacer"), h("span.small.muted", { "data-testid": "group-strategy-label" }, `${group.activation_strategy} order`))));
   replace(main(), scroller, composer);
   drawMessages(chat.messages);
+  shownGroup = { id: group.id, byName };
+  renderGroupSidebar(group, byName).catch(() => {});
   window.addEventListener("hashchange", stopAuto, { once: true });
   const [running] = await api.get(`/api/generations?chat_id=${group.chat_id}`).catch(() => []);
   if (running && running.mode === "group") {
@@ -197,6 +204,36 @@ export async function openGroupView(groupId) {
       onEvent(kind, data);
     }));
   }
+}
+
+/** Draw the open group view's sidebar again (its group was changed in the panel). */
+async function refreshGroupSidebar() {
+  if (!shownGroup || !location.hash.startsWith(`#/group/${shownGroup.id}`)) return;
+  await renderGroupSidebar(await api.get(`/api/groups/${shownGroup.id}`), shownGroup.byName);
+}
+
+/** The sidebar of a group's view: its members (each opens its character), the group's
+ * settings and export, and the other groups to switch to. */
+async function renderGroupSidebar(group, byName) {
+  const groups = await api.get("/api/groups");
+  const members = group.members.map((m) => {
+    const character = byName.get(m.name);
+    return h("div.chat-item", { "data-testid": "group-side-member", on: { click: () => emit("navigate", `#/character/${m.character_id}`) } },
+      avatar(character ? avatarUrl(character) : null, m.name),
+      h("div.title", h("a", { href: `#/character/${m.character_id}`, on: { click: (e) => e.stopPropagation() } }, m.name),
+        m.muted ? h("div.meta", "muted") : null));
+  });
+  const others = groups.map((g) => h(`div.chat-item${g.id === group.id ? ".active" : ""}`,
+    { "data-testid": "group-side-item", on: { click: () => emit("navigate", `#/group/${g.id}`) } },
+    icon("users"), h("div.title", h("a", { href: `#/group/${g.id}`, "aria-current": g.id === group.id ? "page" : null, on: { click: (e) => e.stopPropagation() } }, g.name),
+      h("div.meta", g.members.map((m) => m.name).join(", ")))));
+  if (!location.hash.startsWith(`#/group/${group.id}`)) return; // the user has moved on
+  replace(document.getElementById("sidebar"),
+    h("div.side-head", h("span.avatar.initial", icon("users")), h("div.who", h("strong", group.name), h("span", `${group.members.length} member${group.members.length === 1 ? "" : "s"}`))),
+    h("div.side-actions", button("Edit group", () => emit("panel", "groups"), { cls: "small", iconName: "edit", "data-testid": "group-edit" }),
+      button("Export", () => exportGroup(group), { cls: "small", iconName: "download", title: "Export (SillyTavern JSON + chat JSONL)" })),
+    h("div.section-label", "Members"), h("div.chat-list.members", { "data-testid": "group-side-members" }, members),
+    h("div.section-label", "Groups"), h("div.chat-list", others));
 }
 
 function stopAuto() {
