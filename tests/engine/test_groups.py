@@ -259,3 +259,31 @@ async def test_import_refuses_a_group_whose_members_are_missing(services: Servic
     with pytest.raises(NotFoundError, match="Nobody"):
         services.groups.import_files(data.encode(), "G.json")
     assert services.groups.all() == []
+
+
+async def test_a_group_chat_is_the_groups_and_outlives_its_first_member(
+    services: Services, scripted: ScriptBook
+) -> None:
+    first = _default_name(services)
+    group = services.groups.create("Pair", [first, "Bob"], strategy="list")
+    first_id = group.members[0].character_id
+    bob_id = group.members[1].character_id
+    own = services.chats.start(first_id)
+    # a member's own chats leave the group's chat out (opening the character never lands
+    # in it); every chat still lists it
+    assert [c.id for c in services.chats.all(first_id)] == [own.id]
+    assert services.chats.latest(first_id) == services.chats.get(own.id)
+    assert group.chat_id in {c.id for c in services.chats.all()}
+    scripted.scripts += [Script(["one"]), Script(["two"])]
+    await services.groups.send("Pair", "Hello")
+    before = [(m.name, m.text) for m in services.chats.history(group.chat_id or 0)]
+    services.characters.delete(first_id)  # its own chat goes with it, the group's stays
+    chat = services.chats.get(group.chat_id or 0)
+    assert chat.character_id == bob_id
+    assert [(m.name, m.text) for m in services.chats.history(chat.id)] == before
+    with pytest.raises(NotFoundError):
+        services.chats.get(own.id)
+    # a group left with one member: deleting it takes the chat along, as its own chats
+    services.characters.delete(bob_id)
+    with pytest.raises(NotFoundError):
+        services.chats.get(chat.id)

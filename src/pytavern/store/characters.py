@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from pytavern.errors import NotFoundError
 from pytavern.store._base import dumps, loads
+from pytavern.store.groups import rehome_group_chats
 from pytavern.store.queries import QueriesMixin
 from pytavern.store.records import CharacterRecord
 from pytavern.store.schema import CharacterRow, utcnow
@@ -107,9 +108,12 @@ class CharactersMixin(QueriesMixin):
             return self._character_row(session, character_id).avatar
 
     def delete_character(self, character_id: int) -> None:
-        """Delete a character and its chats."""
+        """Delete a character and its chats; a group's chat it held passes to another
+        member of the group (``rehome_group_chats``)."""
         with self.transaction() as session:
-            session.delete(self._character_row(session, character_id))
+            row = self._character_row(session, character_id)
+            rehome_group_chats(session, self.owner_id, character_id)
+            session.delete(row)
 
     def _character_row(self, session: Session, character_id: int) -> CharacterRow:
         row = self.owned(session, CharacterRow, character_id)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from pytavern.errors import NotFoundError
 from pytavern.store._base import dumps, loads
+from pytavern.store.groups import group_chat_ids
 from pytavern.store.queries import QueriesMixin, chat_record, check_swipe_fields
 from pytavern.store.records import (
     ChatRecord,
@@ -127,14 +128,17 @@ class ChatsMixin(QueriesMixin):
             return queries.last_prompt(chat_id)
 
     def list_chats(self, character_id: int | None = None) -> list[ChatRecord]:
-        """Chats, newest activity first, optionally of one character."""
+        """Chats, newest activity first; only ``character_id``'s own when given (not the
+        chat of a group it is in: that chat is the group's)."""
         query = (
             select(ChatRow)
             .where(ChatRow.owner_id == self.owner_id)
             .order_by(ChatRow.updated_at.desc(), ChatRow.id.desc())
         )
         if character_id is not None:
-            query = query.where(ChatRow.character_id == character_id)
+            query = query.where(
+                ChatRow.character_id == character_id, ChatRow.id.not_in(group_chat_ids())
+            )
         with self.transaction() as session:
             return [chat_record(row) for row in session.scalars(query)]
 

@@ -2,7 +2,8 @@
 
 ``data`` keeps the group file as SillyTavern wrote it (every field); ``member_ids`` are the
 pytavern characters its ``members`` name, in the same order; ``chat_id`` is the group's
-current chat (a chat whose character is the first member).
+current chat (a chat whose character is the first member; when that character is deleted,
+another member's: ``rehome_group_chats``). A character's own chats leave group chats out.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from pytavern.errors import ConfigError, NotFoundError
 from pytavern.store._base import StoreBase, dumps, loads
-from pytavern.store.schema import utcnow
+from pytavern.store.schema import CharacterRow, ChatRow, utcnow
 
 _metadata = sa.MetaData()
 groups = sa.Table(
@@ -152,3 +154,33 @@ class GroupsMixin(StoreBase):
 
     def _owned_groups(self) -> sa.Select[Any]:
         return sa.select(groups).where(groups.c.owner_id == self.owner_id)
+
+
+def group_chat_ids() -> sa.Select[Any]:
+    """The ids of the chats that are groups' chats (a subquery)."""
+    return sa.select(groups.c.chat_id).where(groups.c.chat_id.is_not(None))
+
+
+def rehome_group_chats(session: Session, owner_id: int, character_id: int) -> None:
+    """Give each group chat that ``character_id`` holds to another living member of its
+    group, so deleting that character does not delete the group's chat (one left with no
+    other member goes with the character, as its own chats do)."""
+    hosted = session.execute(
+        sa.select(groups.c.chat_id, groups.c.member_ids)
+        .join(ChatRow, ChatRow.id == groups.c.chat_id)
+        .where(groups.c.owner_id == owner_id, ChatRow.character_id == character_id)
+    ).all()
+    for chat_id, member_ids in hosted:
+        others = [int(i) for i in loads(member_ids) or [] if int(i) != character_id]
+        living = set(
+            session.scalars(
+                sa.select(CharacterRow.id).where(
+                    CharacterRow.id.in_(others), CharacterRow.owner_id == owner_id
+                )
+            )
+        )
+        heir = next((i for i in others if i in living), None)
+        if heir is not None:
+            session.execute(
+                sa.update(ChatRow).where(ChatRow.id == chat_id).values(character_id=heir)
+            )
