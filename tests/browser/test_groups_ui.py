@@ -115,6 +115,12 @@ def test_a_group_turn_shows_each_reply_as_it_is_written(page: Any, live: Live) -
     expect(page.locator("body[data-group-busy='1']")).to_have_count(0)
     texts = page.locator("[data-testid=message-text]").all_inner_texts()
     assert texts[-3:] == ["More?", "Wren again, slowly.", "Bob waits."]
+    # the group's chat opened as a chat (a search hit, a bookmark) is the group's view
+    page.goto(live.url + "#/characters")
+    expect(page.locator("[data-testid=group-title]")).to_have_count(0)
+    page.goto(live.url + f"#/chat/{group.chat_id}")
+    expect(page.locator("[data-testid=group-title]")).to_have_text("Tea")
+    expect(page).to_have_url(live.url + f"#/group/{group.id}")
     assert live.problems == []
 
 

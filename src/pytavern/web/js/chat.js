@@ -12,6 +12,7 @@ import { drawQuickReplies, importQuickReplies } from "./quickreplies.js";
 import { chatSettings } from "./chatsettings.js";
 import { profileSwitch } from "./profiles.js";
 import { newChat, renderSidebar, renderTitle } from "./chatlist.js";
+import { groupOfChat, openGroupView } from "./groups.js";
 
 const main = () => document.getElementById("main");
 let list = null; // the .messages-inner element
@@ -30,6 +31,15 @@ export async function openChatView({ chatId = null, characterId = null, focusId 
     chatId = chat.id;
   }
   let chat = await api.get(`/api/chats/${chatId}`);
+  const chats = await api.get(`/api/characters/${chat.character_id}/chats`);
+  if (!chats.some((c) => c.id === chat.id)) { // not the character's own: a group's chat
+    const group = await groupOfChat(chat.id);
+    if (group) {
+      history.replaceState(null, "", `#/group/${group.id}`);
+      await openGroupView(group.id);
+      return;
+    }
+  }
   if (focusId !== null && !chat.messages.some((m) => m.id === focusId)) {
     chat = await api.get(`/api/chats/${chatId}?limit=5000`); // an older message: load further back
   }
@@ -39,7 +49,7 @@ export async function openChatView({ chatId = null, characterId = null, focusId 
   if (state.generation) leaveGeneration(); // shown again below if it runs in this chat
   state.chatId = chat.id;
   state.messages = chat.messages;
-  state.chats = await api.get(`/api/characters/${chat.character_id}/chats`);
+  state.chats = chats;
   state.links = await api.get(`/api/chats/${chat.id}/links`);
   await loadUserName();
   renderTitle(chat);

@@ -113,6 +113,12 @@ async function importGroup(files) {
   toast(`Imported ${made.name}`);
 }
 
+/** The group whose chat ``chatId`` is, or null. */
+export async function groupOfChat(chatId) {
+  const groups = await api.get("/api/groups");
+  return groups.find((g) => g.chat_id === chatId) || null;
+}
+
 /** The group chat view. */
 export async function openGroupView(groupId) {
   stopAuto();
