@@ -17,7 +17,7 @@ import pytest
 
 from pytavern.errors import ConnectFailedError, RateLimitError, UpstreamTimeoutError
 from pytavern.providers._http import HttpBackend, Timeouts
-from pytavern.providers._http1 import HIGH_WATER, target_of
+from pytavern.providers._http1 import HIGH_WATER, Http1Error, Http1Pool, request_head, target_of
 from pytavern.providers._http_config import RetryPolicy
 from tests.providers.test_http import Handler, raw_server, read_request
 
@@ -137,6 +137,52 @@ async def test_a_pooled_connection_the_server_closed_is_replaced() -> None:
             assert await backend.request_json("POST", "/d", json_body={}) == {}
         await backend.aclose()
     assert len(connections) == 3  # 1st; 2nd dropped then answered on a new one; 3rd likewise
+
+
+async def test_requests_beyond_the_busy_limit_wait_for_a_slot() -> None:
+    """A pool lets ``busy_limit`` requests run at once; the next waits until one is
+    released (a slot is freed once however often its connection is released), and a
+    request that fails frees its slot."""
+    finish = asyncio.Event()
+
+    async def slow_bodies(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while not reader.at_eof():
+            try:
+                await read_request(reader)
+            except asyncio.IncompleteReadError:
+                break
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")
+            await writer.drain()
+            await finish.wait()
+            writer.write(b"{}")
+            await writer.drain()
+        writer.close()
+
+    async with raw_server(slow_bodies) as url:
+        pool = Http1Pool(busy_limit=2)
+        target = target_of(url + "/x", None, encoded=False)
+        assert target is not None
+        payload = request_head("GET", target, {}, None)
+        first = await pool.exchange(target, payload, 5)
+        second = await pool.exchange(target, payload, 5)
+        third = asyncio.create_task(pool.exchange(target, payload, 5))
+        await asyncio.sleep(0.2)
+        assert not third.done()  # both slots are taken
+        pool.release(target, first)  # unread: closed, its slot freed
+        pool.release(target, first)  # again: no second slot
+        held = await asyncio.wait_for(third, 5)
+        fourth = asyncio.create_task(pool.exchange(target, payload, 5))
+        await asyncio.sleep(0.2)
+        assert not fourth.done()
+        finish.set()
+        pool.release(target, second)
+        for connection in (held, await asyncio.wait_for(fourth, 5)):
+            pool.release(target, connection)
+        pool.close()
+    closed = Http1Pool(busy_limit=1)
+    for _ in range(2):  # the failed request gave its slot back: the second is not stuck
+        with pytest.raises(Http1Error):
+            await asyncio.wait_for(closed.exchange(target, payload, 5), 5)
 
 
 async def test_redirects_are_followed_by_aiohttp() -> None:

@@ -200,7 +200,7 @@ class HttpBackend:
         if error is not None:
             raise error
         if connection.status in REDIRECTS:
-            connection.close()
+            pool.release(target, connection)  # closed: its answer was not read
             return None
         body = LeanBody(pool, target, connection)
         if connection.status >= 400:

@@ -35,6 +35,10 @@ HAPPY_EYEBALLS_DELAY = 0.25
 MAX_IDLE = 32
 """Idle connections kept per host; more are closed."""
 
+MAX_BUSY = 100
+"""Requests in flight at once per pool (aiohttp's default limit): more wait for one to end,
+so a burst of streams cannot run the process out of file descriptors."""
+
 HIGH_WATER = 4 * 1024 * 1024
 """Bytes held for a consumer that lags before the socket stops being read."""
 
@@ -120,6 +124,7 @@ class Http1Connection(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.lost = False
+        self.holds_slot = False
         self._parser = httptools.HttpResponseParser(self)
         self._head: asyncio.Future[None] | None = None
         self._waiter: asyncio.Future[None] | None = None
@@ -281,9 +286,11 @@ class Http1Connection(asyncio.Protocol):
 
 
 class Http1Pool:
-    """Idle keep-alive connections by (scheme, host, port), for one event loop."""
+    """Idle keep-alive connections by (scheme, host, port), for one event loop; at most
+    ``busy_limit`` requests in flight (each holds a slot from ``exchange`` to ``release``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, busy_limit: int = MAX_BUSY) -> None:
+        self._slots = asyncio.Semaphore(busy_limit)
         self._idle: dict[tuple[bool, str, int], list[Http1Connection]] = {}
         self._tls: ssl.SSLContext | None = None
 
@@ -329,8 +336,21 @@ class Http1Pool:
     async def exchange(
         self, target: Target, payload: bytes, connect_seconds: float
     ) -> Http1Connection:
-        """Send ``payload`` and wait for the answer's head: on a pooled connection, and on
-        a new one when the pooled one turns out closed before any byte of an answer."""
+        """Send ``payload`` and wait for the answer's head, once a slot is free: on a pooled
+        connection, and on a new one when the pooled one turns out closed before any byte
+        of an answer. The connection holds its slot until ``release``."""
+        await self._slots.acquire()
+        try:
+            connection = await self._exchange(target, payload, connect_seconds)
+        except BaseException:
+            self._slots.release()
+            raise
+        connection.holds_slot = True
+        return connection
+
+    async def _exchange(
+        self, target: Target, payload: bytes, connect_seconds: float
+    ) -> Http1Connection:
         connection = self.idle(target)
         if connection is not None:
             try:
@@ -349,7 +369,10 @@ class Http1Pool:
 
     def release(self, target: Target, connection: Http1Connection) -> None:
         """Keep ``connection`` for the next request when its answer was read to the end;
-        close it otherwise."""
+        close it otherwise. Its slot is freed (once, however often this is called)."""
+        if connection.holds_slot:
+            connection.holds_slot = False
+            self._slots.release()
         pooled = self._idle.setdefault((target.secure, target.host, target.port), [])
         if connection.reusable and len(pooled) < MAX_IDLE:
             pooled.append(connection)
