@@ -185,6 +185,18 @@ async def test_requests_beyond_the_busy_limit_wait_for_a_slot() -> None:
             await asyncio.wait_for(closed.exchange(target, payload, 5), 5)
 
 
+async def test_a_request_that_waits_too_long_for_a_slot_says_so() -> None:
+    async with raw_server(answering(b"{}")) as url:
+        backend = HttpBackend("busy", base_url=url, timeouts=Timeouts(first_byte=0.3))
+        backend._pool, backend._pool_loop = Http1Pool(busy_limit=1), asyncio.get_running_loop()
+        async with backend.open("POST", "/x", json_body={}):  # holds the only slot
+            with pytest.raises(UpstreamTimeoutError) as waited:
+                await backend.request_json("POST", "/x", json_body={})
+        assert "already under way" in waited.value.message and waited.value.hint
+        assert await backend.request_json("POST", "/x", json_body={}) == {}  # freed
+        await backend.aclose()
+
+
 async def test_redirects_are_followed_by_aiohttp() -> None:
     async def redirect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         line, _headers, _body = await read_request(reader)

@@ -333,6 +333,11 @@ class Http1Pool:
             connection.transport = transport
         return connection
 
+    @property
+    def full(self) -> bool:
+        """Whether every slot is taken (the next request waits)."""
+        return self._slots.locked()
+
     async def exchange(
         self, target: Target, payload: bytes, connect_seconds: float
     ) -> Http1Connection:
