@@ -40,9 +40,9 @@ class StatusEvent:
     speaker: str | None = None
     """In a group turn: the member whose events follow."""
     after_id: int | None = None
-    """In a group turn: the id of the chat's newest message as that member starts (its
-    reply, when a new message, comes after it; a face that re-attaches mid-turn drops the
-    stored replies after it, which the replayed events show again)."""
+    """In a group turn: the id of the message that member's reply follows (the newest, or
+    the one before it for a swipe or regenerate; 0: none). The stored replies after it are
+    this turn's: a face showing the events in place of them drops them."""
 
 
 @dataclass(frozen=True, slots=True)

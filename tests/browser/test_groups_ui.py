@@ -115,6 +115,15 @@ def test_a_group_turn_shows_each_reply_as_it_is_written(page: Any, live: Live) -
     expect(page.locator("body[data-group-busy='1']")).to_have_count(0)
     texts = page.locator("[data-testid=message-text]").all_inner_texts()
     assert texts[-3:] == ["More?", "Wren again, slowly.", "Bob waits."]
+    # a swipe: the new reply takes the old one's place as it is written (never both)
+    live.book.scripts.append(Script(["Bob ", "thinks ", "again."], delay=1.0))
+    page.click("[data-testid=group-swipe]")
+    expect(page.locator("[data-live] [data-testid=message-text]")).to_contain_text("thinks")
+    assert page.locator("[data-testid=message]", has_text="Bob waits.").count() == 0
+    assert page.locator("[data-live]").count() == 1  # still being written
+    expect(page.locator("body[data-group-busy='1']")).to_have_count(0)
+    after = page.locator("[data-testid=message-text]").all_inner_texts()
+    assert after == [*texts[:-1], "Bob thinks again."]
     # the group's chat opened as a chat (a search hit, a bookmark) is the group's view
     page.goto(live.url + "#/characters")
     expect(page.locator("[data-testid=group-title]")).to_have_count(0)

@@ -109,11 +109,13 @@ async def test_a_group_turn_streams_member_by_member(
         ("Wren", "Wren speaks."),
         ("Bob", "Bob cooks."),
     ]
-    # each member's status names the chat's newest message as it starts: a view that
-    # re-attaches mid-turn drops the stored replies after it (the replay shows them)
+    # each member's status names the message its reply follows: the stored replies after
+    # it are the turn's (a view showing the events drops them); a swipe follows the one
+    # before the message it swipes
     starts = [d["after_id"] for k, d in events if k == "status" and d.get("speaker")]
     assert starts == [messages[-4]["id"], messages[-2]["id"]]
     again = parse_sse((await client.post(url, json={"action": "redo", "mode": "swipe"})).text)
     assert [d.get("speaker") for k, d in again if k == "status"] == ["Bob"]
+    assert [d["after_id"] for k, d in again if k == "status"] == [messages[-2]["id"]]
     unknown = await client.post(url, json={"action": "trigger", "member": "Nobody"})
     assert unknown.status_code in (400, 404) and unknown.json()["error"]["hint"]

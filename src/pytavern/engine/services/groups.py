@@ -266,7 +266,7 @@ class GroupService(Service):
     ) -> AsyncGenerator[StreamEvent]:
         """A group turn as one stream (``action``: ``send``, ``trigger`` or ``redo``, as
         the methods of those names): before each member's events a ``StatusEvent`` names
-        the ``speaker`` and the chat's newest message then (``after_id``); the members' own
+        the ``speaker`` and the message its reply follows (``after_id``); the members' own
         ``Finished`` are folded into one at the end, whose ``extra["replies"]`` lists who
         answered (a member's error ends the turn there)."""
         record, members = self._turn_setup(group)
@@ -286,8 +286,7 @@ class GroupService(Service):
         last: Finished | None = None
         for step in steps:
             name = step.member.character.name
-            newest = self._engine.store.last_message(record.chat_id)
-            after_id = newest.id if newest is not None else None
+            after_id = self._reply_follows(record.chat_id, step.mode)
             yield StatusEvent(f"{name} is answering", speaker=name, after_id=after_id)
             failed = False
             async with aclosing(self._step_events(record, step, members, connection)) as stream:
@@ -304,6 +303,14 @@ class GroupService(Service):
         yield Finished(
             last.reason if last else "stop", model=last.model if last else None, extra=extra
         )
+
+    def _reply_follows(self, chat_id: int, mode: GenerationMode) -> int:
+        """The id of the message a member's reply will follow: the newest one, or for a
+        swipe or regenerate (a new swipe of the newest) the one before it (0: none)."""
+        recent = self._engine.store.history(chat_id, limit=2)
+        if mode in ("swipe", "regenerate"):
+            recent = recent[:-1]
+        return recent[-1].id if recent else 0
 
     def _send_steps(
         self,

@@ -138,8 +138,14 @@ export async function openGroupView(groupId) {
   const input = h("textarea", { rows: 1, placeholder: `Message ${group.name}…`, "aria-label": "Message", "data-testid": "input" });
   const busy = (on) => { sendBtn.disabled = on; document.body.dataset.groupBusy = on ? "1" : ""; };
   let live = null; // the reply being written: {text, el}
+  /** Drop the stored replies after message ``id``: the turn's events show them instead
+   * (a reply replayed after a reload, the message a swipe replaces). */
+  const dropStoredAfter = (id) => {
+    for (const el of list.querySelectorAll("[data-role=assistant]")) if (Number(el.dataset.id) > id) el.remove();
+  };
   const showEvent = (kind, data) => {
     if (kind === "status" && data.speaker) {
+      if (data.after_id != null) dropStoredAfter(data.after_id);
       live = { text: "", el: messageView({ role: "assistant", name: data.speaker, text: "" }, byName) };
       live.el.dataset.live = "1";
       list.append(live.el);
@@ -201,14 +207,8 @@ export async function openGroupView(groupId) {
   const [running] = await api.get(`/api/generations?chat_id=${group.chat_id}`).catch(() => []);
   if (running && running.mode === "group") {
     // a turn began before this view (a reload, another tab): its events are replayed from
-    // the first; each member's stored reply gives way to the replayed one (after_id)
-    const dropStoredAfter = (id) => {
-      for (const el of list.querySelectorAll("[data-role=assistant]")) if (Number(el.dataset.id) > id) el.remove();
-    };
-    await follow((onEvent) => followGeneration(running.id, 0, (kind, data) => {
-      if (kind === "status" && data.speaker && data.after_id != null) dropStoredAfter(data.after_id);
-      onEvent(kind, data);
-    }));
+    // the first, each member's stored reply giving way to the replayed one (after_id)
+    await follow((onEvent) => followGeneration(running.id, 0, onEvent));
   }
 }
 
