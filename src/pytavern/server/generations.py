@@ -392,14 +392,21 @@ class Generations:
         return self.running()
 
 
-SSE_RESPONSE: dict[int | str, dict[str, Any]] = {  # the OpenAPI answer of a streaming route
-    200: {
-        "description": "Server-sent events: `event: text|reasoning|status|usage|error|finished`,"
-        " `id:` counter, `data:` JSON. The `X-Generation-Id` header names the generation for"
-        " /stop and /events.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+def sse_response(description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answer of a route that streams server-sent events."""
+    return {
+        200: {
+            "description": description,
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
     }
-}
+
+
+SSE_RESPONSE = sse_response(
+    "Server-sent events: `event: text|reasoning|status|usage|error|finished`, `id:` counter,"
+    " `data:` JSON. The `X-Generation-Id` header names the generation for /stop and /events."
+)
+"""The OpenAPI answer of a route that starts a generation and streams it."""
 
 
 async def stream_generation(

@@ -8,18 +8,20 @@ from fastapi import APIRouter, Header, Query, Request
 
 from pytavern.errors import FormatError, NotFoundError
 from pytavern.server.deps import GenerationsDep, OwnerDep
-from pytavern.server.generations import GenerationLog, Generations, GenerationStream
+from pytavern.server.generations import (
+    GenerationLog,
+    Generations,
+    GenerationStream,
+    sse_response,
+)
 from pytavern.server.relay import Relay
 
 router = APIRouter(tags=["generation"])
 
-_SSE: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The generation's server-sent events from `Last-Event-ID` (or `after`)"
-        " on, then live, ending with `finished`.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
-    }
-}
+_SSE = sse_response(
+    "The generation's server-sent events from `Last-Event-ID` (or `after`) on, then live,"
+    " ending with `finished`."
+)
 
 
 @router.get("/chats/{chat_id}/generation")
