@@ -212,9 +212,12 @@ export async function openGroupView(groupId) {
   }
 }
 
+/** Whether the page shows group ``id``'s view. */
+const onGroupView = (id) => location.hash === `#/group/${id}`;
+
 /** Draw the open group view's sidebar again (its group was changed in the panel). */
 async function refreshGroupSidebar() {
-  if (!shownGroup || !location.hash.startsWith(`#/group/${shownGroup.id}`)) return;
+  if (!shownGroup || !onGroupView(shownGroup.id)) return;
   await renderGroupSidebar(await api.get(`/api/groups/${shownGroup.id}`), shownGroup.byName);
 }
 
@@ -233,7 +236,7 @@ async function renderGroupSidebar(group, byName) {
     { "data-testid": "group-side-item", on: { click: () => emit("navigate", `#/group/${g.id}`) } },
     icon("users"), h("div.title", h("a", { href: `#/group/${g.id}`, "aria-current": g.id === group.id ? "page" : null, on: { click: (e) => e.stopPropagation() } }, g.name),
       h("div.meta", g.members.map((m) => m.name).join(", ")))));
-  if (!location.hash.startsWith(`#/group/${group.id}`)) return; // the user has moved on
+  if (!onGroupView(group.id)) return; // the user has moved on
   replace(document.getElementById("sidebar"),
     h("div.side-head", h("span.avatar.initial", icon("users")), h("div.who", h("strong", group.name), h("span", `${group.members.length} member${group.members.length === 1 ? "" : "s"}`))),
     h("div.side-actions", button("Edit group", () => emit("panel", "groups"), { cls: "small", iconName: "edit", "data-testid": "group-edit" }),
