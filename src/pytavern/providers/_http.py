@@ -39,7 +39,6 @@ from pytavern.errors import (
     UpstreamTimeoutError,
 )
 from pytavern.providers._http1 import (
-    MAX_BUSY,
     REDIRECTS,
     Body,
     Http1Error,
@@ -197,7 +196,7 @@ class HttpBackend:
         except Http1Error as exc:
             error = lean_error(self.provider, exc, request.url)
         except TimeoutError:
-            error = self._no_slot_in_time() if pool.full else self._no_answer_in_time()
+            error = self._no_slot_in_time(pool) if pool.full else self._no_answer_in_time()
         if error is not None:
             raise error
         if connection.status in REDIRECTS:
@@ -216,10 +215,10 @@ class HttpBackend:
             "or raise timeout_first_byte for this connection",
         )
 
-    def _no_slot_in_time(self) -> UpstreamTimeoutError:
+    def _no_slot_in_time(self, pool: Http1Pool) -> UpstreamTimeoutError:
         return UpstreamTimeoutError(
-            f"no answer within {self.timeouts.first_byte:g} s: {MAX_BUSY} requests to this "
-            "backend were already under way",
+            f"no answer within {self.timeouts.first_byte:g} s: {pool.busy_limit} requests to "
+            "this backend were already under way",
             provider=self.provider,
             hint="Wait for some generations to finish or stop them, then try again",
         )

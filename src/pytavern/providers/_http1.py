@@ -124,7 +124,6 @@ class Http1Connection(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.lost = False
-        self.holds_slot = False
         self._parser = httptools.HttpResponseParser(self)
         self._head: asyncio.Future[None] | None = None
         self._waiter: asyncio.Future[None] | None = None
@@ -290,7 +289,9 @@ class Http1Pool:
     ``busy_limit`` requests in flight (each holds a slot from ``exchange`` to ``release``)."""
 
     def __init__(self, busy_limit: int = MAX_BUSY) -> None:
+        self.busy_limit = busy_limit
         self._slots = asyncio.Semaphore(busy_limit)
+        self._busy: set[Http1Connection] = set()
         self._idle: dict[tuple[bool, str, int], list[Http1Connection]] = {}
         self._tls: ssl.SSLContext | None = None
 
@@ -350,7 +351,7 @@ class Http1Pool:
         except BaseException:
             self._slots.release()
             raise
-        connection.holds_slot = True
+        self._busy.add(connection)
         return connection
 
     async def _exchange(
@@ -375,8 +376,8 @@ class Http1Pool:
     def release(self, target: Target, connection: Http1Connection) -> None:
         """Keep ``connection`` for the next request when its answer was read to the end;
         close it otherwise. Its slot is freed (once, however often this is called)."""
-        if connection.holds_slot:
-            connection.holds_slot = False
+        if connection in self._busy:
+            self._busy.discard(connection)
             self._slots.release()
         pooled = self._idle.setdefault((target.secure, target.host, target.port), [])
         if connection.reusable and len(pooled) < MAX_IDLE:
