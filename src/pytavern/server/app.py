@@ -103,8 +103,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.relay = None
     app.state.accounts = accounts
     install_error_handlers(app)
-    for router in ROUTERS:
-        app.include_router(router, prefix="/api")
+    app.router.routes.extend(route for router in ROUTERS for route in router.routes)
     app.router.routes[:0] = FAST_ROUTES
     app.mount("/", StaticFiles(directory=web_dir(), html=True), name="web")
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)

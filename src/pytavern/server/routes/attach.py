@@ -16,7 +16,7 @@ from pytavern.server.generations import (
 )
 from pytavern.server.relay import Relay
 
-router = APIRouter(tags=["generation"])
+router = APIRouter(prefix="/api", tags=["generation"])
 
 _SSE = sse_response(
     "The generation's server-sent events from `Last-Event-ID` (or `after`) on, then live,"

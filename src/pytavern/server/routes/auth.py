@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from pytavern.engine.services import UserRecord
 from pytavern.server.auth import SESSION_COOKIE, Accounts
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
 class LoginBody(BaseModel):

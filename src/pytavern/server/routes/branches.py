@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from pytavern.engine.services.chats import chat_public
 from pytavern.server.deps import ServicesDep
 
-router = APIRouter(tags=["branches"])
+router = APIRouter(prefix="/api", tags=["branches"])
 
 
 class CheckpointBody(BaseModel):

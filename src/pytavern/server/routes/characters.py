@@ -12,7 +12,7 @@ from pytavern.server.deps import ServicesDep
 from pytavern.server.files import IMAGE_BODY, PNG_RESPONSE, download, read_limited, safe_filename
 from pytavern.server.uploads import upload_name
 
-router = APIRouter(prefix="/characters", tags=["characters"])
+router = APIRouter(prefix="/api/characters", tags=["characters"])
 _RAW_BODY = {
     "requestBody": {
         "required": True,

@@ -14,7 +14,7 @@ from pytavern.server.deps import ServicesDep
 from pytavern.server.files import download, read_limited, safe_filename
 from pytavern.server.uploads import upload_name
 
-router = APIRouter(tags=["chats"])
+router = APIRouter(prefix="/api", tags=["chats"])
 _JSONL = {
     "requestBody": {
         "required": True,

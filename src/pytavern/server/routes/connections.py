@@ -16,7 +16,7 @@ from pytavern.engine.services import ConnectionInput
 from pytavern.engine.services.connections import model_to_dict
 from pytavern.server.deps import ServicesDep
 
-router = APIRouter(prefix="/connections", tags=["connections"])
+router = APIRouter(prefix="/api/connections", tags=["connections"])
 
 
 class ConnectionBody(BaseModel):

@@ -14,7 +14,7 @@ from pytavern.errors import ForbiddenError
 from pytavern.server.auth import Accounts
 from pytavern.server.deps import ServicesDep
 
-router = APIRouter(tags=["data"])
+router = APIRouter(prefix="/api", tags=["data"])
 
 
 def _whole_database_allowed(request: Request) -> bool:

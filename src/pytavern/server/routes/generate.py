@@ -19,7 +19,7 @@ from pytavern.server.generations import (
 )
 from pytavern.server.relay import Relay
 
-router = APIRouter(tags=["generation"])
+router = APIRouter(prefix="/api", tags=["generation"])
 
 
 class GenerateBody(BaseModel):

@@ -12,7 +12,7 @@ from pytavern.server.deps import CallerDep, GenerationsDep, ServicesDep
 from pytavern.server.files import download, safe_filename
 from pytavern.server.generations import SSE_RESPONSE, GenerationStream, stream_generation
 
-router = APIRouter(tags=["groups"])
+router = APIRouter(prefix="/api", tags=["groups"])
 Strategy = Literal["natural", "list", "manual", "pooled"]
 CardsMode = Literal["swap", "join", "join-muted"]
 Member = int | str

@@ -19,10 +19,10 @@ _JSON_FILE = {
         "content": {"application/json": {"schema": {"type": "object"}}},
     }
 }
-personas = APIRouter(prefix="/personas", tags=["personas"])
-lorebooks = APIRouter(prefix="/lorebooks", tags=["lorebooks"])
-presets = APIRouter(prefix="/presets", tags=["presets"])
-settings = APIRouter(prefix="/settings", tags=["settings"])
+personas = APIRouter(prefix="/api/personas", tags=["personas"])
+lorebooks = APIRouter(prefix="/api/lorebooks", tags=["lorebooks"])
+presets = APIRouter(prefix="/api/presets", tags=["presets"])
+settings = APIRouter(prefix="/api/settings", tags=["settings"])
 
 
 class PersonaBody(BaseModel):

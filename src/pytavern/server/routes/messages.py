@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from pytavern.engine.services.chats import message_public, swipe_public
 from pytavern.server.deps import ServicesDep
 
-router = APIRouter(prefix="/messages", tags=["messages"])
+router = APIRouter(prefix="/api/messages", tags=["messages"])
 
 
 class MessageEdit(BaseModel):

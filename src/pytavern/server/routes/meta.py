@@ -10,7 +10,7 @@ from pytavern import __version__
 from pytavern.engine.services.connections import api_type_infos
 from pytavern.server.deps import OwnerDep
 
-router = APIRouter(tags=["meta"])
+router = APIRouter(prefix="/api", tags=["meta"])
 
 
 @router.get("/api-types")

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from pytavern.server.deps import ServicesDep
 
-router = APIRouter(tags=["profiles"])
+router = APIRouter(prefix="/api", tags=["profiles"])
 
 
 class ChatProfileBody(BaseModel):

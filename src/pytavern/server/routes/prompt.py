@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from pytavern.server.deps import ServicesDep
 
-router = APIRouter(tags=["prompt"])
+router = APIRouter(prefix="/api", tags=["prompt"])
 
 
 class TokenizeBody(BaseModel):

@@ -11,7 +11,7 @@ from pytavern.engine.services.chats import message_public
 from pytavern.server.deps import ServicesDep
 from pytavern.server.files import download, read_limited, safe_filename
 
-router = APIRouter(tags=["quick replies"])
+router = APIRouter(prefix="/api", tags=["quick replies"])
 
 _JSON_FILE = {"requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}}
 

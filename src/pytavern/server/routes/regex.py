@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from pytavern.server.deps import ServicesDep
 from pytavern.server.files import download, read_limited
 
-router = APIRouter(prefix="/regex", tags=["regex"])
+router = APIRouter(prefix="/api/regex", tags=["regex"])
 
 _JSON_FILE = {
     "requestBody": {

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from pytavern.server.deps import ServicesDep
 
-router = APIRouter(prefix="/search", tags=["search"])
+router = APIRouter(prefix="/api/search", tags=["search"])
 
 
 @router.get("")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from pytavern.engine.services.characters import character_summary
 from pytavern.server.deps import ServicesDep
 
-router = APIRouter(tags=["tags"])
+router = APIRouter(prefix="/api", tags=["tags"])
 
 
 class TagList(BaseModel):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from pytavern.server.deps import ServicesDep
 
-router = APIRouter(prefix="/usage", tags=["usage"])
+router = APIRouter(prefix="/api/usage", tags=["usage"])
 
 
 @router.get("")
