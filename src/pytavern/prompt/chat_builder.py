@@ -184,8 +184,11 @@ def _with_anchors(p: Prepared, msgs: list[ChatMessage]) -> list[ChatMessage]:
 
 
 def _control(inp: PromptInput, p: Prepared) -> list[ChatMessage]:
+    """The instruction after the history: impersonation's, or a quiet generation's."""
     if inp.generation_type == "impersonate" and inp.settings.chat.impersonation_prompt:
         return [ChatMessage("system", p.sub(inp.settings.chat.impersonation_prompt))]
+    if inp.generation_type == "quiet" and inp.quiet_prompt.strip():
+        return [ChatMessage("system", p.sub(inp.quiet_prompt))]
     return []
 
 
@@ -395,6 +398,8 @@ def _continue_prefill(inp: PromptInput, p: Prepared, messages: list[ChatMessage]
         if last is not None:
             messages.append(ChatMessage("assistant", last[1].text + c.continue_postfix))
         return None
+    if inp.generation_type == "quiet":
+        return None  # a summary is not the character's reply: no reply prefill
     prefill = (
         c.assistant_impersonation if inp.generation_type == "impersonate" else c.assistant_prefill
     )

@@ -333,6 +333,8 @@ def _extension_prompts(inp: PromptInput, p: Prepared) -> list[ExtPrompt]:
     if text.strip():
         where = note or AuthorsNote()
         ext.append(ExtPrompt("2_floating_prompt", where.position, where.depth, where.role, text))
+    if summary := _summary_prompt(inp, p):
+        ext.append(summary)
     prompt, depth, role = inp.card.depth_prompt
     if prompt.strip():
         ext.append(
@@ -346,6 +348,21 @@ def _extension_prompts(inp: PromptInput, p: Prepared) -> list[ExtPrompt]:
         key = f"customDepthWI-{inj.depth}-{ROLES.index(inj.role)}"
         ext.append(ExtPrompt(key, IN_CHAT, inj.depth, ROLES.index(inj.role), inj.content))
     return sorted(ext, key=lambda e: e.key)
+
+
+def _summary_prompt(inp: PromptInput, p: Prepared) -> ExtPrompt | None:
+    """The chat's summary in its template (SillyTavern's ``1_memory``), or ``None`` when
+    there is none or it goes nowhere. ``{{summary}}`` is a macro of the build
+    (``MacroContext.extra``), so the template's other macros are evaluated with it."""
+    summary = inp.summary
+    if summary is None or not summary.text.strip():
+        return None
+    if summary.position not in (IN_PROMPT, IN_CHAT, BEFORE_PROMPT):
+        return None
+    text = p.sub(summary.template).strip()
+    if not text:
+        return None
+    return ExtPrompt("1_memory", summary.position, summary.depth, summary.role, text)
 
 
 def _role_index(role: str) -> int:

@@ -22,7 +22,9 @@ from pytavern.prompt.worldinfo import (
 )
 from pytavern.types import ChatMessage, Role
 
-GenerationType = Literal["normal", "continue", "impersonate", "swipe", "regenerate"]
+GenerationType = Literal["normal", "continue", "impersonate", "swipe", "regenerate", "quiet"]
+"""``quiet``: an answer to ``PromptInput.quiet_prompt`` that is not a chat message (a
+summary), SillyTavern's quiet generation."""
 
 DEFAULT_MAIN_PROMPT = (
     "Write {{char}}'s next reply in a fictional chat between {{charIfNotGroup}} and {{user}}."
@@ -131,6 +133,21 @@ class AuthorsNote:
 
 
 @dataclass(frozen=True, slots=True)
+class Summary:
+    """The chat's summary (SillyTavern's Summarize extension, ``1_memory``).
+
+    ``template`` holds it (``{{summary}}``) where ``position`` puts it: 0 after the story
+    string / main prompt, 1 in the chat at ``depth`` as ``role`` (0 system, 1 user, 2
+    assistant), 2 before the prompt, -1 nowhere."""
+
+    text: str
+    template: str = "[Summary: {{summary}}]"
+    position: int = 0
+    depth: int = 2
+    role: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class PromptItem:
     """One entry of the prompt manager's order (built-in identifier or a custom prompt)."""
 
@@ -231,7 +248,10 @@ class PromptInput:
     persona: Persona = field(default_factory=Persona)
     lorebooks: WorldInfoSources = field(default_factory=WorldInfoSources)
     authors_note: AuthorsNote | None = None
+    summary: Summary | None = None
     generation_type: GenerationType = "normal"
+    quiet_prompt: str = ""
+    """What a ``quiet`` generation answers: sent after the history as a system message."""
     settings: PromptSettings = field(default_factory=PromptSettings)
     macros: MacroContext = field(default_factory=MacroContext)
     timed_state: TimedState = field(default_factory=TimedState)

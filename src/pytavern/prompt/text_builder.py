@@ -318,6 +318,8 @@ def _last_line(
 ) -> str:
     t = inp.settings.text
     it = t.instruct
+    if inp.generation_type == "quiet":
+        return _quiet_line(inp, p, line)
     if it is not None and not continuing:
         name = p.user if impersonate else p.char
         return line + ins.format_last_line(
@@ -333,6 +335,20 @@ def _last_line(
         if not continuing or not (last and last[1].is_user):
             line += f"{p.char}:"
     return line
+
+
+def _quiet_line(inp: PromptInput, p: Prepared, line: str) -> str:
+    """A quiet generation's ending: its instruction as a system line after the history,
+    then (instruct) the reply's sequence with no name (SillyTavern's quiet prompt)."""
+    line = line if not line or line.endswith("\n") else line + "\n"
+    text = p.sub(inp.quiet_prompt).strip()
+    if text:
+        msg = HistoryMessage(False, "", text, is_narrator=True)
+        line += _format(inp, p, _Item(msg, -1, True), None)
+    it = inp.settings.text.instruct
+    if it is None:
+        return line
+    return line.removesuffix("\n") + ins.format_last_line(it, "", user=p.user, char=p.char)
 
 
 def _cleanup_cycle(p: Prepared, text: str, instruct: bool) -> str:
