@@ -113,6 +113,9 @@ def event_to_dict(event: StreamEvent) -> dict[str, object]:
             }
             if details := event.extra.get("details"):
                 done["details"] = details  # what the backend told besides the text
+            if (saved := event.extra.get("summary_saved")) is not None:
+                done["summary_saved"] = saved  # a summarize turn: kept, and its text
+                done["reply"] = event.extra.get("reply", "")
             return done
         case _:
             assert_never(event)

@@ -66,6 +66,25 @@ async def test_impersonate_streams_but_saves_nothing(
     assert len((await client.get(f"/api/chats/{chat['id']}")).json()["messages"]) == 1
 
 
+async def test_summarize_streams_a_summary_kept_in_the_chat_options(
+    client: httpx.AsyncClient, scripted: ScriptBook
+) -> None:
+    chat = await start_chat(client)
+    scripted.scripts.append(Script(["A greeting", " was said."]))
+    events = await generate(client, chat["id"], mode="summarize")
+    finished = events[-1][1]
+    assert finished["summary_saved"] is True and finished["reply"] == "A greeting was said."
+    assert len((await client.get(f"/api/chats/{chat['id']}")).json()["messages"]) == 1
+    options = (await client.get(f"/api/chats/{chat['id']}/options")).json()
+    assert options["summary"] == "A greeting was said." and options["summary_at"] == 1
+    edited = await client.patch(f"/api/chats/{chat['id']}/options", json={"summary": "Mine."})
+    assert edited.json()["summary"] == "Mine."
+    too_long = await client.patch(
+        f"/api/chats/{chat['id']}/options", json={"summary": "x" * 100_001}
+    )
+    assert too_long.status_code == 422
+
+
 async def test_edit_and_delete_a_message(client: httpx.AsyncClient) -> None:
     chat = await start_chat(client)
     await generate(client, chat["id"], mode="send", text="Hi")
@@ -124,6 +143,9 @@ async def test_a_mode_that_does_not_fit_the_chat_is_a_400(client: httpx.AsyncCli
     assert response.status_code == 400
     assert response.json()["error"]["type"] == "ConfigError"
     assert "no reply to continue" in response.json()["error"]["message"]
+    response = await client.post(f"/api/chats/{chat['id']}/generate", json={"mode": "summarize"})
+    assert response.status_code == 400
+    assert "nothing to summarize" in response.json()["error"]["message"]
 
 
 async def test_stop_of_an_unknown_generation_is_404(client: httpx.AsyncClient) -> None:

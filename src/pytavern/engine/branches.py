@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pytavern.engine.summaries import METADATA_KEY as SUMMARY_KEY
+from pytavern.engine.summaries import summary_at
 from pytavern.engine.transfer import PRIVATE_METADATA, ST_HEADER, ST_LINE, ST_SOURCE
 from pytavern.errors import ConfigError
 from pytavern.formats.chats import new_record
@@ -76,6 +78,8 @@ def _fork(store: Store, message: MessageRecord, title: str) -> ChatRecord:
     metadata = {k: v for k, v in chat.metadata.items() if k not in _NOT_COPIED}
     metadata[MAIN_CHAT] = chat.title
     copies = [_copy(store, m) for m in _upto(store, message)]
+    if 0 < summary_at(chat.metadata) <= len(copies):  # it sums up only copied messages
+        metadata[SUMMARY_KEY] = chat.metadata[SUMMARY_KEY]
     return store.import_chat(chat.character_id, title=title, metadata=metadata, messages=copies)
 
 

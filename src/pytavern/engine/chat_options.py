@@ -1,6 +1,7 @@
 """A chat's own settings, kept in its metadata under SillyTavern's keys (so they survive
 export and import): the lorebook bound to the chat (``world_info``) and the chat's author's
-note (``note_prompt``, ``note_depth``, ``note_interval``, ``note_role``).
+note (``note_prompt``, ``note_depth``, ``note_interval``, ``note_role``); and its summary
+(``summary``, see ``pytavern.engine.summaries``).
 
 A chat's note, when it has text, is used instead of the author's note in the settings.
 """
@@ -12,6 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pytavern.engine.preferences import AuthorNote
+from pytavern.engine.summaries import METADATA_KEY as SUMMARY_KEY
+from pytavern.engine.summaries import summary_at, summary_entry, summary_text
 
 ROLES: tuple[Literal["system", "user", "assistant"], ...] = ("system", "user", "assistant")
 
@@ -26,6 +29,8 @@ class ChatOptions(BaseModel):
     note_depth: int | None = Field(default=None, ge=0, le=10_000)
     note_interval: int | None = Field(default=None, ge=0, le=10_000)
     note_role: Literal["system", "user", "assistant"] | None = None
+    summary: str | None = Field(default=None, max_length=100_000)
+    """The chat's summary as the user wrote it ("" removes it)."""
 
 
 def chat_options(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -37,12 +42,18 @@ def chat_options(metadata: dict[str, Any]) -> dict[str, Any]:
         "note_depth": note.depth,
         "note_interval": note.frequency,
         "note_role": note.role,
+        "summary": summary_text(metadata),
+        "summary_at": summary_at(metadata),
     }
 
 
-def metadata_changes(options: ChatOptions) -> dict[str, Any]:
-    """The metadata keys to set for ``options`` (an empty lorebook name unbinds it)."""
-    return options.model_dump(exclude_none=True)
+def metadata_changes(options: ChatOptions, message_count: int) -> dict[str, Any]:
+    """The metadata keys to set for ``options`` (an empty lorebook name unbinds it); an
+    edited summary counts as made at the chat's ``message_count``."""
+    changes = options.model_dump(exclude_none=True, exclude={"summary"})
+    if options.summary is not None:
+        changes[SUMMARY_KEY] = summary_entry(options.summary, message_count, edited=True)
+    return changes
 
 
 def chat_author_note(metadata: dict[str, Any], default: AuthorNote) -> AuthorNote:

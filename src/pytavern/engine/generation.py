@@ -23,8 +23,10 @@ from pytavern.engine.prompting import (
     warm_tokenizer,
 )
 from pytavern.engine.regex_scripts import regex_reply
-from pytavern.engine.reply_writer import ReplyTarget, ReplyWriter
+from pytavern.engine.reply_writer import Epilogue, ReplyTarget, ReplyWriter
 from pytavern.engine.routing import answer_details, answered_fields, fallback_from
+from pytavern.engine.summaries import METADATA_KEY as SUMMARY_KEY
+from pytavern.engine.summaries import summary_entry
 from pytavern.engine.token_ratio import learn_ratio
 from pytavern.engine.turn_loader import GenerationMode, TurnData
 from pytavern.errors import PytavernError
@@ -46,7 +48,10 @@ GENERATION_TYPES: dict[GenerationMode, GenerationType] = {
     "swipe": "swipe",
     "continue": "continue",
     "impersonate": "impersonate",
+    "summarize": "quiet",
 }
+UNSAVED_MODES = ("impersonate", "summarize")
+"""Turns whose answer is not a chat message (a summary is kept in the chat's metadata)."""
 
 
 def prepare_prompt(store: Store, turn: TurnData, provider: Provider) -> Prepared:
@@ -75,6 +80,17 @@ def _remember_prompt(turn: TurnData, prepared: Prepared) -> Callable[[Queries], 
         queries.set_last_prompt(chat.id, breakdown)
         if changed:
             queries.merge_chat_metadata(chat.id, {TIMED_KEY: timed})
+
+    return remember
+
+
+def _remember_summary(turn: TurnData, text: str, status: SwipeStatus) -> Epilogue:
+    """Keeping a ``summarize`` turn's answer as the chat's summary, when it came whole."""
+    entry = summary_entry(text, turn.message_count)
+
+    def remember(queries: Queries) -> None:
+        if status == "complete" and entry["text"]:
+            queries.merge_chat_metadata(turn.chat.id, {SUMMARY_KEY: entry})
 
     return remember
 
@@ -145,7 +161,7 @@ async def run_turn(
         reason = accumulator.finish_reason or ("error" if error else "cancelled")
         final_text = clean_reply(inp, built, accumulator.text)
         texts = (final_text, accumulator.reasoning)
-        if mode != "impersonate":  # regex scripts (AI output, reasoning)
+        if mode not in UNSAVED_MODES:  # regex scripts (AI output, reasoning)
             texts = regex_reply(
                 store,
                 turn.chat.character_id,
@@ -155,19 +171,25 @@ async def run_turn(
                 revision=turn.library_revision,
             )
         final_text = texts[0]
+        status = _final_status(reason, error)
+        summarizing = mode == "summarize"
         saved = writer.finish(
             accumulator,
             text=final_text,
-            status=_final_status(reason, error),
+            status=status,
             outcome={
                 "finish_reason": reason,
                 "error": str(error) if error else None,
                 "reasoning": texts[1],
                 **answered_fields(finished),
             },
-            epilogue=_remember_prompt(turn, prepared),
+            epilogue=_remember_summary(turn, final_text, status)
+            if summarizing
+            else _remember_prompt(turn, prepared),
         )
         persisted = _persisted_info(saved, started) | {"reply": final_text}
+        if summarizing:
+            persisted["summary_saved"] = status == "complete" and bool(final_text.strip())
         if answered_fields(finished).get("connection", turn.record.name) == turn.record.name:
             _learn(store, turn, prepared, accumulator)  # not from a fallback's count
     if error is not None:

@@ -1,4 +1,5 @@
-"""The user's generation preferences: samplers, context size, templates, author's note.
+"""The user's generation preferences: samplers, context size, templates, author's note,
+summaries.
 
 Stored as the user setting ``generation``; a connection's ``sampling`` option overrides the
 samplers for that connection (e.g. a different temperature for one model).
@@ -29,6 +30,33 @@ class AuthorNote(BaseModel):
     depth: int = Field(default=4, ge=0)
     frequency: int = Field(default=1, ge=0)
     role: Literal["system", "user", "assistant"] = "system"
+
+
+DEFAULT_SUMMARY_PROMPT = (
+    "Ignore previous instructions. Summarize the most important facts and events in the "
+    "story so far. If a summary already exists in your memory, use that as a base and "
+    "expand with new facts. Limit the summary to {{words}} words or less. Your response "
+    "should include nothing but the summary."
+)
+"""SillyTavern's Summarize prompt."""
+
+
+class SummarySettings(BaseModel):
+    """How a chat's summary is made and where it goes (SillyTavern's Summarize).
+
+    ``position``: ``in_prompt`` after the main prompt / story string, ``in_chat`` at
+    ``depth`` as ``role``, ``before_prompt``, or ``none`` (kept, not sent). ``every``: make
+    a new summary after that many new messages (the web UI does; 0: only when asked)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(default=DEFAULT_SUMMARY_PROMPT, min_length=1, max_length=20_000)
+    template: str = Field(default="[Summary: {{summary}}]", max_length=20_000)
+    position: Literal["in_prompt", "in_chat", "before_prompt", "none"] = "in_prompt"
+    depth: int = Field(default=2, ge=0, le=10_000)
+    role: Literal["system", "user", "assistant"] = "system"
+    words: int = Field(default=200, ge=1, le=10_000)
+    every: int = Field(default=0, ge=0, le=10_000)
 
 
 class GenerationPreferences(BaseModel):
@@ -64,6 +92,7 @@ class GenerationPreferences(BaseModel):
     world_info: list[str] = Field(default_factory=list)
     """Names of the global lorebooks in play for every chat."""
     author_note: AuthorNote = Field(default_factory=AuthorNote)
+    summary: SummarySettings = Field(default_factory=SummarySettings)
     trim_sentences: bool = False
     """Cut each finished reply after its last complete sentence."""
     send_sampler_defaults: bool = True

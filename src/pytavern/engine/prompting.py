@@ -29,6 +29,7 @@ from pytavern.engine.history import StoredHistory
 from pytavern.engine.preferences import DEFAULT_MAX_TOKENS, sampling_for
 from pytavern.engine.prompt_shown import prompt_shown
 from pytavern.engine.regex_scripts import lore_rewrite, prompt_history, prompt_scripts
+from pytavern.engine.summaries import summary_input, summary_prompt
 from pytavern.engine.token_counts import Counting, remote_counts
 from pytavern.engine.token_ratio import stored_ratio
 from pytavern.engine.turn_loader import TurnData
@@ -222,6 +223,7 @@ def build_prompt_input(
     )
     settings = prompt_defaults.apply_prompt_defaults(settings, store, prefs)
     note = chat_author_note(turn.chat.metadata, prefs.author_note)
+    summary = summary_input(turn.chat.metadata, prefs.summary)
     scripts = prompt_scripts(
         store,
         turn.chat.character_id,
@@ -240,13 +242,16 @@ def build_prompt_input(
         )
         if note.text
         else None,
+        summary=summary,
         generation_type=job.generation_type,
+        quiet_prompt=summary_prompt(prefs.summary) if job.generation_type == "quiet" else "",
         settings=settings,
         macros=MacroContext(
             user=turn.persona.name,
             model=turn.record.model or "",
             chat_id=str(turn.chat.id),
             group=turn.request.speaker.group_names or None if turn.request.speaker else None,
+            extra={"summary": summary.text if summary is not None else ""},
         ),
         timed_state=TimedState.from_dict(turn.chat.metadata.get(TIMED_KEY)),
         lore_rewrite=lore_rewrite(scripts),

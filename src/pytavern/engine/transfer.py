@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pytavern.engine.summaries import METADATA_KEY as SUMMARY_KEY
+from pytavern.engine.summaries import put_summary_in_lines, summary_from_lines
 from pytavern.formats.cards import (
     Card,
     card_from_dict,
@@ -47,7 +49,7 @@ ST_HEADER = "_st_header"
 ST_SOURCE = "_st_source"
 """Key in a chat's metadata holding the SHA-256 of the SillyTavern file it was imported from."""
 PRIVATE_METADATA = frozenset(
-    {ST_HEADER, ST_SOURCE, "last_prompt", "prompt_cache", "connection_profile"}
+    {ST_HEADER, ST_SOURCE, "last_prompt", "prompt_cache", "connection_profile", SUMMARY_KEY}
 )
 ST_LINE_ORDER = (
     "name",
@@ -137,6 +139,9 @@ def read_chat_import(data: bytes, filename: str, *, source: str | None = None) -
     metadata[ST_HEADER] = header
     if source is not None:
         metadata[ST_SOURCE] = source
+    found = summary_from_lines([line.extra for line in parsed.messages])
+    if found is not None and SUMMARY_KEY not in metadata:
+        metadata[SUMMARY_KEY] = found
     title = filename.rsplit("/", 1)[-1].removesuffix(".jsonl")
     return ChatImport(title, metadata, [_new_message(line) for line in parsed.messages])
 
@@ -189,8 +194,10 @@ def export_chat(store: Store, chat_id: int) -> bytes:
     header.setdefault("character_name", character.name)
     header.setdefault("create_date", _st_date(chat.created_at))
     header["chat_metadata"] = {k: v for k, v in chat.metadata.items() if k not in PRIVATE_METADATA}
-    lines = [ChatLine(_line(store, message)) for message in store.history(chat_id)]
-    return chat_to_jsonl(ChatFile(ChatHeader(_ordered_header(header)), lines))
+    lines = [_line(store, message) for message in store.history(chat_id)]
+    put_summary_in_lines(chat.metadata, lines)
+    records = [ChatLine(line) for line in lines]
+    return chat_to_jsonl(ChatFile(ChatHeader(_ordered_header(header)), records))
 
 
 def _ordered_header(header: dict[str, Any]) -> dict[str, Any]:

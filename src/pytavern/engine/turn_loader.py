@@ -40,7 +40,7 @@ from pytavern.store import (
     SwipeRecord,
 )
 
-GenerationMode = Literal["send", "regenerate", "swipe", "continue", "impersonate"]
+GenerationMode = Literal["send", "regenerate", "swipe", "continue", "impersonate", "summarize"]
 ParsedT = TypeVar("ParsedT")
 CACHE_ENTRIES = 256
 
@@ -265,6 +265,11 @@ def _persona(record: PersonaRecord | None) -> Persona:
 
 
 def _check_mode(mode: GenerationMode, newest: list[MessageRecord]) -> None:
+    if mode == "summarize" and not newest:
+        raise ConfigError(
+            "there is nothing to summarize: the chat has no messages",
+            hint="Chat for a while first; a summary sums up the messages so far",
+        )
     if mode not in ("regenerate", "swipe", "continue"):
         return
     if not newest or newest[-1].role != "assistant":

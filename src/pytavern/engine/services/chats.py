@@ -116,12 +116,13 @@ class ChatService(Service):
         return branches.chat_links(self._engine.store, chat_id)
 
     def options(self, chat_id: int) -> dict[str, Any]:
-        """The chat's own settings: its bound lorebook and its author's note."""
+        """The chat's own settings: its bound lorebook, its author's note and its summary."""
         return chat_options(self.get(chat_id).metadata)
 
     def set_options(self, chat_id: int, options: ChatOptions) -> dict[str, Any]:
         """Change some of the chat's own settings (unset fields stay as they are)."""
-        self._engine.store.merge_chat_metadata(chat_id, metadata_changes(options))
+        count = self.get(chat_id).message_count
+        self._engine.store.merge_chat_metadata(chat_id, metadata_changes(options, count))
         return self.options(chat_id)
 
     def last_prompt(self, chat_id: int) -> dict[str, Any] | None:

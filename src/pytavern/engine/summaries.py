@@ -1,0 +1,87 @@
+"""A chat's summary (SillyTavern's Summarize extension, its "memory").
+
+The summary is made by a ``summarize`` turn: the chat's usual prompt with the summary
+prompt after the history, answered by the chat's connection and kept in the chat's
+metadata (``summary``) instead of as a message; a turn cut short keeps the summary there
+was. Every later turn puts it in the prompt where the settings say (``SummarySettings``),
+and ``{{summary}}`` stands for it in any prompt text. The user may edit it (chat options).
+SillyTavern keeps it in the ``extra.memory`` of the newest message it covers: chat files
+are read and written that way too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pytavern.engine.preferences import SummarySettings
+from pytavern.prompt.inputs import Summary
+
+METADATA_KEY = "summary"
+_POSITIONS = {"in_prompt": 0, "in_chat": 1, "before_prompt": 2, "none": -1}
+_ROLES = {"system": 0, "user": 1, "assistant": 2}
+
+
+def summary_text(metadata: dict[str, Any]) -> str:
+    """The chat's summary ("" when it has none)."""
+    entry = metadata.get(METADATA_KEY)
+    text = entry.get("text") if isinstance(entry, dict) else None
+    return text if isinstance(text, str) else ""
+
+
+def summary_at(metadata: dict[str, Any]) -> int:
+    """How many messages the chat had when its summary was made or edited (0: none)."""
+    entry = metadata.get(METADATA_KEY)
+    count = entry.get("message_count") if isinstance(entry, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) else 0
+
+
+def summary_entry(text: str, message_count: int, *, edited: bool = False) -> dict[str, Any]:
+    """The metadata value that keeps ``text`` as the chat's summary."""
+    return {
+        "text": text.strip(),
+        "message_count": message_count,
+        "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "edited": edited,
+    }
+
+
+def summary_input(metadata: dict[str, Any], settings: SummarySettings) -> Summary | None:
+    """The summary as the prompt builder takes it, or ``None`` when the chat has none."""
+    text = summary_text(metadata)
+    if not text.strip():
+        return None
+    return Summary(
+        text=text,
+        template=settings.template,
+        position=_POSITIONS[settings.position],
+        depth=settings.depth,
+        role=_ROLES[settings.role],
+    )
+
+
+def summary_prompt(settings: SummarySettings) -> str:
+    """The instruction a ``summarize`` turn answers (``{{words}}``: the word limit)."""
+    return settings.prompt.replace("{{words}}", str(settings.words))
+
+
+def summary_from_lines(extras: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The summary a SillyTavern chat file carries: the newest line's ``extra.memory``
+    (where SillyTavern keeps it), as the metadata value; ``None`` when no line has one."""
+    for index in range(len(extras) - 1, -1, -1):
+        memory = extras[index].get("memory")
+        if isinstance(memory, str) and memory.strip():
+            return summary_entry(memory, index + 1)
+    return None
+
+
+def put_summary_in_lines(metadata: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+    """Write the chat's summary where SillyTavern looks for it: the ``extra.memory`` of the
+    newest line it covers (the last line when the chat has shrunk since)."""
+    text = summary_text(metadata)
+    if not text.strip() or not lines:
+        return
+    line = lines[min(max(summary_at(metadata), 1), len(lines)) - 1]
+    extra = line.get("extra")
+    line["extra"] = {**(extra if isinstance(extra, dict) else {}), "memory": text}
