@@ -75,6 +75,25 @@ def test_regenerate_swipe_and_continue(tavern, scripted: ScriptBook) -> None:  #
     assert chat.messages[-1].text == "three more"
 
 
+def test_summarize_keeps_a_summary_that_later_turns_send(tavern, scripted: ScriptBook) -> None:  # type: ignore[no-untyped-def]
+    scripted.scripts += [Script(["Hi."]), Script(["Ann greeted ", "Wren."]), Script(["ok"])]
+    chat = tavern.new_chat("Wren")
+    chat.send("Hello")
+    count = len(chat.messages)
+    assert chat.summary == ""
+    assert chat.summarize() == "Ann greeted Wren."
+    assert chat.summary == "Ann greeted Wren." and len(chat.messages) == count
+    chat.send("Again")
+    sent = [m.content for m in scripted.requests[-1].messages]
+    assert "[Summary: Ann greeted Wren.]" in sent
+    chat.set_summary("By hand.")
+    assert chat.summary == "By hand."
+    scripted.scripts.append(Script(["half"], error=cut_error()))
+    with pytest.raises(StreamInterruptedError):
+        chat.summarize()
+    assert chat.summary == "By hand."
+
+
 def test_a_failed_turn_raises_its_error_and_keeps_what_arrived(
     tavern, scripted: ScriptBook
 ) -> None:  # type: ignore[no-untyped-def]

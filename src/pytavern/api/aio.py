@@ -21,6 +21,7 @@ from pytavern.api.values import (
     reply_of,
     settings_for,
 )
+from pytavern.engine.chat_options import ChatOptions
 from pytavern.engine.services import (
     ConnectionCheck,
     ConnectionInput,
@@ -52,7 +53,8 @@ class AsyncChat:
         ``TextDelta | ReasoningDelta | StatusEvent | UsageEvent | ErrorEvent | Finished``.
 
         ``mode`` is ``send`` (``text`` is the user's message), ``regenerate``, ``swipe``,
-        ``continue`` or ``impersonate``. Errors arrive as an ``ErrorEvent``, not raised.
+        ``continue``, ``impersonate`` or ``summarize`` (see :meth:`summarize`). Errors
+        arrive as an ``ErrorEvent``, not raised.
         """
         return self._services.generation.stream(self.id, mode, text, connection=self.connection)
 
@@ -93,6 +95,26 @@ class AsyncChat:
     def messages(self) -> list[Message]:
         """The chat's messages, oldest first."""
         return [message_of(m) for m in self._services.chats.history(self.id)]
+
+    async def summarize(self) -> str:
+        """Make a new summary of the chat so far with its connection, keep it as the
+        chat's summary (later prompts carry it) and return it; no message is added. A
+        failed one raises its error and keeps the summary there was."""
+        result = await self._services.generation.run(
+            self.id, "summarize", None, connection=self.connection
+        )
+        result.raise_error()
+        return self.summary
+
+    @property
+    def summary(self) -> str:
+        """The chat's summary ("" when it has none)."""
+        summary: str = self._services.chats.options(self.id)["summary"]
+        return summary
+
+    def set_summary(self, text: str) -> None:
+        """Replace the chat's summary with ``text`` ("" removes it)."""
+        self._services.chats.set_options(self.id, ChatOptions(summary=text))
 
 
 class AsyncGroupChat:

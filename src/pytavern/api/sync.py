@@ -73,6 +73,19 @@ class Chat:
         """The chat's messages, oldest first."""
         return self._portal.call(_later(lambda: self._chat.messages))
 
+    def summarize(self) -> str:
+        """Make and keep a new summary of the chat (see :meth:`AsyncChat.summarize`)."""
+        return self._portal.call(self._chat.summarize())
+
+    @property
+    def summary(self) -> str:
+        """The chat's summary ("" when it has none)."""
+        return self._portal.call(_later(lambda: self._chat.summary))
+
+    def set_summary(self, text: str) -> None:
+        """Replace the chat's summary with ``text`` ("" removes it)."""
+        self._portal.call(_later(lambda: self._chat.set_summary(text)))
+
 
 async def _later(function: Callable[[], T]) -> T:
     """Call ``function`` on the loop's thread (where the database is used)."""

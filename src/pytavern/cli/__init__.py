@@ -29,6 +29,7 @@ from pytavern.cli.search import search_command
 from pytavern.cli.send import send_command
 from pytavern.cli.serve import serve_command
 from pytavern.cli.settings_cmd import settings_group
+from pytavern.cli.summaries import summarize_command, summary_command
 from pytavern.cli.usage import usage_command
 from pytavern.cli.users import users_group
 
@@ -54,6 +55,8 @@ cli.add_command(connections_group)
 cli.add_command(users_group)
 cli.add_command(characters_group)
 cli.add_command(chats_group)
+chats_group.add_command(summary_command)
+chats_group.add_command(summarize_command)
 cli.add_command(lorebooks_group)
 cli.add_command(groups_group)
 cli.add_command(regex_group)
