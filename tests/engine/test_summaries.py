@@ -85,9 +85,7 @@ async def test_the_user_edits_or_removes_the_summary(engine: Engine, scripted: S
     shown = chats.set_options(chat_id, ChatOptions(summary="  Typed by hand.  "))
     assert shown["summary"] == "Typed by hand." and shown["summary_at"] == 1
     await _run(engine, chat_id, "send", "Hi")
-    assert any(
-        m.content == "[Summary: Typed by hand.]" for m in scripted.requests[-1].messages
-    )
+    assert any(m.content == "[Summary: Typed by hand.]" for m in scripted.requests[-1].messages)
     assert chats.set_options(chat_id, ChatOptions(summary=""))["summary"] == ""
     await _run(engine, chat_id, "send", "Hi again")
     assert all("Typed by hand" not in m.content for m in scripted.requests[-1].messages)
@@ -164,9 +162,7 @@ async def test_sillytavern_chat_files_carry_the_summary_both_ways(engine: Engine
         "Rewritten.",
     ]
     assert "summary" not in lines[0]["chat_metadata"]
-    again = services.chats.import_bytes(
-        services.chats.export(chat.id), "again.jsonl", character.id
-    )
+    again = services.chats.import_bytes(services.chats.export(chat.id), "again.jsonl", character.id)
     assert services.chats.options(again.id)["summary"] == "Rewritten."
 
 

@@ -1,5 +1,6 @@
 // The chat view: messages rendered as markdown, streaming, stop, swipes, edit, delete,
-// regenerate, continue, impersonate (the sidebar is chatlist.js). A generation runs
+// regenerate, continue, impersonate, a summary every N messages after a reply
+// (chatsettings.js; the sidebar is chatlist.js). A generation runs
 // on the server: a reload, a tab coming back, a network switch or a second tab re-attach to
 // it and show the reply continuing in place.
 
@@ -9,7 +10,7 @@ import { renderMarkdown } from "./markdown.js";
 import { state, emit, on, avatarUrl } from "./state.js";
 import { showPromptView, countTokens } from "./promptview.js";
 import { drawQuickReplies, importQuickReplies } from "./quickreplies.js";
-import { chatSettings } from "./chatsettings.js";
+import { chatSettings, summarizeIfDue } from "./chatsettings.js";
 import { profileSwitch } from "./profiles.js";
 import { newChat, renderSidebar, renderTitle } from "./chatlist.js";
 import { groupOfChat, openGroupView } from "./groups.js";
@@ -427,6 +428,7 @@ async function runGeneration(chatId, mode, target, begin) {
   state.generation = null;
   setBusy(false);
   if (failed) toast(failed.message, { hint: failed.hint, bad: true, ms: 9000 });
+  else if (mode !== "impersonate") summarizeIfDue(chatId); // in the background, when due
 }
 
 /** Stop showing the current generation here (it goes on on the server). */
@@ -443,7 +445,7 @@ async function resumeGeneration() {
   let info;
   try {
     chat = await api.get(`/api/chats/${chatId}`); // first: the stored reply lags the events
-    [info] = await api.get(`/api/generations?chat_id=${chatId}`);
+    info = (await api.get(`/api/generations?chat_id=${chatId}`)).find((g) => g.mode !== "summarize"); // a summary is no reply
   } catch {
     return; // the server is away: the stored chat stands
   }

@@ -1,7 +1,12 @@
-// This chat's own settings: the lorebook bound to it and its author's note.
+// This chat's own settings: the lorebook bound to it, its author's note and its summary
+// (SillyTavern's Summarize: made by the LLM with "Summarize now" or, when Settings › Summary
+// says so, every N messages after a reply — ``summarizeIfDue`` — or written by hand).
 
-import { api } from "./api.js";
+import { api, streamGeneration } from "./api.js";
 import { button, choiceDialog, h, modal, toast } from "./dom.js";
+import { emit, off, on } from "./state.js";
+
+const summarizing = new Set(); // the chats whose summary is being made (one at a time each)
 
 /** Edit the settings of chat ``chatId`` in a dialog; Save stores them, closing asks first. */
 export async function chatSettings(chatId) {
@@ -21,12 +26,20 @@ export async function chatSettings(chatId) {
   const depth = h("input", { type: "number", min: 0, max: 10000, value: options.note_depth });
   const every = h("input", { type: "number", min: 0, max: 10000, value: options.note_interval });
   const role = h("select", {}, ["system", "user", "assistant"].map((r) => h("option", { value: r, selected: r === options.note_role }, r)));
-  const read = () => ({ world_info: book.value, note_prompt: note.value, note_depth: Number(depth.value) || 0, note_interval: Number(every.value) || 0, note_role: role.value });
-  let saved = JSON.stringify(read());
+  const saveBtn = button("Save", () => save(), { cls: "primary", "data-testid": "save-chat-settings" });
+  const summary = summaryEditor(chatId, options.summary || "", {
+    onSaved: (text) => { saved = { ...saved, summary: text }; }, // stored already: nothing to ask about
+    onBusy: (busy) => { saveBtn.disabled = busy; },
+  });
+  const read = () => ({ world_info: book.value, note_prompt: note.value, note_depth: Number(depth.value) || 0, note_interval: Number(every.value) || 0, note_role: role.value, summary: summary.value() });
+  let saved = read();
+  const same = () => JSON.stringify(read()) === JSON.stringify(saved);
   const save = async () => {
+    const changes = read();
+    if (changes.summary === saved.summary) delete changes.summary; // unchanged: it keeps its age
     try {
-      await api.patch(`/api/chats/${chatId}/options`, read());
-      saved = JSON.stringify(read());
+      await api.patch(`/api/chats/${chatId}/options`, changes);
+      saved = read();
       close();
       toast("Chat settings saved");
     } catch (err) {
@@ -38,10 +51,116 @@ export async function chatSettings(chatId) {
       h("div.help", "Used in this chat only, besides the lorebooks active in every chat and the character's.")),
     h("div.field", h("label", "Author's note for this chat"), note),
     h("div.grid-2", h("div.field", h("label", "Insertion depth"), depth), h("div.field", h("label", "Every N messages"), every)),
-    h("div.field", h("label", "Role"), role)), {
-    canClose: async () => JSON.stringify(read()) === saved || (await askDiscard()),
-    footer: [h("div.spacer"), button("Cancel", () => close(), { cls: "ghost" }), button("Save", save, { cls: "primary", "data-testid": "save-chat-settings" })],
+    h("div.field", h("label", "Role"), role),
+    summary.field), {
+    canClose: async () => same() || (await askDiscard()),
+    onClose: () => summary.dispose(),
+    footer: [h("div.spacer"), button("Cancel", () => close(), { cls: "ghost" }), saveBtn],
   });
+}
+
+/** The dialog's Summary field: the text, and "Summarize now" streaming a new one into it.
+ * Returns {field, value, dispose}; ``value()`` is the text to save (while a summary is being
+ * made: the one there was). ``onSaved(text)``: a new summary was stored; ``onBusy(busy)``. */
+function summaryEditor(chatId, text, { onSaved, onBusy }) {
+  const box = h("textarea", { rows: 6, "data-testid": "chat-summary", placeholder: "No summary yet" }, text);
+  let before = null; // the text there was, while a summary is being made here
+  const stored = (made) => { box.value = text = made; onSaved(made); };
+  const setBusy = (busy) => {
+    box.readOnly = busy;
+    run.disabled = busy;
+    run.lastChild.textContent = busy ? "Summarizing…" : "Summarize now";
+    onBusy(busy);
+  };
+  const summarize = async () => {
+    if (!reserve(chatId)) return;
+    before = box.value;
+    setBusy(true);
+    const result = await makeSummary(chatId, (soFar) => { box.value = soFar; box.scrollTop = box.scrollHeight; });
+    const previous = before;
+    before = null;
+    setBusy(false);
+    if (result.saved) {
+      stored(result.text);
+      toast("Summary saved");
+    } else {
+      box.value = previous;
+      toast(result.error.message, { hint: result.error.hint, bad: true });
+    }
+  };
+  const run = button("Summarize now", summarize, { cls: "small", iconName: "refresh", "data-testid": "summarize-now" });
+  // A summary made in the background meanwhile shows here, unless the text has been edited.
+  const onMade = (made) => { if (made.chatId === chatId && before === null && box.value === text) stored(made.text); };
+  on("chat-summary", onMade);
+  return {
+    field: h("div.field.summary-field", h("label", "Summary of this chat"), box,
+      h("div.help", "Sent with every reply, where Settings › Summary puts it. Made by the model with Summarize now (or every N messages, if Settings › Summary says so) or written by hand; edits are saved with Save."),
+      h("div.row", run)),
+    value: () => before ?? box.value,
+    dispose: () => off("chat-summary", onMade),
+  };
+}
+
+/** Keep chat ``chatId``'s summary for one run; false when one runs (said unless ``quiet``). */
+function reserve(chatId, quiet = false) {
+  if (summarizing.has(chatId)) {
+    if (!quiet) toast("A summary of this chat is being made already", { hint: "Wait for it to finish" });
+    return false;
+  }
+  summarizing.add(chatId);
+  return true;
+}
+
+/** Make chat ``chatId``'s summary (reserved with ``reserve``); ``onText(soFar)`` sees it
+ * arrive. Resolves {saved: true, text} when it was stored, else {saved: false, error}. */
+async function makeSummary(chatId, onText) {
+  let text = "";
+  let failed = null;
+  let finished = null;
+  try {
+    const handle = await streamGeneration(chatId, { mode: "summarize" }, (kind, data) => {
+      if (kind === "text") { text += data.text; onText(text); }
+      else if (kind === "error") failed = data;
+      else if (kind === "finished") finished = data;
+    });
+    await handle.done;
+  } catch (err) {
+    failed = { message: err.message, hint: err.hint };
+  } finally {
+    summarizing.delete(chatId);
+  }
+  if (finished && finished.summary_saved && !failed) {
+    const made = finished.reply ?? text;
+    emit("chat-summary", { chatId, text: made });
+    return { saved: true, text: made };
+  }
+  return { saved: false, error: failed || { message: "the summary was cut short or came back empty", hint: "The summary there was is kept; try Summarize now again" } };
+}
+
+/** After a reply in chat ``chatId``: when Settings › Summary makes a summary every N
+ * messages and N have come since the last one, make one in the background (notices only). */
+export async function summarizeIfDue(chatId) {
+  if (!reserve(chatId, true)) return;
+  let due = false;
+  try {
+    due = await summaryDue(chatId);
+  } catch {
+    due = false; // the server is away: the next reply tries again
+  }
+  if (!due) { summarizing.delete(chatId); return; }
+  toast("Updating the chat's summary…");
+  const result = await makeSummary(chatId, () => {});
+  if (result.saved) toast("Summary updated");
+  else toast(`The chat's summary was not updated: ${result.error.message}`, { hint: result.error.hint, bad: true });
+}
+
+/** Whether chat ``chatId`` has had Settings › Summary's "every" messages since its summary. */
+async function summaryDue(chatId) {
+  const settings = await api.get("/api/settings");
+  const every = (settings.summary && settings.summary.every) || 0;
+  if (every <= 0) return false;
+  const [options, chat] = await Promise.all([api.get(`/api/chats/${chatId}/options`), api.get(`/api/chats/${chatId}?limit=1`)]);
+  return chat.message_count - (options.summary_at || 0) >= every;
 }
 
 async function askDiscard() {

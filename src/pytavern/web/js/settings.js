@@ -1,5 +1,5 @@
 // Generation settings: samplers the current backend takes, context and reply length,
-// instruct/context templates, system prompt, author's note, persona.
+// instruct/context templates, system prompt, author's note, chat summaries, persona.
 
 import { api } from "./api.js";
 import { dataTab } from "./backups.js";
@@ -208,7 +208,39 @@ async function promptTab() {
       postHistory),
     h("div.card-box", h("h3", "Author's note"), note,
       h("div.grid-2", h("div.field", h("label", "Insertion depth"), depth), h("div.field", h("label", "Every N messages"), every)),
-      h("div.field", h("label", "Role"), role)));
+      h("div.field", h("label", "Role"), role)),
+    summaryBox());
+}
+
+const SUMMARY_POSITIONS = [["in_prompt", "After the main prompt"], ["in_chat", "In the chat at a depth"], ["before_prompt", "Before the prompt"], ["none", "Not sent"]];
+
+/** Settings › Summary: how a chat's summary is made (This chat's settings › Summarize now,
+ * or every N messages) and where it goes in the prompt. */
+function summaryBox() {
+  const sm = settings.summary || {};
+  const set = (key, value) => queue("summary", { [key]: value });
+  const prompt = h("textarea", { rows: 4, "data-testid": "summary-prompt" }, sm.prompt || "");
+  prompt.addEventListener("input", () => { if (prompt.value.trim()) set("prompt", prompt.value); });
+  const template = h("input", { type: "text", value: sm.template ?? "[Summary: {{summary}}]", "data-testid": "summary-template" });
+  template.addEventListener("input", () => set("template", template.value));
+  const position = h("select", { "data-testid": "summary-position" }, SUMMARY_POSITIONS.map(([v, label]) => h("option", { value: v, selected: (sm.position || "in_prompt") === v }, label)));
+  const role = h("select", { "data-testid": "summary-role" }, ["system", "user", "assistant"].map((r) => h("option", { value: r, selected: (sm.role || "system") === r }, r)));
+  const count = (key, value, min, testid) => {
+    const input = h("input", { type: "number", min, max: 10000, value, "data-testid": testid });
+    input.addEventListener("change", () => { if (input.value !== "") set(key, Math.max(min, Number(input.value))); });
+    return input;
+  };
+  position.addEventListener("change", () => set("position", position.value));
+  role.addEventListener("change", () => set("role", role.value));
+  return h("div.card-box", { "data-testid": "summary-settings" }, h("h3", "Summary"),
+    h("p.small.muted", "A chat's summary (made in This chat's settings, or every N messages below) is sent with every reply. {{summary}} stands for it in any prompt text."),
+    h("div.field", h("label", "Summary prompt"), prompt, h("div.help", "The instruction the model answers with the summary; {{words}} is the word limit.")),
+    h("div.field", h("label", "Summary template"), template, h("div.help", "How the summary goes into the prompt; {{summary}} is its text.")),
+    h("div.field", h("label", "Position"), position, h("div.help", "Depth and role are for In the chat at a depth.")),
+    h("div.grid-2", h("div.field", h("label", "Depth"), count("depth", sm.depth ?? 2, 0, "summary-depth")), h("div.field", h("label", "Role"), role)),
+    h("div.field", h("label", "Words at most"), count("words", sm.words ?? 200, 1, "summary-words")),
+    h("div.field", h("label", "Summarize every N messages (0: only when asked)"), count("every", sm.every ?? 0, 0, "summary-every"),
+      h("div.help", "A new summary is made in the background once that many messages have come since the last one.")));
 }
 
 function presetKind(data) {
