@@ -43,6 +43,9 @@ class StatusEvent:
     """In a group turn: the id of the message that member's reply follows (the newest, or
     the one before it for a swipe or regenerate; 0: none). The stored replies after it are
     this turn's: a face showing the events in place of them drops them."""
+    prefix: str | None = None
+    """In a group turn's ``continue``: the text of the reply it extends as it was before
+    (``after_id`` is then the message before that reply): the member's text follows it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,8 @@ def event_to_dict(event: StreamEvent) -> dict[str, object]:
                 status["speaker"] = event.speaker
             if event.after_id is not None:
                 status["after_id"] = event.after_id
+            if event.prefix is not None:
+                status["prefix"] = event.prefix
             return status
         case UsageEvent(usage=usage):
             return {"type": "usage", **usage.to_dict()}

@@ -133,6 +133,43 @@ def test_a_group_turn_shows_each_reply_as_it_is_written(page: Any, live: Live) -
     assert live.problems == []
 
 
+def test_a_search_hit_and_a_continue_in_a_group_chat(page: Any, live: Live) -> None:
+    store = live.app.state.engine.store
+    store.add_character({"spec": "chara_card_v2", "spec_version": "2.0", "data": BOB})
+    group = live.app.state.services.groups.create("Kiln", ["Wren", "Bob"], strategy="list")
+    live.book.scripts += [Script(["Wren fires the kiln."]), Script(["Bob stokes it."])]
+    page.goto(live.url + f"#/group/{group.id}")
+    page.wait_for_selector("body[data-ready]")
+    page.fill("[data-testid=input]", "Pots?")
+    page.click("[data-testid=send]")
+    expect(page.locator("[data-testid=message-text]").last).to_have_text("Bob stokes it.")
+    expect(page.locator("body[data-group-busy='1']")).to_have_count(0)
+    hit = next(m for m in store.history(group.chat_id) if m.text == "Wren fires the kiln.")
+    # a search hit opens the group's view at the message (marked for a moment)
+    page.goto(live.url + "#/characters")
+    page.goto(live.url + f"#/chat/{group.chat_id}/m/{hit.id}")
+    expect(page).to_have_url(live.url + f"#/group/{group.id}/m/{hit.id}")
+    expect(page.locator(f"[data-testid=message][data-id='{hit.id}'].found")).to_have_count(1)
+    expect(page.locator("[data-testid=group-side-member]")).to_have_count(2)
+    # a continue started elsewhere (another tab, the API) shows as the reply growing in
+    # place when the view follows it: never the old reply beside its continuation
+    live.book.scripts.append(Script([" And ", "waits ", "for ", "dawn."], delay=1.0))
+    page.evaluate(
+        """(id) => fetch(`/api/groups/${id}/generate`, {method: "POST",
+        headers: {"Content-Type": "application/json"},
+        body: JSON.stringify({action: "redo", mode: "continue"})})""",
+        group.id,
+    )
+    page.reload()
+    writing = page.locator("[data-live] [data-testid=message-text]")
+    expect(writing).to_contain_text("Bob stokes it. And")
+    assert page.locator("[data-testid=message]", has_text="Bob stokes it.").count() == 1
+    expect(page.locator("body[data-group-busy='1']")).to_have_count(0)
+    texts = page.locator("[data-testid=message-text]").all_inner_texts()
+    assert texts[-1] == "Bob stokes it. And waits for dawn."
+    assert live.problems == []
+
+
 def test_world_info_editor_sets_an_outlet(page: Any, live: Live) -> None:
     page.goto(live.url + "#/characters")
     page.wait_for_selector("body[data-ready]")

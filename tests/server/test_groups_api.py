@@ -117,5 +117,11 @@ async def test_a_group_turn_streams_member_by_member(
     again = parse_sse((await client.post(url, json={"action": "redo", "mode": "swipe"})).text)
     assert [d.get("speaker") for k, d in again if k == "status"] == ["Bob"]
     assert [d["after_id"] for k, d in again if k == "status"] == [messages[-2]["id"]]
+    assert all("prefix" not in d for k, d in again if k == "status")
+    # a continue extends the newest reply: its status gives the text it extends
+    swiped = (await client.get(f"/api/chats/{group['chat_id']}")).json()["messages"][-1]
+    more = parse_sse((await client.post(url, json={"action": "redo", "mode": "continue"})).text)
+    status = [d for k, d in more if k == "status" and d.get("speaker")]
+    assert [(d["after_id"], d["prefix"]) for d in status] == [(messages[-2]["id"], swiped["text"])]
     unknown = await client.post(url, json={"action": "trigger", "member": "Nobody"})
     assert unknown.status_code in (400, 404) and unknown.json()["error"]["hint"]

@@ -266,7 +266,8 @@ class GroupService(Service):
     ) -> AsyncGenerator[StreamEvent]:
         """A group turn as one stream (``action``: ``send``, ``trigger`` or ``redo``, as
         the methods of those names): before each member's events a ``StatusEvent`` names
-        the ``speaker`` and the message its reply follows (``after_id``); the members' own
+        the ``speaker`` and the message its reply follows (``after_id``; a continue adds
+        the ``prefix`` its text extends); the members' own
         ``Finished`` are folded into one at the end, whose ``extra["replies"]`` lists who
         answered (a member's error ends the turn there)."""
         record, members = self._turn_setup(group)
@@ -286,8 +287,10 @@ class GroupService(Service):
         last: Finished | None = None
         for step in steps:
             name = step.member.character.name
-            after_id = self._reply_follows(record.chat_id, step.mode)
-            yield StatusEvent(f"{name} is answering", speaker=name, after_id=after_id)
+            after_id, prefix = self._reply_place(record.chat_id, step.mode)
+            yield StatusEvent(
+                f"{name} is answering", speaker=name, after_id=after_id, prefix=prefix
+            )
             failed = False
             async with aclosing(self._step_events(record, step, members, connection)) as stream:
                 async for event in stream:
@@ -304,13 +307,16 @@ class GroupService(Service):
             last.reason if last else "stop", model=last.model if last else None, extra=extra
         )
 
-    def _reply_follows(self, chat_id: int, mode: GenerationMode) -> int:
+    def _reply_place(self, chat_id: int, mode: GenerationMode) -> tuple[int, str | None]:
         """The id of the message a member's reply will follow: the newest one, or for a
-        swipe or regenerate (a new swipe of the newest) the one before it (0: none)."""
+        swipe, regenerate or continue (of the newest) the one before it (0: none); and
+        for a continue, the newest one's text, which the reply extends."""
         recent = self._engine.store.history(chat_id, limit=2)
-        if mode in ("swipe", "regenerate"):
+        redone = mode in ("swipe", "regenerate", "continue") and bool(recent)
+        prefix = recent[-1].text if mode == "continue" and recent else None
+        if redone:
             recent = recent[:-1]
-        return recent[-1].id if recent else 0
+        return (recent[-1].id if recent else 0), prefix
 
     def _send_steps(
         self,

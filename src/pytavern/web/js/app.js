@@ -94,9 +94,9 @@ async function route() {
   app.classList.remove("sidebar-open");
   const chatMatch = /^#\/chat\/(\d+)(?:\/m\/(\d+))?/.exec(hash);
   const charMatch = /^#\/character\/(\d+)/.exec(hash);
-  const groupMatch = /^#\/group\/(\d+)/.exec(hash);
+  const groupMatch = /^#\/group\/(\d+)(?:\/m\/(\d+))?/.exec(hash);
   try {
-    if (groupMatch) await openGroupView(Number(groupMatch[1]));
+    if (groupMatch) await openGroupView(Number(groupMatch[1]), groupMatch[2] ? Number(groupMatch[2]) : null);
     else if (chatMatch) await openChatView({ chatId: Number(chatMatch[1]), focusId: chatMatch[2] ? Number(chatMatch[2]) : null });
     else if (charMatch) await openChatView({ characterId: Number(charMatch[1]) });
     else await renderGallery();

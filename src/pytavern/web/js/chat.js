@@ -36,8 +36,8 @@ export async function openChatView({ chatId = null, characterId = null, focusId 
   if (!chats.some((c) => c.id === chat.id)) { // not the character's own: a group's chat
     const group = await groupOfChat(chat.id);
     if (group) {
-      history.replaceState(null, "", `#/group/${group.id}`);
-      await openGroupView(group.id);
+      history.replaceState(null, "", `#/group/${group.id}${focusId !== null ? `/m/${focusId}` : ""}`);
+      await openGroupView(group.id, focusId);
       return;
     }
   }

@@ -119,11 +119,14 @@ export async function groupOfChat(chatId) {
   return groups.find((g) => g.chat_id === chatId) || null;
 }
 
-/** The group chat view. */
-export async function openGroupView(groupId) {
+/** The group chat view, scrolled to message ``focusId`` when given (a search hit). */
+export async function openGroupView(groupId, focusId = null) {
   stopAuto();
   const group = await api.get(`/api/groups/${groupId}`);
-  const chat = await api.get(`/api/chats/${group.chat_id}`);
+  let chat = await api.get(`/api/chats/${group.chat_id}`);
+  if (focusId !== null && !chat.messages.some((m) => m.id === focusId)) {
+    chat = await api.get(`/api/chats/${group.chat_id}?limit=5000`); // an older message: load further back
+  }
   const byName = new Map();
   for (const m of group.members) byName.set(m.name, await api.get(`/api/characters/${m.character_id}`));
   replace(document.getElementById("topbar-title"), icon("users"), h("strong", { "data-testid": "group-title" }, group.name),
@@ -146,7 +149,8 @@ export async function openGroupView(groupId) {
   const showEvent = (kind, data) => {
     if (kind === "status" && data.speaker) {
       if (data.after_id != null) dropStoredAfter(data.after_id);
-      live = { text: "", el: messageView({ role: "assistant", name: data.speaker, text: "" }, byName) };
+      const prefix = data.prefix || ""; // a continue: the reply it extends, as it was
+      live = { text: prefix, el: messageView({ role: "assistant", name: data.speaker, text: prefix }, byName) };
       live.el.dataset.live = "1";
       list.append(live.el);
     } else if (kind === "text" && live) {
@@ -201,6 +205,7 @@ export async function openGroupView(groupId) {
       h("div.spacer"), h("span.small.muted", { "data-testid": "group-strategy-label" }, `${group.activation_strategy} order`))));
   replace(main(), scroller, composer);
   drawMessages(chat.messages);
+  if (focusId !== null) focusFound(list, focusId);
   shownGroup = { id: group.id, byName };
   renderGroupSidebar(group, byName).catch(() => {});
   window.addEventListener("hashchange", stopAuto, { once: true });
@@ -212,8 +217,17 @@ export async function openGroupView(groupId) {
   }
 }
 
-/** Whether the page shows group ``id``'s view. */
-const onGroupView = (id) => location.hash === `#/group/${id}`;
+/** Whether the page shows group ``id``'s view (at a message or not). */
+const onGroupView = (id) => new RegExp(`^#/group/${id}(/m/\\d+)?$`).test(location.hash);
+
+/** Scroll to message ``id`` of ``list`` and mark it for a moment (a search hit). */
+function focusFound(list, id) {
+  const el = list.querySelector(`[data-testid=message][data-id="${id}"]`);
+  if (!el) return;
+  el.scrollIntoView({ block: "center" });
+  el.classList.add("found");
+  setTimeout(() => el.classList.remove("found"), 2500);
+}
 
 /** Draw the open group view's sidebar again (its group was changed in the panel). */
 async function refreshGroupSidebar() {
