@@ -167,6 +167,14 @@ def test_a_search_hit_and_a_continue_in_a_group_chat(page: Any, live: Live) -> N
     expect(page.locator("body[data-group-busy='1']")).to_have_count(0)
     texts = page.locator("[data-testid=message-text]").all_inner_texts()
     assert texts[-1] == "Bob stokes it. And waits for dawn."
+    # the view's own Continue button: the reply grows in place as it is written
+    live.book.scripts.append(Script([" Then ", "sleeps."], delay=0.8))
+    page.click("[data-testid=group-continue]")
+    expect(page.locator("[data-live] [data-testid=message-text]")).to_contain_text("dawn. Then")
+    assert page.locator("[data-testid=message]", has_text="waits for dawn.").count() == 1
+    expect(page.locator("body[data-group-busy='1']")).to_have_count(0)
+    texts = page.locator("[data-testid=message-text]").all_inner_texts()
+    assert texts[-1] == "Bob stokes it. And waits for dawn. Then sleeps."
     assert live.problems == []
 
 

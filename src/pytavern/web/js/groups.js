@@ -193,7 +193,8 @@ export async function openGroupView(groupId, focusId = null) {
   const sendBtn = h("button.icon-btn.send", { type: "button", title: "Send", "aria-label": "Send", "data-testid": "send", on: { click: send } }, icon("send"));
   const speakers = h("div.row.group-speakers", { "data-testid": "group-speakers" }, h("span.small.muted", "Ask to answer:"),
     group.members.map((m) => button(m.name, () => run("trigger", { member: m.character_id }), { cls: "ghost small", "data-testid": "group-trigger" })),
-    button("Swipe", () => run("redo", { mode: "swipe" }), { cls: "ghost small", iconName: "refresh", "data-testid": "group-swipe" }));
+    button("Swipe", () => run("redo", { mode: "swipe" }), { cls: "ghost small", iconName: "refresh", "data-testid": "group-swipe" }),
+    button("Continue", () => run("redo", { mode: "continue" }), { cls: "ghost small", iconName: "forward", "data-testid": "group-continue" }));
   const auto = h("input", { type: "checkbox", "data-testid": "group-auto" });
   auto.addEventListener("change", () => {
     stopAuto();
