@@ -175,6 +175,15 @@ def test_a_search_hit_and_a_continue_in_a_group_chat(page: Any, live: Live) -> N
     expect(page.locator("body[data-group-busy='1']")).to_have_count(0)
     texts = page.locator("[data-testid=message-text]").all_inner_texts()
     assert texts[-1] == "Bob stokes it. And waits for dawn. Then sleeps."
+    # the group's chat has its own settings and summary, made with every member's card
+    live.book.scripts.append(Script(["Wren and Bob fired pots."]))
+    page.click("[data-testid=group-chat-settings]")
+    page.click("[data-testid=summarize-now]")
+    expect(page.locator("[data-testid=chat-summary]")).to_have_value("Wren and Bob fired pots.")
+    system = [m.content for m in live.book.requests[-1].messages if m.role == "system"]
+    assert any("Bob cooks." in text for text in system)
+    page.keyboard.press("Escape")
+    assert page.locator("[data-testid=message]").count() == len(texts)
     assert live.problems == []
 
 

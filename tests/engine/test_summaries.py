@@ -179,3 +179,24 @@ async def test_a_branch_keeps_the_summary_only_of_messages_it_copies(
     assert services.chats.options(whole.id)["summary"] == "Sum."
     early = services.chats.branch(history[0].id)
     assert services.chats.options(early.id)["summary"] == ""
+
+
+async def test_a_group_chat_is_summarized_with_every_members_card(
+    engine: Engine, scripted: ScriptBook
+) -> None:
+    engine.store.add_character(
+        {
+            "spec": "chara_card_v2",
+            "spec_version": "2.0",
+            "data": {"name": "Bob", "description": "Bob bakes bread."},
+        }
+    )
+    services = Services(engine)
+    group = services.groups.create("Bakery", ["Wren", "Bob"], strategy="list")
+    await services.groups.send(group.id, "Morning!")
+    scripted.scripts.append(Script(["Both greeted the day."]))
+    result = await services.generation.run(group.chat_id or 0, "summarize")
+    assert result.finished is not None and result.finished.extra["summary_saved"] is True
+    system = "\n".join(m.content for m in scripted.requests[-1].messages if m.role == "system")
+    assert "Bob bakes bread." in system and "Wren" in system
+    assert services.chats.options(group.chat_id or 0)["summary"] == "Both greeted the day."

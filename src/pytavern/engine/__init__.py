@@ -15,6 +15,7 @@ from pathlib import Path
 from pytavern.engine.connections import ProviderPool, connection_config, key_info
 from pytavern.engine.generation import run_turn
 from pytavern.engine.group_cards import GroupSpeaker
+from pytavern.engine.groups import summary_speaker
 from pytavern.engine.keep_warm import KeepWarm
 from pytavern.engine.maintenance import backup_before_migration
 from pytavern.engine.preferences import load_preferences
@@ -156,11 +157,15 @@ class Engine:
 
         ``send`` commits ``text`` as the user's message first. ``swipe`` and ``regenerate``
         add a new swipe to the last reply (the old one stays reachable), ``continue`` extends
-        it, ``impersonate`` writes as the user and saves nothing. ``speaker`` makes a group
-        member (not the chat's character) answer.
+        it, ``impersonate`` writes as the user and saves nothing, ``summarize`` makes the
+        chat's summary (see ``pytavern.engine.summaries``; a group's chat is summed up with
+        every member's card). ``speaker`` makes a group member (not the chat's character)
+        answer.
         """
         chat_key = (self.store.owner_id, chat_id)
         self.keep_warm.stop(chat_key)  # a turn reads (and keeps) the cache itself
+        if mode == "summarize" and speaker is None:
+            speaker = summary_speaker(self.store, chat_id)
         request = TurnRequest(chat_id, mode, text, connection, speaker)
         turn = load_turn(self.store, self.secrets, self.parsed, request)
         turn = apply_profile(self.store, self.secrets, self.parsed, turn)

@@ -127,6 +127,25 @@ def speaker_for(
     )
 
 
+def summary_speaker(store: Store, chat_id: int) -> GroupSpeaker | None:
+    """For a group's chat: who a summary is made as (its first member, every member's card
+    joined, so the model knows them all); ``None`` for a character's own chat."""
+    record = next((g for g in store.list_groups() if g.chat_id == chat_id), None)
+    if record is None:
+        return None
+    members = members_of(store, record)
+    if not members:
+        return None
+    group = GroupFile(record.data)
+    return GroupSpeaker(
+        members[0].character.id,
+        tuple(m.character.id for m in members),
+        group.join_prefix,
+        group.join_suffix,
+        group_names=", ".join(m.character.name for m in members),
+    )
+
+
 def spoken_lines(messages: list[MessageRecord], members: list[GroupMember]) -> list[SpokenLine]:
     """The chat as the strategies see it: who wrote each message."""
     by_name = {m.character.name: m.avatar for m in members}

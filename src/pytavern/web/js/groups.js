@@ -1,9 +1,11 @@
 // Group chats: the Groups panel (create, edit members and settings, import/export) and the
-// group chat view (#/group/<id>): send, pick a member to answer, auto-mode. A turn runs on
+// group chat view (#/group/<id>): send, pick a member to answer, auto-mode, the chat's
+// settings and summary. A turn runs on
 // the server as one generation: each member's reply shows as it is written, and a view
 // opened during a turn waits for it.
 
 import { api, followGeneration, streamFrom } from "./api.js";
+import { chatSettings, summarizeIfDue } from "./chatsettings.js";
 import { avatar, button, confirmDialog, h, icon, iconButton, replace, toast } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 import { emit, avatarUrl } from "./state.js";
@@ -177,6 +179,7 @@ export async function openGroupView(groupId, focusId = null) {
       busy(false);
     }
     if (failed) toast(failed.message, { hint: failed.hint, bad: true });
+    else summarizeIfDue(group.chat_id); // in the background, when Settings › Summary says
   };
   const run = (action, body) => follow((onEvent) => streamFrom(`/api/groups/${group.id}/generate`, { action, ...body }, onEvent));
   const send = async () => {
@@ -255,6 +258,7 @@ async function renderGroupSidebar(group, byName) {
   replace(document.getElementById("sidebar"),
     h("div.side-head", h("span.avatar.initial", icon("users")), h("div.who", h("strong", group.name), h("span", `${group.members.length} member${group.members.length === 1 ? "" : "s"}`))),
     h("div.side-actions", button("Edit group", () => emit("panel", "groups"), { cls: "small", iconName: "edit", "data-testid": "group-edit" }),
+      button("Chat settings", () => chatSettings(group.chat_id), { cls: "small", iconName: "sliders", title: "This chat's lorebook, author's note and summary", "data-testid": "group-chat-settings" }),
       button("Export", () => exportGroup(group), { cls: "small", iconName: "download", title: "Export (SillyTavern JSON + chat JSONL)" })),
     h("div.section-label", "Members"), h("div.chat-list.members", { "data-testid": "group-side-members" }, members),
     h("div.section-label", "Groups"), h("div.chat-list", others));
