@@ -124,3 +124,12 @@ def test_interactive_chat_commands(run, scripted: ScriptBook) -> None:  # type: 
     assert "[swipe 1/2] one" in out
     assert "Wren: one more" in out
     assert "/regen" in out
+
+
+def test_interactive_chat_summarize_and_summary(run, scripted: ScriptBook) -> None:  # type: ignore[no-untyped-def]
+    scripted.scripts += [Script(["Hi."]), Script(["They said hi."])]
+    code, out, err = run("chat", input="Hello\n/summary\n/summarize\n/summary\n/quit\n")
+    assert code == 0, err
+    assert "[summary] (none yet" in out
+    assert "[summary] They said hi." in out
+    assert out.count("They said hi.") == 2  # streamed, then shown

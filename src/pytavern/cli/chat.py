@@ -23,11 +23,13 @@ COMMANDS: dict[str, GenerationMode] = {
     "/regenerate": "regenerate",
     "/swipe": "swipe",
     "/continue": "continue",
+    "/summarize": "summarize",
 }
 HELP = (
     "/regen  new reply in place of the last   /swipe  another reply (kept beside it)\n"
     "/back   show the previous swipe          /continue  extend the last reply\n"
     "/new    start a new chat                 /quit   leave (Ctrl-D works too)\n"
+    "/summarize  a new summary of the chat    /summary  show the chat's summary\n"
     "Ctrl-C while a reply streams stops it and keeps what arrived."
 )
 
@@ -53,6 +55,8 @@ class ChatSession:
         if mode == "continue":
             last = self.services.chats.last_message(self.chat_id)
             click.echo(f"{character.name}: {last.text if last else ''}", nl=False)
+        elif mode == "summarize":
+            click.echo("[summary] ", nl=False)
         else:
             click.echo(f"{character.name}: ", nl=False)
         outcome = await stream_turn(
@@ -93,6 +97,9 @@ def _handle(line: str, runner: asyncio.Runner, session: ChatSession) -> bool:
         click.echo(HELP)
     elif command == "/back":
         session.back()
+    elif command == "/summary":
+        summary = session.services.chats.options(session.chat_id)["summary"]
+        click.echo(f"[summary] {summary or '(none yet; /summarize makes one)'}\n")
     elif command == "/new":
         chats = session.services.chats
         chat = chats.start(chats.get(session.chat_id).character_id)
