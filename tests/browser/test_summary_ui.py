@@ -67,12 +67,11 @@ def test_summarize_now_streams_the_summary_into_the_dialog_and_keeps_it(
     expect(box).to_have_value("")
     page.click("[data-testid=summarize-now]")
     run = page.locator("[data-testid=summarize-now]")
-    expect(run).to_be_disabled()
-    expect(run).to_have_text("Summarizing…")
+    expect(run).to_have_text("Stop summarizing")
     expect(box).to_have_value("Wren and the user ")  # the text shows as it arrives
     assert box.get_attribute("readonly") is not None
     expect(box).to_have_value("Wren and the user walked to the harbour.")
-    expect(run).to_be_enabled()
+    expect(run).to_have_text("Summarize now")
     expect(page.locator("[data-testid=toast]", has_text="Summary saved")).to_be_visible()
     assert "Limit the summary to 200 words" in live.book.requests[-1].messages[-1].content
     shoot(page, "summary-dialog")
@@ -106,6 +105,14 @@ def test_a_summary_cut_short_keeps_the_one_there_was(page: Any, live: Live) -> N
     expect(page.locator("[data-testid=toast].bad")).to_contain_text("the stream was cut")
     expect(box).to_have_value("Whole summary.")
     expect(page.locator("[data-testid=summarize-now]")).to_be_enabled()
+    assert chats.options(chat_id)["summary"] == "Whole summary."
+    # the button stops a summary being made: the one there was stays
+    live.book.scripts.append(Script(["Slow ", "new ", "sum."], delay=1.5))
+    page.click("[data-testid=summarize-now]")
+    expect(box).to_have_value("Slow ")
+    page.click("[data-testid=summarize-now]")  # now "Stop summarizing"
+    expect(page.locator("[data-testid=summarize-now]")).to_have_text("Summarize now")
+    expect(box).to_have_value("Whole summary.")
     assert chats.options(chat_id)["summary"] == "Whole summary."
     page.keyboard.press("Escape")
     expect(page.locator("[role=dialog]")).to_have_count(0)

@@ -66,17 +66,20 @@ function summaryEditor(chatId, text, { onSaved, onBusy }) {
   const box = h("textarea", { rows: 6, "data-testid": "chat-summary", placeholder: "No summary yet" }, text);
   let before = null; // the text there was, while a summary is being made here
   const stored = (made) => { box.value = text = made; onSaved(made); };
+  let running = null; // the summary being made here: its handle (Stop), once it started
   const setBusy = (busy) => {
     box.readOnly = busy;
-    run.disabled = busy;
-    run.lastChild.textContent = busy ? "Summarizing…" : "Summarize now";
+    run.lastChild.textContent = busy ? "Stop summarizing" : "Summarize now";
+    run.setAttribute("aria-label", busy ? "Stop summarizing" : "Summarize now");
     onBusy(busy);
   };
   const summarize = async () => {
+    if (before !== null) { running?.stop(); return; } // the button stops the one running
     if (!reserve(chatId)) return;
     before = box.value;
     setBusy(true);
-    const result = await makeSummary(chatId, (soFar) => { box.value = soFar; box.scrollTop = box.scrollHeight; });
+    const result = await makeSummary(chatId, (soFar) => { box.value = soFar; box.scrollTop = box.scrollHeight; }, (handle) => { running = handle; });
+    running = null;
     const previous = before;
     before = null;
     setBusy(false);
@@ -113,7 +116,7 @@ function reserve(chatId, quiet = false) {
 
 /** Make chat ``chatId``'s summary (reserved with ``reserve``); ``onText(soFar)`` sees it
  * arrive. Resolves {saved: true, text} when it was stored, else {saved: false, error}. */
-async function makeSummary(chatId, onText) {
+async function makeSummary(chatId, onText, onHandle = () => {}) {
   let text = "";
   let failed = null;
   let finished = null;
@@ -123,6 +126,7 @@ async function makeSummary(chatId, onText) {
       else if (kind === "error") failed = data;
       else if (kind === "finished") finished = data;
     });
+    onHandle(handle);
     await handle.done;
   } catch (err) {
     failed = { message: err.message, hint: err.hint };
