@@ -341,3 +341,33 @@ def test_accounts_show_a_login_screen(page: Any, tmp_path: Any) -> None:
         assert "Wren" in page.locator("[data-testid=message-text]").first.inner_text()
         page.click("[data-testid=logout]")
         page.wait_for_selector("[data-testid=login]")
+
+
+def test_a_backend_listing_tens_of_thousands_of_models_offers_a_few_at_a_time(
+    page: Any, live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Featherless lists ~22,000 models: a datalist of them all froze SillyTavern's page."""
+    from tests.fakes import openai_fake
+    from tests.fakes.server import FaultPlan, serve
+
+    many = ["gpt-4o-mini", *(f"vendor/model-{n:05d}" for n in range(25_000))]
+    monkeypatch.setattr(openai_fake, "MODELS", many)
+    with serve(openai_fake.create_app(FaultPlan())) as upstream:
+        page.goto(live.url + "#/characters")
+        page.wait_for_selector("body[data-ready]")
+        page.click("#nav-connection")
+        page.select_option("[data-testid=conn-profile]", "")
+        page.select_option("[data-testid=conn-api]", "chat")
+        page.select_option("[data-testid=conn-source]", "custom")
+        page.fill("[data-testid=conn-name]", "many-models")
+        page.fill("[data-testid=conn-url]", f"{upstream}/v1")
+        page.fill("[data-testid=conn-key]", openai_fake.DEFAULT_KEY)
+        page.click("[data-testid=connect]")
+        expect(page.locator(".diagnosis.ok")).to_be_visible()
+        expect(page.get_by_text("models available: type to find one")).to_be_visible()
+        assert 0 < page.locator("#model-list option").count() <= 200
+        page.fill("[data-testid=conn-model]", "model-2499")
+        expect(page.locator("#model-list option")).to_have_count(10)  # -24990 to -24999
+        page.fill("[data-testid=conn-model]", "vendor 24999")
+        expect(page.locator("#model-list option")).to_have_count(1)
+    assert live.problems == []

@@ -14,6 +14,20 @@ function apiGroups() {
 
 /** Options the panel sets through its own fields, not the generic option list. */
 const OWN_FIELDS = { horde: ["workers", "trusted_workers", "models"] };
+const MODELS_OFFERED = 200; // the model suggestions shown at once (some backends list 20,000+)
+
+/** The models whose id or name holds every word of ``typed`` (all when empty), at most
+ * ``MODELS_OFFERED``: a datalist of tens of thousands froze the page. */
+function matchingModels(list, typed) {
+  const words = typed.toLowerCase().split(/\s+/).filter(Boolean);
+  const out = [];
+  for (const m of list) {
+    const text = `${m.id} ${m.name || ""}`.toLowerCase();
+    if (words.every((w) => text.includes(w))) out.push(m);
+    if (out.length >= MODELS_OFFERED) break;
+  }
+  return out;
+}
 
 /** An input for one declared connection option (type, default and help from the server). */
 function optionInput(opt, value) {
@@ -99,6 +113,9 @@ export function renderConnectionPanel(root, close) {
   const model = h("input", { type: "text", list: "model-list", "aria-label": "Model", "data-testid": "conn-model", placeholder: "Connect to list the models" });
   const models = h("datalist", { id: "model-list" });
   const modelCount = h("span.help");
+  let modelList = []; // every model the backend lists; the datalist offers the matching few
+  const offerModels = () => replace(models, matchingModels(modelList, model.value).map((m) => h("option", { value: m.id }, m.name || m.id)));
+  model.addEventListener("input", offerModels);
   const workers = h("input", { type: "text", "aria-label": "Horde workers", placeholder: "any worker" });
   const trusted = h("input", { type: "checkbox" });
   const hordeBox = h("div.card-box", h("h3", "AI Horde"),
@@ -172,6 +189,7 @@ export function renderConnectionPanel(root, close) {
     paintKeys(c ? c.keys || [] : []);
     moreKeys.value = "";
     fallback.value = ((c && c.fallback) || []).join(", ");
+    modelList = [];
     replace(models);
     modelCount.textContent = "";
     diagnosis.replaceChildren();
@@ -270,8 +288,10 @@ export function renderConnectionPanel(root, close) {
       modelCount.textContent = `Could not list models: ${err.message}`;
       return;
     }
-    replace(models, list.map((m) => h("option", { value: m.id }, m.name || m.id)));
-    modelCount.textContent = list.length ? `${list.length} model${list.length === 1 ? "" : "s"} available` : "The backend lists no models";
+    modelList = list;
+    offerModels();
+    const many = list.length > MODELS_OFFERED ? ": type to find one" : "";
+    modelCount.textContent = list.length ? `${list.length.toLocaleString()} model${list.length === 1 ? "" : "s"} available${many}` : "The backend lists no models";
     if (!model.value && (status.model || list[0])) {
       model.value = status.model || list[0].id;
       await api.put(`/api/connections/${encodeURIComponent(connName)}`, body());
