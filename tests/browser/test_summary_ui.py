@@ -73,6 +73,9 @@ def test_summarize_now_streams_the_summary_into_the_dialog_and_keeps_it(
     expect(box).to_have_value("Wren and the user walked to the harbour.")
     expect(run).to_have_text("Summarize now")
     expect(page.locator("[data-testid=toast]", has_text="Summary saved")).to_be_visible()
+    expect(page.locator("[data-testid=summary-age]")).to_have_text(
+        f"It covers all {count} messages of the chat."
+    )
     assert "Limit the summary to 200 words" in live.book.requests[-1].messages[-1].content
     shoot(page, "summary-dialog")
 
@@ -82,8 +85,13 @@ def test_summarize_now_streams_the_summary_into_the_dialog_and_keeps_it(
     assert chats.get(chat_id).message_count == count  # a summary is no message
     expect(page.locator("[data-testid=message]")).to_have_count(shown)
 
+    live.book.scripts.append(Script(["The gulls cry."]))
+    send(page, "Listen.")
     open_chat_settings(page)
     expect(box).to_have_value("Wren and the user walked to the harbour.")
+    expect(page.locator("[data-testid=summary-age]")).to_have_text(
+        f"It covers the first {count} of the chat's {count + 2} messages."
+    )
     box.fill("Edited by hand.")
     page.click("[data-testid=save-chat-settings]")
     expect(page.locator("[role=dialog]")).to_have_count(0)

@@ -12,8 +12,9 @@ const summarizing = new Set(); // the chats whose summary is being made (one at 
 export async function chatSettings(chatId) {
   let options;
   let books;
+  let chat;
   try {
-    [options, books] = await Promise.all([api.get(`/api/chats/${chatId}/options`), api.get("/api/lorebooks")]);
+    [options, books, chat] = await Promise.all([api.get(`/api/chats/${chatId}/options`), api.get("/api/lorebooks"), api.get(`/api/chats/${chatId}?limit=1`)]);
   } catch (err) {
     toast(err.message, { hint: err.hint, bad: true });
     return;
@@ -27,7 +28,7 @@ export async function chatSettings(chatId) {
   const every = h("input", { type: "number", min: 0, max: 10000, value: options.note_interval });
   const role = h("select", {}, ["system", "user", "assistant"].map((r) => h("option", { value: r, selected: r === options.note_role }, r)));
   const saveBtn = button("Save", () => save(), { cls: "primary", "data-testid": "save-chat-settings" });
-  const summary = summaryEditor(chatId, options.summary || "", {
+  const summary = summaryEditor(chatId, options.summary || "", { at: options.summary_at || 0, count: chat.message_count }, {
     onSaved: (text) => { saved = { ...saved, summary: text }; }, // stored already: nothing to ask about
     onBusy: (busy) => { saveBtn.disabled = busy; },
   });
@@ -59,13 +60,20 @@ export async function chatSettings(chatId) {
   });
 }
 
-/** The dialog's Summary field: the text, and "Summarize now" streaming a new one into it.
- * Returns {field, value, dispose}; ``value()`` is the text to save (while a summary is being
- * made: the one there was). ``onSaved(text)``: a new summary was stored; ``onBusy(busy)``. */
-function summaryEditor(chatId, text, { onSaved, onBusy }) {
+/** The dialog's Summary field: the text, how much of the chat it covers (``at`` of
+ * ``count`` messages), and "Summarize now" streaming a new one into it. Returns {field,
+ * value, dispose}; ``value()`` is the text to save (while a summary is being made: the one
+ * there was). ``onSaved(text)``: a new summary was stored; ``onBusy(busy)``. */
+function summaryEditor(chatId, text, { at, count }, { onSaved, onBusy }) {
   const box = h("textarea", { rows: 6, "data-testid": "chat-summary", placeholder: "No summary yet" }, text);
+  const age = h("div.help", { "data-testid": "summary-age" });
+  const paintAge = () => {
+    age.textContent = !text ? "" : at >= count ? `It covers all ${count} messages of the chat.`
+      : `It covers the first ${at} of the chat's ${count} messages.`;
+  };
+  paintAge();
   let before = null; // the text there was, while a summary is being made here
-  const stored = (made) => { box.value = text = made; onSaved(made); };
+  const stored = (made) => { box.value = text = made; at = count; paintAge(); onSaved(made); };
   let running = null; // the summary being made here: its handle (Stop), once it started
   const setBusy = (busy) => {
     box.readOnly = busy;
@@ -96,7 +104,7 @@ function summaryEditor(chatId, text, { onSaved, onBusy }) {
   const onMade = (made) => { if (made.chatId === chatId && before === null && box.value === text) stored(made.text); };
   on("chat-summary", onMade);
   return {
-    field: h("div.field.summary-field", h("label", "Summary of this chat"), box,
+    field: h("div.field.summary-field", h("label", "Summary of this chat"), box, age,
       h("div.help", "Sent with every reply, where Settings › Summary puts it. Made by the model with Summarize now (or every N messages, if Settings › Summary says so) or written by hand; edits are saved with Save."),
       h("div.row", run)),
     value: () => before ?? box.value,
