@@ -38,6 +38,19 @@ def send(page: Any, text: str) -> None:
     page.click("[data-testid=send]")
 
 
+def fill_custom_connection(page: Any, live: Live, name: str, url: str, key: str) -> None:
+    """Open the connection panel and fill in a new custom (OpenAI-compatible) connection."""
+    page.goto(live.url + "#/characters")
+    page.wait_for_selector("body[data-ready]")
+    page.click("#nav-connection")
+    page.select_option("[data-testid=conn-profile]", "")
+    page.select_option("[data-testid=conn-api]", "chat")
+    page.select_option("[data-testid=conn-source]", "custom")
+    page.fill("[data-testid=conn-name]", name)
+    page.fill("[data-testid=conn-url]", url)
+    page.fill("[data-testid=conn-key]", key)
+
+
 def wait_idle(page: Any) -> None:
     page.wait_for_selector("[data-testid=send]")
     page.wait_for_selector(".msg.streaming", state="detached")
@@ -289,15 +302,8 @@ def test_connect_to_an_openai_compatible_backend_through_the_panel(page: Any, li
     from tests.fakes.server import FaultPlan, free_port, serve
 
     with serve(create_app(FaultPlan())) as upstream:
-        page.goto(live.url + "#/characters")
-        page.wait_for_selector("body[data-ready]")
-        page.click("#nav-connection")
-        page.select_option("[data-testid=conn-profile]", "")
-        page.select_option("[data-testid=conn-api]", "chat")
-        page.select_option("[data-testid=conn-source]", "custom")
-        page.fill("[data-testid=conn-name]", "fake-openai")
-        page.fill("[data-testid=conn-url]", f"http://127.0.0.1:{free_port()}/v1")
-        page.fill("[data-testid=conn-key]", DEFAULT_KEY)
+        refused = f"http://127.0.0.1:{free_port()}/v1"
+        fill_custom_connection(page, live, "fake-openai", refused, DEFAULT_KEY)
         page.click("[data-testid=connect]")
         expect(page.locator(".diagnosis.bad")).to_be_visible()
         diagnosis = page.inner_text("[data-testid=diagnosis]")
@@ -353,15 +359,8 @@ def test_a_backend_listing_tens_of_thousands_of_models_offers_a_few_at_a_time(
     many = ["gpt-4o-mini", *(f"vendor/model-{n:05d}" for n in range(25_000))]
     monkeypatch.setattr(openai_fake, "MODELS", many)
     with serve(openai_fake.create_app(FaultPlan())) as upstream:
-        page.goto(live.url + "#/characters")
-        page.wait_for_selector("body[data-ready]")
-        page.click("#nav-connection")
-        page.select_option("[data-testid=conn-profile]", "")
-        page.select_option("[data-testid=conn-api]", "chat")
-        page.select_option("[data-testid=conn-source]", "custom")
-        page.fill("[data-testid=conn-name]", "many-models")
-        page.fill("[data-testid=conn-url]", f"{upstream}/v1")
-        page.fill("[data-testid=conn-key]", openai_fake.DEFAULT_KEY)
+        key = openai_fake.DEFAULT_KEY
+        fill_custom_connection(page, live, "many-models", f"{upstream}/v1", key)
         page.click("[data-testid=connect]")
         expect(page.locator(".diagnosis.ok")).to_be_visible()
         expect(page.get_by_text("models available: type to find one")).to_be_visible()
