@@ -370,3 +370,17 @@ def test_a_backend_listing_tens_of_thousands_of_models_offers_a_few_at_a_time(
         page.fill("[data-testid=conn-model]", "vendor 24999")
         expect(page.locator("#model-list option")).to_have_count(1)
     assert live.problems == []
+
+
+def test_the_web_ui_installs_as_an_app(page: Any, live: Live) -> None:
+    """A web app manifest Chromium accepts: nothing but this test's incognito context keeps
+    "Install" / "Add to Home screen" from offering pytavern as an app."""
+    page.goto(live.url + "#/characters")
+    page.wait_for_selector("body[data-ready]")
+    cdp = page.context.new_cdp_session(page)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["url"].endswith("/manifest.json") and manifest["errors"] == []
+    assert json.loads(manifest["data"])["display"] == "standalone"
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    assert [e["errorId"] for e in errors] in ([], ["in-incognito"])
+    assert live.problems == []
