@@ -200,3 +200,40 @@ async def test_a_group_chat_is_summarized_with_every_members_card(
     system = "\n".join(m.content for m in scripted.requests[-1].messages if m.role == "system")
     assert "Bob bakes bread." in system and "Wren" in system
     assert services.chats.options(group.chat_id or 0)["summary"] == "Both greeted the day."
+
+
+async def test_deleting_the_message_a_summary_was_made_at_brings_the_one_before_back(
+    engine: Engine, scripted: ScriptBook
+) -> None:
+    """SillyTavern keeps each summary on the newest message when it was made: deleting that
+    message (a reply the user threw away) takes its summary with it."""
+    services = Services(engine)
+    chat_id = _chat_with_a_turn(engine)
+    await _run(engine, chat_id, "send", "First.")
+    scripted.scripts.append(Script(["Early summary."]))
+    await _run(engine, chat_id, "summarize")
+    await _run(engine, chat_id, "send", "Second.")
+    scripted.scripts.append(Script(["Late summary."]))
+    await _run(engine, chat_id, "summarize")
+    assert services.chats.options(chat_id)["summary"] == "Late summary."
+    history = engine.store.history(chat_id)
+    services.messages.delete(history[1].id)  # an older message: the summary stays
+    assert services.chats.options(chat_id)["summary"] == "Late summary."
+    services.messages.delete(history[-1].id)  # the reply it was made at
+    options = services.chats.options(chat_id)
+    assert options["summary"] == "Early summary." and options["summary_at"] == 3
+    await _run(engine, chat_id, "send", "Third.")
+    assert any(m.content == "[Summary: Early summary.]" for m in scripted.requests[-1].messages)
+    services.messages.delete(history[2].id)  # the one the early summary was made at
+    assert services.chats.options(chat_id)["summary"] == ""
+
+
+async def test_a_chat_keeps_a_few_summaries_behind_its_own(engine: Engine) -> None:
+    services = Services(engine)
+    chat_id = _chat_with_a_turn(engine)
+    for n in range(8):
+        services.chats.set_options(chat_id, ChatOptions(summary=f"Version {n}."))
+    entry = engine.store.get_chat(chat_id).metadata["summary"]
+    assert entry["text"] == "Version 7." and entry["edited"] is True
+    assert [e["text"] for e in entry["previous"]] == [f"Version {n}." for n in (6, 5, 4, 3)]
+    assert all("previous" not in e for e in entry["previous"])

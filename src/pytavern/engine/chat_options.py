@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pytavern.engine.preferences import AuthorNote
 from pytavern.engine.summaries import METADATA_KEY as SUMMARY_KEY
 from pytavern.engine.summaries import summary_at, summary_entry, summary_text
+from pytavern.store import ChatRecord, MessageRecord
 
 ROLES: tuple[Literal["system", "user", "assistant"], ...] = ("system", "user", "assistant")
 
@@ -47,12 +48,20 @@ def chat_options(metadata: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def metadata_changes(options: ChatOptions, message_count: int) -> dict[str, Any]:
+def metadata_changes(
+    options: ChatOptions, chat: ChatRecord, newest: MessageRecord | None
+) -> dict[str, Any]:
     """The metadata keys to set for ``options`` (an empty lorebook name unbinds it); an
-    edited summary counts as made at the chat's ``message_count``."""
+    edited summary counts as made now, at the chat's ``newest`` message."""
     changes = options.model_dump(exclude_none=True, exclude={"summary"})
     if options.summary is not None:
-        changes[SUMMARY_KEY] = summary_entry(options.summary, message_count, edited=True)
+        changes[SUMMARY_KEY] = summary_entry(
+            options.summary,
+            chat.message_count,
+            message_id=newest.id if newest is not None else None,
+            replacing=chat.metadata.get(SUMMARY_KEY),
+            edited=True,
+        )
     return changes
 
 

@@ -86,7 +86,13 @@ def _remember_prompt(turn: TurnData, prepared: Prepared) -> Callable[[Queries], 
 
 def _remember_summary(turn: TurnData, text: str, status: SwipeStatus) -> Epilogue:
     """Keeping a ``summarize`` turn's answer as the chat's summary, when it came whole."""
-    entry = summary_entry(text, turn.message_count)
+    newest = turn.last_message
+    entry = summary_entry(
+        text,
+        turn.message_count,
+        message_id=newest.id if newest is not None else None,
+        replacing=turn.chat.metadata.get(SUMMARY_KEY),
+    )
 
     def remember(queries: Queries) -> None:
         if status == "complete" and entry["text"]:

@@ -19,6 +19,8 @@ from pytavern.engine.preferences import SummarySettings
 from pytavern.prompt.inputs import Summary
 
 METADATA_KEY = "summary"
+KEPT_SUMMARIES = 5
+"""A chat's summary and the ones before it kept in its metadata (see ``summary_entry``)."""
 _POSITIONS = {"in_prompt": 0, "in_chat": 1, "before_prompt": 2, "none": -1}
 _ROLES = {"system": 0, "user": 1, "assistant": 2}
 
@@ -37,14 +39,55 @@ def summary_at(metadata: dict[str, Any]) -> int:
     return count if isinstance(count, int) and not isinstance(count, bool) else 0
 
 
-def summary_entry(text: str, message_count: int, *, edited: bool = False) -> dict[str, Any]:
-    """The metadata value that keeps ``text`` as the chat's summary."""
+def summary_entry(
+    text: str,
+    message_count: int,
+    *,
+    message_id: int | None = None,
+    replacing: object = None,
+    edited: bool = False,
+) -> dict[str, Any]:
+    """The metadata value that keeps ``text`` as the chat's summary, made when the chat had
+    ``message_count`` messages, the newest ``message_id``. The summary it is ``replacing``
+    (the metadata value there was) is kept behind it (``previous``, newest first, at most
+    ``KEPT_SUMMARIES``): deleting the message a summary was made at brings the one before
+    back, as SillyTavern's memories, kept on the messages, do."""
+    chain = _chain(replacing)[: KEPT_SUMMARIES - 1]
     return {
         "text": text.strip(),
         "message_count": message_count,
+        "message_id": message_id,
         "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "edited": edited,
+        "previous": [_single(entry) for entry in chain],
     }
+
+
+def summary_after_deleting(metadata: dict[str, Any], message_id: int) -> dict[str, Any] | None:
+    """The chat's summary once message ``message_id`` is deleted: a summary made at that
+    message goes, and the newest one left (if any) is the chat's again. Returns the
+    metadata value to store (``None``: no summary), or the one there is when unchanged."""
+    entry = metadata.get(METADATA_KEY)
+    chain = _chain(entry)
+    kept = [e for e in chain if e.get("message_id") != message_id]
+    if len(kept) == len(chain):
+        return entry if isinstance(entry, dict) else None
+    if not kept:
+        return None
+    return {**_single(kept[0]), "previous": [_single(e) for e in kept[1:]]}
+
+
+def _chain(entry: object) -> list[dict[str, Any]]:
+    """A summary value and the ones kept behind it, newest first."""
+    if not isinstance(entry, dict):
+        return []
+    previous = entry.get("previous")
+    older = [e for e in previous if isinstance(e, dict)] if isinstance(previous, list) else []
+    return [entry, *older]
+
+
+def _single(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k != "previous"}
 
 
 def summary_input(metadata: dict[str, Any], settings: SummarySettings) -> Summary | None:

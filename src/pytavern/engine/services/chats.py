@@ -9,6 +9,8 @@ from pytavern.engine import branches, message_flags, transfer
 from pytavern.engine.chat_options import ChatOptions, chat_options, metadata_changes
 from pytavern.engine.regex_scripts import regex_edit
 from pytavern.engine.services._base import Service
+from pytavern.engine.summaries import METADATA_KEY as SUMMARY_KEY
+from pytavern.engine.summaries import summary_after_deleting
 from pytavern.store import ChatRecord, MessageRecord, SwipeRecord
 
 
@@ -121,8 +123,8 @@ class ChatService(Service):
 
     def set_options(self, chat_id: int, options: ChatOptions) -> dict[str, Any]:
         """Change some of the chat's own settings (unset fields stay as they are)."""
-        count = self.get(chat_id).message_count
-        self._engine.store.merge_chat_metadata(chat_id, metadata_changes(options, count))
+        chat, newest = self.get(chat_id), self.last_message(chat_id)
+        self._engine.store.merge_chat_metadata(chat_id, metadata_changes(options, chat, newest))
         return self.options(chat_id)
 
     def last_prompt(self, chat_id: int) -> dict[str, Any] | None:
@@ -152,8 +154,15 @@ class MessageService(Service):
         )
 
     def delete(self, message_id: int) -> None:
-        """Delete a message and its swipes."""
-        self._engine.store.delete_message(message_id)
+        """Delete a message and its swipes; a chat summary made at it goes, and the one
+        before it (if any) is the chat's again."""
+        store = self._engine.store
+        chat_id = store.get_message(message_id).chat_id
+        store.delete_message(message_id)
+        metadata = store.get_chat(chat_id).metadata
+        after = summary_after_deleting(metadata, message_id)
+        if after is not metadata.get(SUMMARY_KEY):
+            store.merge_chat_metadata(chat_id, {SUMMARY_KEY: after})
 
     def swipes(self, message_id: int) -> list[SwipeRecord]:
         """Every swipe of a message."""
