@@ -166,17 +166,26 @@ async def test_sillytavern_chat_files_carry_the_summary_both_ways(engine: Engine
     assert services.chats.options(again.id)["summary"] == "Rewritten."
 
 
-async def test_a_branch_keeps_the_summary_only_of_messages_it_copies(
+async def test_a_branch_keeps_the_summaries_of_messages_it_copies(
     engine: Engine, scripted: ScriptBook
 ) -> None:
     chat_id = _chat_with_a_turn(engine)
     await _run(engine, chat_id, "send", "One")
-    scripted.scripts.append(Script(["Sum."]))
+    scripted.scripts.append(Script(["Early."]))
+    await _run(engine, chat_id, "summarize")
+    await _run(engine, chat_id, "send", "Two")
+    scripted.scripts.append(Script(["Late."]))
     await _run(engine, chat_id, "summarize")
     services = Services(engine)
     history = engine.store.history(chat_id)
     whole = services.chats.branch(history[-1].id)
-    assert services.chats.options(whole.id)["summary"] == "Sum."
+    assert services.chats.options(whole.id)["summary"] == "Late."
+    middle = services.chats.branch(history[2].id)  # the reply the early summary was made at
+    assert services.chats.options(middle.id)["summary"] == "Early."
+    copied = engine.store.history(middle.id)
+    services.messages.delete(copied[-1].id)  # the copy it was made at, in the branch
+    assert services.chats.options(middle.id)["summary"] == ""
+    assert services.chats.options(chat_id)["summary"] == "Late."
     early = services.chats.branch(history[0].id)
     assert services.chats.options(early.id)["summary"] == ""
 

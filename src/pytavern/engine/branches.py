@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pytavern.engine.summaries import METADATA_KEY as SUMMARY_KEY
-from pytavern.engine.summaries import summary_at
+from pytavern.engine.summaries import summary_for_copy
 from pytavern.engine.transfer import PRIVATE_METADATA, ST_HEADER, ST_LINE, ST_SOURCE
 from pytavern.errors import ConfigError
 from pytavern.formats.chats import new_record
@@ -77,10 +77,18 @@ def _fork(store: Store, message: MessageRecord, title: str) -> ChatRecord:
     title = free_title(title, {c.title for c in store.list_chats(chat.character_id)})
     metadata = {k: v for k, v in chat.metadata.items() if k not in _NOT_COPIED}
     metadata[MAIN_CHAT] = chat.title
-    copies = [_copy(store, m) for m in _upto(store, message)]
-    if 0 < summary_at(chat.metadata) <= len(copies):  # it sums up only copied messages
-        metadata[SUMMARY_KEY] = chat.metadata[SUMMARY_KEY]
-    return store.import_chat(chat.character_id, title=title, metadata=metadata, messages=copies)
+    originals = _upto(store, message)
+    copies = [_copy(store, m) for m in originals]
+    fork = store.import_chat(chat.character_id, title=title, metadata=metadata, messages=copies)
+    summary = summary_for_copy(
+        chat.metadata.get(SUMMARY_KEY),
+        [m.id for m in originals],
+        [m.id for m in store.history(fork.id)],
+    )
+    if summary is None:
+        return fork
+    store.merge_chat_metadata(fork.id, {SUMMARY_KEY: summary})
+    return store.get_chat(fork.id)
 
 
 def _st_extra(message: MessageRecord, extra: dict[str, Any]) -> dict[str, Any]:

@@ -77,6 +77,25 @@ def summary_after_deleting(metadata: dict[str, Any], message_id: int) -> dict[st
     return {**_single(kept[0]), "previous": [_single(e) for e in kept[1:]]}
 
 
+def summary_for_copy(
+    entry: object, originals: Sequence[int], copies: Sequence[int]
+) -> dict[str, Any] | None:
+    """The summary value for a copy of a chat's first messages (a branch): the newest of its
+    summaries made at a copied message, with those kept behind it, their messages now the
+    copies (``originals[i]`` became ``copies[i]``); ``None`` when none was."""
+    moved = dict(zip(originals, copies, strict=False))
+    kept = []
+    for summary in _chain(entry):
+        made_at = summary.get("message_id")
+        if made_at in moved:
+            kept.append(_single(summary) | {"message_id": moved[made_at]})
+        elif made_at is None and 0 < summary_at({METADATA_KEY: summary}) <= len(copies):
+            kept.append(_single(summary))  # made before messages were known by id
+    if not kept:
+        return None
+    return {**kept[0], "previous": kept[1:]}
+
+
 def _chain(entry: object) -> list[dict[str, Any]]:
     """A summary value and the ones kept behind it, newest first."""
     if not isinstance(entry, dict):
