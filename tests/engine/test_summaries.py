@@ -246,3 +246,28 @@ async def test_a_chat_keeps_a_few_summaries_behind_its_own(engine: Engine) -> No
     assert entry["text"] == "Version 7." and entry["edited"] is True
     assert [e["text"] for e in entry["previous"]] == [f"Version {n}." for n in (6, 5, 4, 3)]
     assert all("previous" not in e for e in entry["previous"])
+
+
+async def test_an_exported_chat_has_each_summary_on_the_message_it_was_made_at(
+    engine: Engine, scripted: ScriptBook
+) -> None:
+    chat_id = _chat_with_a_turn(engine)
+    await _run(engine, chat_id, "send", "One")
+    scripted.scripts.append(Script(["Early."]))
+    await _run(engine, chat_id, "summarize")
+    await _run(engine, chat_id, "send", "Two")
+    scripted.scripts.append(Script(["Late."]))
+    await _run(engine, chat_id, "summarize")
+    services = Services(engine)
+    exported = services.chats.export(chat_id)
+    lines = [json.loads(line) for line in exported.decode().splitlines()[1:]]
+    assert [line.get("extra", {}).get("memory") for line in lines] == [
+        None,
+        None,
+        "Early.",
+        None,
+        "Late.",
+    ]
+    character = engine.store.list_characters()[0]
+    again = services.chats.import_bytes(exported, "again.jsonl", character.id)
+    assert services.chats.options(again.id)["summary"] == "Late."

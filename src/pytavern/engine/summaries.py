@@ -138,12 +138,25 @@ def summary_from_lines(extras: Sequence[dict[str, Any]]) -> dict[str, Any] | Non
     return None
 
 
-def put_summary_in_lines(metadata: dict[str, Any], lines: list[dict[str, Any]]) -> None:
-    """Write the chat's summary where SillyTavern looks for it: the ``extra.memory`` of the
-    newest line it covers (the last line when the chat has shrunk since)."""
-    text = summary_text(metadata)
-    if not text.strip() or not lines:
+def put_summary_in_lines(
+    metadata: dict[str, Any], lines: list[dict[str, Any]], message_ids: Sequence[int]
+) -> None:
+    """Write the chat's summaries where SillyTavern looks for them: the ``extra.memory`` of
+    the message each was made at (``message_ids[i]`` is ``lines[i]``'s message), the older
+    first; the chat's own summary goes on the newest line it covers when its message is
+    unknown or gone (the last line when the chat has shrunk since)."""
+    if not lines:
         return
-    line = lines[min(max(summary_at(metadata), 1), len(lines)) - 1]
-    extra = line.get("extra")
-    line["extra"] = {**(extra if isinstance(extra, dict) else {}), "memory": text}
+    index = {message_id: i for i, message_id in enumerate(message_ids)}
+    chain = _chain(metadata.get(METADATA_KEY))
+    for depth in range(len(chain) - 1, -1, -1):
+        summary = chain[depth]
+        text = summary.get("text")
+        if not isinstance(text, str) or not text.strip():
+            continue
+        at = index.get(summary.get("message_id"))  # type: ignore[arg-type]
+        if at is None and depth == 0:
+            at = min(max(summary_at({METADATA_KEY: summary}), 1), len(lines)) - 1
+        if at is not None:
+            extra = lines[at].get("extra")
+            lines[at]["extra"] = {**(extra if isinstance(extra, dict) else {}), "memory": text}

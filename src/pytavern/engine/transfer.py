@@ -194,8 +194,9 @@ def export_chat(store: Store, chat_id: int) -> bytes:
     header.setdefault("character_name", character.name)
     header.setdefault("create_date", _st_date(chat.created_at))
     header["chat_metadata"] = {k: v for k, v in chat.metadata.items() if k not in PRIVATE_METADATA}
-    lines = [_line(store, message) for message in store.history(chat_id)]
-    put_summary_in_lines(chat.metadata, lines)
+    messages = store.history(chat_id)
+    lines = [_line(store, message) for message in messages]
+    put_summary_in_lines(chat.metadata, lines, [message.id for message in messages])
     records = [ChatLine(line) for line in lines]
     return chat_to_jsonl(ChatFile(ChatHeader(_ordered_header(header)), records))
 
