@@ -271,3 +271,17 @@ async def test_an_exported_chat_has_each_summary_on_the_message_it_was_made_at(
     character = engine.store.list_characters()[0]
     again = services.chats.import_bytes(exported, "again.jsonl", character.id)
     assert services.chats.options(again.id)["summary"] == "Late."
+
+
+async def test_a_summary_may_have_its_own_reply_length(
+    engine: Engine, scripted: ScriptBook
+) -> None:
+    chat_id = _chat_with_a_turn(engine)
+    save_preferences(engine.store, {"summary": {"max_tokens": 777}})
+    await _run(engine, chat_id, "summarize")
+    assert scripted.requests[-1].sampling.max_tokens == 777
+    await _run(engine, chat_id, "send", "Hi")
+    assert scripted.requests[-1].sampling.max_tokens != 777
+    save_preferences(engine.store, {"summary": {"max_tokens": 0}})
+    await _run(engine, chat_id, "summarize")
+    assert scripted.requests[-1].sampling.max_tokens == scripted.requests[-2].sampling.max_tokens

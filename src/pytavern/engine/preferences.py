@@ -46,7 +46,8 @@ class SummarySettings(BaseModel):
 
     ``position``: ``in_prompt`` after the main prompt / story string, ``in_chat`` at
     ``depth`` as ``role``, ``before_prompt``, or ``none`` (kept, not sent). ``every``: make
-    a new summary after that many new messages (the web UI does; 0: only when asked)."""
+    a new summary after that many new messages (the web UI does; 0: only when asked).
+    ``max_tokens``: how long the summary may be, if not the reply length."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -57,6 +58,8 @@ class SummarySettings(BaseModel):
     role: Literal["system", "user", "assistant"] = "system"
     words: int = Field(default=200, ge=1, le=10_000)
     every: int = Field(default=0, ge=0, le=10_000)
+    max_tokens: int = Field(default=0, ge=0, le=100_000)
+    """The summary's own reply length in tokens (0: the reply length of any turn)."""
 
 
 class GenerationPreferences(BaseModel):

@@ -325,11 +325,20 @@ MAX_REBUILDS = 2
 """Builds after the first: exact counts can let in history whose counts are not known yet."""
 
 
+def turn_sampling(job: PromptJob) -> SamplerSettings:
+    """The samplers of a turn: the connection's, with a summary's own reply length."""
+    prefs = job.turn.preferences
+    sampling = sampling_for(prefs, job.turn.record)
+    if job.generation_type == "quiet" and prefs.summary.max_tokens > 0:
+        return sampling.model_copy(update={"max_tokens": prefs.summary.max_tokens})
+    return sampling
+
+
 def build(store: Store, job: PromptJob, counting: Counting | None = None) -> Prepared:
     """Build the prompt and the request for one job (with ``counting``, else the best
     tokenizer at hand)."""
     counting = counting or pick_counting(job.turn.record, job.provider)
-    sampling = sampling_for(job.turn.preferences, job.turn.record)
+    sampling = turn_sampling(job)
     inp = build_prompt_input(store, job, counting.tokenizer, sampling)
     built = assemble(inp)
     size = inp.settings.context_size

@@ -238,7 +238,8 @@ function summaryBox() {
     h("div.field", h("label", "Summary template"), template, h("div.help", "How the summary goes into the prompt; {{summary}} is its text.")),
     h("div.field", h("label", "Position"), position, h("div.help", "Depth and role are for In the chat at a depth.")),
     h("div.grid-2", h("div.field", h("label", "Depth"), count("depth", sm.depth ?? 2, 0, "summary-depth")), h("div.field", h("label", "Role"), role)),
-    h("div.field", h("label", "Words at most"), count("words", sm.words ?? 200, 1, "summary-words")),
+    h("div.grid-2", h("div.field", h("label", "Words at most"), count("words", sm.words ?? 200, 1, "summary-words")),
+      h("div.field", h("label", "Length in tokens (0: the reply length)"), count("max_tokens", sm.max_tokens ?? 0, 0, "summary-max-tokens"))),
     h("div.field", h("label", "Summarize every N messages (0: only when asked)"), count("every", sm.every ?? 0, 0, "summary-every"),
       h("div.help", "A new summary is made in the background once that many messages have come since the last one.")));
 }
