@@ -285,3 +285,20 @@ async def test_a_summary_may_have_its_own_reply_length(
     save_preferences(engine.store, {"summary": {"max_tokens": 0}})
     await _run(engine, chat_id, "summarize")
     assert scripted.requests[-1].sampling.max_tokens == scripted.requests[-2].sampling.max_tokens
+
+
+async def test_summaries_read_from_a_chat_file_go_back_when_their_message_is_deleted(
+    engine: Engine,
+) -> None:
+    services = Services(engine)
+    character = engine.store.list_characters()[0]
+    chat = services.chats.import_bytes(ST_CHAT.encode(), "Wren - sail.jsonl", character.id)
+    history = engine.store.history(chat.id)
+    services.messages.delete(history[2].id)  # "Aye.", where "They sail at dawn." was made
+    options = services.chats.options(chat.id)
+    assert options["summary"] == "Old memory." and options["summary_at"] == 2
+    branch = services.chats.branch(history[1].id)
+    assert services.chats.options(branch.id)["summary"] == "Old memory."
+    services.messages.delete(engine.store.history(branch.id)[-1].id)
+    assert services.chats.options(branch.id)["summary"] == ""
+    assert services.chats.options(chat.id)["summary"] == "Old memory."

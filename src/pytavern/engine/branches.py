@@ -81,9 +81,7 @@ def _fork(store: Store, message: MessageRecord, title: str) -> ChatRecord:
     copies = [_copy(store, m) for m in originals]
     fork = store.import_chat(chat.character_id, title=title, metadata=metadata, messages=copies)
     summary = summary_for_copy(
-        chat.metadata.get(SUMMARY_KEY),
-        [m.id for m in originals],
-        [m.id for m in store.history(fork.id)],
+        chat.metadata.get(SUMMARY_KEY), originals, [m.id for m in store.history(fork.id)]
     )
     if summary is None:
         return fork

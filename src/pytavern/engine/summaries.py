@@ -17,6 +17,7 @@ from typing import Any
 
 from pytavern.engine.preferences import SummarySettings
 from pytavern.prompt.inputs import Summary
+from pytavern.store import MessageRecord
 
 METADATA_KEY = "summary"
 KEPT_SUMMARIES = 5
@@ -63,13 +64,15 @@ def summary_entry(
     }
 
 
-def summary_after_deleting(metadata: dict[str, Any], message_id: int) -> dict[str, Any] | None:
-    """The chat's summary once message ``message_id`` is deleted: a summary made at that
-    message goes, and the newest one left (if any) is the chat's again. Returns the
-    metadata value to store (``None``: no summary), or the one there is when unchanged."""
+def summary_after_deleting(
+    metadata: dict[str, Any], message: MessageRecord
+) -> dict[str, Any] | None:
+    """The chat's summary once ``message`` is deleted: a summary made at that message goes,
+    and the newest one left (if any) is the chat's again. Returns the metadata value to
+    store (``None``: no summary), or the one there is when unchanged."""
     entry = metadata.get(METADATA_KEY)
     chain = _chain(entry)
-    kept = [e for e in chain if e.get("message_id") != message_id]
+    kept = [e for e in chain if not _made_at(e, message)]
     if len(kept) == len(chain):
         return entry if isinstance(entry, dict) else None
     if not kept:
@@ -78,22 +81,28 @@ def summary_after_deleting(metadata: dict[str, Any], message_id: int) -> dict[st
 
 
 def summary_for_copy(
-    entry: object, originals: Sequence[int], copies: Sequence[int]
+    entry: object, originals: Sequence[MessageRecord], copies: Sequence[int]
 ) -> dict[str, Any] | None:
     """The summary value for a copy of a chat's first messages (a branch): the newest of its
     summaries made at a copied message, with those kept behind it, their messages now the
-    copies (``originals[i]`` became ``copies[i]``); ``None`` when none was."""
-    moved = dict(zip(originals, copies, strict=False))
+    copies (``originals[i]`` became message ``copies[i]``); ``None`` when none was."""
     kept = []
     for summary in _chain(entry):
-        made_at = summary.get("message_id")
-        if made_at in moved:
-            kept.append(_single(summary) | {"message_id": moved[made_at]})
-        elif made_at is None and 0 < summary_at({METADATA_KEY: summary}) <= len(copies):
-            kept.append(_single(summary))  # made before messages were known by id
+        at = next((i for i, m in enumerate(originals) if _made_at(summary, m)), None)
+        if at is not None and at < len(copies):
+            kept.append(_single(summary) | {"message_id": copies[at], "position": None})
     if not kept:
         return None
     return {**kept[0], "previous": kept[1:]}
+
+
+def _made_at(summary: dict[str, Any], message: MessageRecord) -> bool:
+    """Whether ``summary`` was made at ``message``: by id, or for one read from a chat file
+    (made before the messages had ids) by the message's place in the chat."""
+    made_at = summary.get("message_id")
+    if made_at is not None:
+        return bool(made_at == message.id)
+    return bool(summary.get("position") == message.position)
 
 
 def _chain(entry: object) -> list[dict[str, Any]]:
@@ -129,34 +138,40 @@ def summary_prompt(settings: SummarySettings) -> str:
 
 
 def summary_from_lines(extras: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-    """The summary a SillyTavern chat file carries: the newest line's ``extra.memory``
-    (where SillyTavern keeps it), as the metadata value; ``None`` when no line has one."""
+    """The summaries a SillyTavern chat file carries, in the ``extra.memory`` of the lines
+    they were made at, as the metadata value: the newest is the chat's, the ones before it
+    kept behind it (at most ``KEPT_SUMMARIES``); ``None`` when no line has one."""
+    found: list[dict[str, Any]] = []
     for index in range(len(extras) - 1, -1, -1):
         memory = extras[index].get("memory")
         if isinstance(memory, str) and memory.strip():
-            return summary_entry(memory, index + 1)
-    return None
+            entry = summary_entry(memory, index + 1)
+            found.append(_single(entry) | {"position": index})
+            if len(found) == KEPT_SUMMARIES:
+                break
+    if not found:
+        return None
+    return {**found[0], "previous": found[1:]}
 
 
 def put_summary_in_lines(
-    metadata: dict[str, Any], lines: list[dict[str, Any]], message_ids: Sequence[int]
+    metadata: dict[str, Any], lines: list[dict[str, Any]], messages: Sequence[MessageRecord]
 ) -> None:
     """Write the chat's summaries where SillyTavern looks for them: the ``extra.memory`` of
-    the message each was made at (``message_ids[i]`` is ``lines[i]``'s message), the older
+    the message each was made at (``messages[i]`` is ``lines[i]``'s message), the older
     first; the chat's own summary goes on the newest line it covers when its message is
     unknown or gone (the last line when the chat has shrunk since)."""
     if not lines:
         return
-    index = {message_id: i for i, message_id in enumerate(message_ids)}
     chain = _chain(metadata.get(METADATA_KEY))
     for depth in range(len(chain) - 1, -1, -1):
         summary = chain[depth]
         text = summary.get("text")
         if not isinstance(text, str) or not text.strip():
             continue
-        at = index.get(summary.get("message_id"))  # type: ignore[arg-type]
+        at = next((i for i, m in enumerate(messages) if _made_at(summary, m)), None)
         if at is None and depth == 0:
             at = min(max(summary_at({METADATA_KEY: summary}), 1), len(lines)) - 1
-        if at is not None:
+        if at is not None and at < len(lines):
             extra = lines[at].get("extra")
             lines[at]["extra"] = {**(extra if isinstance(extra, dict) else {}), "memory": text}

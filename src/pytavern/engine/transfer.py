@@ -196,7 +196,7 @@ def export_chat(store: Store, chat_id: int) -> bytes:
     header["chat_metadata"] = {k: v for k, v in chat.metadata.items() if k not in PRIVATE_METADATA}
     messages = store.history(chat_id)
     lines = [_line(store, message) for message in messages]
-    put_summary_in_lines(chat.metadata, lines, [message.id for message in messages])
+    put_summary_in_lines(chat.metadata, lines, messages)
     records = [ChatLine(line) for line in lines]
     return chat_to_jsonl(ChatFile(ChatHeader(_ordered_header(header)), records))
 

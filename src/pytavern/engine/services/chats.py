@@ -157,12 +157,12 @@ class MessageService(Service):
         """Delete a message and its swipes; a chat summary made at it goes, and the one
         before it (if any) is the chat's again."""
         store = self._engine.store
-        chat_id = store.get_message(message_id).chat_id
+        message = store.get_message(message_id)
         store.delete_message(message_id)
-        metadata = store.get_chat(chat_id).metadata
-        after = summary_after_deleting(metadata, message_id)
+        metadata = store.get_chat(message.chat_id).metadata
+        after = summary_after_deleting(metadata, message)
         if after is not metadata.get(SUMMARY_KEY):
-            store.merge_chat_metadata(chat_id, {SUMMARY_KEY: after})
+            store.merge_chat_metadata(message.chat_id, {SUMMARY_KEY: after})
 
     def swipes(self, message_id: int) -> list[SwipeRecord]:
         """Every swipe of a message."""
