@@ -14,6 +14,8 @@ from tests.fakes.server import HTML_PAGE, FaultPlan
 
 ErrorBody = Callable[[int, str, str], dict[str, Any]]
 """(status, kind, message) -> the API's error body."""
+IN_STREAM_FAULTS = ("malformed", "wrong_shape", "error_in_stream", "engine_error")
+"""The faults ``sse_response`` sends as the fake's own bytes in place of the rest of the body."""
 
 
 async def record(plan: FaultPlan, request: Request) -> dict[str, Any]:
@@ -83,8 +85,8 @@ def sse_response(
 ) -> StreamingResponse:
     """Stream pre-formatted SSE ``frames``; faults strike before frame ``fault_at``.
 
-    ``in_stream(fault)`` gives the frame for ``malformed`` / ``wrong_shape`` /
-    ``error_in_stream``. A ``cut``
+    ``in_stream(fault)`` gives what is sent for ``malformed`` / ``wrong_shape`` /
+    ``error_in_stream`` / ``engine_error`` before the body ends. A ``cut``
     drops the connection mid-body; the client going away is recorded as ``disconnected``.
     """
 
@@ -96,7 +98,7 @@ def sse_response(
                         raise ConnectionAbortedError("fake: stream cut")
                     if fault == "stall_mid":
                         await plan.stall()
-                    if fault in ("malformed", "wrong_shape", "error_in_stream"):
+                    if fault in IN_STREAM_FAULTS:
                         yield in_stream(fault).encode()
                         return
                 yield frame.encode()

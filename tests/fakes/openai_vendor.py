@@ -6,12 +6,14 @@ checks the real service makes on a request body (``refuse``: Mistral refuses ``s
 Perplexity a ``stop``...). Streams are real ``chat.completion.chunk`` frames ending in
 ``data: [DONE]``; ``reasoning`` models stream ``reasoning_content`` first; ``extra_fields``
 adds top-level fields to every chunk and answer (Perplexity's ``citations``). Faults come
-from the shared ``FaultPlan`` (429, 500, 503, cut, stall, malformed, html...).
+from the shared ``FaultPlan`` (429, 500, 503, cut, stall, malformed, html...); a profile
+says what its service sends when a reply fails mid-stream (``stream_failures``) and how it
+answers faults of its own (``fault_answers``: Cloudflare's capacity error with status 200).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +65,12 @@ class Vendor:
     bad_key: Refusal = (401, "Invalid API key provided.")
     headers: dict[str, str] = field(default_factory=dict)
     """Headers the service requires on every request (name -> value)."""
+    stream_failures: Mapping[str, str] = field(default_factory=dict)
+    """What the service sends, before the body ends, when a reply fails after its stream
+    began: in-stream fault (``error_in_stream``, ``engine_error``) -> bytes; a fault not
+    named sends a ``data:`` frame of the ``error`` shape."""
+    fault_answers: Mapping[str, tuple[int, Any]] = field(default_factory=dict)
+    """The service's own answers to faults armed for it: fault -> (status, JSON body)."""
 
     def fail(self, refusal: Refusal, **names: Any) -> JSONResponse:
         """The service's error answer for ``refusal``."""
@@ -136,9 +144,19 @@ def _in_stream(vendor: Vendor) -> Callable[[str], str]:
     def frame(fault: str) -> str:
         if fault == "malformed":
             return 'data: {"id": "chatcmpl-fake", "choices": [\n\n'
+        if fault in vendor.stream_failures:
+            return vendor.stream_failures[fault]
         return sse(vendor.error(500, "The server had an error while processing"))
 
     return frame
+
+
+def _own_answer(vendor: Vendor, fault: str | None) -> Response | None:
+    """The vendor's own answer to ``fault`` (``Vendor.fault_answers``), if it has one."""
+    if fault is None or fault not in vendor.fault_answers:
+        return None
+    status, body = vendor.fault_answers[fault]
+    return JSONResponse(body, status_code=status)
 
 
 def create_app(plan: FaultPlan, vendor: Vendor, *, chunk_delay: float = 0.01) -> FastAPI:
@@ -168,7 +186,7 @@ def create_app(plan: FaultPlan, vendor: Vendor, *, chunk_delay: float = 0.01) ->
     async def chat(request: Request) -> Response:
         entry = await record(plan, request)
         fault = plan.take()
-        early = await before_reply(plan, fault, shape)
+        early = _own_answer(vendor, fault) or await before_reply(plan, fault, shape)
         if early is not None:
             return early
         denied = _denied(vendor, request) or _invalid(vendor, entry["body"])

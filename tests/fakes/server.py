@@ -62,7 +62,9 @@ class FaultPlan:
     first byte), ``"stall_mid"`` (sleep in the middle of the stream), ``"malformed"`` (a
     broken stream line), ``"wrong_shape"`` (a well-formed event of a shape the API never
     sends, where the fake supports it), ``"error_in_stream"`` (an error event inside the stream),
-    ``"html"`` (answer with a web page), ``"blocked"`` (Gemini safety block).
+    ``"engine_error"`` (an error of the inference engine behind a router, passed on inside
+    the stream, where the fake supports it), ``"html"`` (answer with a web page),
+    ``"blocked"`` (Gemini safety block); a vendor fake may answer faults of its own.
     """
 
     queue: list[str] = field(default_factory=list)

@@ -17,6 +17,7 @@ from pytavern.errors import (
     ConnectFailedError,
     GenerationFailedError,
     MissingKeyError,
+    ProviderError,
     RateLimitError,
     StreamInterruptedError,
     StreamProtocolError,
@@ -27,8 +28,9 @@ from pytavern.errors import (
 from pytavern.events import TextDelta
 from pytavern.providers import _openai_wire as wire
 from pytavern.providers import openrouter
+from pytavern.providers._sse import UNFRAMED_JSON, ServerSentEvent
 from pytavern.providers.base import ConnectionConfig
-from pytavern.providers.openai_compat import OpenAICompatProvider
+from pytavern.providers.openai_compat import ChunkReader, OpenAICompatProvider
 from pytavern.types import ChatMessage, GenerationRequest, SamplerSettings
 from tests.fakes import openai_fake
 from tests.fakes.openai_fake import DEFAULT_KEY
@@ -128,6 +130,31 @@ def test_parser_raises_on_error_chunk() -> None:
         wire.StreamParser("p").feed({"error": {"message": "boom", "code": "server_error"}})
     with pytest.raises(GenerationFailedError):
         wire.StreamParser("p").feed({"error": {"message": "nope"}})
+
+
+def test_the_flavours_own_error_shape_is_read_first() -> None:
+    def own(provider: str, data: dict[str, object]) -> ProviderError | None:
+        return RateLimitError("busy", provider=provider) if data.get("busy") else None
+
+    parser = wire.StreamParser("p", answer_error=own)
+    with pytest.raises(RateLimitError):
+        parser.feed({"busy": True, "error": {"message": "boom", "code": "server_error"}})
+    with pytest.raises(UpstreamServerError):
+        parser.feed({"error": {"message": "boom", "code": "server_error"}})
+    with pytest.raises(RateLimitError):
+        wire.parse_reply("p", {"busy": True}, answer_error=own)
+    with pytest.raises(StreamProtocolError, match="no 'choices'"):
+        wire.parse_reply("p", {"other": True}, answer_error=own)
+
+
+def test_an_unframed_line_raises_only_the_error_it_carries() -> None:
+    reader = ChunkReader("p", None)
+    for line in ('{"keepalive": true}', "{not json", "{}"):
+        assert reader.parse(ServerSentEvent(line, UNFRAMED_JSON)) == []
+    with pytest.raises(GenerationFailedError, match="mid-reply: boom"):
+        reader.parse(ServerSentEvent('{"error": {"message": "boom"}}', UNFRAMED_JSON))
+    with pytest.raises(StreamInterruptedError):
+        reader.end()
 
 
 # --- against the fake -------------------------------------------------------------------

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytavern.providers._sse import (
+    UNFRAMED_JSON,
     DataBatch,
     ServerSentEvent,
     SSEDecoder,
@@ -66,6 +67,22 @@ async def test_sse_split_anywhere(cut: int) -> None:
 
 async def test_sse_split_every_byte() -> None:
     assert await collect_sse(BODY, *range(1, len(BODY))) == EXPECTED
+
+
+UNFRAMED_BODY = b'data: {"a": 1}\n\ndata: {"b": 2}\n{"error":"said: this"}'
+"""A body whose last line is JSON outside SSE framing (Chutes' mid-reply error)."""
+
+
+@pytest.mark.parametrize("cut", range(len(UNFRAMED_BODY)))
+async def test_an_unframed_json_line_comes_last_when_asked(cut: int) -> None:
+    reads = iter_sse_reads(chunks_of(UNFRAMED_BODY, cut), unframed_json=True)
+    events = [event async for read in reads for event in read_events(read)]
+    assert events == [
+        ServerSentEvent('{"a": 1}'),
+        ServerSentEvent('{"b": 2}'),
+        ServerSentEvent('{"error":"said: this"}', UNFRAMED_JSON),
+    ]
+    assert await collect_sse(UNFRAMED_BODY, cut) == events[:2]
 
 
 async def test_ndjson_lines_split_anywhere() -> None:

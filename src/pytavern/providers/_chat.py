@@ -231,10 +231,13 @@ class ChatProvider:
         *,
         is_last: Callable[[ServerSentEvent], bool] | None = None,
         is_last_data: Callable[[str], bool] | None = None,
+        unframed_json: bool = False,
     ) -> AsyncGenerator[SSERead, None]:
         """``sse_batches``, but a read whose events all came in the common framing is given
         as a ``DataBatch`` (their data only). ``is_last_data`` says from an event's data
-        alone whether it ends the stream (in place of ``is_last``, which needs the event)."""
+        alone whether it ends the stream (in place of ``is_last``, which needs the event);
+        ``unframed_json`` gives a JSON line sent outside SSE framing as the body's last
+        event (``iter_sse_reads``)."""
         async with self.http.open("POST", path, json_body=body, params=params) as response:
             ensure_api_answer(response, self.name)
             if "application/json" in response.headers.get("content-type", ""):
@@ -245,7 +248,8 @@ class ChatProvider:
             chunks = self.http.iter_bytes(response)
             # Closed here rather than left to the event loop's finalizer hook (a task and a
             # wake-up of the loop per stream) when the last event ends the reading early.
-            async with aclosing(iter_sse_reads(chunks)) as decoded:
+            decoding = iter_sse_reads(chunks, unframed_json=unframed_json)
+            async with aclosing(decoding) as decoded:
                 async for read in decoded:
                     if is_last is not None:  # it reads the events: built once, here
                         read = read_events(read)

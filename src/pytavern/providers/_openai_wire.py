@@ -52,6 +52,9 @@ HeaderHook = Callable[[ConnectionConfig], dict[str, str]]
 """Extra request headers for a connection (from its options)."""
 ErrorHook = Callable[[ProviderError, int, Any], ProviderError]
 """Refines an HTTP error (status, decoded body) with the service's own advice."""
+AnswerErrorHook = Callable[[str, dict[str, Any]], ProviderError | None]
+"""(provider, a JSON object that came with status 200) -> the service's own error that
+object carries, or ``None`` when it carries none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +66,10 @@ class Flavour:
     ``probe_by_generating`` checks a server without ``GET /models`` with a 1-token reply;
     ``headers`` and ``body`` add the flavour's own headers and body fields;
     ``refine_error`` adds the service's advice to an HTTP error (its key page...);
-    ``kept_fields`` names top-level answer fields (Perplexity's ``citations``) kept in
-    ``Finished.extra``.
+    ``answer_error`` reads the service's own error shape where it comes with status 200,
+    as a whole answer or inside the stream (Cloudflare's envelope, Chutes' string error),
+    before OpenAI's ``{"error": ...}`` is looked for; ``kept_fields`` names top-level
+    answer fields (Perplexity's ``citations``) kept in ``Finished.extra``.
     """
 
     name: str
@@ -75,6 +80,7 @@ class Flavour:
     headers: HeaderHook | None = None
     body: BodyHook | None = None
     refine_error: ErrorHook | None = None
+    answer_error: AnswerErrorHook | None = None
     kept_fields: frozenset[str] | None = None
 
 
@@ -200,11 +206,18 @@ def stream_error(provider: str, error: Any) -> ProviderError:
 
 
 class StreamParser:
-    """Turns the ``data`` payloads of a Chat Completions stream into our events."""
+    """Turns the ``data`` payloads of a Chat Completions stream into our events;
+    ``answer_error`` is the flavour's reader of its own error shape (``Flavour``)."""
 
-    def __init__(self, provider: str, kept_fields: frozenset[str] | None = None) -> None:
+    def __init__(
+        self,
+        provider: str,
+        kept_fields: frozenset[str] | None = None,
+        answer_error: AnswerErrorHook | None = None,
+    ) -> None:
         self.provider = provider
         self.kept_fields = kept_fields or frozenset()
+        self.answer_error = answer_error
         self.extra: dict[str, object] = {}
         self.reason: str | None = None
         self.usage: Usage | None = None
@@ -217,8 +230,9 @@ class StreamParser:
             raise StreamProtocolError(
                 "the stream carried a chunk that is not an object", provider=self.provider
             )
-        if data.get("error"):
-            raise stream_error(self.provider, data["error"])
+        failure = self.error_of(data)
+        if failure is not None:
+            raise failure
         model = data.get("model")
         if model:
             self.model = model
@@ -238,6 +252,17 @@ class StreamParser:
             if reason:
                 self.reason = reason
         return events
+
+    def error_of(self, data: Any) -> ProviderError | None:
+        """The error a chunk or answer carries: the flavour's own shape, else OpenAI's
+        ``{"error": ...}``; ``None`` when it carries none."""
+        if not isinstance(data, dict):
+            return None
+        if self.answer_error is not None:
+            failure = self.answer_error(self.provider, data)
+            if failure is not None:
+                return failure
+        return stream_error(self.provider, data["error"]) if data.get("error") else None
 
     def _choices(self, data: dict[str, Any]) -> list[dict[str, Any]]:
         """The chunk's ``choices`` (none when absent); a malformed list is refused."""
@@ -348,18 +373,23 @@ def _add_delta_events(delta: Mapping[str, Any], events: list[StreamEvent]) -> No
 
 
 def parse_reply(
-    provider: str, data: Any, kept_fields: frozenset[str] | None = None
+    provider: str,
+    data: Any,
+    kept_fields: frozenset[str] | None = None,
+    answer_error: AnswerErrorHook | None = None,
 ) -> list[StreamEvent]:
-    """Turn a non-streamed Chat Completions reply into events."""
+    """Turn a non-streamed Chat Completions reply into events; an answer that carries an
+    error (``StreamParser.error_of``) raises it."""
+    parser = StreamParser(provider, kept_fields, answer_error)
     if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
-        if isinstance(data, dict) and data.get("error"):
-            raise stream_error(provider, data["error"])
+        failure = parser.error_of(data)
+        if failure is not None:
+            raise failure
         raise StreamProtocolError(
             "the answer has no 'choices'",
             provider=provider,
             hint="Check that the URL points at an OpenAI-compatible API",
         )
-    parser = StreamParser(provider, kept_fields)
     events = parser.feed(data)
     if parser.reason is None:
         parser.reason = "stop"

@@ -23,6 +23,11 @@ class ServerSentEvent:
     retry: int | None = None
 
 
+UNFRAMED_JSON = "unframed-json"
+"""The event name ``iter_sse_reads(..., unframed_json=True)`` gives a JSON object line
+that came outside SSE framing (no ``data:``) in a body that ended without its last event:
+Chutes sends an error that strikes mid-reply so, as the body's last bytes."""
+
 _SET_DATA, _SET_EVENT, _SET_ID, _SET_RETRY = (
     getattr(ServerSentEvent, name).__set__ for name in ("data", "event", "id", "retry")
 )
@@ -132,13 +137,18 @@ class _LineSplitter:
 
 
 class SSEDecoder:
-    """Turns lines of an SSE body into ``ServerSentEvent`` values."""
+    """Turns lines of an SSE body into ``ServerSentEvent`` values.
+
+    ``unframed`` is the last line that looked like a JSON object (it starts with ``{``)
+    rather than an SSE field; such a line is no event (the SSE rules ignore it).
+    """
 
     def __init__(self) -> None:
         self._data: list[str] = []
         self._event = ""
         self._id: str | None = None
         self._retry: int | None = None
+        self.unframed: str | None = None
 
     def feed_line(self, line: str) -> ServerSentEvent | None:
         """Take one line; return an event when a blank line completes one."""
@@ -156,6 +166,8 @@ class SSEDecoder:
             self._id = value
         elif name == "retry" and value.isdigit():
             self._retry = int(value)
+        elif line.startswith("{"):
+            self.unframed = line
         return None
 
     @property
@@ -224,9 +236,14 @@ async def iter_sse_batches(
             yield read_events(read)
 
 
-async def iter_sse_reads(chunks: AsyncIterator[bytes]) -> AsyncGenerator[SSERead, None]:
+async def iter_sse_reads(
+    chunks: AsyncIterator[bytes], *, unframed_json: bool = False
+) -> AsyncGenerator[SSERead, None]:
     """``iter_sse_batches``, but a read whose events all came in the common framing is
-    given as a ``DataBatch`` (their data only, no event objects built)."""
+    given as a ``DataBatch`` (their data only, no event objects built). With
+    ``unframed_json``, a JSON object line sent outside SSE framing comes last, when the
+    body ends, as an event named ``UNFRAMED_JSON`` (a stream that ends at its last event
+    is not read to its end)."""
     splitter = _LineSplitter()
     decoder = SSEDecoder()
     async for chunk in chunks:
@@ -237,6 +254,8 @@ async def iter_sse_reads(chunks: AsyncIterator[bytes]) -> AsyncGenerator[SSERead
     last = decoder.flush()
     if last is not None:
         batch.append(last)
+    if unframed_json and decoder.unframed is not None:
+        batch.append(ServerSentEvent(decoder.unframed, UNFRAMED_JSON, decoder.last_id))
     if batch:
         yield batch
 

@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
+import orjson
 from pydantic import Field
 
 from pytavern.errors import ConfigError, ProviderError, UpstreamNotFoundError
@@ -38,7 +39,7 @@ from pytavern.providers._chat import (
     parse_json_event,
     require_key,
 )
-from pytavern.providers._sse import ServerSentEvent, is_done_data
+from pytavern.providers._sse import UNFRAMED_JSON, ServerSentEvent, is_done_data
 from pytavern.providers.base import ConnectionConfig, generate, one_token_probe
 from pytavern.providers.spec import (
     NO_EXTRAS,
@@ -155,17 +156,21 @@ class OpenAICompatProvider(ChatProvider):
         body = wire.build_body(
             request, model, self.flavour, self.config.options, stream=request.stream
         )
-        kept = self.flavour.kept_fields
+        kept, answer_error = self.flavour.kept_fields, self.flavour.answer_error
         if not request.stream:
             data = await self.http.request_json(
                 "POST", "chat/completions", json_body=body, params=self.request_params()
             )
-            for event in wire.parse_reply(self.name, data, kept):
+            for event in wire.parse_reply(self.name, data, kept, answer_error):
                 yield event
             return
-        reader = ChunkReader(self.name, kept)
+        reader = ChunkReader(self.name, kept, answer_error)
         reads = self.sse_reads(
-            "chat/completions", body, self.request_params(), is_last_data=is_done_data
+            "chat/completions",
+            body,
+            self.request_params(),
+            is_last_data=is_done_data,
+            unframed_json=True,
         )
         async with aclosing(reads) as opened:
             events = merged_events(opened, reader.parse, reader.ended, reader.plain_texts)
@@ -179,26 +184,48 @@ class ChunkReader:
     """Turns the SSE events of a Chat Completions stream into our events: the callbacks
     ``merged_events`` takes (``parse``, ``ended``, ``plain_texts``), then ``end``."""
 
-    def __init__(self, provider: str, kept_fields: frozenset[str] | None) -> None:
+    def __init__(
+        self,
+        provider: str,
+        kept_fields: frozenset[str] | None,
+        answer_error: wire.AnswerErrorHook | None = None,
+    ) -> None:
         self.provider = provider
         self.kept_fields = kept_fields
-        self.parser = wire.StreamParser(provider, kept_fields)
+        self.parser = wire.StreamParser(provider, kept_fields, answer_error)
         self.whole_reply = False
         # The fast path takes no chunk when fields are kept: every event goes to ``parse``.
         self.plain_texts: PlainTexts | None = None if kept_fields else self.parser.plain_texts
 
     def parse(self, sse: ServerSentEvent) -> list[StreamEvent] | str:
         """One SSE event's events (an ``SSEParser``): ``[DONE]`` ends the stream; a plain
-        JSON answer (the server ignored ``stream``) is the whole reply."""
+        JSON answer (the server ignored ``stream``) is the whole reply; a JSON line sent
+        outside SSE framing at the end of the body raises the error it carries."""
         parser, name = self.parser, self.provider
         if sse.event == JSON_ANSWER:
             self.whole_reply = parser.done = True
-            return wire.parse_reply(name, parse_json_event(sse.data, name), self.kept_fields)
+            data = parse_json_event(sse.data, name)
+            return wire.parse_reply(name, data, self.kept_fields, parser.answer_error)
+        if sse.event == UNFRAMED_JSON:
+            return self._unframed(sse.data)
         data = sse.data.strip()
         if data == "[DONE]":
             parser.done = True
             return []
         return parser.take(parse_json_event(sse.data, name)) if data else []
+
+    def _unframed(self, text: str) -> list[StreamEvent]:
+        """A JSON line that ended the body outside SSE framing (Chutes' mid-reply error):
+        the error it carries is raised; any other line is passed over (``end`` then says
+        the stream was cut short)."""
+        try:
+            data = orjson.loads(text)
+        except ValueError:
+            return []
+        failure = self.parser.error_of(data)
+        if failure is not None:
+            raise failure
+        return []
 
     def ended(self) -> bool:
         """Whether the stream's last event was parsed (``[DONE]`` or a whole reply)."""

@@ -1,5 +1,7 @@
 """AI21's Jamba chat API as documented: ``/studio/v1/chat/completions``, no model list,
-errors ``{"detail": message}``; 422 for an invalid parameter."""
+errors ``{"detail": message}``; 422 for an invalid parameter. A stream is ``data:`` chunks
+then ``data: [DONE]``, with no error event (AI21's SDK takes no other line): a reply that
+fails mid-stream just ends without ``[DONE]``."""
 
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ VENDOR = Vendor(
     models_path=None,
     unknown_model=[422, "model: Input should be 'jamba-mini' or 'jamba-large'"],
     bad_key=[401, "Forbidden: Bad or missing API token."],
+    stream_failures={"error_in_stream": ""},
 )
 
 FAKE = FlavourFake(VENDOR, "jamba-mini", path="/studio/v1")

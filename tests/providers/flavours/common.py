@@ -112,6 +112,17 @@ async def faults_are_retried_then_reported(api: str) -> None:
         await provider.aclose()
 
 
+async def failed_mid_stream(api: str, fault: str = "error_in_stream") -> tuple[str, BaseException]:
+    """One streamed reply that the fake fails after its first text with ``fault`` (its
+    service's own way, ``Vendor.stream_failures``); returns the text kept and the error."""
+    with running(api) as (provider, plan):
+        plan.arm(fault)
+        got, error = await partial_then_error(provider, request("one two three"))
+        await provider.aclose()
+    assert got == ("" if thinks_first(api) else "Echo:"), "what arrived is kept"
+    return got, error
+
+
 def declared(api: str, default_url: str, key_env: str | None) -> None:
     """The spec is registered in the chat group with its vendor URL, key variable and model."""
     spec = get_spec(api)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pytavern.errors import StreamInterruptedError
 from pytavern.providers import ai21
 from tests.providers.chat_helpers import request
 from tests.providers.flavours import common
@@ -30,6 +31,14 @@ async def test_refused_key_names_key_page() -> None:
 
 async def test_faults() -> None:
     await common.faults_are_retried_then_reported(API)
+
+
+async def test_a_reply_failing_mid_stream_keeps_what_arrived() -> None:
+    """AI21 has no error event: a reply that fails mid-stream ends without ``[DONE]``."""
+    _got, error = await common.failed_mid_stream(API)
+    assert isinstance(error, StreamInterruptedError)
+    assert "ended before the reply was finished" in str(error)
+    assert "continue or regenerate" in (error.hint or "")
 
 
 async def test_only_jamba_samplers_are_sent() -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pytavern.errors import UpstreamServerError
+from pytavern.errors import GenerationFailedError, UpstreamServerError
 from pytavern.providers import chutes
+from tests.fakes.vendors.chutes import ENGINE_FAILURE, ROUTER_FAILURE
 from tests.providers.chat_helpers import collect, request, text_of
 from tests.providers.flavours import common
 
@@ -33,6 +34,23 @@ async def test_refused_key_names_key_page() -> None:
 
 async def test_faults() -> None:
     await common.faults_are_retried_then_reported(API)
+
+
+async def test_the_routers_unframed_error_ends_the_reply() -> None:
+    """Chutes' bare ``{"error": "..."}`` after the last event is the reply's error."""
+    _got, error = await common.failed_mid_stream(API)
+    assert isinstance(error, UpstreamServerError)
+    assert f"Chutes failed mid-reply: {ROUTER_FAILURE}" in str(error)
+    assert "Unhandled exception" not in str(error)
+    assert error.hint == chutes.MID_REPLY_HINT
+
+
+async def test_an_engine_error_in_the_stream_is_reported() -> None:
+    """The inference engine's ``data: {"error": {...}}`` passed on by Chutes, then [DONE]."""
+    _got, error = await common.failed_mid_stream(API, "engine_error")
+    assert isinstance(error, GenerationFailedError)
+    assert f"mid-reply: {ENGINE_FAILURE}" in str(error)
+    assert "What arrived was kept" in (error.hint or "")
 
 
 async def test_no_instance_is_explained() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from pytavern.errors import BadRequestError, ConfigError
+from pytavern.errors import BadRequestError, ConfigError, RateLimitError, StreamInterruptedError
 from pytavern.providers import cloudflare, get_spec
-from tests.fakes.vendors.cloudflare import ACCOUNT
-from tests.providers.chat_helpers import collect, provider_for, request
+from tests.fakes.vendors.cloudflare import ACCOUNT, CAPACITY
+from tests.providers.chat_helpers import collect, provider_for, request, text_of
 from tests.providers.flavours import common
 
 API = "cloudflare"
@@ -65,3 +65,24 @@ async def test_envelope_message_and_advice() -> None:
 
 async def test_faults() -> None:
     await common.faults_are_retried_then_reported(API)
+
+
+@pytest.mark.parametrize("stream", [True, False])
+async def test_capacity_error_with_status_200_is_a_rate_limit(stream: bool) -> None:
+    """Workers AI answers 3040 in its envelope with status 200: read, not 'no choices'."""
+    with common.running(API) as (provider, plan):
+        plan.arm("capacity")
+        with pytest.raises(RateLimitError) as caught:
+            await collect(provider, request("hi", stream=stream))
+        assert text_of(await collect(provider, request("hi", stream=stream))) == "Echo: hi"
+        await provider.aclose()
+    assert f"Workers AI answered with an error: {CAPACITY} (code 3040)" in str(caught.value)
+    assert caught.value.hint == cloudflare.CAPACITY_HINT
+
+
+async def test_a_reply_failing_mid_stream_keeps_what_arrived() -> None:
+    """Workers AI has no error event: a failing stream ends without finish_reason or
+    ``[DONE]``, which is reported as cut short."""
+    _got, error = await common.failed_mid_stream(API)
+    assert isinstance(error, StreamInterruptedError)
+    assert "continue or regenerate" in (error.hint or "")
