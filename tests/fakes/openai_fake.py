@@ -5,7 +5,9 @@ api.openai.com. It validates what the real API validates (bearer key, known mode
 non-empty messages with valid roles, no ``max_tokens``/temperature for reasoning models),
 answers with real error bodies ``{"error": {"message", "type", "param", "code"}}``, and
 streams real ``chat.completion.chunk`` frames, a usage chunk when
-``stream_options.include_usage`` is set, and ``data: [DONE]``.
+``stream_options.include_usage`` is set, and ``data: [DONE]``. Besides the common faults
+(``FaultPlan``), ``abort`` ends a whole stream with ``finish_reason: "abort"``, as vLLM does
+for a request its engine dropped.
 """
 
 from __future__ import annotations
@@ -186,6 +188,8 @@ def create_app(
             return denied
         body = entry["body"]
         text, reason = _finish(body, echo_text(_last_user(body)))
+        if fault == "abort":  # vLLM's engine dropped the request: the stream ends "abort"
+            fault, reason = None, "abort"
         if not body.get("stream"):
             entry["completed"] = True
             return JSONResponse(_completion(body, text, reason))

@@ -321,6 +321,19 @@ async def test_cut_stream_keeps_partial_text_then_raises() -> None:
         await provider.aclose()
 
 
+async def test_a_reply_the_server_ended_with_an_error_is_cut_short() -> None:
+    """vLLM ends a reply its engine dropped with ``finish_reason: "abort"`` (OpenRouter
+    with ``"error"``) and ``[DONE]``: what arrived is kept, and the reply is not whole."""
+    with fake(openai_fake.create_app) as (url, plan):
+        provider = provider_for("openai", url, DEFAULT_KEY, model="gpt-4o-mini")
+        plan.arm("abort")
+        got, error = await partial_then_error(provider, request("one two three"))
+        assert got.startswith("Echo:") and isinstance(error, StreamInterruptedError)
+        assert "finish_reason 'abort'" in str(error) and error.hint
+        await provider.aclose()
+    assert wire.finish_reason("model_length") == "length"
+
+
 @pytest.mark.parametrize(
     ("fault", "error_type"),
     [("malformed", StreamProtocolError), ("error_in_stream", UpstreamServerError)],

@@ -36,7 +36,11 @@ FINISH_REASONS: dict[str, FinishReason] = {
     "tool_calls": "stop",
     "function_call": "stop",
     "eos": "stop",
+    "model_length": "length",  # Workers AI: the model's context is full
 }
+FAILED_FINISH = frozenset({"error", "abort"})
+"""``finish_reason`` values of a reply the server cut with an error (OpenRouter's
+``error``, vLLM's ``abort``): what arrived is not the whole reply."""
 
 OPENAI_SAMPLERS = frozenset(
     {"temperature", "top_p", "frequency_penalty", "presence_penalty", "max_tokens"}

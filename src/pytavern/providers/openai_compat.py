@@ -27,7 +27,12 @@ from typing import Any
 import orjson
 from pydantic import Field
 
-from pytavern.errors import ConfigError, ProviderError, UpstreamNotFoundError
+from pytavern.errors import (
+    ConfigError,
+    ProviderError,
+    StreamInterruptedError,
+    UpstreamNotFoundError,
+)
 from pytavern.events import StreamEvent
 from pytavern.providers import _openai_wire as wire
 from pytavern.providers import get_spec
@@ -232,9 +237,17 @@ class ChunkReader:
         return self.parser.done
 
     def end(self) -> list[StreamEvent]:
-        """The stream's last events (usage, ``Finished``), or raise when it was cut short."""
+        """The stream's last events (usage, ``Finished``), or raise when it was cut short
+        (no ``[DONE]``, or a ``finish_reason`` that says the server failed)."""
         if self.whole_reply:
             return []
+        reason = self.parser.reason
+        if reason in wire.FAILED_FINISH:
+            raise StreamInterruptedError(
+                f"the server ended the reply with an error (finish_reason {reason!r})",
+                provider=self.provider,
+                hint="What arrived was kept; continue or regenerate the reply",
+            )
         return self.parser.end(done=self.parser.done)
 
 
