@@ -19,6 +19,18 @@ def _chat_with_a_turn(engine: Engine) -> int:
     return engine.start_chat(character.id).id
 
 
+async def _chat_with_two_summaries(engine: Engine, scripted: ScriptBook) -> int:
+    """A chat whose summary "Early." was made at its 3rd message, "Late." at its 5th."""
+    chat_id = _chat_with_a_turn(engine)
+    await _run(engine, chat_id, "send", "One")
+    scripted.scripts.append(Script(["Early."]))
+    await _run(engine, chat_id, "summarize")
+    await _run(engine, chat_id, "send", "Two")
+    scripted.scripts.append(Script(["Late."]))
+    await _run(engine, chat_id, "summarize")
+    return chat_id
+
+
 async def _run(engine: Engine, chat_id: int, mode: str, text: str | None = None) -> list[object]:
     return [event async for event in engine.generate(chat_id, mode, text)]  # type: ignore[arg-type]
 
@@ -169,13 +181,7 @@ async def test_sillytavern_chat_files_carry_the_summary_both_ways(engine: Engine
 async def test_a_branch_keeps_the_summaries_of_messages_it_copies(
     engine: Engine, scripted: ScriptBook
 ) -> None:
-    chat_id = _chat_with_a_turn(engine)
-    await _run(engine, chat_id, "send", "One")
-    scripted.scripts.append(Script(["Early."]))
-    await _run(engine, chat_id, "summarize")
-    await _run(engine, chat_id, "send", "Two")
-    scripted.scripts.append(Script(["Late."]))
-    await _run(engine, chat_id, "summarize")
+    chat_id = await _chat_with_two_summaries(engine, scripted)
     services = Services(engine)
     history = engine.store.history(chat_id)
     whole = services.chats.branch(history[-1].id)
@@ -217,22 +223,16 @@ async def test_deleting_the_message_a_summary_was_made_at_brings_the_one_before_
     """SillyTavern keeps each summary on the newest message when it was made: deleting that
     message (a reply the user threw away) takes its summary with it."""
     services = Services(engine)
-    chat_id = _chat_with_a_turn(engine)
-    await _run(engine, chat_id, "send", "First.")
-    scripted.scripts.append(Script(["Early summary."]))
-    await _run(engine, chat_id, "summarize")
-    await _run(engine, chat_id, "send", "Second.")
-    scripted.scripts.append(Script(["Late summary."]))
-    await _run(engine, chat_id, "summarize")
-    assert services.chats.options(chat_id)["summary"] == "Late summary."
+    chat_id = await _chat_with_two_summaries(engine, scripted)
+    assert services.chats.options(chat_id)["summary"] == "Late."
     history = engine.store.history(chat_id)
     services.messages.delete(history[1].id)  # an older message: the summary stays
-    assert services.chats.options(chat_id)["summary"] == "Late summary."
+    assert services.chats.options(chat_id)["summary"] == "Late."
     services.messages.delete(history[-1].id)  # the reply it was made at
     options = services.chats.options(chat_id)
-    assert options["summary"] == "Early summary." and options["summary_at"] == 3
-    await _run(engine, chat_id, "send", "Third.")
-    assert any(m.content == "[Summary: Early summary.]" for m in scripted.requests[-1].messages)
+    assert options["summary"] == "Early." and options["summary_at"] == 3
+    await _run(engine, chat_id, "send", "Three")
+    assert any(m.content == "[Summary: Early.]" for m in scripted.requests[-1].messages)
     services.messages.delete(history[2].id)  # the one the early summary was made at
     assert services.chats.options(chat_id)["summary"] == ""
 
@@ -251,13 +251,7 @@ async def test_a_chat_keeps_a_few_summaries_behind_its_own(engine: Engine) -> No
 async def test_an_exported_chat_has_each_summary_on_the_message_it_was_made_at(
     engine: Engine, scripted: ScriptBook
 ) -> None:
-    chat_id = _chat_with_a_turn(engine)
-    await _run(engine, chat_id, "send", "One")
-    scripted.scripts.append(Script(["Early."]))
-    await _run(engine, chat_id, "summarize")
-    await _run(engine, chat_id, "send", "Two")
-    scripted.scripts.append(Script(["Late."]))
-    await _run(engine, chat_id, "summarize")
+    chat_id = await _chat_with_two_summaries(engine, scripted)
     services = Services(engine)
     exported = services.chats.export(chat_id)
     lines = [json.loads(line) for line in exported.decode().splitlines()[1:]]
