@@ -80,8 +80,10 @@ def _fork(store: Store, message: MessageRecord, title: str) -> ChatRecord:
     originals = _upto(store, message)
     copies = [_copy(store, m) for m in originals]
     fork = store.import_chat(chat.character_id, title=title, metadata=metadata, messages=copies)
+    if SUMMARY_KEY not in chat.metadata:
+        return fork
     summary = summary_for_copy(
-        chat.metadata.get(SUMMARY_KEY), originals, [m.id for m in store.history(fork.id)]
+        chat.metadata[SUMMARY_KEY], originals, [m.id for m in store.history(fork.id)]
     )
     if summary is None:
         return fork

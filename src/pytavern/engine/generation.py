@@ -23,7 +23,7 @@ from pytavern.engine.prompting import (
     warm_tokenizer,
 )
 from pytavern.engine.regex_scripts import regex_reply
-from pytavern.engine.reply_writer import Epilogue, ReplyTarget, ReplyWriter
+from pytavern.engine.reply_writer import UNSAVED_MODES, Epilogue, ReplyTarget, ReplyWriter
 from pytavern.engine.routing import answer_details, answered_fields, fallback_from
 from pytavern.engine.summaries import METADATA_KEY as SUMMARY_KEY
 from pytavern.engine.summaries import summary_entry
@@ -50,8 +50,6 @@ GENERATION_TYPES: dict[GenerationMode, GenerationType] = {
     "impersonate": "impersonate",
     "summarize": "quiet",
 }
-UNSAVED_MODES = ("impersonate", "summarize")
-"""Turns whose answer is not a chat message (a summary is kept in the chat's metadata)."""
 
 
 def prepare_prompt(store: Store, turn: TurnData, provider: Provider) -> Prepared:
@@ -84,8 +82,9 @@ def _remember_prompt(turn: TurnData, prepared: Prepared) -> Callable[[Queries], 
     return remember
 
 
-def _remember_summary(turn: TurnData, text: str, status: SwipeStatus) -> Epilogue:
-    """Keeping a ``summarize`` turn's answer as the chat's summary, when it came whole."""
+def _remember_summary(turn: TurnData, text: str, kept: bool) -> Epilogue:
+    """Keeping a ``summarize`` turn's answer as the chat's summary when it is ``kept`` (it
+    came whole, with text)."""
     newest = turn.last_message
     entry = summary_entry(
         text,
@@ -95,7 +94,7 @@ def _remember_summary(turn: TurnData, text: str, status: SwipeStatus) -> Epilogu
     )
 
     def remember(queries: Queries) -> None:
-        if status == "complete" and entry["text"]:
+        if kept:
             queries.merge_chat_metadata(turn.chat.id, {SUMMARY_KEY: entry})
 
     return remember
@@ -179,6 +178,7 @@ async def run_turn(
         final_text = texts[0]
         status = _final_status(reason, error)
         summarizing = mode == "summarize"
+        summary_kept = summarizing and status == "complete" and bool(final_text.strip())
         saved = writer.finish(
             accumulator,
             text=final_text,
@@ -189,13 +189,13 @@ async def run_turn(
                 "reasoning": texts[1],
                 **answered_fields(finished),
             },
-            epilogue=_remember_summary(turn, final_text, status)
+            epilogue=_remember_summary(turn, final_text, summary_kept)
             if summarizing
             else _remember_prompt(turn, prepared),
         )
         persisted = _persisted_info(saved, started) | {"reply": final_text}
         if summarizing:
-            persisted["summary_saved"] = status == "complete" and bool(final_text.strip())
+            persisted["summary_saved"] = summary_kept
         if answered_fields(finished).get("connection", turn.record.name) == turn.record.name:
             _learn(store, turn, prepared, accumulator)  # not from a fallback's count
     if error is not None:

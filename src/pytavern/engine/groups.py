@@ -115,6 +115,14 @@ def speaker_for(
         for m in members
         if not m.muted or m.avatar == member.avatar or group.generation_mode == JOIN_WITH_MUTED
     )
+    return _joined_speaker(group, member, joined, names)
+
+
+def _joined_speaker(
+    group: GroupFile, member: GroupMember, joined: tuple[int, ...], names: str
+) -> GroupSpeaker:
+    """``member`` answering with the cards of ``joined`` joined (the group's own scenario,
+    ``chat_metadata.scenario``, wins when set)."""
     scenario = group.raw.get("chat_metadata", {})
     override = scenario.get("scenario", "") if isinstance(scenario, dict) else ""
     return GroupSpeaker(
@@ -136,14 +144,9 @@ def summary_speaker(store: Store, chat_id: int) -> GroupSpeaker | None:
     members = members_of(store, record)
     if not members:
         return None
-    group = GroupFile(record.data)
-    return GroupSpeaker(
-        members[0].character.id,
-        tuple(m.character.id for m in members),
-        group.join_prefix,
-        group.join_suffix,
-        group_names=", ".join(m.character.name for m in members),
-    )
+    every = tuple(m.character.id for m in members)
+    names = ", ".join(m.character.name for m in members)
+    return _joined_speaker(GroupFile(record.data), members[0], every, names)
 
 
 def spoken_lines(messages: list[MessageRecord], members: list[GroupMember]) -> list[SpokenLine]:

@@ -23,8 +23,9 @@ OnWritten = Callable[[MessageRecord], None]
 
 FLUSH_SECONDS = 1.0
 _ON_TARGET = ("continue", "regenerate", "swipe")
-_UNSAVED = ("impersonate", "summarize")
-"""Turns whose answer is no chat message (the user's words to send; a summary)."""
+UNSAVED_MODES = ("impersonate", "summarize")
+"""Turns whose answer is no chat message (the user's words to send; a summary, kept in the
+chat's metadata)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,7 @@ class ReplyWriter:
         transaction, one chat update for both); it is not written when nothing is (the
         answer says whether something was).
         """
-        if self._target.mode in _UNSAVED:
+        if self._target.mode in UNSAVED_MODES:
             return False
         now = time.monotonic()
         if self._saved is not None and now - self._last_flush < FLUSH_SECONDS:
@@ -89,7 +90,7 @@ class ReplyWriter:
         ``epilogue`` joins that write's transaction when it can (an update or an append),
         else runs in its own after it, or alone when there is nothing to write.
         """
-        if self._target.mode in _UNSAVED or (not text and self._saved is None):
+        if self._target.mode in UNSAVED_MODES or (not text and self._saved is None):
             self._alone(epilogue)
             return None
         fields = {

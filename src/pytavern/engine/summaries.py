@@ -11,19 +11,25 @@ are read and written that way too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from pytavern.engine.preferences import SummarySettings
+from pytavern.prompt.common import BEFORE_PROMPT, IN_CHAT, IN_PROMPT
 from pytavern.prompt.inputs import Summary
+from pytavern.prompt.worldinfo import ROLES
 from pytavern.store import MessageRecord
 
 METADATA_KEY = "summary"
 KEPT_SUMMARIES = 5
 """A chat's summary and the ones before it kept in its metadata (see ``summary_entry``)."""
-_POSITIONS = {"in_prompt": 0, "in_chat": 1, "before_prompt": 2, "none": -1}
-_ROLES = {"system": 0, "user": 1, "assistant": 2}
+_POSITIONS = {
+    "in_prompt": IN_PROMPT,
+    "in_chat": IN_CHAT,
+    "before_prompt": BEFORE_PROMPT,
+    "none": -1,
+}
 
 
 def summary_text(metadata: dict[str, Any]) -> str:
@@ -36,7 +42,12 @@ def summary_text(metadata: dict[str, Any]) -> str:
 def summary_at(metadata: dict[str, Any]) -> int:
     """How many messages the chat had when its summary was made or edited (0: none)."""
     entry = metadata.get(METADATA_KEY)
-    count = entry.get("message_count") if isinstance(entry, dict) else None
+    return _made_with(entry) if isinstance(entry, dict) else 0
+
+
+def _made_with(summary: dict[str, Any]) -> int:
+    """How many messages the chat had when ``summary`` was made (0: unknown)."""
+    count = summary.get("message_count")
     return count if isinstance(count, int) and not isinstance(count, bool) else 0
 
 
@@ -72,7 +83,8 @@ def summary_after_deleting(
     store (``None``: no summary), or the one there is when unchanged."""
     entry = metadata.get(METADATA_KEY)
     chain = _chain(entry)
-    kept = [e for e in chain if not _made_at(e, message)]
+    made_at_message = _places([message])
+    kept = [e for e in chain if made_at_message(e) is None]
     if len(kept) == len(chain):
         return entry if isinstance(entry, dict) else None
     if not kept:
@@ -87,8 +99,9 @@ def summary_for_copy(
     summaries made at a copied message, with those kept behind it, their messages now the
     copies (``originals[i]`` became message ``copies[i]``); ``None`` when none was."""
     kept = []
+    place = _places(originals)
     for summary in _chain(entry):
-        at = next((i for i, m in enumerate(originals) if _made_at(summary, m)), None)
+        at = place(summary)
         if at is not None and at < len(copies):
             kept.append(_single(summary) | {"message_id": copies[at], "position": None})
     if not kept:
@@ -96,13 +109,20 @@ def summary_for_copy(
     return {**kept[0], "previous": kept[1:]}
 
 
-def _made_at(summary: dict[str, Any], message: MessageRecord) -> bool:
-    """Whether ``summary`` was made at ``message``: by id, or for one read from a chat file
-    (made before the messages had ids) by the message's place in the chat."""
-    made_at = summary.get("message_id")
-    if made_at is not None:
-        return bool(made_at == message.id)
-    return bool(summary.get("position") == message.position)
+def _places(messages: Sequence[MessageRecord]) -> Callable[[dict[str, Any]], int | None]:
+    """Where in ``messages`` a summary was made, its index (``None``: not among them): by
+    the message's id, or for one read from a chat file (made before the messages had ids)
+    by the message's place in the chat."""
+    by_id = {m.id: i for i, m in enumerate(messages)}
+    by_position = {m.position: i for i, m in enumerate(messages)}
+
+    def place(summary: dict[str, Any]) -> int | None:
+        made_at = summary.get("message_id")
+        if made_at is not None:
+            return by_id.get(made_at)
+        return by_position.get(summary.get("position"))  # type: ignore[arg-type]
+
+    return place
 
 
 def _chain(entry: object) -> list[dict[str, Any]]:
@@ -128,7 +148,7 @@ def summary_input(metadata: dict[str, Any], settings: SummarySettings) -> Summar
         template=settings.template,
         position=_POSITIONS[settings.position],
         depth=settings.depth,
-        role=_ROLES[settings.role],
+        role=ROLES.index(settings.role),
     )
 
 
@@ -164,14 +184,15 @@ def put_summary_in_lines(
     if not lines:
         return
     chain = _chain(metadata.get(METADATA_KEY))
+    place = _places(messages)
     for depth in range(len(chain) - 1, -1, -1):
         summary = chain[depth]
         text = summary.get("text")
         if not isinstance(text, str) or not text.strip():
             continue
-        at = next((i for i, m in enumerate(messages) if _made_at(summary, m)), None)
+        at = place(summary)
         if at is None and depth == 0:
-            at = min(max(summary_at({METADATA_KEY: summary}), 1), len(lines)) - 1
+            at = min(max(_made_with(summary), 1), len(lines)) - 1
         if at is not None and at < len(lines):
             extra = lines[at].get("extra")
             lines[at]["extra"] = {**(extra if isinstance(extra, dict) else {}), "memory": text}

@@ -5,7 +5,7 @@
 // it and show the reply continuing in place.
 
 import { api, followGeneration, streamGeneration } from "./api.js";
-import { askText, avatar, button, confirmDialog, debounce, h, icon, iconButton, replace, toast } from "./dom.js";
+import { askText, avatar, button, confirmDialog, debounce, focusMessage, h, icon, iconButton, replace, toast } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 import { state, emit, on, avatarUrl } from "./state.js";
 import { showPromptView, countTokens } from "./promptview.js";
@@ -56,18 +56,10 @@ export async function openChatView({ chatId = null, characterId = null, focusId 
   renderTitle(chat);
   renderSidebar();
   renderChatMain();
-  if (focusId !== null) focusMessage(focusId);
+  if (focusId !== null) focusMessage(list, focusId);
   await resumeGeneration();
 }
 
-/** Scroll to a message and mark it for a moment (a search hit). */
-function focusMessage(messageId) {
-  const el = list.querySelector(`[data-testid=message][data-id="${messageId}"]`);
-  if (!el) return;
-  el.scrollIntoView({ block: "center" });
-  el.classList.add("found");
-  setTimeout(() => el.classList.remove("found"), 2500);
-}
 /** The name the chat stores on the user's messages: the persona in use, else "User". */
 async function loadUserName() {
   try {

@@ -248,3 +248,13 @@ export function choiceDialog(title, text, choices) {
 export function withFile(filename, message) {
   return message.startsWith(filename) ? message : `${filename}: ${message}`;
 }
+
+/** Scroll to message ``id`` of the message list ``list`` and mark it for a moment (a
+ * search hit), in a chat's view or a group's. */
+export function focusMessage(list, id) {
+  const el = list.querySelector(`[data-testid=message][data-id="${id}"]`);
+  if (!el) return;
+  el.scrollIntoView({ block: "center" });
+  el.classList.add("found");
+  setTimeout(() => el.classList.remove("found"), 2500);
+}

@@ -6,7 +6,7 @@
 
 import { api, followGeneration, streamFrom } from "./api.js";
 import { chatSettings, summarizeIfDue } from "./chatsettings.js";
-import { avatar, button, confirmDialog, h, icon, iconButton, replace, toast } from "./dom.js";
+import { avatar, button, confirmDialog, focusMessage, h, icon, iconButton, replace, toast } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 import { emit, avatarUrl } from "./state.js";
 
@@ -209,7 +209,7 @@ export async function openGroupView(groupId, focusId = null) {
       h("div.spacer"), h("span.small.muted", { "data-testid": "group-strategy-label" }, `${group.activation_strategy} order`))));
   replace(main(), scroller, composer);
   drawMessages(chat.messages);
-  if (focusId !== null) focusFound(list, focusId);
+  if (focusId !== null) focusMessage(list, focusId);
   shownGroup = { id: group.id, byName };
   renderGroupSidebar(group, byName).catch(() => {});
   window.addEventListener("hashchange", stopAuto, { once: true });
@@ -223,15 +223,6 @@ export async function openGroupView(groupId, focusId = null) {
 
 /** Whether the page shows group ``id``'s view (at a message or not). */
 const onGroupView = (id) => new RegExp(`^#/group/${id}(/m/\\d+)?$`).test(location.hash);
-
-/** Scroll to message ``id`` of ``list`` and mark it for a moment (a search hit). */
-function focusFound(list, id) {
-  const el = list.querySelector(`[data-testid=message][data-id="${id}"]`);
-  if (!el) return;
-  el.scrollIntoView({ block: "center" });
-  el.classList.add("found");
-  setTimeout(() => el.classList.remove("found"), 2500);
-}
 
 /** Draw the open group view's sidebar again (its group was changed in the panel). */
 async function refreshGroupSidebar() {
