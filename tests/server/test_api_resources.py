@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 
 from pytavern.formats.cards import card_from_dict, read_card, write_card_png
 from pytavern.formats.png import solid_png
-from pytavern.server.routes import ROUTERS
+from pytavern.server.routes._table import ROUTERS
 from tests.formats.test_charx import build_charx, icon, v3_card
 from tests.server.conftest import SECRET
 

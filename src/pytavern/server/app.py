@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
 
 from pytavern import __version__
 from pytavern.engine import Engine
@@ -24,8 +25,8 @@ from pytavern.server.errors import install_error_handlers
 from pytavern.server.generations import Generations
 from pytavern.server.middleware import GuardMiddleware
 from pytavern.server.relay_pg import start_relay
-from pytavern.server.routes import ROUTERS
-from pytavern.server.routes.generate import FAST_ROUTES
+from pytavern.server.route_loader import RouteLoader
+from pytavern.server.routes import generate, meta
 from pytavern.server.uploads import BodyLimitMiddleware
 from pytavern.settings import Settings
 
@@ -38,6 +39,13 @@ _NO_TELEMETRY: dict[str, Any] = (
 otherwise look for configured providers on every request."""
 
 log = logging.getLogger(__name__)
+
+
+def deferred_routes() -> list[BaseRoute]:
+    """The routes ``RouteLoader`` loads after the server has started answering."""
+    from pytavern.server.routes._table import DEFERRED  # imported here: the point
+
+    return [route for router in DEFERRED for route in router.routes]
 
 
 def web_dir() -> Path:
@@ -103,9 +111,18 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.relay = None
     app.state.accounts = accounts
     install_error_handlers(app)
-    app.router.routes.extend(route for router in ROUTERS for route in router.routes)
-    app.router.routes[:0] = FAST_ROUTES
+    ready = [*generate.FAST_ROUTES, *generate.router.routes, *meta.router.routes]
+    app.router.routes[:0] = generate.FAST_ROUTES
+    app.router.routes.extend(ready[len(generate.FAST_ROUTES) :])
     app.mount("/", StaticFiles(directory=web_dir(), html=True), name="web")
+    app.add_middleware(
+        RouteLoader,
+        router=app.router,
+        load=deferred_routes,
+        ready=ready,
+        before=app.router.routes[-1],
+        openapi_url=app.openapi_url,
+    )
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)
     app.add_middleware(GuardMiddleware, loopback_only=is_loopback_host(settings.host))
     if settings.allow or settings.basic_auth:

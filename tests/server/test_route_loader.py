@@ -1,0 +1,56 @@
+"""Most API routes are loaded after the server starts answering (issue 13's cold start)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.routing import BaseRoute, Mount
+
+from pytavern.server import app as app_module
+from pytavern.server import create_app
+from pytavern.settings import Settings
+
+
+async def test_health_and_the_web_ui_answer_while_the_other_routes_load(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = threading.Event()
+    load = app_module.deferred_routes
+
+    def slow_load() -> Sequence[BaseRoute]:
+        assert gate.wait(10), "the test never opened the gate"
+        return load()
+
+    monkeypatch.setattr(app_module, "deferred_routes", slow_load)
+    app = create_app(Settings(data_dir=data_dir))
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            assert (await http.get("/api/health")).status_code == 200
+            assert (await http.get("/")).status_code == 200
+            settings = asyncio.create_task(http.get("/api/settings"))
+            schema = asyncio.create_task(http.get("/openapi.json"))
+            await asyncio.sleep(0.2)
+            assert not settings.done() and not schema.done()
+            assert (await http.get("/api/health")).status_code == 200  # the loop still serves
+
+            gate.set()
+            assert (await settings).status_code == 200
+            paths = (await schema).json()["paths"]
+            assert "/api/settings" in paths and "/api/health" in paths
+            assert (await http.get("/api/no-such-thing")).status_code == 404
+    finally:
+        gate.set()
+        await app.state.engine.aclose()
+    assert isinstance(app.router.routes[-1], Mount)  # the web UI's files still come last
+
+
+async def test_the_first_request_may_need_any_route(client: httpx.AsyncClient) -> None:
+    first = await client.get("/api/characters")
+    assert first.status_code == 200, first.text
+    assert first.json()[0]["name"]
