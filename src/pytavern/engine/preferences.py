@@ -62,6 +62,26 @@ class SummarySettings(BaseModel):
     """The summary's own reply length in tokens (0: the reply length of any turn)."""
 
 
+class RecallSettings(BaseModel):
+    """Earlier messages of a long chat put back into the prompt when they share words with
+    the newest ones (what SillyTavern's Vector Storage does for chats, by word match).
+
+    The newest ``query_messages`` messages are the query; the ``results`` best-matching
+    messages the prompt's history no longer holds go in, oldest first, as ``Name: text``
+    in ``template`` (``{{text}}``), placed like a summary (``position``, ``depth``,
+    ``role``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    query_messages: int = Field(default=2, ge=1, le=20)
+    results: int = Field(default=3, ge=1, le=20)
+    template: str = Field(default="Past events:\n{{text}}", max_length=20_000)
+    position: Literal["in_prompt", "in_chat", "before_prompt"] = "in_chat"
+    depth: int = Field(default=2, ge=0, le=10_000)
+    role: Literal["system", "user", "assistant"] = "system"
+
+
 class GenerationPreferences(BaseModel):
     """How replies are generated, whatever the backend."""
 
@@ -96,6 +116,7 @@ class GenerationPreferences(BaseModel):
     """Names of the global lorebooks in play for every chat."""
     author_note: AuthorNote = Field(default_factory=AuthorNote)
     summary: SummarySettings = Field(default_factory=SummarySettings)
+    recall: RecallSettings = Field(default_factory=RecallSettings)
     trim_sentences: bool = False
     """Cut each finished reply after its last complete sentence."""
     send_sampler_defaults: bool = True

@@ -28,6 +28,7 @@ from pytavern.engine.chat_options import chat_author_note
 from pytavern.engine.history import StoredHistory
 from pytavern.engine.preferences import DEFAULT_MAX_TOKENS, sampling_for
 from pytavern.engine.prompt_shown import prompt_shown
+from pytavern.engine.recall import with_recall
 from pytavern.engine.regex_scripts import lore_rewrite, prompt_history, prompt_scripts
 from pytavern.engine.summaries import summary_input, summary_prompt
 from pytavern.engine.token_counts import Counting, remote_counts
@@ -341,6 +342,10 @@ def build(store: Store, job: PromptJob, counting: Counting | None = None) -> Pre
     sampling = turn_sampling(job)
     inp = build_prompt_input(store, job, counting.tokenizer, sampling)
     built = assemble(inp)
+    if job.generation_type != "quiet" and (
+        recalled := with_recall(store, job.turn.chat.id, job.turn.preferences.recall, inp, built)
+    ):
+        inp, built = recalled, assemble(recalled)  # what was recalled takes history's room
     size = inp.settings.context_size
     request = request_from_prompt(built, job, sampling, size, inp.macros.banned_words)
     return Prepared(job, inp, built, request, counting)

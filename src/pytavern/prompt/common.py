@@ -335,6 +335,8 @@ def _extension_prompts(inp: PromptInput, p: Prepared) -> list[ExtPrompt]:
         ext.append(ExtPrompt("2_floating_prompt", where.position, where.depth, where.role, text))
     if summary := _summary_prompt(inp, p):
         ext.append(summary)
+    if recall := _recall_prompt(inp, p):
+        ext.append(recall)
     prompt, depth, role = inp.card.depth_prompt
     if prompt.strip():
         ext.append(
@@ -363,6 +365,27 @@ def _summary_prompt(inp: PromptInput, p: Prepared) -> ExtPrompt | None:
     if not text:
         return None
     return ExtPrompt("1_memory", summary.position, summary.depth, summary.role, text)
+
+
+def _recall_prompt(inp: PromptInput, p: Prepared) -> ExtPrompt | None:
+    """The recalled messages in their template (SillyTavern's ``3_vectors``), or ``None``
+    when there are none. The template's macros are evaluated; the messages' texts are not."""
+    recall = inp.recall
+    if (
+        recall is None
+        or not recall.texts
+        or recall.position
+        not in (
+            IN_PROMPT,
+            IN_CHAT,
+            BEFORE_PROMPT,
+        )
+    ):
+        return None
+    head, found, tail = recall.template.partition("{{text}}")
+    body = "\n\n".join(recall.texts)
+    text = (p.sub(head) + body + p.sub(tail) if found else p.sub(head) + "\n" + body).strip()
+    return ExtPrompt("3_vectors", recall.position, recall.depth, recall.role, text)
 
 
 def _role_index(role: str) -> int:

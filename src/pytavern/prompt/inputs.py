@@ -148,6 +148,20 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
+class Recall:
+    """Earlier messages of the chat put back into the prompt (SillyTavern's ``3_vectors``).
+
+    ``texts`` (oldest first) go into ``template`` at ``{{text}}``, one paragraph each,
+    placed as a ``Summary`` is (``position``, ``depth``, ``role``)."""
+
+    texts: tuple[str, ...]
+    template: str = "Past events:\n{{text}}"
+    position: int = 1
+    depth: int = 2
+    role: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class PromptItem:
     """One entry of the prompt manager's order (built-in identifier or a custom prompt)."""
 
@@ -249,6 +263,7 @@ class PromptInput:
     lorebooks: WorldInfoSources = field(default_factory=WorldInfoSources)
     authors_note: AuthorsNote | None = None
     summary: Summary | None = None
+    recall: Recall | None = None
     generation_type: GenerationType = "normal"
     quiet_prompt: str = ""
     """What a ``quiet`` generation answers: sent after the history as a system message."""

@@ -209,7 +209,8 @@ async function promptTab() {
     h("div.card-box", h("h3", "Author's note"), note,
       h("div.grid-2", h("div.field", h("label", "Insertion depth"), depth), h("div.field", h("label", "Every N messages"), every)),
       h("div.field", h("label", "Role"), role)),
-    summaryBox());
+    summaryBox(),
+    recallBox());
 }
 
 const SUMMARY_POSITIONS = [["in_prompt", "After the main prompt"], ["in_chat", "In the chat at a depth"], ["before_prompt", "Before the prompt"], ["none", "Not sent"]];
@@ -242,6 +243,34 @@ function summaryBox() {
       h("div.field", h("label", "Length in tokens (0: the reply length)"), count("max_tokens", sm.max_tokens ?? 0, 0, "summary-max-tokens"))),
     h("div.field", h("label", "Summarize every N messages (0: only when asked)"), count("every", sm.every ?? 0, 0, "summary-every"),
       h("div.help", "A new summary is made in the background once that many messages have come since the last one.")));
+}
+
+const RECALL_POSITIONS = SUMMARY_POSITIONS.filter(([v]) => v !== "none");
+
+/** Settings › Recall: earlier messages of a long chat that share words with the newest
+ * ones go back into the prompt (found in the chat's own search index, no model needed). */
+function recallBox() {
+  const rc = settings.recall || {};
+  const set = (key, value) => queue("recall", { [key]: value });
+  const template = h("textarea", { rows: 2, "data-testid": "recall-template" }, rc.template ?? "Past events:\n{{text}}");
+  template.addEventListener("input", () => set("template", template.value));
+  const position = h("select", { "data-testid": "recall-position" }, RECALL_POSITIONS.map(([v, label]) => h("option", { value: v, selected: (rc.position || "in_chat") === v }, label)));
+  position.addEventListener("change", () => set("position", position.value));
+  const role = h("select", { "data-testid": "recall-role" }, ["system", "user", "assistant"].map((r) => h("option", { value: r, selected: (rc.role || "system") === r }, r)));
+  role.addEventListener("change", () => set("role", role.value));
+  const count = (key, value, min, max, testid) => {
+    const input = h("input", { type: "number", min, max, value, "data-testid": testid });
+    input.addEventListener("change", () => { if (input.value !== "") set(key, Math.min(max, Math.max(min, Number(input.value)))); });
+    return input;
+  };
+  return h("div.card-box", { "data-testid": "recall-settings" }, h("h3", "Recall"),
+    h("p.small.muted", "When a chat is longer than the context, its oldest messages drop out of the prompt. With recall on, the ones that share the most words with the newest messages come back, oldest first, as \"Name: text\"."),
+    checkField("Recall earlier messages", rc.enabled ?? false, (v) => set("enabled", v), "recall-enabled"),
+    h("div.grid-2", h("div.field", h("label", "Messages recalled at most"), count("results", rc.results ?? 3, 1, 20, "recall-results")),
+      h("div.field", h("label", "Newest messages to match"), count("query_messages", rc.query_messages ?? 2, 1, 20, "recall-query"))),
+    h("div.field", h("label", "Template"), template, h("div.help", "How they go into the prompt; {{text}} is the messages found.")),
+    h("div.field", h("label", "Position"), position, h("div.help", "Depth and role are for In the chat at a depth.")),
+    h("div.grid-2", h("div.field", h("label", "Depth"), count("depth", rc.depth ?? 2, 0, 10000, "recall-depth")), h("div.field", h("label", "Role"), role)));
 }
 
 function presetKind(data) {

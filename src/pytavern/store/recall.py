@@ -1,0 +1,79 @@
+"""The messages of one chat that share the most words with a text, best first.
+
+What the prompt's recall (``pytavern.engine.recall``) puts back into a prompt from earlier
+in a chat: ranked by SQLite FTS5's BM25 or PostgreSQL's ``ts_rank`` over the same indexes
+as search (``pytavern.store.search``), any word matching. Only shown swipes are found, and
+only messages before a position (those the prompt's history no longer holds).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, text
+
+from pytavern.store.search import index_pending
+
+_SELECT = "SELECT m.position, m.role, m.name, m.extra, s.text"
+_JOIN = "JOIN messages m ON m.id = s.message_id AND m.active_swipe = s.swipe_index"
+_WHERE = "m.chat_id = :chat AND m.position < :before"
+_SQLITE = (
+    f"{_SELECT} FROM swipes_fts f JOIN swipes s ON s.id = f.rowid {_JOIN} "
+    f"WHERE swipes_fts MATCH :match AND {_WHERE} ORDER BY bm25(swipes_fts) LIMIT :limit"
+)
+_POSTGRES = (
+    f"{_SELECT} FROM swipes s {_JOIN} "
+    f"WHERE s.text_tsv @@ to_tsquery('simple', :match) AND {_WHERE} "
+    "ORDER BY ts_rank(s.text_tsv, to_tsquery('simple', :match)) DESC, m.position DESC "
+    "LIMIT :limit"
+)
+CANDIDATES_PER_RESULT = 4
+"""Rows read per message wanted (hidden and empty ones are skipped after the query)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecalledMessage:
+    """One earlier message of the chat, as found."""
+
+    position: int
+    role: str
+    name: str
+    text: str
+
+
+def recall_messages(
+    engine: Engine, chat_id: int, words: list[str], *, before: int, limit: int
+) -> list[RecalledMessage]:
+    """At most ``limit`` messages of chat ``chat_id`` at positions below ``before`` holding
+    any of ``words`` (plain words: letters, digits, ``_``), the best match first; messages
+    hidden from the prompt are skipped."""
+    if not words or before <= 0 or limit <= 0:
+        return []
+    sqlite = engine.dialect.name == "sqlite"
+    params = {
+        "match": " OR ".join(f'"{word}"' for word in words)
+        if sqlite
+        else " | ".join(f"'{word}'" for word in words),
+        "chat": chat_id,
+        "before": before,
+        "limit": limit * CANDIDATES_PER_RESULT,
+    }
+    index_pending(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(text(_SQLITE if sqlite else _POSTGRES), params).all()
+    found = [
+        RecalledMessage(row.position, row.role, row.name, row.text)
+        for row in rows
+        if row.text.strip() and not _hidden(row.extra)
+    ]
+    return found[:limit]
+
+
+def _hidden(extra: str) -> bool:
+    """Whether a message is hidden from the prompt (SillyTavern's ``is_system``)."""
+    try:
+        st = json.loads(extra or "{}").get("st") or {}
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(st, dict) and bool(st.get("is_system"))
