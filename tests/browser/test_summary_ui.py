@@ -146,10 +146,13 @@ def test_settings_every_n_messages_summarize_in_the_background(page: Any, live: 
             Script(["A reply."]),
             Script([f"part{i} " for i in range(12)] + ["done."], delay=0.15),
         ]
+        asked_for: list[str] = []
+        page.on("request", lambda request: asked_for.append(request.url))
         page.fill("[data-testid=input]", "Tell me about the lighthouse.")
         page.click("[data-testid=send]")  # greeting, message, reply: 3 since no summary
         updating = page.locator("[data-testid=toast]", has_text="Updating the chat's summary")
         expect(updating).to_be_visible()
+        assert not [url for url in asked_for if url.endswith("/api/settings")]  # "every" known
         expect(page.locator("[data-testid=send]")).to_be_visible()  # no busy send button
         page.reload()  # a running summary is not shown as a reply when the view comes back
         page.wait_for_selector("[data-testid=message]")

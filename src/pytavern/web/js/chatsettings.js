@@ -166,10 +166,22 @@ export async function summarizeIfDue(chatId) {
   else toast(`The chat's summary was not updated: ${result.error.message}`, { hint: result.error.hint, bad: true });
 }
 
+const EVERY_KEPT_MS = 30000;
+let everyKnown = { at: -Infinity, every: 0 };
+on("settings-saved", (settings) => { everyKnown = { at: Date.now(), every: (settings.summary && settings.summary.every) || 0 }; });
+
+/** Settings › Summary's "every", read again at most every 30 s (at once when this tab saves
+ * the settings): a reply does not cost a settings request. */
+async function summaryEvery() {
+  if (Date.now() - everyKnown.at < EVERY_KEPT_MS) return everyKnown.every;
+  const settings = await api.get("/api/settings");
+  everyKnown = { at: Date.now(), every: (settings.summary && settings.summary.every) || 0 };
+  return everyKnown.every;
+}
+
 /** Whether chat ``chatId`` has had Settings › Summary's "every" messages since its summary. */
 async function summaryDue(chatId) {
-  const settings = await api.get("/api/settings");
-  const every = (settings.summary && settings.summary.every) || 0;
+  const every = await summaryEvery();
   if (every <= 0) return false;
   const [options, chat] = await Promise.all([api.get(`/api/chats/${chatId}/options`), api.get(`/api/chats/${chatId}?limit=1`)]);
   return chat.message_count - (options.summary_at || 0) >= every;
