@@ -6,6 +6,7 @@ directory, with the scripted provider registered so tests script the replies.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,3 +106,11 @@ def shoot(page: Any, name: str) -> None:
     page.wait_for_timeout(250)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"))
     page.set_viewport_size(DESKTOP)
+
+
+def wait_for(check: Any, seconds: float = 8.0) -> None:
+    """Poll ``check()`` until it is true (fails after ``seconds``)."""
+    end = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)

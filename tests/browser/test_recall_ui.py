@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Live, shoot
+from tests.browser.conftest import Live, shoot, wait_for
 
 pytestmark = pytest.mark.browser
-
-
-def wait_for(check: Any, seconds: float = 8.0) -> None:
-    """Poll ``check()`` until it is true (fails after ``seconds``)."""
-    end = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.05)
 
 
 def test_recall_settings_are_saved_as_they_are_changed(page: Any, live: Live) -> None:
     preferences = live.app.state.services.preferences
     page.goto(live.url + "#/characters")
+    page.wait_for_selector("[data-testid=character-card]")  # the app is up
     page.click("#nav-settings")
     page.click("[data-tab=prompt]")
-    box = page.locator("[data-testid=recall-settings]")
-    box.scroll_into_view_if_needed()
+    page.wait_for_selector("[data-testid=recall-settings]")
+    page.locator("[data-testid=recall-settings]").scroll_into_view_if_needed()
     assert page.input_value("[data-testid=recall-template]") == "Past events:\n{{text}}"
     try:
         page.check("[data-testid=recall-enabled]")

@@ -5,13 +5,12 @@ the background (scripted replies)."""
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Live, shoot
+from tests.browser.conftest import Live, shoot, wait_for
 from tests.scripted import Script, cut_error
 
 pytestmark = pytest.mark.browser
@@ -41,14 +40,6 @@ def open_chat_settings(page: Any) -> None:
     page.click("[data-testid=more]")
     page.click("[data-testid=menu-chat-settings]")
     page.wait_for_selector("[data-testid=chat-settings]")
-
-
-def wait_for(check: Any, seconds: float = 8.0) -> None:
-    """Poll ``check()`` until it is true (fails after ``seconds``)."""
-    end = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.05)
 
 
 def test_summarize_now_streams_the_summary_into_the_dialog_and_keeps_it(
