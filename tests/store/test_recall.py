@@ -3,6 +3,8 @@ best match first, only before a position, hidden messages left out."""
 
 from __future__ import annotations
 
+import pytest
+
 from pytavern.store import Store
 from pytavern.store.recall import recall_messages
 from tests.store.test_search import chat_with
@@ -45,3 +47,18 @@ def test_hidden_messages_are_not_recalled(store: Store) -> None:
     hidden = {"st": {"is_system": True}}
     store.append_message(chat_id, role="assistant", name="Ann", text="A lantern.", extra=hidden)
     assert recalled(store, chat_id, ["lantern"]) == ["The lantern glows."]
+
+
+def test_accented_words_are_found(store: Store) -> None:
+    chat_id = chat_with(store, "Ann", ["We met at the Café Noir.", "Nothing else."])
+    assert recalled(store, chat_id, ["café"]) == ["We met at the Café Noir."]
+
+
+def test_sqlite_does_not_look_up_words_most_texts_hold(store: Store) -> None:
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL ranks with ts_rank: every word is looked up")
+    texts = [f"Wren pours ale number {i}." for i in range(80)]
+    texts += ["Wren hides the silver key.", "The harbour at dawn."]
+    chat_id = chat_with(store, "Ann", texts)
+    assert recalled(store, chat_id, ["wren", "silver"]) == ["Wren hides the silver key."]
+    assert recalled(store, chat_id, ["wren"]) == []  # in 81 of 82 texts: tells nothing
