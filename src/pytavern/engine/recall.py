@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from pytavern.engine.preferences import RecallSettings
-from pytavern.prompt.common import BEFORE_PROMPT, IN_CHAT, IN_PROMPT
+from pytavern.engine.summaries import POSITIONS
 from pytavern.prompt.inputs import BuiltPrompt, HistoryMessage, PromptInput, Recall
 from pytavern.prompt.worldinfo import ROLES
 from pytavern.store import Store
@@ -23,7 +23,6 @@ from pytavern.store.recall import RecalledMessage, recall_messages
 MAX_QUERY_WORDS = 32
 MIN_WORD_LENGTH = 3
 _WORD = re.compile(r"\w+", re.UNICODE)
-_POSITIONS = {"in_prompt": IN_PROMPT, "in_chat": IN_CHAT, "before_prompt": BEFORE_PROMPT}
 _COMMON = (
     "the and for are but not you your yours all any can had her was one our out has him his "
     "how its may new now see two who did get she too use that with have this will from they "
@@ -61,8 +60,8 @@ def with_recall(
     if not settings.enabled:
         return None
     before = len(inp.history) - built.breakdown.history_included
-    words = recall_words(inp.history, settings.query_messages)
-    if before <= 0 or not words:
+    words = recall_words(inp.history, settings.query_messages) if before > 0 else []
+    if not words:
         return None
     found = recall_messages(store.engine, chat_id, words, before=before, limit=settings.results)
     if not found:
@@ -70,7 +69,7 @@ def with_recall(
     recall = Recall(
         texts=tuple(_line(message) for message in sorted(found, key=lambda m: m.position)),
         template=settings.template,
-        position=_POSITIONS[settings.position],
+        position=POSITIONS[settings.position],
         depth=settings.depth,
         role=ROLES.index(settings.role),
     )

@@ -24,12 +24,14 @@ from pytavern.store import MessageRecord
 METADATA_KEY = "summary"
 KEPT_SUMMARIES = 5
 """A chat's summary and the ones before it kept in its metadata (see ``summary_entry``)."""
-_POSITIONS = {
+POSITIONS = {
     "in_prompt": IN_PROMPT,
     "in_chat": IN_CHAT,
     "before_prompt": BEFORE_PROMPT,
     "none": -1,
 }
+"""Where a setting's ``position`` puts its text, as the prompt builder codes it (recall
+takes the same, ``none`` aside)."""
 
 
 def summary_text(metadata: dict[str, Any]) -> str:
@@ -146,7 +148,7 @@ def summary_input(metadata: dict[str, Any], settings: SummarySettings) -> Summar
     return Summary(
         text=text,
         template=settings.template,
-        position=_POSITIONS[settings.position],
+        position=POSITIONS[settings.position],
         depth=settings.depth,
         role=ROLES.index(settings.role),
     )

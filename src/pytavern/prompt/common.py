@@ -13,6 +13,8 @@ from pytavern.prompt.macros import MacroContext, evaluate, evaluate_in_order, ev
 from pytavern.prompt.worldinfo import ROLES, WorldInfoResult, check_world_info
 
 IN_PROMPT, IN_CHAT, BEFORE_PROMPT = 0, 1, 2
+PLACED = (IN_PROMPT, IN_CHAT, BEFORE_PROMPT)
+"""The positions that put an extension prompt somewhere (any other: nowhere)."""
 
 
 class WalksBack(Protocol):
@@ -359,7 +361,7 @@ def _summary_prompt(inp: PromptInput, p: Prepared) -> ExtPrompt | None:
     summary = inp.summary
     if summary is None or not summary.text.strip():
         return None
-    if summary.position not in (IN_PROMPT, IN_CHAT, BEFORE_PROMPT):
+    if summary.position not in PLACED:
         return None
     text = p.sub(summary.template).strip()
     if not text:
@@ -371,16 +373,7 @@ def _recall_prompt(inp: PromptInput, p: Prepared) -> ExtPrompt | None:
     """The recalled messages in their template (SillyTavern's ``3_vectors``), or ``None``
     when there are none. The template's macros are evaluated; the messages' texts are not."""
     recall = inp.recall
-    if (
-        recall is None
-        or not recall.texts
-        or recall.position
-        not in (
-            IN_PROMPT,
-            IN_CHAT,
-            BEFORE_PROMPT,
-        )
-    ):
+    if recall is None or not recall.texts or recall.position not in PLACED:
         return None
     head, found, tail = recall.template.partition("{{text}}")
     body = "\n\n".join(recall.texts)

@@ -111,15 +111,15 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.relay = None
     app.state.accounts = accounts
     install_error_handlers(app)
-    ready = [*generate.FAST_ROUTES, *generate.router.routes, *meta.router.routes]
+    eager = [*generate.router.routes, *meta.router.routes]
     app.router.routes[:0] = generate.FAST_ROUTES
-    app.router.routes.extend(ready[len(generate.FAST_ROUTES) :])
+    app.router.routes.extend(eager)
     app.mount("/", StaticFiles(directory=web_dir(), html=True), name="web")
     app.add_middleware(
         RouteLoader,
         router=app.router,
         load=deferred_routes,
-        ready=ready,
+        ready=[*generate.FAST_ROUTES, *eager],
         before=app.router.routes[-1],
         openapi_url=app.openapi_url,
     )

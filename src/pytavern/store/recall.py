@@ -13,12 +13,12 @@ one makes SQLite rank every text that holds it, across all chats (~90 ms per 100
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, bindparam, text
 
+from pytavern.store._base import loads
 from pytavern.store.search import index_pending
 
 _SELECT = "SELECT m.position, m.role, m.name, m.extra, s.text"
@@ -116,7 +116,8 @@ def _as_indexed(word: str) -> str:
 def _hidden(extra: str) -> bool:
     """Whether a message is hidden from the prompt (SillyTavern's ``is_system``)."""
     try:
-        st = json.loads(extra or "{}").get("st") or {}
-    except (ValueError, AttributeError):
+        fields = loads(extra)
+    except ValueError:
         return False
+    st = fields.get("st") if isinstance(fields, dict) else None
     return isinstance(st, dict) and bool(st.get("is_system"))

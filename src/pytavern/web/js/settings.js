@@ -216,6 +216,26 @@ async function promptTab() {
 
 const SUMMARY_POSITIONS = [["in_prompt", "After the main prompt"], ["in_chat", "In the chat at a depth"], ["before_prompt", "Before the prompt"], ["none", "Not sent"]];
 
+/** A number field for ``key`` (kept within ``min``..``max``), saved through ``set``. */
+function numberInput(set, key, value, min, max, testid) {
+  const input = h("input", { type: "number", min, max, value, "data-testid": testid });
+  input.addEventListener("change", () => { if (input.value !== "") set(key, Math.min(max, Math.max(min, Number(input.value)))); });
+  return input;
+}
+
+/** Where a text goes in the prompt: Position (of ``positions``), Depth and Role, saved
+ * through ``set``; ``values`` holds the current ones, ``prefix`` names the test ids. */
+function placementFields(set, values, positions, defaultPosition, prefix) {
+  const position = h("select", { "data-testid": `${prefix}-position` }, positions.map(([v, label]) => h("option", { value: v, selected: (values.position || defaultPosition) === v }, label)));
+  position.addEventListener("change", () => set("position", position.value));
+  const role = h("select", { "data-testid": `${prefix}-role` }, ["system", "user", "assistant"].map((r) => h("option", { value: r, selected: (values.role || "system") === r }, r)));
+  role.addEventListener("change", () => set("role", role.value));
+  return [
+    h("div.field", h("label", "Position"), position, h("div.help", "Depth and role are for In the chat at a depth.")),
+    h("div.grid-2", h("div.field", h("label", "Depth"), numberInput(set, "depth", values.depth ?? 2, 0, 10000, `${prefix}-depth`)), h("div.field", h("label", "Role"), role)),
+  ];
+}
+
 /** Settings › Summary: how a chat's summary is made (This chat's settings › Summarize now,
  * or every N messages) and where it goes in the prompt. */
 function summaryBox() {
@@ -225,24 +245,14 @@ function summaryBox() {
   prompt.addEventListener("input", () => { if (prompt.value.trim()) set("prompt", prompt.value); });
   const template = h("input", { type: "text", value: sm.template ?? "[Summary: {{summary}}]", "data-testid": "summary-template" });
   template.addEventListener("input", () => set("template", template.value));
-  const position = h("select", { "data-testid": "summary-position" }, SUMMARY_POSITIONS.map(([v, label]) => h("option", { value: v, selected: (sm.position || "in_prompt") === v }, label)));
-  const role = h("select", { "data-testid": "summary-role" }, ["system", "user", "assistant"].map((r) => h("option", { value: r, selected: (sm.role || "system") === r }, r)));
-  const count = (key, value, min, testid) => {
-    const input = h("input", { type: "number", min, max: 10000, value, "data-testid": testid });
-    input.addEventListener("change", () => { if (input.value !== "") set(key, Math.max(min, Number(input.value))); });
-    return input;
-  };
-  position.addEventListener("change", () => set("position", position.value));
-  role.addEventListener("change", () => set("role", role.value));
   return h("div.card-box", { "data-testid": "summary-settings" }, h("h3", "Summary"),
     h("p.small.muted", "A chat's summary (made in This chat's settings, or every N messages below) is sent with every reply. {{summary}} stands for it in any prompt text."),
     h("div.field", h("label", "Summary prompt"), prompt, h("div.help", "The instruction the model answers with the summary; {{words}} is the word limit.")),
     h("div.field", h("label", "Summary template"), template, h("div.help", "How the summary goes into the prompt; {{summary}} is its text.")),
-    h("div.field", h("label", "Position"), position, h("div.help", "Depth and role are for In the chat at a depth.")),
-    h("div.grid-2", h("div.field", h("label", "Depth"), count("depth", sm.depth ?? 2, 0, "summary-depth")), h("div.field", h("label", "Role"), role)),
-    h("div.grid-2", h("div.field", h("label", "Words at most"), count("words", sm.words ?? 200, 1, "summary-words")),
-      h("div.field", h("label", "Length in tokens (0: the reply length)"), count("max_tokens", sm.max_tokens ?? 0, 0, "summary-max-tokens"))),
-    h("div.field", h("label", "Summarize every N messages (0: only when asked)"), count("every", sm.every ?? 0, 0, "summary-every"),
+    ...placementFields(set, sm, SUMMARY_POSITIONS, "in_prompt", "summary"),
+    h("div.grid-2", h("div.field", h("label", "Words at most"), numberInput(set, "words", sm.words ?? 200, 1, 10000, "summary-words")),
+      h("div.field", h("label", "Length in tokens (0: the reply length)"), numberInput(set, "max_tokens", sm.max_tokens ?? 0, 0, 100000, "summary-max-tokens"))),
+    h("div.field", h("label", "Summarize every N messages (0: only when asked)"), numberInput(set, "every", sm.every ?? 0, 0, 10000, "summary-every"),
       h("div.help", "A new summary is made in the background once that many messages have come since the last one.")));
 }
 
@@ -255,23 +265,13 @@ function recallBox() {
   const set = (key, value) => queue("recall", { [key]: value });
   const template = h("textarea", { rows: 2, "data-testid": "recall-template" }, rc.template ?? "Past events:\n{{text}}");
   template.addEventListener("input", () => set("template", template.value));
-  const position = h("select", { "data-testid": "recall-position" }, RECALL_POSITIONS.map(([v, label]) => h("option", { value: v, selected: (rc.position || "in_chat") === v }, label)));
-  position.addEventListener("change", () => set("position", position.value));
-  const role = h("select", { "data-testid": "recall-role" }, ["system", "user", "assistant"].map((r) => h("option", { value: r, selected: (rc.role || "system") === r }, r)));
-  role.addEventListener("change", () => set("role", role.value));
-  const count = (key, value, min, max, testid) => {
-    const input = h("input", { type: "number", min, max, value, "data-testid": testid });
-    input.addEventListener("change", () => { if (input.value !== "") set(key, Math.min(max, Math.max(min, Number(input.value)))); });
-    return input;
-  };
   return h("div.card-box", { "data-testid": "recall-settings" }, h("h3", "Recall"),
     h("p.small.muted", "When a chat is longer than the context, its oldest messages drop out of the prompt. With recall on, the ones that share the most words with the newest messages come back, oldest first, as \"Name: text\"."),
     checkField("Recall earlier messages", rc.enabled ?? false, (v) => set("enabled", v), "recall-enabled"),
-    h("div.grid-2", h("div.field", h("label", "Messages recalled at most"), count("results", rc.results ?? 3, 1, 20, "recall-results")),
-      h("div.field", h("label", "Newest messages to match"), count("query_messages", rc.query_messages ?? 2, 1, 20, "recall-query"))),
+    h("div.grid-2", h("div.field", h("label", "Messages recalled at most"), numberInput(set, "results", rc.results ?? 3, 1, 20, "recall-results")),
+      h("div.field", h("label", "Newest messages to match"), numberInput(set, "query_messages", rc.query_messages ?? 2, 1, 20, "recall-query"))),
     h("div.field", h("label", "Template"), template, h("div.help", "How they go into the prompt; {{text}} is the messages found.")),
-    h("div.field", h("label", "Position"), position, h("div.help", "Depth and role are for In the chat at a depth.")),
-    h("div.grid-2", h("div.field", h("label", "Depth"), count("depth", rc.depth ?? 2, 0, 10000, "recall-depth")), h("div.field", h("label", "Role"), role)));
+    ...placementFields(set, rc, RECALL_POSITIONS, "in_chat", "recall"));
 }
 
 function presetKind(data) {
