@@ -121,6 +121,8 @@ def event_to_dict(event: StreamEvent) -> dict[str, object]:
             if (saved := event.extra.get("summary_saved")) is not None:
                 done["summary_saved"] = saved  # a summarize turn: kept, and its text
                 done["reply"] = event.extra.get("reply", "")
+            if event.extra.get("summary_due"):
+                done["summary_due"] = True  # the chat is due a new summary (Settings)
             return done
         case _:
             assert_never(event)

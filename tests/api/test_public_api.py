@@ -94,6 +94,17 @@ def test_summarize_keeps_a_summary_that_later_turns_send(tavern, scripted: Scrip
     assert chat.summary == "By hand."
 
 
+def test_a_reply_says_when_the_chat_is_due_a_summary(tavern, scripted: ScriptBook) -> None:  # type: ignore[no-untyped-def]
+    services = tavern._tavern._services  # the settings have no Python API of their own yet
+    services.preferences.change({"summary": {"every": 3}})
+    scripted.scripts += [Script(["Hi."]), Script(["They met."]), Script(["ok"])]
+    chat = tavern.new_chat("Wren")
+    reply = chat.send("Hello")  # greeting, message, reply: 3
+    assert reply.summary_due is True
+    assert chat.summarize() == "They met."
+    assert chat.send("Again").summary_due is False
+
+
 def test_a_failed_turn_raises_its_error_and_keeps_what_arrived(
     tavern, scripted: ScriptBook
 ) -> None:  # type: ignore[no-untyped-def]

@@ -133,3 +133,24 @@ def test_interactive_chat_summarize_and_summary(run, scripted: ScriptBook) -> No
     assert "[summary] (none yet" in out
     assert "[summary] They said hi." in out
     assert out.count("They said hi.") == 2  # streamed, then shown
+
+
+def test_interactive_chat_updates_the_summary_every_n_messages(run, scripted: ScriptBook) -> None:  # type: ignore[no-untyped-def]
+    assert run("settings", "set", "summary.every=3")[0] == 0
+    scripted.scripts += [Script(["Hi."]), Script(["They said hi."]), Script(["Again."])]
+    code, out, err = run("chat", input="Hello\n/summary\nMore\n/quit\n")
+    assert code == 0, err
+    assert "[updating the chat's summary]" in err and err.count("[summary updated]") == 1
+    assert "[summary] They said hi." in out  # greeting, message, reply: 3
+    assert len(scripted.requests) == 3  # 5 - 3 < 3 after "More": no second summary
+
+
+def test_send_says_when_the_chat_is_due_a_summary(run, scripted: ScriptBook) -> None:  # type: ignore[no-untyped-def]
+    assert run("settings", "set", "summary.every=3")[0] == 0
+    scripted.scripts += [Script(["Hi."])]
+    code, out, err = run("send", "Hello", "--json")
+    assert code == 0, err
+    answer = json.loads(out)
+    assert answer["summary_due"] is True
+    code, _out, err = run("send", "Hello again", "--chat", str(answer["chat_id"]))
+    assert code == 0 and f"pytavern chats summarize {answer['chat_id']}" in err

@@ -10,7 +10,7 @@ from pytavern.engine import Engine
 from pytavern.engine.chat_options import ChatOptions
 from pytavern.engine.preferences import save_preferences
 from pytavern.engine.services import Services
-from pytavern.events import Finished, TextDelta
+from pytavern.events import Finished, TextDelta, event_to_dict
 from tests.scripted import Script, ScriptBook, cut_error
 
 
@@ -296,3 +296,44 @@ async def test_summaries_read_from_a_chat_file_go_back_when_their_message_is_del
     services.messages.delete(engine.store.history(branch.id)[-1].id)
     assert services.chats.options(branch.id)["summary"] == ""
     assert services.chats.options(chat.id)["summary"] == "Old memory."
+
+
+def _due(events: list[object]) -> bool:
+    finished = events[-1]
+    assert isinstance(finished, Finished)
+    return bool(finished.extra.get("summary_due"))
+
+
+async def test_a_reply_says_when_the_chat_is_due_a_new_summary(
+    engine: Engine, scripted: ScriptBook
+) -> None:
+    chat_id = _chat_with_a_turn(engine)  # the greeting: 1 message
+    assert not _due(await _run(engine, chat_id, "send", "One"))  # every is 0: never
+    save_preferences(engine.store, {"summary": {"every": 4}})
+    assert not _due(await _run(engine, chat_id, "swipe"))  # 3 messages, no summary yet
+    assert _due(await _run(engine, chat_id, "send", "Two"))  # 5 >= 4
+    assert not _due(await _run(engine, chat_id, "impersonate"))  # nothing saved
+    summarized = await _run(engine, chat_id, "summarize")
+    assert not _due(summarized) and "summary_due" not in event_to_dict(summarized[-1])  # type: ignore[arg-type]
+    assert not _due(await _run(engine, chat_id, "regenerate"))  # 5 - 5 < 4
+    assert not _due(await _run(engine, chat_id, "send", "Three"))  # 7 - 5 < 4
+    due = await _run(engine, chat_id, "send", "Four")  # 9 - 5 >= 4
+    assert _due(due) and event_to_dict(due[-1])["summary_due"] is True  # type: ignore[arg-type]
+    scripted.scripts.append(Script(["Half a rep"], error=cut_error()))
+    assert not _due(await _run(engine, chat_id, "regenerate"))  # cut short: not told
+
+
+async def test_a_group_turn_says_when_its_chat_is_due_a_summary(engine: Engine) -> None:
+    engine.store.add_character(
+        {
+            "spec": "chara_card_v2",
+            "spec_version": "2.0",
+            "data": {"name": "Bob", "description": "Bob bakes bread."},
+        }
+    )
+    services = Services(engine)
+    save_preferences(engine.store, {"summary": {"every": 3}})
+    group = services.groups.create("Bakery", ["Wren", "Bob"], strategy="list")
+    events = [event async for event in services.groups.events(group.id, "send", text="Hi")]
+    finished = events[-1]
+    assert isinstance(finished, Finished) and finished.extra["summary_due"] is True

@@ -21,7 +21,8 @@ class Reply:
     """A finished reply: its text as saved (after ``continue_``, the whole extended reply),
     why it ended, the tokens it took, the id of the message it is in, and what the backend
     told about its answer besides the text (``details``: Perplexity's ``citations``, the
-    AI Horde's ``worker``; often empty)."""
+    AI Horde's ``worker``; often empty). ``summary_due``: the chat has had the summary
+    settings' ``every`` messages since its summary (``summarize()`` makes a new one)."""
 
     text: str
     finish_reason: str
@@ -29,6 +30,7 @@ class Reply:
     message_id: int | None
     model: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    summary_due: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,7 @@ def reply_of(result: TurnResult, services: Services) -> Reply:
         message_id=result.message_id,
         model=result.model,
         details=result.details,
+        summary_due=result.summary_due,
     )
 
 

@@ -65,6 +65,21 @@ class ChatSession:
         click.echo("\n")
         if outcome.error is not None:
             click.echo(error_line(outcome.error), err=True)
+        elif outcome.summary_due:  # the summary settings: a new one every N messages
+            await self.update_summary()
+
+    async def update_summary(self) -> None:
+        """Make the chat's summary anew, saying so in a line (not streamed)."""
+        click.echo("[updating the chat's summary]", err=True)
+        outcome = await stream_turn(
+            self.services, self.chat_id, "summarize", None, connection=self.connection, out=None
+        )
+        if outcome.error is not None:
+            click.echo(f"[summary not updated] {error_line(outcome.error)}", err=True)
+        elif outcome.finished is not None and outcome.finished.extra.get("summary_saved"):
+            click.echo("[summary updated]", err=True)
+        else:
+            click.echo("[summary not updated: it was cut short or came back empty]", err=True)
 
     def back(self) -> None:
         """Show the previous swipe of the last reply."""

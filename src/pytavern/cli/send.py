@@ -57,6 +57,7 @@ async def send_command(
                 "usage": outcome.usage.to_dict(),
                 "connection": outcome.connection or connection_name,
                 "model": outcome.model,
+                "summary_due": outcome.summary_due,
                 "error": None
                 if outcome.error is None
                 else {"message": outcome.error.message, "hint": outcome.error.hint},
@@ -66,6 +67,10 @@ async def send_command(
         click.echo()
         if outcome.error is not None:
             click.echo(error_line(outcome.error), err=True)
+        elif outcome.summary_due:
+            click.echo(
+                f"[the chat is due a new summary: pytavern chats summarize {chat.id}]", err=True
+            )
     if outcome.error is not None:
         sys.exit(1)
 

@@ -41,7 +41,7 @@ def to_history_message(record: MessageRecord) -> HistoryMessage:
         is_user=record.role == "user",
         name=record.name,
         text=record.text,
-        is_system=bool((record.extra.get("st") or {}).get("is_system")),
+        is_system=record.is_hidden,
         is_narrator=record.role == "system",
         send_date=_aware(record.created_at),
     )

@@ -26,7 +26,7 @@ from pytavern.engine.regex_scripts import regex_reply
 from pytavern.engine.reply_writer import UNSAVED_MODES, Epilogue, ReplyTarget, ReplyWriter
 from pytavern.engine.routing import answer_details, answered_fields, fallback_from
 from pytavern.engine.summaries import METADATA_KEY as SUMMARY_KEY
-from pytavern.engine.summaries import summary_entry
+from pytavern.engine.summaries import summary_due, summary_entry
 from pytavern.engine.token_ratio import learn_ratio
 from pytavern.engine.turn_loader import GenerationMode, TurnData
 from pytavern.errors import PytavernError
@@ -196,6 +196,8 @@ async def run_turn(
         persisted = _persisted_info(saved, started) | {"reply": final_text}
         if summarizing:
             persisted["summary_saved"] = summary_kept
+        elif saved is not None and status == "complete" and _summary_due(turn):
+            persisted["summary_due"] = True
         if answered_fields(finished).get("connection", turn.record.name) == turn.record.name:
             _learn(store, turn, prepared, accumulator)  # not from a fallback's count
     if error is not None:
@@ -211,6 +213,14 @@ async def run_turn(
     if details := answer_details(finished):
         extra["details"] = details
     yield Finished(reason=reason, model=answered.get("model", model), extra=extra)
+
+
+def _summary_due(turn: TurnData) -> bool:
+    """Whether the chat, with the reply a turn saved, is due a new summary (the summary
+    settings' ``every``): one rule for every face, which makes the summary when told."""
+    count = turn.message_count + (turn.request.mode == "send")  # a send adds the reply
+    every = turn.preferences.summary.every
+    return summary_due(turn.chat.metadata, count, every)
 
 
 async def _prepare(store: Store, provider: Provider, turn: TurnData) -> Prepared:

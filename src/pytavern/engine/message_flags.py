@@ -11,11 +11,6 @@ from pytavern.store import MessageRecord, Store
 from pytavern.store.message_extra import set_message_extra
 
 
-def is_hidden(message: MessageRecord) -> bool:
-    """Whether the message is left out of the prompt."""
-    return bool((message.extra.get(ST_LINE) or {}).get("is_system"))
-
-
 def set_hidden(store: Store, message_id: int, hidden: bool) -> MessageRecord:
     """Hide the message from the prompt (``hidden``) or show it to the prompt again."""
     message = store.get_message(message_id)

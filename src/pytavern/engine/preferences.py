@@ -45,8 +45,9 @@ class SummarySettings(BaseModel):
     """How a chat's summary is made and where it goes (SillyTavern's Summarize).
 
     ``position``: ``in_prompt`` after the main prompt / story string, ``in_chat`` at
-    ``depth`` as ``role``, ``before_prompt``, or ``none`` (kept, not sent). ``every``: make
-    a new summary after that many new messages (the web UI does; 0: only when asked).
+    ``depth`` as ``role``, ``before_prompt``, or ``none`` (kept, not sent). ``every``: a
+    new summary after that many new messages (a reply's ``finished`` says ``summary_due``
+    and the faces make it; 0: only when asked).
     ``max_tokens``: how long the summary may be, if not the reply length."""
 
     model_config = ConfigDict(extra="forbid")

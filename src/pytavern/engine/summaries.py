@@ -47,6 +47,12 @@ def summary_at(metadata: dict[str, Any]) -> int:
     return _made_with(entry) if isinstance(entry, dict) else 0
 
 
+def summary_due(metadata: dict[str, Any], message_count: int, every: int) -> bool:
+    """Whether a chat of ``message_count`` messages has had ``every`` new ones since its
+    summary was made (``every`` 0: summaries are made only when asked for)."""
+    return every > 0 and message_count - summary_at(metadata) >= every
+
+
 def _made_with(summary: dict[str, Any]) -> int:
     """How many messages the chat had when ``summary`` was made (0: unknown)."""
     count = summary.get("message_count")

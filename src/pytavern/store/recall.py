@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, bindparam, text
 
 from pytavern.store._base import loads
+from pytavern.store.records import hidden_in
 from pytavern.store.search import index_pending
 
 _SELECT = "SELECT m.position, m.role, m.name, m.extra, s.text"
@@ -114,10 +115,8 @@ def _as_indexed(word: str) -> str:
 
 
 def _hidden(extra: str) -> bool:
-    """Whether a message is hidden from the prompt (SillyTavern's ``is_system``)."""
+    """Whether a message is hidden from the prompt (its ``extra`` as stored)."""
     try:
-        fields = loads(extra)
+        return hidden_in(loads(extra))
     except ValueError:
         return False
-    st = fields.get("st") if isinstance(fields, dict) else None
-    return isinstance(st, dict) and bool(st.get("is_system"))

@@ -92,6 +92,18 @@ class MessageRecord:
         """True for the user's messages."""
         return self.role == "user"
 
+    @property
+    def is_hidden(self) -> bool:
+        """Whether the message is left out of the prompt (``hidden_in`` its ``extra``)."""
+        return hidden_in(self.extra)
+
+
+def hidden_in(extra: object) -> bool:
+    """Whether a message's ``extra`` marks it hidden from the prompt: SillyTavern's
+    ``is_system`` on the message's JSONL line, kept under ``st``."""
+    st = extra.get("st") if isinstance(extra, dict) else None
+    return isinstance(st, dict) and bool(st.get("is_system"))
+
 
 @dataclass(frozen=True, slots=True)
 class PersonaRecord:

@@ -55,7 +55,7 @@ def message_public(message: MessageRecord) -> dict[str, Any]:
         "swipe_count": message.swipe_count,
         "swipe": swipe_public(message.swipe),
         **branches.message_links(message),
-        "hidden": message_flags.is_hidden(message),
+        "hidden": message.is_hidden,
     }
 
 

@@ -45,6 +45,11 @@ class TurnResult:
         return saved if isinstance(saved, str) else self.accumulator.text
 
     @property
+    def summary_due(self) -> bool:
+        """Whether the chat is due a new summary (the summary settings' ``every``)."""
+        return bool(self.finished and self.finished.extra.get("summary_due"))
+
+    @property
     def finish_reason(self) -> str:
         """Why the reply ended (``stop``, ``length``, ``cancelled``, ``error``...)."""
         return self.finished.reason if self.finished else "error"

@@ -269,7 +269,8 @@ class GroupService(Service):
         the ``speaker`` and the message its reply follows (``after_id``; a continue adds
         the ``prefix`` its text extends); the members' own
         ``Finished`` are folded into one at the end, whose ``extra["replies"]`` lists who
-        answered (a member's error ends the turn there)."""
+        answered (a member's error ends the turn there) and ``summary_due`` whether the chat
+        is due a new summary."""
         record, members = self._turn_setup(group)
         if action == "send":
             steps = self._send_steps(record, members, text, None)
@@ -303,6 +304,8 @@ class GroupService(Service):
             if failed:
                 break
         extra: dict[str, object] = {"chat_id": record.chat_id, "replies": replies}
+        if any(reply.get("summary_due") for reply in replies):
+            extra["summary_due"] = True  # the chat's summary is due (the summary settings)
         yield Finished(
             last.reason if last else "stop", model=last.model if last else None, extra=extra
         )

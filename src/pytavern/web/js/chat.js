@@ -404,9 +404,11 @@ async function runGeneration(chatId, mode, target, begin) {
   state.generation = generation;
   setBusy(true);
   let failed = null;
+  let finished = null;
   try {
     generation.handle = await begin((kind, data) => {
       if (kind === "error") failed = data;
+      else if (kind === "finished") finished = data;
       target.onEvent(kind, data);
     });
     await generation.handle.done;
@@ -420,7 +422,7 @@ async function runGeneration(chatId, mode, target, begin) {
   state.generation = null;
   setBusy(false);
   if (failed) toast(failed.message, { hint: failed.hint, bad: true, ms: 9000 });
-  else if (mode !== "impersonate") summarizeIfDue(chatId); // in the background, when due
+  else summarizeIfDue(chatId, finished); // in the background, when the server says it is due
 }
 
 /** Stop showing the current generation here (it goes on on the server). */

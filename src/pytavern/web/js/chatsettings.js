@@ -149,42 +149,15 @@ async function makeSummary(chatId, onText, onHandle = () => {}) {
   return { saved: false, error: failed || { message: "the summary was cut short or came back empty", hint: "The summary there was is kept; try Summarize now again" } };
 }
 
-/** After a reply in chat ``chatId``: when Settings › Summary makes a summary every N
- * messages and N have come since the last one, make one in the background (notices only). */
-export async function summarizeIfDue(chatId) {
-  if (!reserve(chatId, true)) return;
-  let due = false;
-  try {
-    due = await summaryDue(chatId);
-  } catch {
-    due = false; // the server is away: the next reply tries again
-  }
-  if (!due) { summarizing.delete(chatId); return; }
+/** After a reply in chat ``chatId`` whose ``finished`` event says ``summary_due`` (the
+ * server applies Settings › Summary's "every"): make the summary in the background (notices
+ * only). */
+export async function summarizeIfDue(chatId, finished) {
+  if (!finished || !finished.summary_due || !reserve(chatId, true)) return;
   toast("Updating the chat's summary…");
   const result = await makeSummary(chatId, () => {});
   if (result.saved) toast("Summary updated");
   else toast(`The chat's summary was not updated: ${result.error.message}`, { hint: result.error.hint, bad: true });
-}
-
-const EVERY_KEPT_MS = 30000;
-let everyKnown = { at: -Infinity, every: 0 };
-on("settings-saved", (settings) => { everyKnown = { at: Date.now(), every: (settings.summary && settings.summary.every) || 0 }; });
-
-/** Settings › Summary's "every", read again at most every 30 s (at once when this tab saves
- * the settings): a reply does not cost a settings request. */
-async function summaryEvery() {
-  if (Date.now() - everyKnown.at < EVERY_KEPT_MS) return everyKnown.every;
-  const settings = await api.get("/api/settings");
-  everyKnown = { at: Date.now(), every: (settings.summary && settings.summary.every) || 0 };
-  return everyKnown.every;
-}
-
-/** Whether chat ``chatId`` has had Settings › Summary's "every" messages since its summary. */
-async function summaryDue(chatId) {
-  const every = await summaryEvery();
-  if (every <= 0) return false;
-  const [options, chat] = await Promise.all([api.get(`/api/chats/${chatId}/options`), api.get(`/api/chats/${chatId}?limit=1`)]);
-  return chat.message_count - (options.summary_at || 0) >= every;
 }
 
 async function askDiscard() {

@@ -165,9 +165,11 @@ export async function openGroupView(groupId, focusId = null) {
   const follow = async (begin) => {
     busy(true);
     let failed = null;
+    let finished = null;
     try {
       const handle = await begin((kind, data) => {
         if (kind === "error") failed = data;
+        else if (kind === "finished") finished = data;
         showEvent(kind, data);
       });
       await handle.done;
@@ -179,7 +181,7 @@ export async function openGroupView(groupId, focusId = null) {
       busy(false);
     }
     if (failed) toast(failed.message, { hint: failed.hint, bad: true });
-    else summarizeIfDue(group.chat_id); // in the background, when Settings › Summary says
+    else summarizeIfDue(group.chat_id, finished); // in the background, when the server says
   };
   const run = (action, body) => follow((onEvent) => streamFrom(`/api/groups/${group.id}/generate`, { action, ...body }, onEvent));
   const send = async () => {

@@ -47,7 +47,6 @@ let savedLabel = null;
 const save = debounce(async (patch) => {
   try {
     settings = await api.patch("/api/settings", patch);
-    emit("settings-saved", settings);
     if (savedLabel) { savedLabel.textContent = "Saved"; setTimeout(() => { if (savedLabel) savedLabel.textContent = ""; }, 1500); }
   } catch (err) {
     toast(err.message, { hint: err.hint, bad: true });
