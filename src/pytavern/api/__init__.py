@@ -34,11 +34,12 @@ from pytavern.api.aio import (
     AsyncCharacters,
     AsyncChat,
     AsyncConnections,
+    AsyncDatabank,
     AsyncGroupChat,
     AsyncTavern,
 )
-from pytavern.api.sync import Characters, Chat, Connections, GroupChat, Tavern
-from pytavern.api.values import Character, DataDir, MemberReply, Message, Reply
+from pytavern.api.sync import Characters, Chat, Connections, Databank, GroupChat, Tavern
+from pytavern.api.values import Character, DataDir, Document, MemberReply, Message, Reply
 from pytavern.engine.services import ConnectionCheck, ConnectionView
 from pytavern.events import (
     ErrorEvent,
@@ -55,6 +56,7 @@ __all__ = [
     "AsyncCharacters",
     "AsyncChat",
     "AsyncConnections",
+    "AsyncDatabank",
     "AsyncGroupChat",
     "AsyncTavern",
     "Character",
@@ -63,6 +65,8 @@ __all__ = [
     "ConnectionCheck",
     "ConnectionView",
     "Connections",
+    "Databank",
+    "Document",
     "ErrorEvent",
     "Finished",
     "GroupChat",

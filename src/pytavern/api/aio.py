@@ -12,10 +12,12 @@ from typing import Any, Self
 from pytavern.api.values import (
     Character,
     DataDir,
+    Document,
     MemberReply,
     Message,
     Reply,
     character_of,
+    document_of,
     member_replies_of,
     message_of,
     reply_of,
@@ -34,6 +36,18 @@ from pytavern.engine.services import (
 from pytavern.errors import StoreError
 from pytavern.events import StreamEvent, TextDelta
 from pytavern.types import ModelInfo
+
+PathLike = str | os.PathLike[str]
+"""A file's path."""
+
+
+def _read_file(path: PathLike) -> tuple[str, bytes]:
+    """A file's name and bytes (``StoreError`` when it cannot be read)."""
+    file = Path(path)
+    try:
+        return file.name, file.read_bytes()
+    except OSError as error:
+        raise StoreError(f"{file}: cannot be read ({error.strerror})") from None
 
 
 class AsyncChat:
@@ -115,6 +129,23 @@ class AsyncChat:
     def set_summary(self, text: str) -> None:
         """Replace the chat's summary with ``text`` ("" removes it)."""
         self._services.chats.set_options(self.id, ChatOptions(summary=text))
+
+    def attach(self, path: PathLike) -> Document:
+        """Attach a text file (``.txt``, ``.md``, ``.html``, ``.json``, ``.csv``) to this
+        chat's Data Bank: its parts sharing words with the newest messages go into the
+        prompt. Other files raise ``ConfigError``."""
+        name, data = _read_file(path)
+        return document_of(self._services.databank.add_file(name, data, chat_id=self.id))
+
+    def attach_text(self, name: str, text: str) -> Document:
+        """Attach ``text`` to this chat's Data Bank as a document named ``name``."""
+        return document_of(self._services.databank.add_text(name, text, chat_id=self.id))
+
+    @property
+    def documents(self) -> list[Document]:
+        """The documents the chat may use: every chat's, its character's and its own (the
+        ones switched off too, with ``enabled`` False)."""
+        return [document_of(d) for d in self._services.databank.list(chat_id=self.id)]
 
 
 class AsyncGroupChat:
@@ -201,18 +232,56 @@ class AsyncCharacters:
         """A character by name or id (``NotFoundError`` when there is none)."""
         return character_of(self._services.characters.pick(which))
 
-    def import_file(self, path: str | os.PathLike[str]) -> Character:
+    def import_file(self, path: PathLike) -> Character:
         """Import a SillyTavern character card: a PNG, CharX or JSON file."""
-        file = Path(path)
-        try:
-            data = file.read_bytes()
-        except OSError as error:
-            raise StoreError(f"{file}: cannot be read ({error.strerror})") from None
-        return character_of(self._services.characters.import_bytes(data, file.name))
+        name, data = _read_file(path)
+        return character_of(self._services.characters.import_bytes(data, name))
 
     def create(self, card: dict[str, Any]) -> Character:
         """Create a character from a card dict (V1 flat, or V2/V3 with ``data``)."""
         return character_of(self._services.characters.create(card))
+
+
+class AsyncDatabank:
+    """The Data Bank: documents the prompt draws on, attached to every chat or to a
+    character's chats (a chat's own: :meth:`AsyncChat.attach`). On each turn the parts of
+    the documents in reach that share words with the newest messages go into the prompt
+    (the ``databank`` generation settings say how many and where)."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def _character_id(self, character: str | int | None) -> int | None:
+        return None if character is None else self._services.characters.pick(character).id
+
+    def add(self, path: PathLike, *, character: str | int | None = None) -> Document:
+        """Attach a text file (``.txt``, ``.md``, ``.html``, ``.json``, ``.csv``) to every
+        chat, or to ``character``'s chats (by name or id). Other files raise
+        ``ConfigError``."""
+        name, data = _read_file(path)
+        character_id = self._character_id(character)
+        return document_of(self._services.databank.add_file(name, data, character_id=character_id))
+
+    def add_text(self, name: str, text: str, *, character: str | int | None = None) -> Document:
+        """Attach ``text`` as a document named ``name`` (to whom as :meth:`add`)."""
+        character_id = self._character_id(character)
+        return document_of(self._services.databank.add_text(name, text, character_id=character_id))
+
+    def all(self) -> list[Document]:
+        """Every document: every chat's, then the characters' and the chats', by name."""
+        return [document_of(d) for d in self._services.databank.list()]
+
+    def text(self, document_id: int) -> str:
+        """A document's whole text."""
+        return self._services.databank.text(document_id)
+
+    def enable(self, document_id: int, enabled: bool = True) -> Document:
+        """Let the prompt use a document, or leave it out (``enabled=False``; it stays)."""
+        return document_of(self._services.databank.enable(document_id, enabled))
+
+    def remove(self, document_id: int) -> None:
+        """Remove a document (``NotFoundError`` when there is none of that id)."""
+        self._services.databank.remove(document_id)
 
 
 class AsyncConnections:
@@ -311,6 +380,11 @@ class AsyncTavern:
     def connections(self) -> AsyncConnections:
         """The connections to LLM backends."""
         return AsyncConnections(self.services)
+
+    @property
+    def databank(self) -> AsyncDatabank:
+        """The Data Bank's documents."""
+        return AsyncDatabank(self.services)
 
     async def usage(self, *, since: str | None = None, by: str = "day") -> UsageReport:
         """The usage ledger: every request sent to a backend since ``since`` (``7d``,

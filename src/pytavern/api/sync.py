@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from pytavern.api.aio import AsyncChat, AsyncGroupChat, AsyncTavern
+from pytavern.api.aio import AsyncChat, AsyncGroupChat, AsyncTavern, PathLike
 from pytavern.api.portal import Portal
-from pytavern.api.values import Character, DataDir, MemberReply, Message, Reply
+from pytavern.api.values import Character, DataDir, Document, MemberReply, Message, Reply
 from pytavern.engine.services import (
     ConnectionCheck,
     ConnectionView,
@@ -85,6 +84,19 @@ class Chat:
     def set_summary(self, text: str) -> None:
         """Replace the chat's summary with ``text`` ("" removes it)."""
         self._portal.call(_later(lambda: self._chat.set_summary(text)))
+
+    def attach(self, path: PathLike) -> Document:
+        """Attach a text file to this chat's Data Bank (see :meth:`AsyncChat.attach`)."""
+        return self._portal.call(_later(lambda: self._chat.attach(path)))
+
+    def attach_text(self, name: str, text: str) -> Document:
+        """Attach ``text`` to this chat's Data Bank as a document named ``name``."""
+        return self._portal.call(_later(lambda: self._chat.attach_text(name, text)))
+
+    @property
+    def documents(self) -> list[Document]:
+        """The documents the chat may use: every chat's, its character's and its own."""
+        return self._portal.call(_later(lambda: self._chat.documents))
 
 
 async def _later(function: Callable[[], T]) -> T:
@@ -191,7 +203,7 @@ class Characters(_SyncNamespace):
         result: Character = self._run("get", which)
         return result
 
-    def import_file(self, path: str | os.PathLike[str]) -> Character:
+    def import_file(self, path: PathLike) -> Character:
         """Import a SillyTavern character card: a PNG, CharX or JSON file."""
         result: Character = self._run("import_file", path)
         return result
@@ -200,6 +212,39 @@ class Characters(_SyncNamespace):
         """Create a character from a card dict (V1 flat, or V2/V3 with ``data``)."""
         result: Character = self._run("create", card)
         return result
+
+
+class Databank(_SyncNamespace):
+    """The Data Bank's documents (see :class:`AsyncDatabank`)."""
+
+    def add(self, path: PathLike, *, character: str | int | None = None) -> Document:
+        """Attach a text file to every chat, or to ``character``'s chats (name or id)."""
+        result: Document = self._run("add", path, character=character)
+        return result
+
+    def add_text(self, name: str, text: str, *, character: str | int | None = None) -> Document:
+        """Attach ``text`` as a document named ``name`` (to whom as :meth:`add`)."""
+        result: Document = self._run("add_text", name, text, character=character)
+        return result
+
+    def all(self) -> list[Document]:
+        """Every document: every chat's, then the characters' and the chats', by name."""
+        result: list[Document] = self._run("all")
+        return result
+
+    def text(self, document_id: int) -> str:
+        """A document's whole text."""
+        result: str = self._run("text", document_id)
+        return result
+
+    def enable(self, document_id: int, enabled: bool = True) -> Document:
+        """Let the prompt use a document, or leave it out (``enabled=False``; it stays)."""
+        result: Document = self._run("enable", document_id, enabled)
+        return result
+
+    def remove(self, document_id: int) -> None:
+        """Remove a document."""
+        self._run("remove", document_id)
 
 
 class Connections(_SyncNamespace):
@@ -269,6 +314,8 @@ class Tavern:
         """The characters."""
         self.connections = Connections(self._portal, self._tavern.connections)
         """The connections to LLM backends."""
+        self.databank = Databank(self._portal, self._tavern.databank)
+        """The Data Bank's documents."""
 
     @property
     def data_dir(self) -> Path:

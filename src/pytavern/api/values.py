@@ -1,13 +1,19 @@
-"""The values the Python API answers with: replies, messages, characters."""
+"""The values the Python API answers with: replies, messages, characters, documents."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pytavern.engine.services import CharacterRecord, MessageRecord, Services, TurnResult
+from pytavern.engine.services import (
+    CharacterRecord,
+    DocumentRecord,
+    MessageRecord,
+    Services,
+    TurnResult,
+)
 from pytavern.engine.services.group_views import GroupTurn
 from pytavern.settings import Settings
 from pytavern.types import Usage
@@ -75,6 +81,23 @@ class Character:
     card: dict[str, Any] = field(repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A Data Bank document, without its text (``tavern.databank.text(id)`` reads it):
+    whose it is (``scope``: every chat's, a character's chats' with ``character_id``, or
+    one chat's with ``chat_id``), whether the prompt uses it, its length in characters and
+    the number of chunks it was cut into."""
+
+    id: int
+    name: str
+    scope: Literal["global", "character", "chat"]
+    character_id: int | None
+    chat_id: int | None
+    enabled: bool
+    length: int
+    chunks: int
+
+
 def message_of(record: MessageRecord) -> Message:
     """The public view of a stored message."""
     return Message(
@@ -91,6 +114,20 @@ def message_of(record: MessageRecord) -> Message:
 def character_of(record: CharacterRecord) -> Character:
     """The public view of a stored character."""
     return Character(id=record.id, name=record.name, card=record.card)
+
+
+def document_of(record: DocumentRecord) -> Document:
+    """The public view of a stored document."""
+    return Document(
+        id=record.id,
+        name=record.name,
+        scope=record.scope,
+        character_id=record.character_id,
+        chat_id=record.chat_id,
+        enabled=record.enabled,
+        length=record.length,
+        chunks=record.chunks,
+    )
 
 
 def reply_of(result: TurnResult, services: Services) -> Reply:

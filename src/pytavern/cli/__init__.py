@@ -20,6 +20,7 @@ from pytavern.cli._common import data_dir_option
 from pytavern.cli.chat import chat_command
 from pytavern.cli.connections import connections_group
 from pytavern.cli.data import DATA_COMMANDS
+from pytavern.cli.databank import databank_group
 from pytavern.cli.groups import groups_group
 from pytavern.cli.library import characters_group, chats_group, lorebooks_group
 from pytavern.cli.profiles import profiles_group
@@ -61,6 +62,7 @@ cli.add_command(lorebooks_group)
 cli.add_command(groups_group)
 cli.add_command(regex_group)
 cli.add_command(search_command)
+cli.add_command(databank_group)
 cli.add_command(quick_replies_group)
 cli.add_command(settings_group)
 cli.add_command(usage_command)

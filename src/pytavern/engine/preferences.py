@@ -83,6 +83,27 @@ class RecallSettings(BaseModel):
     role: Literal["system", "user", "assistant"] = "system"
 
 
+class DatabankSettings(BaseModel):
+    """Documents of the Data Bank put into the prompt where they share words with the newest
+    messages (SillyTavern's Data Bank with Vector Storage on for files, by word match).
+
+    The newest ``query_messages`` messages are the query; the ``results`` best-matching
+    chunks of the documents the chat may use (global ones, its character's, its own) go in
+    ``template`` (``{{text}}``), placed like a summary. ``chunk_size`` (characters) cuts
+    documents added from then on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    query_messages: int = Field(default=2, ge=1, le=20)
+    results: int = Field(default=3, ge=1, le=20)
+    chunk_size: int = Field(default=1000, ge=100, le=20_000)
+    template: str = Field(default="Related information:\n{{text}}", max_length=20_000)
+    position: Literal["in_prompt", "in_chat", "before_prompt"] = "in_prompt"
+    depth: int = Field(default=4, ge=0, le=10_000)
+    role: Literal["system", "user", "assistant"] = "system"
+
+
 class GenerationPreferences(BaseModel):
     """How replies are generated, whatever the backend."""
 
@@ -118,6 +139,7 @@ class GenerationPreferences(BaseModel):
     author_note: AuthorNote = Field(default_factory=AuthorNote)
     summary: SummarySettings = Field(default_factory=SummarySettings)
     recall: RecallSettings = Field(default_factory=RecallSettings)
+    databank: DatabankSettings = Field(default_factory=DatabankSettings)
     trim_sentences: bool = False
     """Cut each finished reply after its last complete sentence."""
     send_sampler_defaults: bool = True

@@ -25,6 +25,7 @@ from typing import Any
 from pytavern.engine import prompt_defaults, token_counts
 from pytavern.engine.chat_context import SLACK
 from pytavern.engine.chat_options import chat_author_note
+from pytavern.engine.databank import with_databank
 from pytavern.engine.history import StoredHistory
 from pytavern.engine.preferences import DEFAULT_MAX_TOKENS, sampling_for
 from pytavern.engine.prompt_shown import prompt_shown
@@ -341,6 +342,8 @@ def build(store: Store, job: PromptJob, counting: Counting | None = None) -> Pre
     counting = counting or pick_counting(job.turn.record, job.provider)
     sampling = turn_sampling(job)
     inp = build_prompt_input(store, job, counting.tokenizer, sampling)
+    if job.generation_type != "quiet":
+        inp = _with_documents(store, job.turn, inp)
     built = assemble(inp)
     if job.generation_type != "quiet" and (
         recalled := with_recall(store, job.turn.chat.id, job.turn.preferences.recall, inp, built)
@@ -349,6 +352,21 @@ def build(store: Store, job: PromptJob, counting: Counting | None = None) -> Pre
     size = inp.settings.context_size
     request = request_from_prompt(built, job, sampling, size, inp.macros.banned_words)
     return Prepared(job, inp, built, request, counting)
+
+
+def _with_documents(store: Store, turn: TurnData, inp: PromptInput) -> PromptInput:
+    """``inp`` with what the Data Bank's documents in reach of the chat hold on its newest
+    messages (the speaking member's and joined members' documents in a group)."""
+    speaker = turn.request.speaker
+    characters = (speaker.character_id, *speaker.joined) if speaker else (turn.chat.character_id,)
+    return with_databank(
+        store,
+        inp,
+        turn.preferences.databank,
+        chat_id=turn.chat.id,
+        character_ids=characters,
+        revision=turn.library_revision,
+    )
 
 
 async def count_and_rebuild(store: Store, prepared: Prepared) -> Prepared:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, Protocol, cast
 
-from pytavern.prompt.inputs import AuthorsNote, HistoryMessage, PromptInput
+from pytavern.prompt.inputs import AuthorsNote, HistoryMessage, PromptInput, Recall
 from pytavern.prompt.macros import MacroContext, evaluate, evaluate_in_order, evaluate_plain
 from pytavern.prompt.worldinfo import ROLES, WorldInfoResult, check_world_info
 
@@ -337,8 +337,10 @@ def _extension_prompts(inp: PromptInput, p: Prepared) -> list[ExtPrompt]:
         ext.append(ExtPrompt("2_floating_prompt", where.position, where.depth, where.role, text))
     if summary := _summary_prompt(inp, p):
         ext.append(summary)
-    if recall := _recall_prompt(inp, p):
+    if recall := _found_prompt("3_vectors", inp.recall, p):
         ext.append(recall)
+    if databank := _found_prompt("4_vectors_data_bank", inp.databank, p):
+        ext.append(databank)
     prompt, depth, role = inp.card.depth_prompt
     if prompt.strip():
         ext.append(
@@ -369,16 +371,16 @@ def _summary_prompt(inp: PromptInput, p: Prepared) -> ExtPrompt | None:
     return ExtPrompt("1_memory", summary.position, summary.depth, summary.role, text)
 
 
-def _recall_prompt(inp: PromptInput, p: Prepared) -> ExtPrompt | None:
-    """The recalled messages in their template (SillyTavern's ``3_vectors``), or ``None``
-    when there are none. The template's macros are evaluated; the messages' texts are not."""
-    recall = inp.recall
-    if recall is None or not recall.texts or recall.position not in PLACED:
+def _found_prompt(key: str, found: Recall | None, p: Prepared) -> ExtPrompt | None:
+    """What a lookup found (recalled messages: SillyTavern's ``3_vectors``; the Data Bank's
+    chunks: ``4_vectors_data_bank``) in its template, or ``None`` when it found nothing.
+    The template's macros are evaluated; the texts found are not."""
+    if found is None or not found.texts or found.position not in PLACED:
         return None
-    head, found, tail = recall.template.partition("{{text}}")
-    body = "\n\n".join(recall.texts)
-    text = (p.sub(head) + body + p.sub(tail) if found else p.sub(head) + "\n" + body).strip()
-    return ExtPrompt("3_vectors", recall.position, recall.depth, recall.role, text)
+    head, placeholder, tail = found.template.partition("{{text}}")
+    body = "\n\n".join(found.texts)
+    text = (p.sub(head) + body + p.sub(tail) if placeholder else p.sub(head) + "\n" + body).strip()
+    return ExtPrompt(key, found.position, found.depth, found.role, text)
 
 
 def _role_index(role: str) -> int:

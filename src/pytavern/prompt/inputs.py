@@ -264,6 +264,9 @@ class PromptInput:
     authors_note: AuthorsNote | None = None
     summary: Summary | None = None
     recall: Recall | None = None
+    databank: Recall | None = None
+    """Chunks of the Data Bank's documents (SillyTavern's ``4_vectors_data_bank``), in
+    their template and placement as recalled messages are."""
     generation_type: GenerationType = "normal"
     quiet_prompt: str = ""
     """What a ``quiet`` generation answers: sent after the history as a system message."""

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from pytavern.store.characters import CharactersMixin
 from pytavern.store.chats import ChatsMixin
 from pytavern.store.connections import ConnectionsMixin
+from pytavern.store.databank import DatabankMixin, DocumentRecord, FoundChunk
 from pytavern.store.database import make_engine, migrate, sqlite_url
 from pytavern.store.groups import GroupRecord, GroupsMixin
 from pytavern.store.library import LibraryMixin
@@ -39,6 +40,8 @@ __all__ = [
     "CharacterRecord",
     "ChatRecord",
     "ConnectionRecord",
+    "DocumentRecord",
+    "FoundChunk",
     "GroupRecord",
     "LorebookRecord",
     "MessageRecord",
@@ -54,7 +57,15 @@ __all__ = [
 ]
 
 
-class Store(ConnectionsMixin, CharactersMixin, ChatsMixin, LibraryMixin, UsersMixin, GroupsMixin):
+class Store(
+    ConnectionsMixin,
+    CharactersMixin,
+    ChatsMixin,
+    LibraryMixin,
+    UsersMixin,
+    GroupsMixin,
+    DatabankMixin,
+):
     """Everything pytavern keeps, except secrets (see ``pytavern.secrets``)."""
 
     @classmethod

@@ -1,11 +1,12 @@
 """The library revision: a token that changes with every write to the library tables.
 
-Characters, connections, personas, lorebooks, presets and settings change rarely; chat turns
-read them constantly. Every transaction that writes one of those tables also writes a new
-random token to the ``meta`` row ``library_revision``, in the same transaction, so a reader
-that finds the token unchanged knows all of them are unchanged, in this process or any
-other sharing the database. The hooks are on the ORM session, so every store method that
-writes those tables through a session is covered without having to remember it.
+Characters, connections, personas, lorebooks, presets, settings and Data Bank documents
+change rarely; chat turns read them constantly. Every transaction that writes one of those
+tables also writes a new random token to the ``meta`` row ``library_revision``, in the same
+transaction, so a reader that finds the token unchanged knows all of them are unchanged,
+in this process or any other sharing the database. The hooks are on the ORM session, so
+every store method that writes those tables through a session is covered without having
+to remember it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from pytavern.store.schema import (
     CharacterRow,
     ConnectionRow,
+    DocumentRow,
     LorebookRow,
     MetaRow,
     PersonaRow,
@@ -35,6 +37,7 @@ LIBRARY_ROWS: tuple[type[Any], ...] = (
     LorebookRow,
     PresetRow,
     SettingRow,
+    DocumentRow,
 )
 LIBRARY_TABLES = frozenset(row.__tablename__ for row in LIBRARY_ROWS)
 _CHANGED = "library_changed"

@@ -18,6 +18,7 @@ from pytavern.engine.services.connections import (
     ConnectionView,
 )
 from pytavern.engine.services.data import DataService
+from pytavern.engine.services.databank import DatabankService
 from pytavern.engine.services.generation import GenerationService, TokenCount, TurnResult
 from pytavern.engine.services.group_views import GroupTurn, GroupView
 from pytavern.engine.services.groups import GroupService
@@ -38,6 +39,7 @@ from pytavern.settings import Settings
 from pytavern.store import (
     CharacterRecord,
     ChatRecord,
+    DocumentRecord,
     LorebookRecord,
     MessageRecord,
     PersonaRecord,
@@ -53,6 +55,7 @@ __all__ = [
     "ConnectionInput",
     "ConnectionProfile",
     "ConnectionView",
+    "DocumentRecord",
     "GenerationMode",
     "GroupTurn",
     "GroupView",
@@ -92,6 +95,7 @@ class Services:
         self.quick_replies = QuickReplyService(engine)
         self.usage = UsageService(engine)
         self.profiles = ProfileService(engine)
+        self.databank = DatabankService(engine)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:

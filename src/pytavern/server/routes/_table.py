@@ -18,6 +18,7 @@ from pytavern.server.routes import (
     chats,
     connections,
     data,
+    databank,
     generate,
     groups,
     library,
@@ -57,6 +58,7 @@ DEFERRED: tuple[APIRouter, ...] = (
     tags.router,
     usage.router,
     profiles.router,
+    databank.router,
 )
 ROUTERS: tuple[APIRouter, ...] = EAGER + DEFERRED
 """What the app serves."""

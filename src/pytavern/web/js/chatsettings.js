@@ -1,20 +1,28 @@
 // This chat's own settings: the lorebook bound to it, its author's note and its summary
 // (SillyTavern's Summarize: made by the LLM with "Summarize now" or, when Settings › Summary
-// says so, every N messages after a reply — ``summarizeIfDue`` — or written by hand).
+// says so, every N messages after a reply — ``summarizeIfDue`` — or written by hand), and
+// the Data Bank's documents it may use (``databank.js``: kept at once, not with Save).
 
 import { api, streamGeneration } from "./api.js";
+import { databankField } from "./databank.js";
 import { button, choiceDialog, h, modal, toast } from "./dom.js";
-import { emit, off, on } from "./state.js";
+import { emit, off, on, state } from "./state.js";
 
 const summarizing = new Set(); // the chats whose summary is being made (one at a time each)
 
-/** Edit the settings of chat ``chatId`` in a dialog; Save stores them, closing asks first. */
-export async function chatSettings(chatId) {
+/** Edit the settings of chat ``chatId`` in a dialog; Save stores them, closing asks first.
+ * ``characters`` ([{id, name}]): a group's members (else the chat's character). */
+export async function chatSettings(chatId, { characters = null } = {}) {
   let options;
   let books;
   let chat;
   try {
     [options, books, chat] = await Promise.all([api.get(`/api/chats/${chatId}/options`), api.get("/api/lorebooks"), api.get(`/api/chats/${chatId}?limit=1`)]);
+    if (!characters) {
+      const character = state.character?.id === chat.character_id ? state.character
+        : await api.get(`/api/characters/${chat.character_id}`).catch(() => ({ id: chat.character_id, name: "its character" }));
+      characters = [{ id: character.id, name: character.name }];
+    }
   } catch (err) {
     toast(err.message, { hint: err.hint, bad: true });
     return;
@@ -53,7 +61,8 @@ export async function chatSettings(chatId) {
     h("div.field", h("label", "Author's note for this chat"), note),
     h("div.grid-2", h("div.field", h("label", "Insertion depth"), depth), h("div.field", h("label", "Every N messages"), every)),
     h("div.field", h("label", "Role"), role),
-    summary.field), {
+    summary.field,
+    databankField(chatId, characters)), {
     canClose: async () => same() || (await askDiscard()),
     onClose: () => summary.dispose(),
     footer: [h("div.spacer"), button("Cancel", () => close(), { cls: "ghost" }), saveBtn],

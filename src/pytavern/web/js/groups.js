@@ -251,7 +251,7 @@ async function renderGroupSidebar(group, byName) {
   replace(document.getElementById("sidebar"),
     h("div.side-head", h("span.avatar.initial", icon("users")), h("div.who", h("strong", group.name), h("span", `${group.members.length} member${group.members.length === 1 ? "" : "s"}`))),
     h("div.side-actions", button("Edit group", () => emit("panel", "groups"), { cls: "small", iconName: "edit", "data-testid": "group-edit" }),
-      button("Chat settings", () => chatSettings(group.chat_id), { cls: "small", iconName: "sliders", title: "This chat's lorebook, author's note and summary", "data-testid": "group-chat-settings" }),
+      button("Chat settings", () => chatSettings(group.chat_id, { characters: group.members.map((m) => ({ id: m.character_id, name: m.name })) }), { cls: "small", iconName: "sliders", title: "This chat's lorebook, author's note, summary and Data Bank", "data-testid": "group-chat-settings" }),
       button("Export", () => exportGroup(group), { cls: "small", iconName: "download", title: "Export (SillyTavern JSON + chat JSONL)" })),
     h("div.section-label", "Members"), h("div.chat-list.members", { "data-testid": "group-side-members" }, members),
     h("div.section-label", "Groups"), h("div.chat-list", others));

@@ -210,7 +210,8 @@ async function promptTab() {
       h("div.grid-2", h("div.field", h("label", "Insertion depth"), depth), h("div.field", h("label", "Every N messages"), every)),
       h("div.field", h("label", "Role"), role)),
     summaryBox(),
-    recallBox());
+    recallBox(),
+    databankBox());
 }
 
 const SUMMARY_POSITIONS = [["in_prompt", "After the main prompt"], ["in_chat", "In the chat at a depth"], ["before_prompt", "Before the prompt"], ["none", "Not sent"]];
@@ -218,7 +219,12 @@ const SUMMARY_POSITIONS = [["in_prompt", "After the main prompt"], ["in_chat", "
 /** A number field for ``key`` (kept within ``min``..``max``), saved through ``set``. */
 function numberInput(set, key, value, min, max, testid) {
   const input = h("input", { type: "number", min, max, value, "data-testid": testid });
-  input.addEventListener("change", () => { if (input.value !== "") set(key, Math.min(max, Math.max(min, Number(input.value)))); });
+  input.addEventListener("change", () => {
+    if (input.value === "") return;
+    const kept = Math.min(max, Math.max(min, Number(input.value)));
+    input.value = kept; // the field shows what is saved
+    set(key, kept);
+  });
   return input;
 }
 
@@ -271,6 +277,24 @@ function recallBox() {
       h("div.field", h("label", "Newest messages to match"), numberInput(set, "query_messages", rc.query_messages ?? 2, 1, 20, "recall-query"))),
     h("div.field", h("label", "Template"), template, h("div.help", "How they go into the prompt; {{text}} is the messages found.")),
     ...placementFields(set, rc, RECALL_POSITIONS, "in_chat", "recall"));
+}
+
+/** Settings › Data Bank: how many chunks of the documents attached to a chat (This chat's
+ * settings › Data Bank) go into the prompt, found by the newest messages' words, and where. */
+function databankBox() {
+  const db = settings.databank || {};
+  const set = (key, value) => queue("databank", { [key]: value });
+  const template = h("textarea", { rows: 2, "data-testid": "databank-template" }, db.template ?? "Related information:\n{{text}}");
+  template.addEventListener("input", () => set("template", template.value));
+  return h("div.card-box", { "data-testid": "databank-settings" }, h("h3", "Data Bank"),
+    h("p.small.muted", "Documents attached in a chat's settings (to every chat, a character or one chat) are cut into chunks. On each reply, the chunks that share the most words with the last few messages (Messages to match) go into the prompt."),
+    checkField("Use the Data Bank's documents in prompts", db.enabled ?? true, (v) => set("enabled", v), "databank-enabled-setting"),
+    h("div.grid-2", h("div.field", h("label", "Chunks sent at most"), numberInput(set, "results", db.results ?? 3, 1, 20, "databank-results")),
+      h("div.field", h("label", "Messages to match"), numberInput(set, "query_messages", db.query_messages ?? 2, 1, 20, "databank-query"))),
+    h("div.field", h("label", "Chunk size (characters)"), numberInput(set, "chunk_size", db.chunk_size ?? 1000, 100, 20000, "databank-chunk-size"),
+      h("div.help", "Applies to documents attached from now on; attach a document again to cut it anew.")),
+    h("div.field", h("label", "Template"), template, h("div.help", "How the chunks go into the prompt; {{text}} is the chunks found.")),
+    ...placementFields(set, db, RECALL_POSITIONS, "in_prompt", "databank"));
 }
 
 function presetKind(data) {

@@ -1,0 +1,212 @@
+"""The Data Bank: documents the prompt draws on (``DatabankSettings``).
+
+A document (a text file, Markdown, HTML, JSON, CSV, or text typed in) is attached to every
+chat, to a character's chats or to one chat; it is cut into chunks of about
+``chunk_size`` characters at paragraph, line, sentence or word ends. On each turn the
+words of the newest messages are looked up in the chunks of the documents the chat may
+use (``pytavern.store.databank``), and the best chunks go into the prompt as SillyTavern
+puts its Data Bank's (``4_vectors_data_bank``). The lookup runs on the machine's own word
+index: no embedding model, no network. A turn in a chat with no document in reach costs
+a dictionary lookup (the documents' places are kept per library revision).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from html.parser import HTMLParser
+from pathlib import PurePath
+
+from pytavern.engine.preferences import DatabankSettings
+from pytavern.engine.recall import recall_words
+from pytavern.engine.summaries import POSITIONS
+from pytavern.errors import ConfigError
+from pytavern.prompt.inputs import PromptInput, Recall
+from pytavern.prompt.worldinfo import ROLES
+from pytavern.store import Store
+from pytavern.store.databank import find_chunks
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+"""The largest file the Data Bank takes (its text is kept whole, and in chunks)."""
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".json", ".csv", ""})
+"""The files whose text the Data Bank reads (others: convert them to text first)."""
+_BREAKS = (re.compile(r"\n\s*\n"), re.compile(r"\n"), re.compile(r"(?<=[.!?])\s+"))
+"""Where a text is cut, best first: paragraphs, lines, sentences (then words, then
+anywhere)."""
+
+Scopes = tuple[bool, frozenset[int], frozenset[int]]
+_scopes: dict[tuple[int, int], tuple[str | None, Scopes]] = {}
+"""Per store and owner: the library revision read at, and where documents are then."""
+
+
+def document_text(filename: str, data: bytes) -> str:
+    """The text of a file for the Data Bank: plain text as it is (UTF-8), HTML without its
+    markup, JSON pretty-printed; raise ``ConfigError`` for anything else."""
+    suffix = PurePath(filename).suffix.lower()
+    if suffix not in TEXT_SUFFIXES:
+        raise ConfigError(
+            f"the Data Bank reads text files, not {suffix} files",
+            hint="Save it as text (.txt, .md, .html, .json, .csv) and attach that",
+        )
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise ConfigError(
+            f"{filename} is {len(data) / 1024 / 1024:.1f} MB; the Data Bank takes at most "
+            f"{MAX_DOCUMENT_BYTES // 1024 // 1024} MB",
+            hint="Attach the parts that matter, or split it into several files",
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{filename} is not UTF-8 text", hint="Save it as UTF-8 text and attach it again"
+        ) from error
+    if suffix in (".html", ".htm"):
+        return _html_text(text)
+    if suffix == ".json":
+        try:
+            return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        except ValueError as error:
+            raise ConfigError(
+                f"{filename} is not valid JSON ({error})", hint="Fix it, or attach it as .txt"
+            ) from error
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class _TextOfHtml(HTMLParser):
+    _SKIPPED = frozenset({"script", "style", "head", "noscript", "template"})
+    _BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, _attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIPPED:
+            self._skipping += 1
+        elif tag in self._BLOCKS:
+            self.parts.append("\n\n" if tag != "br" else "\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIPPED and self._skipping:
+            self._skipping -= 1
+        elif tag in self._BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def _html_text(html: str) -> str:
+    parser = _TextOfHtml()
+    parser.feed(html)
+    parser.close()
+    text = "".join(parser.parts)
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def chunk_text(text: str, size: int) -> list[str]:
+    """``text`` cut into chunks of at most ``size`` characters, at the best breaks there
+    are (paragraphs, then lines, sentences, words), blank ones left out."""
+    return [chunk for chunk in _cut(text.strip(), size, 0) if chunk]
+
+
+def _cut(text: str, size: int, level: int) -> list[str]:
+    if len(text) <= size:
+        return [text.strip()]
+    if level == len(_BREAKS):
+        return _cut_words(text, size)
+    pieces = [piece.strip() for piece in _BREAKS[level].split(text) if piece.strip()]
+    joiner = "\n\n" if level == 0 else "\n" if level == 1 else " "
+    chunks: list[str] = []
+    current = ""
+    for piece in pieces:
+        if len(piece) > size:
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.extend(_cut(piece, size, level + 1))
+        elif not current:
+            current = piece
+        elif len(current) + len(joiner) + len(piece) <= size:
+            current += joiner + piece
+        else:
+            chunks.append(current)
+            current = piece
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _cut_words(text: str, size: int) -> list[str]:
+    chunks: list[str] = []
+    current = ""
+    for word in text.split():
+        while len(word) > size:  # a "word" longer than a chunk: cut anywhere
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(word[:size])
+            word = word[size:]
+        if not current:
+            current = word
+        elif len(current) + 1 + len(word) <= size:
+            current += " " + word
+        else:
+            chunks.append(current)
+            current = word
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _documents_in_reach(
+    store: Store, revision: str | None, character_ids: tuple[int, ...], chat_id: int
+) -> bool:
+    """Whether the owner has an enabled document for this chat (global, of one of
+    ``character_ids``, or the chat's own), read once per library revision."""
+    key = (id(store.engine), store.owner_id)
+    kept = _scopes.get(key)
+    if kept is None or revision is None or kept[0] != revision:
+        kept = (revision, store.databank_scopes())
+        _scopes[key] = kept
+    has_global, characters, chats = kept[1]
+    return has_global or chat_id in chats or any(c in characters for c in character_ids)
+
+
+def with_databank(
+    store: Store,
+    inp: PromptInput,
+    settings: DatabankSettings,
+    *,
+    chat_id: int,
+    character_ids: tuple[int, ...],
+    revision: str | None,
+) -> PromptInput:
+    """``inp`` with the chunks of the documents in reach that share the most words with
+    the newest messages (unchanged when the Data Bank is off, has nothing for this chat
+    or finds nothing)."""
+    if not settings.enabled or not _documents_in_reach(store, revision, character_ids, chat_id):
+        return inp
+    words = recall_words(inp.history, settings.query_messages)
+    found = find_chunks(
+        store.engine,
+        store.owner_id,
+        words,
+        character_ids=character_ids,
+        chat_id=chat_id,
+        limit=settings.results,
+    )
+    if not found:
+        return inp
+    databank = Recall(
+        texts=tuple(chunk.text for chunk in found),
+        template=settings.template,
+        position=POSITIONS[settings.position],
+        depth=settings.depth,
+        role=ROLES.index(settings.role),
+    )
+    return replace(inp, databank=databank)

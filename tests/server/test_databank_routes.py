@@ -1,0 +1,159 @@
+"""``/api/databank``: documents typed in or uploaded (every chat's, a character's, a chat's),
+listed as a chat may use them, read, switched and removed; a turn through the API carries
+the chunk sharing words with the user's message; each account sees only its own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from pytavern.security.passwords import hash_password
+from pytavern.server import create_app
+from pytavern.settings import Settings
+from tests.scripted import Script, ScriptBook
+from tests.server.conftest import generate, start_chat
+
+ORRIN = "The lighthouse keeper is called Orrin; he keeps a grey cat named Mizzen."
+FISH = "Fish are sold at dawn on the long quay by the old market."
+
+
+async def _add(client: httpx.AsyncClient, **body: Any) -> dict[str, Any]:
+    response = await client.post("/api/databank", json=body)
+    assert response.status_code == 201, response.text
+    document: dict[str, Any] = response.json()
+    return document
+
+
+async def _names(client: httpx.AsyncClient, **params: Any) -> list[str]:
+    response = await client.get("/api/databank", params=params)
+    assert response.status_code == 200, response.text
+    return [d["name"] for d in response.json()]
+
+
+async def test_add_upload_list_read_switch_and_delete(client: httpx.AsyncClient) -> None:
+    chat, other = await start_chat(client), await start_chat(client)
+    everyone = await _add(client, name="Everyone's", text=FISH)
+    assert everyone["scope"] == "global" and everyone["enabled"] is True
+    assert (everyone["length"], everyone["chunks"]) == (len(FISH), 1)
+    wren = await _add(client, name="Wren's", text="Wren sings.", character_id=1)
+    assert (wren["scope"], wren["character_id"], wren["chat_id"]) == ("character", 1, None)
+    uploaded = await client.post(
+        "/api/databank/upload",
+        params={"filename": "keeper.md", "chat_id": chat["id"]},
+        content=f"# Keeper\n\n{ORRIN}\n".encode(),
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    keeper = uploaded.json()
+    assert (keeper["name"], keeper["scope"], keeper["chat_id"]) == ("keeper.md", "chat", chat["id"])
+    await _add(client, name="Theirs", text="Not for this chat.", chat_id=other["id"])
+
+    assert await _names(client, chat_id=chat["id"]) == ["Everyone's", "Wren's", "keeper.md"]
+    assert await _names(client, character_id=1) == ["Everyone's", "Wren's"]
+    assert await _names(client) == ["Everyone's", "Wren's", "keeper.md", "Theirs"]
+
+    read = (await client.get(f"/api/databank/{keeper['id']}")).json()
+    assert read["text"] == f"# Keeper\n\n{ORRIN}" and read["id"] == keeper["id"]
+    switched = await client.patch(f"/api/databank/{keeper['id']}", json={"enabled": False})
+    assert switched.status_code == 200 and switched.json()["enabled"] is False
+    listed = (await client.get("/api/databank", params={"chat_id": chat["id"]})).json()
+    assert [d["enabled"] for d in listed] == [True, True, False]
+
+    assert (await client.delete(f"/api/databank/{keeper['id']}")).status_code == 204
+    gone = await client.get(f"/api/databank/{keeper['id']}")
+    assert gone.status_code == 404 and gone.json()["error"]["hint"]
+    assert (await client.delete(f"/api/databank/{keeper['id']}")).status_code == 404
+    patched = await client.patch(f"/api/databank/{keeper['id']}", json={"enabled": True})
+    assert patched.status_code == 404
+
+
+async def test_what_is_not_text_or_has_no_owner_is_refused(client: httpx.AsyncClient) -> None:
+    pdf = await client.post(
+        "/api/databank/upload", params={"filename": "book.pdf"}, content=b"%PDF-1.7\n"
+    )
+    assert pdf.status_code == 400
+    error = pdf.json()["error"]
+    assert error["type"] == "ConfigError" and "not .pdf files" in error["message"]
+    assert "Save it as text" in error["hint"]
+    binary = await client.post(
+        "/api/databank/upload", params={"filename": "notes.txt"}, content=b"\xff\xfe\x00bad"
+    )
+    assert binary.status_code == 400 and "not UTF-8" in binary.json()["error"]["message"]
+    both = await client.post(
+        "/api/databank", json={"name": "x", "text": "y", "character_id": 1, "chat_id": 1}
+    )
+    assert both.status_code == 400 and "not both" in both.json()["error"]["message"]
+    blank = await client.post("/api/databank", json={"name": "Blank", "text": "  \n "})
+    assert blank.status_code == 400 and "no text" in blank.json()["error"]["message"]
+    no_chat = await client.post(
+        "/api/databank/upload", params={"filename": "a.txt", "chat_id": 999}, content=b"hi"
+    )
+    assert no_chat.status_code == 404
+    no_character = await client.post(
+        "/api/databank", json={"name": "x", "text": "y", "character_id": 999}
+    )
+    assert no_character.status_code == 404
+    assert (await client.get("/api/databank", params={"chat_id": 999})).status_code == 404
+    assert (await client.get("/api/databank")).json() == []
+
+
+async def test_a_turn_through_the_api_carries_the_chunk_sharing_a_word(
+    client: httpx.AsyncClient, scripted: ScriptBook
+) -> None:
+    chat = await start_chat(client)
+    settings = await client.patch("/api/settings", json={"databank": {"chunk_size": 100}})
+    assert settings.status_code == 200, settings.text
+    document = await _add(client, name="Harbour", text=f"{FISH}\n\n{ORRIN}", character_id=1)
+    assert document["chunks"] == 2
+    scripted.scripts += [Script(["A fine fellow."]), Script(["Sunny."]), Script(["Him."])]
+    await generate(client, chat["id"], mode="send", text="Who is Orrin?")
+    sent = [m.content for m in scripted.requests[-1].messages]
+    found = [text for text in sent if ORRIN in text]
+    assert found == [f"Related information:\n{ORRIN}"]  # that chunk alone, in its template
+    assert not any(FISH in text for text in sent)
+
+    await generate(client, chat["id"], mode="send", text="Tell me about the weather.")
+    assert not any(ORRIN in m.content for m in scripted.requests[-1].messages)
+
+    await client.patch(f"/api/databank/{document['id']}", json={"enabled": False})
+    await generate(client, chat["id"], mode="send", text="Who is Orrin?")
+    assert not any(ORRIN in m.content for m in scripted.requests[-1].messages)
+
+
+@pytest.fixture
+async def accounts(data_dir: Path, scripted: ScriptBook) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(data_dir=data_dir, accounts=True))
+    store = app.state.engine.store
+    store.create_user("ada", hash_password("correct horse"))
+    store.create_user("bob", hash_password("battery staple"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        yield http
+    await app.state.engine.aclose()
+
+
+async def _login(http: httpx.AsyncClient, name: str, password: str) -> None:
+    response = await http.post("/api/auth/login", json={"name": name, "password": password})
+    assert response.status_code == 200, response.text
+    http.headers["X-CSRF-Token"] = response.json()["csrf"]
+
+
+async def test_each_account_sees_only_its_documents(accounts: httpx.AsyncClient) -> None:
+    await _login(accounts, "ada", "correct horse")
+    adas = await _add(accounts, name="Ada's notes", text=ORRIN)
+    wren = (await accounts.get("/api/characters")).json()[0]["id"]
+    chat = (await accounts.post(f"/api/characters/{wren}/chats")).json()
+    await _add(accounts, name="Ada's chat", text=FISH, chat_id=chat["id"])
+    assert await _names(accounts) == ["Ada's notes", "Ada's chat"]
+    await accounts.post("/api/auth/logout")
+    await _login(accounts, "bob", "battery staple")
+    assert await _names(accounts) == []
+    assert (await accounts.get(f"/api/databank/{adas['id']}")).status_code == 404
+    assert (await accounts.delete(f"/api/databank/{adas['id']}")).status_code == 404
+    assert (await accounts.get("/api/databank", params={"chat_id": chat["id"]})).status_code == 404
+    for owner in ({"chat_id": chat["id"]}, {"character_id": wren}):
+        refused = await accounts.post("/api/databank", json={"name": "x", "text": "y", **owner})
+        assert refused.status_code == 404
