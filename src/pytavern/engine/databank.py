@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
-from html.parser import HTMLParser
 from pathlib import PurePath
 
 from pytavern.engine.preferences import DatabankSettings
@@ -62,7 +61,9 @@ def document_text(filename: str, data: bytes) -> str:
             f"{filename} is not UTF-8 text", hint="Save it as UTF-8 text and attach it again"
         ) from error
     if suffix in (".html", ".htm"):
-        return _html_text(text)
+        from pytavern.engine.html_text import html_text  # only when one is attached
+
+        return html_text(text)
     if suffix == ".json":
         try:
             return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
@@ -71,41 +72,6 @@ def document_text(filename: str, data: bytes) -> str:
                 f"{filename} is not valid JSON ({error})", hint="Fix it, or attach it as .txt"
             ) from error
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-class _TextOfHtml(HTMLParser):
-    _SKIPPED = frozenset({"script", "style", "head", "noscript", "template"})
-    _BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, _attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIPPED:
-            self._skipping += 1
-        elif tag in self._BLOCKS:
-            self.parts.append("\n\n" if tag != "br" else "\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIPPED and self._skipping:
-            self._skipping -= 1
-        elif tag in self._BLOCKS:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
-
-
-def _html_text(html: str) -> str:
-    parser = _TextOfHtml()
-    parser.feed(html)
-    parser.close()
-    text = "".join(parser.parts)
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def chunk_text(text: str, size: int) -> list[str]:
