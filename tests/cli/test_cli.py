@@ -6,25 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from pytavern.cli import cli
+from tests.cli.invoke import Run, with_scripted
 from tests.scripted import Script, ScriptBook, cut_error
 
 SECRET = "sk-test-abcdefgh12345678WXYZ"
 
 
 @pytest.fixture
-def run(data_dir: Path, scripted: ScriptBook):  # type: ignore[no-untyped-def]
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None) -> tuple[int, str, str]:
-        result = runner.invoke(cli, ["--data-dir", str(data_dir), *args], input=input)
-        return result.exit_code, result.stdout, result.stderr
-
-    code, _out, err = invoke("connections", "add", "s", "--api", "scripted", "--default")
-    assert code == 0, err
-    return invoke
+def run(data_dir: Path, scripted: ScriptBook) -> Run:
+    return with_scripted(data_dir)
 
 
 def test_send_json_then_continue_the_same_chat(run, scripted: ScriptBook) -> None:  # type: ignore[no-untyped-def]

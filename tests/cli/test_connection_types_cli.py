@@ -4,28 +4,18 @@ backend without ``--model`` takes the first model it lists."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from pytavern.cli import cli
+from tests.cli.invoke import Run, invoker
 from tests.fakes import openai_text
 from tests.fakes.server import FaultPlan, serve
-
-Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
 def run(data_dir: Path) -> Run:
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None) -> tuple[int, str, str]:
-        result = runner.invoke(cli, ["--data-dir", str(data_dir), *args], input=input)
-        return result.exit_code, result.stdout, result.stderr
-
-    return invoke
+    return invoker(data_dir)
 
 
 def test_types_json_lists_every_api_type_with_group_and_options(run: Run) -> None:

@@ -4,30 +4,19 @@ to every chat, a character or one chat, and a turn's prompt carrying what they h
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from pytavern.cli import cli
+from tests.cli.invoke import Run, with_scripted
 from tests.scripted import Script, ScriptBook
 
-Run = Callable[..., tuple[int, str, str]]
 ORRIN = "The lighthouse keeper is called Orrin; he keeps a grey cat named Mizzen."
 
 
 @pytest.fixture
 def run(data_dir: Path, scripted: ScriptBook) -> Run:
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None) -> tuple[int, str, str]:
-        result = runner.invoke(cli, ["--data-dir", str(data_dir), *args], input=input)
-        return result.exit_code, result.stdout, result.stderr
-
-    code, _out, err = invoke("connections", "add", "s", "--api", "scripted", "--default")
-    assert code == 0, err
-    return invoke
+    return with_scripted(data_dir)
 
 
 def _new_chat(run: Run) -> int:

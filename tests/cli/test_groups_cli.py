@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from pytavern.cli import cli
+from tests.cli.invoke import invoker
 from tests.scripted import Script, ScriptBook
 
 CARD = {
@@ -24,16 +23,6 @@ CARD = {
         "extensions": {"talkativeness": "0.9"},
     },
 }
-
-
-def invoker(data_dir: Path):  # type: ignore[no-untyped-def]
-    runner = CliRunner()
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        result = runner.invoke(cli, ["--data-dir", str(data_dir), *args])
-        return result.exit_code, result.stdout, result.stderr
-
-    return invoke
 
 
 @pytest.fixture

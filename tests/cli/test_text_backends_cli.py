@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from pytavern.cli import cli
+from tests.cli.invoke import Run, invoker
 from tests.fakes import horde, kobold, llamacpp, novelai, ollama, openai_text
 from tests.fakes.server import FaultPlan, serve
 
 SECRET = "nai-test-SECRET-9876"
-Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
 def run(data_dir: Path) -> Run:
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None) -> tuple[int, str, str]:
-        result = runner.invoke(cli, ["--data-dir", str(data_dir), *args], input=input)
-        return result.exit_code, result.stdout, result.stderr
-
-    return invoke
+    return invoker(data_dir)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Engine, bindparam, delete, func, select, t
 from pytavern.errors import NotFoundError
 from pytavern.store._base import StoreBase
 from pytavern.store.schema import DocumentChunkRow, DocumentRow, utcnow
+from pytavern.store.search import any_word_match
 
 DocumentScope = Literal["global", "character", "chat"]
 
@@ -236,9 +237,7 @@ def find_chunks(
         return []
     sqlite = engine.dialect.name == "sqlite"
     params = {
-        "match": " OR ".join(f'"{word}"' for word in words)
-        if sqlite
-        else " | ".join(f"'{word}'" for word in words),
+        "match": any_word_match(words, sqlite),
         "owner": owner_id,
         "chat": chat_id,
         "characters": list(character_ids) or [-1],

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, bindparam, text
 
 from pytavern.store._base import loads
 from pytavern.store.records import hidden_in
-from pytavern.store.search import index_pending
+from pytavern.store.search import any_word_match, index_pending
 
 _SELECT = "SELECT m.position, m.role, m.name, m.extra, s.text"
 _JOIN = "JOIN messages m ON m.id = s.message_id AND m.active_swipe = s.swipe_index"
@@ -78,9 +78,7 @@ def recall_messages(
             if not words:
                 return []
         params = {
-            "match": " OR ".join(f'"{word}"' for word in words)
-            if sqlite
-            else " | ".join(f"'{word}'" for word in words),
+            "match": any_word_match(words, sqlite),
             "chat": chat_id,
             "before": before,
             "limit": limit * CANDIDATES_PER_RESULT,

@@ -82,6 +82,14 @@ def query_words(query: str) -> list[str]:
     return _WORD.findall(query)[:MAX_WORDS]
 
 
+def any_word_match(words: list[str], sqlite: bool) -> str:
+    """A query matching texts that hold any of ``words`` (plain words: letters, digits,
+    ``_``): FTS5's ``MATCH`` on SQLite, ``to_tsquery`` on PostgreSQL."""
+    if sqlite:
+        return " OR ".join(f'"{word}"' for word in words)
+    return " | ".join(f"'{word}'" for word in words)
+
+
 def _fts5_match(words: list[str]) -> str:
     return " ".join('"' + word.replace('"', '""') + '"' for word in words)
 
