@@ -124,7 +124,7 @@ def test_a_whole_folder_imports_once_and_exports_to_the_same_counts(
 
     _, first, progress = run(data_dir, "import-sillytavern", str(tmp_path / "st"))
     assert first["imported"] == EXPECTED
-    assert "importing" in progress and f"/{CARDS * (CHATS_PER_CARD + 1) + 13}" in progress
+    assert "importing" in progress and f"/{CARDS * (CHATS_PER_CARD + 1) + 14}" in progress
     broken = {item["file"] for item in first["broken"]}
     assert broken == {
         "characters/Broken.png",

@@ -194,7 +194,8 @@ def _print_summary(summary: ImportSummary) -> None:
         click.echo(f"broken {name}: {error}")
     verb = "Would import" if summary.dry_run else "Imported"
     kinds = ("characters", "chats", "lorebooks", "presets", "personas")
-    counts = ", ".join(f"{summary.imported[k]} {k}" for k in kinds)
+    more = [k for k, n in summary.imported.items() if n and k not in kinds]  # groups, documents...
+    counts = ", ".join(f"{summary.imported[k]} {k}" for k in (*kinds, *more))
     present = sum(summary.present.values())
     click.echo(
         f"{verb} {counts}; {present} already present, {len(summary.skipped)} skipped, "

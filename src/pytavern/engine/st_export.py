@@ -3,8 +3,9 @@
 Cards as PNG in ``characters/``, each character's chats as JSONL in ``chats/<card name>/``,
 lorebooks in ``worlds/``, presets in ``instruct/``, ``context/``, ``sysprompt/`` and the
 sampler folders, personas in ``settings.json`` (``power_user.personas`` and
-``persona_descriptions``) with their images in ``User Avatars/``. The folder imports back
-into pytavern (``import_sillytavern``) to the same counts.
+``persona_descriptions``) with their images in ``User Avatars/``, the Data Bank's documents
+in ``user/files/`` (listed in ``settings.json`` and the chats' metadata, ``st_databank``).
+The folder imports back into pytavern (``import_sillytavern``) to the same counts.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pytavern.engine.st_databank import KIND, DatabankExport, export_documents
 from pytavern.engine.st_extras import QUICK_REPLY_FOLDER, extension_settings, quick_reply_files
 from pytavern.engine.st_import import SAMPLER_FOLDERS
 from pytavern.engine.transfer import export_card, export_chat, export_lorebook
@@ -103,16 +105,17 @@ def export_all(store: Store, out: Path, *, progress: Progress | None = None) -> 
     total = len(characters) + len(chats)
     done = 0
     card_names: set[str] = set()
-    stems: dict[int, str] = {}
+    stems = {c.id: safe_name(c.name, card_names) for c in characters}
+    bank = export_documents(store, out, {i: f"{stem}.png" for i, stem in stems.items()})
     for character in characters:
-        stem = safe_name(character.name, card_names)
-        stems[character.id] = stem
+        stem = stems[character.id]
         _write(out / "characters" / f"{stem}.png", export_card(store, character.id, png=True))
         counts["characters"] += 1
         titles: set[str] = set()
         for chat in (c for c in chats if c.character_id == character.id):
             title = safe_name(chat.title or f"{character.name} chat", titles)
-            _write(out / "chats" / stem / f"{title}.jsonl", export_chat(store, chat.id))
+            data = bank.chat_file(chat.id, export_chat(store, chat.id))
+            _write(out / "chats" / stem / f"{title}.jsonl", data)
             counts["chats"] += 1
             done += 1
             if progress:
@@ -120,7 +123,7 @@ def export_all(store: Store, out: Path, *, progress: Progress | None = None) -> 
         done += 1
         if progress:
             progress(done, total, f"characters/{stem}.png")
-    counts += export_groups(store, out, groups, stems)
+    counts += export_groups(store, out, groups, stems, bank)
     books: set[str] = set()
     for book in store.list_lorebooks():
         _write(
@@ -135,11 +138,13 @@ def export_all(store: Store, out: Path, *, progress: Progress | None = None) -> 
         counts["presets"] += 1
     personas = store.list_personas()
     settings = _persona_settings(store, personas, out, set())
-    settings["extension_settings"] = extension_settings(store)
+    settings["extension_settings"] = extension_settings(store) | bank.settings
     _write(out / "settings.json", json.dumps(settings, indent=4, ensure_ascii=False).encode())
     counts["personas"] += len(personas)
     if settings["extension_settings"]["regex"]:
         counts["regex scripts"] += len(settings["extension_settings"]["regex"])
+    if bank.count:
+        counts[KIND] += bank.count
     sets: set[str] = set()
     for name, data in quick_reply_files(store):
         _write(out / QUICK_REPLY_FOLDER / f"{safe_name(name, sets)}.json", data)
@@ -148,10 +153,15 @@ def export_all(store: Store, out: Path, *, progress: Progress | None = None) -> 
 
 
 def export_groups(
-    store: Store, out: Path, groups: list[GroupRecord], stems: dict[int, str]
+    store: Store,
+    out: Path,
+    groups: list[GroupRecord],
+    stems: dict[int, str],
+    bank: DatabankExport | None = None,
 ) -> Counter[str]:
     """Write groups to ``groups/<id>.json`` (members named by their exported card files) and
-    their chats to ``group chats/<chat_id>.jsonl``, as SillyTavern keeps them."""
+    their chats to ``group chats/<chat_id>.jsonl``, as SillyTavern keeps them (with the
+    chats' Data Bank documents listed in ``bank``)."""
     counts: Counter[str] = Counter()
     names: set[str] = set()
     for group in groups:
@@ -166,7 +176,9 @@ def export_groups(
         counts["groups"] += 1
         if group.chat_id is not None:
             chat_name = safe_name(file.chat_id or f"{group.name} chat", set())
-            _write(out / "group chats" / f"{chat_name}.jsonl", export_chat(store, group.chat_id))
+            data = export_chat(store, group.chat_id)
+            data = bank.chat_file(group.chat_id, data) if bank is not None else data
+            _write(out / "group chats" / f"{chat_name}.jsonl", data)
             counts["group chats"] += 1
     return counts
 

@@ -7,7 +7,8 @@ Re-running imports nothing twice: cards are recognised by their content, chats b
 fingerprint of the file they came from, lorebooks and presets by name and content, personas
 by name and description. Groups (``groups/<id>.json``) come with their current chat (``group
 chats/<chat_id>.jsonl``), recognised by their SillyTavern id; their older chats are listed as
-skipped.
+skipped. The Data Bank's attachments (global, a card's, a chat's, from ``user/files/``) come
+last, once the cards and chats they belong to are stored (``st_databank``).
 """
 
 from __future__ import annotations
@@ -20,12 +21,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytavern.engine.st_databank import (
+    FILES,
+    DatabankImport,
+    header_attachments,
+    settings_of,
+    take_chat_attachments,
+)
 from pytavern.engine.st_extras import QUICK_REPLY_FOLDER, import_quick_replies, import_regex
-from pytavern.engine.transfer import ST_SOURCE, read_chat_import
+from pytavern.engine.transfer import ST_SOURCE, ChatImport, read_chat_import
 from pytavern.errors import FormatError, NotFoundError, PytavernError
 from pytavern.formats._json import load_json_object
 from pytavern.formats.cards import Card, read_card_file
-from pytavern.formats.groups import read_group
+from pytavern.formats.groups import GroupFile, read_group
 from pytavern.formats.presets import read_sampler_preset, read_template
 from pytavern.formats.worldinfo import read_lorebook
 from pytavern.store import Store
@@ -119,12 +127,17 @@ class _Importer:
         self.summary = ImportSummary(dry_run)
         self.progress = progress
         self.cards = {card_key(Card(r.card)): r.id for r in store.list_characters()}
-        self.chats = {c.metadata.get(ST_SOURCE) for c in store.list_chats()}
+        self.chats: dict[Any, int | None] = {
+            c.metadata.get(ST_SOURCE): c.id for c in store.list_chats()
+        }
+        """The SillyTavern files imported (their fingerprint), to the chat they became."""
         self.card_ids: dict[Path, int | None] = {}
         self.broken_cards: set[Path] = set()
-        self.groups = {str(g.data.get("id") or "") for g in store.list_groups()} - {""}
+        self.groups = {str(g.data.get("id") or ""): g.chat_id for g in store.list_groups()}
+        self.groups.pop("", None)
         self.group_chats: dict[str, str] = {}
         """Group chat names seen in groups/: ``"current"`` or ``"older"``."""
+        self.databank = DatabankImport(store, root, self.summary)
 
     def plan(self) -> list[_Work]:
         work = [_Work("lorebook", p) for p in _files(self.root / "worlds", ".json")]
@@ -146,6 +159,7 @@ class _Importer:
         for folder in UNMODELLED_FOLDERS:
             if (self.root / folder).is_dir() and any((self.root / folder).iterdir()):
                 work.append(_Work("folder", self.root / folder))
+        work.append(_Work("databank", self.root / FILES))  # last: the cards and chats are in
         return work
 
     def run(self) -> ImportSummary:
@@ -163,7 +177,10 @@ class _Importer:
         return self.summary
 
     def one(self, item: _Work, name: str) -> None:
-        if item.kind == "group chat":
+        if item.kind == "databank":
+            cards = {path.name: card_id for path, card_id in self.card_ids.items()}
+            self.databank.run(settings_of(self.root / "settings.json"), cards)
+        elif item.kind == "group chat":
             self.group_chat(item.path, name)
         elif item.kind == "group":
             self.group(item.path)
@@ -223,18 +240,22 @@ class _Importer:
         source = hashlib.sha256(data).hexdigest()
         if source in self.chats:
             self.count("chats", new=False)
+            self.databank.chat(name, self.chats[source], header_attachments(data))
             return
         chat = read_chat_import(data, item.path.name, source=source)
+        attachments = take_chat_attachments(chat.metadata)
         character_id = self.card_ids.get(item.character)
+        chat_id = None
         if not self.summary.dry_run and character_id is not None:
-            import_chat_rows(
+            chat_id = import_chat_rows(
                 self.store,
                 character_id,
                 title=chat.title,
                 metadata=chat.metadata,
                 messages=chat.messages,
             )
-        self.chats.add(source)
+        self.chats[source] = chat_id
+        self.databank.chat(name, chat_id, attachments)
         self.count("chats", new=True)
 
     def group(self, path: Path) -> None:
@@ -243,8 +264,14 @@ class _Importer:
             self.group_chats.setdefault(chat_name, "older")
         if file.chat_id:
             self.group_chats[file.chat_id] = "current"
+        chat_path = self.root / "group chats" / f"{file.chat_id}.jsonl"
+        has_chat = bool(file.chat_id) and chat_path.is_file()
+        chat_name = str(chat_path.relative_to(self.root))
         if file.id and file.id in self.groups:
             self.count("groups", new=False)
+            if has_chat:
+                found = header_attachments(chat_path.read_bytes())
+                self.databank.chat(chat_name, self.groups[file.id], found)
             return
         cards = [self.root / "characters" / avatar for avatar in file.members]
         missing = [c.name for c in cards if c not in self.card_ids]
@@ -253,29 +280,38 @@ class _Importer:
                 f"its members are not among the cards: {', '.join(missing) or '(none)'}",
                 hint="Put the members' cards in characters/ and import again",
             )
-        chat_path = self.root / "group chats" / f"{file.chat_id}.jsonl"
         chat = None
-        if file.chat_id and chat_path.is_file():
+        if has_chat:
             data = chat_path.read_bytes()
             source = hashlib.sha256(data).hexdigest()
             chat = read_chat_import(data, chat_path.name, source=source)
+        attachments = take_chat_attachments(chat.metadata) if chat is not None else []
         ids = [self.card_ids[c] for c in cards]
+        chat_id = None
         if not self.summary.dry_run and all(i is not None for i in ids):
             member_ids = [i for i in ids if i is not None]
-            chat_id = None
-            if chat is not None:
-                chat_id = import_chat_rows(
-                    self.store,
-                    member_ids[0],
-                    title=chat.title,
-                    metadata=chat.metadata,
-                    messages=chat.messages,
-                )
-            name = self.store.unique_group_name(file.name or path.stem)
-            raw = file.with_changes(name=name).raw
-            self.store.create_group(name, raw, member_ids, chat_id)
-        self.groups.add(file.id)
+            chat_id = self.store_group(file, path, member_ids, chat)
+        self.groups[file.id] = chat_id
+        self.databank.chat(chat_name, chat_id, attachments)
         self.count("groups", new=True)
+
+    def store_group(
+        self, file: GroupFile, path: Path, member_ids: list[int], chat: ChatImport | None
+    ) -> int | None:
+        """Store a group and its current chat; the chat's id."""
+        chat_id = None
+        if chat is not None:
+            chat_id = import_chat_rows(
+                self.store,
+                member_ids[0],
+                title=chat.title,
+                metadata=chat.metadata,
+                messages=chat.messages,
+            )
+        name = self.store.unique_group_name(file.name or path.stem)
+        raw = file.with_changes(name=name).raw
+        self.store.create_group(name, raw, member_ids, chat_id)
+        return chat_id
 
     def group_chat(self, path: Path, name: str) -> None:
         seen = self.group_chats.get(path.stem)

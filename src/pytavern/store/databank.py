@@ -93,9 +93,11 @@ class DatabankMixin(StoreBase):
         *,
         character_id: int | None = None,
         chat_id: int | None = None,
+        created_at: datetime | None = None,
     ) -> DocumentRecord:
         """Store a document and its chunks (one transaction): global, or ``character_id``'s,
-        or ``chat_id``'s (the caller checks the owner has that character or chat)."""
+        or ``chat_id``'s (the caller checks the owner has that character or chat); made
+        now unless ``created_at`` says when (an import)."""
         with self.transaction() as session:
             row = DocumentRow(
                 owner_id=self.owner_id,
@@ -104,7 +106,7 @@ class DatabankMixin(StoreBase):
                 name=name,
                 text=text_,
                 enabled=True,
-                created_at=utcnow(),
+                created_at=created_at or utcnow(),
             )
             session.add(row)
             session.flush()
