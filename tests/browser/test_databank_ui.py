@@ -89,13 +89,15 @@ def test_documents_are_attached_listed_switched_off_and_removed(page: Any, live:
     assert problems == [], "\n".join(problems)
 
     # a file that is no text: refused with the server's hint, nothing added
-    attach(page, "chat", "report.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "application/pdf")
+    attach(page, "chat", "report.docx", b"PK\x03\x04", "application/octet-stream")
     refused = page.locator("[data-testid=toast].bad")
-    expect(refused).to_contain_text("report.pdf: the Data Bank reads text files, not .pdf files")
-    expect(refused.locator(".hint")).to_have_text(
-        "Save it as text (.txt, .md, .html, .json, .csv) and attach that"
+    expect(refused).to_contain_text(
+        "report.docx: the Data Bank reads text files and PDFs, not .docx files"
     )
-    shoot(page, "databank-refused-pdf")
+    expect(refused.locator(".hint")).to_have_text(
+        "Save it as text (.txt, .md, .html, .json, .csv) or PDF and attach that"
+    )
+    shoot(page, "databank-refused-file")
     expect(page.locator("[data-testid=databank-doc]")).to_have_count(2)
     assert len(databank.list(chat_id=chat_id)) == 2
 
@@ -127,7 +129,7 @@ def test_documents_are_attached_listed_switched_off_and_removed(page: Any, live:
     page.keyboard.press("Escape")
     expect(page.locator("[role=dialog]")).to_have_count(0)
     databank.remove(chat_doc.id)
-    # the one 400 is the refused .pdf (Chromium logs every failed request)
+    # the one 400 is the refused .docx (Chromium logs every failed request)
     assert [p for p in live.problems if "status of 400 (Bad Request)" not in p] == []
     assert len(live.problems) == 1
 

@@ -12,6 +12,7 @@ from pytavern.engine.databank import MAX_DOCUMENT_BYTES, chunk_text, document_te
 from pytavern.engine.preferences import save_preferences
 from pytavern.engine.services import Services
 from pytavern.errors import ConfigError
+from tests.pdfs import text_pdf
 from tests.scripted import Script, ScriptBook
 
 ORRIN = "The lighthouse keeper is called Orrin; he keeps a grey cat named Mizzen."
@@ -36,8 +37,8 @@ def test_files_are_read_as_text() -> None:
     html += b"<p>Orrin &amp; Mizzen</p><script>alert(1)</script><p>Lamp</p></body></html>"
     assert document_text("page.HTML", html) == "Keeper\n\nOrrin & Mizzen\n\nLamp"
     assert json.loads(document_text("d.json", b'{"keeper": "Orrin"}')) == {"keeper": "Orrin"}
-    with pytest.raises(ConfigError, match=r"not \.pdf files") as refused:
-        document_text("book.pdf", b"%PDF-1.7")
+    with pytest.raises(ConfigError, match=r"not \.docx files") as refused:
+        document_text("book.docx", b"PK\x03\x04")
     assert refused.value.hint and "text" in refused.value.hint
     with pytest.raises(ConfigError, match="not UTF-8"):
         document_text("notes.txt", b"\xff\xfe\x00bad")
@@ -152,3 +153,13 @@ async def test_a_group_chat_uses_and_lists_its_members_documents(
     await services.groups.send(group.id, "Who keeps the lighthouse?")
     bob_asked = scripted.requests[-1].messages  # Bob answers second
     assert any(ORRIN in m.content for m in bob_asked)
+
+
+def test_a_pdfs_text_is_read_page_by_page() -> None:
+    text = document_text("rules.PDF", text_pdf(["The keeper is Orrin.", "He keeps a cat."]))
+    assert text == "The keeper is Orrin.\nHe keeps a cat."
+    with pytest.raises(ConfigError, match="could not be read as a PDF") as broken:
+        document_text("rules.pdf", b"%PDF-1.7\nnot really")
+    assert broken.value.hint and "save" in broken.value.hint.lower()
+    with pytest.raises(ConfigError, match="no text layer"):
+        document_text("scan.pdf", text_pdf([]))

@@ -14,6 +14,7 @@ import pytest
 from pytavern.security.passwords import hash_password
 from pytavern.server import create_app
 from pytavern.settings import Settings
+from tests.pdfs import text_pdf
 from tests.scripted import Script, ScriptBook
 from tests.server.conftest import generate, start_chat
 
@@ -70,14 +71,28 @@ async def test_add_upload_list_read_switch_and_delete(client: httpx.AsyncClient)
     assert patched.status_code == 404
 
 
+async def test_a_pdf_is_attached_as_its_text(client: httpx.AsyncClient) -> None:
+    pdf = text_pdf(["The keeper is Orrin.", "He keeps a cat."])
+    added = await client.post("/api/databank/upload", params={"filename": "rules.pdf"}, content=pdf)
+    assert added.status_code == 201, added.text
+    document = (await client.get(f"/api/databank/{added.json()['id']}")).json()
+    assert document["name"] == "rules.pdf"
+    assert document["text"] == "The keeper is Orrin.\nHe keeps a cat."
+
+
 async def test_what_is_not_text_or_has_no_owner_is_refused(client: httpx.AsyncClient) -> None:
-    pdf = await client.post(
+    word = await client.post(
+        "/api/databank/upload", params={"filename": "book.docx"}, content=b"PK\x03\x04"
+    )
+    assert word.status_code == 400
+    error = word.json()["error"]
+    assert error["type"] == "ConfigError" and "not .docx files" in error["message"]
+    assert "Save it as text" in error["hint"]
+    broken = await client.post(
         "/api/databank/upload", params={"filename": "book.pdf"}, content=b"%PDF-1.7\n"
     )
-    assert pdf.status_code == 400
-    error = pdf.json()["error"]
-    assert error["type"] == "ConfigError" and "not .pdf files" in error["message"]
-    assert "Save it as text" in error["hint"]
+    assert broken.status_code == 400
+    assert "could not be read as a PDF" in broken.json()["error"]["message"]
     binary = await client.post(
         "/api/databank/upload", params={"filename": "notes.txt"}, content=b"\xff\xfe\x00bad"
     )

@@ -131,7 +131,7 @@ class AsyncChat:
         self._services.chats.set_options(self.id, ChatOptions(summary=text))
 
     def attach(self, path: PathLike) -> Document:
-        """Attach a text file (``.txt``, ``.md``, ``.html``, ``.json``, ``.csv``) to this
+        """Attach a text file (``.txt``, ``.md``, ``.html``, ``.json``, ``.csv``) or PDF to this
         chat's Data Bank: its parts sharing words with the newest messages go into the
         prompt. Other files raise ``ConfigError``."""
         name, data = _read_file(path)
@@ -255,7 +255,7 @@ class AsyncDatabank:
         return None if character is None else self._services.characters.pick(character).id
 
     def add(self, path: PathLike, *, character: str | int | None = None) -> Document:
-        """Attach a text file (``.txt``, ``.md``, ``.html``, ``.json``, ``.csv``) to every
+        """Attach a text file (``.txt``, ``.md``, ``.html``, ``.json``, ``.csv``) or PDF to every
         chat, or to ``character``'s chats (by name or id). Other files raise
         ``ConfigError``."""
         name, data = _read_file(path)

@@ -114,7 +114,7 @@ async def add_document(
     chat_id: int | None,
     as_json: bool,
 ) -> None:
-    """Attach FILE (.txt, .md, .html, .json, .csv; - reads standard input) to every chat,
+    """Attach FILE (.txt, .md, .html, .json, .csv, .pdf; - reads standard input) to every chat,
     to a character's chats (--character) or to one chat (--chat)."""
     _check_add(file, text, name, (character is not None) + (chat_id is not None))
     async with open_services() as services:

@@ -1,8 +1,8 @@
 """The Data Bank: documents the prompt draws on (``DatabankSettings``).
 
-A document (a text file, Markdown, HTML, JSON, CSV, or text typed in) is attached to every
-chat, to a character's chats or to one chat; it is cut into chunks of about
-``chunk_size`` characters at paragraph, line, sentence or word ends. On each turn the
+A document (a text file, Markdown, HTML, JSON, CSV, a PDF's text, or text typed in) is
+attached to every chat, to a character's chats or to one chat; it is cut into chunks of
+about ``chunk_size`` characters at paragraph, line, sentence or word ends. On each turn the
 words of the newest messages are looked up in the chunks of the documents the chat may
 use (``pytavern.store.databank``), and the best chunks go into the prompt as SillyTavern
 puts its Data Bank's (``4_vectors_data_bank``). The lookup runs on the machine's own word
@@ -29,6 +29,8 @@ from pytavern.store.databank import find_chunks
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 """The largest file the Data Bank takes (its text is kept whole, and in chunks)."""
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".json", ".csv", ""})
+"""The text files the Data Bank reads."""
+READ_SUFFIXES = TEXT_SUFFIXES | {".pdf"}
 """The files whose text the Data Bank reads (others: convert them to text first)."""
 _BREAKS = (re.compile(r"\n\s*\n"), re.compile(r"\n"), re.compile(r"(?<=[.!?])\s+"))
 """Where a text is cut, best first: paragraphs, lines, sentences (then words, then
@@ -43,10 +45,10 @@ def document_text(filename: str, data: bytes) -> str:
     """The text of a file for the Data Bank: plain text as it is (UTF-8), HTML without its
     markup, JSON pretty-printed; raise ``ConfigError`` for anything else."""
     suffix = PurePath(filename).suffix.lower()
-    if suffix not in TEXT_SUFFIXES:
+    if suffix not in READ_SUFFIXES:
         raise ConfigError(
-            f"the Data Bank reads text files, not {suffix} files",
-            hint="Save it as text (.txt, .md, .html, .json, .csv) and attach that",
+            f"the Data Bank reads text files and PDFs, not {suffix} files",
+            hint="Save it as text (.txt, .md, .html, .json, .csv) or PDF and attach that",
         )
     if len(data) > MAX_DOCUMENT_BYTES:
         raise ConfigError(
@@ -54,6 +56,10 @@ def document_text(filename: str, data: bytes) -> str:
             f"{MAX_DOCUMENT_BYTES // 1024 // 1024} MB",
             hint="Attach the parts that matter, or split it into several files",
         )
+    if suffix == ".pdf":
+        from pytavern.engine.pdf_text import pdf_text  # only when one is attached
+
+        return pdf_text(filename, data)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -40,7 +40,7 @@ class DatabankService(Service):
         character_id: int | None = None,
         chat_id: int | None = None,
     ) -> DocumentRecord:
-        """Attach a text file (``.txt``, ``.md``, ``.html``, ``.json``, ``.csv``) named
+        """Attach a text file (``.txt``, ``.md``, ``.html``, ``.json``, ``.csv``) or PDF named
         ``name`` (default: ``filename``): to every chat, or to ``character_id``'s chats, or
         to ``chat_id``."""
         text = document_text(filename, data)

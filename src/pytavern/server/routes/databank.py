@@ -67,7 +67,7 @@ async def add_file(
     character_id: int | None = None,
     chat_id: int | None = None,
 ) -> dict[str, Any]:
-    """Attach a text file (the raw bytes of a .txt, .md, .html, .json or .csv file)."""
+    """Attach a file: the raw bytes of a .txt, .md, .html, .json, .csv or .pdf file."""
     data = await read_limited(request)
     document = services.databank.add_file(
         upload_name(filename, "document.txt"), data, character_id=character_id, chat_id=chat_id

@@ -5,7 +5,7 @@
 import { api } from "./api.js";
 import { button, confirmDialog, h, replace, toast, withFile } from "./dom.js";
 
-const DATABANK_ACCEPT = ".txt,.md,.markdown,.html,.htm,.json,.csv";
+const DATABANK_ACCEPT = ".txt,.md,.markdown,.html,.htm,.json,.csv,.pdf";
 let fields = 0; // ids for the labels of each field drawn
 
 /** The Data Bank field of chat ``chatId``'s settings. ``characters``: the characters whose
@@ -114,7 +114,7 @@ export function databankField(chatId, characters) {
     h("div.help", "Documents the prompt draws on: on each reply, the parts that share words with the newest messages go in (how many and where: Settings › Prompt › Data Bank). Changes to documents are stored at once; Save is not needed for them."),
     list,
     h("div.row.wrap.databank-attach", h("label.small.muted", { for: scope.id }, "Attach to"), scope, attach, file),
-    h("div.help", "Text files: .txt, .md, .html, .json, .csv. Convert PDFs and other documents to text first."));
+    h("div.help", "Text files (.txt, .md, .html, .json, .csv) and PDFs with a text layer. Save other documents as text or PDF first."));
 }
 
 /** A text's length for people: "840 characters", "12.4k characters". */
