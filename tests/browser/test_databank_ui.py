@@ -113,8 +113,16 @@ def test_documents_are_attached_listed_switched_off_and_removed(page: Any, live:
     assert "Related information:\n" + HARBOUR.decode() in sent
     assert "swim past the lighthouse" not in sent
 
-    # removing asks first; Cancel keeps the document
+    # View shows the text kept (what a PDF became); the settings dialog stays under it
     open_chat_settings(page)
+    lighthouse.locator("[data-testid=databank-view]").click()
+    expect(page.locator("[data-testid=databank-text]")).to_have_value(LIGHTHOUSE.decode())
+    shoot(page, "databank-view")
+    page.keyboard.press("Escape")
+    expect(page.locator("[data-testid=databank-text]")).to_have_count(0)
+    expect(page.locator("[data-testid=chat-settings]")).to_be_visible()
+
+    # removing asks first; Cancel keeps the document
     lighthouse.locator("[data-testid=databank-remove]").click()
     expect(page.locator("[role=dialog] h2", has_text="Remove lighthouse.md?")).to_be_visible()
     shoot(page, "databank-remove-confirm")

@@ -1,9 +1,9 @@
 // The Data Bank in "This chat's settings": the documents a chat may use (every chat's, its
-// character's or its members', its own), switched on and off, removed, and text files
+// character's or its members', its own), switched on and off, viewed, removed, and files
 // attached. Each change is stored at once: the dialog's Save is not for these.
 
 import { api } from "./api.js";
-import { button, confirmDialog, h, replace, toast, withFile } from "./dom.js";
+import { button, confirmDialog, h, modal, replace, toast, withFile } from "./dom.js";
 
 const DATABANK_ACCEPT = ".txt,.md,.markdown,.html,.htm,.json,.csv,.pdf";
 let fields = 0; // ids for the labels of each field drawn
@@ -56,6 +56,7 @@ export function databankField(chatId, characters) {
         h("span.name", { id: nameId, title: d.name }, d.name),
         h("span.small.muted", { "data-testid": "databank-size" }, `${size(d.length)} · ${d.chunks} chunk${d.chunks === 1 ? "" : "s"}`)),
       h("label.check.small", use, "Use in prompts"),
+      button("View", () => view(d), { cls: "ghost small", "aria-label": `View ${d.name}`, "data-testid": "databank-view" }),
       button("Remove", () => remove(d, scopeTitle), { cls: "ghost small", "aria-label": `Remove ${d.name}`, "data-testid": "databank-remove" }));
     let sending = Promise.resolve(); // one change after the other, the last one wins
     const send = async (enabled) => {
@@ -69,6 +70,18 @@ export function databankField(chatId, characters) {
     };
     use.addEventListener("change", () => { const wanted = use.checked; sending = sending.then(() => send(wanted)); });
     return row;
+  };
+
+  /** Show the text the Data Bank keeps of ``d`` (what a PDF or a web page became). */
+  const view = async (d) => {
+    try {
+      const { text } = await api.get(`/api/databank/${d.id}`);
+      const body = h("textarea.databank-text", { readonly: true, rows: 18, "aria-label": `The text of ${d.name}`, "data-testid": "databank-text" });
+      body.value = text;
+      modal(d.name, h("div", h("p.small.muted", `${size(d.length)} · ${d.chunks} chunk${d.chunks === 1 ? "" : "s"}; chunks are cut at paragraph ends where they can be.`), body), { wide: true });
+    } catch (err) {
+      toast(err.message, { hint: err.hint, bad: true });
+    }
   };
 
   const remove = async (d, scopeTitle) => {
