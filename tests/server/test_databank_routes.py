@@ -4,6 +4,8 @@ the chunk sharing words with the user's message; each account sees only its own.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pytavern.engine.services import databank as databank_service
 from pytavern.security.passwords import hash_password
 from pytavern.server import create_app
 from pytavern.settings import Settings
@@ -78,6 +81,26 @@ async def test_a_pdf_is_attached_as_its_text(client: httpx.AsyncClient) -> None:
     document = (await client.get(f"/api/databank/{added.json()['id']}")).json()
     assert document["name"] == "rules.pdf"
     assert document["text"] == "The keeper is Orrin.\nHe keeps a cat."
+
+
+async def test_the_server_answers_while_a_long_file_is_read(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reading, done = threading.Event(), threading.Event()
+
+    def slow_text(filename: str, data: bytes) -> str:
+        reading.set()
+        assert done.wait(10), "the test did not let the reading end"
+        return data.decode()
+
+    monkeypatch.setattr(databank_service, "document_text", slow_text)
+    upload = asyncio.create_task(
+        client.post("/api/databank/upload", params={"filename": "long.txt"}, content=b"Long.")
+    )
+    assert await asyncio.to_thread(reading.wait, 10)
+    assert (await client.get("/api/health")).status_code == 200  # not behind the reading
+    done.set()
+    assert (await upload).status_code == 201
 
 
 async def test_what_is_not_text_or_has_no_owner_is_refused(client: httpx.AsyncClient) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from pytavern.engine.services.databank import document_public
 from pytavern.server.deps import ServicesDep
@@ -67,10 +68,17 @@ async def add_file(
     character_id: int | None = None,
     chat_id: int | None = None,
 ) -> dict[str, Any]:
-    """Attach a file: the raw bytes of a .txt, .md, .html, .json, .csv or .pdf file."""
+    """Attach a file: the raw bytes of a .txt, .md, .html, .json, .csv or .pdf file.
+
+    Read and cut in a worker thread: a long PDF takes seconds, and the streams running
+    meanwhile must not wait for it."""
     data = await read_limited(request)
-    document = services.databank.add_file(
-        upload_name(filename, "document.txt"), data, character_id=character_id, chat_id=chat_id
+    document = await run_in_threadpool(
+        services.databank.add_file,
+        upload_name(filename, "document.txt"),
+        data,
+        character_id=character_id,
+        chat_id=chat_id,
     )
     return document_public(document)
 
