@@ -37,7 +37,6 @@ from pytavern.formats.groups import GroupFile, read_group
 from pytavern.formats.presets import read_sampler_preset, read_template
 from pytavern.formats.worldinfo import read_lorebook
 from pytavern.store import Store
-from pytavern.store.bulk_import import import_chat_rows
 
 Progress = Callable[[int, int, str], None]
 """Called after each file: (files done, files in all, the file's path relative to the folder)."""
@@ -247,13 +246,12 @@ class _Importer:
         character_id = self.card_ids.get(item.character)
         chat_id = None
         if not self.summary.dry_run and character_id is not None:
-            chat_id = import_chat_rows(
-                self.store,
+            chat_id = self.store.import_chat(
                 character_id,
                 title=chat.title,
                 metadata=chat.metadata,
                 messages=chat.messages,
-            )
+            ).id
         self.chats[source] = chat_id
         self.databank.chat(name, chat_id, attachments)
         self.count("chats", new=True)
@@ -301,13 +299,12 @@ class _Importer:
         """Store a group and its current chat; the chat's id."""
         chat_id = None
         if chat is not None:
-            chat_id = import_chat_rows(
-                self.store,
+            chat_id = self.store.import_chat(
                 member_ids[0],
                 title=chat.title,
                 metadata=chat.metadata,
                 messages=chat.messages,
-            )
+            ).id
         name = self.store.unique_group_name(file.name or path.stem)
         raw = file.with_changes(name=name).raw
         self.store.create_group(name, raw, member_ids, chat_id)

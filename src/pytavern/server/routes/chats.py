@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from pytavern.engine.chat_options import ChatOptions
 from pytavern.engine.services import ChatRecord, Services
@@ -45,10 +46,12 @@ async def create_chat(character_id: int, services: ServicesDep) -> dict[str, Any
 async def import_chat_file(
     character_id: int, request: Request, services: ServicesDep, filename: str = "chat.jsonl"
 ) -> dict[str, Any]:
-    """Import a SillyTavern chat (JSONL) as a new chat of the character."""
+    """Import a SillyTavern chat (JSONL) as a new chat of the character (read and stored in
+    a worker thread: a 50,000-message chat takes seconds, and streams go on meanwhile)."""
     services.characters.get(character_id)
     data = await read_limited(request)
-    chat = services.chats.import_bytes(data, upload_name(filename, "chat.jsonl"), character_id)
+    name = upload_name(filename, "chat.jsonl")
+    chat = await run_in_threadpool(services.chats.import_bytes, data, name, character_id)
     return chat_public(chat)
 
 
