@@ -114,3 +114,11 @@ def wait_for(check: Any, seconds: float = 8.0) -> None:
     while not check():
         assert time.monotonic() < end, "timed out"
         time.sleep(0.05)
+
+
+def open_prompt_settings(page: Any, box: str) -> None:
+    """Open the Prompt tab of Settings and bring the box with data-testid ``box`` into view."""
+    page.click("#nav-settings")
+    page.click("[data-tab=prompt]")
+    page.wait_for_selector(f"[data-testid={box}]")
+    page.locator(f"[data-testid={box}]").scroll_into_view_if_needed()

@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, Live, shoot, wait_for
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    SCREENSHOTS,
+    Live,
+    open_prompt_settings,
+    shoot,
+    wait_for,
+)
 from tests.browser.test_summary_ui import open_chat_settings, open_new_chat, send
 from tests.browser.test_ui_a11y import serious_violations
 from tests.scripted import Script
@@ -180,10 +188,7 @@ def test_databank_settings_are_saved_as_they_are_changed(page: Any, live: Live) 
     preferences = live.app.state.services.preferences
     page.goto(live.url + "#/characters")
     page.wait_for_selector("[data-testid=character-card]")  # the app is up
-    page.click("#nav-settings")
-    page.click("[data-tab=prompt]")
-    page.wait_for_selector("[data-testid=databank-settings]")
-    page.locator("[data-testid=databank-settings]").scroll_into_view_if_needed()
+    open_prompt_settings(page, "databank-settings")
     assert page.input_value("[data-testid=databank-template]") == "Related information:\n{{text}}"
     assert page.is_checked("[data-testid=databank-enabled-setting]")
     assert page.input_value("[data-testid=databank-chunk-size]") == "1000"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Live, shoot, wait_for
+from tests.browser.conftest import Live, open_prompt_settings, shoot, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -15,10 +15,7 @@ def test_recall_settings_are_saved_as_they_are_changed(page: Any, live: Live) ->
     preferences = live.app.state.services.preferences
     page.goto(live.url + "#/characters")
     page.wait_for_selector("[data-testid=character-card]")  # the app is up
-    page.click("#nav-settings")
-    page.click("[data-tab=prompt]")
-    page.wait_for_selector("[data-testid=recall-settings]")
-    page.locator("[data-testid=recall-settings]").scroll_into_view_if_needed()
+    open_prompt_settings(page, "recall-settings")
     assert page.input_value("[data-testid=recall-template]") == "Past events:\n{{text}}"
     try:
         page.check("[data-testid=recall-enabled]")

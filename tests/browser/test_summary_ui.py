@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Live, shoot, wait_for
+from tests.browser.conftest import Live, open_prompt_settings, shoot, wait_for
 from tests.scripted import Script, cut_error
 
 pytestmark = pytest.mark.browser
@@ -122,10 +122,7 @@ def test_settings_every_n_messages_summarize_in_the_background(page: Any, live: 
     chats = live.app.state.services.chats
     preferences = live.app.state.services.preferences
     chat_id = open_new_chat(page, live, "Wren")
-    page.click("#nav-settings")
-    page.click("[data-tab=prompt]")
-    page.wait_for_selector("[data-testid=summary-settings]")
-    page.locator("[data-testid=summary-settings]").scroll_into_view_if_needed()
+    open_prompt_settings(page, "summary-settings")
     shoot(page, "summary-settings")
     page.fill("[data-testid=summary-every]", "3")
     page.locator("[data-testid=summary-every]").press("Tab")

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from pytavern.security.passwords import hash_password
 from pytavern.server import create_app
 from pytavern.settings import Settings
 from tests.scripted import ScriptBook
@@ -65,3 +66,26 @@ async def generate(
     assert response.headers["x-accel-buffering"] == "no"
     assert response.headers["x-generation-id"]
     return parse_sse(response.text)
+
+
+@pytest.fixture
+async def accounts_app(data_dir: Path, scripted: ScriptBook) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app with accounts: ada (an administrator) and bob."""
+    app = create_app(Settings(data_dir=data_dir, accounts=True))
+    store = app.state.engine.store
+    store.create_user("ada", hash_password("correct horse"), is_admin=True)
+    store.create_user("bob", hash_password("battery staple"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        yield http
+    await app.state.engine.aclose()
+
+
+async def login(http: httpx.AsyncClient, name: str, password: str) -> str:
+    """Log ``name`` in on ``http`` (checking the session cookie's flags); the CSRF token."""
+    response = await http.post("/api/auth/login", json={"name": name, "password": password})
+    assert response.status_code == 200, response.text
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    csrf: str = response.json()["csrf"]
+    return csrf

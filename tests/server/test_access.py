@@ -3,37 +3,13 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 
-from pytavern.security.passwords import hash_password
 from pytavern.server import create_app
 from pytavern.settings import Settings
-from tests.scripted import ScriptBook
-
-
-@pytest.fixture
-async def accounts_app(data_dir: Path, scripted: ScriptBook) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(data_dir=data_dir, accounts=True))
-    store = app.state.engine.store
-    store.create_user("ada", hash_password("correct horse"), is_admin=True)
-    store.create_user("bob", hash_password("battery staple"))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-        yield http
-    await app.state.engine.aclose()
-
-
-async def login(http: httpx.AsyncClient, name: str, password: str) -> str:
-    response = await http.post("/api/auth/login", json={"name": name, "password": password})
-    assert response.status_code == 200, response.text
-    cookie = response.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
-    csrf: str = response.json()["csrf"]
-    return csrf
+from tests.server.conftest import login
 
 
 async def test_accounts_need_a_login_and_keep_users_apart(

@@ -13,7 +13,7 @@ import pytest
 from pytavern.security.passwords import hash_password
 from pytavern.server import create_app
 from pytavern.settings import Settings
-from tests.server.test_access import login
+from tests.server.conftest import login
 
 
 async def test_back_up_now_and_see_the_last_backup(client: httpx.AsyncClient) -> None:

@@ -6,20 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from pytavern.engine.services import databank as databank_service
-from pytavern.security.passwords import hash_password
-from pytavern.server import create_app
-from pytavern.settings import Settings
 from tests.pdfs import text_pdf
 from tests.scripted import Script, ScriptBook
-from tests.server.conftest import generate, start_chat
+from tests.server.conftest import generate, login, start_chat
 
 ORRIN = "The lighthouse keeper is called Orrin; he keeps a grey cat named Mizzen."
 FISH = "Fish are sold at dawn on the long quay by the old market."
@@ -161,33 +156,16 @@ async def test_a_turn_through_the_api_carries_the_chunk_sharing_a_word(
     assert not any(ORRIN in m.content for m in scripted.requests[-1].messages)
 
 
-@pytest.fixture
-async def accounts(data_dir: Path, scripted: ScriptBook) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(data_dir=data_dir, accounts=True))
-    store = app.state.engine.store
-    store.create_user("ada", hash_password("correct horse"))
-    store.create_user("bob", hash_password("battery staple"))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-        yield http
-    await app.state.engine.aclose()
-
-
-async def _login(http: httpx.AsyncClient, name: str, password: str) -> None:
-    response = await http.post("/api/auth/login", json={"name": name, "password": password})
-    assert response.status_code == 200, response.text
-    http.headers["X-CSRF-Token"] = response.json()["csrf"]
-
-
-async def test_each_account_sees_only_its_documents(accounts: httpx.AsyncClient) -> None:
-    await _login(accounts, "ada", "correct horse")
+async def test_each_account_sees_only_its_documents(accounts_app: httpx.AsyncClient) -> None:
+    accounts = accounts_app
+    accounts.headers["X-CSRF-Token"] = await login(accounts, "ada", "correct horse")
     adas = await _add(accounts, name="Ada's notes", text=ORRIN)
     wren = (await accounts.get("/api/characters")).json()[0]["id"]
     chat = (await accounts.post(f"/api/characters/{wren}/chats")).json()
     await _add(accounts, name="Ada's chat", text=FISH, chat_id=chat["id"])
     assert await _names(accounts) == ["Ada's notes", "Ada's chat"]
     await accounts.post("/api/auth/logout")
-    await _login(accounts, "bob", "battery staple")
+    accounts.headers["X-CSRF-Token"] = await login(accounts, "bob", "battery staple")
     assert await _names(accounts) == []
     assert (await accounts.get(f"/api/databank/{adas['id']}")).status_code == 404
     assert (await accounts.delete(f"/api/databank/{adas['id']}")).status_code == 404

@@ -212,7 +212,7 @@ async def test_only_its_user_sees_or_stops_a_generation(
     data_dir: Path, scripted: ScriptBook
 ) -> None:
     from pytavern.security.passwords import hash_password
-    from tests.server.test_access import login
+    from tests.server.conftest import login
 
     app = create_app(Settings(data_dir=data_dir, accounts=True))
     store = app.state.engine.store
