@@ -48,8 +48,14 @@ async def test_create_edit_send_export_import(
     scripted.scripts += [Script(["W."]), Script(["B."])]
     turn = (await client.post(f"/api/groups/{group['id']}/send", json={"text": "hi"})).json()
     assert [(r["speaker"], r["text"]) for r in turn["replies"]] == [("Wren", "W."), ("Bob", "B.")]
-    messages = (await client.get(f"/api/chats/{group['chat_id']}")).json()["messages"]
+    chat = (await client.get(f"/api/chats/{group['chat_id']}")).json()
+    assert chat["group_id"] == group["id"]  # the chat says whose it is
+    messages = chat["messages"]
     assert [m["name"] for m in messages[-3:]] == ["User", "Wren", "Bob"]
+    renamed = await client.patch(f"/api/chats/{group['chat_id']}", json={"title": "Pair's"})
+    assert renamed.json()["group_id"] == group["id"]
+    own = await client.post(f"/api/characters/{bob}/chats")
+    assert own.json()["group_id"] is None
     changed = await client.patch(
         f"/api/groups/{group['id']}", json={"mute": ["Bob"], "strategy": "pooled"}
     )

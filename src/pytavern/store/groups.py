@@ -106,6 +106,12 @@ class GroupsMixin(StoreBase):
             raise NotFoundError(f"no group with id {group_id}", hint="List groups to see ids")
         return _record(row)
 
+    def group_of_chat(self, chat_id: int) -> GroupRecord | None:
+        """The group whose current chat this is, if one's is."""
+        with self.transaction() as session:
+            row = session.execute(self._owned_groups().where(groups.c.chat_id == chat_id)).first()
+        return None if row is None else _record(row)
+
     def find_group(self, name: str) -> GroupRecord:
         """The group with this name (exact, else case-insensitive)."""
         found = [g for g in self.list_groups() if g.name == name] or [

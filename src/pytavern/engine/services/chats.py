@@ -14,11 +14,13 @@ from pytavern.engine.summaries import summary_after_deleting
 from pytavern.store import ChatRecord, MessageRecord, SwipeRecord
 
 
-def chat_public(chat: ChatRecord) -> dict[str, Any]:
-    """A chat as the API shows it (without the metadata kept for pytavern itself)."""
+def chat_public(chat: ChatRecord, group_id: int | None = None) -> dict[str, Any]:
+    """A chat as the API shows it (without the metadata kept for pytavern itself);
+    ``group_id``: the group whose chat it is, if one's is."""
     return {
         "id": chat.id,
         "character_id": chat.character_id,
+        "group_id": group_id,
         "title": chat.title,
         "message_count": chat.message_count,
         "metadata": {k: v for k, v in chat.metadata.items() if k not in transfer.PRIVATE_METADATA},
@@ -69,6 +71,11 @@ class ChatService(Service):
     def get(self, chat_id: int) -> ChatRecord:
         """One chat."""
         return self._engine.store.get_chat(chat_id)
+
+    def group_id(self, chat_id: int) -> int | None:
+        """The id of the group whose chat this is (``None``: a character's own chat)."""
+        group = self._engine.store.group_of_chat(chat_id)
+        return None if group is None else group.id
 
     def all(self, character_id: int | None = None) -> list[ChatRecord]:
         """Chats (only ``character_id``'s when given), most recently active first."""

@@ -83,7 +83,8 @@ class DatabankService(Service):
         store = self._engine.store
         if chat_id is not None:
             chat = store.get_chat(chat_id)
-            members = [m for g in store.list_groups() if g.chat_id == chat_id for m in g.member_ids]
+            group = store.group_of_chat(chat_id)
+            members = group.member_ids if group is not None else []
             characters = list(dict.fromkeys([chat.character_id, *members]))
             return store.list_documents(character_ids=characters, chat_id=chat_id)
         if character_id is not None:

@@ -82,7 +82,8 @@ async def get_chat(
 @router.patch("/chats/{chat_id}")
 async def rename_chat(chat_id: int, body: ChatRename, services: ServicesDep) -> dict[str, Any]:
     """Rename a chat."""
-    return chat_public(services.chats.rename(chat_id, body.title))
+    chat = services.chats.rename(chat_id, body.title)
+    return chat_public(chat, services.chats.group_id(chat_id))
 
 
 @router.delete("/chats/{chat_id}", status_code=204)
@@ -96,7 +97,7 @@ def _with_messages(services: Services, chat: ChatRecord, limit: int) -> dict[str
     messages = services.chats.history(chat.id, limit=limit)
     shown = services.regex.display(chat.id, messages)
     listed = [message_public(m) | {"display": d} for m, d in zip(messages, shown, strict=True)]
-    return chat_public(chat) | {"messages": listed}
+    return chat_public(chat, services.chats.group_id(chat.id)) | {"messages": listed}
 
 
 @router.get("/chats/{chat_id}/options")
