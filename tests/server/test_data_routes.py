@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
-import pytest
 
-from pytavern.security.passwords import hash_password
-from pytavern.server import create_app
-from pytavern.settings import Settings
 from tests.server.conftest import login
 
 
@@ -38,19 +32,10 @@ async def test_download_everything_is_a_sillytavern_folder(client: httpx.AsyncCl
     assert "default-user/settings.json" in names
 
 
-@pytest.fixture
-async def accounts(data_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(data_dir=data_dir, accounts=True))
-    store = app.state.engine.store
-    store.create_user("ada", hash_password("correct horse"), is_admin=True)
-    store.create_user("bob", hash_password("battery staple"))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-        yield http
-    await app.state.engine.aclose()
-
-
-async def test_only_an_admin_backs_up_the_whole_database(accounts: httpx.AsyncClient) -> None:
+async def test_only_an_admin_backs_up_the_whole_database(
+    accounts_app: httpx.AsyncClient,
+) -> None:
+    accounts = accounts_app
     assert (await accounts.get("/api/backups")).status_code == 401
     csrf = await login(accounts, "bob", "battery staple")
     assert (await accounts.get("/api/backups")).json()["allowed"] is False

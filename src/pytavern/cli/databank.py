@@ -11,7 +11,6 @@ from pytavern.cli._common import data_dir_option, json_option, open_services, pr
 from pytavern.cli.library import read_input
 from pytavern.engine.services import DocumentRecord, Services
 from pytavern.engine.services.databank import document_public
-from pytavern.errors import NotFoundError
 
 _CHARACTER = click.option("--character", help="A character's documents (by name or id).")
 _CHAT = click.option("--chat", "chat_id", type=int, help="One chat's documents (its id).")
@@ -26,14 +25,7 @@ def databank_group() -> None:
 
 def character_id_of(services: Services, which: str | None) -> int | None:
     """The id of the character ``which`` names (an id, else a name), or None."""
-    if which is None:
-        return None
-    if which.isdigit():
-        try:
-            return services.characters.get(int(which)).id
-        except NotFoundError:
-            pass  # a character named with digits
-    return services.characters.find(which).id
+    return None if which is None else services.characters.by_id_or_name(which).id
 
 
 def _where(document: DocumentRecord, names: dict[int, str]) -> str:
@@ -68,12 +60,16 @@ def _names(services: Services) -> dict[int, str]:
     return {c.id: c.name for c in services.characters.all()}
 
 
-def _check_add(file: Path | None, text: str | None, name: str | None, scoped: int) -> None:
-    """Refuse a ``databank add`` that does not say what to attach, or where, once."""
+def _one_owner(character: str | None, chat_id: int | None) -> None:
+    """Refuse both ``--character`` and ``--chat``."""
+    if character is not None and chat_id is not None:
+        raise click.UsageError("give --character or --chat, not both")
+
+
+def _check_add(file: Path | None, text: str | None, name: str | None) -> None:
+    """Refuse a ``databank add`` that does not say what to attach, once."""
     if (file is None) == (text is None):
         raise click.UsageError("give a FILE (or - for standard input) or --text, one of them")
-    if scoped > 1:
-        raise click.UsageError("give --character or --chat, not both")
     if (text is not None or str(file) == "-") and not (name and name.strip()):
         raise click.UsageError("text needs a --name")
 
@@ -116,7 +112,8 @@ async def add_document(
 ) -> None:
     """Attach FILE (.txt, .md, .html, .json, .csv, .pdf; - reads standard input) to every chat,
     to a character's chats (--character) or to one chat (--chat)."""
-    _check_add(file, text, name, (character is not None) + (chat_id is not None))
+    _check_add(file, text, name)
+    _one_owner(character, chat_id)
     async with open_services() as services:
         scope = (character_id_of(services, character), chat_id)
         document = _add(services, file, text, name, scope)
@@ -137,8 +134,7 @@ async def add_document(
 async def list_documents(character: str | None, chat_id: int | None, as_json: bool) -> None:
     """List the documents: every one, or those a chat may use (--chat: the global ones,
     its character's and its own), or the global ones and a character's (--character)."""
-    if character is not None and chat_id is not None:
-        raise click.UsageError("give --character or --chat, not both")
+    _one_owner(character, chat_id)
     async with open_services() as services:
         character_id = character_id_of(services, character)
         documents = services.databank.list(character_id=character_id, chat_id=chat_id)

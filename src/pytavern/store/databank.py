@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import ColumnElement, Engine, bindparam, delete, func, select, text, true
+from sqlalchemy.orm import Session
 
 from pytavern.errors import NotFoundError
 from pytavern.store._base import StoreBase
@@ -160,52 +161,35 @@ class DatabankMixin(StoreBase):
 
     def get_document(self, document_id: int) -> DocumentRecord:
         """The document with this id."""
-        with self.transaction() as session:
-            row = self.owned(session, DocumentRow, document_id)
-            if row is None:
-                raise _not_found(document_id)
-            count = session.scalar(
-                select(func.count()).where(DocumentChunkRow.document_id == document_id)
-            )
-            return DocumentRecord(
-                row.id,
-                row.name,
-                row.character_id,
-                row.chat_id,
-                row.enabled,
-                len(row.text),
-                int(count or 0),
-                row.created_at,
-            )
+        found = self._documents(DocumentRow.id == document_id)
+        if not found:
+            raise _not_found(document_id)
+        return found[0]
 
     def document_text(self, document_id: int) -> str:
         """A document's whole text."""
         with self.transaction() as session:
-            row = self.owned(session, DocumentRow, document_id)
-            if row is None:
-                raise _not_found(document_id)
-            return row.text
+            return self._owned_document(session, document_id).text
 
     def set_document_enabled(self, document_id: int, enabled: bool) -> DocumentRecord:
         """Let the prompt use the document (``enabled``) or leave it out."""
         with self.transaction() as session:
-            row = self.owned(session, DocumentRow, document_id)
-            if row is None:
-                raise _not_found(document_id)
-            row.enabled = enabled
+            self._owned_document(session, document_id).enabled = enabled
         return self.get_document(document_id)
 
     def delete_document(self, document_id: int) -> None:
         """Delete a document and its chunks."""
-        self.get_document(document_id)
         with self.transaction() as session:
+            row = self._owned_document(session, document_id)
             chunks = delete(DocumentChunkRow).where(DocumentChunkRow.document_id == document_id)
             session.execute(chunks)
-            session.execute(
-                delete(DocumentRow).where(
-                    DocumentRow.id == document_id, DocumentRow.owner_id == self.owner_id
-                )
-            )
+            session.delete(row)
+
+    def _owned_document(self, session: Session, document_id: int) -> DocumentRow:
+        row = self.owned(session, DocumentRow, document_id)
+        if row is None:
+            raise _not_found(document_id)
+        return row
 
     def databank_scopes(self) -> tuple[bool, frozenset[int], frozenset[int]]:
         """Where the owner has enabled documents: any global one, the characters and the

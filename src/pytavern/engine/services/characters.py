@@ -11,7 +11,7 @@ from pytavern.engine.services._base import Service
 from pytavern.errors import FormatError, NotFoundError
 from pytavern.formats.cards import card_from_dict
 from pytavern.prompt.macros import MacroContext, evaluate
-from pytavern.store import CharacterRecord
+from pytavern.store import CharacterRecord, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +62,17 @@ def character_detail(record: CharacterRecord) -> dict[str, Any]:
     return character_summary(record) | {"card": record.card}
 
 
+def character_by_id_or_name(store: Store, which: str | int) -> CharacterRecord:
+    """The character ``which`` names: an id (an int, or a string of digits), else a name."""
+    if isinstance(which, int) or which.isdigit():
+        try:
+            return store.get_character(int(which))
+        except NotFoundError:
+            if isinstance(which, int):
+                raise
+    return store.find_character(str(which))
+
+
 class CharacterService(Service):
     """Everything about characters."""
 
@@ -87,6 +98,11 @@ class CharacterService(Service):
     def find(self, name: str) -> CharacterRecord:
         """One character by name."""
         return self._engine.store.find_character(name)
+
+    def by_id_or_name(self, which: str | int) -> CharacterRecord:
+        """A character by id (an int, or a string of digits), else by name (a character may
+        be named with digits)."""
+        return character_by_id_or_name(self._engine.store, which)
 
     def pick(self, which: str | int | None) -> CharacterRecord:
         """A character by id or name, or the first one when ``which`` is None (the default

@@ -33,6 +33,7 @@ from pytavern.engine.groups import (
 )
 from pytavern.engine.preferences import load_preferences
 from pytavern.engine.services._base import Service
+from pytavern.engine.services.characters import character_by_id_or_name
 from pytavern.engine.services.generation import GenerationService, TurnResult
 from pytavern.engine.services.group_views import (
     GENERATION_MODES,
@@ -129,14 +130,7 @@ class GroupService(Service):
         return self._view(record)
 
     def _character(self, member: str | int) -> CharacterRecord:
-        store = self._engine.store
-        if isinstance(member, int) or (isinstance(member, str) and member.isdigit()):
-            try:
-                return store.get_character(int(member))
-            except NotFoundError:
-                if isinstance(member, int):
-                    raise
-        return store.find_character(str(member))
+        return character_by_id_or_name(self._engine.store, member)
 
     def _new_chat(self, group: GroupFile, characters: list[CharacterRecord], title: str) -> int:
         store = self._engine.store

@@ -263,20 +263,28 @@ function summaryBox() {
 
 const RECALL_POSITIONS = SUMMARY_POSITIONS.filter(([v]) => v !== "none");
 
+/** What recall and the Data Bank share: how many texts are found (``found`` labels them)
+ * by how many newest messages, and how and where they go into the prompt. */
+function lookupFields(set, values, prefix, { found, query, template, position, foundHelp }) {
+  const text = h("textarea", { rows: 2, "data-testid": `${prefix}-template` }, values.template ?? template);
+  text.addEventListener("input", () => set("template", text.value));
+  return [
+    h("div.grid-2", h("div.field", h("label", `${found} at most`), numberInput(set, "results", values.results ?? 3, 1, 20, `${prefix}-results`)),
+      h("div.field", h("label", query), numberInput(set, "query_messages", values.query_messages ?? 2, 1, 20, `${prefix}-query`))),
+    h("div.field", h("label", "Template"), text, h("div.help", `How they go into the prompt; {{text}} is the ${foundHelp} found.`)),
+    ...placementFields(set, values, RECALL_POSITIONS, position, prefix),
+  ];
+}
+
 /** Settings › Recall: earlier messages of a long chat that share words with the newest
  * ones go back into the prompt (found in the chat's own search index, no model needed). */
 function recallBox() {
   const rc = settings.recall || {};
   const set = (key, value) => queue("recall", { [key]: value });
-  const template = h("textarea", { rows: 2, "data-testid": "recall-template" }, rc.template ?? "Past events:\n{{text}}");
-  template.addEventListener("input", () => set("template", template.value));
   return h("div.card-box", { "data-testid": "recall-settings" }, h("h3", "Recall"),
     h("p.small.muted", "When a chat is longer than the context, its oldest messages drop out of the prompt. With recall on, the ones that share the most words with the newest messages come back, oldest first, as \"Name: text\"."),
     checkField("Recall earlier messages", rc.enabled ?? false, (v) => set("enabled", v), "recall-enabled"),
-    h("div.grid-2", h("div.field", h("label", "Messages recalled at most"), numberInput(set, "results", rc.results ?? 3, 1, 20, "recall-results")),
-      h("div.field", h("label", "Newest messages to match"), numberInput(set, "query_messages", rc.query_messages ?? 2, 1, 20, "recall-query"))),
-    h("div.field", h("label", "Template"), template, h("div.help", "How they go into the prompt; {{text}} is the messages found.")),
-    ...placementFields(set, rc, RECALL_POSITIONS, "in_chat", "recall"));
+    ...lookupFields(set, rc, "recall", { found: "Messages recalled", query: "Newest messages to match", template: "Past events:\n{{text}}", position: "in_chat", foundHelp: "messages" }));
 }
 
 /** Settings › Data Bank: how many chunks of the documents attached to a chat (This chat's
@@ -284,17 +292,12 @@ function recallBox() {
 function databankBox() {
   const db = settings.databank || {};
   const set = (key, value) => queue("databank", { [key]: value });
-  const template = h("textarea", { rows: 2, "data-testid": "databank-template" }, db.template ?? "Related information:\n{{text}}");
-  template.addEventListener("input", () => set("template", template.value));
   return h("div.card-box", { "data-testid": "databank-settings" }, h("h3", "Data Bank"),
     h("p.small.muted", "Documents attached in a chat's settings (to every chat, a character or one chat) are cut into chunks. On each reply, the chunks that share the most words with the last few messages (Messages to match) go into the prompt."),
     checkField("Use the Data Bank's documents in prompts", db.enabled ?? true, (v) => set("enabled", v), "databank-enabled-setting"),
-    h("div.grid-2", h("div.field", h("label", "Chunks sent at most"), numberInput(set, "results", db.results ?? 3, 1, 20, "databank-results")),
-      h("div.field", h("label", "Messages to match"), numberInput(set, "query_messages", db.query_messages ?? 2, 1, 20, "databank-query"))),
     h("div.field", h("label", "Chunk size (characters)"), numberInput(set, "chunk_size", db.chunk_size ?? 1000, 100, 20000, "databank-chunk-size"),
       h("div.help", "Applies to documents attached from now on; attach a document again to cut it anew.")),
-    h("div.field", h("label", "Template"), template, h("div.help", "How the chunks go into the prompt; {{text}} is the chunks found.")),
-    ...placementFields(set, db, RECALL_POSITIONS, "in_prompt", "databank"));
+    ...lookupFields(set, db, "databank", { found: "Chunks sent", query: "Messages to match", template: "Related information:\n{{text}}", position: "in_prompt", foundHelp: "chunks" }));
 }
 
 function presetKind(data) {
