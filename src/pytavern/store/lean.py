@@ -30,26 +30,19 @@ class _Compiled:
     """One statement compiled for one dialect and one set of inserted columns."""
 
     sql: str
-    names: tuple[str, ...]
+    plan: tuple[tuple[str, Processor | None], ...]
+    """Each parameter's name and bind processor, in the driver's order."""
     positional: bool
     defaults: dict[str, Any]
-    binders: dict[str, Processor]
     row_type: Callable[..., Any] | None
     readers: tuple[Processor | None, ...]
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
         """The driver's parameters: positional or named, values bound like Core binds."""
         values = {**self.defaults, **params} if self.defaults else params
-        binders = self.binders
         if self.positional:
-            return tuple(
-                binders[name](values[name]) if name in binders else values[name]
-                for name in self.names
-            )
-        return {
-            name: binders[name](values[name]) if name in binders else values[name]
-            for name in self.names
-        }
+            return tuple([values[n] if bind is None else bind(values[n]) for n, bind in self.plan])
+        return {n: values[n] if bind is None else bind(values[n]) for n, bind in self.plan}
 
     def row(self, raw: Any) -> Any:
         """A driver row as a named tuple, each column read like Core reads it."""
@@ -64,6 +57,9 @@ class LeanStatement:
     def __init__(self, statement: LeanStatementKind) -> None:
         self.statement = statement
         self._compiled: dict[tuple[Any, ...], _Compiled] = {}
+        self._inserts = isinstance(statement, Insert)
+        self._last: tuple[Dialect, _Compiled] | None = None
+        """The last dialect and what it compiled to (one dialect per process, as a rule)."""
 
     def all(self, connection: Connection, params: Mapping[str, Any]) -> list[Any]:
         """Run and return every row (named tuples)."""
@@ -97,7 +93,7 @@ class LeanStatement:
     def _run(self, connection: Connection, params: Mapping[str, Any]) -> tuple[_Compiled, Any]:
         compiled = self._for(connection.dialect, params)
         parameters = compiled.parameters(params)
-        cursor = connection.connection.cursor()
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(compiled.sql, parameters)
         except connection.dialect.loaded_dbapi.Error as exc:
@@ -108,11 +104,15 @@ class LeanStatement:
         return compiled, cursor
 
     def _for(self, dialect: Dialect, params: Mapping[str, Any]) -> _Compiled:
-        columns = tuple(params) if isinstance(self.statement, Insert) else ()
+        last = self._last
+        if last is not None and last[0] is dialect and not self._inserts:
+            return last[1]
+        columns = tuple(params) if self._inserts else ()
         key = (type(dialect), dialect.paramstyle, dialect.server_version_info, columns)
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = _compile(self.statement, dialect, columns)
+        self._last = (dialect, compiled)
         return compiled
 
 
@@ -121,13 +121,11 @@ def _compile(statement: LeanStatementKind, dialect: Dialect, columns: tuple[str,
     binds = compiled.binds
     positional = compiled.positiontup is not None
     names = tuple(compiled.positiontup) if positional else tuple(binds)  # type: ignore[arg-type]
-    binders: dict[str, Processor] = {}
+    plan: list[tuple[str, Processor | None]] = []
     defaults: dict[str, Any] = {}
     for name in names:
         bind = binds[name]
-        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
-            binders[name] = process
+        plan.append((name, bind.type.dialect_impl(dialect).bind_processor(dialect)))
         if not bind.required:
             defaults[name] = bind.effective_value
     exported = list(statement.exported_columns)
@@ -139,4 +137,4 @@ def _compile(statement: LeanStatementKind, dialect: Dialect, columns: tuple[str,
         if exported
         else None
     )
-    return _Compiled(compiled.string, names, positional, defaults, binders, row_type, readers)
+    return _Compiled(compiled.string, tuple(plan), positional, defaults, row_type, readers)
