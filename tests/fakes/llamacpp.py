@@ -1,10 +1,12 @@
 """A fake llama.cpp server (``llama-server``): ``/completion``, ``/tokenize``, ``/props``,
-``/health``.
+``/health``, ``/v1/embeddings``.
 
 Faithful parts: SSE ``data: {"content", "stop"}`` frames, the last with ``stop: true``,
 ``stop_type`` and token counts (no ``[DONE]``); errors as
 ``{"error": {"code", "message", "type"}}``; ``/health`` 503 "Loading model" while loading;
-``--api-key`` checked as Bearer (``/health`` is public, as upstream).
+``--api-key`` checked as Bearer (``/health`` is public, as upstream); ``/v1/embeddings`` in
+OpenAI's format (``openai_fake.embeddings_answer``, its faults too), or 501 unless the
+server was started with ``--embeddings`` (``embeddings=True``).
 """
 
 from __future__ import annotations
@@ -24,9 +26,16 @@ from tests.fakes._common import (
     streaming,
     tokenize_fault,
 )
+from tests.fakes.openai_fake import embedding_inputs, embeddings_answer
 from tests.fakes.server import FaultPlan
 
-TYPES = {401: "authentication_error", 503: "unavailable_error", 400: "invalid_request_error"}
+TYPES = {
+    401: "authentication_error",
+    503: "unavailable_error",
+    400: "invalid_request_error",
+    501: "not_supported_error",
+}
+MODEL_ALIAS = "fake-8b.Q4_K_M.gguf"
 
 
 def llama_error(code: int, message: str) -> dict[str, Any]:
@@ -35,9 +44,15 @@ def llama_error(code: int, message: str) -> dict[str, Any]:
 
 
 def create_app(
-    plan: FaultPlan, *, key: str | None = None, loading: bool = False, token_delay: float = 0.0
+    plan: FaultPlan,
+    *,
+    key: str | None = None,
+    loading: bool = False,
+    token_delay: float = 0.0,
+    embeddings: bool = False,
 ) -> FastAPI:
-    """Build the fake; ``loading=True`` answers 503 as while a model loads."""
+    """Build the fake; ``loading=True`` answers 503 as while a model loads;
+    ``embeddings=True`` serves ``/v1/embeddings`` (``llama-server --embeddings``)."""
     app = FastAPI()
 
     @app.middleware("http")
@@ -101,6 +116,23 @@ def create_app(
             delay=token_delay,
         )
         return await streaming(chunks, fault, plan, "text/event-stream")
+
+    @app.post("/v1/embeddings")
+    async def embed(request: Request) -> Response:
+        body = await request.json()
+        fault = plan.take()
+        if not embeddings:
+            message = "This server does not support embeddings. Start it with `--embeddings`"
+            return JSONResponse(llama_error(501, message), 501)
+        texts = embedding_inputs(body)
+        if texts is None:
+            return JSONResponse(llama_error(400, '"input" must be provided'), 400)
+        refused = status_fault(fault, llama_error)
+        if refused is not None:
+            return refused
+        model = body.get("model") or MODEL_ALIAS
+        encoding = body.get("encoding_format", "float")
+        return JSONResponse(embeddings_answer(model, texts, fault, encoding))
 
     return app
 

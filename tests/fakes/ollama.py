@@ -1,9 +1,13 @@
-"""A fake Ollama server: ``/api/generate`` (NDJSON), ``/api/tags``, ``/api/version``.
+"""A fake Ollama server: ``/api/generate`` (NDJSON), ``/api/tags``, ``/api/version``,
+``/api/embed``.
 
 Faithful parts: NDJSON lines ``{"model", "created_at", "response", "done"}`` and a last line
 with ``done_reason``, ``prompt_eval_count``, ``eval_count`` and durations; errors as
 ``{"error": "..."}`` (404 for a model not pulled, 400 for a missing model name); the same
-shapes the official ``ollama`` package parses.
+shapes the official ``ollama`` package parses. ``/api/embed`` answers
+``{"model", "embeddings", "total_duration", "load_duration", "prompt_eval_count"}`` with the
+deterministic vectors of ``openai_fake.fake_vectors`` (and its faults), for the pulled
+models and ``EMBED_MODELS``.
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from tests.fakes._common import REPLY, fake_tokens, faulty_stream, record, status_fault, streaming
+from tests.fakes.openai_fake import embedding_inputs, fake_vectors
 from tests.fakes.server import FaultPlan
 
 MODELS = ("llama3.2:3b", "mistral:7b")
+EMBED_MODELS = ("nomic-embed-text", "nomic-embed-text:latest")
+"""Embedding models /api/embed takes besides ``MODELS`` (not listed by /api/tags)."""
 CREATED = "2026-01-01T00:00:00.000000Z"
 
 
@@ -97,6 +104,32 @@ def create_app(plan: FaultPlan, *, token_delay: float = 0.0) -> FastAPI:
             delay=token_delay,
         )
         return await streaming(chunks, fault, plan, "application/x-ndjson")
+
+    @app.post("/api/embed")
+    async def embed(request: Request) -> Response:
+        body = await request.json()
+        fault = plan.take()
+        if not body.get("model"):
+            return JSONResponse(ollama_error(400, "model is required"), status_code=400)
+        if body["model"] not in MODELS + EMBED_MODELS:
+            message = f'model "{body["model"]}" not found, try pulling it first'
+            return JSONResponse(ollama_error(404, message), status_code=404)
+        refused = status_fault(fault, ollama_error)
+        if refused is not None:
+            return refused
+        texts = embedding_inputs(body)
+        if texts is None:
+            return JSONResponse(ollama_error(400, "invalid input type"), status_code=400)
+        answer: dict[str, Any] = {
+            "model": body["model"],
+            "embeddings": fake_vectors(texts, fault),
+            "total_duration": 14143917,
+            "load_duration": 1019500,
+            "prompt_eval_count": sum(len(fake_tokens(text)) for text in texts),
+        }
+        if fault == "no_data":
+            answer["embeddings"] = None
+        return JSONResponse(answer)
 
     return app
 

@@ -8,11 +8,20 @@ streams real ``chat.completion.chunk`` frames, a usage chunk when
 ``stream_options.include_usage`` is set, and ``data: [DONE]``. Besides the common faults
 (``FaultPlan``), ``abort`` ends a whole stream with ``finish_reason: "abort"``, as vLLM does
 for a request its engine dropped.
+
+``POST /v1/embeddings`` answers deterministic vectors (``fake_vector``: the text's words
+hashed into 16 counts, so equal texts get equal vectors), as floats or as base64 float32
+(``encoding_format``, which the official SDK asks for by default). ``EMBEDDING_FAULTS`` are
+wrong answers of the kind servers send; the llama.cpp and Ollama fakes use them too.
 """
 
 from __future__ import annotations
 
+import base64
+import struct
 import time
+import zlib
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -31,6 +40,19 @@ from tests.fakes.server import FaultPlan
 DEFAULT_KEY = "sk-fake-openai-0123456789abcdef"
 MODELS = ("gpt-4o-mini", "o3-mini", "thinker")
 ROLES = {"system", "user", "assistant", "developer", "tool"}
+EMBEDDING_MODELS = ("text-embedding-3-small", "text-embedding-3-large")
+EMBEDDING_DIMS = 16
+EMBEDDING_FAULTS = {
+    "reversed": "the data items in reverse order (their indexes kept), as servers may send",
+    "short": "one vector fewer than the texts",
+    "mixed_sizes": "the last vector one number shorter",
+    "small_dims": "every vector of the answer 8 numbers long (a different size than others')",
+    "not_numbers": "the first vector's numbers as strings",
+    "per_token": "one vector per word for each text, as llama-cpp-python sends for a model "
+    "without pooling",
+    "no_data": "no list of vectors at all",
+}
+"""Embeddings faults (``FaultPlan.arm``) and what the answer then holds."""
 
 
 def error_body(status: int, kind: str, message: str) -> dict[str, Any]:
@@ -154,6 +176,88 @@ def _completion(body: dict[str, Any], text: str, reason: str) -> dict[str, Any]:
     }
 
 
+def fake_vector(text: str, dims: int = EMBEDDING_DIMS) -> list[float]:
+    """The fake embedding of ``text``: its lower-cased words counted into ``dims`` buckets."""
+    vector = [0.0] * dims
+    for word in text.lower().split():
+        vector[zlib.crc32(word.encode()) % dims] += 1.0
+    return vector
+
+
+def fake_vectors(texts: Sequence[str], fault: str | None) -> list[Any]:
+    """The vectors of ``texts``, spoilt as an ``EMBEDDING_FAULTS`` fault says."""
+    dims = 8 if fault == "small_dims" else EMBEDDING_DIMS
+    vectors: list[Any] = [fake_vector(text, dims) for text in texts]
+    if fault == "short":
+        vectors.pop()
+    elif fault == "mixed_sizes":
+        vectors[-1] = vectors[-1][:-1]
+    elif fault == "not_numbers":
+        vectors[0] = [str(x) for x in vectors[0]]
+    elif fault == "per_token":
+        vectors = [[fake_vector(word) for word in text.split()] for text in texts]
+    return vectors
+
+
+def embeddings_answer(
+    model: str, texts: Sequence[str], fault: str | None, encoding_format: str = "float"
+) -> dict[str, Any]:
+    """An OpenAI embeddings answer (``object: list``) for ``texts``."""
+    data = [
+        {"object": "embedding", "index": index, "embedding": _encoded(vector, encoding_format)}
+        for index, vector in enumerate(fake_vectors(texts, fault))
+    ]
+    if fault == "reversed":
+        data.reverse()
+    tokens = sum(len(text.split()) for text in texts)
+    answer: dict[str, Any] = {
+        "object": "list",
+        "data": data,
+        "model": model,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+    if fault == "no_data":
+        del answer["data"]
+    return answer
+
+
+def _encoded(vector: Any, encoding_format: str) -> Any:
+    """``vector`` as sent: a list of floats, or base64 of little-endian float32."""
+    if encoding_format != "base64" or not all(isinstance(x, float) for x in vector):
+        return vector
+    return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+
+
+def embedding_inputs(body: Any) -> list[str] | None:
+    """The texts of an embeddings request (``input``: a string or a list of them)."""
+    given = body.get("input") if isinstance(body, dict) else None
+    if isinstance(given, str):
+        return [given]
+    if isinstance(given, list) and all(isinstance(text, str) for text in given):
+        return given
+    return None
+
+
+def _validate_embeddings(body: Any) -> JSONResponse | None:
+    if not isinstance(body, dict):
+        return _fail(400, "We could not parse the JSON body of your request.")
+    if not body.get("model"):
+        return _fail(400, "you must provide a model parameter")
+    if body["model"] not in EMBEDDING_MODELS:
+        model = body["model"]
+        return _fail(404, f"The model `{model}` does not exist or you do not have access to it.")
+    texts = embedding_inputs(body)
+    if not texts or len(texts) > 2048 or not all(texts):
+        return _fail(
+            400,
+            "'$.input' is invalid. Please check the API reference: "
+            "https://platform.openai.com/docs/api-reference.",
+        )
+    if body.get("encoding_format", "float") not in ("float", "base64"):
+        return _fail(400, "Invalid value for 'encoding_format'.")
+    return None
+
+
 def create_app(
     plan: FaultPlan, *, key: str = DEFAULT_KEY, prefix: str = "/v1", chunk_delay: float = 0.01
 ) -> FastAPI:
@@ -195,5 +299,22 @@ def create_app(
             return JSONResponse(_completion(body, text, reason))
         frames = _frames(body, text, reason)
         return sse_response(plan, entry, frames, fault, _in_stream, delay=chunk_delay)
+
+    @app.post(f"{prefix}/embeddings")
+    async def embeddings(request: Request) -> Response:
+        entry = await record(plan, request)
+        fault = plan.take()
+        early = await before_reply(plan, fault, error_body)
+        if early is not None:
+            return early
+        denied = _auth_error(request, key) or _validate_embeddings(entry["body"])
+        if denied is not None:
+            return denied
+        body = entry["body"]
+        texts = embedding_inputs(body) or []
+        encoding = body.get("encoding_format", "float")
+        answer = embeddings_answer(body["model"], texts, fault, encoding)
+        entry["completed"] = True
+        return JSONResponse(answer)
 
     return app

@@ -1,22 +1,26 @@
 """A real upstream: llama-cpp-python's OpenAI-compatible server with the built-in model,
-used through a ``custom`` connection."""
+used through a ``custom`` connection (and, for embeddings, a ``llamacpp`` one)."""
 
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO
 
 import httpx
 import pytest
 
+from pytavern.errors import StreamProtocolError, UpstreamServerError
 from pytavern.providers import create_provider
 from pytavern.providers.base import ConnectionConfig
+from pytavern.providers.embeddings import embed_texts
 from pytavern.types import ChatMessage, GenerationRequest, SamplerSettings
 from tests.fakes.server import free_port
 from tests.providers.chat_helpers import collect, finished, request, text_of, usage_of
@@ -34,12 +38,39 @@ def _model_path() -> str:
 @pytest.fixture(scope="session")
 def llama_server() -> Iterator[str]:
     """Start ``python -m llama_cpp.server`` on loopback; yield its URL; kill it afterwards."""
+    with _server() as url:
+        yield url
+
+
+POOLING_MEAN = "llama.pooling_type=int:1"
+"""SmolLM2's GGUF names no pooling, so llama-cpp-python's server sends one vector per token
+of each text (and, in a batch, reads all but the first text's from the wrong offset); this
+metadata override makes it pool them (mean) into one vector per text, as the GGUF of an
+embedding model does."""
+
+
+@pytest.fixture(scope="session")
+def llama_embedding_server() -> Iterator[str]:
+    """The server started with ``--embedding true`` and mean pooling."""
+    with _server("--embedding", "true", "--kv_overrides", POOLING_MEAN) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def llama_token_embedding_server() -> Iterator[str]:
+    """The server started with ``--embedding true`` only: one vector per token."""
+    with _server("--embedding", "true") as url:
+        yield url
+
+
+@contextmanager
+def _server(*options: str) -> Iterator[str]:
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama-cpp-python is not installed")
     port = free_port()
     command = [
         sys.executable, "-m", "llama_cpp.server", "--model", _model_path(),
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
+        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", *options,
     ]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
@@ -132,3 +163,52 @@ async def test_vllm_check_and_models_against_llama_cpp_server(llama_server: str)
     models = await provider.list_models()
     assert status.ok and [m.id for m in models] == list(status.models)
     await provider.aclose()
+
+
+# Embeddings (``pytavern.providers.embeddings``): a ``custom`` connection posts to
+# ``/v1/embeddings`` under its base URL (``/v1`` added to the bare host), a ``llamacpp`` one to
+# ``/v1/embeddings`` of the server's root: both reach llama-cpp-python's route.
+SIMILAR = ("The cat sat on the mat.", "A cat was sitting on the mat.")
+UNRELATED = "Quarterly revenue grew by five percent."
+EMBED_TEXTS = [*SIMILAR, UNRELATED, SIMILAR[0]]
+
+
+def _cosine(a: list[float], b: list[float]) -> float:
+    dot = math.fsum(x * y for x, y in zip(a, b, strict=True))
+    return dot / math.sqrt(math.fsum(x * x for x in a) * math.fsum(y * y for y in b))
+
+
+@pytest.mark.parametrize("api", ["custom", "llamacpp"])
+async def test_embeddings_from_llama_cpp_server(llama_embedding_server: str, api: str) -> None:
+    config = ConnectionConfig(name="llama", api=api, url=llama_embedding_server)
+    provider = create_provider(config)
+    vectors = await embed_texts(provider, EMBED_TEXTS, "")
+    await provider.aclose()
+    assert [len(vector) for vector in vectors] == [576] * len(EMBED_TEXTS)  # SmolLM2-135M
+    assert all(math.isfinite(x) for vector in vectors for x in vector)
+    assert vectors[0] == pytest.approx(vectors[3], rel=1e-3, abs=1e-4)  # the same text
+    near, far = _cosine(vectors[0], vectors[1]), _cosine(vectors[0], vectors[2])
+    assert near > far + 0.1, (near, far)  # measured: 0.96 against 0.72
+
+
+async def test_llama_cpp_server_per_token_vectors_are_refused(
+    llama_token_embedding_server: str,
+) -> None:
+    """Without pooling the server sends a list of vectors per text: not one embedding."""
+    config = ConnectionConfig(name="llama", api="custom", url=llama_token_embedding_server)
+    provider = create_provider(config)
+    with pytest.raises(StreamProtocolError, match="not a list of numbers") as caught:
+        await embed_texts(provider, EMBED_TEXTS, "")
+    await provider.aclose()
+    assert caught.value.hint and "embeddings" in caught.value.hint
+
+
+async def test_llama_cpp_server_without_embedding(llama_server: str) -> None:
+    config = ConnectionConfig(
+        name="llama", api="custom", url=llama_server, options={"max_retries": 0}
+    )
+    provider = create_provider(config)
+    with pytest.raises(UpstreamServerError, match="embedding=True") as caught:
+        await embed_texts(provider, EMBED_TEXTS, "")
+    await provider.aclose()
+    assert caught.value.status_code == 500 and "llama:" in str(caught.value)

@@ -6,12 +6,13 @@ with ``stop_type`` and token counts. ``/health`` answers 503 while the model loa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from pytavern.errors import ProviderError, StreamProtocolError, UpstreamServerError
 from pytavern.events import StreamEvent
 from pytavern.providers._text import TextProvider, bearer
+from pytavern.providers.embeddings import openai_embeddings
 from pytavern.providers.spec import BackendSpec, Capabilities
 from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest, ModelInfo, Usage
 
@@ -82,6 +83,13 @@ class LlamaCppProvider(TextProvider):
         """The loaded model, from ``/props``."""
         name, n_ctx = parse_props(await self.http.request_json("GET", "/props"))
         return [ModelInfo(id=name, context_length=n_ctx)] if name else []
+
+    async def embed(self, texts: Sequence[str], model: str) -> list[list[float]]:
+        """``POST /v1/embeddings`` (the server runs with ``--embedding``)."""
+        return await openai_embeddings(self._post_json, "/v1/embeddings", texts, model, self.name)
+
+    async def _post_json(self, path: str, body: Any) -> Any:
+        return await self.http.request_json("POST", path, json_body=body)
 
     async def count_tokens(self, text: str) -> int:
         """Count tokens with ``POST /tokenize``."""

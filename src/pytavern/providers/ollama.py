@@ -7,7 +7,7 @@ Each line is ``{"response": "...", "done": false}``; the last has ``done: true``
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from pydantic import Field
@@ -15,6 +15,7 @@ from pydantic import Field
 from pytavern.errors import ProviderError, UpstreamNotFoundError
 from pytavern.events import StreamEvent
 from pytavern.providers._text import TextProvider
+from pytavern.providers.embeddings import ollama_embeddings
 from pytavern.providers.spec import BackendSpec, HttpOptions
 from pytavern.types import ConnectionStatus, FinishReason, GenerationRequest, ModelInfo, Usage
 
@@ -90,6 +91,13 @@ class OllamaProvider(TextProvider):
     async def list_models(self) -> list[ModelInfo]:
         """Return the pulled models (``/api/tags``)."""
         return parse_tags(await self.http.request_json("GET", "/api/tags"))
+
+    async def embed(self, texts: Sequence[str], model: str) -> list[list[float]]:
+        """``POST /api/embed`` with ``model`` (an embedding model such as nomic-embed-text)."""
+        return await ollama_embeddings(self._post_json, texts, model, self.name)
+
+    async def _post_json(self, path: str, body: Any) -> Any:
+        return await self.http.request_json("POST", path, json_body=body)
 
     async def probe(self) -> ConnectionStatus:
         """Read the version and the pulled models."""

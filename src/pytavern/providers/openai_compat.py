@@ -20,7 +20,7 @@ without ``GET /models`` is checked with a 1-token request when a model is set. A
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import Any
 
@@ -46,6 +46,7 @@ from pytavern.providers._chat import (
 )
 from pytavern.providers._sse import UNFRAMED_JSON, ServerSentEvent, is_done_data
 from pytavern.providers.base import ConnectionConfig, generate, one_token_probe
+from pytavern.providers.embeddings import openai_embeddings
 from pytavern.providers.spec import (
     NO_EXTRAS,
     BackendSpec,
@@ -130,6 +131,15 @@ class OpenAICompatProvider(ChatProvider):
     async def list_models(self) -> list[ModelInfo]:
         """``GET /models``."""
         return wire.parse_models(await self.http.request_json("GET", "models"))
+
+    async def embed(self, texts: Sequence[str], model: str) -> list[list[float]]:
+        """``POST /embeddings`` (``pytavern.providers.embeddings``)."""
+        return await openai_embeddings(self._post_json, "embeddings", texts, model, self.name)
+
+    async def _post_json(self, path: str, body: Any) -> Any:
+        return await self.http.request_json(
+            "POST", path, json_body=body, params=self.request_params()
+        )
 
     async def check(self) -> ConnectionStatus:
         """List the models; a custom server without ``/models`` is tried with a 1-token reply."""
