@@ -27,20 +27,21 @@ from pytavern.store.search import any_word_match
 DocumentScope = Literal["global", "character", "chat"]
 
 _FOUND = "SELECT c.document_id, d.name, c.position, c.text"
-_IN_SCOPE = (
+IN_SCOPE = (
     "d.owner_id = :owner AND d.enabled "
     "AND (d.chat_id = :chat OR (d.chat_id IS NULL "
     "AND (d.character_id IS NULL OR d.character_id IN :characters)))"
 )
+"""The documents a chat may use (``:owner``, ``:chat``, expanding ``:characters``)."""
 _SQLITE = text(
     f"{_FOUND} FROM document_chunks_fts f JOIN document_chunks c ON c.id = f.rowid "
     "JOIN documents d ON d.id = c.document_id "
-    f"WHERE document_chunks_fts MATCH :match AND {_IN_SCOPE} "
+    f"WHERE document_chunks_fts MATCH :match AND {IN_SCOPE} "
     "ORDER BY bm25(document_chunks_fts) LIMIT :limit"
 ).bindparams(bindparam("characters", expanding=True))
 _POSTGRES = text(
     f"{_FOUND} FROM document_chunks c JOIN documents d ON d.id = c.document_id "
-    f"WHERE c.text_tsv @@ to_tsquery('simple', :match) AND {_IN_SCOPE} "
+    f"WHERE c.text_tsv @@ to_tsquery('simple', :match) AND {IN_SCOPE} "
     "ORDER BY ts_rank(c.text_tsv, to_tsquery('simple', :match)) DESC, c.id LIMIT :limit"
 ).bindparams(bindparam("characters", expanding=True))
 

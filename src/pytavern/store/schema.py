@@ -264,3 +264,17 @@ class DocumentChunkRow(Base):
     )
     position: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+
+
+class ChunkVectorRow(Base):
+    """A chunk's embedding by one model (float32, little-endian): how the Data Bank finds
+    chunks by meaning. Not a library row: making vectors changes nothing a turn reads
+    from the library."""
+
+    __tablename__ = "chunk_vectors"
+
+    chunk_id: Mapped[int] = mapped_column(
+        ForeignKey("document_chunks.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(500), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
