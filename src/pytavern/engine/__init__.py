@@ -26,6 +26,7 @@ from pytavern.engine.storage import private_sqlite_file, secure_data_dir
 from pytavern.engine.turn_loader import (
     GenerationMode,
     ParsedCache,
+    TurnData,
     TurnRequest,
     load_persona,
     load_turn,
@@ -172,7 +173,10 @@ class Engine:
         provider = await self.providers.get_for(turn.config)
         route = Route(self.store, self.secrets, self.providers, self.settings.data_dir)
         routed = RoutedStream(provider, turn, route)
-        turn_events = run_turn(self.store, provider, turn, stream_with=routed.stream)
+        by_meaning = self._documents if turn.preferences.databank.embeddings else None
+        turn_events = run_turn(
+            self.store, provider, turn, stream_with=routed.stream, find_documents=by_meaning
+        )
         try:
             async with aclosing(turn_events) as events:
                 async for event in events:
@@ -182,6 +186,13 @@ class Engine:
         finally:
             self._flush_usage()
             self._index_now_and_then()
+
+    async def _documents(self, turn: TurnData) -> None:
+        """The Data Bank's search by meaning for a turn (imported on first use, with
+        numpy)."""
+        from pytavern.engine.databank_vectors import find_for_turn
+
+        await find_for_turn(self.store, self.providers, turn)
 
     def _index_now_and_then(self) -> None:
         """Index the pending search texts every ``SEARCH_INDEX_EVERY`` turns."""

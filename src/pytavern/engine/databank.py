@@ -6,8 +6,10 @@ about ``chunk_size`` characters at paragraph, line, sentence or word ends. On ea
 words of the newest messages are looked up in the chunks of the documents the chat may
 use (``pytavern.store.databank``), and the best chunks go into the prompt as SillyTavern
 puts its Data Bank's (``4_vectors_data_bank``). The lookup runs on the machine's own word
-index: no embedding model, no network. A turn in a chat with no document in reach costs
-a dictionary lookup (the documents' places are kept per library revision).
+index: no embedding model, no network; or, with an embedding connection set, by meaning
+(``pytavern.engine.databank_vectors``, run before the build: its chunks come in
+``found``). A turn in a chat with no document in reach costs a dictionary lookup (the
+documents' places are kept per library revision).
 """
 
 from __future__ import annotations
@@ -135,7 +137,7 @@ def _cut_words(text: str, size: int) -> list[str]:
     return chunks
 
 
-def _documents_in_reach(
+def documents_in_reach(
     store: Store, revision: str | None, character_ids: tuple[int, ...], chat_id: int
 ) -> bool:
     """Whether the owner has an enabled document for this chat (global, of one of
@@ -157,25 +159,29 @@ def with_databank(
     chat_id: int,
     character_ids: tuple[int, ...],
     revision: str | None,
+    found: tuple[str, ...] | None = None,
 ) -> PromptInput:
     """``inp`` with the chunks of the documents in reach that share the most words with
-    the newest messages (unchanged when the Data Bank is off, has nothing for this chat
-    or finds nothing)."""
-    if not settings.enabled or not _documents_in_reach(store, revision, character_ids, chat_id):
+    the newest messages, or the chunks a search by meaning ``found`` (unchanged when the
+    Data Bank is off, has nothing for this chat or finds nothing)."""
+    if not settings.enabled or not documents_in_reach(store, revision, character_ids, chat_id):
         return inp
-    words = recall_words(inp.history, settings.query_messages)
-    found = find_chunks(
-        store.engine,
-        store.owner_id,
-        words,
-        character_ids=character_ids,
-        chat_id=chat_id,
-        limit=settings.results,
-    )
-    if not found:
+    texts = found
+    if texts is None:
+        words = recall_words(inp.history, settings.query_messages)
+        chunks = find_chunks(
+            store.engine,
+            store.owner_id,
+            words,
+            character_ids=character_ids,
+            chat_id=chat_id,
+            limit=settings.results,
+        )
+        texts = tuple(chunk.text for chunk in chunks)
+    if not texts:
         return inp
     databank = Recall(
-        texts=tuple(chunk.text for chunk in found),
+        texts=texts,
         template=settings.template,
         position=POSITIONS[settings.position],
         depth=settings.depth,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from pytavern.engine.prompting import (
@@ -37,6 +37,9 @@ from pytavern.prompt.wi_timed import METADATA_KEY as TIMED_KEY
 from pytavern.providers.base import Provider
 from pytavern.store import AddedMessage, MessageRecord, Queries, Store, SwipeStatus
 from pytavern.types import GenerationRequest
+
+DocumentFinder = Callable[[TurnData], Awaitable[None]]
+"""Looks up what a turn's prompt takes from the Data Bank (kept in ``TurnData.found``)."""
 
 USER_SAVE_DELAY = 0.025
 """Seconds after the request starts when the user's message is stored on its own, if no
@@ -112,6 +115,7 @@ async def run_turn(
     turn: TurnData,
     *,
     stream_with: Callable[[GenerationRequest], AsyncIterator[StreamEvent]] | None = None,
+    find_documents: DocumentFinder | None = None,
 ) -> AsyncGenerator[StreamEvent, None]:
     """Stream one turn, persisting its result however the stream ends.
 
@@ -119,10 +123,13 @@ async def run_turn(
     own while a slow upstream works, and always before the first event is passed on: a
     face that shows any of the reply can rely on both being saved. ``stream_with`` sends
     the request instead of ``provider.stream`` (key rotation, fallback and the usage
-    ledger: ``pytavern.engine.routing``).
+    ledger: ``pytavern.engine.routing``); ``find_documents`` searches the Data Bank by
+    meaning before the prompt is built (``databank_vectors.find_for_turn``).
     """
     user = _UserMessage(store, turn)
     try:
+        if find_documents is not None:
+            await find_documents(turn)
         prepared = await _prepare(store, provider, turn)
     except BaseException:
         user.save()  # kept, whatever failed

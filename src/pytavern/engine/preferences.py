@@ -90,7 +90,9 @@ class DatabankSettings(BaseModel):
     The newest ``query_messages`` messages are the query; the ``results`` best-matching
     chunks of the documents the chat may use (global ones, its character's, its own) go in
     ``template`` (``{{text}}``), placed like a summary. ``chunk_size`` (characters) cuts
-    documents added from then on."""
+    documents added from then on. With ``embeddings`` (a connection), chunks are found by
+    meaning instead: the chunks' and the query's vectors (``embedding_model``), the closest
+    at ``min_score`` or more; by words when that connection fails."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -102,6 +104,12 @@ class DatabankSettings(BaseModel):
     position: Literal["in_prompt", "in_chat", "before_prompt"] = "in_prompt"
     depth: int = Field(default=4, ge=0, le=10_000)
     role: Literal["system", "user", "assistant"] = "system"
+    embeddings: str = Field(default="", max_length=200)
+    """The connection that makes embeddings, to find chunks by meaning ("": by words)."""
+    embedding_model: str = Field(default="", max_length=500)
+    """Its embedding model ("": the API type's usual one, else the connection's model)."""
+    min_score: float = Field(default=0.2, ge=0.0, le=1.0)
+    """How close (cosine) a chunk must be to the newest messages to be used."""
 
 
 class GenerationPreferences(BaseModel):

@@ -357,15 +357,14 @@ def build(store: Store, job: PromptJob, counting: Counting | None = None) -> Pre
 def _with_documents(store: Store, turn: TurnData, inp: PromptInput) -> PromptInput:
     """``inp`` with what the Data Bank's documents in reach of the chat hold on its newest
     messages (the speaking member's and joined members' documents in a group)."""
-    speaker = turn.request.speaker
-    characters = (speaker.character_id, *speaker.joined) if speaker else (turn.chat.character_id,)
     return with_databank(
         store,
         inp,
         turn.preferences.databank,
         chat_id=turn.chat.id,
-        character_ids=characters,
+        character_ids=turn.characters,
         revision=turn.library_revision,
+        found=turn.found.texts,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
@@ -73,6 +73,15 @@ class ParsedCache:
         return value
 
 
+@dataclass(slots=True)
+class FoundDocuments:
+    """What a turn's search by meaning found in the Data Bank
+    (``pytavern.engine.databank_vectors``): ``None`` until it ran, or when it did not (the
+    word match then), else the chunks' texts, closest first (maybe none)."""
+
+    texts: tuple[str, ...] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class TurnRequest:
     """What the face asked for."""
@@ -113,11 +122,23 @@ class TurnData:
     """Where ``cached`` is kept: the turn's builds and writes update it."""
     library_revision: str | None = None
     """The library revision the turn was read at (keys what is derived from the library)."""
+    found: FoundDocuments = field(default_factory=FoundDocuments)
+    """What the Data Bank's search by meaning found for this turn (shared by its copies:
+    a fallback connection's build uses it too)."""
 
     @property
     def last_message(self) -> MessageRecord | None:
         """The newest message of the chat, if any."""
         return self.newest[-1] if self.newest else None
+
+    @property
+    def characters(self) -> tuple[int, ...]:
+        """The characters whose cards the turn speaks with: the chat's, or in a group the
+        speaking member's and the members joined to it (whose documents it may use)."""
+        speaker = self.request.speaker
+        if speaker is None:
+            return (self.chat.character_id,)
+        return (speaker.character_id, *speaker.joined)
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,16 @@ class DatabankService(Service):
             name, text.strip(), chunks, character_id=character_id, chat_id=chat_id
         )
 
+    async def make_vectors(self, document_id: int) -> int:
+        """Make the vectors of a document's chunks for the search by meaning, when an
+        embedding connection is set; how many were made (0 on failure: turns make the
+        missing ones)."""
+        from pytavern.engine.databank_vectors import embed_document  # numpy: on first use
+
+        engine = self._engine
+        settings = load_preferences(engine.store).databank
+        return await embed_document(engine.store, engine.providers, settings, document_id)
+
     def list(
         self, *, character_id: int | None = None, chat_id: int | None = None
     ) -> list[DocumentRecord]:
