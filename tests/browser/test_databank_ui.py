@@ -223,3 +223,81 @@ def test_databank_settings_are_saved_as_they_are_changed(page: Any, live: Live) 
         preferences.change({"databank": {"position": "in_prompt", "depth": 4, "role": "system"}})
         preferences.change({"databank": {"template": "Related information:\n{{text}}"}})
     assert live.problems == []
+
+
+def stored_embeddings(preferences: Any) -> tuple[str, str, float]:
+    """The Data Bank's embeddings connection, model and least score, as stored."""
+    db = preferences.get().databank
+    return (db.embeddings, db.embedding_model, db.min_score)
+
+
+def test_databank_embeddings_are_picked_saved_and_shown_after_a_reload(
+    page: Any, live: Live
+) -> None:
+    preferences = live.app.state.services.preferences
+    store = live.app.state.engine.store
+    store.save_connection(name="Local llama", api="llamacpp", url="http://127.0.0.1:9")
+    store.save_connection(name="Ollama box", api="ollama", url="http://127.0.0.1:9")
+    try:
+        page.goto(live.url + "#/characters")
+        page.wait_for_selector("[data-testid=character-card]")  # the app is up
+        open_prompt_settings(page, "databank-settings")
+        embeddings = page.locator("[data-testid=databank-embeddings]")
+        expect(embeddings).to_have_value("")  # by words out of the box
+        names = embeddings.locator("option").all_inner_texts()
+        assert names[0] == "Words only (no embeddings)"
+        assert {"Local llama", "Ollama box", "scripted"} <= set(names[1:])
+        assert sorted(names[1:]) == sorted(c.name for c in store.list_connections())
+        expect(page.get_by_label("Find chunks by meaning with")).to_have_count(1)
+        expect(page.get_by_label("Embedding model")).to_have_attribute(
+            "placeholder", "the connection's model"
+        )
+        min_score = page.get_by_label("Minimum score")
+        expect(min_score).to_have_value("0.2")
+        expect(min_score).to_have_attribute("step", "0.05")
+
+        embeddings.select_option("Ollama box")
+        page.fill("[data-testid=databank-embedding-model]", "nomic-embed-text")
+        page.fill("[data-testid=databank-min-score]", "0.35")
+        page.locator("[data-testid=databank-min-score]").press("Tab")
+        chosen = ("Ollama box", "nomic-embed-text", 0.35)
+        wait_for(lambda: stored_embeddings(preferences) == chosen)
+        page.fill("[data-testid=databank-min-score]", "3")  # above the most: kept at 1
+        page.locator("[data-testid=databank-min-score]").press("Tab")
+        expect(page.locator("[data-testid=databank-min-score]")).to_have_value("1")
+        wait_for(lambda: preferences.get().databank.min_score == 1.0)
+        page.fill("[data-testid=databank-min-score]", "0.35")
+        page.locator("[data-testid=databank-min-score]").press("Tab")
+        wait_for(lambda: preferences.get().databank.min_score == 0.35)
+
+        # after a reload the box shows what is stored, and the REST API holds it
+        page.reload()
+        page.wait_for_selector("[data-testid=character-card]")
+        open_prompt_settings(page, "databank-settings")
+        expect(page.locator("[data-testid=databank-embeddings]")).to_have_value("Ollama box")
+        expect(page.locator("[data-testid=databank-embedding-model]")).to_have_value(
+            "nomic-embed-text"
+        )
+        expect(page.locator("[data-testid=databank-min-score]")).to_have_value("0.35")
+        stored = page.request.get(live.url + "api/settings").json()["databank"]
+        assert (stored["embeddings"], stored["embedding_model"], stored["min_score"]) == chosen
+
+        page.locator("[data-testid=databank-embeddings]").evaluate(
+            "el => el.closest('.field').scrollIntoView({block: 'start'})"
+        )
+        shoot(page, "databank-embeddings")
+        page.wait_for_timeout(150)
+        page.screenshot(path=str(SCREENSHOTS / "databank-embeddings.png"))
+        problems = serious_violations(page)
+        assert problems == [], "\n".join(problems)
+
+        # back to words only: "" is stored
+        page.select_option("[data-testid=databank-embeddings]", "")
+        wait_for(lambda: preferences.get().databank.embeddings == "")
+    finally:
+        preferences.change(
+            {"databank": {"embeddings": "", "embedding_model": "", "min_score": 0.2}}
+        )
+        store.remove_connection("Local llama")
+        store.remove_connection("Ollama box")
+    assert live.problems == []

@@ -211,14 +211,15 @@ async function promptTab() {
       h("div.field", h("label", "Role"), role)),
     summaryBox(),
     recallBox(),
-    databankBox());
+    await databankBox());
 }
 
 const SUMMARY_POSITIONS = [["in_prompt", "After the main prompt"], ["in_chat", "In the chat at a depth"], ["before_prompt", "Before the prompt"], ["none", "Not sent"]];
 
-/** A number field for ``key`` (kept within ``min``..``max``), saved through ``set``. */
-function numberInput(set, key, value, min, max, testid) {
-  const input = h("input", { type: "number", min, max, value, "data-testid": testid });
+/** A number field for ``key`` (kept within ``min``..``max``, in ``step``s when given),
+ * saved through ``set``. */
+function numberInput(set, key, value, min, max, testid, step) {
+  const input = h("input", { type: "number", min, max, step, value, "data-testid": testid });
   input.addEventListener("change", () => {
     if (input.value === "") return;
     const kept = Math.min(max, Math.max(min, Number(input.value)));
@@ -288,16 +289,52 @@ function recallBox() {
 }
 
 /** Settings › Data Bank: how many chunks of the documents attached to a chat (This chat's
- * settings › Data Bank) go into the prompt, found by the newest messages' words, and where. */
-function databankBox() {
+ * settings › Data Bank) go into the prompt, found by the newest messages' words or, with an
+ * embeddings connection, by meaning, and where. */
+async function databankBox() {
   const db = settings.databank || {};
   const set = (key, value) => queue("databank", { [key]: value });
   return h("div.card-box", { "data-testid": "databank-settings" }, h("h3", "Data Bank"),
-    h("p.small.muted", "Documents attached in a chat's settings (to every chat, a character or one chat) are cut into chunks. On each reply, the chunks that share the most words with the last few messages (Messages to match) go into the prompt."),
+    h("p.small.muted", "Documents attached in a chat's settings (to every chat, a character or one chat) are cut into chunks. On each reply, the chunks that share the most words with the last few messages (Messages to match), or that are closest to them in meaning when a connection makes embeddings, go into the prompt."),
     checkField("Use the Data Bank's documents in prompts", db.enabled ?? true, (v) => set("enabled", v), "databank-enabled-setting"),
     h("div.field", h("label", "Chunk size (characters)"), numberInput(set, "chunk_size", db.chunk_size ?? 1000, 100, 20000, "databank-chunk-size"),
       h("div.help", "Applies to documents attached from now on; attach a document again to cut it anew.")),
+    ...await embeddingFields(set, db),
     ...lookupFields(set, db, "databank", { found: "Chunks sent", query: "Messages to match", template: "Related information:\n{{text}}", position: "in_prompt", foundHelp: "chunks" }));
+}
+
+/** The Data Bank's search by meaning: the stored connection that makes embeddings ("":
+ * by words), its embedding model and the least score a chunk needs, saved through ``set``. */
+async function embeddingFields(set, db) {
+  let connections = state.connections;
+  if (!connections.length) {
+    try { connections = state.connections = await api.get("/api/connections"); } catch { connections = []; }
+  }
+  const chosen = db.embeddings || "";
+  const names = connections.map((c) => c.name);
+  const select = h("select", { "data-testid": "databank-embeddings" },
+    h("option", { value: "", selected: !chosen }, "Words only (no embeddings)"),
+    names.map((name) => h("option", { value: name, selected: name === chosen }, name)),
+    chosen && !names.includes(chosen) ? h("option", { value: chosen, selected: true }, `${chosen} (not found)`) : null);
+  select.addEventListener("change", () => set("embeddings", select.value));
+  const model = h("input", { type: "text", value: db.embedding_model ?? "", placeholder: "the connection's model", "data-testid": "databank-embedding-model" });
+  model.addEventListener("input", () => set("embedding_model", model.value.trim()));
+  return [
+    h("div.field", h("label", "Find chunks by meaning with"), select,
+      h("div.help", "OpenAI, OpenAI-compatible, custom, llama.cpp (started with ", whole("--embedding"), ") and Ollama connections make embeddings; the chunks and the newest messages are sent to the one picked. With any other, or when it fails, chunks are found by words.")),
+    h("div.grid-2",
+      h("div.field", h("label", "Embedding model"), model,
+        h("div.help", "Ollama needs one, e.g. ", whole("nomic-embed-text"), "; OpenAI: ", whole("text-embedding-3-small"), ".")),
+      h("div.field", h("label", "Minimum score"), numberInput(set, "min_score", db.min_score ?? 0.2, 0, 1, "databank-min-score", 0.05),
+        h("div.help", "How close in meaning (0 to 1) a chunk must be to the newest messages."))),
+  ];
+}
+
+/** ``text`` kept on one line (a flag or a model name is not broken at its hyphens). */
+function whole(text) {
+  const span = h("span", text);
+  span.style.whiteSpace = "nowrap";
+  return span;
 }
 
 function presetKind(data) {
