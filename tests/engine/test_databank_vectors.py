@@ -179,3 +179,20 @@ async def test_no_embeddings_connection_or_one_that_cannot_embed_means_words(
 async def _send_turn(engine: Engine, chat_id: int, text: str) -> None:
     async for _event in engine.generate(chat_id, "send", text):
         pass
+
+
+@pytest.mark.model
+async def test_the_built_in_model_finds_chunks_by_meaning_with_no_server(
+    engine: Engine, scripted: ScriptBook
+) -> None:
+    engine.store.save_connection(name="offline", api="local", options={"n_ctx": 512})
+    settings = {"embeddings": "offline", "results": 1, "chunk_size": 100}
+    save_preferences(engine.store, {"databank": settings})
+    services = Services(engine)
+    chat_id = engine.start_chat(engine.store.list_characters()[0].id).id
+    document = services.databank.add_text("Harbour", f"{MARKET}\n\n{ORRIN}", chat_id=chat_id)
+    assert await services.databank.make_vectors(document.id) == 2
+    await _send_turn(engine, chat_id, "Who keeps the lamp of the lighthouse burning?")
+    sent = [m.content for m in scripted.requests[-1].messages]
+    block = next(text for text in sent if "Related information:" in text)
+    assert ORRIN in block and MARKET not in block

@@ -335,3 +335,26 @@ async def test_event_loop_keeps_ticking_while_generating() -> None:
     await tick
     assert len(gaps) >= 10
     assert statistics.median(gaps) < 0.02 and max(gaps) < 0.15, gaps
+
+
+def _cosine(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    return dot / (sum(x * x for x in a) ** 0.5 * sum(y * y for y in b) ** 0.5)
+
+
+@pytest.mark.model
+async def test_the_built_in_model_makes_embeddings_offline() -> None:
+    """The Data Bank's search by meaning with no server: the model loaded a second time
+    to embed (a text's vector is the mean of its tokens'), one vector per text."""
+    keeper = "The lighthouse keeper is called Orrin and he keeps the lamp lit."
+    texts = [keeper, "Orrin keeps the lighthouse lamp burning.", "Fish are sold at dawn.", keeper]
+    provider = _provider(n_ctx=512)
+    vectors = await provider.embed(texts, "ignored")
+    assert [len(v) for v in vectors] == [576] * 4
+    assert vectors[0] == vectors[3]
+    assert _cosine(vectors[0], vectors[1]) > _cosine(vectors[0], vectors[2]) + 0.05
+    long_text = "lamp " * 2000  # longer than the context: cut, not refused
+    (long_vector,) = await provider.embed([long_text], "")
+    assert len(long_vector) == 576
+    loaded = local_model.cached_models()
+    assert sum(1 for m in loaded if m.llama.context_params.embeddings) == 1

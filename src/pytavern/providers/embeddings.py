@@ -9,6 +9,8 @@ Three wire formats cover the servers users run:
 - llama.cpp's server, at ``/v1/embeddings`` of its root (same format);
 - Ollama's ``POST /api/embed`` (``{"model", "input": [...]}`` -> ``{"embeddings": [...]}``).
 
+and the ``local`` provider makes them in-process (``LocalProvider.embed``).
+
 A provider that can embed has an ``embed(texts, model)`` coroutine; ``embed_texts`` sends
 the texts in batches and checks what comes back (one vector per text, all of one size).
 """
@@ -50,9 +52,10 @@ async def embed_texts(provider: object, texts: Sequence[str], model: str) -> lis
         name = getattr(provider, "name", "this connection")
         raise ConfigError(
             f"{name} cannot make embeddings",
-            hint="Pick an OpenAI-compatible connection (OpenAI, OpenRouter, a custom server "
-            "such as LM Studio, vLLM or llama.cpp's server started with --embedding), "
-            "llama.cpp or Ollama for the Data Bank's search by meaning",
+            hint="Pick the built-in model (local), an OpenAI-compatible connection (OpenAI, "
+            "OpenRouter, a custom server such as LM Studio, vLLM or llama.cpp's server "
+            "started with --embedding), llama.cpp or Ollama for the Data Bank's search by "
+            "meaning",
         )
     embedder: Embedder = provider  # type: ignore[assignment]
     return await embedder.embed(texts, model)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import Field
 
-from pytavern.errors import ModelLoadError, PytavernError
+from pytavern.errors import GenerationFailedError, ModelLoadError, PytavernError
 from pytavern.events import Finished, StatusEvent, StreamEvent, TextDelta, UsageEvent
 from pytavern.providers._samplers import LLAMA_CPP_PYTHON
 from pytavern.providers.base import ConnectionConfig, Family
@@ -39,6 +40,7 @@ from pytavern.types import (
 )
 
 WAITING_MESSAGE = "waiting for another generation to finish"
+T = TypeVar("T")
 
 _SAMPLERS = frozenset(LLAMA_CPP_PYTHON) | {"grammar"}
 """The fields the built-in model takes: the mapped ones, and a grammar it builds itself."""
@@ -187,8 +189,55 @@ class LocalProvider:
         finally:
             job.stop.set()
 
+    async def embed(self, texts: Sequence[str], model: str) -> list[list[float]]:
+        """Vectors of ``texts`` (``model`` is ignored: the connection's GGUF, loaded a second
+        time to make embeddings, each the mean of a text's token vectors; a text longer
+        than the context is cut). They are made on that instance's own thread."""
+        path = self.model_path()
+        loaded = await asyncio.to_thread(
+            get_model, path, self._n_ctx, self._n_threads, embedding=True
+        )
+        return await _on_model_thread(loaded, lambda: _embedded(loaded, texts, self.name))
+
     async def aclose(self) -> None:
         """Nothing to release: loaded models are shared by the process."""
+
+
+def _embedded(model: LoadedModel, texts: Sequence[str], provider: str) -> list[list[float]]:
+    """Each text's vector, one text at a time (llama.cpp's worker thread)."""
+    try:
+        return [[float(x) for x in model.llama.embed(text, truncate=True)] for text in texts]
+    except (ValueError, RuntimeError) as exc:
+        raise GenerationFailedError(
+            f"the model could not make embeddings: {exc}",
+            provider=provider,
+            hint="Use a GGUF that makes embeddings, or another connection for them",
+        ) from None
+
+
+async def _on_model_thread(model: LoadedModel, work: Callable[[], T]) -> T:
+    """``work()`` run on ``model``'s worker thread, awaited."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)  # type: ignore[arg-type]
+
+    def job() -> None:
+        try:
+            result = work()
+        except BaseException as error:  # handed to the awaiting task
+            loop.call_soon_threadsafe(settle, None, error)
+        else:
+            loop.call_soon_threadsafe(settle, result, None)
+
+    model.submit(job)
+    return await done
 
 
 def _start_worker(model: LoadedModel, plan: GenerationPlan) -> _Job:

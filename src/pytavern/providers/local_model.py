@@ -191,13 +191,18 @@ class LoadedModel:
         return self._formatter
 
 
-_CACHE: dict[tuple[str, int], LoadedModel] = {}
+_CACHE: dict[tuple[str, int, bool], LoadedModel] = {}
+"""Loaded models by file, context size and whether they make embeddings."""
 _CACHE_LOCK = threading.Lock()
 
 
-def _load_llama(path: Path, n_ctx: int, n_threads: int | None, seed: int | None) -> Any:
-    """Build the ``Llama`` object (the one expensive step; tests patch it to count loads)."""
-    from llama_cpp import Llama
+def _load_llama(
+    path: Path, n_ctx: int, n_threads: int | None, seed: int | None, embedding: bool = False
+) -> Any:
+    """Build the ``Llama`` object (the one expensive step; tests patch it to count loads).
+    ``embedding``: loaded to make embeddings, each the mean of the text's token vectors (a
+    chat model's file declares no pooling of its own)."""
+    import llama_cpp
 
     kwargs: dict[str, Any] = {
         "n_ctx": n_ctx,
@@ -207,24 +212,33 @@ def _load_llama(path: Path, n_ctx: int, n_threads: int | None, seed: int | None)
     }
     if seed is not None:
         kwargs["seed"] = seed
-    return Llama(model_path=str(path), **kwargs)
+    if embedding:
+        kwargs |= {"embedding": True, "pooling_type": llama_cpp.LLAMA_POOLING_TYPE_MEAN}
+    return llama_cpp.Llama(model_path=str(path), **kwargs)
 
 
 def get_model(
-    path: Path, n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = None, seed: int | None = None
+    path: Path,
+    n_ctx: int = DEFAULT_N_CTX,
+    n_threads: int | None = None,
+    seed: int | None = None,
+    *,
+    embedding: bool = False,
 ) -> LoadedModel:
-    """Return the model at ``path`` loaded with ``n_ctx``, loading it on first use (blocking).
+    """Return the model at ``path`` loaded with ``n_ctx``, loading it on first use (blocking);
+    ``embedding``: a second instance that makes embeddings (``_load_llama``).
 
     Raises ``ModelLoadError`` with a one-line message naming the file when it is missing or
     broken.
     """
-    key = (str(path.resolve()), n_ctx)
+    key = (str(path.resolve()), n_ctx, embedding)
     with _CACHE_LOCK:
         model = _CACHE.get(key)
         if model is None:
             validate_gguf(path)
+            threads = n_threads or default_threads()
             try:
-                llama = _load_llama(path, n_ctx, n_threads or default_threads(), seed)
+                llama = _load_llama(path, n_ctx, threads, seed, embedding)
             except (ValueError, RuntimeError, OSError) as exc:
                 raise _invalid(path, _one_line(exc)) from None
             model = LoadedModel(llama=llama, path=path, name=model_name(path), n_ctx=n_ctx)

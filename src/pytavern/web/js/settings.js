@@ -321,7 +321,7 @@ async function embeddingFields(set, db) {
   model.addEventListener("input", () => set("embedding_model", model.value.trim()));
   return [
     h("div.field", h("label", "Find chunks by meaning with"), select,
-      h("div.help", "OpenAI, OpenAI-compatible, custom, llama.cpp (started with ", whole("--embedding"), ") and Ollama connections make embeddings; the chunks and the newest messages are sent to the one picked. With any other, or when it fails, chunks are found by words.")),
+      h("div.help", "The built-in model (offline), OpenAI, OpenAI-compatible, custom, llama.cpp (started with ", whole("--embedding"), ") and Ollama connections make embeddings; the chunks and the newest messages are sent to the one picked. With any other, or when it fails, chunks are found by words.")),
     h("div.grid-2",
       h("div.field", h("label", "Embedding model"), model,
         h("div.help", "Ollama needs one, e.g. ", whole("nomic-embed-text"), "; OpenAI: ", whole("text-embedding-3-small"), ".")),
