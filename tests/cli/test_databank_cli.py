@@ -151,3 +151,22 @@ def test_a_turn_carries_the_chunk_a_message_shares_words_with(
     assert run("databank", "disable", "1")[0] == 0
     assert run("send", "Who is Orrin?", "--chat", str(chat))[0] == 0
     assert all(ORRIN not in m.content for m in scripted.requests[-1].messages)
+
+
+def test_add_makes_the_vectors_when_the_data_bank_searches_by_meaning(
+    run: Run, data_dir: Path
+) -> None:
+    from tests.fakes import openai_fake
+    from tests.fakes.server import FaultPlan, serve
+
+    plan = FaultPlan()
+    with serve(openai_fake.create_app(plan, key="sk-cli-embed-0123456789")) as base:
+        add = ("connections", "add", "embed", "--api", "custom", "--url", f"{base}/v1")
+        assert run(*add, "--key", "-", input="sk-cli-embed-0123456789")[0] == 0
+        chosen = ("databank.embeddings=embed", "databank.embedding_model=text-embedding-3-small")
+        assert run("settings", "set", *chosen)[0] == 0
+        code, _out, err = run("databank", "add", "--text", ORRIN, "--name", "Keeper")
+        assert code == 0, err
+    embedded = [r for r in plan.requests if r["path"] == "/v1/embeddings"]
+    assert [r["body"]["input"] for r in embedded] == [[ORRIN]]
+    assert embedded[0].get("completed")  # answered with the vectors (the key was right)

@@ -117,6 +117,7 @@ async def add_document(
     async with open_services() as services:
         scope = (character_id_of(services, character), chat_id)
         document = _add(services, file, text, name, scope)
+        await services.databank.make_vectors(document.id)  # when it searches by meaning
         whose = _whose(document, _names(services))
     if as_json:
         print_json(document_public(document))
