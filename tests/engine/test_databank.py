@@ -53,7 +53,7 @@ async def _send(engine: Engine, chat_id: int, text: str) -> None:
         pass
 
 
-def _chat(engine: Engine) -> tuple[Services, int, int]:
+def chat_with_services(engine: Engine) -> tuple[Services, int, int]:
     services = Services(engine)
     character = engine.store.list_characters()[0]
     return services, engine.start_chat(character.id).id, character.id
@@ -62,7 +62,7 @@ def _chat(engine: Engine) -> tuple[Services, int, int]:
 async def test_a_document_that_shares_words_goes_into_the_prompt(
     engine: Engine, scripted: ScriptBook
 ) -> None:
-    services, chat_id, character_id = _chat(engine)
+    services, chat_id, character_id = chat_with_services(engine)
     await _send(engine, chat_id, "Who keeps the lighthouse?")  # nothing attached yet
     assert all(ORRIN not in m.content for m in scripted.requests[-1].messages)
 
@@ -90,7 +90,7 @@ async def test_a_document_that_shares_words_goes_into_the_prompt(
 async def test_the_settings_place_it_and_a_chat_uses_only_what_is_in_its_reach(
     engine: Engine, scripted: ScriptBook
 ) -> None:
-    services, chat_id, character_id = _chat(engine)
+    services, chat_id, character_id = chat_with_services(engine)
     other_chat = engine.start_chat(character_id).id
     services.databank.add_text("Mine", ORRIN, chat_id=other_chat)
     await _send(engine, chat_id, "Who keeps the lighthouse? Orrin?")
@@ -116,7 +116,7 @@ async def test_the_settings_place_it_and_a_chat_uses_only_what_is_in_its_reach(
 async def test_a_summary_turn_leaves_the_data_bank_out(
     engine: Engine, scripted: ScriptBook
 ) -> None:
-    services, chat_id, _character_id = _chat(engine)
+    services, chat_id, _character_id = chat_with_services(engine)
     services.databank.add_text("Everyone's", ORRIN)
     await _send(engine, chat_id, "Who keeps the lighthouse?")
     assert any(ORRIN in m.content for m in scripted.requests[-1].messages)
@@ -127,7 +127,7 @@ async def test_a_summary_turn_leaves_the_data_bank_out(
 
 
 def test_documents_are_cut_with_the_chunk_size_of_the_settings(engine: Engine) -> None:
-    services, chat_id, _character_id = _chat(engine)
+    services, chat_id, _character_id = chat_with_services(engine)
     save_preferences(engine.store, {"databank": {"chunk_size": 100}})
     text = "\n\n".join(f"Paragraph {i} " + "words " * 12 for i in range(10))
     document = services.databank.add_text("Long", text, chat_id=chat_id)

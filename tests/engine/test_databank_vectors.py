@@ -12,9 +12,9 @@ import pytest
 from pytavern.engine import Engine
 from pytavern.engine.databank_vectors import closest, query_text, vector_bytes
 from pytavern.engine.preferences import save_preferences
-from pytavern.engine.services import Services
 from pytavern.store import MessageRecord, SwipeRecord
 from pytavern.store.vectors import StoredVector
+from tests.engine.test_databank import chat_with_services
 from tests.fakes import openai_fake
 from tests.fakes.server import FaultPlan, serve
 from tests.scripted import ScriptBook
@@ -108,9 +108,7 @@ def _vectors_kept(engine: Engine) -> int:
 async def test_the_closest_chunks_go_in_and_a_failing_server_falls_back_to_words(
     engine: Engine, scripted: ScriptBook, embeddings_server: FaultPlan
 ) -> None:
-    services = Services(engine)
-    character = engine.store.list_characters()[0]
-    chat_id = engine.start_chat(character.id).id
+    services, chat_id, _character = chat_with_services(engine)
     document = services.databank.add_text("Harbour", f"{MARKET}\n\n{ORRIN}")
     assert await services.databank.make_vectors(document.id) == 2
     assert _embedded(embeddings_server) == [[MARKET, ORRIN]]
@@ -137,9 +135,7 @@ async def test_the_closest_chunks_go_in_and_a_failing_server_falls_back_to_words
 async def test_chunks_without_vectors_get_them_at_the_turn(
     engine: Engine, scripted: ScriptBook, embeddings_server: FaultPlan
 ) -> None:
-    services = Services(engine)
-    character = engine.store.list_characters()[0]
-    chat_id = engine.start_chat(character.id).id
+    services, chat_id, _character = chat_with_services(engine)
     embeddings_server.arm("500", "500", "500")  # down (and retried) when it is attached
     document = services.databank.add_text("Harbour", f"{MARKET}\n\n{ORRIN}", chat_id=chat_id)
     assert await services.databank.make_vectors(document.id) == 0
@@ -161,9 +157,7 @@ async def test_chunks_without_vectors_get_them_at_the_turn(
 async def test_no_embeddings_connection_or_one_that_cannot_embed_means_words(
     engine: Engine, scripted: ScriptBook, embeddings_server: FaultPlan
 ) -> None:
-    services = Services(engine)
-    character = engine.store.list_characters()[0]
-    chat_id = engine.start_chat(character.id).id
+    services, chat_id, _character = chat_with_services(engine)
     services.databank.add_text("Harbour", ORRIN)
     save_preferences(engine.store, {"databank": {"embeddings": ""}})
     await _send_turn(engine, chat_id, "Who keeps the lighthouse?")
@@ -188,8 +182,7 @@ async def test_the_built_in_model_finds_chunks_by_meaning_with_no_server(
     engine.store.save_connection(name="offline", api="local", options={"n_ctx": 512})
     settings = {"embeddings": "offline", "results": 1, "chunk_size": 100}
     save_preferences(engine.store, {"databank": settings})
-    services = Services(engine)
-    chat_id = engine.start_chat(engine.store.list_characters()[0].id).id
+    services, chat_id, _character = chat_with_services(engine)
     document = services.databank.add_text("Harbour", f"{MARKET}\n\n{ORRIN}", chat_id=chat_id)
     assert await services.databank.make_vectors(document.id) == 2
     await _send_turn(engine, chat_id, "Who keeps the lamp of the lighthouse burning?")

@@ -67,11 +67,9 @@ def create_app(plan: FaultPlan, *, token_delay: float = 0.0) -> FastAPI:
     async def generate(request: Request) -> Response:
         body = await request.json()
         fault = plan.take()
-        if not body.get("model"):
-            return JSONResponse(ollama_error(400, "model is required"), status_code=400)
-        if body["model"] not in MODELS:
-            message = f'model "{body["model"]}" not found, try pulling it first'
-            return JSONResponse(ollama_error(404, message), status_code=404)
+        missing = _model_refused(body, MODELS)
+        if missing is not None:
+            return missing
         refused = status_fault(fault, ollama_error)
         if refused is not None:
             return refused
@@ -109,11 +107,9 @@ def create_app(plan: FaultPlan, *, token_delay: float = 0.0) -> FastAPI:
     async def embed(request: Request) -> Response:
         body = await request.json()
         fault = plan.take()
-        if not body.get("model"):
-            return JSONResponse(ollama_error(400, "model is required"), status_code=400)
-        if body["model"] not in MODELS + EMBED_MODELS:
-            message = f'model "{body["model"]}" not found, try pulling it first'
-            return JSONResponse(ollama_error(404, message), status_code=404)
+        missing = _model_refused(body, MODELS + EMBED_MODELS)
+        if missing is not None:
+            return missing
         refused = status_fault(fault, ollama_error)
         if refused is not None:
             return refused
@@ -137,3 +133,13 @@ def create_app(plan: FaultPlan, *, token_delay: float = 0.0) -> FastAPI:
 def _line(model: str, text: str) -> bytes:
     data = {"model": model, "created_at": CREATED, "response": text, "done": False}
     return (json.dumps(data) + "\n").encode()
+
+
+def _model_refused(body: dict[str, Any], known: tuple[str, ...]) -> JSONResponse | None:
+    """Ollama's answer to a request without a model or with one not pulled."""
+    if not body.get("model"):
+        return JSONResponse(ollama_error(400, "model is required"), status_code=400)
+    if body["model"] not in known:
+        message = f'model "{body["model"]}" not found, try pulling it first'
+        return JSONResponse(ollama_error(404, message), status_code=404)
+    return None
