@@ -163,7 +163,7 @@ def test_add_makes_the_vectors_when_the_data_bank_searches_by_meaning(
     with serve(openai_fake.create_app(plan, key="sk-cli-embed-0123456789")) as base:
         add = ("connections", "add", "embed", "--api", "custom", "--url", f"{base}/v1")
         assert run(*add, "--key", "-", input="sk-cli-embed-0123456789")[0] == 0
-        chosen = ("databank.embeddings=embed", "databank.embedding_model=text-embedding-3-small")
+        chosen = ("embeddings.connection=embed", "embeddings.model=text-embedding-3-small")
         assert run("settings", "set", *chosen)[0] == 0
         code, _out, err = run("databank", "add", "--text", ORRIN, "--name", "Keeper")
         assert code == 0, err

@@ -3,7 +3,9 @@ chunks closest to it (cosine) at the minimum score or more are taken, closest fi
 
 from __future__ import annotations
 
+import asyncio
 import struct
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -90,8 +92,8 @@ def embeddings_server(engine: Engine) -> Iterator[FaultPlan]:
     with serve(openai_fake.create_app(plan, key=KEY)) as base:
         engine.store.save_connection(name="embed", api="custom", url=f"{base}/v1", model="x")
         engine.secrets.set("embed", KEY)
-        settings = {"embeddings": "embed", "embedding_model": "text-embedding-3-small"}
-        save_preferences(engine.store, {"databank": {"chunk_size": 100, **settings}})
+        embeddings = {"connection": "embed", "model": "text-embedding-3-small"}
+        save_preferences(engine.store, {"databank": {"chunk_size": 100}, "embeddings": embeddings})
         yield plan
 
 
@@ -154,17 +156,18 @@ async def test_chunks_without_vectors_get_them_at_the_turn(
     assert _vectors_kept(engine) == 0
 
 
-async def test_no_embeddings_connection_or_one_that_cannot_embed_means_words(
+async def test_words_when_by_meaning_is_off_or_the_connection_does_not_exist(
     engine: Engine, scripted: ScriptBook, embeddings_server: FaultPlan
 ) -> None:
     services, chat_id, _character = chat_with_services(engine)
     services.databank.add_text("Harbour", ORRIN)
-    save_preferences(engine.store, {"databank": {"embeddings": ""}})
+    save_preferences(engine.store, {"databank": {"by_meaning": False}})
     await _send_turn(engine, chat_id, "Who keeps the lighthouse?")
     assert any(ORRIN in m.content for m in scripted.requests[-1].messages)
     assert _embedded(embeddings_server) == []
 
-    save_preferences(engine.store, {"databank": {"embeddings": "no-such-connection"}})
+    save_preferences(engine.store, {"databank": {"by_meaning": True}})
+    save_preferences(engine.store, {"embeddings": {"connection": "no-such-connection"}})
     await _send_turn(engine, chat_id, "Who keeps the lighthouse?")
     assert any(ORRIN in m.content for m in scripted.requests[-1].messages)
     assert _embedded(embeddings_server) == []
@@ -180,8 +183,8 @@ async def test_the_built_in_model_finds_chunks_by_meaning_with_no_server(
     engine: Engine, scripted: ScriptBook
 ) -> None:
     engine.store.save_connection(name="offline", api="local", options={"n_ctx": 512})
-    settings = {"embeddings": "offline", "results": 1, "chunk_size": 100}
-    save_preferences(engine.store, {"databank": settings})
+    databank = {"results": 1, "chunk_size": 100}
+    save_preferences(engine.store, {"databank": databank, "embeddings": {"connection": "offline"}})
     services, chat_id, _character = chat_with_services(engine)
     document = services.databank.add_text("Harbour", f"{MARKET}\n\n{ORRIN}", chat_id=chat_id)
     assert await services.databank.make_vectors(document.id) == 2
@@ -189,3 +192,25 @@ async def test_the_built_in_model_finds_chunks_by_meaning_with_no_server(
     sent = [m.content for m in scripted.requests[-1].messages]
     block = next(text for text in sent if "Related information:" in text)
     assert ORRIN in block and MARKET not in block
+
+
+async def test_vectors_made_in_the_background_and_closing_the_engine_waits_for_none(
+    engine: Engine, embeddings_server: FaultPlan
+) -> None:
+    services, chat_id, _character = chat_with_services(engine)
+    document = services.databank.add_text("Harbour", f"{MARKET}\n\n{ORRIN}", chat_id=chat_id)
+    services.databank.start_vectors(document.id)
+    for _ in range(200):
+        if _vectors_kept(engine) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert _vectors_kept(engine) == 2
+
+    embeddings_server.stall_seconds = 30
+    embeddings_server.arm("stall")
+    other = services.databank.add_text("Other", "A second document.", chat_id=chat_id)
+    services.databank.start_vectors(other.id)
+    await asyncio.sleep(0.1)  # its request waits on the stalled server
+    started = time.monotonic()
+    await engine.aclose()  # cancels it rather than waiting for the server
+    assert time.monotonic() - started < 5

@@ -73,6 +73,7 @@ class Engine:
         self.providers = ProviderPool(store, secrets)
         self.parsed = ParsedCache()
         self._turns_unindexed = 0
+        self._background: set[asyncio.Task[object]] = set()
 
     @classmethod
     def open(cls, settings: Settings) -> Engine:
@@ -103,8 +104,25 @@ class Engine:
         install_defaults(store)
         return Engine(self.settings, store, self.secrets.for_owner(user_id), self.keep_warm)
 
+    def in_background(self, work: Coroutine[object, object, object]) -> None:
+        """Run ``work`` in a task of its own (kept until it ends; cancelled by ``aclose``),
+        logging what it raises."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background_ended)
+
+    def _background_ended(self, task: asyncio.Task[object]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a background task failed", exc_info=task.exception())
+
     async def aclose(self) -> None:
-        """Close providers and the database (and end the pings of idle chats)."""
+        """Close providers and the database (and end the pings of idle chats and the
+        background tasks)."""
+        tasks, self._background = list(self._background), set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._owns_keep_warm:
             await self.keep_warm.aclose()
         await self.providers.aclose()
@@ -173,7 +191,7 @@ class Engine:
         provider = await self.providers.get_for(turn.config)
         route = Route(self.store, self.secrets, self.providers, self.settings.data_dir)
         routed = RoutedStream(provider, turn, route)
-        by_meaning = self._documents if turn.preferences.databank.embeddings else None
+        by_meaning = self._documents if turn.preferences.embeddings.connection else None
         turn_events = run_turn(
             self.store, provider, turn, stream_with=routed.stream, find_documents=by_meaning
         )

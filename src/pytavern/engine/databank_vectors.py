@@ -1,6 +1,7 @@
-"""Finding the Data Bank's chunks by meaning (``DatabankSettings.embeddings``).
+"""Finding the Data Bank's chunks by meaning (``DatabankSettings.by_meaning``).
 
-The connection named there turns texts into vectors (``pytavern.providers.embeddings``).
+The embeddings connection (``EmbeddingSettings``) turns texts into vectors
+(``pytavern.providers.embeddings``).
 A document's chunks get theirs when it is added; a turn embeds its query (the newest
 messages), gives vectors to chunks still without one (at most ``MISSING_PER_TURN``), and
 takes the ``results`` chunks closest to the query (cosine) at ``min_score`` or more. What
@@ -19,7 +20,7 @@ from typing import Any
 
 from pytavern.engine.connections import ProviderPool
 from pytavern.engine.databank import documents_in_reach
-from pytavern.engine.preferences import DatabankSettings
+from pytavern.engine.preferences import DatabankSettings, EmbeddingSettings
 from pytavern.engine.turn_loader import TurnData
 from pytavern.errors import PytavernError
 from pytavern.providers.embeddings import embed_texts
@@ -58,26 +59,32 @@ class Embedding:
     key: str
 
 
-async def embedding_for(pool: ProviderPool, settings: DatabankSettings) -> Embedding | None:
-    """The embedding connection of ``settings`` (``None`` when the Data Bank matches by
-    words); a connection that does not exist is a ``PytavernError``."""
-    if not settings.enabled or not settings.embeddings:
-        return None
-    record = pool.resolve(settings.embeddings)
+def searches_by_meaning(databank: DatabankSettings, embeddings: EmbeddingSettings) -> bool:
+    """Whether the Data Bank finds chunks by meaning: on, ``by_meaning``, a connection set."""
+    return databank.enabled and databank.by_meaning and bool(embeddings.connection)
+
+
+async def embedding_for(pool: ProviderPool, settings: EmbeddingSettings) -> Embedding:
+    """The embeddings connection and model of ``settings`` (one that does not exist is a
+    ``PytavernError``)."""
+    record = pool.resolve(settings.connection)
     provider = await pool.get(record)
-    model = settings.embedding_model or DEFAULT_MODELS.get(record.api) or record.model or ""
+    model = settings.model or DEFAULT_MODELS.get(record.api) or record.model or ""
     return Embedding(provider, model, f"{record.name}/{model}")
 
 
 async def embed_document(
-    store: Store, pool: ProviderPool, settings: DatabankSettings, document_id: int
+    store: Store,
+    pool: ProviderPool,
+    settings: tuple[DatabankSettings, EmbeddingSettings],
+    document_id: int,
 ) -> int:
     """Make the vectors of a new document's chunks; how many were made (0 when the Data
     Bank matches by words or the connection failed: turns make them later)."""
+    if not searches_by_meaning(*settings):
+        return 0
     try:
-        embedding = await embedding_for(pool, settings)
-        if embedding is None:
-            return 0
+        embedding = await embedding_for(pool, settings[1])
         scope = ChunkScope(store.owner_id, document_id=document_id)
         return await _fill(store, embedding, scope, PER_DOCUMENT)
     except PytavernError as error:
@@ -88,19 +95,18 @@ async def embed_document(
 async def find_by_meaning(
     store: Store,
     pool: ProviderPool,
-    settings: DatabankSettings,
+    settings: tuple[DatabankSettings, EmbeddingSettings],
     newest: Sequence[MessageRecord],
     scope: ChunkScope,
 ) -> tuple[str, ...] | None:
     """The texts of the chunks in ``scope`` closest to the newest messages, or ``None``
-    (search by words) when there is no embedding connection, no query or a failure."""
-    query = query_text(newest, settings.query_messages)
+    (search by words) when there is no query or the embeddings failed."""
+    databank, embeddings = settings
+    query = query_text(newest, databank.query_messages)
     if not query:
         return None
     try:
-        embedding = await embedding_for(pool, settings)
-        if embedding is None:
-            return None
+        embedding = await embedding_for(pool, embeddings)
         async with asyncio.timeout(LOOKUP_SECONDS):
             await _fill(store, embedding, scope, MISSING_PER_TURN)
             (vector,) = await embed_texts(embedding.provider, [query], embedding.model)
@@ -109,7 +115,7 @@ async def find_by_meaning(
         log.warning("the Data Bank searched by words: embeddings failed: %s", reason)
         return None
     stored = await asyncio.to_thread(stored_vectors, store.engine, scope, embedding.key)
-    found = closest(stored, vector, settings.results, settings.min_score)
+    found = closest(stored, vector, databank.results, databank.min_score)
     return tuple(chunk.text for chunk in found)
 
 
@@ -175,8 +181,9 @@ async def _fill(store: Store, embedding: Embedding, scope: ChunkScope, limit: in
 async def find_for_turn(store: Store, pool: ProviderPool, turn: TurnData) -> None:
     """Search the Data Bank by meaning for ``turn`` when its settings ask for it and a
     document is in reach; what is found is kept in ``turn.found``."""
-    settings = turn.preferences.databank
-    if not settings.enabled or not settings.embeddings or turn.request.mode == "summarize":
+    prefs = turn.preferences
+    settings = (prefs.databank, prefs.embeddings)
+    if not searches_by_meaning(*settings) or turn.request.mode == "summarize":
         return
     characters = turn.characters
     if not documents_in_reach(store, turn.library_revision, characters, turn.chat.id):

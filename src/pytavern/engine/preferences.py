@@ -90,9 +90,9 @@ class DatabankSettings(BaseModel):
     The newest ``query_messages`` messages are the query; the ``results`` best-matching
     chunks of the documents the chat may use (global ones, its character's, its own) go in
     ``template`` (``{{text}}``), placed like a summary. ``chunk_size`` (characters) cuts
-    documents added from then on. With ``embeddings`` (a connection), chunks are found by
-    meaning instead: the chunks' and the query's vectors (``embedding_model``), the closest
-    at ``min_score`` or more; by words when that connection fails."""
+    documents added from then on. With ``by_meaning`` and an embeddings connection set
+    (``GenerationPreferences.embeddings``), chunks are found by meaning instead: the
+    closest to the query at ``min_score`` or more; by words when that connection fails."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -104,12 +104,22 @@ class DatabankSettings(BaseModel):
     position: Literal["in_prompt", "in_chat", "before_prompt"] = "in_prompt"
     depth: int = Field(default=4, ge=0, le=10_000)
     role: Literal["system", "user", "assistant"] = "system"
-    embeddings: str = Field(default="", max_length=200)
-    """The connection that makes embeddings, to find chunks by meaning ("": by words)."""
-    embedding_model: str = Field(default="", max_length=500)
-    """Its embedding model ("": the API type's usual one, else the connection's model)."""
+    by_meaning: bool = True
+    """Find chunks by meaning when an embeddings connection is set (``embeddings``)."""
     min_score: float = Field(default=0.2, ge=0.0, le=1.0)
     """How close (cosine) a chunk must be to the newest messages to be used."""
+
+
+class EmbeddingSettings(BaseModel):
+    """The connection that turns texts into vectors, so that features find texts by
+    meaning (the Data Bank's ``by_meaning``); none set: they look words up."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    connection: str = Field(default="", max_length=200)
+    """A stored connection's name ("": no embeddings)."""
+    model: str = Field(default="", max_length=500)
+    """The embedding model ("": the API type's usual one, else the connection's model)."""
 
 
 class GenerationPreferences(BaseModel):
@@ -148,6 +158,7 @@ class GenerationPreferences(BaseModel):
     summary: SummarySettings = Field(default_factory=SummarySettings)
     recall: RecallSettings = Field(default_factory=RecallSettings)
     databank: DatabankSettings = Field(default_factory=DatabankSettings)
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     trim_sentences: bool = False
     """Cut each finished reply after its last complete sentence."""
     send_sampler_defaults: bool = True

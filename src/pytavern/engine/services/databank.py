@@ -74,6 +74,11 @@ class DatabankService(Service):
             name, text.strip(), chunks, character_id=character_id, chat_id=chat_id
         )
 
+    def start_vectors(self, document_id: int) -> None:
+        """``make_vectors`` in the background (a large document with a slow model takes
+        minutes; turns make what is still missing meanwhile)."""
+        self._engine.in_background(self.make_vectors(document_id))
+
     async def make_vectors(self, document_id: int) -> int:
         """Make the vectors of a document's chunks for the search by meaning, when an
         embedding connection is set; how many were made (0 on failure: turns make the
@@ -81,7 +86,8 @@ class DatabankService(Service):
         from pytavern.engine.databank_vectors import embed_document  # numpy: on first use
 
         engine = self._engine
-        settings = load_preferences(engine.store).databank
+        prefs = load_preferences(engine.store)
+        settings = (prefs.databank, prefs.embeddings)
         return await embed_document(engine.store, engine.providers, settings, document_id)
 
     def list(

@@ -53,12 +53,12 @@ async def list_documents(
 
 @router.post("", status_code=201)
 async def add_text(body: TextDocument, services: ServicesDep) -> dict[str, Any]:
-    """Attach text typed in as a document (its vectors made when the Data Bank searches by
-    meaning)."""
+    """Attach text typed in as a document (its vectors made in the background when the Data
+    Bank searches by meaning)."""
     document = services.databank.add_text(
         body.name, body.text, character_id=body.character_id, chat_id=body.chat_id
     )
-    await services.databank.make_vectors(document.id)
+    services.databank.start_vectors(document.id)
     return document_public(document)
 
 
@@ -73,8 +73,8 @@ async def add_file(
     """Attach a file: the raw bytes of a .txt, .md, .html, .json, .csv or .pdf file.
 
     Read and cut in a worker thread: a long PDF takes seconds, and the streams running
-    meanwhile must not wait for it. Its vectors are made when the Data Bank searches by
-    meaning."""
+    meanwhile must not wait for it. Its vectors are made in the background when the Data
+    Bank searches by meaning."""
     data = await read_limited(request)
     document = await run_in_threadpool(
         services.databank.add_file,
@@ -83,7 +83,7 @@ async def add_file(
         character_id=character_id,
         chat_id=chat_id,
     )
-    await services.databank.make_vectors(document.id)
+    services.databank.start_vectors(document.id)
     return document_public(document)
 
 
