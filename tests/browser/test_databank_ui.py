@@ -1,6 +1,7 @@
 """The Data Bank in the web UI: documents attached in "This chat's settings" (to this chat,
 its character or every chat), switched off, removed and refused; the chunks a reply's
-request carries; a group's chat settings; and the Settings > Prompt > Data Bank box."""
+request carries; a group's chat settings; and the Settings > Prompt > Embeddings
+and Data Bank boxes."""
 
 from __future__ import annotations
 
@@ -225,10 +226,12 @@ def test_databank_settings_are_saved_as_they_are_changed(page: Any, live: Live) 
     assert live.problems == []
 
 
-def stored_embeddings(preferences: Any) -> tuple[str, str, float]:
-    """The Data Bank's embeddings connection, model and least score, as stored."""
-    db = preferences.get().databank
-    return (db.embeddings, db.embedding_model, db.min_score)
+def stored_embeddings(preferences: Any) -> tuple[str, str, bool, float]:
+    """The shared embeddings connection and model, and the Data Bank's switch for search
+    by meaning and least score, as stored."""
+    stored = preferences.get()
+    db = stored.databank
+    return (stored.embeddings.connection, stored.embeddings.model, db.by_meaning, db.min_score)
 
 
 def test_databank_embeddings_are_picked_saved_and_shown_after_a_reload(
@@ -241,63 +244,105 @@ def test_databank_embeddings_are_picked_saved_and_shown_after_a_reload(
     try:
         page.goto(live.url + "#/characters")
         page.wait_for_selector("[data-testid=character-card]")  # the app is up
-        open_prompt_settings(page, "databank-settings")
-        embeddings = page.locator("[data-testid=databank-embeddings]")
-        expect(embeddings).to_have_value("")  # by words out of the box
-        names = embeddings.locator("option").all_inner_texts()
-        assert names[0] == "Words only (no embeddings)"
+        open_prompt_settings(page, "embeddings-settings")
+        # the Embeddings box comes just before the Data Bank's
+        expect(
+            page.locator("[data-testid=embeddings-settings] + [data-testid=databank-settings]")
+        ).to_have_count(1)
+        connection = page.locator("[data-testid=embeddings-connection]")
+        expect(connection).to_have_value("")  # by words out of the box
+        names = connection.locator("option").all_inner_texts()
+        assert names[0] == "None (find by words)"
         assert {"Local llama", "Ollama box", "scripted"} <= set(names[1:])
         assert sorted(names[1:]) == sorted(c.name for c in store.list_connections())
-        expect(page.get_by_label("Find chunks by meaning with")).to_have_count(1)
+        expect(page.get_by_label("Embeddings connection", exact=True)).to_have_count(1)
         expect(page.get_by_label("Embedding model")).to_have_attribute(
-            "placeholder", "the connection's model"
+            "placeholder", "the usual one for the connection"
         )
+        by_meaning = page.locator("[data-testid=databank-by-meaning]")
+        expect(by_meaning).to_be_checked()  # on out of the box
+        expect(
+            page.get_by_label("Find chunks by meaning (with the Embeddings connection)")
+        ).to_have_count(1)
         min_score = page.get_by_label("Minimum score")
         expect(min_score).to_have_value("0.2")
         expect(min_score).to_have_attribute("step", "0.05")
 
-        embeddings.select_option("Ollama box")
-        page.fill("[data-testid=databank-embedding-model]", "nomic-embed-text")
+        connection.select_option("Ollama box")
+        page.fill("[data-testid=embeddings-model]", "nomic-embed-text")
+        by_meaning.uncheck()
         page.fill("[data-testid=databank-min-score]", "0.35")
         page.locator("[data-testid=databank-min-score]").press("Tab")
-        chosen = ("Ollama box", "nomic-embed-text", 0.35)
-        wait_for(lambda: stored_embeddings(preferences) == chosen)
+        wait_for(
+            lambda: (
+                stored_embeddings(preferences) == ("Ollama box", "nomic-embed-text", False, 0.35)
+            )
+        )
+        by_meaning.check()
+        wait_for(lambda: preferences.get().databank.by_meaning)
         page.fill("[data-testid=databank-min-score]", "3")  # above the most: kept at 1
         page.locator("[data-testid=databank-min-score]").press("Tab")
         expect(page.locator("[data-testid=databank-min-score]")).to_have_value("1")
         wait_for(lambda: preferences.get().databank.min_score == 1.0)
         page.fill("[data-testid=databank-min-score]", "0.35")
         page.locator("[data-testid=databank-min-score]").press("Tab")
-        wait_for(lambda: preferences.get().databank.min_score == 0.35)
+        chosen = ("Ollama box", "nomic-embed-text", True, 0.35)
+        wait_for(lambda: stored_embeddings(preferences) == chosen)
 
-        # after a reload the box shows what is stored, and the REST API holds it
+        # after a reload the boxes show what is stored, and the REST API holds it
         page.reload()
         page.wait_for_selector("[data-testid=character-card]")
-        open_prompt_settings(page, "databank-settings")
-        expect(page.locator("[data-testid=databank-embeddings]")).to_have_value("Ollama box")
-        expect(page.locator("[data-testid=databank-embedding-model]")).to_have_value(
-            "nomic-embed-text"
-        )
+        open_prompt_settings(page, "embeddings-settings")
+        expect(page.locator("[data-testid=embeddings-connection]")).to_have_value("Ollama box")
+        expect(page.locator("[data-testid=embeddings-model]")).to_have_value("nomic-embed-text")
+        expect(page.locator("[data-testid=databank-by-meaning]")).to_be_checked()
         expect(page.locator("[data-testid=databank-min-score]")).to_have_value("0.35")
-        stored = page.request.get(live.url + "api/settings").json()["databank"]
-        assert (stored["embeddings"], stored["embedding_model"], stored["min_score"]) == chosen
+        stored = page.request.get(live.url + "api/settings").json()
+        assert "embeddings" not in stored["databank"]
+        assert "embedding_model" not in stored["databank"]
+        assert (
+            stored["embeddings"]["connection"],
+            stored["embeddings"]["model"],
+            stored["databank"]["by_meaning"],
+            stored["databank"]["min_score"],
+        ) == chosen
 
-        page.locator("[data-testid=databank-embeddings]").evaluate(
-            "el => el.closest('.field').scrollIntoView({block: 'start'})"
+        page.locator("[data-testid=embeddings-settings]").evaluate(
+            "el => el.scrollIntoView({block: 'start'})"
         )
         shoot(page, "databank-embeddings")
+        # a taller window: the Embeddings box and the Data Bank's by-meaning fields in one shot
+        page.set_viewport_size({"width": DESKTOP["width"], "height": 1400})
+        page.locator("[data-testid=embeddings-settings]").evaluate(
+            "el => el.scrollIntoView({block: 'start'})"
+        )
         page.wait_for_timeout(150)
         page.screenshot(path=str(SCREENSHOTS / "databank-embeddings.png"))
+        page.set_viewport_size(DESKTOP)
         problems = serious_violations(page)
         assert problems == [], "\n".join(problems)
 
-        # back to words only: "" is stored
-        page.select_option("[data-testid=databank-embeddings]", "")
-        wait_for(lambda: preferences.get().databank.embeddings == "")
+        # a stored name whose connection is gone is still shown, marked
+        store.remove_connection("Ollama box")
+        page.reload()
+        page.wait_for_selector("[data-testid=character-card]")
+        open_prompt_settings(page, "embeddings-settings")
+        expect(page.locator("[data-testid=embeddings-connection]")).to_have_value("Ollama box")
+        expect(page.locator("[data-testid=embeddings-connection] option:checked")).to_have_text(
+            "Ollama box (not found)"
+        )
+
+        # back to words: "" is stored
+        page.select_option("[data-testid=embeddings-connection]", "")
+        wait_for(lambda: preferences.get().embeddings.connection == "")
     finally:
         preferences.change(
-            {"databank": {"embeddings": "", "embedding_model": "", "min_score": 0.2}}
+            {
+                "embeddings": {"connection": "", "model": ""},
+                "databank": {"by_meaning": True, "min_score": 0.2},
+            }
         )
-        store.remove_connection("Local llama")
-        store.remove_connection("Ollama box")
+        left = {c.name for c in store.list_connections()}
+        for name in {"Local llama", "Ollama box"} & left:
+            store.remove_connection(name)
     assert live.problems == []

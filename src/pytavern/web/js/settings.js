@@ -211,7 +211,8 @@ async function promptTab() {
       h("div.field", h("label", "Role"), role)),
     summaryBox(),
     recallBox(),
-    await databankBox());
+    await embeddingsBox(),
+    databankBox());
 }
 
 const SUMMARY_POSITIONS = [["in_prompt", "After the main prompt"], ["in_chat", "In the chat at a depth"], ["before_prompt", "Before the prompt"], ["none", "Not sent"]];
@@ -288,46 +289,48 @@ function recallBox() {
     ...lookupFields(set, rc, "recall", { found: "Messages recalled", query: "Newest messages to match", template: "Past events:\n{{text}}", position: "in_chat", foundHelp: "messages" }));
 }
 
-/** Settings › Data Bank: how many chunks of the documents attached to a chat (This chat's
- * settings › Data Bank) go into the prompt, found by the newest messages' words or, with an
- * embeddings connection, by meaning, and where. */
-async function databankBox() {
-  const db = settings.databank || {};
-  const set = (key, value) => queue("databank", { [key]: value });
-  return h("div.card-box", { "data-testid": "databank-settings" }, h("h3", "Data Bank"),
-    h("p.small.muted", "Documents attached in a chat's settings (to every chat, a character or one chat) are cut into chunks. On each reply, the chunks that share the most words with the last few messages (Messages to match), or that are closest to them in meaning when a connection makes embeddings, go into the prompt."),
-    checkField("Use the Data Bank's documents in prompts", db.enabled ?? true, (v) => set("enabled", v), "databank-enabled-setting"),
-    h("div.field", h("label", "Chunk size (characters)"), numberInput(set, "chunk_size", db.chunk_size ?? 1000, 100, 20000, "databank-chunk-size"),
-      h("div.help", "Applies to documents attached from now on; attach a document again to cut it anew.")),
-    ...await embeddingFields(set, db),
-    ...lookupFields(set, db, "databank", { found: "Chunks sent", query: "Messages to match", template: "Related information:\n{{text}}", position: "in_prompt", foundHelp: "chunks" }));
-}
-
-/** The Data Bank's search by meaning: the stored connection that makes embeddings ("":
- * by words), its embedding model and the least score a chunk needs, saved through ``set``. */
-async function embeddingFields(set, db) {
+/** Settings › Embeddings: the one stored connection that turns texts into vectors ("":
+ * none) and its embedding model, shared by the features that find texts by meaning (today
+ * the Data Bank, when its "Find chunks by meaning" is on). */
+async function embeddingsBox() {
+  const em = settings.embeddings || {};
+  const set = (key, value) => queue("embeddings", { [key]: value });
   let connections = state.connections;
   if (!connections.length) {
     try { connections = state.connections = await api.get("/api/connections"); } catch { connections = []; }
   }
-  const chosen = db.embeddings || "";
+  const chosen = em.connection || "";
   const names = connections.map((c) => c.name);
-  const select = h("select", { "data-testid": "databank-embeddings" },
-    h("option", { value: "", selected: !chosen }, "Words only (no embeddings)"),
+  const select = h("select", { "data-testid": "embeddings-connection" },
+    h("option", { value: "", selected: !chosen }, "None (find by words)"),
     names.map((name) => h("option", { value: name, selected: name === chosen }, name)),
     chosen && !names.includes(chosen) ? h("option", { value: chosen, selected: true }, `${chosen} (not found)`) : null);
-  select.addEventListener("change", () => set("embeddings", select.value));
-  const model = h("input", { type: "text", value: db.embedding_model ?? "", placeholder: "the connection's model", "data-testid": "databank-embedding-model" });
-  model.addEventListener("input", () => set("embedding_model", model.value.trim()));
-  return [
-    h("div.field", h("label", "Find chunks by meaning with"), select,
-      h("div.help", "The built-in model (offline), OpenAI, OpenAI-compatible, custom, llama.cpp (started with ", whole("--embedding"), ") and Ollama connections make embeddings; the chunks and the newest messages are sent to the one picked. With any other, or when it fails, chunks are found by words.")),
-    h("div.grid-2",
-      h("div.field", h("label", "Embedding model"), model,
-        h("div.help", "Ollama needs one, e.g. ", whole("nomic-embed-text"), "; OpenAI: ", whole("text-embedding-3-small"), ".")),
-      h("div.field", h("label", "Minimum score"), numberInput(set, "min_score", db.min_score ?? 0.2, 0, 1, "databank-min-score", 0.05),
-        h("div.help", "How close in meaning (0 to 1) a chunk must be to the newest messages."))),
-  ];
+  select.addEventListener("change", () => set("connection", select.value));
+  const model = h("input", { type: "text", value: em.model ?? "", placeholder: "the usual one for the connection", "data-testid": "embeddings-model" });
+  model.addEventListener("input", () => set("model", model.value.trim()));
+  return h("div.card-box", { "data-testid": "embeddings-settings" }, h("h3", "Embeddings"),
+    h("p.small.muted", "One connection turns texts into embeddings for every feature that finds texts by meaning (the Data Bank below); with none, they find texts by words."),
+    h("div.field", h("label", "Embeddings connection"), select,
+      h("div.help", "The built-in model (offline: ", whole("local"), "), OpenAI, OpenAI-compatible and custom servers (LM Studio, vLLM, llama.cpp's server started with ", whole("--embedding"), "), llama.cpp and Ollama connections make embeddings. The texts embedded (documents' chunks, the newest messages) are sent to the one picked.")),
+    h("div.field", h("label", "Embedding model"), model,
+      h("div.help", "Empty: ", whole("text-embedding-3-small"), " on OpenAI, ", whole("mistral-embed"), " on Mistral, ", whole("nomic-embed-text"), " on Ollama, else the connection's own model.")));
+}
+
+/** Settings › Data Bank: how many chunks of the documents attached to a chat (This chat's
+ * settings › Data Bank) go into the prompt, found by the newest messages' words or, with
+ * the Embeddings connection, by meaning, and where. */
+function databankBox() {
+  const db = settings.databank || {};
+  const set = (key, value) => queue("databank", { [key]: value });
+  return h("div.card-box", { "data-testid": "databank-settings" }, h("h3", "Data Bank"),
+    h("p.small.muted", "Documents attached in a chat's settings (to every chat, a character or one chat) are cut into chunks. On each reply, the chunks that share the most words with the last few messages (Messages to match), or that are closest to them in meaning when an Embeddings connection is set, go into the prompt."),
+    checkField("Use the Data Bank's documents in prompts", db.enabled ?? true, (v) => set("enabled", v), "databank-enabled-setting"),
+    h("div.field", h("label", "Chunk size (characters)"), numberInput(set, "chunk_size", db.chunk_size ?? 1000, 100, 20000, "databank-chunk-size"),
+      h("div.help", "Applies to documents attached from now on; attach a document again to cut it anew.")),
+    checkField("Find chunks by meaning (with the Embeddings connection)", db.by_meaning ?? true, (v) => set("by_meaning", v), "databank-by-meaning"),
+    h("div.field", h("label", "Minimum score"), numberInput(set, "min_score", db.min_score ?? 0.2, 0, 1, "databank-min-score", 0.05),
+      h("div.help", "How close in meaning (0 to 1) a chunk must be to the newest messages. Off, with no Embeddings connection, or when it fails, chunks are found by words.")),
+    ...lookupFields(set, db, "databank", { found: "Chunks sent", query: "Messages to match", template: "Related information:\n{{text}}", position: "in_prompt", foundHelp: "chunks" }));
 }
 
 /** ``text`` kept on one line (a flag or a model name is not broken at its hyphens). */
