@@ -395,3 +395,69 @@ def test_upgrade_to_0011_keeps_the_index_and_then_indexes_in_batches(tmp_path: P
             check.execute(text("INSERT INTO swipes_fts(swipes_fts) VALUES ('integrity-check')"))
     finally:
         store.close()
+
+
+def test_listing_characters_reads_no_avatar_bytes(store: Store) -> None:
+    """A library of cards with avatars held hundreds of megabytes of images: a listing
+    says whether each has one without reading it."""
+    from sqlalchemy import event
+
+    card = {"spec": "chara_card_v2", "spec_version": "2.0", "data": {"name": "Ann"}}
+    store.add_character(card, b"\x89PNG" + b"\x00" * 1000)
+    store.add_character({**card, "data": {"name": "Bo"}})
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        listed = store.list_characters()
+    finally:
+        event.remove(store.engine, "before_cursor_execute", seen)
+    assert [(c.name, c.has_avatar) for c in listed] == [("Ann", True), ("Bo", False)]
+    reads = [s for s in statements if "FROM characters" in s]
+    assert reads and all("character_avatars" in s and "image" not in s for s in reads)
+    with store.engine.connect() as connection:  # the images are apart from the rows
+        columns = connection.exec_driver_sql("SELECT * FROM characters").keys()
+    assert "avatar" not in columns
+
+
+def test_upgrade_to_0014_moves_avatars_out_of_the_rows(tmp_path: Path) -> None:
+    """A database made when avatars were in their rows keeps every image."""
+    from sqlalchemy import text
+
+    with _database_at(tmp_path / "old.db", "0013_chunk_vectors") as (connection, now):
+        connection.execute(text("UPDATE characters SET avatar = :png"), {"png": b"\x89PNG-A"})
+        connection.execute(
+            text(
+                "INSERT INTO characters (id, owner_id, name, card, created_at, updated_at) "
+                "VALUES (2, 0, 'B', '{}', :now, :now)"
+            ),
+            {"now": now},
+        )
+        for persona_id, avatar in ((1, b"\x89PNG-P"), (2, None)):
+            connection.execute(
+                text(
+                    "INSERT INTO personas (id, owner_id, name, description, position, depth, "
+                    "role, avatar, is_default, created_at) "
+                    "VALUES (:id, 0, 'P', '', 0, 2, 0, :avatar, false, :now)"
+                ),
+                {"id": persona_id, "avatar": avatar, "now": now},
+            )
+    store = Store.open_sqlite(tmp_path / "old.db")
+    try:
+        assert store.character_avatar(1) == b"\x89PNG-A"
+        assert store.character_avatar(2) is None
+        assert [(c.name, c.has_avatar) for c in store.list_characters()] == [
+            ("A", True),
+            ("B", False),
+        ]
+        assert store.persona_avatar(1) == b"\x89PNG-P"
+        assert [p.has_avatar for p in store.list_personas()] == [True, False]
+        store.delete_character(1)
+        with store.engine.connect() as check:
+            left = check.exec_driver_sql("SELECT count(*) FROM character_avatars").scalar()
+        assert left == 0
+    finally:
+        store.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from pytavern.errors import NotFoundError
@@ -12,7 +12,7 @@ from pytavern.store._base import dumps, loads
 from pytavern.store.groups import rehome_group_chats
 from pytavern.store.queries import QueriesMixin
 from pytavern.store.records import CharacterRecord
-from pytavern.store.schema import CharacterRow, utcnow
+from pytavern.store.schema import CharacterAvatarRow, CharacterRow, utcnow
 
 
 def card_name(card: dict[str, Any]) -> str:
@@ -23,15 +23,34 @@ def card_name(card: dict[str, Any]) -> str:
     return str(card.get("name", ""))
 
 
-def _record(row: CharacterRow) -> CharacterRecord:
+def _record(row: Any) -> CharacterRecord:
+    """A character from the columns of ``_LISTED``."""
     return CharacterRecord(
         id=row.id,
         name=row.name,
         card=loads(row.card),
-        has_avatar=row.avatar is not None,
+        has_avatar=bool(row.has_avatar),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+HAS_AVATAR = (
+    select(CharacterAvatarRow.character_id)
+    .where(CharacterAvatarRow.character_id == CharacterRow.id)
+    .exists()
+    .label("has_avatar")
+)
+"""Whether a character has an avatar (without reading the image)."""
+_LISTED = select(
+    CharacterRow.id,
+    CharacterRow.name,
+    CharacterRow.card,
+    HAS_AVATAR,
+    CharacterRow.created_at,
+    CharacterRow.updated_at,
+)
+"""A character as records carry it: the card, not the avatar's bytes."""
 
 
 class CharactersMixin(QueriesMixin):
@@ -40,12 +59,13 @@ class CharactersMixin(QueriesMixin):
     def add_character(self, card: dict[str, Any], avatar: bytes | None = None) -> CharacterRecord:
         """Store a new character from its card dict."""
         with self.transaction() as session:
-            row = CharacterRow(
-                owner_id=self.owner_id, name=card_name(card), card=dumps(card), avatar=avatar
-            )
+            row = CharacterRow(owner_id=self.owner_id, name=card_name(card), card=dumps(card))
             session.add(row)
             session.flush()
-            return _record(row)
+            if avatar is not None:
+                session.add(CharacterAvatarRow(character_id=row.id, image=avatar))
+            character_id = row.id
+        return self.get_character(character_id)
 
     def update_character(
         self, character_id: int, card: dict[str, Any], avatar: bytes | None = None
@@ -55,8 +75,10 @@ class CharactersMixin(QueriesMixin):
             row = self._character_row(session, character_id)
             row.name, row.card, row.updated_at = card_name(card), dumps(card), utcnow()
             if avatar is not None:
-                row.avatar = avatar
-            return _record(row)
+                owned = CharacterAvatarRow.character_id == character_id
+                session.execute(delete(CharacterAvatarRow).where(owned))
+                session.add(CharacterAvatarRow(character_id=character_id, image=avatar))
+        return self.get_character(character_id)
 
     def get_character(self, character_id: int) -> CharacterRecord:
         """The character with this id."""
@@ -74,14 +96,12 @@ class CharactersMixin(QueriesMixin):
     def find_character(self, name: str) -> CharacterRecord:
         """The character called ``name`` (case-insensitive; the newest if several)."""
         with self.transaction() as session:
-            row = session.scalar(
-                select(CharacterRow)
-                .where(
+            row = session.execute(
+                _LISTED.where(
                     CharacterRow.owner_id == self.owner_id,
                     func.lower(CharacterRow.name) == name.lower(),
-                )
-                .order_by(CharacterRow.id.desc())
-            )
+                ).order_by(CharacterRow.id.desc())
+            ).first()
             if row is not None:
                 return _record(row)
             names = session.scalars(
@@ -94,18 +114,19 @@ class CharactersMixin(QueriesMixin):
 
     def list_characters(self) -> list[CharacterRecord]:
         """Every character, by name."""
+        query = _LISTED.where(CharacterRow.owner_id == self.owner_id).order_by(CharacterRow.name)
         with self.transaction() as session:
-            rows = session.scalars(
-                select(CharacterRow)
-                .where(CharacterRow.owner_id == self.owner_id)
-                .order_by(CharacterRow.name)
-            )
-            return [_record(row) for row in rows]
+            rows = session.execute(query).all()
+        return [_record(row) for row in rows]
 
     def character_avatar(self, character_id: int) -> bytes | None:
         """The avatar image bytes, if the character has one."""
         with self.transaction() as session:
-            return self._character_row(session, character_id).avatar
+            self._character_row(session, character_id)  # this owner's, or NotFoundError
+            image = select(CharacterAvatarRow.image).where(
+                CharacterAvatarRow.character_id == character_id
+            )
+            return session.scalar(image)
 
     def delete_character(self, character_id: int) -> None:
         """Delete a character and its chats; a group's chat it held passes to another

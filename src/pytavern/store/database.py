@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0013_chunk_vectors"
+HEAD_REVISION = "0014_avatars_apart"
 """The newest migration's revision (a test checks it against the migrations folder)."""
 
 

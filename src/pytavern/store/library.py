@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
 from pytavern.errors import ConfigError, NotFoundError
 from pytavern.store._base import dumps, loads
-from pytavern.store.queries import QueriesMixin, persona_record
+from pytavern.store.queries import PERSONA_COLUMNS, QueriesMixin, persona_record
 from pytavern.store.records import LorebookRecord, PersonaRecord, PresetRecord
-from pytavern.store.schema import LorebookRow, PersonaRow, PresetRow, SettingRow, utcnow
+from pytavern.store.schema import (
+    LorebookRow,
+    PersonaAvatarRow,
+    PersonaRow,
+    PresetRow,
+    SettingRow,
+    utcnow,
+)
 
 PRESET_KINDS = frozenset({"instruct", "context", "sysprompt", "sampler"})
 PERSONA_FIELDS = frozenset({"name", "description", "position", "depth", "role", "lorebook"})
-
-
-def _persona(row: PersonaRow) -> PersonaRecord:
-    return persona_record(row, has_avatar=row.avatar is not None)
 
 
 def _lorebook(row: LorebookRow) -> LorebookRecord:
@@ -55,22 +58,23 @@ class LibraryMixin(QueriesMixin):
                 row = self._persona_row(session, persona_id)
             for key, value in fields.items():
                 setattr(row, key, value)
-            if avatar is not None:
-                row.avatar = avatar
             session.flush()
-            return _persona(row)
+            if avatar is not None:
+                owned = PersonaAvatarRow.persona_id == row.id
+                session.execute(delete(PersonaAvatarRow).where(owned))
+                session.add(PersonaAvatarRow(persona_id=row.id, image=avatar))
+            saved = row.id
+        return self.get_persona(saved)
 
     def list_personas(self) -> list[PersonaRecord]:
         """Every persona, by name."""
+        query = (
+            select(*PERSONA_COLUMNS)
+            .where(PersonaRow.owner_id == self.owner_id)
+            .order_by(PersonaRow.name)
+        )
         with self.transaction() as session:
-            return [
-                _persona(r)
-                for r in session.scalars(
-                    select(PersonaRow)
-                    .where(PersonaRow.owner_id == self.owner_id)
-                    .order_by(PersonaRow.name)
-                )
-            ]
+            return [persona_record(row) for row in session.execute(query)]
 
     def get_persona(self, persona_id: int) -> PersonaRecord:
         """The persona with this id."""
@@ -83,7 +87,9 @@ class LibraryMixin(QueriesMixin):
     def persona_avatar(self, persona_id: int) -> bytes | None:
         """The persona's avatar image, if any."""
         with self.transaction() as session:
-            return self._persona_row(session, persona_id).avatar
+            self._persona_row(session, persona_id)  # this owner's, or NotFoundError
+            image = select(PersonaAvatarRow.image).where(PersonaAvatarRow.persona_id == persona_id)
+            return session.scalar(image)
 
     def default_persona(self) -> PersonaRecord | None:
         """The default persona, if one is chosen."""
@@ -100,7 +106,7 @@ class LibraryMixin(QueriesMixin):
                 .values(is_default=False)
             )
             row.is_default = True
-            return _persona(row)
+        return self.get_persona(persona_id)
 
     def delete_persona(self, persona_id: int) -> None:
         """Delete a persona."""

@@ -33,6 +33,7 @@ from pytavern.store.records import (
 )
 from pytavern.store.revision import REVISION_KEY
 from pytavern.store.schema import (
+    CharacterAvatarRow,
     CharacterRow,
     ChatPromptRow,
     ChatRow,
@@ -40,6 +41,7 @@ from pytavern.store.schema import (
     LorebookRow,
     MessageRow,
     MetaRow,
+    PersonaAvatarRow,
     PersonaRow,
     PresetRow,
     SettingRow,
@@ -77,7 +79,10 @@ _CHARACTER = LeanStatement(
         CharacterRow.id,
         CharacterRow.name,
         CharacterRow.card,
-        CharacterRow.avatar.is_not(None).label("has_avatar"),
+        select(CharacterAvatarRow.character_id)
+        .where(CharacterAvatarRow.character_id == CharacterRow.id)
+        .exists()
+        .label("has_avatar"),
         CharacterRow.created_at,
         CharacterRow.updated_at,
     ).where(CharacterRow.id == bindparam("id"), CharacterRow.owner_id == _OWNER)
@@ -89,7 +94,14 @@ _SETTING = LeanStatement(
     )
 )
 
-_PERSONA_COLUMNS = (
+PERSONA_HAS_AVATAR = (
+    select(PersonaAvatarRow.persona_id)
+    .where(PersonaAvatarRow.persona_id == PersonaRow.id)
+    .exists()
+    .label("has_avatar")
+)
+"""Whether a persona has an avatar (without reading the image)."""
+PERSONA_COLUMNS = (  # a persona as records carry it (no image bytes)
     PersonaRow.id,
     PersonaRow.name,
     PersonaRow.description,
@@ -97,14 +109,14 @@ _PERSONA_COLUMNS = (
     PersonaRow.depth,
     PersonaRow.role,
     PersonaRow.lorebook,
-    PersonaRow.avatar.is_not(None).label("has_avatar"),
+    PERSONA_HAS_AVATAR,
     PersonaRow.is_default,
 )
 _PERSONA = LeanStatement(
-    select(*_PERSONA_COLUMNS).where(PersonaRow.id == bindparam("id"), PersonaRow.owner_id == _OWNER)
+    select(*PERSONA_COLUMNS).where(PersonaRow.id == bindparam("id"), PersonaRow.owner_id == _OWNER)
 )
 _DEFAULT_PERSONA = LeanStatement(
-    select(*_PERSONA_COLUMNS).where(PersonaRow.owner_id == _OWNER, PersonaRow.is_default)
+    select(*PERSONA_COLUMNS).where(PersonaRow.owner_id == _OWNER, PersonaRow.is_default)
 )
 
 _CONNECTION_COLUMNS = (

@@ -65,7 +65,8 @@ class ConnectionRow(Base):
 
 
 class CharacterRow(Base):
-    """A character: its card as SillyTavern JSON (every field kept) and its avatar."""
+    """A character: its card as SillyTavern JSON (every field kept); its avatar is a
+    ``CharacterAvatarRow``."""
 
     __tablename__ = "characters"
 
@@ -73,9 +74,21 @@ class CharacterRow(Base):
     owner_id: Mapped[int] = mapped_column(Integer, default=0, index=True)
     name: Mapped[str] = mapped_column(String(500), index=True)
     card: Mapped[str] = mapped_column(Text)
-    avatar: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CharacterAvatarRow(Base):
+    """A character's avatar image, kept apart from its row: SQLite reads past a large value
+    to the columns after it, so avatars in the row made listing a library of PNG cards
+    read every image."""
+
+    __tablename__ = "character_avatars"
+
+    character_id: Mapped[int] = mapped_column(
+        ForeignKey("characters.id", ondelete="CASCADE"), primary_key=True
+    )
+    image: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ChatRow(Base):
@@ -165,9 +178,19 @@ class PersonaRow(Base):
     depth: Mapped[int] = mapped_column(Integer, default=2)
     role: Mapped[int] = mapped_column(Integer, default=0)
     lorebook: Mapped[str | None] = mapped_column(String(500))
-    avatar: Mapped[bytes | None] = mapped_column(LargeBinary)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PersonaAvatarRow(Base):
+    """A persona's avatar image, kept apart from its row (as ``CharacterAvatarRow``)."""
+
+    __tablename__ = "persona_avatars"
+
+    persona_id: Mapped[int] = mapped_column(
+        ForeignKey("personas.id", ondelete="CASCADE"), primary_key=True
+    )
+    image: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class LorebookRow(Base):
