@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from pytavern.errors import StoreError
 from pytavern.store import Store
-from pytavern.store.characters import HAS_AVATAR
 from pytavern.store.lean import LeanStatement
+from pytavern.store.queries import CHARACTER_HAS_AVATAR
 from pytavern.store.schema import CharacterRow, ChatRow, MessageRow, SwipeRow
 
 _CHATS = select(
@@ -21,7 +21,9 @@ _CHATS = select(
     ChatRow.message_count,
     (ChatRow.message_count > bindparam("least")).label("busy"),
 ).where(ChatRow.character_id == bindparam("character"))
-_CHARACTERS = select(CharacterRow.id, CharacterRow.name, HAS_AVATAR).order_by(CharacterRow.id)
+_CHARACTERS = select(CharacterRow.id, CharacterRow.name, CHARACTER_HAS_AVATAR).order_by(
+    CharacterRow.id
+)
 
 
 def _chat(store: Store) -> tuple[int, int]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from pytavern.errors import NotFoundError
 from pytavern.store._base import dumps, loads
 from pytavern.store.groups import rehome_group_chats
-from pytavern.store.queries import QueriesMixin
+from pytavern.store.queries import CHARACTER_HAS_AVATAR, QueriesMixin
 from pytavern.store.records import CharacterRecord
 from pytavern.store.schema import CharacterAvatarRow, CharacterRow, utcnow
 
@@ -35,18 +35,11 @@ def _record(row: Any) -> CharacterRecord:
     )
 
 
-HAS_AVATAR = (
-    select(CharacterAvatarRow.character_id)
-    .where(CharacterAvatarRow.character_id == CharacterRow.id)
-    .exists()
-    .label("has_avatar")
-)
-"""Whether a character has an avatar (without reading the image)."""
 _LISTED = select(
     CharacterRow.id,
     CharacterRow.name,
     CharacterRow.card,
-    HAS_AVATAR,
+    CHARACTER_HAS_AVATAR,
     CharacterRow.created_at,
     CharacterRow.updated_at,
 )

@@ -74,15 +74,19 @@ _CHAT_FOR_TURN = LeanStatement(
     )
 )
 
+CHARACTER_HAS_AVATAR = (
+    select(CharacterAvatarRow.character_id)
+    .where(CharacterAvatarRow.character_id == CharacterRow.id)
+    .exists()
+    .label("has_avatar")
+)
+"""Whether a character has an avatar (without reading the image)."""
 _CHARACTER = LeanStatement(
     select(
         CharacterRow.id,
         CharacterRow.name,
         CharacterRow.card,
-        select(CharacterAvatarRow.character_id)
-        .where(CharacterAvatarRow.character_id == CharacterRow.id)
-        .exists()
-        .label("has_avatar"),
+        CHARACTER_HAS_AVATAR,
         CharacterRow.created_at,
         CharacterRow.updated_at,
     ).where(CharacterRow.id == bindparam("id"), CharacterRow.owner_id == _OWNER)
