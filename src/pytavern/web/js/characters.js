@@ -23,7 +23,7 @@ export async function renderGallery() {
     const q = search.value.trim().toLowerCase();
     const shown = state.characters.filter((c) => (!q || c.name.toLowerCase().includes(q) || c.tags.some((t) => t.toLowerCase().includes(q)))
       && [...chosen].every((tag) => c.tags.some((t) => t.toLowerCase() === tag)));
-    replace(grid, shown.map(characterCard), dropZone());
+    drawCards(grid, shown);
   };
   const drawChips = (tags) => replace(chips, tags.map(({ tag, characters }) => {
     const key = tag.toLowerCase();
@@ -45,6 +45,30 @@ export async function renderGallery() {
       button("Create", () => editCharacter(null), { cls: "primary", iconName: "plus", "data-testid": "create" })),
     chips, grid, picker)));
   draw();
+}
+
+const CARDS_AT_ONCE = 120;
+let moreCards = null; // the observer that draws the next cards of the gallery
+
+/** ``shown`` in ``grid``, ``CARDS_AT_ONCE`` at a time: the next ones are drawn as the
+ * last drawn comes near the screen (a library of thousands opens at once). */
+function drawCards(grid, shown) {
+  moreCards?.disconnect();
+  const zone = dropZone();
+  replace(grid, zone);
+  let next = 0;
+  const drawMore = () => {
+    const part = shown.slice(next, next + CARDS_AT_ONCE).map(characterCard);
+    next += part.length;
+    zone.before(...part);
+    if (next < shown.length && part.length) moreCards.observe(part[part.length - 1]);
+  };
+  moreCards = new IntersectionObserver((seen) => {
+    if (!seen.some((entry) => entry.isIntersecting)) return;
+    moreCards.disconnect();
+    drawMore();
+  }, { rootMargin: "800px" });
+  drawMore();
 }
 
 function galleryHelp() {
