@@ -214,3 +214,24 @@ async def test_vectors_made_in_the_background_and_closing_the_engine_waits_for_n
     started = time.monotonic()
     await engine.aclose()  # cancels it rather than waiting for the server
     assert time.monotonic() - started < 5
+
+
+async def test_the_users_message_is_stored_while_a_slow_lookup_runs(
+    engine: Engine, embeddings_server: FaultPlan
+) -> None:
+    services, chat_id, _character = chat_with_services(engine)
+    services.databank.add_text("Harbour", ORRIN, chat_id=chat_id)
+    embeddings_server.stall_seconds = 1.0
+    embeddings_server.arm("stall")  # the chunk's vector, made at the turn, waits
+
+    async def turn() -> None:
+        await _send_turn(engine, chat_id, "Who keeps the lamp?")
+
+    running = asyncio.create_task(turn())
+    await asyncio.sleep(0.4)
+    assert not running.done()
+    assert [m.text for m in engine.store.history(chat_id)][-1] == "Who keeps the lamp?"
+    await running
+    history = engine.store.history(chat_id)
+    assert [m.text for m in history].count("Who keeps the lamp?") == 1  # stored once
+    assert history[-1].role == "assistant"

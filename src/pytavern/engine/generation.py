@@ -129,7 +129,7 @@ async def run_turn(
     user = _UserMessage(store, turn)
     try:
         if find_documents is not None:
-            await find_documents(turn)
+            await _finding_documents(find_documents, turn, user)
         prepared = await _prepare(store, provider, turn)
     except BaseException:
         user.save()  # kept, whatever failed
@@ -220,6 +220,16 @@ async def run_turn(
     if details := answer_details(finished):
         extra["details"] = details
     yield Finished(reason=reason, model=answered.get("model", model), extra=extra)
+
+
+async def _finding_documents(find: DocumentFinder, turn: TurnData, user: _UserMessage) -> None:
+    """Run the turn's Data Bank lookup; the user's message is stored on a timer meanwhile
+    (a lookup through a model that is loading takes seconds)."""
+    timer = asyncio.get_running_loop().call_later(USER_SAVE_DELAY, user.save)
+    try:
+        await find(turn)
+    finally:
+        timer.cancel()
 
 
 def _summary_due(turn: TurnData) -> bool:
