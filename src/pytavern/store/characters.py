@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from pytavern.errors import NotFoundError
 from pytavern.store._base import dumps, loads
 from pytavern.store.groups import rehome_group_chats
-from pytavern.store.queries import CHARACTER_HAS_AVATAR, QueriesMixin
+from pytavern.store.queries import CHARACTER_COLUMNS, QueriesMixin
 from pytavern.store.records import CharacterRecord
 from pytavern.store.schema import CharacterAvatarRow, CharacterRow, utcnow
 
@@ -35,15 +35,7 @@ def _record(row: Any) -> CharacterRecord:
     )
 
 
-_LISTED = select(
-    CharacterRow.id,
-    CharacterRow.name,
-    CharacterRow.card,
-    CHARACTER_HAS_AVATAR,
-    CharacterRow.created_at,
-    CharacterRow.updated_at,
-)
-"""A character as records carry it: the card, not the avatar's bytes."""
+_LISTED = select(*CHARACTER_COLUMNS)
 
 
 class CharactersMixin(QueriesMixin):

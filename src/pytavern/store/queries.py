@@ -81,15 +81,19 @@ CHARACTER_HAS_AVATAR = (
     .label("has_avatar")
 )
 """Whether a character has an avatar (without reading the image)."""
+CHARACTER_COLUMNS = (
+    CharacterRow.id,
+    CharacterRow.name,
+    CharacterRow.card,
+    CHARACTER_HAS_AVATAR,
+    CharacterRow.created_at,
+    CharacterRow.updated_at,
+)
+"""A character as records carry it: the card, not the avatar's bytes."""
 _CHARACTER = LeanStatement(
-    select(
-        CharacterRow.id,
-        CharacterRow.name,
-        CharacterRow.card,
-        CHARACTER_HAS_AVATAR,
-        CharacterRow.created_at,
-        CharacterRow.updated_at,
-    ).where(CharacterRow.id == bindparam("id"), CharacterRow.owner_id == _OWNER)
+    select(*CHARACTER_COLUMNS).where(
+        CharacterRow.id == bindparam("id"), CharacterRow.owner_id == _OWNER
+    )
 )
 
 _SETTING = LeanStatement(
