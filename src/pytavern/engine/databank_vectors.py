@@ -20,9 +20,10 @@ from typing import Any
 
 from pytavern.engine.connections import ProviderPool
 from pytavern.engine.databank import documents_in_reach
-from pytavern.engine.preferences import DatabankSettings, EmbeddingSettings
+from pytavern.engine.preferences import EmbeddingSettings, GenerationPreferences
 from pytavern.engine.turn_loader import TurnData
 from pytavern.errors import PytavernError
+from pytavern.providers import get_spec
 from pytavern.providers.embeddings import embed_texts
 from pytavern.store import MessageRecord, Store
 from pytavern.store.vectors import (
@@ -39,13 +40,6 @@ LOOKUP_SECONDS = 30.0
 """The longest a turn waits for its lookup (the first request may load a local model)."""
 MISSING_PER_TURN = 128
 """Chunks a turn gives vectors to at most (a large document gets its own when added)."""
-DEFAULT_MODELS = {
-    "openai": "text-embedding-3-small",
-    "mistral": "mistral-embed",
-    "ollama": "nomic-embed-text",
-}
-"""The embedding model of an API type whose chat models make no embeddings, when the
-settings name none (other servers embed with the connection's model)."""
 PER_DOCUMENT = 4096
 """Chunks of one new document embedded at most when it is added (the rest by turns)."""
 
@@ -59,9 +53,10 @@ class Embedding:
     key: str
 
 
-def searches_by_meaning(databank: DatabankSettings, embeddings: EmbeddingSettings) -> bool:
+def searches_by_meaning(prefs: GenerationPreferences) -> bool:
     """Whether the Data Bank finds chunks by meaning: on, ``by_meaning``, a connection set."""
-    return databank.enabled and databank.by_meaning and bool(embeddings.connection)
+    databank = prefs.databank
+    return databank.enabled and databank.by_meaning and bool(prefs.embeddings.connection)
 
 
 async def embedding_for(pool: ProviderPool, settings: EmbeddingSettings) -> Embedding:
@@ -69,22 +64,22 @@ async def embedding_for(pool: ProviderPool, settings: EmbeddingSettings) -> Embe
     ``PytavernError``)."""
     record = pool.resolve(settings.connection)
     provider = await pool.get(record)
-    model = settings.model or DEFAULT_MODELS.get(record.api) or record.model or ""
+    model = settings.model or get_spec(record.api).embedding_model or record.model or ""
     return Embedding(provider, model, f"{record.name}/{model}")
 
 
 async def embed_document(
     store: Store,
     pool: ProviderPool,
-    settings: tuple[DatabankSettings, EmbeddingSettings],
+    prefs: GenerationPreferences,
     document_id: int,
 ) -> int:
     """Make the vectors of a new document's chunks; how many were made (0 when the Data
     Bank matches by words or the connection failed: turns make them later)."""
-    if not searches_by_meaning(*settings):
+    if not searches_by_meaning(prefs):
         return 0
     try:
-        embedding = await embedding_for(pool, settings[1])
+        embedding = await embedding_for(pool, prefs.embeddings)
         scope = ChunkScope(store.owner_id, document_id=document_id)
         return await _fill(store, embedding, scope, PER_DOCUMENT)
     except PytavernError as error:
@@ -95,18 +90,18 @@ async def embed_document(
 async def find_by_meaning(
     store: Store,
     pool: ProviderPool,
-    settings: tuple[DatabankSettings, EmbeddingSettings],
+    prefs: GenerationPreferences,
     newest: Sequence[MessageRecord],
     scope: ChunkScope,
 ) -> tuple[str, ...] | None:
     """The texts of the chunks in ``scope`` closest to the newest messages, or ``None``
     (search by words) when there is no query or the embeddings failed."""
-    databank, embeddings = settings
+    databank = prefs.databank
     query = query_text(newest, databank.query_messages)
     if not query:
         return None
     try:
-        embedding = await embedding_for(pool, embeddings)
+        embedding = await embedding_for(pool, prefs.embeddings)
         async with asyncio.timeout(LOOKUP_SECONDS):
             await _fill(store, embedding, scope, MISSING_PER_TURN)
             (vector,) = await embed_texts(embedding.provider, [query], embedding.model)
@@ -182,11 +177,10 @@ async def find_for_turn(store: Store, pool: ProviderPool, turn: TurnData) -> Non
     """Search the Data Bank by meaning for ``turn`` when its settings ask for it and a
     document is in reach; what is found is kept in ``turn.found``."""
     prefs = turn.preferences
-    settings = (prefs.databank, prefs.embeddings)
-    if not searches_by_meaning(*settings) or turn.request.mode == "summarize":
+    if not searches_by_meaning(prefs) or turn.request.mode == "summarize":
         return
     characters = turn.characters
     if not documents_in_reach(store, turn.library_revision, characters, turn.chat.id):
         return
     scope = ChunkScope(store.owner_id, characters, turn.chat.id)
-    turn.found.texts = await find_by_meaning(store, pool, settings, turn.newest, scope)
+    turn.found.texts = await find_by_meaning(store, pool, prefs, turn.newest, scope)

@@ -88,6 +88,10 @@ class TextProvider:
         """The connection's API-specific options."""
         return self.config.options
 
+    async def post_json(self, path: str, body: Any) -> Any:
+        """POST ``body`` as JSON to ``path`` and give the JSON answer."""
+        return await self.http.request_json("POST", path, json_body=body)
+
     def headers(self) -> dict[str, str]:
         """Headers sent with every request (auth); overridden per backend."""
         return {}

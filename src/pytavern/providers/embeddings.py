@@ -65,14 +65,14 @@ async def openai_embeddings(
     post: PostJson, path: str, texts: Sequence[str], model: str, provider: str
 ) -> list[Vector]:
     """OpenAI's embeddings request for ``texts``, in batches."""
-    vectors: list[Vector] = []
-    for start in range(0, len(texts), BATCH):
-        batch = list(texts[start : start + BATCH])
+
+    async def one(batch: list[str]) -> list[Vector]:
         body: dict[str, Any] = {"input": batch, "encoding_format": "float"}
         if model:
             body["model"] = model
-        vectors += openai_vectors(await post(path, body), len(batch), provider)
-    return checked_sizes(vectors, provider)
+        return openai_vectors(await post(path, body), len(batch), provider)
+
+    return await _in_batches(texts, one, provider)
 
 
 async def ollama_embeddings(
@@ -85,12 +85,22 @@ async def ollama_embeddings(
             hint="Set the Data Bank's embedding model, e.g. nomic-embed-text "
             "(`ollama pull nomic-embed-text` first)",
         )
-    vectors: list[Vector] = []
-    for start in range(0, len(texts), BATCH):
-        batch = list(texts[start : start + BATCH])
+
+    async def one(batch: list[str]) -> list[Vector]:
         answer = await post("/api/embed", {"model": model, "input": batch})
         found = answer.get("embeddings") if isinstance(answer, dict) else None
-        vectors += _vectors(found, len(batch), provider)
+        return _vectors(found, len(batch), provider)
+
+    return await _in_batches(texts, one, provider)
+
+
+async def _in_batches(
+    texts: Sequence[str], one: Callable[[list[str]], Awaitable[list[Vector]]], provider: str
+) -> list[Vector]:
+    """``one`` over ``texts`` in batches of ``BATCH``; the vectors in order, of one size."""
+    vectors: list[Vector] = []
+    for start in range(0, len(texts), BATCH):
+        vectors += await one(list(texts[start : start + BATCH]))
     return checked_sizes(vectors, provider)
 
 

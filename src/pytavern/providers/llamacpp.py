@@ -86,10 +86,7 @@ class LlamaCppProvider(TextProvider):
 
     async def embed(self, texts: Sequence[str], model: str) -> list[list[float]]:
         """``POST /v1/embeddings`` (the server runs with ``--embedding``)."""
-        return await openai_embeddings(self._post_json, "/v1/embeddings", texts, model, self.name)
-
-    async def _post_json(self, path: str, body: Any) -> Any:
-        return await self.http.request_json("POST", path, json_body=body)
+        return await openai_embeddings(self.post_json, "/v1/embeddings", texts, model, self.name)
 
     async def count_tokens(self, text: str) -> int:
         """Count tokens with ``POST /tokenize``."""

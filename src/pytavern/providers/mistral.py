@@ -53,4 +53,5 @@ SPEC = openai_flavour(
     key_env="MISTRAL_API_KEY",
     flavour=FLAVOUR,
     default_model="mistral-small-latest",
+    embedding_model="mistral-embed",
 )

@@ -94,10 +94,7 @@ class OllamaProvider(TextProvider):
 
     async def embed(self, texts: Sequence[str], model: str) -> list[list[float]]:
         """``POST /api/embed`` with ``model`` (an embedding model such as nomic-embed-text)."""
-        return await ollama_embeddings(self._post_json, texts, model, self.name)
-
-    async def _post_json(self, path: str, body: Any) -> Any:
-        return await self.http.request_json("POST", path, json_body=body)
+        return await ollama_embeddings(self.post_json, texts, model, self.name)
 
     async def probe(self) -> ConnectionStatus:
         """Read the version and the pulled models."""
@@ -157,4 +154,5 @@ SPEC = BackendSpec(
     default_url="http://127.0.0.1:11434",
     sampler_table="ollama",
     needs_model=True,
+    embedding_model="nomic-embed-text",
 )

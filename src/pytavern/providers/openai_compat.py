@@ -270,6 +270,7 @@ def openai_flavour(
     flavour: wire.Flavour | None = None,
     options: type[CommonOptions] = HttpOptions,
     default_model: str | None = None,
+    embedding_model: str | None = None,
     needs_url: bool = False,
     key_required: bool = True,
     capabilities: Capabilities = NO_EXTRAS,
@@ -292,6 +293,7 @@ def openai_flavour(
         key_required=key_required,
         tokenizer="openai-bpe",
         default_model=default_model,
+        embedding_model=embedding_model,
         needs_model=True,
         capabilities=capabilities,
         flavour=flavour or wire.Flavour(name, wire.EXTENDED_SAMPLERS),
@@ -306,6 +308,7 @@ SPECS = (
         key_env="OPENAI_API_KEY",
         flavour=wire.OPENAI,
         default_model="gpt-4o-mini",
+        embedding_model="text-embedding-3-small",
     ),
     openai_flavour(
         "custom",

@@ -137,6 +137,9 @@ class BackendSpec:
     default_model: str | None = None
     needs_model: bool = False
     """The backend refuses a request without a model (so one is chosen or ``test`` fails)."""
+    embedding_model: str | None = None
+    """The model that makes embeddings when none is named (the chat models of the API make
+    none); ``None``: the connection's own model."""
     capabilities: Capabilities = field(default_factory=Capabilities)
     sampler_defaults: Literal["family", "kobold-classic", "none"] = "family"
     """Which of SillyTavern's default sampler presets a request starts from: its family's

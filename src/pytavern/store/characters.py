@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pytavern.errors import NotFoundError
 from pytavern.store._base import dumps, loads
+from pytavern.store.avatars import avatar_image, replace_avatar
 from pytavern.store.groups import rehome_group_chats
 from pytavern.store.queries import CHARACTER_COLUMNS, QueriesMixin
 from pytavern.store.records import CharacterRecord
@@ -48,7 +49,7 @@ class CharactersMixin(QueriesMixin):
             session.add(row)
             session.flush()
             if avatar is not None:
-                session.add(CharacterAvatarRow(character_id=row.id, image=avatar))
+                replace_avatar(session, CharacterAvatarRow.character_id, row.id, avatar)
             character_id = row.id
         return self.get_character(character_id)
 
@@ -60,9 +61,7 @@ class CharactersMixin(QueriesMixin):
             row = self._character_row(session, character_id)
             row.name, row.card, row.updated_at = card_name(card), dumps(card), utcnow()
             if avatar is not None:
-                owned = CharacterAvatarRow.character_id == character_id
-                session.execute(delete(CharacterAvatarRow).where(owned))
-                session.add(CharacterAvatarRow(character_id=character_id, image=avatar))
+                replace_avatar(session, CharacterAvatarRow.character_id, character_id, avatar)
         return self.get_character(character_id)
 
     def get_character(self, character_id: int) -> CharacterRecord:
@@ -108,10 +107,7 @@ class CharactersMixin(QueriesMixin):
         """The avatar image bytes, if the character has one."""
         with self.transaction() as session:
             self._character_row(session, character_id)  # this owner's, or NotFoundError
-            image = select(CharacterAvatarRow.image).where(
-                CharacterAvatarRow.character_id == character_id
-            )
-            return session.scalar(image)
+            return avatar_image(session, CharacterAvatarRow.character_id, character_id)
 
     def delete_character(self, character_id: int) -> None:
         """Delete a character and its chats; a group's chat it held passes to another

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from pytavern.errors import ConfigError, NotFoundError
 from pytavern.store._base import dumps, loads
+from pytavern.store.avatars import avatar_image, replace_avatar
 from pytavern.store.queries import PERSONA_COLUMNS, QueriesMixin, persona_record
 from pytavern.store.records import LorebookRecord, PersonaRecord, PresetRecord
 from pytavern.store.schema import (
@@ -60,9 +61,7 @@ class LibraryMixin(QueriesMixin):
                 setattr(row, key, value)
             session.flush()
             if avatar is not None:
-                owned = PersonaAvatarRow.persona_id == row.id
-                session.execute(delete(PersonaAvatarRow).where(owned))
-                session.add(PersonaAvatarRow(persona_id=row.id, image=avatar))
+                replace_avatar(session, PersonaAvatarRow.persona_id, row.id, avatar)
             saved = row.id
         return self.get_persona(saved)
 
@@ -88,8 +87,7 @@ class LibraryMixin(QueriesMixin):
         """The persona's avatar image, if any."""
         with self.transaction() as session:
             self._persona_row(session, persona_id)  # this owner's, or NotFoundError
-            image = select(PersonaAvatarRow.image).where(PersonaAvatarRow.persona_id == persona_id)
-            return session.scalar(image)
+            return avatar_image(session, PersonaAvatarRow.persona_id, persona_id)
 
     def default_persona(self) -> PersonaRecord | None:
         """The default persona, if one is chosen."""

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pytavern.errors import NotFoundError, StoreError
 from pytavern.store._base import StoreBase, dumps, loads
+from pytavern.store.avatars import has_avatar
 from pytavern.store.lean import LeanStatement
 from pytavern.store.records import (
     AddedMessage,
@@ -74,13 +75,7 @@ _CHAT_FOR_TURN = LeanStatement(
     )
 )
 
-CHARACTER_HAS_AVATAR = (
-    select(CharacterAvatarRow.character_id)
-    .where(CharacterAvatarRow.character_id == CharacterRow.id)
-    .exists()
-    .label("has_avatar")
-)
-"""Whether a character has an avatar (without reading the image)."""
+CHARACTER_HAS_AVATAR = has_avatar(CharacterAvatarRow.character_id, CharacterRow.id)
 CHARACTER_COLUMNS = (
     CharacterRow.id,
     CharacterRow.name,
@@ -102,13 +97,6 @@ _SETTING = LeanStatement(
     )
 )
 
-PERSONA_HAS_AVATAR = (
-    select(PersonaAvatarRow.persona_id)
-    .where(PersonaAvatarRow.persona_id == PersonaRow.id)
-    .exists()
-    .label("has_avatar")
-)
-"""Whether a persona has an avatar (without reading the image)."""
 PERSONA_COLUMNS = (  # a persona as records carry it (no image bytes)
     PersonaRow.id,
     PersonaRow.name,
@@ -117,7 +105,7 @@ PERSONA_COLUMNS = (  # a persona as records carry it (no image bytes)
     PersonaRow.depth,
     PersonaRow.role,
     PersonaRow.lorebook,
-    PERSONA_HAS_AVATAR,
+    has_avatar(PersonaAvatarRow.persona_id, PersonaRow.id),
     PersonaRow.is_default,
 )
 _PERSONA = LeanStatement(

@@ -87,8 +87,7 @@ class DatabankService(Service):
 
         engine = self._engine
         prefs = load_preferences(engine.store)
-        settings = (prefs.databank, prefs.embeddings)
-        return await embed_document(engine.store, engine.providers, settings, document_id)
+        return await embed_document(engine.store, engine.providers, prefs, document_id)
 
     def list(
         self, *, character_id: int | None = None, chat_id: int | None = None
