@@ -20,6 +20,7 @@ from pytavern.errors import ProviderError, UpstreamServerError
 from pytavern.events import StreamEvent, TextDelta, UsageEvent
 from pytavern.providers import _openai_wire as wire
 from pytavern.providers._chat import merged_events, parse_json_event
+from pytavern.providers._chunk_shape import learn_shape
 from pytavern.providers._sse import (
     DataBatch,
     ServerSentEvent,
@@ -98,8 +99,15 @@ PAYLOADS: dict[str, str] = {
     "empty": "",
     "done": "[DONE]",
     "done_spaced": "[DONE]  ",
+    # Against reading a chunk by the shape of another (``ChunkShape``):
+    "text_compact": _chunk("tok ").replace(", ", ",").replace(": ", ":"),
+    "text_says_content": _chunk('"content": "x"'),
+    "dup_content": _chunk("first").replace('"content": "first"', '"content": "a", "content": "b"'),
+    "logprobs_content": _chunk("lp", choice_logprobs={"content": "not this"}),
+    "text_then_model": _chunk("tm ", model_gone=None).replace("}]}", '}], "model": "late"}'),
 }
 COMMON = ["text", "text", "text2", "usage_null", "role", "finish", "usage", "done"]
+COMMON += ["unicode", "escaped", "model2", "dup_content", "logprobs_content"]
 
 
 def _body(names: list[str], line_end: str, comments: list[int]) -> bytes:
@@ -283,6 +291,47 @@ def test_plain_texts_stops_at_the_first_chunk_it_does_not_take() -> None:
     assert parser.plain_texts(payloads, 0, texts) == 3
     assert texts == ["tok ", "m2 "] and parser.model == "other"
     assert parser.plain_texts(payloads, 4, texts) == 5 and parser.model == "m"
+
+
+def test_the_usual_chunks_are_read_by_their_shape() -> None:
+    parser = wire.StreamParser("p")
+    texts: list[str] = []
+    names = ["role", "text", "text2", "unicode", "escaped", "text_says_content", "text"]
+    assert parser.plain_texts([PAYLOADS[name] for name in names], 0, texts) == len(names)
+    assert texts == ["tok ", "more", "café ☕ ", 'a\nb "q"', '"content": "x"', "tok "]
+    assert parser._shaped == len(names) - 2  # all but the role chunk and the first text
+
+
+def test_a_shape_is_found_only_where_the_text_is_read() -> None:
+    parser = wire.StreamParser("p")
+    for name, text in (("dup_content", "b"), ("logprobs_content", "lp"), ("text", "tok ")):
+        payload = PAYLOADS[name]
+        shape = learn_shape(payload, json.loads(payload), text, parser._plain_text)
+        assert shape is not None and shape.model == "m" and shape.reason is None
+        payloads = [payload, payload.replace(f'"{text}"', '"other"'), payload, PAYLOADS["text"]]
+        payloads.insert(3, payload.replace(f'"{text}"', '"x", "y": "z"'))
+        texts: list[str] = []
+        assert shape.read_run(payloads, 0, texts) == 3 and texts == [text, "other", text]
+    for name in ("role", "finish", "content_null"):
+        payload = PAYLOADS[name]
+        assert learn_shape(payload, json.loads(payload), "", parser._plain_text) is None
+
+
+def test_a_server_whose_chunks_all_differ_pays_for_three_tries() -> None:
+    parser = wire.StreamParser("p")
+    payloads = [_chunk(f"t{i} ", id=f"c{i}") for i in range(40)]
+    texts: list[str] = []
+    tried = 0
+    learn = parser._learn_shape
+
+    def counted(payload: str, data: Any, text: str) -> Any:
+        nonlocal tried
+        tried += 1
+        return learn(payload, data, text)
+
+    parser._learn_shape = counted  # type: ignore[method-assign]
+    assert parser.plain_texts(payloads, 0, texts) == 40 and len(texts) == 40
+    assert parser._shape_tries == 3 and parser._shaped == 0 and tried == 40
 
 
 # ---------- through the provider: LF (the fast path) and CRLF (line by line) agree ----------

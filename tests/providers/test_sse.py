@@ -225,3 +225,14 @@ def test_simple_payloads_only_of_one_data_line_per_event(
     text: str, payloads: list[str] | None
 ) -> None:
     assert simple_payloads(text) == payloads
+
+
+@given(
+    st.lists(
+        st.sampled_from(["[DONE]", " [DONE]\t", "x[DONE]", "[DO", "NE]", "text", "", "[done]"]),
+        max_size=8,
+    )
+)
+def test_the_done_marker_is_found_as_a_call_per_event_finds_it(datas: list[str]) -> None:
+    expected = next((i for i, data in enumerate(datas) if data.strip() == "[DONE]"), None)
+    assert is_done_data.first_in(datas) == expected

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,9 +25,11 @@ from pytavern.errors import (
     UpstreamServerError,
 )
 from pytavern.events import Finished, ReasoningDelta, StreamEvent, TextDelta, UsageEvent
+from pytavern.providers._chunk_shape import ChunkShape, learn_shape
 from pytavern.providers.base import ConnectionConfig
 from pytavern.types import FinishReason, GenerationRequest, ModelInfo, Usage
 
+_NAME = attrgetter("name")
 _REASONING_MODEL = re.compile(r"^(?:[\w.-]+/)?(?:o\d|gpt-5)(?:[-.:]|$)")
 
 FINISH_REASONS: dict[str, FinishReason] = {
@@ -129,12 +132,13 @@ def supported_samplers(flavour: Flavour, model: str | None) -> frozenset[str]:
 
 def build_messages(request: GenerationRequest) -> list[dict[str, Any]]:
     """The ``messages`` array; a prefill becomes a final assistant message."""
-    messages: list[dict[str, Any]] = []
-    for message in request.messages:
-        item: dict[str, Any] = {"role": message.role, "content": message.content}
-        if message.name:
-            item["name"] = message.name
-        messages.append(item)
+    messages: list[dict[str, Any]] = [
+        {"role": message.role, "content": message.content} for message in request.messages
+    ]
+    if any(map(_NAME, request.messages)):  # most prompts name no one: one pass in C
+        for item, message in zip(messages, request.messages, strict=True):
+            if message.name:
+                item["name"] = message.name
     if request.prefill:
         messages.append({"role": "assistant", "content": request.prefill.rstrip()})
     return messages
@@ -227,6 +231,10 @@ class StreamParser:
         self.usage: Usage | None = None
         self.model: str | None = None
         self.done = False
+        self._shape: ChunkShape | None = None
+        self._shape_tries = 0
+        self._shaped = 0
+        """Chunks read by their shape; with ``_shape_tries``, how often to learn one."""
 
     def feed(self, data: Any) -> list[StreamEvent]:
         """Take one parsed chunk (``[DONE]`` is handled by ``end``)."""
@@ -294,21 +302,42 @@ class StreamParser:
         """The fast path of ``take`` over the payloads of a read (``_chat.PlainTexts``):
         adds the text of each payload from ``start`` on that is a chunk ``take`` gives as
         a ``str`` to ``texts``; returns the index of the first that is not (not JSON,
-        ``[DONE]``, any other chunk), or ``len(payloads)``."""
+        ``[DONE]``, any other chunk), or ``len(payloads)``. A chunk of the last such
+        chunk's shape (``ChunkShape``) is read by its text alone."""
         if self.kept_fields:
             return start
-        plain_text = self._plain_text
-        for index in range(start, len(payloads)):
+        index, count = start, len(payloads)
+        while index < count:
+            shape = self._shape
+            if shape is not None:
+                shaped = shape.read_run(payloads, index, texts)
+                if shaped > index:  # the notes ``_plain_text`` takes of such chunks
+                    self._shaped += shaped - index
+                    self.model = shape.model or self.model
+                    self.reason = shape.reason or self.reason
+                    index = shaped
+                    continue
             try:
                 data = orjson.loads(payloads[index])
             except ValueError:
                 return index
-            text = plain_text(data)
+            text = self._plain_text(data)
             if text is None:
                 return index
             if text:
                 texts.append(text)
-        return len(payloads)
+            self._learn_shape(payloads[index], data, text)
+            index += 1
+        return count
+
+    def _learn_shape(self, payload: str, data: Any, text: str) -> None:
+        """The shape of a chunk ``_plain_text`` read as ``text``, kept for the next ones;
+        tried on the first chunks, then once per 32 chunks read by a shape (a server whose
+        chunks all differ pays for a few tries only)."""
+        if self._shape_tries >= 3 and self._shaped < 32 * self._shape_tries:
+            return
+        self._shape_tries += 1
+        self._shape = learn_shape(payload, data, text, self._plain_text) or self._shape
 
     def _plain_text(self, data: Any) -> str | None:
         """The text of a chunk whose one choice (index 0) has a delta without reasoning,

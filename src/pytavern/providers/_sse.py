@@ -91,6 +91,8 @@ def last_index(
     does (or neither is given)."""
     if is_last_data is not None:
         datas = read.payloads if isinstance(read, DataBatch) else [e.data for e in read]
+        if isinstance(is_last_data, DataMarker):
+            return is_last_data.first_in(datas)
         return next((i for i, data in enumerate(datas) if is_last_data(data)), None)
     if is_last is not None:
         return next((i for i, e in enumerate(read_events(read)) if is_last(e)), None)
@@ -303,6 +305,33 @@ def is_done_marker(event: ServerSentEvent) -> bool:
     return is_done_data(event.data)
 
 
-def is_done_data(data: str) -> bool:
-    """Whether an event's data is OpenAI's end-of-stream marker, ``[DONE]``."""
-    return data.strip() == "[DONE]"
+@dataclass(frozen=True, slots=True)
+class DataMarker:
+    """An end-of-stream marker that is an event's whole data (blanks aside); called with
+    an event's data, says whether it is the marker."""
+
+    text: str
+
+    def __call__(self, data: str) -> bool:
+        """Whether ``data`` is the marker."""
+        return data.strip() == self.text
+
+    def first_in(self, datas: list[str]) -> int | None:
+        """The index of the first of ``datas`` that is the marker, or ``None``: found by
+        searches of their join, an event at a time only before an exact one where the
+        marker's text is also found."""
+        if self.text not in "".join(datas):
+            return None
+        try:
+            exact: int | None = datas.index(self.text)
+        except ValueError:
+            exact = None
+        before = datas if exact is None else datas[:exact]
+        if self.text in "".join(before):
+            found = next((i for i, data in enumerate(before) if self(data)), None)
+            return exact if found is None else found
+        return exact
+
+
+is_done_data = DataMarker("[DONE]")
+"""Whether an event's data is OpenAI's end-of-stream marker, ``[DONE]``."""
