@@ -42,7 +42,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-bench-0123456789abcdef"
-CHAT_SIZES = (0, 1_000, 10_000, 50_000)
+CHAT_SIZES: tuple[int, ...] = (0, 1_000, 10_000, 50_000)
 """Messages in the imported chats (0: a fresh chat, the greeting only)."""
 MAIN_CHAT = 10_000
 LEVELS = {0: (1, 16), 1_000: (1, 16), 10_000: (1, 16, 64), 50_000: (1, 16)}
