@@ -1,4 +1,4 @@
-"""The shape of a stream's usual chunk: its bytes around the text, learnt from one chunk.
+"""The shape of a stream's usual chunk: its characters around the text, learnt from one.
 
 A Chat Completions stream sends one JSON object per token, and all of the object but its
 text is usually the same from one chunk to the next (id, created, model, a ``null``

@@ -584,8 +584,8 @@ def _message_from_row(row: Any, chat_revision: int | None = None) -> MessageReco
     )
 
 
-def persona_record(row: Any, has_avatar: bool | None = None) -> PersonaRecord:
-    """A persona row (plain columns with ``has_avatar``, or ORM with ``has_avatar`` given)."""
+def persona_record(row: Any) -> PersonaRecord:
+    """A persona from the columns of ``PERSONA_COLUMNS``."""
     return PersonaRecord(
         id=row.id,
         name=row.name,
@@ -594,7 +594,7 @@ def persona_record(row: Any, has_avatar: bool | None = None) -> PersonaRecord:
         depth=row.depth,
         role=row.role,
         lorebook=row.lorebook,
-        has_avatar=bool(row.has_avatar if has_avatar is None else has_avatar),
+        has_avatar=bool(row.has_avatar),
         is_default=bool(row.is_default),
     )
 
