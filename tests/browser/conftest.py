@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from pytavern import providers
 from pytavern.server import create_app
@@ -39,7 +39,7 @@ class Live:
     """A running pytavern server for browser tests."""
 
     url: str
-    app: FastAPI
+    app: Starlette
     book: scripted_module.ScriptBook
     data_dir: Path
     problems: list[str] = field(default_factory=list)

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from pytavern.security.passwords import hash_password
 from pytavern.server import create_app
@@ -37,7 +37,7 @@ SECRET = "sk-user-a-0123456789abcdefWXYZ"
 
 
 @pytest.fixture
-async def app(data_dir: Path, scripted: ScriptBook) -> AsyncIterator[FastAPI]:
+async def app(data_dir: Path, scripted: ScriptBook) -> AsyncIterator[Starlette]:
     application = create_app(Settings(data_dir=data_dir, accounts=True))
     store = application.state.engine.store
     store.create_user("ada", hash_password("correct horse"))
@@ -46,7 +46,7 @@ async def app(data_dir: Path, scripted: ScriptBook) -> AsyncIterator[FastAPI]:
     await application.state.engine.aclose()
 
 
-def client(app: FastAPI) -> httpx.AsyncClient:
+def client(app: Starlette) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app)
     return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1")
 
@@ -58,7 +58,7 @@ async def login(http: httpx.AsyncClient, name: str, password: str) -> None:
     http.headers["X-CSRF-Token"] = response.json()["csrf"]
 
 
-async def test_every_api_route_needs_a_session(app: FastAPI) -> None:
+async def test_every_api_route_needs_a_session(app: Starlette) -> None:
     async with client(app) as http:
         schema = (await http.get("/openapi.json")).json()
         routes = [
@@ -155,7 +155,7 @@ def _reads(ids: dict[str, Any]) -> list[tuple[str, str, dict[str, Any] | None]]:
 
 
 async def test_a_user_gets_404_for_every_object_of_another(
-    app: FastAPI, scripted: ScriptBook
+    app: Starlette, scripted: ScriptBook
 ) -> None:
     async with client(app) as ada, client(app) as bob:
         await login(ada, "ada", "correct horse")
@@ -180,7 +180,7 @@ async def test_a_user_gets_404_for_every_object_of_another(
         assert (await ada.get(f"/api/characters/{ids['character']}")).json()["name"] == "Secret Sam"
 
 
-async def test_state_changes_need_the_csrf_token(app: FastAPI) -> None:
+async def test_state_changes_need_the_csrf_token(app: Starlette) -> None:
     async with client(app) as http:
         await login(http, "ada", "correct horse")
         token = http.headers.pop("X-CSRF-Token")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from pytavern.server import create_app
 from pytavern.settings import Settings
@@ -37,7 +37,7 @@ DISPOSITION = re.compile(r'attachment; filename="[A-Za-z0-9._-]+"')
 
 @pytest.fixture
 async def http(data_dir: Path, scripted: ScriptBook) -> AsyncIterator[httpx.AsyncClient]:
-    app: FastAPI = create_app(Settings(data_dir=data_dir, max_upload_bytes=LIMIT))
+    app: Starlette = create_app(Settings(data_dir=data_dir, max_upload_bytes=LIMIT))
     store = app.state.engine.store
     store.save_connection(name="s", api="scripted")
     store.set_default_connection("s")

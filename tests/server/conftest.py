@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from pytavern.security.passwords import hash_password
 from pytavern.server import create_app
@@ -20,7 +20,7 @@ SECRET = "sk-test-abcdefgh12345678WXYZ"
 
 
 @pytest.fixture
-def app(data_dir: Path, scripted: ScriptBook) -> FastAPI:
+def app(data_dir: Path, scripted: ScriptBook) -> Starlette:
     application = create_app(Settings(data_dir=data_dir))
     store = application.state.engine.store
     store.save_connection(name="s", api="scripted")
@@ -29,7 +29,7 @@ def app(data_dir: Path, scripted: ScriptBook) -> FastAPI:
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
         yield http

@@ -6,8 +6,8 @@ import json
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from starlette.applications import Starlette
 
 from pytavern.formats.cards import card_from_dict, read_card, write_card_png
 from pytavern.formats.png import solid_png
@@ -102,7 +102,9 @@ async def test_import_of_json_cards_v1_and_bad_files(client: httpx.AsyncClient) 
     assert no_chunk.status_code == 400 and "cat.png" in no_chunk.json()["error"]["message"]
 
 
-async def test_import_of_charx_cards_and_zip_bombs(client: httpx.AsyncClient, app: FastAPI) -> None:
+async def test_import_of_charx_cards_and_zip_bombs(
+    client: httpx.AsyncClient, app: Starlette
+) -> None:
     avatar = solid_png(5, 5, (9, 9, 9))
     data = build_charx(v3_card(assets=[icon("main", "a/m.png")]), {"a/m.png": avatar})
     imported = await client.post(

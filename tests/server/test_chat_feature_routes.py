@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from pytavern.server import create_app
 from pytavern.settings import Settings
@@ -144,7 +144,7 @@ async def test_tag_routes(client: httpx.AsyncClient) -> None:
 
 
 async def test_a_reply_cut_by_a_killed_server_is_found_after_the_next_start(
-    data_dir: Path, app: FastAPI, client: httpx.AsyncClient
+    data_dir: Path, app: Starlette, client: httpx.AsyncClient
 ) -> None:
     chat = await start_chat(client)
     store = app.state.engine.store

@@ -7,7 +7,7 @@ import logging
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from pytavern.engine.connections import connection_config
 
@@ -47,7 +47,7 @@ async def test_update_with_a_wrong_type_changes_nothing(client: httpx.AsyncClien
 
 
 def test_stored_bad_options_load_with_a_warning_without_values(
-    app: FastAPI, caplog: pytest.LogCaptureFixture
+    app: Starlette, caplog: pytest.LogCaptureFixture
 ) -> None:
     store, secrets = app.state.engine.store, app.state.engine.secrets
     record = store.save_connection(

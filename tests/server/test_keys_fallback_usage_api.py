@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from tests.fakes import anthropic_fake, openai_fake
 from tests.fakes.flavours_chat import FAKES
@@ -118,7 +118,7 @@ async def test_an_answer_of_an_unknown_shape_ends_the_turn_with_a_clear_error(
 
 
 async def test_a_rate_limited_key_rests_as_long_as_retry_after_says(
-    app: FastAPI, client: httpx.AsyncClient
+    app: Starlette, client: httpx.AsyncClient
 ) -> None:
     with fake(openai_fake.create_app) as (oai_url, oai):
         await add_connection(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from pytavern.formats.presets import bundled_names
 from tests.fakes import llamacpp
@@ -70,7 +70,7 @@ async def test_a_stored_preset_shadows_the_bundled_one_of_its_name(
 
 
 async def test_a_chosen_bundled_template_builds_the_text_prompt(
-    app: FastAPI, client: httpx.AsyncClient
+    app: Starlette, client: httpx.AsyncClient
 ) -> None:
     plan = FaultPlan()
     with serve(llamacpp.create_app(plan)) as base:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from pytavern.server import create_app
 from pytavern.settings import Settings
@@ -61,13 +61,13 @@ def _read_some(response: httpx.Response, texts: int) -> list[dict[str, str]]:
     return _frames(lines)
 
 
-def _wait_idle(app: FastAPI) -> None:
+def _wait_idle(app: Starlette) -> None:
     deadline = time.monotonic() + 10
     while app.state.generations.running() and time.monotonic() < deadline:
         time.sleep(0.02)
 
 
-def test_every_event_has_an_increasing_id(app: FastAPI, scripted: ScriptBook) -> None:
+def test_every_event_has_an_increasing_id(app: Starlette, scripted: ScriptBook) -> None:
     scripted.scripts.append(Script(["a", "b", "c"]))
     with serve(app) as url, httpx.Client(base_url=url, timeout=10) as http:
         chat_id = _chat(http)
@@ -78,7 +78,7 @@ def test_every_event_has_an_increasing_id(app: FastAPI, scripted: ScriptBook) ->
 
 
 def test_reconnect_with_last_event_id_has_no_gap_and_no_duplicate(
-    app: FastAPI, scripted: ScriptBook
+    app: Starlette, scripted: ScriptBook
 ) -> None:
     scripted.scripts.append(Script(WORDS, delay=0.02))
     with serve(app) as url, httpx.Client(base_url=url, timeout=10) as http:
@@ -110,7 +110,7 @@ def test_reconnect_with_last_event_id_has_no_gap_and_no_duplicate(
         assert http.get("/api/generations", params={"chat_id": chat_id}).json() == []
 
 
-def test_a_second_listener_sees_the_same_live_reply(app: FastAPI, scripted: ScriptBook) -> None:
+def test_a_second_listener_sees_the_same_live_reply(app: Starlette, scripted: ScriptBook) -> None:
     scripted.scripts.append(Script(WORDS, delay=0.01))
     with serve(app) as url, httpx.Client(base_url=url, timeout=10) as http:
         chat_id = _chat(http)
@@ -131,7 +131,7 @@ def test_a_second_listener_sees_the_same_live_reply(app: FastAPI, scripted: Scri
     assert _texts(results["first"]) == "".join(WORDS)
 
 
-def test_unknown_generation_and_bad_last_event_id(app: FastAPI) -> None:
+def test_unknown_generation_and_bad_last_event_id(app: Starlette) -> None:
     with serve(app) as url, httpx.Client(base_url=url, timeout=10) as http:
         paths = http.get("/openapi.json").json()["paths"]
         assert {"/api/generations/{generation_id}/events", "/api/generations"} <= set(paths)
@@ -173,7 +173,7 @@ def test_a_user_may_run_only_so_many_generations(data_dir: Path, scripted: Scrip
 
 
 async def test_shutdown_stops_running_generations_and_keeps_their_text(
-    app: FastAPI, scripted: ScriptBook
+    app: Starlette, scripted: ScriptBook
 ) -> None:
     scripted.scripts.append(Script(WORDS, delay=0.05))
     engine = app.state.engine
@@ -191,7 +191,7 @@ async def test_shutdown_stops_running_generations_and_keeps_their_text(
     await engine.aclose()
 
 
-def _app(data_dir: Path, **settings: Any) -> FastAPI:
+def _app(data_dir: Path, **settings: Any) -> Starlette:
     application = create_app(Settings(data_dir=data_dir, **settings))
     store = application.state.engine.store
     store.save_connection(name="s", api="scripted")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.datastructures import State
 from starlette.routing import BaseRoute, Mount
 
 from pytavern.server import app as app_module
@@ -22,9 +23,9 @@ async def test_health_and_the_web_ui_answer_while_the_other_routes_load(
     gate = threading.Event()
     load = app_module.deferred_routes
 
-    def slow_load() -> Sequence[BaseRoute]:
+    def slow_load(state: State) -> Sequence[BaseRoute]:
         assert gate.wait(10), "the test never opened the gate"
-        return load()
+        return load(state)
 
     monkeypatch.setattr(app_module, "deferred_routes", slow_load)
     app = create_app(Settings(data_dir=data_dir))

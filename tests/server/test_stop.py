@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 from tests.fakes.server import serve
 from tests.scripted import Script, ScriptBook
@@ -25,7 +25,7 @@ def _last(http: httpx.Client, chat_id: int) -> dict[str, Any]:
 
 
 def test_stop_ends_the_stream_and_keeps_the_partial_reply(
-    app: FastAPI, scripted: ScriptBook
+    app: Starlette, scripted: ScriptBook
 ) -> None:
     scripted.scripts.append(Script([f"w{i} " for i in range(200)], delay=0.02))
     with serve(app) as url, httpx.Client(base_url=url, timeout=10) as http:
@@ -54,7 +54,7 @@ def test_stop_ends_the_stream_and_keeps_the_partial_reply(
 
 
 def test_a_client_that_disconnects_does_not_stop_the_reply(
-    app: FastAPI, scripted: ScriptBook
+    app: Starlette, scripted: ScriptBook
 ) -> None:
     scripted.scripts.append(Script([f"w{i} " for i in range(60)], delay=0.01))
     with serve(app) as url, httpx.Client(base_url=url, timeout=10) as http:
@@ -71,7 +71,7 @@ def test_a_client_that_disconnects_does_not_stop_the_reply(
 
 
 def test_a_client_that_leaves_before_the_first_token_does_not_stop_the_turn(
-    app: FastAPI, scripted: ScriptBook
+    app: Starlette, scripted: ScriptBook
 ) -> None:
     scripted.scripts.append(Script(["late", " but here"], delay=1.0))
     with serve(app) as url, httpx.Client(base_url=url, timeout=10) as http:
@@ -85,7 +85,7 @@ def test_a_client_that_leaves_before_the_first_token_does_not_stop_the_turn(
         assert messages[-1]["swipe"]["status"] == "complete"
 
 
-def _wait_until_idle(app: FastAPI, seconds: float = 10.0) -> None:
+def _wait_until_idle(app: Starlette, seconds: float = 10.0) -> None:
     deadline = time.monotonic() + seconds
     time.sleep(0.05)
     while app.state.generations.running() and time.monotonic() < deadline:

@@ -1,51 +1,43 @@
-"""The FastAPI app factory: routers, error handlers, guards and the static web UI."""
+"""The server's app: the eager routes, error handlers, guards and the static web UI, in
+bare Starlette; the documented API (``api_app``, FastAPI) is loaded while it answers."""
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
+from starlette.applications import Starlette
+from starlette.datastructures import State
 from starlette.routing import BaseRoute
+from starlette.staticfiles import StaticFiles
 
-from pytavern import __version__
 from pytavern.engine import Engine
 from pytavern.engine.services import Services
 from pytavern.security.listen import is_loopback_host
 from pytavern.server.access import AccessMiddleware
 from pytavern.server.auth import Accounts
+from pytavern.server.eager_routes import EAGER_ROUTES
 from pytavern.server.errors import install_error_handlers
 from pytavern.server.generations import Generations
 from pytavern.server.middleware import GuardMiddleware
 from pytavern.server.relay_pg import start_relay
-from pytavern.server.route_loader import RouteLoader
-from pytavern.server.routes import generate, meta
+from pytavern.server.route_loader import OPENAPI_URL, RouteLoader
 from pytavern.server.uploads import BodyLimitMiddleware
 from pytavern.settings import Settings
-
-_NO_TELEMETRY: dict[str, Any] = (
-    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
-    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
-    else {}
-)
-"""pytavern reports nothing anywhere. FastAPI versions with built-in OpenTelemetry would
-otherwise look for configured providers on every request."""
 
 log = logging.getLogger(__name__)
 
 
-def deferred_routes() -> list[BaseRoute]:
-    """The routes ``RouteLoader`` loads after the server has started answering."""
-    from pytavern.server.routes._table import DEFERRED  # imported here: the point
+def deferred_routes(state: State) -> list[BaseRoute]:
+    """What ``RouteLoader`` loads after the server has started answering: the API app over
+    the server's ``state``, as one route."""
+    from pytavern.server.api_app import ApiRoute, build_api_app  # imported here: the point
 
-    return [route for router in DEFERRED for route in router.routes]
+    return [ApiRoute(build_api_app(state))]
 
 
 def web_dir() -> Path:
@@ -68,7 +60,7 @@ async def _mark_interrupted(engine: Engine) -> int:
     return marked
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+def create_app(settings: Settings, engine: Engine | None = None) -> Starlette:
     """Build the pytavern app over ``engine`` (opened from ``settings`` when not given).
 
     An engine opened here is closed when the app shuts down; one passed in is the caller's.
@@ -82,7 +74,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     accounts = Accounts(services, settings) if settings.accounts else None
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.relay = await start_relay(settings, engine, generations)
         app.state.interrupted = asyncio.create_task(_mark_interrupted(engine))
         yield
@@ -95,15 +87,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         if owned:
             await engine.aclose()
 
-    app = FastAPI(
-        title="pytavern",
-        version=__version__,
-        description="Chat with characters through any LLM backend.",
-        lifespan=lifespan,
-        docs_url="/api/docs",
-        redoc_url=None,
-        **_NO_TELEMETRY,
-    )
+    app = Starlette(lifespan=lifespan)
     app.state.engine = engine
     app.state.services = services
     app.state.settings = settings
@@ -111,17 +95,15 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.relay = None
     app.state.accounts = accounts
     install_error_handlers(app)
-    eager = [*generate.router.routes, *meta.router.routes]
-    app.router.routes[:0] = generate.FAST_ROUTES
-    app.router.routes.extend(eager)
+    app.router.routes.extend(EAGER_ROUTES)
     app.mount("/", StaticFiles(directory=web_dir(), html=True), name="web")
     app.add_middleware(
         RouteLoader,
         router=app.router,
-        load=deferred_routes,
-        ready=[*generate.FAST_ROUTES, *eager],
+        load=lambda: deferred_routes(app.state),
+        ready=EAGER_ROUTES,
         before=app.router.routes[-1],
-        openapi_url=app.openapi_url,
+        openapi_url=OPENAPI_URL,
     )
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)
     app.add_middleware(GuardMiddleware, loopback_only=is_loopback_host(settings.host))

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from pathlib import Path
 
-from fastapi import Request
+from starlette.requests import Request
 
 from pytavern.engine.services import Services, UserRecord
 from pytavern.engine.services.users import write_private_file

@@ -6,33 +6,14 @@ two threads racing to create the same user's engine view.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from pytavern.engine import Engine
 from pytavern.engine.services import Services
 from pytavern.server.auth import Accounts
+from pytavern.server.caller import Caller, get_caller
 from pytavern.server.generations import Generations
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who is asking, and the engine view that sees their data."""
-
-    engine: Engine
-    owner: int
-
-
-async def get_caller(request: Request) -> Caller:
-    """The engine and user id of this request in one step (one session check with
-    accounts on): the generation route's only dependency."""
-    accounts: Accounts | None = request.app.state.accounts
-    if accounts is None:
-        return Caller(request.app.state.engine, 0)
-    user = accounts.require(request)
-    return Caller(accounts.services_for(user).engine, user.id)
 
 
 async def get_services(request: Request) -> Services:
@@ -60,3 +41,15 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 ServicesDep = Annotated[Services, Depends(get_services)]
 OwnerDep = Annotated[int, Depends(get_owner)]
 GenerationsDep = Annotated[Generations, Depends(get_generations)]
+
+__all__ = [
+    "Caller",
+    "CallerDep",
+    "GenerationsDep",
+    "OwnerDep",
+    "ServicesDep",
+    "get_caller",
+    "get_generations",
+    "get_owner",
+    "get_services",
+]

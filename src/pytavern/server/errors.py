@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from pytavern.errors import (
     ConfigError,
@@ -67,15 +69,16 @@ async def _pytavern_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": exc.to_dict()}, status_code=status_for(exc), headers=headers)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    problems = "; ".join(
+def validation_answer(problems: Iterable[Mapping[str, Any]]) -> JSONResponse:
+    """The 422 answer to a request whose parameters or body are not valid (``problems``:
+    pydantic's errors, each with its ``loc`` and ``msg``)."""
+    said = "; ".join(
         f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'body'}: {e.get('msg')}"
-        for e in exc.errors()
+        for e in problems
     )
     body = error_body(
         "ValidationError",
-        f"the request is not valid: {problems}",
+        f"the request is not valid: {said}",
         "Check the fields sent against /openapi.json",
     )
     return JSONResponse(body, status_code=422)
@@ -97,9 +100,9 @@ async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=500)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Answer every pytavern error, validation error and HTTP error in one JSON shape."""
+def install_error_handlers(app: Starlette) -> None:
+    """Answer every pytavern error and HTTP error in one JSON shape (the API's FastAPI app
+    adds its validation errors: ``api_app``)."""
     app.add_exception_handler(PytavernError, _pytavern_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)

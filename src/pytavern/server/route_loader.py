@@ -1,12 +1,12 @@
 """Loading most of the API's routes while the server already answers.
 
-Building FastAPI's routes (their parameters, models and serializers) takes about a sixth
-of a second, most of what importing the server costs. The app is built with the routes its
-first requests need (the generation route and ``/api/health``, the one a supervisor or the
-browser's launcher polls); the others are imported in a worker thread once the first
-request has been answered, and a request that only they can answer waits for them without
-holding up the event loop. Every request is routed as if all routes had been there from the
-start: the loaded ones go in just before the static files' mount, where they belong.
+Importing FastAPI and building its routes (their parameters, models and serializers) took
+a third of a cold start. The app is built with the routes its first requests need (the
+generation route and ``/api/health``, the one a supervisor or the browser's launcher
+polls, both bare Starlette: ``eager_routes``); the API app (``api_app``) is imported and
+built in a worker thread once the first request has been answered, and a request that only
+it can answer waits for it without holding up the event loop. Every request is routed as if
+the API had been there from the start: it goes in just before the static files' mount.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 LoadRoutes = Callable[[], Sequence[BaseRoute]]
 """Imports the deferred routes (run in a worker thread)."""
 API_PREFIX = "/api/"
+OPENAPI_URL = "/openapi.json"
+"""The API's OpenAPI schema (outside ``API_PREFIX``, and loaded with the API)."""
+DOCS_URL = "/api/docs"
 
 
 class RouteLoader:

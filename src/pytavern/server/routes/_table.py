@@ -1,9 +1,7 @@
-"""Every router the app serves, in the order it matches them.
+"""Every router of the API app (``server.api_app``), in the order it matches them.
 
-The hot route's router and the small ``meta`` one (``/api/health``) are taken into the app
-when it is built (``EAGER``); the rest (``DEFERRED``: building their ~110 routes is about
-a sixth of a second, most of a cold start's import time) are loaded by
-``pytavern.server.route_loader`` while the server already answers.
+The generation route and ``/api/health`` are answered before the API app is loaded, by
+``server.eager_routes``; their documented forms here describe them in the schema.
 """
 
 from __future__ import annotations
@@ -33,11 +31,9 @@ from pytavern.server.routes import (
     usage,
 )
 
-EAGER: tuple[APIRouter, ...] = (
-    generate.router,  # first: the hot route is matched before the ~80 others are tried
+ROUTERS: tuple[APIRouter, ...] = (
+    generate.router,
     meta.router,
-)
-DEFERRED: tuple[APIRouter, ...] = (
     attach.router,
     auth.router,
     connections.router,
@@ -60,5 +56,4 @@ DEFERRED: tuple[APIRouter, ...] = (
     profiles.router,
     databank.router,
 )
-ROUTERS: tuple[APIRouter, ...] = EAGER + DEFERRED
-"""What the app serves."""
+"""What the API app serves."""

@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from pytavern import __version__
 from pytavern.engine.services.connections import api_type_infos
 from pytavern.server.deps import OwnerDep
+from pytavern.server.eager_routes import health_answer
 
 router = APIRouter(prefix="/api", tags=["meta"])
 
@@ -26,5 +26,6 @@ async def list_api_types(_owner: OwnerDep) -> list[dict[str, Any]]:
 
 @router.get("/health")
 async def health() -> dict[str, str]:
-    """Liveness and version."""
-    return {"status": "ok", "version": __version__}
+    """Liveness and version (answered by ``eager_routes.health`` from the first request on;
+    described here)."""
+    return health_answer()
