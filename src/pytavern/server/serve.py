@@ -7,7 +7,6 @@ import gc
 import logging
 import socket
 import threading
-import webbrowser
 from collections.abc import Callable
 from typing import Any
 
@@ -104,7 +103,12 @@ def _prepared_server(
     url = f"http://{browser_host(settings.host)}:{port}/"
     app = create_app(settings.model_copy(update={"port": port}))
     config = uvicorn.Config(
-        app, host=settings.host, port=port, log_level="info", access_log=settings.access_log
+        app,
+        host=settings.host,
+        port=port,
+        log_level="info",
+        access_log=settings.access_log,
+        ws="none",  # no WebSocket routes: their library is not even imported
     )
     logging.getLogger("uvicorn.access").addFilter(PathOnlyAccessLog())
     return _stopping_server(uvicorn.Server)(config), url, port
@@ -137,6 +141,7 @@ def _freeze_startup_objects(collecting: bool) -> None:
 
 def _open_when_started(server: object, url: str) -> None:
     import time
+    import webbrowser
 
     for _ in range(200):
         if getattr(server, "started", False):
