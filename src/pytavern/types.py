@@ -77,7 +77,7 @@ class SamplerSettings(BaseModel):
     rest out (see ``Provider.supported_samplers``).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     max_tokens: int | None = None
     temperature: float | None = None

@@ -17,11 +17,11 @@ from pytavern.cli import cli
 from pytavern.engine import Engine
 from pytavern.engine.preferences import load_preferences
 from pytavern.engine.sampler_defaults import (
-    OPENAI_DEFAULT,
-    RECOVERED_RUINS,
-    TEXTGEN,
     family_defaults,
+    openai_default,
+    recovered_ruins,
     sampling_from_preset,
+    textgen_default,
 )
 from pytavern.engine.services import Services
 from pytavern.errors import FormatError, NotFoundError
@@ -38,20 +38,21 @@ def _preset(name: str) -> dict[str, Any]:
 def test_text_defaults_are_sillytaverns_first_run_settings() -> None:
     first_run = sampling_from_preset(_preset("settings-textgenerationwebui_settings"))
     for field, value in first_run.set_fields().items():
-        assert getattr(TEXTGEN, field) == value, field
+        assert getattr(textgen_default(), field) == value, field
     assert family_defaults("koboldcpp", "text").sampler_order == [
         "repetition_penalty", "top_k", "top_a", "tfs", "typical_p", "top_p", "temperature"
     ]  # fmt: skip
 
 
 def test_kobold_classic_and_chat_defaults_are_sillytaverns_presets() -> None:
-    assert sampling_from_preset(_preset("kobold-RecoveredRuins")) == RECOVERED_RUINS
-    assert family_defaults("kobold", "text") == RECOVERED_RUINS
+    assert sampling_from_preset(_preset("kobold-RecoveredRuins")) == recovered_ruins()
+    assert family_defaults("kobold", "text") == recovered_ruins()
     openai = sampling_from_preset(_preset("openai-Default"))
     assert (
-        openai.model_dump(include=set(OPENAI_DEFAULT.set_fields())) == OPENAI_DEFAULT.set_fields()
+        openai.model_dump(include=set(openai_default().set_fields()))
+        == openai_default().set_fields()
     )
-    assert family_defaults("openai", "chat") == OPENAI_DEFAULT
+    assert family_defaults("openai", "chat") == openai_default()
 
 
 def test_a_textgen_preset_file_reads_every_sampler_it_sets() -> None:

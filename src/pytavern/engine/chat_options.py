@@ -23,7 +23,7 @@ ROLES: tuple[Literal["system", "user", "assistant"], ...] = ("system", "user", "
 class ChatOptions(BaseModel):
     """What a chat sets for itself; ``None`` leaves a key as it is when changing."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     world_info: str | None = Field(default=None, max_length=200)
     note_prompt: str | None = Field(default=None, max_length=100_000)

@@ -24,7 +24,7 @@ DEFAULT_MAX_TOKENS = 300
 class AuthorNote(BaseModel):
     """SillyTavern's author's note: text injected at a depth every ``frequency`` turns."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     text: str = ""
     depth: int = Field(default=4, ge=0)
@@ -50,7 +50,7 @@ class SummarySettings(BaseModel):
     and the faces make it; 0: only when asked).
     ``max_tokens``: how long the summary may be, if not the reply length."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     prompt: str = Field(default=DEFAULT_SUMMARY_PROMPT, min_length=1, max_length=20_000)
     template: str = Field(default="[Summary: {{summary}}]", max_length=20_000)
@@ -72,7 +72,7 @@ class RecallSettings(BaseModel):
     in ``template`` (``{{text}}``), placed like a summary (``position``, ``depth``,
     ``role``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     enabled: bool = False
     query_messages: int = Field(default=2, ge=1, le=20)
@@ -94,7 +94,7 @@ class DatabankSettings(BaseModel):
     (``GenerationPreferences.embeddings``), chunks are found by meaning instead: the
     closest to the query at ``min_score`` or more; by words when that connection fails."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     enabled: bool = True
     query_messages: int = Field(default=2, ge=1, le=20)
@@ -114,7 +114,7 @@ class EmbeddingSettings(BaseModel):
     """The connection that turns texts into vectors, so that features find texts by
     meaning (the Data Bank's ``by_meaning``); none set: they look words up."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     connection: str = Field(default="", max_length=200)
     """A stored connection's name ("": no embeddings)."""
@@ -125,7 +125,7 @@ class EmbeddingSettings(BaseModel):
 class GenerationPreferences(BaseModel):
     """How replies are generated, whatever the backend."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     sampling: SamplerSettings = Field(
         default_factory=lambda: SamplerSettings(max_tokens=DEFAULT_MAX_TOKENS)

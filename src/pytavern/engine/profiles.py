@@ -36,7 +36,7 @@ CHAT_KEY = "connection_profile"
 class ConnectionProfile(BaseModel):
     """A named connection, model and presets."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str = Field(min_length=1, max_length=64)
     connection: str = Field(min_length=1)

@@ -38,7 +38,7 @@ _PIPE = re.compile(r"(?<!\\)\|")
 class QuickReplySettings(BaseModel):
     """The stored sets (SillyTavern JSON) and which ones show their buttons."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     sets: list[dict[str, Any]] = Field(default_factory=list)
     active: list[str] = Field(default_factory=list)

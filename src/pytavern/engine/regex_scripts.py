@@ -37,7 +37,7 @@ CARD_KEY = "regex_scripts"
 class RegexSettings(BaseModel):
     """The user's regex setting: global scripts and what else may run."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     scripts: list[dict[str, Any]] = Field(default_factory=list)
     """Global scripts, as SillyTavern JSON."""

@@ -19,18 +19,20 @@ gets SillyTavern's defaults rather than its own. ``family_defaults`` are those d
 
 from __future__ import annotations
 
+from functools import cache
+
 from pytavern.formats.presets import KOBOLD_ORDER_NAMES, sampling_from_preset
 from pytavern.providers import get_spec
 from pytavern.types import SamplerSettings
 
 __all__ = [
     "KOBOLD_ORDER_NAMES",
-    "OPENAI_DEFAULT",
-    "RECOVERED_RUINS",
-    "TEXTGEN",
     "TEXTGEN_ORDERS",
     "family_defaults",
+    "openai_default",
+    "recovered_ruins",
     "sampling_from_preset",
+    "textgen_default",
     "with_defaults",
 ]
 
@@ -55,48 +57,63 @@ TEXTGEN_ORDERS: dict[str, list[str]] = {
 """SillyTavern's default sampler orders: KoboldCpp's ids [6,0,1,3,4,2,5], llama.cpp's
 ``samplers`` and Ooba's ``sampler_priority``."""
 
-TEXTGEN = SamplerSettings(
-    temperature=0.5,
-    top_p=0.9,
-    top_k=0,
-    top_a=0,
-    tfs=1,
-    typical_p=1,
-    min_p=0,
-    repetition_penalty=1.1,
-    repetition_penalty_range=0,
-    repetition_penalty_slope=1,
-    frequency_penalty=0,
-    presence_penalty=0,
-    mirostat_mode=0,
-    mirostat_tau=5,
-    mirostat_eta=0.1,
-    dry_multiplier=0,
-    dry_base=1.75,
-    dry_allowed_length=2,
-    dry_penalty_last_n=0,
-    dry_sequence_breakers=["\n", ":", '"', "*"],
-    xtc_threshold=0.1,
-    xtc_probability=0,
-    smoothing_factor=0,
-    smoothing_curve=1,
-)
-RECOVERED_RUINS = SamplerSettings(
-    temperature=1,
-    repetition_penalty=1.1,
-    repetition_penalty_range=600,
-    top_p=0.95,
-    top_a=0,
-    top_k=0,
-    typical_p=1,
-    tfs=1,
-    repetition_penalty_slope=0,
-    mirostat_mode=0,
-    mirostat_tau=5,
-    mirostat_eta=0.1,
-    sampler_order=[KOBOLD_ORDER_NAMES[i] for i in (6, 0, 1, 2, 3, 4, 5)],
-)
-OPENAI_DEFAULT = SamplerSettings(temperature=1, top_p=1, frequency_penalty=0, presence_penalty=0)
+
+@cache
+def textgen_default() -> SamplerSettings:
+    """SillyTavern's first-run text-generation samplers (built on first use, as the two
+    below: the sampler model is not built before a turn or a page needs it)."""
+    return SamplerSettings(
+        temperature=0.5,
+        top_p=0.9,
+        top_k=0,
+        top_a=0,
+        tfs=1,
+        typical_p=1,
+        min_p=0,
+        repetition_penalty=1.1,
+        repetition_penalty_range=0,
+        repetition_penalty_slope=1,
+        frequency_penalty=0,
+        presence_penalty=0,
+        mirostat_mode=0,
+        mirostat_tau=5,
+        mirostat_eta=0.1,
+        dry_multiplier=0,
+        dry_base=1.75,
+        dry_allowed_length=2,
+        dry_penalty_last_n=0,
+        dry_sequence_breakers=["\n", ":", '"', "*"],
+        xtc_threshold=0.1,
+        xtc_probability=0,
+        smoothing_factor=0,
+        smoothing_curve=1,
+    )
+
+
+@cache
+def recovered_ruins() -> SamplerSettings:
+    """The "RecoveredRuins" preset: KoboldAI Classic's and the AI Horde's defaults."""
+    return SamplerSettings(
+        temperature=1,
+        repetition_penalty=1.1,
+        repetition_penalty_range=600,
+        top_p=0.95,
+        top_a=0,
+        top_k=0,
+        typical_p=1,
+        tfs=1,
+        repetition_penalty_slope=0,
+        mirostat_mode=0,
+        mirostat_tau=5,
+        mirostat_eta=0.1,
+        sampler_order=[KOBOLD_ORDER_NAMES[i] for i in (6, 0, 1, 2, 3, 4, 5)],
+    )
+
+
+@cache
+def openai_default() -> SamplerSettings:
+    """The "Default" OpenAI preset: chat-completion backends' defaults."""
+    return SamplerSettings(temperature=1, top_p=1, frequency_penalty=0, presence_penalty=0)
 
 
 def family_defaults(api: str, family: str) -> SamplerSettings:
@@ -106,11 +123,11 @@ def family_defaults(api: str, family: str) -> SamplerSettings:
     if spec.sampler_defaults == "none" or family not in ("text", "chat"):
         return SamplerSettings()
     if family == "chat":
-        return OPENAI_DEFAULT
+        return openai_default()
     if spec.sampler_defaults == "kobold-classic":
-        return RECOVERED_RUINS
+        return recovered_ruins()
     order = spec.sampler_order_defaults
-    return TEXTGEN.model_copy(
+    return textgen_default().model_copy(
         update={"sampler_order": list(TEXTGEN_ORDERS[order])} if order else {}
     )
 

@@ -42,7 +42,7 @@ GROUP_LABELS: dict[str, str] = {
 class CommonOptions(BaseModel):
     """Options every connection takes (read by the engine, never sent to the backend)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     key_env: str | None = Field(
         None, description="Environment variable to read the API key from at each use."
