@@ -23,7 +23,9 @@ ROLES: tuple[Literal["system", "user", "assistant"], ...] = ("system", "user", "
 class ChatOptions(BaseModel):
     """What a chat sets for itself; ``None`` leaves a key as it is when changing."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    # built at import, unlike the settings models: a route takes it as its whole body, and
+    # FastAPI's adapter over a model built late warns when the OpenAPI schema is made
+    model_config = ConfigDict(extra="forbid")
 
     world_info: str | None = Field(default=None, max_length=200)
     note_prompt: str | None = Field(default=None, max_length=100_000)
