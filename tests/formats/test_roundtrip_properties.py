@@ -5,6 +5,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pytavern.formats._json import _js_value, js_dumps
 from pytavern.formats.cards import Card, card_to_json, read_card, write_card_png
 from pytavern.formats.chats import ChatFile, chat_to_jsonl, new_header, new_record, parse_chat_jsonl
 
@@ -40,3 +41,28 @@ def test_card_roundtrip_json_and_png(name, fields):
     card = Card(raw)
     assert json.loads(card_to_json(read_card(card_to_json(card), "c.json"))) == raw
     assert read_card(write_card_png(card), "c.png").raw == raw
+
+
+any_text = st.text(max_size=40)  # lone surrogates and control characters included
+any_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | any_text,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner)
+        | st.dictionaries(any_text | st.integers(), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=any_values)
+def test_js_dumps_writes_what_the_json_module_writes_after_javascripts_mapping(value):
+    """The orjson fast path never changes a byte: JavaScript's mapping (integral floats
+    lose ``.0``, NaN is null), then ``json`` compact with non-ASCII kept, is the reference."""
+    reference = json.dumps(_js_value(value), ensure_ascii=False, separators=(",", ":"))
+    assert js_dumps(value) == reference

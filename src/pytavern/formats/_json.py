@@ -6,7 +6,12 @@ import json
 import math
 from typing import Any
 
+import orjson
+
 from pytavern.errors import FormatError
+
+_LEAVES = frozenset({str, int, bool, type(None)})
+"""Types written the same by JavaScript, ``json`` and orjson (a leaf needs no mapping)."""
 
 
 def _js_value(value: Any) -> Any:
@@ -24,8 +29,31 @@ def _js_value(value: Any) -> Any:
     return value
 
 
+def _plain(value: Any) -> bool:
+    """Whether ``value`` holds only dicts with string keys, lists and leaves (no float, no
+    tuple): what orjson writes exactly as ``json`` does."""
+    kind = type(value)
+    if kind in _LEAVES:
+        return True
+    if kind is dict:
+        return all(type(k) is str and (type(v) in _LEAVES or _plain(v)) for k, v in value.items())
+    if kind is list:
+        return all(type(v) in _LEAVES or _plain(v) for v in value)
+    return False
+
+
 def js_dumps(value: Any) -> str:
-    """Serialise like ``JSON.stringify(value)``: compact, non-ASCII kept as is."""
+    """Serialise like ``JSON.stringify(value)``: compact, non-ASCII kept as is.
+
+    A value without floats (a chat line, as a rule) is written by orjson, which writes it
+    byte for byte as ``json`` does, several times faster (a 50,000-message export spent
+    half its time here); one it refuses (an integer past 64 bits, a lone surrogate) and
+    one with floats go through ``json``."""
+    if _plain(value):
+        try:
+            return orjson.dumps(value).decode()
+        except orjson.JSONEncodeError:
+            pass
     return json.dumps(_js_value(value), ensure_ascii=False, separators=(",", ":"))
 
 
