@@ -35,7 +35,8 @@ class _Compiled:
     positional: bool
     defaults: dict[str, Any]
     row_type: Callable[..., Any] | None
-    readers: tuple[Processor | None, ...]
+    readers: tuple[tuple[int, Processor], ...]
+    """The columns read through a result processor (a date, a boolean): index and reader."""
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
         """The driver's parameters: positional or named, values bound like Core binds."""
@@ -47,8 +48,12 @@ class _Compiled:
     def row(self, raw: Any) -> Any:
         """A driver row as a named tuple, each column read like Core reads it."""
         assert self.row_type is not None
-        pairs = zip(self.readers, raw, strict=True)
-        return self.row_type(*(value if read is None else read(value) for read, value in pairs))
+        if not self.readers:
+            return self.row_type(*raw)
+        values = list(raw)
+        for index, read in self.readers:
+            values[index] = read(values[index])
+        return self.row_type(*values)
 
 
 class LeanStatement:
@@ -129,9 +134,10 @@ def _compile(statement: LeanStatementKind, dialect: Dialect, columns: tuple[str,
         if not bind.required:
             defaults[name] = bind.effective_value
     exported = list(statement.exported_columns)
-    readers = tuple(
+    processors = [
         column.type.dialect_impl(dialect).result_processor(dialect, None) for column in exported
-    )
+    ]
+    readers = tuple((index, read) for index, read in enumerate(processors) if read is not None)
     row_type = (
         namedtuple("LeanRow", [column.key for column in exported], rename=True)  # type: ignore[misc]
         if exported
