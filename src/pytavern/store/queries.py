@@ -20,7 +20,7 @@ from sqlalchemy import BindParameter, Connection, and_, bindparam, insert, selec
 from sqlalchemy.exc import SQLAlchemyError
 
 from pytavern.errors import NotFoundError, StoreError
-from pytavern.store._base import StoreBase, dumps, loads
+from pytavern.store._base import StoreBase, collection_paused, dumps, loads
 from pytavern.store.avatars import has_avatar
 from pytavern.store.lean import LeanStatement
 from pytavern.store.records import (
@@ -372,14 +372,16 @@ class Queries:
     ) -> list[MessageRecord]:
         """Messages of a chat in order; with ``limit``, only the newest ``limit`` of them."""
         params = {"owner": self._owner, "chat": chat_id, "limit": limit or _EVERY_MESSAGE}
-        if before_position is None:
-            rows = _HISTORY_PAGE.all(self._connection, params)
-        else:
+        page = _HISTORY_PAGE
+        if before_position is not None:
             params["before"] = before_position
-            rows = _HISTORY_PAGE_BEFORE.all(self._connection, params)
+            page = _HISTORY_PAGE_BEFORE
+        with collection_paused():
+            rows = page.all(self._connection, params)
+            messages = [_message_from_row(row) for row in reversed(rows)]
         if not rows and before_position is None:
             self.chat(chat_id)  # an empty chat, or one that is not ours: NotFoundError
-        return [_message_from_row(row) for row in reversed(rows)]
+        return messages
 
     def merge_chat_metadata(self, chat_id: int, changes: dict[str, Any]) -> None:
         """Set some keys of a chat's metadata, keeping the others."""
