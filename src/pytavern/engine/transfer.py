@@ -168,7 +168,7 @@ def st_line_fields(message: MessageRecord) -> dict[str, Any]:
     return st
 
 
-def _line(store: Store, message: MessageRecord) -> dict[str, Any]:
+def _line(message: MessageRecord, swipe_texts: dict[int, list[str]]) -> dict[str, Any]:
     st = st_line_fields(message)
     has_swipes = bool(st.pop("has_swipes", False)) or message.swipe_count > 1
     order: list[str] = list(st.pop("key_order", None) or ST_LINE_ORDER)
@@ -176,7 +176,7 @@ def _line(store: Store, message: MessageRecord) -> dict[str, Any]:
     line["mes"] = message.text
     if has_swipes:
         line["swipe_id"] = message.active_swipe
-        line["swipes"] = [swipe.text for swipe in store.list_swipes(message.id)]
+        line["swipes"] = swipe_texts.get(message.id) or [message.text]  # one swipe: shown
         line.setdefault("swipe_info", [])
     return {k: line[k] for k in order if k in line} | line
 
@@ -195,7 +195,8 @@ def export_chat(store: Store, chat_id: int) -> bytes:
     header.setdefault("create_date", _st_date(chat.created_at))
     header["chat_metadata"] = {k: v for k, v in chat.metadata.items() if k not in PRIVATE_METADATA}
     messages = store.history(chat_id)
-    lines = [_line(store, message) for message in messages]
+    swipe_texts = store.swipe_texts(chat_id)
+    lines = [_line(message, swipe_texts) for message in messages]
     put_summary_in_lines(chat.metadata, lines, messages)
     records = [ChatLine(line) for line in lines]
     return chat_to_jsonl(ChatFile(ChatHeader(_ordered_header(header)), records))

@@ -241,6 +241,22 @@ class ChatsMixin(QueriesMixin):
             )
             return [_swipe_record(row) for row in rows]
 
+    def swipe_texts(self, chat_id: int) -> dict[int, list[str]]:
+        """The texts of every swipe, in order, of the chat's messages that have more than
+        one, by message id: one read for a whole chat (an export), not one per message."""
+        with self.transaction() as session:
+            self._chat_row(session, chat_id)
+            rows = session.execute(
+                select(SwipeRow.message_id, SwipeRow.text)
+                .join(MessageRow, MessageRow.id == SwipeRow.message_id)
+                .where(MessageRow.chat_id == chat_id, MessageRow.swipe_count > 1)
+                .order_by(SwipeRow.message_id, SwipeRow.swipe_index)
+            )
+            texts: dict[int, list[str]] = {}
+            for message_id, text in rows:
+                texts.setdefault(message_id, []).append(text)
+            return texts
+
     def delete_message(self, message_id: int) -> None:
         """Delete one message and its swipes."""
         with self.transaction() as session:
