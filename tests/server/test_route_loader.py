@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import subprocess
 import sys
 import threading
@@ -11,9 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 from starlette.datastructures import State
 from starlette.routing import BaseRoute, Mount
 
+from pytavern.engine.services.characters import CharacterService
 from pytavern.server import app as app_module
 from pytavern.server import create_app
 from pytavern.settings import Settings
@@ -78,3 +81,24 @@ def test_the_server_starts_without_importing_fastapi(data_dir: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
+async def test_a_bug_in_an_api_route_is_answered_in_json_and_logged_once(
+    app: Starlette, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The API app passes an unexpected error on to the server's app, which answers it in
+    the one error shape and logs it once (not once per app)."""
+
+    def fails(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(CharacterService, "all", fails)
+    caplog.set_level(logging.ERROR, logger="pytavern.server")
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # as uvicorn
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+        answer = await http.get("/api/characters")
+    await app.state.engine.aclose()
+    assert answer.status_code == 500
+    assert answer.json()["error"]["type"] == "InternalError"
+    logged = [r for r in caplog.records if r.name == "pytavern.server"]
+    assert len(logged) == 1 and "unexpected" in logged[0].getMessage()

@@ -51,7 +51,7 @@ def build_api_app(state: State) -> FastAPI:
         **_NO_TELEMETRY,
     )
     app.state = state
-    install_error_handlers(app)
+    install_error_handlers(app, mounted=True)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.router.routes.extend(route for router in ROUTERS for route in router.routes)
     return app

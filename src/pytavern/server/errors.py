@@ -100,9 +100,14 @@ async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=500)
 
 
-def install_error_handlers(app: Starlette) -> None:
+async def _to_the_server(_request: Request, exc: Exception) -> JSONResponse:
+    raise exc
+
+
+def install_error_handlers(app: Starlette, *, mounted: bool = False) -> None:
     """Answer every pytavern error and HTTP error in one JSON shape (the API's FastAPI app
-    adds its validation errors: ``api_app``)."""
+    adds its validation errors: ``api_app``). An app ``mounted`` in the server's app
+    passes unexpected errors on to it, which answers and logs each once."""
     app.add_exception_handler(PytavernError, _pytavern_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_exception_handler(Exception, _to_the_server if mounted else _unexpected_error)
