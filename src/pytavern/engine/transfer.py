@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pytavern.bulk import collection_paused
 from pytavern.engine.summaries import METADATA_KEY as SUMMARY_KEY
 from pytavern.engine.summaries import put_summary_in_lines, summary_from_lines
 from pytavern.formats.cards import (
@@ -187,6 +188,11 @@ def _st_date(moment: datetime) -> str:
 
 def export_chat(store: Store, chat_id: int) -> bytes:
     """A stored chat as SillyTavern JSONL (header line, then one message per line)."""
+    with collection_paused():  # tens of thousands of acyclic lines
+        return _chat_jsonl(store, chat_id)
+
+
+def _chat_jsonl(store: Store, chat_id: int) -> bytes:
     chat = store.get_chat(chat_id)
     character = store.get_character(chat.character_id)
     header = dict(chat.metadata.get(ST_HEADER) or {})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import gc
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -77,24 +76,6 @@ def dumps(value: Any) -> str:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
     except TypeError:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-@contextmanager
-def collection_paused() -> Iterator[None]:
-    """Python's cyclic garbage collection paused while many rows become records.
-
-    Records hold no reference cycles (what they drop goes by reference counting), but a
-    chat's tens of thousands of them made the collector walk every one built so far, again
-    and again: a third of the time to read a 50,000-message chat. Safe across threads: a
-    pause only ever re-enables collection that was on when it began.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def loads(text: str | None) -> Any:

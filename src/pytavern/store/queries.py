@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import BindParameter, Connection, and_, bindparam, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from pytavern.bulk import collection_paused
 from pytavern.errors import NotFoundError, StoreError
-from pytavern.store._base import StoreBase, collection_paused, dumps, loads
+from pytavern.store._base import StoreBase, dumps, loads
 from pytavern.store.avatars import has_avatar
 from pytavern.store.lean import LeanStatement
 from pytavern.store.records import (
