@@ -3,11 +3,15 @@ nothing, only for the owner's characters."""
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import event
+from collections.abc import Sequence
+from typing import Any
 
-from pytavern.errors import NotFoundError
+import pytest
+from sqlalchemy import Connection, event
+
+from pytavern.errors import NotFoundError, StoreError
 from pytavern.store import NewMessage, Store
+from pytavern.store.lean import LeanStatement
 
 MESSAGES = [
     NewMessage(role="assistant", name="Ada", swipes=["Hi."]),
@@ -50,22 +54,30 @@ def test_the_messages_and_swipes_are_stored_as_given(store: Store) -> None:
     assert store.get_chat(empty.id).message_count == 0
 
 
-def test_a_long_chat_takes_three_inserts(store: Store) -> None:
+def test_a_long_chat_takes_three_inserts(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     character = store.add_character({"name": "Ada"})
     messages = [NewMessage(role="user", name="You", swipes=[f"m{i}"]) for i in range(500)]
     statements: list[str] = []
+    batches: list[int] = []  # rows per driver call of the lean inserts (executemany)
+    execute_many = LeanStatement.execute_many
 
     def count(*args: object) -> None:
         statement = str(args[2])
         if statement.lstrip().upper().startswith("INSERT"):
             statements.append(statement)
 
+    def counted(self: LeanStatement, connection: Connection, rows: Sequence[Any]) -> None:
+        batches.append(len(rows))
+        execute_many(self, connection, rows)
+
+    monkeypatch.setattr(LeanStatement, "execute_many", counted)
     event.listen(store.engine, "before_cursor_execute", count)
     try:
         chat = store.import_chat(character.id, title="long", metadata={}, messages=messages)
     finally:
         event.remove(store.engine, "before_cursor_execute", count)
-    assert len(statements) == 3  # the chat, its messages, their swipes
+    assert len(statements) == 1  # the chat; then its messages, then their swipes:
+    assert batches == [500, 500]  # one driver call each
     assert store.get_chat(chat.id).message_count == 500
     assert [m.text for m in store.history(chat.id)][-2:] == ["m498", "m499"]
 
@@ -74,3 +86,11 @@ def test_another_owners_character_is_refused(store: Store) -> None:
     character = store.add_character({"name": "Ada"})
     with pytest.raises(NotFoundError):
         store.for_owner(7).import_chat(character.id, title="x", metadata={}, messages=[])
+
+
+def test_a_row_the_database_refuses_leaves_no_chat(store: Store) -> None:
+    character = store.add_character({"name": "Ada"})
+    broken = NewMessage(role=None, name="You", swipes=["x"])  # type: ignore[arg-type]
+    with pytest.raises(StoreError):
+        store.import_chat(character.id, title="bad", metadata={}, messages=[*MESSAGES, broken])
+    assert [chat.title for chat in store.list_chats(character.id)] == []

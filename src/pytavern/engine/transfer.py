@@ -134,6 +134,11 @@ def read_chat_import(data: bytes, filename: str, *, source: str | None = None) -
     ``source`` (a fingerprint of the file) is kept in the chat's private metadata, so a
     folder import can tell which files it has already imported.
     """
+    with collection_paused():  # every line's dicts and message at once
+        return _chat_import(data, filename, source)
+
+
+def _chat_import(data: bytes, filename: str, source: str | None) -> ChatImport:
     parsed = parse_chat_jsonl(data, filename)
     header = dict(parsed.header.raw) if parsed.header else {}
     metadata = dict(header.pop("chat_metadata", None) or {})

@@ -13,9 +13,11 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from pytavern.bulk import collection_paused
 from pytavern.errors import NotFoundError
 from pytavern.store._base import dumps, loads
 from pytavern.store.groups import group_chat_ids
+from pytavern.store.lean import LeanStatement
 from pytavern.store.queries import QueriesMixin, chat_record, check_swipe_fields
 from pytavern.store.records import (
     ChatRecord,
@@ -103,7 +105,7 @@ class ChatsMixin(QueriesMixin):
         """Create a chat with all its messages in one transaction (all or nothing): three
         statements, the chat, its messages, their swipes (a row at a time through the ORM,
         a 50,000-message chat took half a minute)."""
-        with self.transaction() as session:
+        with collection_paused(), self.transaction() as session:
             self._owned_character(session, character_id)
             now = utcnow()
             chat_id: int = session.execute(
@@ -308,6 +310,10 @@ class ChatsMixin(QueriesMixin):
         return row
 
 
+_INSERT_MESSAGES = LeanStatement(insert(MessageRow))
+_INSERT_SWIPES = LeanStatement(insert(SwipeRow))
+
+
 def _insert_messages(
     session: Session, chat_id: int, messages: Sequence[NewMessage], now: datetime
 ) -> None:
@@ -316,7 +322,8 @@ def _insert_messages(
     if not messages:
         return
     rows = [_message_row(chat_id, position, m, now) for position, m in enumerate(messages)]
-    session.execute(insert(MessageRow), rows)  # one executemany (RETURNING would go row by row)
+    connection = session.connection()
+    _INSERT_MESSAGES.execute_many(connection, rows)  # RETURNING would go row by row
     ids = session.scalars(
         select(MessageRow.id).where(MessageRow.chat_id == chat_id).order_by(MessageRow.position)
     ).all()
@@ -333,7 +340,7 @@ def _insert_messages(
         for message_id, message in zip(ids, messages, strict=True)
         for index, text in enumerate(message.swipes or [""])
     ]
-    session.execute(insert(SwipeRow), swipes)
+    _INSERT_SWIPES.execute_many(connection, swipes)
 
 
 def _message_row(chat_id: int, position: int, message: NewMessage, now: datetime) -> dict[str, Any]:

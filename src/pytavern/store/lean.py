@@ -12,7 +12,7 @@ family, and the statement runs inside the caller's ``Connection`` transaction.
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +87,23 @@ class LeanStatement:
         """Run a statement that returns no rows."""
         _compiled, cursor = self._run(connection, params)
         cursor.close()
+
+    def execute_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run a statement that returns no rows once per row, in one driver call (the rows
+        of an insert all name the same columns)."""
+        if not rows:
+            return
+        compiled = self._for(connection.dialect, rows[0])
+        parameters = [compiled.parameters(row) for row in rows]
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(compiled.sql, parameters)
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(
+                compiled.sql, parameters[0], exc, connection.dialect.loaded_dbapi.Error
+            ) from exc
+        finally:
+            cursor.close()
 
     def count(self, connection: Connection, params: Mapping[str, Any]) -> int:
         """Run a statement that returns no rows; how many rows it changed."""
