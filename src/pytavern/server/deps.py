@@ -41,15 +41,3 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 ServicesDep = Annotated[Services, Depends(get_services)]
 OwnerDep = Annotated[int, Depends(get_owner)]
 GenerationsDep = Annotated[Generations, Depends(get_generations)]
-
-__all__ = [
-    "Caller",
-    "CallerDep",
-    "GenerationsDep",
-    "OwnerDep",
-    "ServicesDep",
-    "get_caller",
-    "get_generations",
-    "get_owner",
-    "get_services",
-]

@@ -95,15 +95,7 @@ class LeanStatement:
             return
         compiled = self._for(connection.dialect, rows[0])
         parameters = [compiled.parameters(row) for row in rows]
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(compiled.sql, parameters)
-        except connection.dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(
-                compiled.sql, parameters[0], exc, connection.dialect.loaded_dbapi.Error
-            ) from exc
-        finally:
-            cursor.close()
+        _executed(connection, compiled.sql, parameters, many=True).close()
 
     def count(self, connection: Connection, params: Mapping[str, Any]) -> int:
         """Run a statement that returns no rows; how many rows it changed."""
@@ -114,16 +106,7 @@ class LeanStatement:
 
     def _run(self, connection: Connection, params: Mapping[str, Any]) -> tuple[_Compiled, Any]:
         compiled = self._for(connection.dialect, params)
-        parameters = compiled.parameters(params)
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(compiled.sql, parameters)
-        except connection.dialect.loaded_dbapi.Error as exc:
-            cursor.close()
-            raise DBAPIError.instance(
-                compiled.sql, parameters, exc, connection.dialect.loaded_dbapi.Error
-            ) from exc
-        return compiled, cursor
+        return compiled, _executed(connection, compiled.sql, compiled.parameters(params))
 
     def _for(self, dialect: Dialect, params: Mapping[str, Any]) -> _Compiled:
         last = self._last
@@ -136,6 +119,22 @@ class LeanStatement:
             compiled = self._compiled[key] = _compile(self.statement, dialect, columns)
         self._last = (dialect, compiled)
         return compiled
+
+
+def _executed(connection: Connection, sql: str, parameters: Any, *, many: bool = False) -> Any:
+    """A driver cursor that has run ``sql`` (once per parameter set with ``many``); a driver
+    error is raised as SQLAlchemy's ``DBAPIError`` family, the cursor closed."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+    except connection.dialect.loaded_dbapi.Error as exc:
+        cursor.close()
+        shown = parameters[0] if many else parameters
+        raise DBAPIError.instance(sql, shown, exc, connection.dialect.loaded_dbapi.Error) from exc
+    return cursor
 
 
 def _compile(statement: LeanStatementKind, dialect: Dialect, columns: tuple[str, ...]) -> _Compiled:
