@@ -1,4 +1,5 @@
-"""Two source trees of pytavern side by side: server CPU per streamed turn, turn by turn.
+"""Two source trees of pytavern side by side: server CPU and time to first token per
+streamed turn, turn by turn.
 
 For changes of a few percent, which ``stream_overhead.py``'s figures (one batch per level)
 cannot tell from the host's noise. Each tree serves from two processes (a process's own
@@ -6,7 +7,8 @@ layout moves its figures by a few percent), all four on copies of one data direc
 10k-message chat, one stream. Batches of turns go to the four in turn, in an order that
 alternates, and the server's CPU is read from ``/proc/PID/task/*/schedstat`` (nanoseconds)
 around every turn: each turn is one sample, and the medians and quartiles of the samples are
-compared (the host's bursts move the means, not the medians).
+compared (the host's bursts move the means, not the medians). Each turn's time to first
+token, as the client saw it, is compared the same way.
 
     PYTHONPATH=src python bench/turn_cpu_ab.py --a /path/to/old/src --b src [--rounds 20]
 
@@ -33,22 +35,26 @@ import stream_overhead as bench
 WARM_TURNS = 60
 
 
-async def _turns(url: str, pid: int, chat: int, count: int) -> list[float]:
-    """``count`` turns, one at a time: the server's CPU milliseconds for each."""
+Turn = tuple[float, float]
+"""One turn: the server's CPU and the time to first token, in milliseconds."""
+
+
+async def _turns(url: str, pid: int, chat: int, count: int) -> list[Turn]:
+    """``count`` turns, one at a time: the server's CPU and the TTFT of each."""
     samples = []
     async with httpx.AsyncClient(timeout=30) as http:
         for _ in range(count):
             before = bench.cpu_seconds(pid)
-            await bench.stream_server(http, url, chat)
-            samples.append((bench.cpu_seconds(pid) - before) * 1000)
+            sample = await bench.stream_server(http, url, chat)
+            samples.append(((bench.cpu_seconds(pid) - before) * 1000, sample.ttft * 1000))
     return samples
 
 
 async def _drive(
     servers: list[tuple[str, str, int]], chat: int, rounds: int, batch: int
-) -> dict[str, list[float]]:
-    """Per tree name, the CPU of every measured turn."""
-    samples: dict[str, list[float]] = {}
+) -> dict[str, list[Turn]]:
+    """Per tree name, every measured turn."""
+    samples: dict[str, list[Turn]] = {}
     for _name, url, pid in servers:
         await _turns(url, pid, chat, WARM_TURNS)
     for number in range(rounds):
@@ -65,8 +71,8 @@ def _start(tree: str, data: Path) -> tuple[subprocess.Popen[bytes], int]:
     return process, port
 
 
-def compare(trees: dict[str, str], rounds: int, batch: int) -> dict[str, list[float]]:
-    """Run the comparison; per tree name, the CPU of every measured turn."""
+def compare(trees: dict[str, str], rounds: int, batch: int) -> dict[str, list[Turn]]:
+    """Run the comparison; per tree name, every measured turn."""
     bench.CHAT_SIZES = (0, bench.MAIN_CHAT)
     env = dict(os.environ, PYTHONPATH=trees["a"])
     processes: list[subprocess.Popen[bytes]] = []
@@ -92,22 +98,24 @@ def compare(trees: dict[str, str], rounds: int, batch: int) -> dict[str, list[fl
                 process.wait()
 
 
-def report(samples: dict[str, list[float]]) -> list[str]:
-    """Lines of medians and quartiles per tree, and B's against A's."""
-    lines, quartiles = [], {}
-    for name in ("a", "b"):
-        values = samples[name]
-        quartiles[name] = statistics.quantiles(values, n=4)
-        q1, median, q3 = quartiles[name]
+def report(samples: dict[str, list[Turn]]) -> list[str]:
+    """Lines of medians and quartiles per tree and figure, and B's against A's."""
+    lines = []
+    for index, figure in enumerate(("CPU per turn", "TTFT")):
+        quartiles = {}
+        for name in ("a", "b"):
+            values = [turn[index] for turn in samples[name]]
+            quartiles[name] = statistics.quantiles(values, n=4)
+            q1, median, q3 = quartiles[name]
+            lines.append(
+                f"{name.upper()}: {len(values)} turns, {figure} q1 {q1:.3f} "
+                f"median {median:.3f} q3 {q3:.3f} ms"
+            )
+        ratios = [b / a for a, b in zip(quartiles["a"], quartiles["b"], strict=True)]
         lines.append(
-            f"{name.upper()}: {len(values)} turns, CPU per turn q1 {q1:.3f} "
-            f"median {median:.3f} q3 {q3:.3f} ms"
+            f"B / A, {figure}: q1 {ratios[0]:.3f}, median {ratios[1]:.3f}, "
+            f"q3 {ratios[2]:.3f} (a tree against itself comes within a few percent of 1)"
         )
-    ratios = [b / a for a, b in zip(quartiles["a"], quartiles["b"], strict=True)]
-    lines.append(
-        f"B / A: q1 {ratios[0]:.3f}, median {ratios[1]:.3f}, q3 {ratios[2]:.3f} "
-        "(a tree against itself comes within a few percent of 1)"
-    )
     return lines
 
 

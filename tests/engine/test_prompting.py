@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
 from pytavern.engine import Engine
 from pytavern.engine.preferences import save_preferences
+from pytavern.settings import Settings
 from tests.scripted import Script, ScriptBook
 
 LORE = {
@@ -95,3 +102,48 @@ async def test_long_chat_fills_only_the_context(engine: Engine, scripted: Script
     assert not any("message 0 " in c for c in contents)
     history = engine.store.last_prompt(chat.id)["history"]
     assert 5 < history["included"] < history["total"]
+
+
+def _written_prompts(engine: Engine) -> dict[int, dict[str, object]]:
+    from sqlalchemy import text
+
+    with engine.store.engine.connect() as connection:
+        rows = connection.execute(text("SELECT chat_id, breakdown FROM chat_prompts"))
+        return {row.chat_id: json.loads(row.breakdown) for row in rows}
+
+
+async def test_a_turns_breakdown_is_shown_at_once_and_written_behind_it(
+    engine: Engine, scripted: ScriptBook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The prompt inspector reads the newest breakdown as soon as the turn ends; the
+    database gets each chat's newest once ``PROMPT_WRITE_DELAY`` has passed."""
+    import pytavern.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "PROMPT_WRITE_DELAY", 0.05)
+    chat = engine.start_chat(engine.store.list_characters()[0].id)
+    for text in ("Hello", "Again"):
+        _ = [e async for e in engine.generate(chat.id, "send", text)]
+    shown = engine.store.last_prompt(chat.id)
+    assert shown is not None and shown["tokenizer"] and shown["total_tokens"] > 0
+    assert "Again" in json.dumps(shown["prompt"])
+    assert _written_prompts(engine) == {}  # not yet: the turn's writes stay lean
+    await asyncio.sleep(0.2)
+    assert _written_prompts(engine) == {chat.id: shown}
+    assert not engine.store.pending_prompts
+
+
+async def test_closing_the_engine_writes_the_breakdowns_that_wait(
+    data_dir: Path, scripted: ScriptBook
+) -> None:
+    engine = Engine.open(Settings(data_dir=data_dir))
+    engine.store.save_connection(name="s", api="scripted")
+    engine.store.set_default_connection("s")
+    chat = engine.start_chat(engine.store.list_characters()[0].id)
+    _ = [e async for e in engine.generate(chat.id, "send", "Hello")]
+    shown = engine.store.last_prompt(chat.id)
+    await engine.aclose()
+    again = Engine.open(Settings(data_dir=data_dir))
+    try:
+        assert again.store.last_prompt(chat.id) == shown
+    finally:
+        await again.aclose()

@@ -54,6 +54,11 @@ SEARCH_INDEX_BATCH = 1024
 what 256 turns add, so an imported chat's backlog drains over the next runs)."""
 
 
+PROMPT_WRITE_DELAY = 2.0
+"""Seconds after a turn when the prompt breakdowns that wait are written (a burst of turns
+writes each chat's newest once: ``pytavern.store.prompt_records``)."""
+
+
 class Engine:
     """pytavern's service layer over one data directory."""
 
@@ -73,6 +78,7 @@ class Engine:
         self.providers = ProviderPool(store, secrets)
         self.parsed = ParsedCache()
         self._turns_unindexed = 0
+        self._prompts_due: asyncio.TimerHandle | None = None
         self._background: set[asyncio.Task[object]] = set()
 
     @classmethod
@@ -127,7 +133,9 @@ class Engine:
             await self.keep_warm.aclose()
         await self.providers.aclose()
         self._flush_usage()
-        self.store.close()
+        if self._prompts_due is not None:
+            self._prompts_due.cancel()
+        self.store.close()  # writes the prompt breakdowns that wait
 
     def mark_interrupted_replies(self) -> Coroutine[None, None, int]:
         """Mark the replies a process that ended mid-stream left behind (``interrupted``:
@@ -203,6 +211,7 @@ class Engine:
                 self.keep_warm.start(chat_key, *pings)
         finally:
             self._flush_usage()
+            self._write_prompts_later()
             self._index_now_and_then()
 
     async def _documents(self, turn: TurnData) -> None:
@@ -211,6 +220,27 @@ class Engine:
         from pytavern.engine.databank_vectors import find_for_turn
 
         await find_for_turn(self.store, self.providers, turn)
+
+    def _write_prompts_later(self) -> None:
+        """Have the prompt breakdowns that wait written ``PROMPT_WRITE_DELAY`` seconds from
+        now, unless a write is due already (at once when many chats wait)."""
+        waiting = self.store.pending_prompts
+        if not waiting:
+            return
+        if waiting.crowded():
+            self._write_prompts()
+        elif self._prompts_due is None:
+            loop = asyncio.get_running_loop()
+            self._prompts_due = loop.call_later(PROMPT_WRITE_DELAY, self._write_prompts)
+
+    def _write_prompts(self) -> None:
+        if self._prompts_due is not None:
+            self._prompts_due.cancel()
+            self._prompts_due = None
+        try:
+            self.store.write_prompts()
+        except Exception:  # diagnostics only: the turn and its reply are saved
+            log.exception("the last prompts of some chats could not be written")
 
     def _index_now_and_then(self) -> None:
         """Index the pending search texts every ``SEARCH_INDEX_EVERY`` turns."""

@@ -69,16 +69,17 @@ def _final_status(reason: str, error: PytavernError | None) -> SwipeStatus:
     return "incomplete" if error is not None or reason == "cancelled" else "complete"
 
 
-def _remember_prompt(turn: TurnData, prepared: Prepared) -> Callable[[Queries], None]:
-    """Keeping the prompt's breakdown (its own row) and the timed World Info state (in the
-    chat's metadata, written only when it changed: most turns leave the metadata alone)."""
+def _remember_prompt(store: Store, turn: TurnData, prepared: Prepared) -> Epilogue:
+    """Keeping the prompt's breakdown (written behind the turn and made when first needed:
+    ``pytavern.store.prompt_records``) and the timed World Info state (in the chat's
+    metadata, written only when it changed: most turns leave the metadata alone)."""
     built, chat = prepared.built, turn.chat
-    breakdown = breakdown_dict(built, prepared.counting)
+    counted = prepared.counting.describe()  # now: what counted may count more later
     timed = built.timed_state.to_dict()
     changed = timed != chat.metadata.get(TIMED_KEY)
 
     def remember(queries: Queries) -> None:
-        queries.set_last_prompt(chat.id, breakdown)
+        store.keep_last_prompt(chat.id, lambda: counted | breakdown_dict(built))
         if changed:
             queries.merge_chat_metadata(chat.id, {TIMED_KEY: timed})
 
@@ -198,7 +199,7 @@ async def run_turn(
             },
             epilogue=_remember_summary(turn, final_text, summary_kept)
             if summarizing
-            else _remember_prompt(turn, prepared),
+            else _remember_prompt(store, turn, prepared),
         )
         persisted = _persisted_info(saved, started) | {"reply": final_text}
         if summarizing:

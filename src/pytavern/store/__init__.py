@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from sqlalchemy import select
@@ -34,6 +35,8 @@ from pytavern.store.records import (
 from pytavern.store.revision import ensure_revision_row
 from pytavern.store.schema import MetaRow
 from pytavern.store.users import UsersMixin
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "AddedMessage",
@@ -95,6 +98,11 @@ class Store(
             session.merge(MetaRow(key=key, value=value))
 
     def close(self) -> None:
-        """Release the database connections."""
-        self.held.close()
-        self.engine.dispose()
+        """Write the prompt breakdowns that wait, then release the database connections."""
+        try:
+            self.write_prompts()
+        except Exception:  # diagnostics only: closing goes on
+            log.exception("the last prompts of some chats could not be written")
+        finally:
+            self.held.close()
+            self.engine.dispose()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pytavern.errors import StoreError
 from pytavern.store.held import HeldConnection
+from pytavern.store.prompt_records import PendingPrompts
 from pytavern.store.revision import watch_library_writes
 from pytavern.store.schema import Base
 from pytavern.store.usage import PendingUsage
@@ -35,6 +36,8 @@ class StoreBase:
         self.owner_id = owner_id
         self.pending_usage = PendingUsage()
         """Ledger rows the next write transaction commits (shared by ``for_owner`` views)."""
+        self.pending_prompts = PendingPrompts()
+        """Chats' newest prompt breakdowns, written behind their turns (shared by views)."""
         self.held = HeldConnection(engine)
         """The event loop thread's own connection (shared by ``for_owner`` views)."""
         self._sessions = sessionmaker(engine, expire_on_commit=False)

@@ -18,6 +18,7 @@ from pytavern.errors import NotFoundError
 from pytavern.store._base import dumps, loads
 from pytavern.store.groups import group_chat_ids
 from pytavern.store.lean import LeanStatement
+from pytavern.store.prompt_records import MakeBreakdown
 from pytavern.store.queries import QueriesMixin, chat_record, check_swipe_fields
 from pytavern.store.records import (
     ChatRecord,
@@ -132,9 +133,31 @@ class ChatsMixin(QueriesMixin):
 
     def last_prompt(self, chat_id: int) -> dict[str, Any] | None:
         """The breakdown of the chat's last prompt (``None`` before its first reply, or for
-        a chat that is not this owner's)."""
+        a chat that is not this owner's): the one waiting to be written, else the stored."""
+        waiting = self.pending_prompts.get(self.owner_id, chat_id)
+        if waiting is not None:
+            return waiting
         with self.queries() as queries:
             return queries.last_prompt(chat_id)
+
+    def keep_last_prompt(self, chat_id: int, make: MakeBreakdown) -> None:
+        """Keep the breakdown ``make`` makes as the chat's last prompt, written later by
+        ``write_prompts`` (see ``pytavern.store.prompt_records``)."""
+        self.pending_prompts.keep(self.owner_id, chat_id, make)
+
+    def write_prompts(self) -> None:
+        """Write the breakdowns that wait, in one transaction (a chat deleted meanwhile is
+        skipped); put back if the write fails."""
+        waiting = self.pending_prompts.take()
+        if not waiting:
+            return
+        try:
+            with self.queries() as queries:
+                for item in waiting:
+                    queries.set_last_prompt(item.chat_id, item.breakdown())
+        except BaseException:
+            self.pending_prompts.put_back(waiting)
+            raise
 
     def list_chats(self, character_id: int | None = None) -> list[ChatRecord]:
         """Chats, newest activity first; only ``character_id``'s own when given (not the

@@ -16,7 +16,16 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, and_, bindparam, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    and_,
+    bindparam,
+    exists,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from pytavern.bulk import collection_paused
@@ -237,7 +246,18 @@ _UPDATE_LAST_PROMPT = LeanStatement(
     .where(ChatPromptRow.chat_id == bindparam("chat"))
     .values(breakdown=bindparam("text"), updated_at=bindparam("at"))
 )
-_INSERT_LAST_PROMPT = LeanStatement(insert(ChatPromptRow))
+_INSERT_LAST_PROMPT = LeanStatement(
+    insert(ChatPromptRow).from_select(
+        ["chat_id", "breakdown", "updated_at"],
+        select(
+            bindparam("chat", type_=ChatPromptRow.chat_id.type),
+            bindparam("text", type_=ChatPromptRow.breakdown.type),
+            bindparam("at", type_=ChatPromptRow.updated_at.type),
+        ).where(exists().where(ChatRow.id == bindparam("chat"))),
+    )
+)
+"""The chat's first breakdown, if the chat is still there (breakdowns are written behind
+their turns: ``pytavern.store.prompt_records``)."""
 _INSERT_MESSAGE = LeanStatement(insert(MessageRow).returning(MessageRow.id))
 _INSERT_SWIPE = LeanStatement(insert(SwipeRow))
 SWIPE_FIELDS = frozenset({"reasoning", "finish_reason", "error", "model", "connection", "usage"})
@@ -404,14 +424,10 @@ class Queries:
 
     def set_last_prompt(self, chat_id: int, breakdown: dict[str, Any]) -> None:
         """Keep ``breakdown`` as the chat's last prompt (the chat is the caller's: the
-        turn that built it has loaded it for this owner)."""
-        text, at = dumps(breakdown), utcnow()
-        changed = _UPDATE_LAST_PROMPT.count(
-            self._connection, {"chat": chat_id, "text": text, "at": at}
-        )
-        if not changed:  # the chat's first prompt
-            row = {"chat_id": chat_id, "breakdown": text, "updated_at": at}
-            _INSERT_LAST_PROMPT.execute(self._connection, row)
+        turn that built it has loaded it for this owner); nothing when the chat is gone."""
+        params = {"chat": chat_id, "text": dumps(breakdown), "at": utcnow()}
+        if not _UPDATE_LAST_PROMPT.count(self._connection, params):  # its first prompt
+            _INSERT_LAST_PROMPT.execute(self._connection, params)
 
     def update_swipe(
         self, message_id: int, swipe_index: int, *, text: str, status: SwipeStatus, **fields: Any
