@@ -163,3 +163,20 @@ async def test_a_reply_cut_by_a_killed_server_is_found_after_the_next_start(
     assert [h["snippet"] for h in hits] == ["the borealis"]
     assert shown["swipe"]["status"] == "incomplete"
     assert shown["swipe"]["finish_reason"] == "interrupted"
+
+
+async def test_a_user_input_script_changes_what_the_web_ui_sends(
+    client: httpx.AsyncClient, scripted: ScriptBook
+) -> None:
+    """SillyTavern's "User Input" placement runs on a message sent through the generate
+    route, as on one sent through the Python API: stored and sent changed."""
+    script = {**SCRIPT, "id": "u1", "findRegex": "/teh/g", "replaceString": "the"}
+    script |= {"placement": [1], "markdownOnly": False}
+    made = await client.post("/api/regex/import", content=json.dumps(script).encode())
+    assert made.status_code == 201
+    chat = await start_chat(client)
+    scripted.scripts.append(Script(["teh end"]))
+    await generate(client, chat["id"], mode="send", text="teh start")
+    messages = (await client.get(f"/api/chats/{chat['id']}")).json()["messages"]
+    assert [m["text"] for m in messages[-2:]] == ["the start", "teh end"]
+    assert scripted.requests[-1].messages[-1].content == "the start"

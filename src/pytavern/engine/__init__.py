@@ -20,6 +20,7 @@ from pytavern.engine.keep_warm import KeepWarm
 from pytavern.engine.maintenance import backup_before_migration
 from pytavern.engine.preferences import load_preferences
 from pytavern.engine.profiles import apply_profile
+from pytavern.engine.regex_scripts import user_input_applied
 from pytavern.engine.routing import Route, RoutedStream
 from pytavern.engine.setup import install_defaults
 from pytavern.engine.storage import private_sqlite_file, secure_data_dir
@@ -196,6 +197,7 @@ class Engine:
         request = TurnRequest(chat_id, mode, text, connection, speaker)
         turn = load_turn(self.store, self.secrets, self.parsed, request)
         turn = apply_profile(self.store, self.secrets, self.parsed, turn)
+        turn = user_input_applied(self.store, turn)
         provider = await self.providers.get_for(turn.config)
         route = Route(self.store, self.secrets, self.providers, self.settings.data_dir)
         routed = RoutedStream(provider, turn, route)

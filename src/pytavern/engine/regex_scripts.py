@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pytavern.engine.preferences import load_preferences
 from pytavern.engine.stored_settings import load_setting, save_setting
-from pytavern.engine.turn_loader import load_persona
+from pytavern.engine.turn_loader import TurnData, load_persona
 from pytavern.formats.cards import Card, card_from_dict
 from pytavern.formats.regex import Placement, RegexScript, scripts_from_value
 from pytavern.prompt.inputs import HistoryMessage
@@ -185,6 +185,28 @@ def display_texts(scripts: ScriptSet, messages: list[MessageRecord], newer: int 
 def regex_user_input(store: Store, chat_id: int, text: str) -> str:
     """A user's message with the user-input scripts applied, as it is stored."""
     return chat_script_set(store, chat_id).apply(text, RegexUse(Placement.USER_INPUT))
+
+
+def user_input_applied(store: Store, turn: TurnData) -> TurnData:
+    """A ``send`` turn with the user-input scripts applied to the user's message, which is
+    stored and sent so (whatever face sent it); other turns as they are. The scripts are
+    those ``regex_reply`` runs on the reply (the turn's card, kept while the library
+    revision holds)."""
+    message = turn.user_message
+    if message is None:
+        return turn
+    scripts = script_set(
+        store,
+        turn.chat.character_id,
+        turn.card,
+        turn.persona.name,
+        revision=turn.library_revision,
+    )
+    text = scripts.apply(message.swipe.text, RegexUse(Placement.USER_INPUT))
+    if text == message.swipe.text:
+        return turn
+    changed = replace(message, swipe=replace(message.swipe, text=text))
+    return replace(turn, user_message=changed, newest=[*turn.newest[:-1], changed])
 
 
 def regex_edit(store: Store, message: MessageRecord, text: str) -> str:

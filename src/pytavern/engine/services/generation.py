@@ -10,7 +10,6 @@ from typing import Any
 from pytavern import errors
 from pytavern.engine.group_cards import GroupSpeaker
 from pytavern.engine.prompting import pick_tokenizer
-from pytavern.engine.regex_scripts import regex_user_input
 from pytavern.engine.services._base import Service
 from pytavern.engine.turn_loader import GenerationMode
 from pytavern.events import Accumulator, ErrorEvent, Finished, StreamEvent
@@ -126,11 +125,7 @@ class GenerationService(Service):
         connection: str | None = None,
         speaker: GroupSpeaker | None = None,
     ) -> AsyncGenerator[StreamEvent]:
-        """Run one turn of ``chat_id`` and yield its events (see ``Engine.generate``).
-
-        The user's text is stored with the user-input regex scripts applied."""
-        if mode == "send" and text:
-            text = regex_user_input(self._engine.store, chat_id, text)
+        """Run one turn of ``chat_id`` and yield its events (see ``Engine.generate``)."""
         events: AsyncGenerator[StreamEvent] = self._engine.generate(  # type: ignore[assignment]
             chat_id, mode, text, connection=connection, speaker=speaker
         )
