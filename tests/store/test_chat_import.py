@@ -3,15 +3,13 @@ nothing, only for the owner's characters."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, event
 
 from pytavern.errors import NotFoundError, StoreError
-from pytavern.store import NewMessage, Store
-from pytavern.store.lean import LeanStatement
+from pytavern.store import NewMessage, Store, lean
 
 MESSAGES = [
     NewMessage(role="assistant", name="Ada", swipes=["Hi."]),
@@ -57,27 +55,27 @@ def test_the_messages_and_swipes_are_stored_as_given(store: Store) -> None:
 def test_a_long_chat_takes_three_inserts(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     character = store.add_character({"name": "Ada"})
     messages = [NewMessage(role="user", name="You", swipes=[f"m{i}"]) for i in range(500)]
-    statements: list[str] = []
-    batches: list[int] = []  # rows per driver call of the lean inserts (executemany)
-    execute_many = LeanStatement.execute_many
+    inserts: list[int] = []  # rows per driver call of an INSERT (1 unless executemany)
+    through_core: list[str] = []  # INSERTs that went through SQLAlchemy's execution
+    executed = lean._executed
+
+    def counted(connection: Connection, sql: str, parameters: Any, *, many: bool = False) -> Any:
+        if sql.lstrip().upper().startswith("INSERT"):
+            inserts.append(len(parameters) if many else 1)
+        return executed(connection, sql, parameters, many=many)
 
     def count(*args: object) -> None:
-        statement = str(args[2])
-        if statement.lstrip().upper().startswith("INSERT"):
-            statements.append(statement)
+        if str(args[2]).lstrip().upper().startswith("INSERT"):
+            through_core.append(str(args[2]))
 
-    def counted(self: LeanStatement, connection: Connection, rows: Sequence[Any]) -> None:
-        batches.append(len(rows))
-        execute_many(self, connection, rows)
-
-    monkeypatch.setattr(LeanStatement, "execute_many", counted)
+    monkeypatch.setattr(lean, "_executed", counted)
     event.listen(store.engine, "before_cursor_execute", count)
     try:
         chat = store.import_chat(character.id, title="long", metadata={}, messages=messages)
     finally:
         event.remove(store.engine, "before_cursor_execute", count)
-    assert len(statements) == 1  # the chat; then its messages, then their swipes:
-    assert batches == [500, 500]  # one driver call each
+    assert inserts == [1, 500, 500]  # the chat, its messages, their swipes: a driver call each
+    assert through_core == []
     assert store.get_chat(chat.id).message_count == 500
     assert [m.text for m in store.history(chat.id)][-2:] == ["m498", "m499"]
 

@@ -310,6 +310,11 @@ class Queries:
         self._connection = connection
         self._owner = owner_id
 
+    @property
+    def database(self) -> Connection:
+        """The transaction's database connection (for another module's lean statements)."""
+        return self._connection
+
     def _first(self, statement: LeanStatement, **params: Any) -> Any | None:
         return statement.first(self._connection, {"owner": self._owner, **params})
 
