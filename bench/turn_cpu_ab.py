@@ -7,7 +7,8 @@ layout moves its figures by a few percent), all four on copies of one data direc
 10k-message chat, one stream. Batches of turns go to the four in turn, in an order that
 alternates, and the server's CPU is read from ``/proc/PID/task/*/schedstat`` (nanoseconds)
 around every turn: each turn is one sample, and the medians and quartiles of the samples are
-compared (the host's bursts move the means, not the medians). Each turn's time to first
+compared (the host's bursts move the means, not the medians; the means are shown for
+work that comes now and then, such as SQLite's checkpoints). Each turn's time to first
 token, as the client saw it, is compared the same way.
 
     PYTHONPATH=src python bench/turn_cpu_ab.py --a /path/to/old/src --b src [--rounds 20]
@@ -109,7 +110,7 @@ def report(samples: dict[str, list[Turn]]) -> list[str]:
             q1, median, q3 = quartiles[name]
             lines.append(
                 f"{name.upper()}: {len(values)} turns, {figure} q1 {q1:.3f} "
-                f"median {median:.3f} q3 {q3:.3f} ms"
+                f"median {median:.3f} q3 {q3:.3f} mean {statistics.fmean(values):.3f} ms"
             )
         ratios = [b / a for a, b in zip(quartiles["a"], quartiles["b"], strict=True)]
         lines.append(
