@@ -287,3 +287,18 @@ async def test_a_group_chat_is_the_groups_and_outlives_its_first_member(
     services.characters.delete(bob_id)
     with pytest.raises(NotFoundError):
         services.chats.get(chat.id)
+
+
+async def test_a_message_nobody_answers_is_stored_with_the_user_input_scripts(
+    services: Services, scripted: ScriptBook
+) -> None:
+    """A manual group stores the user's message at once: changed by the user-input regex
+    scripts, as a message a member answers is."""
+    script = {"id": "u1", "scriptName": "Fix", "findRegex": "/teh/g", "replaceString": "the"}
+    services.regex.import_bytes(json.dumps(script | {"placement": [1]}).encode())
+    first = _default_name(services)
+    services.groups.create("Party", [first, "Bob"], strategy="manual")
+    turn = await services.groups.send("Party", "teh plan")
+    assert turn.replies == []
+    chat_id = services.groups.get("Party").chat_id or 0
+    assert services.engine.store.history(chat_id)[-1].text == "the plan"

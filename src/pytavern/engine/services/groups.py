@@ -32,6 +32,7 @@ from pytavern.engine.groups import (
     with_original_avatars,
 )
 from pytavern.engine.preferences import load_preferences
+from pytavern.engine.regex_scripts import regex_user_input
 from pytavern.engine.services._base import Service
 from pytavern.engine.services.characters import character_by_id_or_name
 from pytavern.engine.services.generation import GenerationService, TurnResult
@@ -340,8 +341,9 @@ class GroupService(Service):
             rng=random.Random(seed),
             allow_self_responses=file.allow_self_responses,
         )
-        if not picked and text:
+        if not picked and text:  # stored as a turn would store it (user-input scripts)
             persona = load_persona(store, load_preferences(store))
+            text = regex_user_input(store, record.chat_id, text)
             store.append_message(record.chat_id, role="user", name=persona.name, text=text)
             return []
         by_avatar = {m.avatar: m for m in members}
