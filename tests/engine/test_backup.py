@@ -30,7 +30,8 @@ from pytavern.engine.maintenance import (
 from pytavern.engine.server_lock import hold_server_lock, running_server
 from pytavern.errors import ConfigError, FormatError
 from pytavern.settings import Settings
-from pytavern.store import MessageRecord, Store
+from pytavern.store import AddedMessage, MessageRecord, Store
+from pytavern.store.turn_journal import JOURNAL_PATTERN
 from tests.postgres import create_database
 from tests.scripted import Script, ScriptBook
 
@@ -157,6 +158,26 @@ def test_restore_replaces_the_database_and_keeps_what_was_there(tmp_path: Path) 
     assert "after backup" not in texts(settings) and "remember me" in texts(settings)
     assert result.previous is not None and "before-restore" in result.previous.name
     assert latest_backup(settings) is not None
+
+
+def test_restore_commits_a_dead_servers_noted_writes_into_the_database_it_replaces(
+    tmp_path: Path,
+) -> None:
+    """A server died with its turn's first write noted, not committed: the restore keeps it
+    in the database it saves, and the restored database never gets it."""
+    settings = make_data(tmp_path)
+    info = create_backup(settings)
+    store = open_store(settings)
+    chat = store.list_chats()[0].id
+    turn = [AddedMessage("user", "U", "noted"), AddedMessage("assistant", "A", "first")]
+    assert store.note_append(chat, turn) is not None
+    store.close()  # as a killed server leaves it: the journal unlocked, the write in it
+    result = restore_backup(settings, info.path)
+    assert "noted" not in texts(settings)
+    assert not list(settings.data_dir.glob(JOURNAL_PATTERN))
+    assert result.previous is not None
+    restore_backup(settings, result.previous)  # what was there, saved before the restore
+    assert texts(settings)[-2:] == ["noted", "first"]
 
 
 @pytest.fixture

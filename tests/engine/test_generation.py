@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pytavern.engine import Engine
 from pytavern.engine.generation import USER_SAVE_DELAY
 from pytavern.engine.preferences import save_preferences
+from pytavern.errors import StoreError
 from pytavern.events import ErrorEvent, Finished, TextDelta
 from pytavern.settings import Settings
+from pytavern.store.turn_journal import JOURNAL_PATTERN, read_journal
 from tests.fakes import openai_fake
 from tests.fakes.server import FaultPlan, serve
 from tests.scripted import Script, ScriptBook, cut_error
@@ -29,26 +32,34 @@ async def test_new_chat_opens_with_the_greeting(engine: Engine) -> None:
     assert "{{user}}" not in history[0].text and "User" in history[0].text
 
 
-async def test_user_message_is_committed_before_the_reply_starts(
+async def test_user_message_is_kept_before_the_reply_starts(
     engine: Engine, scripted: ScriptBook
 ) -> None:
-    """Saving the message overlaps the upstream's start, but it is committed before the
-    face gets the first event of the reply, and so is the reply's first text."""
+    """Saving the message overlaps the upstream's start, but it is kept before the face
+    gets the first event of the reply, and so is the reply's first text: noted in the turn
+    journal (what the next opener of the database commits if this process dies now), and
+    committed when the face asks for the next event."""
     chat_id = new_chat(engine)
-    seen: list[str] = []
-    scripted.scripts.append(Script(["ok"]))
+    noted: list[str] = []
+    committed: list[str] = []
+    scripted.scripts.append(Script(["ok", "!"]))
     events = []
     other = Engine.open(engine.settings)  # another connection sees only what is committed
+    folder = engine.settings.database_path.parent
     async for event in engine.generate(chat_id, "send", "Hello there"):
         if not events:
-            seen.extend(m.text for m in other.store.history(chat_id))
+            for path in folder.glob(JOURNAL_PATTERN):
+                noted.extend(m.text for write in read_journal(path) for m in write.messages)
+        elif len(events) == 1:
+            committed.extend(m.text for m in other.store.history(chat_id))
         events.append(event)
     await other.aclose()
-    assert seen[-2:] == ["Hello there", "ok"]
+    assert noted == ["Hello there", "ok"]
+    assert committed[-2:] == ["Hello there", "ok"]
     assert isinstance(events[-1], Finished) and events[-1].reason == "stop"
     assert events[-1].extra["message_id"]
     texts = [m.text for m in engine.store.history(chat_id)]
-    assert texts[-2:] == ["Hello there", "ok"]
+    assert texts[-2:] == ["Hello there", "ok!"]
     request = scripted.requests[-1]
     assert request.messages[0].role == "system"
     assert request.messages[-1].content == "Hello there"
@@ -131,6 +142,31 @@ async def test_breaking_out_early_also_keeps_partial(engine: Engine, scripted: S
     await stream.aclose()
     last = engine.store.last_message(chat_id)
     assert last is not None and (last.text, last.swipe.status) == ("x", "incomplete")
+
+
+async def test_a_first_write_that_fails_to_commit_is_committed_with_the_last(
+    engine: Engine, scripted: ScriptBook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The noted first write cannot commit once the client has its text (a locked
+    database): the turn reports it, and its last write commits both messages, once."""
+    chat_id = new_chat(engine)
+    scripted.scripts.append(Script(["x", "y"]))
+    commit_noted = engine.store.commit_noted
+    tries: list[int] = []
+
+    def locked_once(*args: Any, **kwargs: Any) -> Any:
+        tries.append(1)
+        if len(tries) == 1:
+            raise StoreError("the database could not be read or written (OperationalError)")
+        return commit_noted(*args, **kwargs)
+
+    monkeypatch.setattr(engine.store, "commit_noted", locked_once)
+    events = [event async for event in engine.generate(chat_id, "send", "go")]
+    assert [type(event) for event in events] == [TextDelta, ErrorEvent, Finished]
+    assert len(tries) == 2
+    texts = [(m.text, m.swipe.status) for m in engine.store.history(chat_id)]
+    assert texts[-2:] == [("go", "complete"), ("x", "incomplete")]
+    assert engine.store.journal is not None and engine.store.journal.waiting == []
 
 
 async def test_error_mid_stream_keeps_partial_and_reports(

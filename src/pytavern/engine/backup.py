@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import zipfile
@@ -28,6 +29,7 @@ from pytavern.engine.server_lock import running_server
 from pytavern.engine.storage import make_private_dir
 from pytavern.errors import ConfigError, FormatError, StoreError
 from pytavern.settings import Settings
+from pytavern.store import Store
 from pytavern.store.snapshot import (
     known_revisions,
     pg_dump,
@@ -38,6 +40,9 @@ from pytavern.store.snapshot import (
     sqlite_problems,
     sqlite_snapshot,
 )
+from pytavern.store.turn_journal import JOURNAL_PATTERN, drop_abandoned_journals
+
+log = logging.getLogger(__name__)
 
 FORMAT = "pytavern-backup"
 FORMAT_VERSION = 1
@@ -298,10 +303,25 @@ def restore_backup(
     make_private_dir(settings.data_dir)
     with _scratch(settings.data_dir) as folder:
         extracted = _extract_checked(path, manifest, folder)
+        _settle_journals(settings)
         previous = _save_previous(settings)
         _replace_database(settings, extracted)
     restore_key_store(settings, keys)
     return RestoreResult(_info(path, manifest), bool(keys), previous, pid)
+
+
+def _settle_journals(settings: Settings) -> None:
+    """Commit what a server that died had noted and not committed into the database it
+    was noted for, before that database is saved and replaced; drop what cannot be (it
+    must never reach the restored one)."""
+    folder = settings.database_path.parent
+    if settings.database_url or not any(folder.glob(JOURNAL_PATTERN)):
+        return
+    try:
+        Store.open_sqlite(settings.database_path).close()  # opening commits them
+    except Exception as exc:  # a database this version cannot open: the restore goes on
+        log.warning("noted chat writes could not be committed before the restore: %s", exc)
+    drop_abandoned_journals(folder)
 
 
 def _save_previous(settings: Settings) -> Path | None:

@@ -1,9 +1,9 @@
 """One chat turn: build the prompt, stream from the provider, persist as it streams.
 
-The user's message is committed before any face sees the reply; the reply is written while
-it streams (marked ``incomplete``, its first text before anyone is shown it) and completed
-when the stream ends; a reply cut short (stop, upstream error, lost client, crash) keeps
-what had arrived.
+The user's message is kept before any face sees the reply; the reply is written while it
+streams (marked ``incomplete``, its first text kept before anyone is shown it: noted in the
+store's turn journal and committed right after it is out) and completed when the stream
+ends; a reply cut short (stop, upstream error, lost client, crash) keeps what had arrived.
 """
 
 from __future__ import annotations
@@ -120,9 +120,11 @@ async def run_turn(
 ) -> AsyncGenerator[StreamEvent, None]:
     """Stream one turn, persisting its result however the stream ends.
 
-    The user's message is stored with the reply's first text (one transaction), or on its
-    own while a slow upstream works, and always before the first event is passed on: a
-    face that shows any of the reply can rely on both being saved. ``stream_with`` sends
+    The user's message is stored with the reply's first text (one write), or on its own
+    while a slow upstream works, and always kept before the first event is passed on: a
+    face that shows any of the reply can rely on both being saved (the first write noted in
+    the turn journal and committed when the consumer takes the next event or closes the
+    stream; see ``ReplyWriter.first``). ``stream_with`` sends
     the request instead of ``provider.stream`` (key rotation, fallback and the usage
     ledger: ``pytavern.engine.routing``); ``find_documents`` searches the Data Bank by
     meaning before the prompt is built (``databank_vectors.find_for_turn``).
@@ -153,12 +155,14 @@ async def run_turn(
             if isinstance(event, Finished):
                 finished = event
             elif isinstance(event, TextDelta) and writer.saved is None:
-                # The reply's first text is stored before any face sees it (with the
-                # user's message): a crash after that loses nothing the user was shown.
-                if writer.progress(accumulator, before=user.pending()):
+                # The reply's first text is kept before any face sees it (with the user's
+                # message): noted in the store's turn journal, committed once it is out. A
+                # crash after that loses nothing the user was shown.
+                if writer.first(accumulator, before=user.pending()):
                     user.stored()
                 user.save()  # no-op once stored
                 yield event
+                writer.settle()
             else:
                 user.save()
                 yield event

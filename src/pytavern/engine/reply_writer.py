@@ -3,7 +3,9 @@
 The reply is inserted, marked ``incomplete``, as soon as its first text arrives, then
 updated at most every ``FLUSH_SECONDS`` and once more when the stream ends. So a stop, an
 upstream error, a lost client or even a killed server leaves what had arrived in the chat,
-marked incomplete; every write is one small transaction.
+marked incomplete; every write is one small transaction. A new message's first write is
+noted in the store's turn journal before its text goes out and committed right after
+(``first`` and ``settle``; ``pytavern.store.turn_journal``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from pytavern.events import Accumulator
 from pytavern.store import AddedMessage, MessageRecord, Queries, Store, SwipeStatus
+from pytavern.store.turn_journal import NotedWrite
 
 Epilogue = Callable[[Queries], object]
 """Statements run in the last write's transaction, after the reply (the prompt's record)."""
@@ -50,12 +53,41 @@ class ReplyWriter:
         self._target = target
         self._on_written = on_written
         self._saved: MessageRecord | None = None
+        self._noted: NotedWrite | None = None
         self._last_flush = 0.0
 
     @property
     def saved(self) -> MessageRecord | None:
         """The message as last written, if anything was."""
         return self._saved
+
+    def first(self, accumulator: Accumulator, *, before: AddedMessage | None = None) -> bool:
+        """The reply's first write (``progress``'s), noted in the store's turn journal when
+        the reply is a new message and the store keeps one: ``settle`` commits it once its
+        text is out, and a crash before that leaves it for the next opener to commit."""
+        text = accumulator.text
+        if self._target.mode in UNSAVED_MODES or not text or not self._appends():
+            return self.progress(accumulator, before=before)
+        reply = self._reply(text, "incomplete", {"connection": self._target.connection})
+        noted = self._store.note_append(
+            self._target.chat_id, [reply] if before is None else [before, reply]
+        )
+        if noted is None:
+            return self.progress(accumulator, before=before)
+        self._noted = noted
+        self._last_flush = time.monotonic()
+        return True
+
+    def settle(self) -> None:
+        """Commit the first write ``first`` noted, if one waits (its text is out now)."""
+        noted = self._noted
+        if noted is None:
+            return
+        added = self._store.commit_noted(noted)
+        self._noted = None
+        self._saved = added[-1]
+        for record in added:
+            self._tell(record)
 
     def progress(self, accumulator: Accumulator, *, before: AddedMessage | None = None) -> bool:
         """Write the reply so far if it is new or the last write is old enough.
@@ -90,7 +122,8 @@ class ReplyWriter:
         ``epilogue`` joins that write's transaction when it can (an update or an append),
         else runs in its own after it, or alone when there is nothing to write.
         """
-        if self._target.mode in UNSAVED_MODES or (not text and self._saved is None):
+        nothing = not text and self._saved is None and self._noted is None
+        if self._target.mode in UNSAVED_MODES or nothing:
             self._alone(epilogue)
             return None
         fields = {
@@ -118,9 +151,8 @@ class ReplyWriter:
     ) -> None:
         fields = {"connection": self._target.connection, **fields}
         target = self._target.message
-        on_target = target is not None and self._target.mode in _ON_TARGET
-        if self._saved is None and not on_target:
-            self._append(text, status, fields, before, epilogue)
+        if self._appends():
+            self._append(self._reply(text, status, fields), before, epilogue)
             return
         if before is not None:
             with self._store.queries() as queries:
@@ -149,21 +181,28 @@ class ReplyWriter:
         assert self._saved is not None  # else the reply was appended or a swipe added
         return queries.update_written_swipe(self._saved, text=text, status=status, **fields)
 
+    def _appends(self) -> bool:
+        """Whether the next write adds the reply as a new message."""
+        on_target = self._target.message is not None and self._target.mode in _ON_TARGET
+        return self._saved is None and not on_target
+
+    def _reply(self, text: str, status: SwipeStatus, fields: dict[str, Any]) -> AddedMessage:
+        return AddedMessage("assistant", self._target.character_name, text, status, None, fields)
+
     def _append(
-        self,
-        text: str,
-        status: SwipeStatus,
-        fields: dict[str, Any],
-        before: AddedMessage | None,
-        epilogue: Epilogue | None,
+        self, reply: AddedMessage, before: AddedMessage | None, epilogue: Epilogue | None
     ) -> None:
-        reply = AddedMessage("assistant", self._target.character_name, text, status, None, fields)
-        with self._store.queries() as queries:
-            added = queries.append_messages(
-                self._target.chat_id, [reply] if before is None else [before, reply]
-            )
-            if epilogue is not None:
-                epilogue(queries)
+        noted = self._noted
+        if noted is not None:  # the noted first write, committed with the newer text
+            added = self._store.commit_noted(noted, [*noted.messages[:-1], reply], epilogue)
+            self._noted = None
+        else:
+            with self._store.queries() as queries:
+                added = queries.append_messages(
+                    self._target.chat_id, [reply] if before is None else [before, reply]
+                )
+                if epilogue is not None:
+                    epilogue(queries)
         self._saved = added[-1]
         for record in added:
             self._tell(record)

@@ -17,6 +17,7 @@ from pytavern.store.databank import DatabankMixin, DocumentRecord, FoundChunk
 from pytavern.store.database import make_engine, migrate, sqlite_url
 from pytavern.store.groups import GroupRecord, GroupsMixin
 from pytavern.store.library import LibraryMixin
+from pytavern.store.noted_writes import NotedWritesMixin
 from pytavern.store.queries import Queries, StoredCard
 from pytavern.store.records import (
     AddedMessage,
@@ -64,6 +65,7 @@ class Store(
     ConnectionsMixin,
     CharactersMixin,
     ChatsMixin,
+    NotedWritesMixin,
     LibraryMixin,
     UsersMixin,
     GroupsMixin,
@@ -78,6 +80,7 @@ class Store(
         migrate(engine)
         store = cls(engine)
         ensure_revision_row(store._sessions)
+        store.replay_journals()
         return store
 
     @classmethod
@@ -104,5 +107,7 @@ class Store(
         except Exception:  # diagnostics only: closing goes on
             log.exception("the last prompts of some chats could not be written")
         finally:
+            if self.journal is not None:
+                self.journal.close()
             self.held.close()
             self.engine.dispose()

@@ -18,6 +18,7 @@ from pytavern.store.held import HeldConnection
 from pytavern.store.prompt_records import PendingPrompts
 from pytavern.store.revision import watch_library_writes
 from pytavern.store.schema import Base
+from pytavern.store.turn_journal import TurnJournal, journal_for
 from pytavern.store.usage import PendingUsage
 
 RowT = TypeVar("RowT", bound=Base)
@@ -40,6 +41,8 @@ class StoreBase:
         """Chats' newest prompt breakdowns, written behind their turns (shared by views)."""
         self.held = HeldConnection(engine)
         """The event loop thread's own connection (shared by ``for_owner`` views)."""
+        self.journal: TurnJournal | None = journal_for(engine)
+        """Where a turn's first write is noted before it commits (shared by views)."""
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         watch_library_writes(self._sessions)
 

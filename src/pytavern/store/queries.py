@@ -258,6 +258,11 @@ _INSERT_LAST_PROMPT = LeanStatement(
 )
 """The chat's first breakdown, if the chat is still there (breakdowns are written behind
 their turns: ``pytavern.store.prompt_records``)."""
+_MESSAGE_AT = LeanStatement(
+    select(MessageRow.id)
+    .where(MessageRow.chat_id == bindparam("chat"), MessageRow.created_at == bindparam("at"))
+    .limit(1)
+)
 _INSERT_MESSAGE = LeanStatement(insert(MessageRow).returning(MessageRow.id))
 _INSERT_SWIPE = LeanStatement(insert(SwipeRow))
 SWIPE_FIELDS = frozenset({"reasoning", "finish_reason", "error", "model", "connection", "usage"})
@@ -492,13 +497,15 @@ class Queries:
         added = AddedMessage(role, name, text, status, extra, swipe_fields)
         return self.append_messages(chat_id, [added])[0]
 
-    def append_messages(self, chat_id: int, added: Sequence[AddedMessage]) -> list[MessageRecord]:
-        """Add messages (each with its first swipe) at the end of a chat, in this order;
-        each record carries the chat revision its message made (one per message, as if
-        each were appended on its own)."""
+    def append_messages(
+        self, chat_id: int, added: Sequence[AddedMessage], *, at: datetime | None = None
+    ) -> list[MessageRecord]:
+        """Add messages (each with its first swipe) at the end of a chat, in this order,
+        created ``at`` (now by default); each record carries the chat revision its message
+        made (one per message, as if each were appended on its own)."""
         for message in added:
             check_swipe_fields(message.swipe_fields)
-        now = utcnow()
+        now = at or utcnow()
         claimed = self._first(_NEXT_POSITION, chat=chat_id, now=now, count=len(added))
         if claimed is None:
             self.chat(chat_id)  # raises NotFoundError
@@ -509,6 +516,11 @@ class Queries:
             self._insert_message(chat_id, first + i, message, now, first_revision + i)
             for i, message in enumerate(added)
         ]
+
+    def has_message_at(self, chat_id: int, at: datetime) -> bool:
+        """Whether the chat has a message created ``at`` (a noted write is committed:
+        ``pytavern.store.turn_journal``)."""
+        return _MESSAGE_AT.first(self._connection, {"chat": chat_id, "at": at}) is not None
 
     def _insert_message(
         self, chat_id: int, position: int, added: AddedMessage, now: datetime, revision: int
