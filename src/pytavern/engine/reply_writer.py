@@ -80,14 +80,8 @@ class ReplyWriter:
 
     def settle(self) -> None:
         """Commit the first write ``first`` noted, if one waits (its text is out now)."""
-        noted = self._noted
-        if noted is None:
-            return
-        added = self._store.commit_noted(noted)
-        self._noted = None
-        self._saved = added[-1]
-        for record in added:
-            self._tell(record)
+        if self._noted is not None:
+            self._append(self._noted.messages[-1], None, None)
 
     def progress(self, accumulator: Accumulator, *, before: AddedMessage | None = None) -> bool:
         """Write the reply so far if it is new or the last write is old enough.

@@ -18,10 +18,10 @@ time has it.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import secrets
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +34,9 @@ import orjson
 from sqlalchemy import Engine
 
 from pytavern.store.records import AddedMessage
+
+if sys.platform != "win32":
+    import fcntl
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,9 @@ class NotedWrite:
 
 def journal_for(engine: Engine) -> TurnJournal | None:
     """A journal beside a SQLite database file; none for PostgreSQL (whose commit is
-    what the first token waits for) or a database in memory."""
+    what the first token waits for), a database in memory, or on Windows."""
+    if sys.platform == "win32":  # no ``flock``: the first write commits before it is shown
+        return None
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database.startswith(":memory:"):
         return None
