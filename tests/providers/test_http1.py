@@ -65,6 +65,25 @@ async def test_the_request_as_sent() -> None:
     assert signed_line == "GET /model/a%3Ab/invoke HTTP/1.1"  # as given, for SigV4
 
 
+async def test_repeated_requests_each_send_their_own_length_and_headers() -> None:
+    """The head's start is kept per request line and headers: what differs still goes."""
+    seen: list[tuple[str, dict[str, str], bytes]] = []
+    async with raw_server(answering(b'{"ok": 1}', seen=seen)) as url:
+        backend = HttpBackend("lean", base_url=url, headers={"Authorization": "Bearer k"})
+        for body, extra in (({"n": 1}, "a"), ({"n": 1000}, "a"), ({"n": 2}, "b")):
+            await backend.request_json("POST", "/v1/x", json_body=body, headers={"X-Y": extra})
+        await backend.request_json("POST", "/v1/other", json_body={})
+        await backend.aclose()
+    sent = [(line, h.get("x-y"), int(h["content-length"]), body) for line, h, body in seen]
+    assert sent == [
+        ("POST /v1/x HTTP/1.1", "a", 7, b'{"n":1}'),
+        ("POST /v1/x HTTP/1.1", "a", 10, b'{"n":1000}'),
+        ("POST /v1/x HTTP/1.1", "b", 7, b'{"n":2}'),
+        ("POST /v1/other HTTP/1.1", None, 2, b"{}"),
+    ]
+    assert all(h["authorization"] == "Bearer k" for _line, h, _body in seen)
+
+
 def test_targets() -> None:
     secure = target_of("https://api.example.com/v1/chat", None, encoded=False)
     assert secure is not None and (secure.secure, secure.port) == (True, 443)

@@ -5,8 +5,9 @@ message through the HTTP API against a slow fake OpenAI-compatible (vLLM) upstre
 kills the server at a random moment (before, during or after the stream). After each kill
 the SQLite file must pass ``PRAGMA integrity_check``; after each restart every message the
 client saw acknowledged must be in the chat: the user's message once the stream had started
-(kept before: committed, or noted in the turn journal the restart commits), a reply the client saw finish, complete and whole, and a reply
-the client saw text of, present and marked incomplete with a prefix of the full reply.
+(kept before: committed, or noted in the turn journal the restart commits), a reply the
+client saw finish, complete and whole, and a reply the client saw text of, present and
+marked incomplete with a prefix of the full reply.
 """
 
 from __future__ import annotations

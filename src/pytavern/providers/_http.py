@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.request
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Hashable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -46,8 +46,9 @@ from pytavern.providers._http1 import (
     LeanBody,
     Request,
     Target,
+    head_end,
+    head_start,
     lean_error,
-    request_head,
     target_of,
 )
 from pytavern.providers._http_config import (
@@ -110,6 +111,8 @@ class HttpBackend:
         self._pool: Http1Pool | None = None
         self._pool_loop: asyncio.AbstractEventLoop | None = None
         self._proxies: dict[str, str] = {}
+        self._targets: dict[Hashable, Target | None] = {}
+        self._heads: dict[Hashable, bytes] = {}
         self._closed = False
         self.encoded_urls = False
         """Send URLs exactly as given, already percent-encoded (AWS SigV4 signs the path as
@@ -172,7 +175,7 @@ class HttpBackend:
         """One request: by the lean client when it takes it, else by aiohttp."""
         pool = self._pool_now()
         if env_proxy(request.url, self._proxies) is None:
-            target = target_of(request.url, request.params, encoded=self.encoded_urls)
+            target = self._target(request)
             if target is not None:
                 answer = await self._send_lean(pool, target, request)
                 if answer is not None:
@@ -186,9 +189,7 @@ class HttpBackend:
         aiohttp to follow)."""
         error: ProviderError | None = None
         try:
-            sent = CIMultiDict(self._headers)
-            sent.update(request.headers)
-            head = request_head(request.method, target, sent, request.data)
+            head = self._head_start(request, target) + head_end(request.method, request.data)
             async with asyncio.timeout(self.timeouts.first_byte):
                 connection = await pool.exchange(
                     target, head + (request.data or b""), self.timeouts.connect
@@ -206,6 +207,28 @@ class HttpBackend:
         if connection.status >= 400:
             raise await self._status_error(connection.status, connection.headers, body)
         return UpstreamResponse(connection.status, connection.headers, body)
+
+    def _target(self, request: Request) -> Target | None:
+        """``target_of`` the request's URL, kept: a connection sends to the same few."""
+        params = tuple(request.params.items()) if request.params else None
+        key = (request.url, params, self.encoded_urls)
+        if key in self._targets:
+            return self._targets[key]
+        target = target_of(request.url, request.params, encoded=self.encoded_urls)
+        _keep(self._targets, key, target)
+        return target
+
+    def _head_start(self, request: Request, target: Target) -> bytes:
+        """``head_start`` of the request with this backend's headers, kept per request
+        line and headers (every turn of a connection sends the same)."""
+        key = (request.method, target, tuple(request.headers.items()))
+        start = self._heads.get(key)
+        if start is None:
+            sent = CIMultiDict(self._headers)
+            sent.update(request.headers)
+            start = head_start(request.method, target, sent)
+            _keep(self._heads, key, start)
+        return start
 
     def _no_answer_in_time(self) -> UpstreamTimeoutError:
         return UpstreamTimeoutError(
@@ -348,6 +371,18 @@ class HttpBackend:
 async def _parts(body: Body) -> AsyncIterator[bytes]:
     while chunk := await body.readany():
         yield chunk
+
+
+KEPT_HEADS = 64
+"""Targets and head starts a backend keeps (a connection uses one or two of each; a key
+in the URL's query makes one per key)."""
+
+
+def _keep(kept: dict[Hashable, Any], key: Hashable, value: Any) -> None:
+    """Keep ``value``, forgetting all that was kept once ``KEPT_HEADS`` are."""
+    if len(kept) >= KEPT_HEADS:
+        kept.clear()
+    kept[key] = value
 
 
 def _retry_after(error: ProviderError) -> float | None:

@@ -101,6 +101,12 @@ def request_head(
     method: str, target: Target, headers: Mapping[str, str], body: bytes | None
 ) -> bytes:
     """The request line and headers; raise ``Http1Error("header")`` on a line break."""
+    return head_start(method, target, headers) + head_end(method, body)
+
+
+def head_start(method: str, target: Target, headers: Mapping[str, str]) -> bytes:
+    """The request line and headers but the body's length (the same for every request of
+    one kind to one target); raise ``Http1Error("header")`` on a line break."""
     lines = [f"{method} {target.path} HTTP/1.1", f"Host: {target.host_header}"]
     names = {name.lower() for name in headers}
     for name, value in headers.items():
@@ -113,9 +119,15 @@ def request_head(
         lines.append("Accept: */*")
     if "accept-encoding" not in names:
         lines.append("Accept-Encoding: gzip, deflate")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def head_end(method: str, body: bytes | None) -> bytes:
+    """The head's last line (the body's length, where the request has or needs one) and
+    the blank line that ends it."""
     if body is not None or method in ("POST", "PUT", "PATCH"):
-        lines.append(f"Content-Length: {len(body or b'')}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+        return b"Content-Length: %d\r\n\r\n" % len(body or b"")
+    return b"\r\n"
 
 
 class Http1Connection(asyncio.Protocol):
