@@ -1,3 +1,4 @@
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -9,6 +10,7 @@ from pytavern.prompt.macros import (
     evaluate_in_order,
     humanize,
     replace_names,
+    replaced,
 )
 
 NOW = datetime(2024, 9, 28, 15, 5, tzinfo=UTC)
@@ -240,3 +242,13 @@ def test_one_pass_shortcut_matches_the_ordered_chain(pieces: list[str], descript
         )
 
     assert evaluate(text, context()) == evaluate_in_order(text, context())
+
+
+def test_a_replaced_context_is_what_dataclasses_replace_makes() -> None:
+    """Every field copied, the changes applied, the variables shared, a generator of its own."""
+    ctx = MacroContext(user="U", seed=7, variables={"a": "1"}, now=datetime(2025, 1, 1, tzinfo=UTC))
+    ctx.rng.random()  # made: a copy must not take it
+    copy = replaced(ctx, char="C", scenario="S")
+    assert copy == dataclasses.replace(ctx, char="C", scenario="S")
+    assert copy.variables is ctx.variables and copy.banned_words is ctx.banned_words
+    assert copy._rng is None and copy.rng is not ctx.rng

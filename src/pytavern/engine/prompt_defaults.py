@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import cache
 
 from pytavern.engine.preferences import GenerationPreferences
 from pytavern.engine.turn_loader import TurnData
@@ -26,7 +27,8 @@ from pytavern.formats.presets import (
     bundled_names,
     load_bundled,
 )
-from pytavern.prompt.inputs import PromptSettings, TextSettings
+from pytavern.prompt.inputs import ChatSettings, PromptSettings, TextSettings
+from pytavern.prompt.worldinfo import WorldInfoSettings
 from pytavern.store import Store
 
 DEFAULT_SYSTEM_PROMPT_PRESET = "Neutral - Chat"
@@ -123,26 +125,52 @@ def load_system_prompt(store: Store, name: str) -> SystemPrompt:
     )
 
 
-def apply_prompt_defaults(
-    settings: PromptSettings, store: Store, preferences: GenerationPreferences
+def prompt_settings(
+    store: Store,
+    preferences: GenerationPreferences,
+    chat: ChatSettings,
+    text: TextSettings | None,
+    *,
+    context_size: int,
+    max_reply_tokens: int,
 ) -> PromptSettings:
-    """``settings`` with the system prompt, the "prefer the card's" switches and the user's
-    Post-History Instructions from the preferences."""
-    chat = settings.chat
+    """How to build a prompt: Text Completion's ``text`` settings (``None``:
+    Chat Completion), ``chat``'s with the user's Post-History Instructions, the system
+    prompt and the "prefer the card's" switches from the preferences. Built in one step,
+    the unchanged parts shared (a frozen dataclass costs about a tenth of a microsecond a
+    field to build, and a turn built these three times over)."""
     if preferences.post_history_instructions:
         chat = replace(chat, post_history_instructions=preferences.post_history_instructions)
-    system = (
-        system_prompt_text(store, preferences)
-        if settings.mode == "text"
-        else preferences.system_prompt
-    )
-    return replace(
-        settings,
-        system_prompt=system,
+    return PromptSettings(
+        mode="chat" if text is None else "text",
+        context_size=context_size,
+        max_reply_tokens=max_reply_tokens,
+        system_prompt=preferences.system_prompt
+        if text is None
+        else system_prompt_text(store, preferences),
         prefer_character_prompt=preferences.prefer_character_prompt,
         prefer_character_jailbreak=preferences.prefer_character_jailbreak,
+        trim_sentences=preferences.trim_sentences,
         chat=chat,
+        text=_chat_mode_text() if text is None else text,
+        world_info=_world_info_defaults(),
     )
+
+
+@cache
+def chat_settings(continue_prefill: bool) -> ChatSettings:
+    """SillyTavern's default Chat Completion settings (one shared instance each)."""
+    return ChatSettings(continue_prefill=continue_prefill)
+
+
+@cache
+def _chat_mode_text() -> TextSettings:
+    return TextSettings()
+
+
+@cache
+def _world_info_defaults() -> WorldInfoSettings:
+    return WorldInfoSettings()
 
 
 def _bundled_instruct(name: str) -> InstructTemplate:

@@ -40,11 +40,8 @@ from pytavern.prompt.assemble import assemble
 from pytavern.prompt.inputs import (
     AuthorsNote,
     BuiltPrompt,
-    ChatSettings,
     GenerationType,
     PromptInput,
-    PromptSettings,
-    TextSettings,
 )
 from pytavern.prompt.macros import MacroContext
 from pytavern.prompt.tokens import (
@@ -211,19 +208,17 @@ def build_prompt_input(
     prefs = turn.preferences
     sampling = sampling or sampling_for(prefs, turn.record)
     text_mode = job.provider.family == "text"
-    chat_settings = ChatSettings(continue_prefill=turn.record.api in PREFILL_APIS)
+    chat_settings = prompt_defaults.chat_settings(turn.record.api in PREFILL_APIS)
     if prefs.system_prompt:
         chat_settings = replace(chat_settings, main_prompt=prefs.system_prompt)
-    settings = PromptSettings(
-        mode="text" if text_mode else "chat",
+    settings = prompt_defaults.prompt_settings(
+        store,
+        prefs,
+        chat_settings,
+        prompt_defaults.text_settings(store, turn) if text_mode else None,
         context_size=context_size(job),
         max_reply_tokens=sampling.max_tokens or DEFAULT_MAX_TOKENS,
-        system_prompt=prefs.system_prompt,
-        trim_sentences=prefs.trim_sentences,
-        chat=chat_settings,
-        text=prompt_defaults.text_settings(store, turn) if text_mode else TextSettings(),
     )
-    settings = prompt_defaults.apply_prompt_defaults(settings, store, prefs)
     note = chat_author_note(turn.chat.metadata, prefs.author_note)
     summary = summary_input(turn.chat.metadata, prefs.summary)
     scripts = prompt_scripts(

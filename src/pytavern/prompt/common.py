@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, Protocol, cast
 
 from pytavern.prompt.inputs import AuthorsNote, HistoryMessage, PromptInput, Recall
-from pytavern.prompt.macros import MacroContext, evaluate, evaluate_in_order, evaluate_plain
+from pytavern.prompt.macros import (
+    MacroContext,
+    evaluate,
+    evaluate_in_order,
+    evaluate_plain,
+    replaced,
+)
 from pytavern.prompt.worldinfo import ROLES, WorldInfoResult, check_world_info
 
 IN_PROMPT, IN_CHAT, BEFORE_PROMPT = 0, 1, 2
@@ -164,11 +169,11 @@ def prepare(inp: PromptInput, wi_count_overhead: int = 0) -> Prepared:
     ``wi_count_overhead`` is added to every non-empty count in the World Info budget check
     (chat completion counts each text as a system message, as SillyTavern does)."""
     card = inp.card
-    base = dataclasses.replace(inp.macros, user=inp.persona.name, char=card.name)
+    base = replaced(inp.macros, user=inp.persona.name, char=card.name)
     view = NewestFirst(inp.history, inp.generation_type in ("swipe", "regenerate"))
     _fill_last_messages(base, view)
     fields = _card_fields(inp, base)
-    ctx = dataclasses.replace(
+    ctx = replaced(
         base,
         description=fields.description,
         personality=fields.personality,
@@ -185,7 +190,7 @@ def prepare(inp: PromptInput, wi_count_overhead: int = 0) -> Prepared:
     lore = _lore(inp, view, ctx, fields, wi_count_overhead)
     if lore.outlets:
         ctx.outlets = lore.outlet_map()
-        fields = _fields_with_outlets(inp, dataclasses.replace(base, outlets=ctx.outlets), fields)
+        fields = _fields_with_outlets(inp, replaced(base, outlets=ctx.outlets), fields)
     prepared = Prepared(
         user=base.user,
         char=base.char,
