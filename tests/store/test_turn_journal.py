@@ -217,3 +217,38 @@ def test_postgresql_and_memory_have_no_journal(store: Store) -> None:
         return
     assert store.journal is None
     assert store.note_append(_chat(store), TURN) is None  # written at once by the caller
+
+
+def test_a_settled_line_that_cannot_be_written_costs_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _open(tmp_path)
+    chat = _chat(store)
+    noted = store.note_append(chat, TURN)
+    assert noted is not None
+
+    def full_disk(*_args: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("pytavern.store.turn_journal.os.write", full_disk)
+    assert [m.text for m in store.commit_noted(noted)] == ["Hello", "Hi"]  # not raised
+    monkeypatch.undo()
+    store.close()
+    reopened = _open(tmp_path)  # the write is found committed: not committed again
+    assert _texts(reopened, chat) == ["Hello", "Hi"]
+    reopened.close()
+
+
+def test_a_write_settled_after_the_store_closed_leaves_no_new_file(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    chat = _chat(store)
+    noted = store.note_append(chat, TURN)
+    assert noted is not None and store.journal is not None
+    store.journal.close()  # the store closing while a turn's commit is under way
+    store.commit_noted(noted)
+    assert len(_journals(tmp_path)) == 1  # the closed one, for the next opener
+    store.close()
+    reopened = _open(tmp_path)
+    assert _texts(reopened, chat) == ["Hello", "Hi"]
+    assert _journals(tmp_path) == []
+    reopened.close()

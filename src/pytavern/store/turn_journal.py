@@ -101,17 +101,21 @@ class TurnJournal:
             self._waiting[id(noted)] = (number, noted)
 
     def settled(self, noted: NotedWrite) -> None:
-        """``noted`` is committed (or its chat is gone): forget it; the file is emptied once
-        nothing noted waits."""
+        """``noted`` is committed (or its chat is gone): forget it; the file says so, and is
+        emptied once it is long and nothing noted waits. A line that cannot be written is
+        only logged: the next opener finds the write committed and leaves it."""
         with self._lock:
             waited = self._waiting.pop(id(noted), None)
-            if waited is None:
+            if waited is None or self._fd is None:  # closed meanwhile: left to the next
                 return
-            if self._waiting or self._size < EMPTIED_PAST:
-                self._append(b'{"settled":%d}\n' % waited[0])
-            elif self._fd is not None:
-                os.ftruncate(self._fd, 0)
-                self._size = 0
+            try:
+                if self._waiting or self._size < EMPTIED_PAST:
+                    self._append(b'{"settled":%d}\n' % waited[0])
+                else:
+                    os.ftruncate(self._fd, 0)
+                    self._size = 0
+            except OSError as exc:
+                log.warning("the turn journal could not be written (%s)", exc)
 
     def close(self) -> None:
         """Close the file: removed when nothing waits, else left for the next opener."""
