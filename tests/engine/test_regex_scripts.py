@@ -3,13 +3,16 @@ stored message, display-only scripts only what is shown; a card's scripts run on
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pytavern.engine import regex_scripts
 from pytavern.engine.services import Services
+from pytavern.formats.cards import card_from_dict
 from pytavern.settings import Settings
 from tests.scripted import Script, ScriptBook
 
@@ -226,3 +229,29 @@ async def test_world_info_scripts_rewrite_the_entries_sent(
     assert "DROP ME" not in sent and "WARDEN" not in sent
     stored = services.lorebooks.get("Coast").data["entries"]["0"]["content"]
     assert stored == "The lighthouse is haunted."  # the book itself is untouched
+
+
+def test_an_equal_card_reuses_the_kept_scripts_and_another_does_not(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group's joined card is a new object every turn: with the same scripts of its own
+    it finds the scripts kept for the library revision; with others it reads them."""
+    store = services.engine.store
+    character = services.characters.all()[0]
+    reads: list[int] = []
+    load = regex_scripts.load_settings
+
+    def counted(*args: Any) -> Any:
+        reads.append(1)
+        return load(*args)
+
+    monkeypatch.setattr(regex_scripts, "load_settings", counted)
+    raw = {"spec": "chara_card_v2", "data": {"name": "A", "extensions": {}}}
+    for _ in range(3):
+        card = card_from_dict(copy.deepcopy(raw))
+        regex_scripts.script_set(store, character.id, card, "U", revision="r-test")
+    assert len(reads) == 1
+    scripted = copy.deepcopy(raw)
+    scripted["data"]["extensions"][regex_scripts.CARD_KEY] = [json.loads(st_file())]
+    regex_scripts.script_set(store, character.id, card_from_dict(scripted), "U", revision="r-test")
+    assert len(reads) == 2

@@ -119,19 +119,24 @@ def script_set(
 
 
 _SCRIPTS_KEPT = 64
-_scripts_by_revision: dict[tuple[int, int, str, int], tuple[Card, list[RegexScript]]] = {}
-"""(database, owner, library revision, character) -> the card read then and its scripts."""
+_Kept = tuple[Card, list[dict[str, Any]], list[RegexScript]]
+_scripts_by_revision: dict[tuple[int, int, str, int], _Kept] = {}
+"""(database, owner, library revision, character) -> the card read then, its own scripts
+and the scripts in force."""
 
 
 def _scripts_at(store: Store, character_id: int, card: Card, revision: str) -> list[RegexScript]:
     key = (id(store.engine), store.owner_id, revision, character_id)
     kept = _scripts_by_revision.get(key)
-    if kept is not None and kept[0] is card:  # a group's joined card is another object
-        return kept[1]
+    if kept is not None and kept[0] is card:
+        return kept[2]
+    own = card_scripts(card.raw)
+    if kept is not None and kept[1] == own:  # a group's joined card: a new object each turn
+        return kept[2]
     scripts = scripts_for(store, character_id, card)
     if len(_scripts_by_revision) >= _SCRIPTS_KEPT:
         _scripts_by_revision.clear()
-    _scripts_by_revision[key] = (card, scripts)
+    _scripts_by_revision[key] = (card, own, scripts)
     return scripts
 
 
