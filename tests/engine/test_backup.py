@@ -31,7 +31,7 @@ from pytavern.engine.server_lock import hold_server_lock, running_server
 from pytavern.errors import ConfigError, FormatError
 from pytavern.settings import Settings
 from pytavern.store import AddedMessage, MessageRecord, Store
-from pytavern.store.turn_journal import JOURNAL_PATTERN
+from pytavern.store.turn_journal import journals_of
 from tests.postgres import create_database
 from tests.scripted import Script, ScriptBook
 
@@ -174,7 +174,7 @@ def test_restore_commits_a_dead_servers_noted_writes_into_the_database_it_replac
     store.close()  # as a killed server leaves it: the journal unlocked, the write in it
     result = restore_backup(settings, info.path)
     assert "noted" not in texts(settings)
-    assert not list(settings.data_dir.glob(JOURNAL_PATTERN))
+    assert not journals_of(settings.database_path)
     assert result.previous is not None
     restore_backup(settings, result.previous)  # what was there, saved before the restore
     assert texts(settings)[-2:] == ["noted", "first"]

@@ -14,7 +14,7 @@ from pytavern.engine.preferences import save_preferences
 from pytavern.errors import StoreError
 from pytavern.events import ErrorEvent, Finished, TextDelta
 from pytavern.settings import Settings
-from pytavern.store.turn_journal import JOURNAL_PATTERN, read_journal
+from pytavern.store.turn_journal import journals_of, read_journal
 from tests.fakes import openai_fake
 from tests.fakes.server import FaultPlan, serve
 from tests.scripted import Script, ScriptBook, cut_error
@@ -45,10 +45,10 @@ async def test_user_message_is_kept_before_the_reply_starts(
     scripted.scripts.append(Script(["ok", "!"]))
     events = []
     other = Engine.open(engine.settings)  # another connection sees only what is committed
-    folder = engine.settings.database_path.parent
+    database = engine.settings.database_path
     async for event in engine.generate(chat_id, "send", "Hello there"):
         if not events:
-            for path in folder.glob(JOURNAL_PATTERN):
+            for path in journals_of(database):
                 noted.extend(m.text for write in read_journal(path) for m in write.messages)
         elif len(events) == 1:
             committed.extend(m.text for m in other.store.history(chat_id))

@@ -17,7 +17,7 @@ import httpx
 from tests.reliability.harness import ServerProcess, add_upstream_connection, text_upstream
 from tests.reliability.test_crash import Round, _generate
 
-JOURNALS = "turns-*.journal"
+JOURNALS = "pytavern.db-turns-*.journal"
 
 
 def test_a_kill_while_the_first_write_waits_for_the_database_loses_nothing(

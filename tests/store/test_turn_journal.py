@@ -15,8 +15,8 @@ from pytavern.errors import NotFoundError
 from pytavern.store import AddedMessage, Store
 from pytavern.store.turn_journal import (
     EMPTIED_PAST,
-    JOURNAL_PATTERN,
     journal_for,
+    journals_of,
     read_journal,
 )
 
@@ -41,7 +41,7 @@ def _texts(store: Store, chat: int) -> list[str]:
 
 
 def _journals(folder: Path) -> list[Path]:
-    return sorted(folder.glob(JOURNAL_PATTERN))
+    return journals_of(folder / "test.db")
 
 
 def _die_after(folder: Path, chat: int, commit: bool) -> None:
@@ -251,4 +251,19 @@ def test_a_write_settled_after_the_store_closed_leaves_no_new_file(tmp_path: Pat
     reopened = _open(tmp_path)
     assert _texts(reopened, chat) == ["Hello", "Hi"]
     assert _journals(tmp_path) == []
+    reopened.close()
+
+
+def test_another_databases_journal_in_the_same_folder_is_left_alone(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    chat = _chat(store)
+    assert store.note_append(chat, TURN) is not None
+    store.close()  # its journal waits for test.db's next opener
+    other = Store.open_sqlite(tmp_path / "other.db")
+    other_chat = _chat(other)
+    assert other_chat == chat  # the same id in another database: never its write
+    assert _texts(other, other_chat) == [] and len(_journals(tmp_path)) == 1
+    other.close()
+    reopened = _open(tmp_path)
+    assert _texts(reopened, chat) == ["Hello", "Hi"]
     reopened.close()

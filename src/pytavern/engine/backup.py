@@ -40,7 +40,7 @@ from pytavern.store.snapshot import (
     sqlite_problems,
     sqlite_snapshot,
 )
-from pytavern.store.turn_journal import JOURNAL_PATTERN, drop_abandoned_journals
+from pytavern.store.turn_journal import drop_abandoned_journals, journals_of
 
 log = logging.getLogger(__name__)
 
@@ -314,14 +314,13 @@ def _settle_journals(settings: Settings) -> None:
     """Commit what a server that died had noted and not committed into the database it
     was noted for, before that database is saved and replaced; drop what cannot be (it
     must never reach the restored one)."""
-    folder = settings.database_path.parent
-    if settings.database_url or not any(folder.glob(JOURNAL_PATTERN)):
+    if settings.database_url or not journals_of(settings.database_path):
         return
     try:
         Store.open_sqlite(settings.database_path).close()  # opening commits them
     except Exception as exc:  # a database this version cannot open: the restore goes on
         log.warning("noted chat writes could not be committed before the restore: %s", exc)
-    drop_abandoned_journals(folder)
+    drop_abandoned_journals(settings.database_path)
 
 
 def _save_previous(settings: Settings) -> Path | None:

@@ -10,9 +10,9 @@ from pytavern.store.queries import Queries, QueriesMixin, check_swipe_fields
 from pytavern.store.records import AddedMessage, MessageRecord
 from pytavern.store.schema import utcnow
 from pytavern.store.turn_journal import (
-    JOURNAL_PATTERN,
     NotedWrite,
     abandoned_journal,
+    journals_of,
 )
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class NotedWritesMixin(QueriesMixin):
         if self.journal is None:
             return 0
         committed = 0
-        for path in sorted(self.journal.folder.glob(JOURNAL_PATTERN)):
+        for path in journals_of(self.journal.database):
             with abandoned_journal(path) as noted_writes:
                 for noted in noted_writes or ():
                     committed += self._replay(noted)

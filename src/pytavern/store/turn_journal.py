@@ -18,6 +18,7 @@ time has it.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import secrets
@@ -40,8 +41,7 @@ if sys.platform != "win32":
 
 log = logging.getLogger(__name__)
 
-JOURNAL_PATTERN = "turns-*.journal"
-"""The journals' file names, in the database's folder."""
+JOURNAL_SUFFIX = ".journal"
 EMPTIED_PAST = 256 * 1024
 """Bytes past which a journal is emptied once nothing noted waits (emptying a file costs
 the system more than appending a line)."""
@@ -66,14 +66,21 @@ def journal_for(engine: Engine) -> TurnJournal | None:
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database.startswith(":memory:"):
         return None
-    return TurnJournal(Path(database).resolve().parent)
+    return TurnJournal(Path(database).resolve())
+
+
+def journals_of(database: Path) -> list[Path]:
+    """The journals of the SQLite file ``database`` (``<name>-turns-<pid>-<n>.journal``
+    beside it), of every process."""
+    pattern = f"{glob.escape(database.name)}-turns-*{JOURNAL_SUFFIX}"
+    return sorted(database.parent.glob(pattern))
 
 
 class TurnJournal:
     """This process's journal for one database: a file it creates on the first note."""
 
-    def __init__(self, folder: Path) -> None:
-        self._folder = folder
+    def __init__(self, database: Path) -> None:
+        self._database = database
         self._fd: int | None = None
         self._path: Path | None = None
         self._size = 0
@@ -82,9 +89,9 @@ class TurnJournal:
         self._lock = threading.Lock()
 
     @property
-    def folder(self) -> Path:
-        """Where the journals of this database are."""
-        return self._folder
+    def database(self) -> Path:
+        """The SQLite file whose writes this journal notes."""
+        return self._database
 
     @property
     def waiting(self) -> list[NotedWrite]:
@@ -135,7 +142,8 @@ class TurnJournal:
         self._size += len(line)
 
     def _open(self) -> int:
-        path = self._folder / f"turns-{os.getpid()}-{secrets.token_hex(4)}.journal"
+        name = f"{self._database.name}-turns-{os.getpid()}-{secrets.token_hex(4)}{JOURNAL_SUFFIX}"
+        path = self._database.with_name(name)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file: nobody else holds it
         self._fd, self._path = fd, path
@@ -163,11 +171,11 @@ def abandoned_journal(path: Path) -> Iterator[list[NotedWrite] | None]:
         os.close(fd)
 
 
-def drop_abandoned_journals(folder: Path) -> int:
-    """Remove the journals of processes that have gone (their database is being replaced:
+def drop_abandoned_journals(database: Path) -> int:
+    """Remove the journals of ``database`` whose processes have gone (it is being replaced:
     what they noted belongs to the old one); the number of writes dropped, logged."""
     dropped = 0
-    for path in sorted(folder.glob(JOURNAL_PATTERN)):
+    for path in journals_of(database):
         with abandoned_journal(path) as noted:
             dropped += len(noted or ())
     if dropped:
