@@ -38,15 +38,18 @@ def test_a_kill_while_the_first_write_waits_for_the_database_loses_nothing(
         try:
             assert seen.first_text.wait(15) and seen.seen, "no text while the database waits"
             assert len(list(data.glob(JOURNALS))) == 1
-            server.kill()
         finally:
+            server.kill()
             lock.execute("ROLLBACK")
             lock.close()
             client.join(timeout=10)
         server.start()  # commits what the killed server noted
-        with httpx.Client(base_url=server.url, timeout=10) as http:
-            messages = http.get(f"/api/chats/{chat_id}", params={"limit": 50}).json()["messages"]
-        server.stop()
+        try:
+            with httpx.Client(base_url=server.url, timeout=10) as http:
+                chat = http.get(f"/api/chats/{chat_id}", params={"limit": 50}).json()
+        finally:
+            server.stop()
+    messages = chat["messages"]
     said = [(m["role"], m["text"], m["swipe"]["status"]) for m in messages[-2:]]
     assert said == [("user", seen.text, "complete"), ("assistant", seen.seen, "incomplete")]
     assert [m["text"] for m in messages].count(seen.text) == 1
