@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from pytavern.errors import NotFoundError
 from pytavern.store import AddedMessage, Store
 from pytavern.store.turn_journal import (
     EMPTIED_PAST,
+    NotedWrite,
     journal_for,
     journals_of,
     read_journal,
@@ -266,4 +268,20 @@ def test_another_databases_journal_in_the_same_folder_is_left_alone(tmp_path: Pa
     other.close()
     reopened = _open(tmp_path)
     assert _texts(reopened, chat) == ["Hello", "Hi"]
+    reopened.close()
+
+
+def test_a_noted_write_no_store_could_take_is_skipped_and_the_rest_committed(
+    tmp_path: Path,
+) -> None:
+    store = _open(tmp_path)
+    chat = _chat(store)
+    strange = (AddedMessage("assistant", "A", "odd", "incomplete", None, {"mood": "x"}),)
+    assert store.journal is not None
+    store.journal.note(NotedWrite(chat, 0, strange, datetime.now(UTC)))  # e.g. a newer version's
+    assert store.note_append(chat, TURN) is not None
+    store.close()
+    reopened = _open(tmp_path)
+    assert _texts(reopened, chat) == ["Hello", "Hi"]
+    assert _journals(tmp_path) == []
     reopened.close()

@@ -74,7 +74,10 @@ class NotedWritesMixin(QueriesMixin):
         for path in journals_of(self.journal.database):
             with abandoned_journal(path) as noted_writes:
                 for noted in noted_writes or ():
-                    committed += self._replay(noted)
+                    try:
+                        committed += self._replay(noted)
+                    except (TypeError, ValueError) as exc:  # a line no store could take
+                        log.warning("a noted write to chat %d was skipped: %s", noted.chat_id, exc)
         if committed:
             log.info("committed %d chat writes a stopped server had noted", committed)
         return committed
