@@ -84,9 +84,9 @@ def test_documents_lists_what_a_chat_may_use(tavern: pytavern.Tavern, tmp_path: 
 
 def test_what_cannot_be_attached_raises(tavern: pytavern.Tavern, tmp_path: Path) -> None:
     chat = tavern.new_chat("Wren")
-    book = tmp_path / "book.docx"
+    book = tmp_path / "book.doc"
     book.write_bytes(b"PK\x03\x04")
-    with pytest.raises(ConfigError, match=r"not \.docx files") as refused:
+    with pytest.raises(ConfigError, match=r"not \.doc files") as refused:
         chat.attach(book)
     assert refused.value.hint and "text" in refused.value.hint
     with pytest.raises(StoreError, match="cannot be read"):

@@ -98,13 +98,13 @@ def test_documents_are_attached_listed_switched_off_and_removed(page: Any, live:
     assert problems == [], "\n".join(problems)
 
     # a file that is no text: refused with the server's hint, nothing added
-    attach(page, "chat", "report.docx", b"PK\x03\x04", "application/octet-stream")
+    attach(page, "chat", "report.doc", b"PK\x03\x04", "application/octet-stream")
     refused = page.locator("[data-testid=toast].bad")
     expect(refused).to_contain_text(
-        "report.docx: the Data Bank reads text files and PDFs, not .docx files"
+        "report.doc: the Data Bank reads text files, PDFs, .docx and .epub files, not .doc files"
     )
     expect(refused.locator(".hint")).to_have_text(
-        "Save it as text (.txt, .md, .html, .json, .csv) or PDF and attach that"
+        "Save it as text (.txt, .md, .html, .json, .csv), PDF or .docx and attach that"
     )
     shoot(page, "databank-refused-file")
     expect(page.locator("[data-testid=databank-doc]")).to_have_count(2)
@@ -146,7 +146,7 @@ def test_documents_are_attached_listed_switched_off_and_removed(page: Any, live:
     page.keyboard.press("Escape")
     expect(page.locator("[role=dialog]")).to_have_count(0)
     databank.remove(chat_doc.id)
-    # the one 400 is the refused .docx (Chromium logs every failed request)
+    # the one 400 is the refused .doc (Chromium logs every failed request)
     assert [p for p in live.problems if "status of 400 (Bad Request)" not in p] == []
     assert len(live.problems) == 1
 

@@ -94,13 +94,13 @@ def test_a_file_is_renamed_and_an_empty_bank_says_so(run: Run, tmp_path: Path) -
 
 
 def test_a_word_file_and_unknown_owners_are_refused_with_a_hint(run: Run, tmp_path: Path) -> None:
-    book = tmp_path / "book.docx"
+    book = tmp_path / "book.doc"
     book.write_bytes(b"PK\x03\x04")
     code, out, err = run("databank", "add", str(book))
     assert code == 1 and out == ""
     assert err.strip() == (
-        "error: the Data Bank reads text files and PDFs, not .docx files. "
-        "Save it as text (.txt, .md, .html, .json, .csv) or PDF and attach that"
+        "error: the Data Bank reads text files, PDFs, .docx and .epub files, not .doc files. "
+        "Save it as text (.txt, .md, .html, .json, .csv), PDF or .docx and attach that"
     )
     code, out, _err = run("databank", "add", str(book), "--json")
     assert code == 1 and json.loads(out)["error"]["type"] == "ConfigError"

@@ -37,8 +37,8 @@ def test_files_are_read_as_text() -> None:
     html += b"<p>Orrin &amp; Mizzen</p><script>alert(1)</script><p>Lamp</p></body></html>"
     assert document_text("page.HTML", html) == "Keeper\n\nOrrin & Mizzen\n\nLamp"
     assert json.loads(document_text("d.json", b'{"keeper": "Orrin"}')) == {"keeper": "Orrin"}
-    with pytest.raises(ConfigError, match=r"not \.docx files") as refused:
-        document_text("book.docx", b"PK\x03\x04")
+    with pytest.raises(ConfigError, match=r"not \.doc files") as refused:
+        document_text("book.doc", b"PK\x03\x04")
     assert refused.value.hint and "text" in refused.value.hint
     with pytest.raises(ConfigError, match="not UTF-8"):
         document_text("notes.txt", b"\xff\xfe\x00bad")

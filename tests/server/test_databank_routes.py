@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from pytavern.engine.services import databank as databank_service
+from tests.office_files import docx, epub, paragraph
 from tests.pdfs import text_pdf
 from tests.scripted import Script, ScriptBook
 from tests.server.conftest import generate, login, start_chat
@@ -98,13 +99,28 @@ async def test_the_server_answers_while_a_long_file_is_read(
     assert (await upload).status_code == 201
 
 
+async def test_a_word_document_and_an_ebook_are_attached_as_their_text(
+    client: httpx.AsyncClient,
+) -> None:
+    word = docx(paragraph("The keeper is Orrin.") + paragraph("He keeps a cat."))
+    book = epub({"one.xhtml": "<p>Mizzen is grey.</p>"}, ["one.xhtml"])
+    texts = []
+    for filename, data in (("rules.docx", word), ("tale.epub", book)):
+        added = await client.post(
+            "/api/databank/upload", params={"filename": filename}, content=data
+        )
+        assert added.status_code == 201, added.text
+        texts.append((await client.get(f"/api/databank/{added.json()['id']}")).json()["text"])
+    assert texts == ["The keeper is Orrin.\n\nHe keeps a cat.", "Mizzen is grey."]
+
+
 async def test_what_is_not_text_or_has_no_owner_is_refused(client: httpx.AsyncClient) -> None:
     word = await client.post(
-        "/api/databank/upload", params={"filename": "book.docx"}, content=b"PK\x03\x04"
+        "/api/databank/upload", params={"filename": "book.doc"}, content=b"PK\x03\x04"
     )
     assert word.status_code == 400
     error = word.json()["error"]
-    assert error["type"] == "ConfigError" and "not .docx files" in error["message"]
+    assert error["type"] == "ConfigError" and "not .doc files" in error["message"]
     assert "Save it as text" in error["hint"]
     broken = await client.post(
         "/api/databank/upload", params={"filename": "book.pdf"}, content=b"%PDF-1.7\n"

@@ -110,8 +110,8 @@ async def add_document(
     chat_id: int | None,
     as_json: bool,
 ) -> None:
-    """Attach FILE (.txt, .md, .html, .json, .csv, .pdf; - reads standard input) to every chat,
-    to a character's chats (--character) or to one chat (--chat)."""
+    """Attach FILE (.txt, .md, .html, .json, .csv, .pdf, .docx, .epub; - reads standard
+    input) to every chat, to a character's chats (--character) or to one chat (--chat)."""
     _check_add(file, text, name)
     _one_owner(character, chat_id)
     async with open_services() as services:

@@ -32,7 +32,7 @@ MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 """The largest file the Data Bank takes (its text is kept whole, and in chunks)."""
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".json", ".csv", ""})
 """The text files the Data Bank reads."""
-READ_SUFFIXES = TEXT_SUFFIXES | {".pdf"}
+READ_SUFFIXES = TEXT_SUFFIXES | {".pdf", ".docx", ".epub"}
 """The files whose text the Data Bank reads (others: convert them to text first)."""
 _BREAKS = (re.compile(r"\n\s*\n"), re.compile(r"\n"), re.compile(r"(?<=[.!?])\s+"))
 """Where a text is cut, best first: paragraphs, lines, sentences (then words, then
@@ -45,12 +45,13 @@ _scopes: dict[tuple[int, int], tuple[str | None, Scopes]] = {}
 
 def document_text(filename: str, data: bytes) -> str:
     """The text of a file for the Data Bank: plain text as it is (UTF-8), HTML without its
-    markup, JSON pretty-printed; raise ``ConfigError`` for anything else."""
+    markup, JSON pretty-printed, a PDF's text layer, a Word document's or an e-book's
+    paragraphs; raise ``ConfigError`` for anything else."""
     suffix = PurePath(filename).suffix.lower()
     if suffix not in READ_SUFFIXES:
         raise ConfigError(
-            f"the Data Bank reads text files and PDFs, not {suffix} files",
-            hint="Save it as text (.txt, .md, .html, .json, .csv) or PDF and attach that",
+            f"the Data Bank reads text files, PDFs, .docx and .epub files, not {suffix} files",
+            hint="Save it as text (.txt, .md, .html, .json, .csv), PDF or .docx and attach that",
         )
     if len(data) > MAX_DOCUMENT_BYTES:
         raise ConfigError(
@@ -62,6 +63,10 @@ def document_text(filename: str, data: bytes) -> str:
         from pytavern.engine.pdf_text import pdf_text  # only when one is attached
 
         return pdf_text(filename, data)
+    if suffix in (".docx", ".epub"):
+        from pytavern.engine.office_text import docx_text, epub_text  # only when attached
+
+        return (docx_text if suffix == ".docx" else epub_text)(filename, data)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -5,7 +5,7 @@
 import { api } from "./api.js";
 import { button, confirmDialog, h, modal, replace, toast, withFile } from "./dom.js";
 
-const DATABANK_ACCEPT = ".txt,.md,.markdown,.html,.htm,.json,.csv,.pdf";
+const DATABANK_ACCEPT = ".txt,.md,.markdown,.html,.htm,.json,.csv,.pdf,.docx,.epub";
 let fields = 0; // ids for the labels of each field drawn
 
 /** The Data Bank field of chat ``chatId``'s settings. ``characters``: the characters whose
