@@ -45,12 +45,20 @@ def test_an_ebooks_chapters_in_its_spines_order() -> None:
     )
 
 
-def test_an_ebook_without_a_package_file_is_read_by_file_name() -> None:
+def test_an_ebook_without_a_package_file_or_spine_is_read_by_file_name() -> None:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("2.xhtml", "<p>Second</p>")
         archive.writestr("1.xhtml", "<p>First</p>")
     assert document_text("loose.epub", out.getvalue()) == "First\n\nSecond"
+    container = (
+        '<container xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+        '<rootfiles><rootfile full-path="p.opf"/></rootfiles></container>'
+    )
+    with zipfile.ZipFile(out, "a") as archive:
+        archive.writestr("META-INF/container.xml", container)
+        archive.writestr("p.opf", "<package><spine/></package>")  # no namespace: no spine
+    assert document_text("odd.epub", out.getvalue()) == "First\n\nSecond"
 
 
 def test_files_that_are_not_what_they_say_are_refused_with_a_hint(

@@ -118,13 +118,15 @@ def _paragraphs(node: ElementTree.Element, out: list[str], current: list[str] | 
             _paragraphs(child, out, current)
 
 
-def _reading_order(filename: str, parts: _Parts) -> Iterator[str]:
+def _reading_order(filename: str, parts: _Parts) -> list[str]:
     """The chapters' member names in the spine's order (every XHTML file by name when
-    the package file cannot be found)."""
+    the package file or its spine cannot be read)."""
     package = _package_path(filename, parts)
-    if package is None:
-        yield from sorted(n for n in parts.names if n.endswith((".xhtml", ".html", ".htm")))
-        return
+    spine = [] if package is None else _spine(filename, parts, package)
+    return spine or sorted(n for n in parts.names if n.endswith((".xhtml", ".html", ".htm")))
+
+
+def _spine(filename: str, parts: _Parts, package: str) -> list[str]:
     root = _xml(filename, parts.read(package))
     folder = posixpath.dirname(package)
     items = {
@@ -132,13 +134,15 @@ def _reading_order(filename: str, parts: _Parts) -> Iterator[str]:
         for item in root.iter(f"{_OPF}item")
         if item.get("media-type") in _XHTML_TYPES
     }
+    names = []
     for itemref in root.iter(f"{_OPF}itemref"):
         item = items.get(itemref.get("idref"))
         href = item.get("href") if item is not None else None
         if href:
             name = posixpath.normpath(posixpath.join(folder, unquote(href.split("#")[0])))
             if name in parts.names:
-                yield name
+                names.append(name)
+    return names
 
 
 def _package_path(filename: str, parts: _Parts) -> str | None:
