@@ -131,9 +131,9 @@ class AsyncChat:
         self._services.chats.set_options(self.id, ChatOptions(summary=text))
 
     def attach(self, path: PathLike) -> Document:
-        """Attach a text file (``.txt``, ``.md``, ``.html``, ``.json``, ``.csv``) or PDF to this
-        chat's Data Bank: its parts sharing words with the newest messages go into the
-        prompt. Other files raise ``ConfigError``."""
+        """Attach a text file (``.txt``, ``.md``, ``.html``, ``.json``, ``.csv``), a PDF, a
+        ``.docx`` or an ``.epub`` to this chat's Data Bank: its parts sharing words with the
+        newest messages go into the prompt. Other files raise ``ConfigError``."""
         name, data = _read_file(path)
         return document_of(self._services.databank.add_file(name, data, chat_id=self.id))
 
@@ -255,9 +255,9 @@ class AsyncDatabank:
         return None if character is None else self._services.characters.pick(character).id
 
     def add(self, path: PathLike, *, character: str | int | None = None) -> Document:
-        """Attach a text file (``.txt``, ``.md``, ``.html``, ``.json``, ``.csv``) or PDF to every
-        chat, or to ``character``'s chats (by name or id). Other files raise
-        ``ConfigError``."""
+        """Attach a text file (``.txt``, ``.md``, ``.html``, ``.json``, ``.csv``), a PDF, a
+        ``.docx`` or an ``.epub`` to every chat, or to ``character``'s chats (by name or id).
+        Other files raise ``ConfigError``."""
         name, data = _read_file(path)
         character_id = self._character_id(character)
         return document_of(self._services.databank.add_file(name, data, character_id=character_id))

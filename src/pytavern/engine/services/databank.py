@@ -40,9 +40,9 @@ class DatabankService(Service):
         character_id: int | None = None,
         chat_id: int | None = None,
     ) -> DocumentRecord:
-        """Attach a text file (``.txt``, ``.md``, ``.html``, ``.json``, ``.csv``) or PDF named
-        ``name`` (default: ``filename``): to every chat, or to ``character_id``'s chats, or
-        to ``chat_id``."""
+        """Attach a text file (``.txt``, ``.md``, ``.html``, ``.json``, ``.csv``), a PDF, a
+        ``.docx`` or an ``.epub`` named ``name`` (default: ``filename``): to every chat, or
+        to ``character_id``'s chats, or to ``chat_id``."""
         text = document_text(filename, data)
         return self.add_text(name or filename, text, character_id=character_id, chat_id=chat_id)
 

@@ -127,7 +127,7 @@ export function databankField(chatId, characters) {
     h("div.help", "Documents the prompt draws on: on each reply, the parts that share words with the newest messages go in (how many and where: Settings › Prompt › Data Bank). Changes to documents are stored at once; Save is not needed for them."),
     list,
     h("div.row.wrap.databank-attach", h("label.small.muted", { for: scope.id }, "Attach to"), scope, attach, file),
-    h("div.help", "Text files (.txt, .md, .html, .json, .csv) and PDFs with a text layer. Save other documents as text or PDF first."));
+    h("div.help", "Text files (.txt, .md, .html, .json, .csv), PDFs with a text layer, Word documents (.docx) and e-books (.epub). Save other documents as text or PDF first."));
 }
 
 /** A text's length for people: "840 characters", "12.4k characters". */
