@@ -31,6 +31,11 @@ def test_a_word_documents_paragraphs_tabs_breaks_tables_and_text_boxes() -> None
     )
 
 
+def test_a_word_document_nested_deeper_than_pythons_recursion_is_read() -> None:
+    deep = "<w:sdt>" * 5000 + paragraph("Deep down") + "</w:sdt>" * 5000
+    assert document_text("deep.docx", docx(deep)) == "Deep down"
+
+
 def test_an_ebooks_chapters_in_its_spines_order() -> None:
     book = epub(
         {

@@ -32,8 +32,7 @@ def docx_text(filename: str, data: bytes) -> str:
     ``ConfigError`` when the file is no readable ``.docx``."""
     with _opened(filename, data, "a Word document (.docx)") as parts:
         body = _xml(filename, parts.read("word/document.xml"))
-    paragraphs: list[str] = []
-    _paragraphs(body, paragraphs, None)
+    paragraphs = _paragraphs(body)
     return _checked(filename, "\n\n".join(p for p in paragraphs if p.strip()))
 
 
@@ -99,23 +98,34 @@ def _xml(filename: str, data: bytes) -> ElementTree.Element:
         ) from error
 
 
-def _paragraphs(node: ElementTree.Element, out: list[str], current: list[str] | None) -> None:
-    """Add the text of each ``w:p`` under ``node`` to ``out`` in document order (a text
-    box's paragraphs, nested in a paragraph, come as their own)."""
-    for child in node:
+def _paragraphs(body: ElementTree.Element) -> list[str]:
+    """The text of each ``w:p`` under ``body`` in document order (a text box's paragraphs,
+    nested in a paragraph, come as their own, before it). Walked with a stack of its own:
+    a document may nest deeper than Python's recursion allows."""
+    out: list[str] = []
+    open_paragraphs: list[list[str]] = []
+    walk: list[tuple[Iterator[ElementTree.Element], bool]] = [(iter(body), False)]
+    while walk:
+        children, is_paragraph = walk[-1]
+        child = next(children, None)
+        if child is None:
+            walk.pop()
+            if is_paragraph:
+                out.append("".join(open_paragraphs.pop()))
+            continue
         tag = child.tag
         if tag == f"{_W}p":
-            own: list[str] = []
-            _paragraphs(child, out, own)
-            out.append("".join(own))
-        elif current is not None and tag == f"{_W}t":
-            current.append(child.text or "")
-        elif current is not None and tag == f"{_W}tab":
-            current.append("\t")
-        elif current is not None and tag in (f"{_W}br", f"{_W}cr"):
-            current.append("\n")
+            open_paragraphs.append([])
+            walk.append((iter(child), True))
+        elif open_paragraphs and tag == f"{_W}t":
+            open_paragraphs[-1].append(child.text or "")
+        elif open_paragraphs and tag == f"{_W}tab":
+            open_paragraphs[-1].append("\t")
+        elif open_paragraphs and tag in (f"{_W}br", f"{_W}cr"):
+            open_paragraphs[-1].append("\n")
         else:
-            _paragraphs(child, out, current)
+            walk.append((iter(child), False))
+    return out
 
 
 def _reading_order(filename: str, parts: _Parts) -> list[str]:
